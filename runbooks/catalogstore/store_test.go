@@ -1,0 +1,333 @@
+package catalogstore_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gitops-remediation/terraform-provider-remediation/runbooks"
+	"github.com/gitops-remediation/terraform-provider-remediation/runbooks/catalogstore"
+)
+
+// bareRepo makes an empty bare repository with the git CLI, as a user's server would hold.
+func bareRepo(t *testing.T) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "catalog.git")
+	gitCmd(t, "", "init", "--bare", "--initial-branch=main", dir)
+	return dir
+}
+
+func gitCmd(t *testing.T, dir string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command("git", args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@localhost", "GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@localhost", "GIT_CONFIG_GLOBAL=/dev/null")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("git %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return strings.TrimSpace(string(out))
+}
+
+func runbook(name string) *runbooks.Runbook {
+	return &runbooks.Runbook{
+		APIVersion: runbooks.APIVersion,
+		Kind:       runbooks.KindRunbook,
+		Metadata:   runbooks.Metadata{Name: name},
+		Spec: runbooks.RunbookSpec{
+			Enabled: true,
+			Risk:    runbooks.RiskLow,
+			Trigger: runbooks.Trigger{Matchers: []string{fmt.Sprintf(`alertname=%q`, name)}, GroupBy: []string{"service"}},
+			Changes: []runbooks.Change{{
+				Kind:  runbooks.ChangeHCL,
+				File:  "envs/prod/{{ .labels.service }}.auto.tfvars",
+				Path:  "replicas",
+				Value: "math.least(current * 2, 20)",
+			}},
+			Verify:   runbooks.Verify{Within: runbooks.Duration(15 * time.Minute), AlertResolved: true},
+			Rollback: runbooks.RollbackRevert,
+		},
+	}
+}
+
+func open(t *testing.T, repo string) *catalogstore.Store {
+	t.Helper()
+	s, err := catalogstore.Open(context.Background(), catalogstore.Options{Repository: repo, AuthorName: "tester", AuthorEmail: "tester@localhost"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func TestPutGetDelete(t *testing.T) {
+	ctx := context.Background()
+	repo := bareRepo(t)
+	s := open(t, repo)
+
+	res, err := s.Put(ctx, runbook("scale-out-api"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Changed || res.Commit == "" {
+		t.Fatalf("first put: %+v, want a change and a commit", res)
+	}
+	if got := gitCmd(t, repo, "log", "-1", "--format=%s|%an|%ae", "main"); got != "runbook: add scale-out-api|tester|tester@localhost" {
+		t.Fatalf("commit = %q", got)
+	}
+	if got := gitCmd(t, repo, "rev-parse", "main"); got != res.Commit {
+		t.Fatalf("branch at %s, put reported %s", got, res.Commit)
+	}
+	content := gitCmd(t, repo, "show", "main:catalog/runbooks/scale-out-api.yaml")
+	if !strings.Contains(content, `- alertname="scale-out-api"`) {
+		t.Fatalf("file content:\n%s", content)
+	}
+
+	// The same content again changes nothing and makes no commit.
+	res2, err := s.Put(ctx, runbook("scale-out-api"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res2.Changed || res2.Commit != res.Commit {
+		t.Fatalf("repeat put: %+v, want no change at %s", res2, res.Commit)
+	}
+	if n := gitCmd(t, repo, "rev-list", "--count", "main"); n != "1" {
+		t.Fatalf("%s commits after a no-op put, want 1", n)
+	}
+
+	// A fresh store sees the document.
+	snap, err := open(t, repo).Snapshot(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, found, err := snap.Get(runbooks.KindRunbook, "scale-out-api")
+	if err != nil || !found {
+		t.Fatalf("get: found=%v err=%v", found, err)
+	}
+	if doc.(*runbooks.Runbook).Spec.Changes[0].Value != "math.least(current * 2, 20)" {
+		t.Fatalf("decoded %+v", doc)
+	}
+
+	// Create refuses to overwrite.
+	if _, err := s.Create(ctx, runbook("scale-out-api")); !errors.Is(err, catalogstore.ErrExists) {
+		t.Fatalf("create over existing: err = %v, want ErrExists", err)
+	}
+
+	// Update writes a commit saying so.
+	rb := runbook("scale-out-api")
+	rb.Spec.Risk = runbooks.RiskHigh
+	if _, err := s.Put(ctx, rb); err != nil {
+		t.Fatal(err)
+	}
+	if got := gitCmd(t, repo, "log", "-1", "--format=%s", "main"); got != "runbook: update scale-out-api" {
+		t.Fatalf("commit = %q", got)
+	}
+
+	if _, err := s.Delete(ctx, runbooks.KindRunbook, "scale-out-api"); err != nil {
+		t.Fatal(err)
+	}
+	if got := gitCmd(t, repo, "log", "-1", "--format=%s", "main"); got != "runbook: delete scale-out-api" {
+		t.Fatalf("commit = %q", got)
+	}
+	if out := gitCmd(t, repo, "ls-tree", "-r", "--name-only", "main"); out != "" {
+		t.Fatalf("files left after delete: %q", out)
+	}
+	// Deleting what is gone is a no-op.
+	if res, err := s.Delete(ctx, runbooks.KindRunbook, "scale-out-api"); err != nil || res.Changed {
+		t.Fatalf("second delete: %+v %v", res, err)
+	}
+}
+
+func TestInvalidDocumentIsNeverCommitted(t *testing.T) {
+	ctx := context.Background()
+	repo := bareRepo(t)
+	s := open(t, repo)
+	if _, err := s.Put(ctx, runbook("keep")); err != nil {
+		t.Fatal(err)
+	}
+	head := gitCmd(t, repo, "rev-parse", "main")
+
+	bad := runbook("broken")
+	bad.Spec.Trigger.Matchers = []string{`alertname=~"(unclosed"`}
+	bad.Spec.Changes[0].File = ".github/workflows/{{ .labels.service }}.yml"
+	_, err := s.Put(ctx, bad)
+	if err == nil {
+		t.Fatal("invalid runbook was accepted")
+	}
+	for _, want := range []string{"spec.trigger.matchers[0]", "spec.changes[0].file", "protected"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not mention %q", err, want)
+		}
+	}
+	if got := gitCmd(t, repo, "rev-parse", "main"); got != head {
+		t.Fatalf("branch moved from %s to %s after a rejected write", head, got)
+	}
+}
+
+// Two independent clones, as two terraform runs or two remediator replicas would have,
+// each write 100 documents at once to one bare repository.
+func TestConcurrentWritersLoseNothing(t *testing.T) {
+	t.Run("all at once", func(t *testing.T) {
+		concurrentWriters(t, 100, func(s *catalogstore.Store, names []string, write func(*catalogstore.Store, string)) {
+			var wg sync.WaitGroup
+			for _, name := range names {
+				wg.Add(1)
+				go func() { defer wg.Done(); write(s, name) }()
+			}
+			wg.Wait()
+		})
+	})
+	// One write at a time per clone: every push races the other clone's, so the
+	// fetch, re-apply and push-again path carries most writes.
+	t.Run("one at a time each", func(t *testing.T) {
+		concurrentWriters(t, 30, func(s *catalogstore.Store, names []string, write func(*catalogstore.Store, string)) {
+			for _, name := range names {
+				write(s, name)
+			}
+		})
+	})
+}
+
+func concurrentWriters(t *testing.T, each int, run func(*catalogstore.Store, []string, func(*catalogstore.Store, string))) {
+	ctx := context.Background()
+	repo := bareRepo(t)
+	stores := []*catalogstore.Store{open(t, repo), open(t, repo)}
+	errs := make(chan error, 2*each)
+	write := func(s *catalogstore.Store, name string) {
+		if _, err := s.Create(ctx, runbook(name)); err != nil {
+			errs <- fmt.Errorf("%s: %w", name, err)
+		}
+	}
+	var wg sync.WaitGroup
+	for w, s := range stores {
+		names := make([]string, each)
+		for i := range names {
+			names[i] = fmt.Sprintf("w%d-rb-%03d", w, i)
+		}
+		wg.Add(1)
+		go func() { defer wg.Done(); run(s, names, write) }()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	files := strings.Split(gitCmd(t, repo, "ls-tree", "-r", "--name-only", "main"), "\n")
+	if len(files) != 2*each {
+		t.Fatalf("%d files on main, want %d", len(files), 2*each)
+	}
+	if merges := gitCmd(t, repo, "rev-list", "--merges", "--count", "main"); merges != "0" {
+		t.Fatalf("%s merge commits, want a linear history", merges)
+	}
+	// Group commit: far fewer commits than writes, yet every write is in one of them.
+	commits := gitCmd(t, repo, "rev-list", "--count", "main")
+	t.Logf("%d writes landed in %s commits", 2*each, commits)
+	snap, err := open(t, repo).Snapshot(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cat, err := snap.Catalog()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cat.Runbooks) != 2*each {
+		t.Fatalf("catalog holds %d runbooks, want %d", len(cat.Runbooks), 2*each)
+	}
+}
+
+func TestWriterRetriesAfterOutOfBandPush(t *testing.T) {
+	ctx := context.Background()
+	repo := bareRepo(t)
+	s := open(t, repo)
+	if _, err := s.Put(ctx, runbook("first")); err != nil {
+		t.Fatal(err)
+	}
+	// Someone pushes with the git CLI behind the store's back.
+	work := t.TempDir()
+	gitCmd(t, "", "clone", "-q", repo, work)
+	if err := os.WriteFile(filepath.Join(work, "README.md"), []byte("infra catalog\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	gitCmd(t, work, "add", "README.md")
+	gitCmd(t, work, "commit", "-qm", "docs: readme")
+	gitCmd(t, work, "push", "-q", "origin", "main")
+
+	if _, err := s.Put(ctx, runbook("second")); err != nil {
+		t.Fatal(err)
+	}
+	files := gitCmd(t, repo, "ls-tree", "-r", "--name-only", "main")
+	for _, want := range []string{"README.md", "catalog/runbooks/first.yaml", "catalog/runbooks/second.yaml"} {
+		if !strings.Contains(files, want) {
+			t.Errorf("%s missing from main:\n%s", want, files)
+		}
+	}
+	if parent := gitCmd(t, repo, "log", "-1", "--format=%s", "main~1"); parent != "docs: readme" {
+		t.Fatalf("store's commit is not on top of the out-of-band one: parent %q", parent)
+	}
+}
+
+func TestSnapshotAtRefAndBadCatalog(t *testing.T) {
+	ctx := context.Background()
+	repo := bareRepo(t)
+	s := open(t, repo)
+	res, err := s.Put(ctx, runbook("one"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Put(ctx, runbook("two")); err != nil {
+		t.Fatal(err)
+	}
+	old, err := s.SnapshotAt(ctx, res.Commit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := old.Names(runbooks.KindRunbook); strings.Join(got, ",") != "one" {
+		t.Fatalf("at first commit: %v", got)
+	}
+	gitCmd(t, repo, "tag", "v1", res.Commit)
+	tagged, err := s.SnapshotAt(ctx, "v1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tagged.Head != res.Commit {
+		t.Fatalf("tag v1 read at %s, want %s", tagged.Head, res.Commit)
+	}
+
+	// A hand-edited file with a typo: the catalog read names file, line and field.
+	work := t.TempDir()
+	gitCmd(t, "", "clone", "-q", repo, work)
+	p := filepath.Join(work, "catalog/runbooks/two.yaml")
+	b, _ := os.ReadFile(p)
+	b = []byte(strings.Replace(string(b), "  risk: low", "  risk: low\n  riks: high", 1))
+	if err := os.WriteFile(p, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	gitCmd(t, work, "commit", "-qam", "typo")
+	gitCmd(t, work, "push", "-q", "origin", "main")
+	snap, err := s.Snapshot(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = snap.Catalog()
+	if err == nil || !strings.Contains(err.Error(), "catalog/runbooks/two.yaml:8:3: spec.riks: unknown field") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestOpenErrorsDoNotLeakToken(t *testing.T) {
+	_, err := catalogstore.Open(context.Background(), catalogstore.Options{Repository: "https://user:s3cr3t-token@127.0.0.1:1/x.git", Token: "another-s3cr3t"})
+	if err == nil {
+		t.Fatal("open of an unreachable repository succeeded")
+	}
+	for _, secret := range []string{"s3cr3t-token", "another-s3cr3t"} {
+		if strings.Contains(err.Error(), secret) {
+			t.Fatalf("error leaks a secret: %v", err)
+		}
+	}
+}

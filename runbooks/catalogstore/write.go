@@ -1,0 +1,351 @@
+package catalogstore
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/config"
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/object"
+
+	"github.com/gitops-remediation/terraform-provider-remediation/runbooks"
+)
+
+// Lingering: see commitBatch.
+const (
+	lingerAfter = 200 * time.Millisecond
+	maxLinger   = 40 * time.Millisecond
+)
+
+type opMode int
+
+const (
+	opPut    opMode = iota // create or replace
+	opCreate               // fail with ErrExists when present
+	opDelete               // absent already is fine
+)
+
+// op is one caller's write, waiting to be committed.
+type op struct {
+	mode opMode
+	kind string
+	name string
+	data []byte
+	done chan Result
+}
+
+// Result tells a writer what became of its write once it is pushed (or failed).
+type Result struct {
+	// Commit is the pushed commit holding the write; for a write that changed nothing
+	// it is the branch head that already held it.
+	Commit string
+	// Changed is false when the catalog already held exactly this content.
+	Changed bool
+	Err     error
+}
+
+// Put creates or replaces a document; it returns once the change is pushed.
+func (s *Store) Put(ctx context.Context, doc runbooks.Document) (Result, error) {
+	return s.write(ctx, opPut, doc)
+}
+
+// Create adds a document; it fails with ErrExists if one of that name is already there.
+func (s *Store) Create(ctx context.Context, doc runbooks.Document) (Result, error) {
+	return s.write(ctx, opCreate, doc)
+}
+
+// Delete removes a document; deleting an absent document succeeds and changes nothing.
+func (s *Store) Delete(ctx context.Context, kind, name string) (Result, error) {
+	if err := runbooks.CheckName(name); err != nil {
+		return Result{}, fmt.Errorf("delete %s: %w", strings.ToLower(kind), err)
+	}
+	return s.submit(ctx, &op{mode: opDelete, kind: kind, name: name})
+}
+
+func (s *Store) write(ctx context.Context, mode opMode, doc runbooks.Document) (Result, error) {
+	what := fmt.Sprintf("%s %q", strings.ToLower(doc.DocumentKind()), doc.DocumentName())
+	// Validate before queueing: an invalid document never reaches a commit.
+	var errs runbooks.Errors
+	switch d := doc.(type) {
+	case *runbooks.Runbook:
+		errs = d.Validate()
+	case *runbooks.Policy:
+		errs = d.Validate()
+	}
+	if len(errs) > 0 {
+		return Result{}, fmt.Errorf("write %s: %w", what, errs)
+	}
+	data, err := runbooks.Encode(doc)
+	if err != nil {
+		return Result{}, fmt.Errorf("write %s: %w", what, err)
+	}
+	return s.submit(ctx, &op{mode: mode, kind: doc.DocumentKind(), name: doc.DocumentName(), data: data})
+}
+
+// submit queues the write. The first writer to find no commit in progress becomes the
+// committer: it commits everything queued so far in one commit and one push, and goes
+// on until its own write is done; writes queued meanwhile share the next push.
+func (s *Store) submit(ctx context.Context, o *op) (Result, error) {
+	o.done = make(chan Result, 1)
+	s.mu.Lock()
+	s.pending = append(s.pending, o)
+	lead := !s.flushing
+	if lead {
+		s.flushing = true
+	}
+	s.mu.Unlock()
+	if lead {
+		// The committer's own cancellation must not fail other writers' work.
+		go s.flush(context.WithoutCancel(ctx))
+	}
+	select {
+	case r := <-o.done:
+		return r, r.Err
+	case <-ctx.Done():
+		return Result{}, fmt.Errorf("write %s %q: %w (the write may still be pushed)", strings.ToLower(o.kind), o.name, ctx.Err())
+	}
+}
+
+func (s *Store) flush(ctx context.Context) {
+	for {
+		s.mu.Lock()
+		batch := s.pending
+		s.pending = nil
+		if len(batch) == 0 {
+			s.flushing = false
+			s.mu.Unlock()
+			return
+		}
+		s.mu.Unlock()
+		s.commitBatch(ctx, batch)
+	}
+}
+
+// commitBatch applies the batch to the branch head, commits and pushes; when another
+// writer pushed first it fetches and re-applies the batch on the new head.
+func (s *Store) commitBatch(ctx context.Context, batch []*op) {
+	s.gitMu.Lock()
+	defer s.gitMu.Unlock()
+	// A writer that pushes back to back has a head start over a writer in another
+	// process that just lost to it: its fetch is already up to date. Lingering a
+	// moment after a recent push gives the other writer its turn, and lets more
+	// writes of this process join the batch.
+	if !s.lastPush.IsZero() && s.opts.Now().Sub(s.lastPush) < lingerAfter {
+		s.opts.Sleep(time.Duration(rand.Int64N(int64(maxLinger))))
+	}
+	var lastErr error
+	for attempt := 0; attempt < s.opts.MaxAttempts; attempt++ {
+		if attempt > 0 {
+			s.opts.Sleep(jitter(attempt))
+		}
+		base, err := s.fetchLocked(ctx)
+		if err != nil {
+			finish(batch, Result{Err: err})
+			return
+		}
+		commit, results, err := s.apply(base, batch)
+		if err != nil {
+			finish(batch, Result{Err: err})
+			return
+		}
+		if commit.IsZero() { // nothing changed
+			for i, o := range batch {
+				o.done <- results[i]
+			}
+			return
+		}
+		err = s.push(ctx, commit)
+		if err == nil {
+			s.lastPush = s.opts.Now()
+			s.opts.Logger.Debug("catalog pushed", "commit", commit.String(), "writes", len(batch), "attempt", attempt+1)
+			for i, o := range batch {
+				r := results[i]
+				if r.Err == nil && r.Changed {
+					r.Commit = commit.String()
+				}
+				o.done <- r
+			}
+			return
+		}
+		if !isRace(err) {
+			finish(batch, Result{Err: err})
+			return
+		}
+		lastErr = err
+		s.opts.Logger.Debug("catalog push lost a race; re-applying", "attempt", attempt+1, "err", err)
+	}
+	finish(batch, Result{Err: fmt.Errorf("push catalog: another writer kept winning after %d attempts: %w", s.opts.MaxAttempts, lastErr)})
+}
+
+func finish(batch []*op, r Result) {
+	for _, o := range batch {
+		o.done <- r
+	}
+}
+
+// apply builds the commit for the batch on base. Each op gets its own result; an op
+// that cannot apply (Create of an existing document) fails alone. The returned commit
+// is ZeroHash when the batch changes nothing.
+func (s *Store) apply(base plumbing.Hash, batch []*op) (plumbing.Hash, []Result, error) {
+	var baseTree *object.Tree
+	var parents []plumbing.Hash
+	if !base.IsZero() {
+		c, err := s.repo.CommitObject(base)
+		if err != nil {
+			return plumbing.ZeroHash, nil, fmt.Errorf("read %s: %w", base, err)
+		}
+		if baseTree, err = c.Tree(); err != nil {
+			return plumbing.ZeroHash, nil, fmt.Errorf("read %s: %w", base, err)
+		}
+		parents = []plumbing.Hash{base}
+	}
+	// overlay holds what earlier ops of the batch wrote (nil: deleted); only the files
+	// the batch touches are read, so a write costs the same in a catalog of any size.
+	overlay := map[string]*[]byte{}
+	get := func(p string) ([]byte, bool, error) {
+		if v, ok := overlay[p]; ok {
+			if v == nil {
+				return nil, false, nil
+			}
+			return *v, true, nil
+		}
+		if baseTree == nil {
+			return nil, false, nil
+		}
+		f, err := baseTree.File(p)
+		if errors.Is(err, object.ErrFileNotFound) || errors.Is(err, object.ErrDirectoryNotFound) || errors.Is(err, object.ErrEntryNotFound) {
+			return nil, false, nil
+		}
+		if err != nil {
+			return nil, false, fmt.Errorf("read %s: %w", p, err)
+		}
+		content, err := f.Contents()
+		return []byte(content), true, err
+	}
+	results := make([]Result, len(batch))
+	var changes []string
+	for i, o := range batch {
+		p := runbooks.DocumentPath(s.Directory(), o.kind, o.name)
+		old, exists, err := get(p)
+		if err != nil {
+			return plumbing.ZeroHash, nil, err
+		}
+		if !base.IsZero() {
+			results[i].Commit = base.String()
+		}
+		switch o.mode {
+		case opCreate:
+			if exists {
+				results[i].Err = fmt.Errorf("create %s %q: %w (%s)", strings.ToLower(o.kind), o.name, ErrExists, p)
+				continue
+			}
+			fallthrough
+		case opPut:
+			if exists && bytes.Equal(old, o.data) {
+				continue
+			}
+			data := o.data
+			overlay[p] = &data
+			verb := "add"
+			if exists {
+				verb = "update"
+			}
+			changes = append(changes, fmt.Sprintf("%s: %s %s", strings.ToLower(o.kind), verb, o.name))
+		case opDelete:
+			if !exists {
+				continue
+			}
+			overlay[p] = nil
+			changes = append(changes, fmt.Sprintf("%s: delete %s", strings.ToLower(o.kind), o.name))
+		}
+		results[i].Changed = true
+	}
+	if len(changes) == 0 {
+		return plumbing.ZeroHash, results, nil
+	}
+	edits := map[string]*plumbing.Hash{}
+	for p, v := range overlay {
+		if v == nil {
+			edits[p] = nil
+			continue
+		}
+		h, err := writeBlob(s.repo.Storer, *v)
+		if err != nil {
+			return plumbing.ZeroHash, nil, fmt.Errorf("write blob %s: %w", p, err)
+		}
+		edits[p] = &h
+	}
+	var rootTree plumbing.Hash
+	if baseTree != nil {
+		rootTree = baseTree.Hash
+	}
+	tree, err := editTree(s.repo.Storer, rootTree, edits)
+	if err != nil {
+		return plumbing.ZeroHash, nil, fmt.Errorf("build catalog tree: %w", err)
+	}
+	if tree.IsZero() {
+		// Deleting the last file of the repository: keep a valid, empty tree.
+		obj := s.repo.Storer.NewEncodedObject()
+		if err := (&object.Tree{}).Encode(obj); err != nil {
+			return plumbing.ZeroHash, nil, err
+		}
+		if tree, err = s.repo.Storer.SetEncodedObject(obj); err != nil {
+			return plumbing.ZeroHash, nil, err
+		}
+	}
+	sig := object.Signature{Name: s.opts.AuthorName, Email: s.opts.AuthorEmail, When: s.opts.Now()}
+	commit := &object.Commit{Author: sig, Committer: sig, Message: commitMessage(changes), TreeHash: tree, ParentHashes: parents}
+	obj := s.repo.Storer.NewEncodedObject()
+	if err := commit.Encode(obj); err != nil {
+		return plumbing.ZeroHash, nil, fmt.Errorf("encode commit: %w", err)
+	}
+	h, err := s.repo.Storer.SetEncodedObject(obj)
+	if err != nil {
+		return plumbing.ZeroHash, nil, fmt.Errorf("store commit: %w", err)
+	}
+	return h, results, nil
+}
+
+// commitMessage says what changed: the change itself for one, a count and a list for
+// several ("catalog: 3 changes").
+func commitMessage(changes []string) string {
+	if len(changes) == 1 {
+		return changes[0] + "\n"
+	}
+	sorted := append([]string(nil), changes...)
+	sort.Strings(sorted)
+	return fmt.Sprintf("catalog: %d changes\n\n- %s\n", len(changes), strings.Join(sorted, "\n- "))
+}
+
+// push sends the commit to the branch. A plain (non-force) push is a compare-and-swap:
+// it only succeeds if the branch still points at the commit's parent.
+func (s *Store) push(ctx context.Context, commit plumbing.Hash) error {
+	spec := config.RefSpec(fmt.Sprintf("%s:refs/heads/%s", commit, s.opts.Branch))
+	err := s.repo.PushContext(ctx, &git.PushOptions{RemoteName: remoteName, RefSpecs: []config.RefSpec{spec}, Auth: s.auth})
+	if err != nil && !errors.Is(err, git.NoErrAlreadyUpToDate) {
+		return fmt.Errorf("push catalog to %s: %w", RedactURL(s.url), err)
+	}
+	return nil
+}
+
+// isRace tells a push that lost to another writer, worth re-applying, from a failure
+// that another attempt would repeat.
+func isRace(err error) bool {
+	if errors.Is(err, git.ErrNonFastForwardUpdate) {
+		return true
+	}
+	msg := err.Error()
+	for _, s := range []string{"non-fast-forward", "fetch first", "failed to update ref", "cannot lock ref", "stale info", "reference already exists", "incorrect old value"} {
+		if strings.Contains(msg, s) {
+			return true
+		}
+	}
+	return false
+}

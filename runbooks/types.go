@@ -1,0 +1,204 @@
+// Package runbooks holds the remediation catalog domain shared by the Terraform
+// provider and the remediator: the Runbook and Policy documents, their on-disk
+// YAML format, validation, label matchers, CEL expressions and routing.
+package runbooks
+
+// APIVersion is the only apiVersion a catalog document may carry.
+const APIVersion = "remediation.gitops.dev/v1"
+
+// Document kinds.
+const (
+	KindRunbook = "Runbook"
+	KindPolicy  = "Policy"
+)
+
+// Metadata identifies a document inside the catalog.
+type Metadata struct {
+	Name string `yaml:"name"`
+}
+
+// Runbook declares how one kind of anomaly is remediated.
+type Runbook struct {
+	APIVersion string      `yaml:"apiVersion"`
+	Kind       string      `yaml:"kind"`
+	Metadata   Metadata    `yaml:"metadata"`
+	Spec       RunbookSpec `yaml:"spec"`
+}
+
+// RunbookSpec is everything a catalog author declares about a runbook.
+type RunbookSpec struct {
+	Description string      `yaml:"description,omitempty"`
+	Enabled     bool        `yaml:"enabled"`
+	Risk        Risk        `yaml:"risk"`
+	Owners      []string    `yaml:"owners,omitempty"`
+	Trigger     Trigger     `yaml:"trigger"`
+	Changes     []Change    `yaml:"changes"`
+	Plan        RunbookPlan `yaml:"plan,omitempty"`
+	Verify      Verify      `yaml:"verify"`
+	Rollback    string      `yaml:"rollback"`
+	Cooldown    Duration    `yaml:"cooldown,omitempty"`
+}
+
+// Trigger selects the anomalies a runbook handles.
+type Trigger struct {
+	// Matchers use Alertmanager matcher syntax; all must match.
+	Matchers []string `yaml:"matchers"`
+	// Condition is an optional CEL expression over labels, annotations and value.
+	Condition string `yaml:"condition,omitempty"`
+	// GroupBy names the labels that identify the target: the dedupe key.
+	GroupBy []string `yaml:"group_by,omitempty"`
+}
+
+// Change kinds.
+const (
+	ChangeHCL    = "hcl"
+	ChangeYAML   = "yaml"
+	ChangeJSON   = "json"
+	ChangeRevert = "revert"
+)
+
+// Change is one ordered edit to the infrastructure repository.
+type Change struct {
+	Kind string `yaml:"kind"`
+	// File is a Go text/template path, relative to the repository root (hcl, yaml, json).
+	File string `yaml:"file,omitempty"`
+	// Path addresses the value inside the file, dot separated (hcl, yaml, json).
+	Path string `yaml:"path,omitempty"`
+	// Value is a CEL expression over labels, annotations, value and current.
+	Value string `yaml:"value,omitempty"`
+	// Paths are the glob patterns whose latest commit a revert undoes.
+	Paths []string `yaml:"paths,omitempty"`
+	// Within bounds how old a commit a revert may undo.
+	Within Duration `yaml:"within,omitempty"`
+}
+
+// RunbookPlan bounds what the terraform plan of a proposal may do.
+type RunbookPlan struct {
+	AllowedAddresses []string `yaml:"allowed_addresses,omitempty"`
+	AllowedActions   []string `yaml:"allowed_actions,omitempty"`
+	MaxChanges       int      `yaml:"max_changes,omitempty"`
+	AllowDestroy     bool     `yaml:"allow_destroy,omitempty"`
+}
+
+// Verify says how a merged remediation proves it worked.
+type Verify struct {
+	Within        Duration `yaml:"within"`
+	AlertResolved bool     `yaml:"alert_resolved"`
+	PromQL        string   `yaml:"promql,omitempty"`
+}
+
+// Rollback modes.
+const (
+	RollbackRevert = "revert"
+	RollbackNone   = "none"
+)
+
+// Policy holds the guardrails for the anomalies its selector matches.
+type Policy struct {
+	APIVersion string     `yaml:"apiVersion"`
+	Kind       string     `yaml:"kind"`
+	Metadata   Metadata   `yaml:"metadata"`
+	Spec       PolicySpec `yaml:"spec"`
+}
+
+// PolicySpec is everything a catalog author declares about a policy.
+type PolicySpec struct {
+	Description       string         `yaml:"description,omitempty"`
+	Selector          Selector       `yaml:"selector,omitempty"`
+	Priority          int            `yaml:"priority"`
+	Approvals         Approvals      `yaml:"approvals"`
+	RequiredReviewers []string       `yaml:"required_reviewers,omitempty"`
+	AutoMerge         AutoMerge      `yaml:"auto_merge"`
+	ChangeWindows     []Window       `yaml:"change_windows,omitempty"`
+	FreezeWindows     []Window       `yaml:"freeze_windows,omitempty"`
+	Limits            Limits         `yaml:"limits,omitempty"`
+	CircuitBreaker    CircuitBreaker `yaml:"circuit_breaker,omitempty"`
+	Plan              PolicyPlan     `yaml:"plan,omitempty"`
+	// ProtectedPaths add to DefaultProtectedPaths(); the defaults cannot be removed.
+	ProtectedPaths []string `yaml:"protected_paths,omitempty"`
+}
+
+// Selector chooses the anomalies a policy governs; empty matches every anomaly.
+type Selector struct {
+	Matchers []string `yaml:"matchers,omitempty"`
+}
+
+// Approvals is the number of human approvals required per risk tier.
+type Approvals struct {
+	Low      int `yaml:"low"`
+	Medium   int `yaml:"medium"`
+	High     int `yaml:"high"`
+	Critical int `yaml:"critical"`
+}
+
+// AutoMerge says which proposals may merge without a human.
+type AutoMerge struct {
+	// MaxRisk is the highest risk tier that may auto-merge, or "none".
+	MaxRisk string `yaml:"max_risk"`
+	// MinVerifiedRuns is how many verified successes a runbook needs first.
+	MinVerifiedRuns int `yaml:"min_verified_runs,omitempty"`
+}
+
+// Window is a recurring weekly time window in a time zone, optionally bounded by dates.
+type Window struct {
+	TimeZone string   `yaml:"time_zone"`
+	Days     []string `yaml:"days,omitempty"`
+	Start    string   `yaml:"start,omitempty"`
+	End      string   `yaml:"end,omitempty"`
+	From     string   `yaml:"from,omitempty"`
+	Until    string   `yaml:"until,omitempty"`
+}
+
+// Limits bound how many proposals a policy lets through; zero means unlimited.
+type Limits struct {
+	MaxOpen int `yaml:"max_open,omitempty"`
+	PerHour int `yaml:"per_hour,omitempty"`
+}
+
+// CircuitBreaker stops a runbook that keeps failing.
+type CircuitBreaker struct {
+	Failures int      `yaml:"failures,omitempty"`
+	Window   Duration `yaml:"window,omitempty"`
+	Cooldown Duration `yaml:"cooldown,omitempty"`
+}
+
+// PolicyPlan bounds terraform plans for every runbook the policy governs.
+type PolicyPlan struct {
+	AllowDestroy        bool     `yaml:"allow_destroy,omitempty"`
+	MaxChanges          int      `yaml:"max_changes,omitempty"`
+	DeniedResourceTypes []string `yaml:"denied_resource_types,omitempty"`
+}
+
+// DefaultProtectedPaths returns the paths a remediation can never touch, whatever the
+// policy says: CI configuration, code ownership and the remediation artifacts themselves.
+func DefaultProtectedPaths() []string {
+	return []string{
+		".github/**",
+		"CODEOWNERS",
+		"**/CODEOWNERS",
+		".gitlab-ci.yml",
+		".circleci/**",
+		"Jenkinsfile",
+		".buildkite/**",
+		"azure-pipelines.yml",
+		".remediations/**",
+	}
+}
+
+// Document is a Runbook or a Policy.
+type Document interface {
+	DocumentKind() string
+	DocumentName() string
+}
+
+// DocumentKind implements Document.
+func (r *Runbook) DocumentKind() string { return KindRunbook }
+
+// DocumentName implements Document.
+func (r *Runbook) DocumentName() string { return r.Metadata.Name }
+
+// DocumentKind implements Document.
+func (p *Policy) DocumentKind() string { return KindPolicy }
+
+// DocumentName implements Document.
+func (p *Policy) DocumentName() string { return p.Metadata.Name }
