@@ -116,6 +116,18 @@ func (p *PathTemplate) String() string { return p.src }
 // Render executes the template; a missing label is an error, and the result is checked
 // to be a clean relative path inside the repository.
 func (p *PathTemplate) Render(labels, annotations map[string]string, value float64) (string, error) {
+	out, err := p.execute(labels, annotations, value)
+	if err != nil {
+		return "", err
+	}
+	if err := CheckRepoPath(out); err != nil {
+		return "", fmt.Errorf("render %q: %w", p.src, err)
+	}
+	return out, nil
+}
+
+// execute renders the template without checking the result.
+func (p *PathTemplate) execute(labels, annotations map[string]string, value float64) (string, error) {
 	if labels == nil {
 		labels = map[string]string{}
 	}
@@ -127,16 +139,24 @@ func (p *PathTemplate) Render(labels, annotations map[string]string, value float
 	if err := p.tmpl.Execute(&b, data); err != nil {
 		return "", fmt.Errorf("render %q: %w", p.src, err)
 	}
-	out := b.String()
-	if err := CheckRepoPath(out); err != nil {
-		return "", fmt.Errorf("render %q: %w", p.src, err)
-	}
-	return out, nil
+	return b.String(), nil
 }
 
 // sample renders with a placeholder for every key the template reads, to check at
 // validation time the parts of the path that do not depend on the anomaly.
 func (p *PathTemplate) sample() (string, error) {
+	out, err := p.sampleRaw()
+	if err != nil {
+		return "", err
+	}
+	if err := CheckRepoPath(out); err != nil {
+		return "", err
+	}
+	return out, nil
+}
+
+// sampleRaw is sample without the path check, for patterns.
+func (p *PathTemplate) sampleRaw() (string, error) {
 	labels, annotations := map[string]string{}, map[string]string{}
 	for _, k := range p.keys["labels"] {
 		labels[k] = "x"
@@ -144,7 +164,7 @@ func (p *PathTemplate) sample() (string, error) {
 	for _, k := range p.keys["annotations"] {
 		annotations[k] = "x"
 	}
-	return p.Render(labels, annotations, 0)
+	return p.execute(labels, annotations, 0)
 }
 
 // CheckRepoPath accepts a clean, relative, slash-separated path that stays inside the

@@ -2,6 +2,7 @@ package runbooks
 
 import (
 	"fmt"
+	"regexp/syntax"
 	"sort"
 	"strings"
 
@@ -76,8 +77,13 @@ type policyEntry struct {
 // are indexed by one of them, so that routing touches only runbooks that can match;
 // the rest are scanned. It is safe for concurrent use.
 type Router struct {
-	entries  []routeEntry // in specificity order
-	index    map[string]map[string][]int
+	entries []routeEntry // in specificity order
+	// index: label name -> exact value -> entries; from equality matchers and regexes
+	// that are a set of literals (env=~"prod|staging").
+	index map[string]map[string][]int
+	// prefixes: label name -> entries whose regex starts with a literal (svc-1.*).
+	prefixes map[string]*prefixIndex
+	// scan: entries with nothing to index by; tried for every anomaly.
 	scan     []int
 	policies []policyEntry // in precedence order
 	dflt     *Policy
@@ -85,7 +91,7 @@ type Router struct {
 
 // NewRouter compiles every matcher and condition of the catalog.
 func NewRouter(c *Catalog) (*Router, error) {
-	r := &Router{index: map[string]map[string][]int{}, dflt: DefaultPolicy()}
+	r := &Router{index: map[string]map[string][]int{}, prefixes: map[string]*prefixIndex{}, dflt: DefaultPolicy()}
 	var errs Errors
 	for _, rb := range c.Runbooks {
 		ms, err := ParseMatchers(rb.Spec.Trigger.Matchers)
@@ -122,18 +128,59 @@ func NewRouter(c *Catalog) (*Router, error) {
 		return a.Metadata.Name < b.Metadata.Name
 	})
 	for i, e := range r.entries {
-		if m := anchor(e.matchers); m != nil {
-			byValue := r.index[m.Name]
-			if byValue == nil {
-				byValue = map[string][]int{}
-				r.index[m.Name] = byValue
-			}
-			byValue[m.Value] = append(byValue[m.Value], i)
-		} else {
-			r.scan = append(r.scan, i)
-		}
+		r.add(i, anchor(e.matchers))
 	}
 	return r, nil
+}
+
+func (r *Router) add(i int, a anchorKey) {
+	switch {
+	case len(a.values) > 0:
+		byValue := r.index[a.name]
+		if byValue == nil {
+			byValue = map[string][]int{}
+			r.index[a.name] = byValue
+		}
+		for _, v := range a.values {
+			byValue[v] = append(byValue[v], i)
+		}
+	case a.prefix != "":
+		px := r.prefixes[a.name]
+		if px == nil {
+			px = &prefixIndex{byPrefix: map[string][]int{}}
+			r.prefixes[a.name] = px
+		}
+		px.add(a.prefix, i)
+	default:
+		r.scan = append(r.scan, i)
+	}
+}
+
+// prefixIndex finds entries by a literal prefix of a label value.
+type prefixIndex struct {
+	lengths  []int // distinct prefix lengths, ascending
+	byPrefix map[string][]int
+}
+
+func (p *prefixIndex) add(prefix string, i int) {
+	if _, ok := p.byPrefix[prefix]; !ok {
+		n := len(prefix)
+		j := sort.SearchInts(p.lengths, n)
+		if j == len(p.lengths) || p.lengths[j] != n {
+			p.lengths = append(p.lengths[:j], append([]int{n}, p.lengths[j:]...)...)
+		}
+	}
+	p.byPrefix[prefix] = append(p.byPrefix[prefix], i)
+}
+
+func (p *prefixIndex) lookup(v string, into []int) []int {
+	for _, n := range p.lengths {
+		if n > len(v) {
+			break
+		}
+		into = append(into, p.byPrefix[v[:n]]...)
+	}
+	return into
 }
 
 // moreSpecific orders runbooks: more equality matchers, then more matchers, then name.
@@ -158,23 +205,86 @@ func countEqual(ms labels.Matchers) int {
 	return n
 }
 
-// anchor picks the equality matcher to index a runbook by: alertname when there is
-// one, as it is the most selective label in practice, else the first by name. A
-// matcher for the empty value also matches an absent label, so it cannot anchor.
-func anchor(ms labels.Matchers) *labels.Matcher {
-	var best *labels.Matcher
+// anchorKey is what a runbook is indexed by: one label and either the exact values
+// it must have or a literal prefix of its value. Zero means "scan".
+type anchorKey struct {
+	name   string
+	values []string
+	prefix string
+}
+
+// anchor picks the matcher to index a runbook by. Exact values beat prefixes; among
+// equals, alertname wins, as the most selective label in practice, then label name.
+// Only positive matchers that cannot match the empty value (an absent label) anchor.
+func anchor(ms labels.Matchers) anchorKey {
+	var best anchorKey
+	rank := func(a anchorKey) int {
+		switch {
+		case len(a.values) == 1 && a.name == "alertname":
+			return 4
+		case len(a.values) == 1:
+			return 3
+		case len(a.values) > 1:
+			return 2
+		case a.prefix != "":
+			return 1
+		}
+		return 0
+	}
 	for _, m := range ms {
-		if m.Type != labels.MatchEqual || m.Value == "" {
-			continue
+		var k anchorKey
+		switch m.Type {
+		case labels.MatchEqual:
+			if m.Value != "" {
+				k = anchorKey{name: m.Name, values: []string{m.Value}}
+			}
+		case labels.MatchRegexp:
+			k = regexAnchor(m.Name, m.Value)
 		}
-		if m.Name == "alertname" {
-			return m
-		}
-		if best == nil || m.Name < best.Name {
-			best = m
+		if r, br := rank(k), rank(best); r > br || (r == br && r > 0 && k.name < best.name) {
+			best = k
 		}
 	}
 	return best
+}
+
+// regexAnchor reads what an Alertmanager regex (anchored at both ends) requires: a
+// set of literal values ("prod|staging") or a literal prefix ("svc-1.*").
+func regexAnchor(name, expr string) anchorKey {
+	re, err := syntax.Parse(expr, syntax.Perl)
+	if err != nil {
+		return anchorKey{}
+	}
+	re = re.Simplify()
+	literal := func(r *syntax.Regexp) (string, bool) {
+		if r.Op == syntax.OpLiteral && r.Flags&syntax.FoldCase == 0 {
+			return string(r.Rune), true
+		}
+		return "", false
+	}
+	if lit, ok := literal(re); ok && lit != "" {
+		return anchorKey{name: name, values: []string{lit}}
+	}
+	if re.Op == syntax.OpAlternate {
+		var values []string
+		for _, sub := range re.Sub {
+			lit, ok := literal(sub)
+			if !ok || lit == "" {
+				values = nil
+				break
+			}
+			values = append(values, lit)
+		}
+		if values != nil {
+			return anchorKey{name: name, values: values}
+		}
+	}
+	if re.Op == syntax.OpConcat && len(re.Sub) > 0 {
+		if lit, ok := literal(re.Sub[0]); ok && lit != "" {
+			return anchorKey{name: name, prefix: lit}
+		}
+	}
+	return anchorKey{}
 }
 
 // Route decides which runbooks handle the anomaly and which policy governs it.
@@ -183,6 +293,9 @@ func (r *Router) Route(a Anomaly) Decision {
 	for name, value := range a.Labels {
 		if byValue, ok := r.index[name]; ok {
 			cand = append(cand, byValue[value]...)
+		}
+		if px, ok := r.prefixes[name]; ok {
+			cand = px.lookup(value, cand)
 		}
 	}
 	cand = append(cand, r.scan...)

@@ -152,12 +152,7 @@ func validateChange(f *fieldErrors, field string, c *Change) {
 			f.add(field+".paths", "a revert needs at least one path pattern")
 		}
 		for i, p := range c.Paths {
-			pf := fmt.Sprintf("%s.paths[%d]", field, i)
-			if !validGlob(p) {
-				f.add(pf, "invalid glob pattern %q", p)
-			} else if err := CheckRepoPath(strings.ReplaceAll(p, "*", "x")); err != nil {
-				f.add(pf, "%v", err)
-			}
+			validateRevertPath(f, fmt.Sprintf("%s.paths[%d]", field, i), p)
 		}
 		if c.Within <= 0 {
 			f.add(field+".within", "a revert needs within: how old a commit it may undo, such as 2h")
@@ -191,6 +186,28 @@ func validateFileTemplate(f *fieldErrors, field, src string) {
 	}
 	if pat, ok := ProtectedMatch(sample, nil); ok {
 		f.add(field, "path %q is protected (%s): a remediation can never change it", src, pat)
+	}
+}
+
+// validateRevertPath checks a revert's path pattern: a template (so it can name the
+// target, as in k8s/{{ .labels.service }}/**) that renders to a glob.
+func validateRevertPath(f *fieldErrors, field, src string) {
+	t, err := ParsePathTemplate(src)
+	if err != nil {
+		f.add(field, "%v", err)
+		return
+	}
+	sample, err := t.sampleRaw()
+	if err != nil {
+		f.add(field, "%v", err)
+		return
+	}
+	if !validGlob(sample) {
+		f.add(field, "invalid glob pattern %q", src)
+		return
+	}
+	if err := CheckRepoPath(strings.ReplaceAll(sample, "*", "x")); err != nil {
+		f.add(field, "%v", err)
 	}
 }
 
