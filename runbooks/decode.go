@@ -80,6 +80,21 @@ func DecodePolicy(file string, data []byte) (*Policy, error) {
 	return p, nil
 }
 
+// NewRunbook returns a runbook of that name holding every default, for callers that
+// build documents in code.
+func NewRunbook(name string) *Runbook {
+	rb := newRunbook()
+	rb.APIVersion, rb.Kind, rb.Metadata.Name = APIVersion, KindRunbook, name
+	return rb
+}
+
+// NewPolicy returns a policy of that name holding every default.
+func NewPolicy(name string) *Policy {
+	p := newPolicy()
+	p.APIVersion, p.Kind, p.Metadata.Name = APIVersion, KindPolicy, name
+	return p
+}
+
 // newRunbook returns a Runbook holding the defaults that absent fields keep.
 func newRunbook() *Runbook {
 	return &Runbook{Spec: RunbookSpec{

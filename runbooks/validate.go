@@ -9,9 +9,12 @@ import (
 
 const defaultVerifyWithin = 15 * time.Minute
 
+// NamePattern is what a runbook or policy name must match. Names become file names and
+// parts of branch names, so they are DNS labels.
+const NamePattern = `^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`
+
 var (
-	// Names become file names and parts of branch names, so they are DNS labels.
-	nameRE      = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
+	nameRE      = regexp.MustCompile(NamePattern)
 	labelNameRE = regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_]*$`)
 	// A GitHub login, or org/team for a team.
 	reviewerRE     = regexp.MustCompile(`^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(?:/[A-Za-z0-9][A-Za-z0-9._-]{0,99})?$`)

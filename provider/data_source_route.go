@@ -1,0 +1,157 @@
+package provider
+
+import (
+	"context"
+
+	"github.com/hashicorp/terraform-plugin-framework-validators/mapvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/datasource"
+	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/gitops-remediation/terraform-provider-remediation/runbooks"
+)
+
+var (
+	_ datasource.DataSource              = &routeDataSource{}
+	_ datasource.DataSourceWithConfigure = &routeDataSource{}
+)
+
+// NewRouteDataSource is the remediation_route data source.
+func NewRouteDataSource() datasource.DataSource { return &routeDataSource{} }
+
+type routeDataSource struct {
+	data *providerData
+}
+
+type routeModel struct {
+	Labels            map[string]types.String `tfsdk:"labels"`
+	Annotations       map[string]types.String `tfsdk:"annotations"`
+	Value             types.Float64           `tfsdk:"value"`
+	Runbook           types.String            `tfsdk:"runbook"`
+	Policy            types.String            `tfsdk:"policy"`
+	Risk              types.String            `tfsdk:"risk"`
+	Target            types.String            `tfsdk:"target"`
+	RequiredApprovals types.Int64             `tfsdk:"required_approvals"`
+	AutoMerge         types.Bool              `tfsdk:"auto_merge"`
+	Matches           []routeMatchModel       `tfsdk:"matches"`
+	Skipped           []routeSkipModel        `tfsdk:"skipped"`
+}
+
+type routeMatchModel struct {
+	Runbook           types.String `tfsdk:"runbook"`
+	Enabled           types.Bool   `tfsdk:"enabled"`
+	Risk              types.String `tfsdk:"risk"`
+	Target            types.String `tfsdk:"target"`
+	RequiredApprovals types.Int64  `tfsdk:"required_approvals"`
+	AutoMerge         types.Bool   `tfsdk:"auto_merge"`
+}
+
+type routeSkipModel struct {
+	Runbook types.String `tfsdk:"runbook"`
+	Reason  types.String `tfsdk:"reason"`
+}
+
+func (d *routeDataSource) Metadata(_ context.Context, req datasource.MetadataRequest, resp *datasource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + "_route"
+}
+
+func (d *routeDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
+	str := func(desc string) schema.StringAttribute { return schema.StringAttribute{MarkdownDescription: desc, Computed: true} }
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "Routes an anomaly through the published catalog exactly as the remediator would: which runbook handles it, " +
+			"which policy governs it, and what the proposal would need. Made for testing a catalog with `terraform test`.",
+		Attributes: map[string]schema.Attribute{
+			"labels": schema.MapAttribute{
+				MarkdownDescription: "The anomaly's labels, such as `{ alertname = \"HighLatency\", service = \"api\" }`.",
+				Required:            true, ElementType: types.StringType,
+				Validators: []validator.Map{mapvalidator.SizeAtLeast(1)},
+			},
+			"annotations": schema.MapAttribute{MarkdownDescription: "The anomaly's annotations, seen by CEL conditions.", Optional: true, ElementType: types.StringType},
+			"value":       schema.Float64Attribute{MarkdownDescription: "The anomaly's value, seen by CEL conditions.", Optional: true},
+			"runbook":     str("The runbook that would act: the most specific enabled match. Null when none."),
+			"policy":      str("The governing policy: the selected one of highest priority, or `" + runbooks.DefaultPolicyName + "`."),
+			"risk":        str("Risk tier of the acting runbook."),
+			"target":      str("Target of the acting runbook: its group_by labels and values."),
+			"required_approvals": schema.Int64Attribute{
+				MarkdownDescription: "Approvals the proposal would need.", Computed: true,
+			},
+			"auto_merge": schema.BoolAttribute{
+				MarkdownDescription: "Whether the policy lets this risk tier merge without a human (the runbook must also have enough verified runs).", Computed: true,
+			},
+			"matches": schema.ListNestedAttribute{
+				MarkdownDescription: "Every matching runbook, most specific first, disabled ones included.",
+				Computed:            true,
+				NestedObject: schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
+					"runbook":            str("Runbook name."),
+					"enabled":            schema.BoolAttribute{MarkdownDescription: "Whether it would act.", Computed: true},
+					"risk":               str("Risk tier."),
+					"target":             str("Target."),
+					"required_approvals": schema.Int64Attribute{MarkdownDescription: "Approvals needed.", Computed: true},
+					"auto_merge":         schema.BoolAttribute{MarkdownDescription: "Auto-merge allowed by policy.", Computed: true},
+				}},
+			},
+			"skipped": schema.ListNestedAttribute{
+				MarkdownDescription: "Runbooks whose matchers matched but whose condition did not hold.",
+				Computed:            true,
+				NestedObject: schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
+					"runbook": str("Runbook name."),
+					"reason":  str("Why it was skipped."),
+				}},
+			},
+		},
+	}
+}
+
+func (d *routeDataSource) Configure(_ context.Context, req datasource.ConfigureRequest, resp *datasource.ConfigureResponse) {
+	d.data = providerDataFrom(req.ProviderData, &resp.Diagnostics)
+}
+
+func (d *routeDataSource) Read(ctx context.Context, req datasource.ReadRequest, resp *datasource.ReadResponse) {
+	var m routeModel
+	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	_, cat, diags := loadCatalog(ctx, d.data)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	router, err := runbooks.NewRouter(cat)
+	if err != nil {
+		resp.Diagnostics.AddError("Invalid catalog", err.Error())
+		return
+	}
+	toMap := func(in map[string]types.String) map[string]string {
+		out := make(map[string]string, len(in))
+		for k, v := range in {
+			out[k] = v.ValueString()
+		}
+		return out
+	}
+	dec := router.Route(runbooks.Anomaly{Labels: toMap(m.Labels), Annotations: toMap(m.Annotations), Value: m.Value.ValueFloat64()})
+	m.Policy = types.StringValue(dec.Policy.Metadata.Name)
+	m.Runbook, m.Risk, m.Target = types.StringNull(), types.StringNull(), types.StringNull()
+	m.RequiredApprovals, m.AutoMerge = types.Int64Null(), types.BoolNull()
+	m.Matches, m.Skipped = []routeMatchModel{}, []routeSkipModel{}
+	for _, match := range dec.Matches {
+		enabled := match.Runbook.Spec.Enabled
+		m.Matches = append(m.Matches, routeMatchModel{
+			Runbook: types.StringValue(match.Runbook.Metadata.Name), Enabled: types.BoolValue(enabled),
+			Risk: types.StringValue(string(match.Risk)), Target: types.StringValue(match.Target),
+			RequiredApprovals: types.Int64Value(int64(match.RequiredApprovals)), AutoMerge: types.BoolValue(match.AutoMerge),
+		})
+		if enabled && m.Runbook.IsNull() {
+			m.Runbook = types.StringValue(match.Runbook.Metadata.Name)
+			m.Risk = types.StringValue(string(match.Risk))
+			m.Target = types.StringValue(match.Target)
+			m.RequiredApprovals = types.Int64Value(int64(match.RequiredApprovals))
+			m.AutoMerge = types.BoolValue(match.AutoMerge)
+		}
+	}
+	for _, s := range dec.Skipped {
+		m.Skipped = append(m.Skipped, routeSkipModel{Runbook: types.StringValue(s.Runbook.Metadata.Name), Reason: types.StringValue(s.Reason)})
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
+}
