@@ -109,4 +109,3 @@ func lastSegment(field string) string {
 	}
 	return strings.ReplaceAll(field, "_", " ")
 }
-

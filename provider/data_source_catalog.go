@@ -56,7 +56,9 @@ func (d *catalogDataSource) Metadata(_ context.Context, req datasource.MetadataR
 }
 
 func (d *catalogDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
-	str := func(desc string) schema.StringAttribute { return schema.StringAttribute{MarkdownDescription: desc, Computed: true} }
+	str := func(desc string) schema.StringAttribute {
+		return schema.StringAttribute{MarkdownDescription: desc, Computed: true}
+	}
 	list := func(desc string) schema.ListAttribute {
 		return schema.ListAttribute{MarkdownDescription: desc, Computed: true, ElementType: types.StringType}
 	}

@@ -57,7 +57,9 @@ func (d *routeDataSource) Metadata(_ context.Context, req datasource.MetadataReq
 }
 
 func (d *routeDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, resp *datasource.SchemaResponse) {
-	str := func(desc string) schema.StringAttribute { return schema.StringAttribute{MarkdownDescription: desc, Computed: true} }
+	str := func(desc string) schema.StringAttribute {
+		return schema.StringAttribute{MarkdownDescription: desc, Computed: true}
+	}
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "Routes an anomaly through the published catalog exactly as the remediator would: which runbook handles it, " +
 			"which policy governs it, and what the proposal would need. Made for testing a catalog with `terraform test`.",
