@@ -35,8 +35,13 @@ type Store struct {
 
 	// gitMu serialises use of repo: go-git's memory storage is not meant for
 	// concurrent writers.
-	gitMu    sync.Mutex
-	repo     *git.Repository
+	gitMu sync.Mutex
+	repo  *git.Repository
+	// pushedHead is the commit this store last pushed, while no fetch has shown
+	// otherwise; zero when unknown.
+	pushedHead plumbing.Hash
+
+	// lastPush is when this store last pushed; guarded by mu.
 	lastPush time.Time
 
 	// mu guards the queue of writes waiting to be committed.
@@ -80,6 +85,22 @@ func checkBranch(b string) error {
 	return nil
 }
 
+// notePush records a successful push: the remote-tracking ref moves to the commit, so
+// later reads see the write without a fetch.
+func (s *Store) notePush(commit plumbing.Hash) {
+	_ = s.repo.Storer.SetReference(plumbing.NewHashReference(s.remoteRef(), commit))
+	s.pushedHead = commit
+	s.mu.Lock()
+	s.lastPush = s.opts.Now()
+	s.mu.Unlock()
+}
+
+func (s *Store) lastPushed() time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.lastPush
+}
+
 // Directory is the catalog's directory inside the repository.
 func (s *Store) Directory() string { return path.Clean(s.opts.Directory) }
 
@@ -99,6 +120,7 @@ func (s *Store) fetch(ctx context.Context) (plumbing.Hash, error) {
 }
 
 func (s *Store) fetchLocked(ctx context.Context) (plumbing.Hash, error) {
+	s.pushedHead = plumbing.ZeroHash
 	spec := config.RefSpec(fmt.Sprintf("+refs/heads/%s:%s", s.opts.Branch, s.remoteRef()))
 	err := s.repo.FetchContext(ctx, &git.FetchOptions{RemoteName: remoteName, RefSpecs: []config.RefSpec{spec}, Auth: s.auth, Tags: git.NoTags, Force: true})
 	var noMatch git.NoMatchingRefSpecError

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"sort"
 	"strings"
 	"time"
@@ -18,10 +17,12 @@ import (
 	"github.com/gitops-remediation/terraform-provider-remediation/runbooks"
 )
 
-// Lingering: see commitBatch.
+// Batching: a write arriving within batchAfter of this store's last push waits
+// batchWindow for others. Terraform applies up to ten resources at a time and they
+// finish together, so their writes arrive together and share one push.
 const (
-	lingerAfter = 200 * time.Millisecond
-	maxLinger   = 40 * time.Millisecond
+	batchAfter  = 250 * time.Millisecond
+	batchWindow = 15 * time.Millisecond
 )
 
 type opMode int
@@ -115,6 +116,9 @@ func (s *Store) submit(ctx context.Context, o *op) (Result, error) {
 
 func (s *Store) flush(ctx context.Context) {
 	for {
+		if last := s.lastPushed(); !last.IsZero() && s.opts.Now().Sub(last) < batchAfter {
+			s.opts.Sleep(batchWindow)
+		}
 		s.mu.Lock()
 		batch := s.pending
 		s.pending = nil
@@ -133,20 +137,18 @@ func (s *Store) flush(ctx context.Context) {
 func (s *Store) commitBatch(ctx context.Context, batch []*op) {
 	s.gitMu.Lock()
 	defer s.gitMu.Unlock()
-	// A writer that pushes back to back has a head start over a writer in another
-	// process that just lost to it: its fetch is already up to date. Lingering a
-	// moment after a recent push gives the other writer its turn, and lets more
-	// writes of this process join the batch.
-	if !s.lastPush.IsZero() && s.opts.Now().Sub(s.lastPush) < lingerAfter {
-		s.opts.Sleep(time.Duration(rand.Int64N(int64(maxLinger))))
-	}
 	var lastErr error
 	for attempt := 0; attempt < s.opts.MaxAttempts; attempt++ {
 		if attempt > 0 {
 			s.opts.Sleep(jitter(attempt))
 		}
-		base, err := s.fetchLocked(ctx)
-		if err != nil {
+		var base plumbing.Hash
+		var err error
+		if attempt == 0 && !s.pushedHead.IsZero() {
+			// Optimistic: the branch is most likely still where this store pushed
+			// it. If not, the push is refused and the next attempt fetches.
+			base = s.pushedHead
+		} else if base, err = s.fetchLocked(ctx); err != nil {
 			finish(batch, Result{Err: err})
 			return
 		}
@@ -162,8 +164,9 @@ func (s *Store) commitBatch(ctx context.Context, batch []*op) {
 			return
 		}
 		err = s.push(ctx, commit)
+		s.pushedHead = plumbing.ZeroHash
 		if err == nil {
-			s.lastPush = s.opts.Now()
+			s.notePush(commit)
 			s.opts.Logger.Debug("catalog pushed", "commit", commit.String(), "writes", len(batch), "attempt", attempt+1)
 			for i, o := range batch {
 				r := results[i]

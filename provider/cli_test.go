@@ -1,0 +1,140 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// These helpers drive the real terraform (or tofu) binary against a built provider,
+// as a user's terraform apply would, for what terraform-plugin-testing cannot do:
+// two applies at once, and timing whole applies.
+
+var (
+	buildOnce     sync.Once
+	builtProvider string
+	buildErr      error
+)
+
+// providerBinaryDir builds the provider once per test binary and returns its folder.
+func providerBinaryDir(tb testing.TB) string {
+	tb.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "remediation-provider-")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		cmd := exec.Command("go", "build", "-o", filepath.Join(dir, "terraform-provider-remediation"), "..")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+			return
+		}
+		builtProvider = dir
+	})
+	if buildErr != nil {
+		tb.Fatal(buildErr)
+	}
+	return builtProvider
+}
+
+// terraformCLI is the binary under test, as for the acceptance tests.
+func terraformCLI(tb testing.TB) string {
+	tb.Helper()
+	if os.Getenv("TF_ACC") == "" {
+		tb.Skip("set TF_ACC=1 and TF_ACC_TERRAFORM_PATH to run tests against a real terraform binary (make test does)")
+	}
+	bin := os.Getenv("TF_ACC_TERRAFORM_PATH")
+	if bin == "" {
+		tb.Fatal("TF_ACC_TERRAFORM_PATH is not set: run make tools, then make test")
+	}
+	return bin
+}
+
+// workdir writes main.tf and a CLI configuration that points Terraform at the built
+// provider, so no registry is involved.
+func workdir(tb testing.TB, mainTF string) (string, []string) {
+	tb.Helper()
+	dir := tb.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "main.tf"), []byte(mainTF), 0o644); err != nil {
+		tb.Fatal(err)
+	}
+	rc := filepath.Join(dir, "cli.tfrc")
+	pdir := providerBinaryDir(tb)
+	cfg := fmt.Sprintf(`provider_installation {
+  dev_overrides {
+    "registry.terraform.io/gitops-remediation/remediation" = %q
+    "registry.opentofu.org/gitops-remediation/remediation" = %q
+  }
+  direct {}
+}
+`, pdir, pdir)
+	if err := os.WriteFile(rc, []byte(cfg), 0o644); err != nil {
+		tb.Fatal(err)
+	}
+	env := append(os.Environ(), "TF_CLI_CONFIG_FILE="+rc, "CHECKPOINT_DISABLE=1", "TF_IN_AUTOMATION=1")
+	return dir, env
+}
+
+func runCLI(ctx context.Context, bin, dir string, env []string, args ...string) (string, error) {
+	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd.Dir = dir
+	cmd.Env = env
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
+
+// apply runs terraform apply; safe to call from any goroutine.
+func apply(bin, dir string, env []string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	if out, err := runCLI(ctx, bin, dir, env, "apply", "-auto-approve", "-input=false", "-no-color"); err != nil {
+		return fmt.Errorf("%s apply in %s: %v\n%s", filepath.Base(bin), dir, err, tail(out, 40))
+	}
+	return nil
+}
+
+func tail(s string, n int) string {
+	lines := strings.Split(s, "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
+
+// manyRunbooks configures n runbooks named <prefix>-NNN.
+func manyRunbooks(repo, prefix string, n int) string {
+	return fmt.Sprintf(`
+terraform {
+  required_providers {
+    remediation = { source = "gitops-remediation/remediation" }
+  }
+}
+
+provider "remediation" {
+  repository = %q
+}
+
+resource "remediation_runbook" "r" {
+  for_each = toset([for i in range(%d) : format("%s-%%03d", i)])
+  name     = each.key
+  risk     = "low"
+  trigger = {
+    matchers = ["alertname=\"${each.key}\""]
+    group_by = ["service"]
+  }
+  changes = [{
+    kind  = "hcl"
+    file  = "envs/prod/{{ .labels.service }}.auto.tfvars"
+    path  = "replicas"
+    value = "math.least(current + 1, 10)"
+  }]
+}
+`, repo, n, prefix)
+}
