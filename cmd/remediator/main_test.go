@@ -1,0 +1,98 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func writeFile(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+const goodRunbook = `apiVersion: remediation.gitops.dev/v1
+kind: Runbook
+metadata:
+  name: scale-out-api
+spec:
+  risk: low
+  trigger:
+    matchers: ['alertname="HighLatency"']
+  changes:
+    - kind: hcl
+      file: envs/prod/api.auto.tfvars
+      path: replicas
+      value: current + 1
+`
+
+func TestCatalogValidate(t *testing.T) {
+	cases := []struct {
+		name     string
+		files    map[string]string
+		args     []string
+		wantCode int
+		wantOut  string
+		wantErr  string
+	}{
+		{
+			name:     "valid",
+			files:    map[string]string{"catalog/runbooks/scale-out-api.yaml": goodRunbook},
+			wantCode: 0, wantOut: "is valid: 1 runbook(s), 0 polic(ies)",
+		},
+		{
+			name:     "unknown field names file, line and field",
+			files:    map[string]string{"catalog/runbooks/scale-out-api.yaml": goodRunbook + "  cooldwn: 1h\n"},
+			wantCode: 2, wantErr: "catalog/runbooks/scale-out-api.yaml:14:3: spec.cooldwn: unknown field",
+		},
+		{
+			name:     "name must match file",
+			files:    map[string]string{"catalog/runbooks/other.yaml": goodRunbook},
+			wantCode: 2, wantErr: `catalog/runbooks/other.yaml: metadata.name: "scale-out-api" does not match the file name`,
+		},
+		{
+			name:     "policy in runbooks directory",
+			files:    map[string]string{"catalog/runbooks/p.yaml": "apiVersion: remediation.gitops.dev/v1\nkind: Policy\nmetadata: {name: p}\nspec: {}\n"},
+			wantCode: 2, wantErr: "a Policy in the runbooks directory",
+		},
+		{name: "bad usage", args: []string{"--bogus"}, wantCode: 2, wantErr: "unknown flag"},
+		{name: "missing directory", args: []string{"/nonexistent/x"}, wantCode: 2, wantErr: "is not a directory"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			for p, c := range tc.files {
+				writeFile(t, filepath.Join(dir, p), c)
+			}
+			args := append([]string{"catalog", "validate"}, tc.args...)
+			if tc.args == nil {
+				args = append(args, dir)
+			}
+			var out, errb bytes.Buffer
+			code := run(args, &out, &errb)
+			if code != tc.wantCode {
+				t.Fatalf("exit %d, want %d\nstdout: %s\nstderr: %s", code, tc.wantCode, out.String(), errb.String())
+			}
+			if !strings.Contains(out.String(), tc.wantOut) || !strings.Contains(errb.String(), tc.wantErr) {
+				t.Fatalf("stdout: %s\nstderr: %s\nwant %q / %q", out.String(), errb.String(), tc.wantOut, tc.wantErr)
+			}
+		})
+	}
+}
+
+func TestVersion(t *testing.T) {
+	var out bytes.Buffer
+	if code := run([]string{"version"}, &out, &out); code != 0 || !strings.HasPrefix(out.String(), "remediator ") {
+		t.Fatalf("exit %d: %s", code, out.String())
+	}
+	if code := run([]string{"nope"}, &out, &out); code != 2 {
+		t.Fatalf("unknown command exit %d, want 2", code)
+	}
+}

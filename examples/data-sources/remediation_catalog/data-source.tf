@@ -1,0 +1,6 @@
+# Everything the catalog repository holds, for use elsewhere.
+data "remediation_catalog" "current" {}
+
+output "runbook_names" {
+  value = [for rb in data.remediation_catalog.current.runbooks : rb.name]
+}

@@ -1,0 +1,2 @@
+# Import a runbook by its name.
+terraform import remediation_runbook.scale_out_api scale-out-api

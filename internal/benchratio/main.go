@@ -1,0 +1,127 @@
+// Command benchratio reads `go test -bench` output and prints every benchmark as a
+// ratio against its peer: a sibling sub-benchmark named "peer=<name>", measured in
+// the same run. The raw lines pass through, so the figures stay visible.
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+type result struct {
+	name    string // sub-benchmark name
+	nsPerOp float64
+}
+
+func main() {
+	if err := run(os.Stdin, os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "benchratio:", err)
+		os.Exit(1)
+	}
+}
+
+func run(in io.Reader, out io.Writer) error {
+	groups := map[string][]result{}
+	var order []string
+	sc := bufio.NewScanner(in)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	failed := false
+	for sc.Scan() {
+		line := sc.Text()
+		fmt.Fprintln(out, line)
+		if strings.HasPrefix(line, "FAIL") || strings.HasPrefix(line, "--- FAIL") {
+			failed = true
+		}
+		parent, r, ok := parse(line)
+		if !ok {
+			continue
+		}
+		if _, seen := groups[parent]; !seen {
+			order = append(order, parent)
+		}
+		groups[parent] = append(groups[parent], r)
+	}
+	if err := sc.Err(); err != nil {
+		return err
+	}
+	fmt.Fprintln(out, "\n== ratios against peers measured in the same run ==")
+	printed := 0
+	sort.Strings(order)
+	for _, parent := range order {
+		rs := groups[parent]
+		var peer *result
+		for i := range rs {
+			if strings.HasPrefix(rs[i].name, "peer=") {
+				peer = &rs[i]
+			}
+		}
+		if peer == nil {
+			continue
+		}
+		for _, r := range rs {
+			if r.name == peer.name {
+				continue
+			}
+			ratio := peer.nsPerOp / r.nsPerOp
+			verdict := fmt.Sprintf("%.2fx faster than", ratio)
+			if ratio < 1 {
+				verdict = fmt.Sprintf("%.2fx the time of", 1/ratio)
+			}
+			fmt.Fprintf(out, "%s: %s is %s %s (%s vs %s per op)\n", parent, r.name, verdict,
+				strings.TrimPrefix(peer.name, "peer="), human(r.nsPerOp), human(peer.nsPerOp))
+			printed++
+		}
+	}
+	if printed == 0 {
+		return fmt.Errorf("no benchmark with a peer=... sibling found")
+	}
+	if failed {
+		return fmt.Errorf("a benchmark failed")
+	}
+	return nil
+}
+
+// parse reads "BenchmarkX/sub-2   N   123 ns/op ...".
+func parse(line string) (string, result, bool) {
+	fields := strings.Fields(line)
+	if len(fields) < 4 || !strings.HasPrefix(fields[0], "Benchmark") {
+		return "", result{}, false
+	}
+	name := fields[0]
+	if i := strings.LastIndex(name, "-"); i > 0 {
+		if _, err := strconv.Atoi(name[i+1:]); err == nil {
+			name = name[:i]
+		}
+	}
+	parent, sub, ok := strings.Cut(name, "/")
+	if !ok {
+		return "", result{}, false
+	}
+	for i := 2; i+1 < len(fields); i += 2 {
+		if fields[i+1] == "ns/op" {
+			v, err := strconv.ParseFloat(fields[i], 64)
+			if err != nil {
+				return "", result{}, false
+			}
+			return parent, result{name: sub, nsPerOp: v}, true
+		}
+	}
+	return "", result{}, false
+}
+
+func human(ns float64) string {
+	switch {
+	case ns >= 1e9:
+		return fmt.Sprintf("%.2fs", ns/1e9)
+	case ns >= 1e6:
+		return fmt.Sprintf("%.2fms", ns/1e6)
+	case ns >= 1e3:
+		return fmt.Sprintf("%.1fµs", ns/1e3)
+	}
+	return fmt.Sprintf("%.0fns", ns)
+}

@@ -1,0 +1,35 @@
+package main
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+)
+
+func TestRatios(t *testing.T) {
+	in := `goos: linux
+BenchmarkRoute/indexed-2         	    2000	     31012 ns/op	     32247 anomalies/s
+BenchmarkRoute/peer=linear_scan-2         	    2000	    396348 ns/op	      2523 anomalies/s
+BenchmarkApply200/remediation_runbook-2         	       2	8839463258 ns/op
+BenchmarkApply200/peer=terraform_data-2         	       2	3042742365 ns/op
+PASS
+`
+	var out bytes.Buffer
+	if err := run(strings.NewReader(in), &out); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"BenchmarkRoute: indexed is 12.78x faster than linear_scan (31.0µs vs 396.3µs per op)",
+		"BenchmarkApply200: remediation_runbook is 2.91x the time of terraform_data (8.84s vs 3.04s per op)",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("missing %q in\n%s", want, out.String())
+		}
+	}
+	if err := run(strings.NewReader("BenchmarkX/a-2 1 5 ns/op\n"), &out); err == nil {
+		t.Error("no peer: want an error")
+	}
+	if err := run(strings.NewReader(in+"--- FAIL: BenchmarkY\n"), &out); err == nil {
+		t.Error("failed benchmark: want an error")
+	}
+}
