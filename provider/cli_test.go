@@ -33,7 +33,7 @@ func providerBinaryDir(tb testing.TB) string {
 		}
 		cmd := exec.Command("go", "build", "-o", filepath.Join(dir, "terraform-provider-remediation"), "..")
 		if out, err := cmd.CombinedOutput(); err != nil {
-			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+			buildErr = fmt.Errorf("go build: %w\n%s", err, out)
 			return
 		}
 		builtProvider = dir
@@ -95,7 +95,7 @@ func apply(bin, dir string, env []string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	if out, err := runCLI(ctx, bin, dir, env, "apply", "-auto-approve", "-input=false", "-no-color"); err != nil {
-		return fmt.Errorf("%s apply in %s: %v\n%s", filepath.Base(bin), dir, err, tail(out, 40))
+		return fmt.Errorf("%s apply in %s: %w\n%s", filepath.Base(bin), dir, err, tail(out, 40))
 	}
 	return nil
 }

@@ -20,11 +20,10 @@ const snapshotMaxAge = 2 * time.Second
 type providerData struct {
 	opts catalogstore.Options
 
-	mu      sync.Mutex
-	store   *catalogstore.Store
-	snap    *catalogstore.Snapshot
-	snapAt  time.Time
-	snapErr error
+	mu     sync.Mutex
+	store  *catalogstore.Store
+	snap   *catalogstore.Snapshot
+	snapAt time.Time
 }
 
 // directory is the catalog directory inside the repository.
@@ -82,21 +81,21 @@ func (d *providerData) invalidate() {
 }
 
 // write runs one catalog write and reports failure as a diagnostic.
-func (d *providerData) write(ctx context.Context, what string, fn func(*catalogstore.Store) (catalogstore.Result, error)) (catalogstore.Result, diag.Diagnostics) {
+func (d *providerData) write(ctx context.Context, what string, fn func(*catalogstore.Store) (catalogstore.Result, error)) diag.Diagnostics {
 	var diags diag.Diagnostics
 	s, err := d.Store(ctx)
 	if err != nil {
 		diags.AddError("Cannot open the catalog repository",
 			fmt.Sprintf("Opening %s failed. Check the provider's repository, branch and credentials.\n\n%v", catalogstore.RedactURL(d.opts.Repository), err))
-		return catalogstore.Result{}, diags
+		return diags
 	}
-	res, err := fn(s)
+	_, err = fn(s)
 	d.invalidate()
 	if err != nil {
 		diags.AddError("Cannot "+what,
 			fmt.Sprintf("Writing to the catalog repository failed; nothing of this change was committed unless the error says it may still be pushed.\n\n%v", err))
 	}
-	return res, diags
+	return diags
 }
 
 // readDocument reads one document for a resource's Read.

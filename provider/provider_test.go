@@ -78,7 +78,7 @@ func checkLastCommit(repo, subject string) func(*terraform.State) error {
 	return func(*terraform.State) error {
 		out, err := gitOutput(repo, "log", "-1", "--format=%s", "main")
 		if err != nil || out != subject {
-			return fmt.Errorf("last commit %q (%v), want %q", out, err, subject)
+			return fmt.Errorf("last commit %q (%w), want %q", out, err, subject)
 		}
 		return nil
 	}

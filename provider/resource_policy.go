@@ -369,7 +369,7 @@ func (r *policyResource) save(ctx context.Context, plan *policyModel, create boo
 	if create {
 		what = "create policy " + p.Metadata.Name
 	}
-	_, d := r.data.write(ctx, what, func(s *catalogstore.Store) (catalogstore.Result, error) {
+	d := r.data.write(ctx, what, func(s *catalogstore.Store) (catalogstore.Result, error) {
 		if create {
 			res, err := s.Create(ctx, p)
 			if errors.Is(err, catalogstore.ErrExists) {
@@ -439,7 +439,7 @@ func (r *policyResource) Delete(ctx context.Context, req resource.DeleteRequest,
 		return
 	}
 	name := state.Name.ValueString()
-	_, diags := r.data.write(ctx, "delete policy "+name, func(s *catalogstore.Store) (catalogstore.Result, error) {
+	diags := r.data.write(ctx, "delete policy "+name, func(s *catalogstore.Store) (catalogstore.Result, error) {
 		return s.Delete(ctx, runbooks.KindPolicy, name)
 	})
 	resp.Diagnostics.Append(diags...)

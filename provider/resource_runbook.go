@@ -102,8 +102,8 @@ func verifyAttrTypes() map[string]attr.Type {
 }
 
 // optionalString is an optional, non-empty string attribute.
-func optionalString(desc string, vs ...validator.String) schema.StringAttribute {
-	return schema.StringAttribute{MarkdownDescription: desc, Optional: true, Validators: append([]validator.String{stringvalidator.LengthAtLeast(1)}, vs...)}
+func optionalString(desc string) schema.StringAttribute {
+	return schema.StringAttribute{MarkdownDescription: desc, Optional: true, Validators: []validator.String{stringvalidator.LengthAtLeast(1)}}
 }
 
 // optionalList is an optional, non-empty list of strings.
@@ -367,7 +367,7 @@ func (r *runbookResource) save(ctx context.Context, plan *runbookModel, create b
 	if create {
 		what = "create runbook " + rb.Metadata.Name
 	}
-	_, d := r.data.write(ctx, what, func(s *catalogstore.Store) (catalogstore.Result, error) {
+	d := r.data.write(ctx, what, func(s *catalogstore.Store) (catalogstore.Result, error) {
 		if create {
 			res, err := s.Create(ctx, rb)
 			if errors.Is(err, catalogstore.ErrExists) {
@@ -440,7 +440,7 @@ func (r *runbookResource) Delete(ctx context.Context, req resource.DeleteRequest
 		return
 	}
 	name := state.Name.ValueString()
-	_, diags := r.data.write(ctx, "delete runbook "+name, func(s *catalogstore.Store) (catalogstore.Result, error) {
+	diags := r.data.write(ctx, "delete runbook "+name, func(s *catalogstore.Store) (catalogstore.Result, error) {
 		return s.Delete(ctx, runbooks.KindRunbook, name)
 	})
 	resp.Diagnostics.Append(diags...)

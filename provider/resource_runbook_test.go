@@ -107,7 +107,7 @@ func TestAccRunbookResource(t *testing.T) {
 		},
 		CheckDestroy: func(*terraform.State) error {
 			if out, err := gitOutput(repo, "ls-tree", "-r", "--name-only", "main"); err != nil || out != "" {
-				return fmt.Errorf("files left after destroy: %q %v", out, err)
+				return fmt.Errorf("files left after destroy: %q (%w)", out, err)
 			}
 			return checkLastCommit(repo, "runbook: delete scale-out-api")(nil)
 		},

@@ -175,7 +175,7 @@ func nestedInCatalog(dir, name string) bool {
 }
 
 func asErrors(err error, file string) Errors {
-	if es, ok := err.(Errors); ok {
+	if es := (Errors)(nil); errors.As(err, &es) {
 		return es
 	}
 	return Errors{{File: file, Msg: err.Error()}}

@@ -2,6 +2,7 @@ package runbooks
 
 import (
 	"bytes"
+	"errors"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -133,8 +134,8 @@ func TestDecodeErrorsNameFileLineAndField(t *testing.T) {
 func TestDecodeReportsEveryProblem(t *testing.T) {
 	doc := strings.NewReplacer("risk: medium", "risk: severe", `service=~"api-.*"`, `service=~"(api"`, "kind: hcl", "kind: toml").Replace(string(readTestdata(t, "runbook-scale-out-api.yaml")))
 	_, err := Decode("x.yaml", []byte(doc))
-	errs, ok := err.(Errors)
-	if !ok {
+	var errs Errors
+	if !errors.As(err, &errs) {
 		t.Fatalf("err = %v (%T), want Errors", err, err)
 	}
 	var fields []string

@@ -141,9 +141,9 @@ func genCatalog(t testing.TB, n int, rng *rand.Rand) *Catalog {
 		case 0:
 			ms = []string{fmt.Sprintf(`service=~"svc-%d.*"`, rng.IntN(50))}
 		case 1, 2:
-			ms = []string{fmt.Sprintf(`service="svc-%d"`, rng.IntN(200)), fmt.Sprintf(`severity!="info"`)}
+			ms = []string{fmt.Sprintf(`service="svc-%d"`, rng.IntN(200)), `severity!="info"`}
 		default:
-			ms = []string{fmt.Sprintf(`alertname="Alert%d"`, rng.IntN(n)), fmt.Sprintf(`env=~"prod|staging"`)}
+			ms = []string{fmt.Sprintf(`alertname="Alert%d"`, rng.IntN(n)), `env=~"prod|staging"`}
 		}
 		rbs = append(rbs, testRunbook(name, Risks()[rng.IntN(4)], ms...))
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 
@@ -52,7 +53,7 @@ func newCatalogValidateCommand() *cobra.Command {
 				cat, err = runbooks.LoadFS(os.DirFS(dir), directory)
 			}
 			if err != nil {
-				if errs, ok := err.(runbooks.Errors); ok {
+				if errs := (runbooks.Errors)(nil); errors.As(err, &errs) {
 					for _, e := range errs {
 						fmt.Fprintln(cmd.ErrOrStderr(), e.Error())
 					}
