@@ -19,7 +19,7 @@ resource "remediation_runbook" "scale_out_api" {
   }]
 
   plan = {
-    allowed_addresses = ["module.{{ .labels.service }}.aws_autoscaling_group.*"]
+    allowed_addresses = ["module.api.aws_autoscaling_group.*"]
     allowed_actions   = ["update"]
     max_changes       = 1
   }
