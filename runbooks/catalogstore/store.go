@@ -41,8 +41,11 @@ type Store struct {
 	// otherwise; zero when unknown.
 	pushedHead plumbing.Hash
 
-	// lastPush is when this store last pushed; guarded by mu.
-	lastPush time.Time
+	// lastPush is when this store last pushed, lastArrival when a write was last
+	// queued; both guarded by mu.
+	lastPush    time.Time
+	lastBatch   int
+	lastArrival time.Time
 
 	// mu guards the queue of writes waiting to be committed.
 	mu       sync.Mutex
@@ -87,18 +90,12 @@ func checkBranch(b string) error {
 
 // notePush records a successful push: the remote-tracking ref moves to the commit, so
 // later reads see the write without a fetch.
-func (s *Store) notePush(commit plumbing.Hash) {
+func (s *Store) notePush(commit plumbing.Hash, writes int) {
 	_ = s.repo.Storer.SetReference(plumbing.NewHashReference(s.remoteRef(), commit))
 	s.pushedHead = commit
 	s.mu.Lock()
-	s.lastPush = s.opts.Now()
+	s.lastPush, s.lastBatch = s.opts.Now(), writes
 	s.mu.Unlock()
-}
-
-func (s *Store) lastPushed() time.Time {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.lastPush
 }
 
 // Directory is the catalog's directory inside the repository.

@@ -17,14 +17,14 @@ import (
 )
 
 // bareRepo makes an empty bare repository with the git CLI, as a user's server would hold.
-func bareRepo(t *testing.T) string {
+func bareRepo(t testing.TB) string {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "catalog.git")
 	gitCmd(t, "", "init", "--bare", "--initial-branch=main", dir)
 	return dir
 }
 
-func gitCmd(t *testing.T, dir string, args ...string) string {
+func gitCmd(t testing.TB, dir string, args ...string) string {
 	t.Helper()
 	cmd := exec.Command("git", args...)
 	cmd.Dir = dir
@@ -57,7 +57,7 @@ func runbook(name string) *runbooks.Runbook {
 	}
 }
 
-func open(t *testing.T, repo string) *catalogstore.Store {
+func open(t testing.TB, repo string) *catalogstore.Store {
 	t.Helper()
 	s, err := catalogstore.Open(context.Background(), catalogstore.Options{Repository: repo, AuthorName: "tester", AuthorEmail: "tester@localhost"})
 	if err != nil {

@@ -17,12 +17,16 @@ import (
 	"github.com/gitops-remediation/terraform-provider-remediation/runbooks"
 )
 
-// Batching: a write arriving within batchAfter of this store's last push waits
-// batchWindow for others. Terraform applies up to ten resources at a time and they
-// finish together, so their writes arrive together and share one push.
+// Batching. Terraform applies up to ten resources at a time; when a push returns,
+// the resources it carried finish and the next ones arrive over the following tens
+// of milliseconds. So after a recent push the committer waits until writes stop
+// arriving for batchQuiet (at most batchMaxWait) and pushes them all at once: a push
+// to a Git server costs far more than the wait.
 const (
-	batchAfter  = 250 * time.Millisecond
-	batchWindow = 15 * time.Millisecond
+	batchAfter   = 250 * time.Millisecond
+	batchQuiet   = 60 * time.Millisecond
+	batchMaxWait = 250 * time.Millisecond
+	batchPoll    = 5 * time.Millisecond
 )
 
 type opMode int
@@ -97,6 +101,7 @@ func (s *Store) submit(ctx context.Context, o *op) (Result, error) {
 	o.done = make(chan Result, 1)
 	s.mu.Lock()
 	s.pending = append(s.pending, o)
+	s.lastArrival = s.opts.Now()
 	lead := !s.flushing
 	if lead {
 		s.flushing = true
@@ -116,9 +121,7 @@ func (s *Store) submit(ctx context.Context, o *op) (Result, error) {
 
 func (s *Store) flush(ctx context.Context) {
 	for {
-		if last := s.lastPushed(); !last.IsZero() && s.opts.Now().Sub(last) < batchAfter {
-			s.opts.Sleep(batchWindow)
-		}
+		s.gather()
 		s.mu.Lock()
 		batch := s.pending
 		s.pending = nil
@@ -129,6 +132,28 @@ func (s *Store) flush(ctx context.Context) {
 		}
 		s.mu.Unlock()
 		s.commitBatch(ctx, batch)
+	}
+}
+
+// gather waits, after a recent push that carried several writes, for the writes that
+// are still arriving. A writer whose pushes carry one write at a time is alone and
+// never waits.
+func (s *Store) gather() {
+	start := s.opts.Now()
+	s.mu.Lock()
+	last, size := s.lastPush, s.lastBatch
+	s.mu.Unlock()
+	if size < 2 || last.IsZero() || start.Sub(last) >= batchAfter {
+		return
+	}
+	for {
+		s.mu.Lock()
+		quiet := s.opts.Now().Sub(s.lastArrival)
+		s.mu.Unlock()
+		if quiet >= batchQuiet || s.opts.Now().Sub(start) >= batchMaxWait {
+			return
+		}
+		s.opts.Sleep(batchPoll)
 	}
 }
 
@@ -166,7 +191,7 @@ func (s *Store) commitBatch(ctx context.Context, batch []*op) {
 		err = s.push(ctx, commit)
 		s.pushedHead = plumbing.ZeroHash
 		if err == nil {
-			s.notePush(commit)
+			s.notePush(commit, len(batch))
 			s.opts.Logger.Debug("catalog pushed", "commit", commit.String(), "writes", len(batch), "attempt", attempt+1)
 			for i, o := range batch {
 				r := results[i]

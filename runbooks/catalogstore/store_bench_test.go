@@ -1,0 +1,67 @@
+package catalogstore_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/gitops-remediation/terraform-provider-remediation/runbooks"
+)
+
+// BenchmarkPublish publishes one runbook to a bare repository holding 1,000: the
+// store (fetch, commit, push with go-git) against its peer, the git CLI doing the
+// same in a clone (pull, write, add, commit, push).
+func BenchmarkPublish(b *testing.B) {
+	ctx := context.Background()
+	repo := filepath.Join(b.TempDir(), "catalog.git")
+	gitCmd(b, "", "init", "-q", "--bare", "--initial-branch=main", repo)
+	seed := open(b, repo)
+	for i := 0; i < 1000; i += 100 {
+		errs := make(chan error, 100)
+		for j := i; j < i+100; j++ {
+			go func() {
+				_, err := seed.Put(ctx, runbook(fmt.Sprintf("seed-%04d", j)))
+				errs <- err
+			}()
+		}
+		for j := 0; j < 100; j++ {
+			if err := <-errs; err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+
+	// b.Run calls each function several times; names never repeat, so every write
+	// is a real change.
+	n := 0
+	b.Run("catalogstore", func(b *testing.B) {
+		s := open(b, repo)
+		for i := 0; i < b.N; i++ {
+			n++
+			if _, err := s.Put(ctx, runbook(fmt.Sprintf("store-%06d", n))); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("peer=git_cli", func(b *testing.B) {
+		work := b.TempDir()
+		gitCmd(b, "", "clone", "-q", repo, work)
+		for i := 0; i < b.N; i++ {
+			n++
+			rb := runbook(fmt.Sprintf("cli-%06d", n))
+			data, err := runbooks.Encode(rb)
+			if err != nil {
+				b.Fatal(err)
+			}
+			gitCmd(b, work, "pull", "-q", "--rebase", "origin", "main")
+			if err := os.WriteFile(filepath.Join(work, "catalog/runbooks", rb.Metadata.Name+".yaml"), data, 0o644); err != nil {
+				b.Fatal(err)
+			}
+			gitCmd(b, work, "add", "catalog")
+			gitCmd(b, work, "commit", "-qm", "runbook: add "+rb.Metadata.Name)
+			gitCmd(b, work, "push", "-q", "origin", "HEAD:main")
+		}
+	})
+}
