@@ -20,7 +20,6 @@ var (
 	reviewerRE     = regexp.MustCompile(`^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(?:/[A-Za-z0-9][A-Za-z0-9._-]{0,99})?$`)
 	resourceTypeRE = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
 	clockRE        = regexp.MustCompile(`^([01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$`)
-	pathSegmentRE  = regexp.MustCompile(`^(?:[^.\[\]]+|\[[0-9]+\])$`)
 )
 
 // PlanActions are the actions a runbook's plan limits may allow.
@@ -219,11 +218,8 @@ func validateValuePath(f *fieldErrors, field, p string) {
 		f.add(field, "required: where the value lives in the file, such as resource.aws_autoscaling_group.api.max_size")
 		return
 	}
-	for _, seg := range strings.Split(p, ".") {
-		if !pathSegmentRE.MatchString(seg) {
-			f.add(field, "invalid path %q: segments are separated by '.', list items written [N]", p)
-			return
-		}
+	if _, err := SplitValuePath(p); err != nil {
+		f.add(field, "%v", err)
 	}
 }
 
