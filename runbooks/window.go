@@ -4,6 +4,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
 	// Windows name IANA zones; embedding the database makes validation and window
 	// checks give the same answer on a machine without /usr/share/zoneinfo.
 	_ "time/tzdata"
