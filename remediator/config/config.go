@@ -1,0 +1,207 @@
+// Package config reads the remediator's configuration file: strict YAML whose errors
+// name the key and line. Secrets never appear in it: it names the environment
+// variables that hold them.
+package config
+
+import (
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+
+	"github.com/gitops-remediation/terraform-provider-remediation/internal/strictyaml"
+	"github.com/gitops-remediation/terraform-provider-remediation/runbooks/catalogstore"
+)
+
+// Config is the whole file.
+type Config struct {
+	Catalog        Catalog        `yaml:"catalog"`
+	Infrastructure Infrastructure `yaml:"infrastructure"`
+	Forge          Forge          `yaml:"forge"`
+	StateDir       string         `yaml:"state_dir"`
+	Listen         string         `yaml:"listen"`
+	Alertmanager   Endpoint       `yaml:"alertmanager"`
+	Prometheus     Endpoint       `yaml:"prometheus"`
+	Intake         Intake         `yaml:"intake"`
+}
+
+// Catalog is where the runbooks and policies are published.
+type Catalog struct {
+	Repository string `yaml:"repository"`
+	Branch     string `yaml:"branch"`
+	Directory  string `yaml:"directory"`
+	// TokenEnv names the variable holding an https token for the catalog repository.
+	TokenEnv string `yaml:"token_env"`
+}
+
+// Infrastructure is the infrastructure-as-code repository remediations change.
+type Infrastructure struct {
+	Repository  string `yaml:"repository"`
+	Base        string `yaml:"base"`
+	TokenEnv    string `yaml:"token_env"`
+	AuthorName  string `yaml:"author_name"`
+	AuthorEmail string `yaml:"author_email"`
+}
+
+// Forge types.
+const (
+	ForgeLocal  = "local"
+	ForgeGitHub = "github"
+)
+
+// Forge is where proposals are opened.
+type Forge struct {
+	Type           string `yaml:"type"`
+	Owner          string `yaml:"owner"`
+	Repository     string `yaml:"repository"`
+	BaseURL        string `yaml:"base_url"`
+	TokenEnv       string `yaml:"token_env"`
+	AppID          int    `yaml:"app_id"`
+	InstallationID int    `yaml:"installation_id"`
+	PrivateKeyFile string `yaml:"private_key_file"`
+}
+
+// Endpoint is an HTTP API the remediator queries.
+type Endpoint struct {
+	URL string `yaml:"url"`
+}
+
+// Intake bounds and authenticates incoming anomalies.
+type Intake struct {
+	BearerTokenEnv string `yaml:"bearer_token_env"`
+	MaxBodyBytes   int    `yaml:"max_body_bytes"`
+}
+
+// MaxFileBytes bounds the configuration file.
+const MaxFileBytes = 1 << 20
+
+var envNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+// Load reads and validates a configuration file. Relative paths in it are taken
+// relative to the file's directory.
+func Load(file string) (*Config, error) {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return nil, fmt.Errorf("read config: %w", err)
+	}
+	c := &Config{
+		Catalog:        Catalog{Branch: catalogstore.DefaultBranch, Directory: catalogstore.DefaultDirectory},
+		Infrastructure: Infrastructure{Base: "main", AuthorName: "remediator", AuthorEmail: "remediator@localhost"},
+		Forge:          Forge{Type: ForgeLocal},
+		Listen:         "127.0.0.1:8080",
+		Intake:         Intake{MaxBodyBytes: 1 << 20},
+	}
+	pos, err := strictyaml.Decode(file, data, c, MaxFileBytes)
+	if err != nil {
+		return nil, err
+	}
+	errs := c.validate()
+	for _, e := range errs {
+		e.File = file
+		e.Line, e.Column = pos.Lookup(e.Field)
+	}
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	c.resolvePaths(filepath.Dir(file))
+	return c, nil
+}
+
+func (c *Config) validate() strictyaml.Errors {
+	var errs strictyaml.Errors
+	add := func(field, format string, args ...any) {
+		errs = append(errs, &strictyaml.Error{Field: field, Msg: fmt.Sprintf(format, args...)})
+	}
+	if c.Catalog.Repository == "" {
+		add("catalog.repository", "required: path or URL of the catalog repository")
+	}
+	if c.Infrastructure.Repository == "" {
+		add("infrastructure.repository", "required: path or URL of the infrastructure repository")
+	}
+	if c.StateDir == "" {
+		add("state_dir", "required: a directory for the intake queue and the repository mirror")
+	}
+	for field, v := range map[string]string{"catalog.token_env": c.Catalog.TokenEnv, "infrastructure.token_env": c.Infrastructure.TokenEnv,
+		"forge.token_env": c.Forge.TokenEnv, "intake.bearer_token_env": c.Intake.BearerTokenEnv} {
+		if v != "" && !envNameRE.MatchString(v) {
+			add(field, "%q is not an environment variable name: name the variable that holds the secret, never the secret", v)
+		}
+	}
+	switch c.Forge.Type {
+	case ForgeLocal:
+	case ForgeGitHub:
+		if c.Forge.Owner == "" {
+			add("forge.owner", "required for the github forge")
+		}
+		if c.Forge.Repository == "" {
+			add("forge.repository", "required for the github forge")
+		}
+		app := c.Forge.AppID != 0 || c.Forge.InstallationID != 0 || c.Forge.PrivateKeyFile != ""
+		switch {
+		case app && (c.Forge.AppID <= 0 || c.Forge.InstallationID <= 0 || c.Forge.PrivateKeyFile == ""):
+			add("forge", "GitHub App auth needs app_id, installation_id and private_key_file")
+		case !app && c.Forge.TokenEnv == "":
+			add("forge.token_env", "required for the github forge, or GitHub App app_id, installation_id and private_key_file")
+		}
+		if c.Forge.BaseURL != "" {
+			checkURL(add, "forge.base_url", c.Forge.BaseURL)
+		}
+	default:
+		add("forge.type", "unknown forge %q: want local or github", c.Forge.Type)
+	}
+	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
+		add("listen", "invalid address %q: want host:port, such as 127.0.0.1:8080", c.Listen)
+	}
+	if c.Alertmanager.URL != "" {
+		checkURL(add, "alertmanager.url", c.Alertmanager.URL)
+	}
+	if c.Prometheus.URL != "" {
+		checkURL(add, "prometheus.url", c.Prometheus.URL)
+	}
+	if c.Intake.MaxBodyBytes <= 0 {
+		add("intake.max_body_bytes", "must be positive")
+	}
+	sortErrors(errs)
+	return errs
+}
+
+func checkURL(add func(string, string, ...any), field, raw string) {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		add(field, "invalid URL %q: want http(s)://host[:port]", raw)
+	}
+}
+
+func sortErrors(errs strictyaml.Errors) {
+	for i := 1; i < len(errs); i++ {
+		for j := i; j > 0 && errs[j].Field < errs[j-1].Field; j-- {
+			errs[j], errs[j-1] = errs[j-1], errs[j]
+		}
+	}
+}
+
+// resolvePaths makes local paths relative to the config file absolute. URLs and
+// scp-like addresses are left alone.
+func (c *Config) resolvePaths(dir string) {
+	abs := func(p string) string {
+		if p == "" || filepath.IsAbs(p) || strings.Contains(p, "://") || (strings.Contains(p, "@") && strings.Contains(p, ":")) {
+			return p
+		}
+		return filepath.Join(dir, p)
+	}
+	c.Catalog.Repository = abs(c.Catalog.Repository)
+	c.Infrastructure.Repository = abs(c.Infrastructure.Repository)
+	c.StateDir = abs(c.StateDir)
+	c.Forge.PrivateKeyFile = abs(c.Forge.PrivateKeyFile)
+}
+
+// Secret reads the environment variable a *_env setting names; "" when unset.
+func Secret(envName string) string {
+	if envName == "" {
+		return ""
+	}
+	return os.Getenv(envName)
+}

@@ -1,0 +1,71 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+const valid = `catalog:
+  repository: ./catalog.git
+infrastructure:
+  repository: ./infra.git
+  base: main
+forge:
+  type: local
+state_dir: ./state
+listen: 127.0.0.1:8080
+alertmanager:
+  url: http://127.0.0.1:9093
+prometheus:
+  url: http://127.0.0.1:9090
+intake:
+  bearer_token_env: REMEDIATOR_INTAKE_TOKEN
+  max_body_bytes: 65536
+`
+
+func write(t *testing.T, content string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "remediator.yaml")
+	if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestLoad(t *testing.T) {
+	p := write(t, valid)
+	c, err := Load(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Dir(p)
+	if c.Catalog.Repository != filepath.Join(dir, "catalog.git") || c.StateDir != filepath.Join(dir, "state") {
+		t.Fatalf("paths not resolved against the file: %+v", c)
+	}
+	if c.Catalog.Branch != "main" || c.Catalog.Directory != "catalog" || c.Intake.MaxBodyBytes != 65536 {
+		t.Fatalf("defaults: %+v", c)
+	}
+}
+
+func TestLoadErrors(t *testing.T) {
+	cases := []struct{ name, content, want string }{
+		{"unknown key", strings.Replace(valid, "  base: main", "  base: main\n  bsae: x", 1), "remediator.yaml:6:3: infrastructure.bsae: unknown field"},
+		{"wrong type", strings.Replace(valid, "max_body_bytes: 65536", "max_body_bytes: lots", 1), "remediator.yaml:16:19: intake.max_body_bytes: expected an integer"},
+		{"missing", strings.Replace(valid, "state_dir: ./state\n", "", 1), "state_dir: required"},
+		{"forge type", strings.Replace(valid, "type: local", "type: gitlab", 1), `remediator.yaml:7:3: forge.type: unknown forge "gitlab"`},
+		{"github needs auth", strings.Replace(valid, "type: local", "type: github\n  owner: acme\n  repository: infra", 1), "forge.token_env: required"},
+		{"secret instead of name", strings.Replace(valid, "REMEDIATOR_INTAKE_TOKEN", "s3cr3t-value-with-dashes", 1), "is not an environment variable name"},
+		{"bad url", strings.Replace(valid, "http://127.0.0.1:9093", "127.0.0.1:9093", 1), "alertmanager.url: invalid URL"},
+		{"bad listen", strings.Replace(valid, "listen: 127.0.0.1:8080", "listen: everywhere", 1), "listen: invalid address"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Load(write(t, tc.content))
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err = %v, want %q", err, tc.want)
+			}
+		})
+	}
+}

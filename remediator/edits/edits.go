@@ -1,0 +1,153 @@
+// Package edits applies a runbook's value changes to files of a work tree of the
+// infrastructure repository: HCL with hclwrite, YAML and JSON by replacing only the
+// bytes of the edited value. Formatting, comments and key order stay as they were,
+// so a proposal's diff is exactly the change. Values are CEL expressions over the
+// anomaly and the value found at the path (current).
+package edits
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	securejoin "github.com/cyphar/filepath-securejoin"
+
+	"github.com/gitops-remediation/terraform-provider-remediation/runbooks"
+)
+
+// ErrProtected marks a change aimed at a protected path.
+var ErrProtected = errors.New("protected path")
+
+// Anomaly is what a change's templates and expressions see.
+type Anomaly struct {
+	Labels      map[string]string
+	Annotations map[string]string
+	Value       float64
+}
+
+// Edit is the outcome of one change on one file.
+type Edit struct {
+	// Path is the file, relative to the repository root, slash-separated.
+	Path    string
+	Before  []byte
+	After   []byte
+	Current any // value found at the path
+	New     any // value written
+	// Changed is false when the value was already in place.
+	Changed bool
+}
+
+// Apply computes one change of kind hcl, yaml or json against the work tree at root
+// and writes the file when it changes. protected adds to the built-in protected paths.
+func Apply(root string, c runbooks.Change, a Anomaly, protected []string) (Edit, error) {
+	var editor func(src []byte, path string, compute func(any) (any, error)) ([]byte, any, any, error)
+	switch c.Kind {
+	case runbooks.ChangeHCL:
+		editor = editHCL
+	case runbooks.ChangeYAML:
+		editor = editYAML
+	case runbooks.ChangeJSON:
+		editor = editJSON
+	default:
+		return Edit{}, fmt.Errorf("change kind %q is not a file edit", c.Kind)
+	}
+	rel, abs, err := Resolve(root, c.File, a, protected)
+	if err != nil {
+		return Edit{}, err
+	}
+	expr, err := runbooks.CompileValue(c.Value)
+	if err != nil {
+		return Edit{}, fmt.Errorf("%s: value: %w", rel, err)
+	}
+	st, err := os.Stat(abs)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return Edit{}, fmt.Errorf("%s: no such file in the repository", rel)
+		}
+		return Edit{}, fmt.Errorf("%s: %w", rel, err)
+	}
+	if !st.Mode().IsRegular() {
+		return Edit{}, fmt.Errorf("%s: not a regular file", rel)
+	}
+	src, err := os.ReadFile(abs)
+	if err != nil {
+		return Edit{}, fmt.Errorf("read %s: %w", rel, err)
+	}
+	compute := func(current any) (any, error) {
+		out, err := expr.Eval(runbooks.ExprInput{Labels: a.Labels, Annotations: a.Annotations, Value: a.Value, Current: current})
+		if err != nil {
+			return nil, err
+		}
+		return scalar(out.Value())
+	}
+	after, cur, val, err := editor(src, c.Path, compute)
+	if err != nil {
+		return Edit{}, fmt.Errorf("%s: %s: %w", rel, c.Path, err)
+	}
+	e := Edit{Path: rel, Before: src, After: after, Current: cur, New: val, Changed: !bytes.Equal(src, after)}
+	if e.Changed {
+		if err := os.WriteFile(abs, after, st.Mode().Perm()); err != nil {
+			return Edit{}, fmt.Errorf("write %s: %w", rel, err)
+		}
+	}
+	return e, nil
+}
+
+// Resolve renders a change's file template and resolves it inside root. The path must
+// stay inside the repository, must not be protected, and must not reach a protected
+// path or .git through a symlink.
+func Resolve(root, fileTemplate string, a Anomaly, protected []string) (rel, abs string, err error) {
+	if root, err = filepath.Abs(root); err != nil {
+		return "", "", err
+	}
+	t, err := runbooks.ParsePathTemplate(fileTemplate)
+	if err != nil {
+		return "", "", err
+	}
+	rel, err = t.Render(a.Labels, a.Annotations, a.Value)
+	if err != nil {
+		return "", "", err
+	}
+	if pat, ok := runbooks.ProtectedMatch(rel, protected); ok {
+		return "", "", fmt.Errorf("%s: %w (%s): a remediation can never change it", rel, ErrProtected, pat)
+	}
+	abs, err = securejoin.SecureJoin(root, filepath.FromSlash(rel))
+	if err != nil {
+		return "", "", fmt.Errorf("%s: %w", rel, err)
+	}
+	// Symlinks were resolved inside root; check where the path really leads.
+	target, err := filepath.Rel(root, abs)
+	if err != nil || target == ".." || strings.HasPrefix(target, ".."+string(filepath.Separator)) {
+		return "", "", fmt.Errorf("%s: resolves outside the repository", rel)
+	}
+	target = filepath.ToSlash(target)
+	if err := runbooks.CheckRepoPath(target); err != nil {
+		return "", "", fmt.Errorf("%s: resolves to %s: %w", rel, target, err)
+	}
+	if pat, ok := runbooks.ProtectedMatch(target, protected); ok {
+		return "", "", fmt.Errorf("%s: resolves through a symlink to %s: %w (%s)", rel, target, ErrProtected, pat)
+	}
+	return rel, abs, nil
+}
+
+// scalar accepts the values an edit can write.
+func scalar(v any) (any, error) {
+	switch x := v.(type) {
+	case int64, float64, string, bool:
+		return x, nil
+	case uint64:
+		return int64(x), nil
+	}
+	return nil, fmt.Errorf("the value expression yielded %T: it must yield a number, string or bool", v)
+}
+
+// number turns a decoded number into what CEL computes with: int64 when integral.
+func number(f float64) any {
+	if f == float64(int64(f)) && f >= -1<<53 && f <= 1<<53 {
+		return int64(f)
+	}
+	return f
+}
