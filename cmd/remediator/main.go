@@ -66,7 +66,7 @@ func newRootCommand(stdout, stderr io.Writer) *cobra.Command {
 	}
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.AddCommand(newVersionCommand(), newCatalogCommand(), newRouteCommand())
+	root.AddCommand(newVersionCommand(), newCatalogCommand(), newRouteCommand(), newProposeCommand())
 	return root
 }
 

@@ -30,7 +30,7 @@ func publishedCatalog(t *testing.T) string {
 	scale := runbooks.NewRunbook("scale-out-api")
 	scale.Spec.Risk = runbooks.RiskMedium
 	scale.Spec.Trigger = runbooks.Trigger{Matchers: []string{`alertname="HighLatency"`, `service=~"api-.*"`}, Condition: "value > 0.5", GroupBy: []string{"service"}}
-	scale.Spec.Changes = []runbooks.Change{{Kind: "hcl", File: "envs/{{ .labels.service }}.auto.tfvars", Path: "replicas", Value: "current * 2"}}
+	scale.Spec.Changes = []runbooks.Change{{Kind: "hcl", File: "envs/{{ .labels.service }}.auto.tfvars", Path: "replicas", Value: "math.least(current * 2, 20)"}}
 	prod := runbooks.NewPolicy("production")
 	prod.Spec.Selector.Matchers = []string{`env="prod"`}
 	for _, doc := range []runbooks.Document{scale, prod} {

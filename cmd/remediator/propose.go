@@ -1,0 +1,151 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/config"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/infrarepo"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/intake"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/propose"
+	"github.com/gitops-remediation/terraform-provider-remediation/runbooks"
+	"github.com/gitops-remediation/terraform-provider-remediation/runbooks/catalogstore"
+)
+
+func newProposeCommand() *cobra.Command {
+	var (
+		configFile string
+		anomaly    string
+		dryRun     bool
+		output     string
+	)
+	cmd := &cobra.Command{
+		Use:   "propose --config FILE --anomaly FILE|-",
+		Short: "Propose the remediation of an anomaly, once, and exit",
+		Long: "Reads an anomaly (Alertmanager webhook or generic JSON), routes it through the catalog and pushes the\n" +
+			"proposal branch remediation/<id> to the infrastructure repository. Exit 0 also when nothing matches.",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if output != "text" && output != "json" {
+				return badInput(fmt.Errorf("--output: want text or json, not %q", output))
+			}
+			body, err := readAnomaly(cmd.InOrStdin(), anomaly)
+			if err != nil {
+				return badInput(err)
+			}
+			anomalies, err := intake.Parse(body, time.Now())
+			if err != nil {
+				return badInput(fmt.Errorf("anomaly %s: %w", anomaly, err))
+			}
+			cfg, err := config.Load(configFile)
+			if err != nil {
+				return badInput(err)
+			}
+			ctx := cmd.Context()
+			store, err := catalogstore.Open(ctx, catalogstore.Options{
+				Repository: cfg.Catalog.Repository, Branch: cfg.Catalog.Branch, Directory: cfg.Catalog.Directory,
+				Token: config.Secret(cfg.Catalog.TokenEnv),
+			})
+			if err != nil {
+				return err
+			}
+			snap, err := store.Snapshot(ctx)
+			if err != nil {
+				return err
+			}
+			cat, err := snap.Catalog()
+			if err != nil {
+				return badInput(fmt.Errorf("catalog at %s: %w", snap.Head, err))
+			}
+			router, err := runbooks.NewRouter(cat)
+			if err != nil {
+				return badInput(err)
+			}
+			infra, err := infrarepo.Open(ctx, cfg.Infrastructure.Repository, config.Secret(cfg.Infrastructure.TokenEnv), cfg.StateDir)
+			if err != nil {
+				return err
+			}
+			p := &propose.Proposer{
+				Catalog: cat, Router: router, Infra: infra, Base: cfg.Infrastructure.Base,
+				AuthorName: cfg.Infrastructure.AuthorName, AuthorEmail: cfg.Infrastructure.AuthorEmail,
+				Now: time.Now, Logger: slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: slog.LevelInfo})),
+			}
+			var results []propose.Result
+			for _, a := range anomalies {
+				res, err := p.Propose(ctx, a, dryRun)
+				if err != nil {
+					var ie *propose.InputError
+					if errors.As(err, &ie) {
+						return badInput(err)
+					}
+					return err
+				}
+				results = append(results, res)
+			}
+			return printResults(cmd.OutOrStdout(), results, output)
+		},
+	}
+	cmd.Flags().StringVar(&configFile, "config", "remediator.yaml", "configuration file")
+	cmd.Flags().StringVar(&anomaly, "anomaly", "", "anomaly file, or - for standard input")
+	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "push nothing; print the diff")
+	cmd.Flags().StringVar(&output, "output", "text", "text or json")
+	_ = cmd.MarkFlagRequired("anomaly")
+	return cmd
+}
+
+func readAnomaly(stdin io.Reader, name string) ([]byte, error) {
+	const limit = 1 << 20
+	var r io.Reader
+	if name == "-" {
+		r = stdin
+	} else {
+		f, err := os.Open(name)
+		if err != nil {
+			return nil, fmt.Errorf("anomaly: %w", err)
+		}
+		defer f.Close()
+		r = f
+	}
+	b, err := io.ReadAll(io.LimitReader(r, limit+1))
+	if err != nil {
+		return nil, fmt.Errorf("anomaly: %w", err)
+	}
+	if len(b) > limit {
+		return nil, fmt.Errorf("anomaly: more than %d bytes", limit)
+	}
+	return b, nil
+}
+
+func printResults(w io.Writer, results []propose.Result, output string) error {
+	if output == "json" {
+		enc := json.NewEncoder(w)
+		for _, r := range results {
+			if err := enc.Encode(r); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	for _, r := range results {
+		if r.Runbook == "" {
+			fmt.Fprintf(w, "%s: %s\n", r.Action, r.Reason)
+			continue
+		}
+		fmt.Fprintf(w, "%s: %s (runbook %s, risk %s, policy %s)", r.Action, r.Branch, r.Runbook, r.Risk, r.Policy)
+		if r.Reason != "" {
+			fmt.Fprintf(w, ": %s", r.Reason)
+		}
+		fmt.Fprintln(w)
+		if r.Diff != "" {
+			fmt.Fprintln(w, r.Diff)
+		}
+	}
+	return nil
+}

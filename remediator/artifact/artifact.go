@@ -1,0 +1,148 @@
+// Package artifact is the record a proposal carries in the infrastructure repository:
+// .remediations/<id>.yaml and the commit trailers. With them every merged remediation
+// can be reconstructed from Git alone.
+package artifact
+
+import (
+	"bytes"
+	"fmt"
+	"path"
+	"sort"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Dir holds the artifacts in the infrastructure repository.
+const Dir = ".remediations"
+
+// Path is the artifact file of a proposal.
+func Path(id string) string { return path.Join(Dir, id+".yaml") }
+
+// Artifact records why a change was proposed and what it must achieve.
+type Artifact struct {
+	APIVersion        string   `yaml:"apiVersion"`
+	Kind              string   `yaml:"kind"`
+	ID                string   `yaml:"id"`
+	Runbook           string   `yaml:"runbook"`
+	RunbookVersion    string   `yaml:"runbook_version"`
+	Policy            string   `yaml:"policy"`
+	Risk              string   `yaml:"risk"`
+	RequiredApprovals int      `yaml:"required_approvals"`
+	Target            string   `yaml:"target"`
+	Anomaly           Anomaly  `yaml:"anomaly"`
+	Changes           []Change `yaml:"changes"`
+	Expected          string   `yaml:"expected_outcome"`
+	Verify            Verify   `yaml:"verify"`
+	Rollback          string   `yaml:"rollback"`
+	ProposedAt        string   `yaml:"proposed_at"`
+}
+
+// Anomaly is the snapshot of what triggered the proposal.
+type Anomaly struct {
+	Fingerprint string            `yaml:"fingerprint"`
+	Source      string            `yaml:"source"`
+	Status      string            `yaml:"status"`
+	StartsAt    string            `yaml:"starts_at"`
+	Value       float64           `yaml:"value"`
+	Labels      map[string]string `yaml:"labels"`
+	Annotations map[string]string `yaml:"annotations,omitempty"`
+}
+
+// Change is one edit as applied.
+type Change struct {
+	File string `yaml:"file"`
+	Path string `yaml:"path"`
+	From string `yaml:"from"`
+	To   string `yaml:"to"`
+}
+
+// Verify is how success will be judged.
+type Verify struct {
+	Within        string `yaml:"within"`
+	AlertResolved bool   `yaml:"alert_resolved"`
+	PromQL        string `yaml:"promql,omitempty"`
+}
+
+// Kind and APIVersion of an artifact.
+const (
+	APIVersion = "remediation.gitops.dev/v1"
+	KindName   = "Remediation"
+)
+
+// Encode writes the artifact; map keys are sorted, so the bytes are stable.
+func (a *Artifact) Encode() ([]byte, error) {
+	a.APIVersion, a.Kind = APIVersion, KindName
+	var b bytes.Buffer
+	enc := yaml.NewEncoder(&b)
+	enc.SetIndent(2)
+	if err := enc.Encode(a); err != nil {
+		return nil, fmt.Errorf("encode artifact %s: %w", a.ID, err)
+	}
+	if err := enc.Close(); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}
+
+// Timestamp formats times in artifacts.
+func Timestamp(t time.Time) string { return t.UTC().Format(time.RFC3339) }
+
+// Trailer keys, in the order they are written.
+var trailerKeys = []string{"Remediation-Id", "Runbook", "Runbook-Version", "Policy", "Risk", "Anomaly-Fingerprint"}
+
+// Trailers are the commit trailers of a proposal commit.
+func (a *Artifact) Trailers() [][2]string {
+	vals := map[string]string{
+		"Remediation-Id": a.ID, "Runbook": a.Runbook, "Runbook-Version": a.RunbookVersion,
+		"Policy": a.Policy, "Risk": a.Risk, "Anomaly-Fingerprint": a.Anomaly.Fingerprint,
+	}
+	out := make([][2]string, 0, len(trailerKeys))
+	for _, k := range trailerKeys {
+		out = append(out, [2]string{k, oneLine(vals[k])})
+	}
+	return out
+}
+
+// CommitMessage is the proposal commit's message: a subject saying what changes, a
+// body saying why, and the trailers.
+func (a *Artifact) CommitMessage() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "remediation(%s): %s\n\n", a.Runbook, oneLine(subject(a)))
+	fmt.Fprintf(&b, "Anomaly %s", oneLine(labelString(a.Anomaly.Labels)))
+	if a.Anomaly.Value != 0 {
+		fmt.Fprintf(&b, " at value %g", a.Anomaly.Value)
+	}
+	fmt.Fprintf(&b, ".\nRisk %s under policy %s: %d approval(s) required.\n\n", a.Risk, a.Policy, a.RequiredApprovals)
+	for _, t := range a.Trailers() {
+		fmt.Fprintf(&b, "%s: %s\n", t[0], t[1])
+	}
+	return b.String()
+}
+
+func subject(a *Artifact) string {
+	if len(a.Changes) == 1 {
+		c := a.Changes[0]
+		return fmt.Sprintf("%s %s %s -> %s", c.File, c.Path, c.From, c.To)
+	}
+	return fmt.Sprintf("%d changes for %s", len(a.Changes), a.Target)
+}
+
+func labelString(m map[string]string) string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = fmt.Sprintf("%s=%q", k, m[k])
+	}
+	return "{" + strings.Join(parts, ", ") + "}"
+}
+
+// oneLine keeps label values from injecting lines (or trailers) into a message.
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(strings.NewReplacer("\r", " ", "\n", " ").Replace(s)), " ")
+}
