@@ -62,12 +62,44 @@ git init -q --bare --initial-branch=main "$demo/catalog-test.git"
 step "remediator catalog validate --repository $demo/catalog.git"
 "$demo/remediator" catalog validate --repository "$demo/catalog.git"
 
+step "Creating the demo infrastructure repository from examples/demo/infra: $demo/infra.git"
+git init -q --bare --initial-branch=main "$demo/infra.git"
+infra_work="$demo/infra-work"
+cp -r "$root/examples/demo/infra" "$infra_work"
+git -C "$infra_work" init -q --initial-branch=main
+git -C "$infra_work" add -A
+git -C "$infra_work" -c user.name="Platform Team" -c user.email=platform@example.com commit -qm "infrastructure: api-gateway in eu1, emails workers"
+git -C "$infra_work" push -q "$demo/infra.git" main
+cp "$root/examples/demo/remediator.yaml" "$demo/remediator.yaml"
+alert="$root/examples/demo/alert-high-latency.json"
+
+step "remediator route: what would happen to HighLatency on api-gateway (value 0.82)"
+"$demo/remediator" route --config "$demo/remediator.yaml" \
+  --labels alertname=HighLatency,service=api-gateway,cluster=eu1,env=prod --value 0.82
+
+step "remediator propose --dry-run: the diff, nothing pushed"
+"$demo/remediator" propose --config "$demo/remediator.yaml" --anomaly "$alert" --dry-run 2>/dev/null
+
+step "remediator propose: the Alertmanager alert becomes a proposal branch"
+"$demo/remediator" propose --config "$demo/remediator.yaml" --anomaly "$alert" --output json
+branch=$(git -C "$demo/infra.git" for-each-ref --format='%(refname:short)' refs/heads/remediation/)
+echo "branch: $branch"
+git -C "$demo/infra.git" log -1 --format='%n%B' "$branch"
+git -C "$demo/infra.git" diff main "$branch" -- envs
+step "the artifact: .remediations/${branch#remediation/}.yaml"
+git -C "$demo/infra.git" show "$branch:.remediations/${branch#remediation/}.yaml"
+
+step "the same alert again: no second proposal"
+"$demo/remediator" propose --config "$demo/remediator.yaml" --anomaly "$alert" 2>/dev/null
+
 commits=$(git -C "$demo/catalog.git" rev-list --count main)
 cat <<MSG
 
 Done. The provider published 3 runbooks and 2 policies to $demo/catalog.git
 in $commits commit(s), a plan showed no drift, the routing tests passed, and the
-remediator validated the catalog it will read.
-Not yet in this demo: proposing remediations for an alert, approving and merging
-them, verification and the audit ledger; those stages are not built yet.
+remediator validated the catalog. An Alertmanager alert became the proposal branch
+$branch on $demo/infra.git (local forge), with the edit,
+its artifact and trailers; the repeat alert did not open a second one.
+Not yet in this demo: approving, merging and verifying the proposal, the GitHub
+forge, the serve loop and the audit ledger; those stages are not built yet.
 MSG

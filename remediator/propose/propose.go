@@ -85,7 +85,7 @@ func (p *Proposer) Propose(ctx context.Context, a intake.Anomaly, dryRun bool) (
 		return res, err
 	}
 	if _, exists := p.Infra.Branch(act.Branch); exists {
-		res.Action, res.Reason = Updated, "a proposal for this runbook and target is already open: recorded as a recurrence"
+		res.Action, res.Reason = Updated, "a proposal for this runbook and target is already open"
 		log.Info("proposal exists", "action", res.Action, "branch", act.Branch)
 		return res, nil
 	}
