@@ -2,7 +2,6 @@ package provider
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"regexp"
 
@@ -10,8 +9,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework-validators/listvalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/attr"
-	"github.com/hashicorp/terraform-plugin-framework/diag"
-	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
@@ -24,7 +21,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/gitops-remediation/terraform-provider-remediation/runbooks"
-	"github.com/gitops-remediation/terraform-provider-remediation/runbooks/catalogstore"
 )
 
 var (
@@ -35,10 +31,16 @@ var (
 )
 
 // NewPolicyResource is the remediation_policy resource.
-func NewPolicyResource() resource.Resource { return &policyResource{} }
+func NewPolicyResource() resource.Resource {
+	return &policyResource{documentResource[policyModel, *policyModel]{
+		kind:    runbooks.KindPolicy,
+		renames: policyRenames,
+		toModel: func(doc runbooks.Document, dir string) policyModel { return policyToModel(doc.(*runbooks.Policy), dir) },
+	}}
+}
 
 type policyResource struct {
-	data *providerData
+	documentResource[policyModel, *policyModel]
 }
 
 // policyRenames maps catalog fields to the flatter schema.
@@ -239,21 +241,6 @@ func (r *policyResource) Schema(_ context.Context, _ resource.SchemaRequest, res
 	}
 }
 
-func (r *policyResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
-	r.data = providerDataFrom(req.ProviderData, &resp.Diagnostics)
-}
-
-func (r *policyResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
-	if !req.Config.Raw.IsFullyKnown() {
-		return
-	}
-	var m policyModel
-	if diags := req.Config.Get(ctx, &m); diags.HasError() {
-		return
-	}
-	addDocumentErrors(&resp.Diagnostics, m.toPolicy().Validate(), policyRenames)
-}
-
 func windowsFromModel(ws []windowModel) []runbooks.Window {
 	var out []runbooks.Window
 	for _, w := range ws {
@@ -282,6 +269,8 @@ func setInt(dst *int, v types.Int64) {
 		*dst = int(v.ValueInt64())
 	}
 }
+
+func (m *policyModel) toDocument() runbooks.Document { return m.toPolicy() }
 
 func (m *policyModel) toPolicy() *runbooks.Policy {
 	p := runbooks.NewPolicy(m.Name.ValueString())
@@ -357,99 +346,4 @@ func (m *policyModel) keepSpellings(prior *policyModel) {
 		m.CircuitBreaker.Window = keepSpelling(m.CircuitBreaker.Window, prior.CircuitBreaker.Window)
 		m.CircuitBreaker.Cooldown = keepSpelling(m.CircuitBreaker.Cooldown, prior.CircuitBreaker.Cooldown)
 	}
-}
-
-func (r *policyResource) save(ctx context.Context, plan *policyModel, create bool, diags *diag.Diagnostics) {
-	p := plan.toPolicy()
-	if errs := p.Validate(); len(errs) > 0 {
-		addDocumentErrors(diags, errs, policyRenames)
-		return
-	}
-	what := "update policy " + p.Metadata.Name
-	if create {
-		what = "create policy " + p.Metadata.Name
-	}
-	d := r.data.write(ctx, what, func(s *catalogstore.Store) (catalogstore.Result, error) {
-		if create {
-			res, err := s.Create(ctx, p)
-			if errors.Is(err, catalogstore.ErrExists) {
-				return res, fmt.Errorf("%w: a policy named %q is already in the catalog; import it with terraform import, or choose another name", err, p.Metadata.Name)
-			}
-			return res, err
-		}
-		return s.Put(ctx, p)
-	})
-	diags.Append(d...)
-	if diags.HasError() {
-		return
-	}
-	state := policyToModel(p, r.data.directory())
-	state.keepSpellings(plan)
-	*plan = state
-}
-
-func (r *policyResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
-	var plan policyModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	r.save(ctx, &plan, true, &resp.Diagnostics)
-	if !resp.Diagnostics.HasError() {
-		resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
-	}
-}
-
-func (r *policyResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
-	var prior policyModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &prior)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	doc, found, diags := r.data.readDocument(ctx, runbooks.KindPolicy, prior.Name.ValueString())
-	resp.Diagnostics.Append(diags...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	if !found {
-		resp.State.RemoveResource(ctx)
-		return
-	}
-	state := policyToModel(doc.(*runbooks.Policy), r.data.directory())
-	state.keepSpellings(&prior)
-	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
-}
-
-func (r *policyResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
-	var plan policyModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	r.save(ctx, &plan, false, &resp.Diagnostics)
-	if !resp.Diagnostics.HasError() {
-		resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
-	}
-}
-
-func (r *policyResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
-	var state policyModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	name := state.Name.ValueString()
-	diags := r.data.write(ctx, "delete policy "+name, func(s *catalogstore.Store) (catalogstore.Result, error) {
-		return s.Delete(ctx, runbooks.KindPolicy, name)
-	})
-	resp.Diagnostics.Append(diags...)
-}
-
-func (r *policyResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	if err := runbooks.CheckName(req.ID); err != nil {
-		resp.Diagnostics.AddError("Invalid import ID", fmt.Sprintf("Import a policy by its name. %v", err))
-		return
-	}
-	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), req.ID)...)
-	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("name"), req.ID)...)
 }

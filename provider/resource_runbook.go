@@ -2,16 +2,12 @@ package provider
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"regexp"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/listvalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/attr"
-	"github.com/hashicorp/terraform-plugin-framework/diag"
-	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
@@ -23,7 +19,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/gitops-remediation/terraform-provider-remediation/runbooks"
-	"github.com/gitops-remediation/terraform-provider-remediation/runbooks/catalogstore"
 )
 
 var (
@@ -34,10 +29,18 @@ var (
 )
 
 // NewRunbookResource is the remediation_runbook resource.
-func NewRunbookResource() resource.Resource { return &runbookResource{} }
+func NewRunbookResource() resource.Resource {
+	return &runbookResource{documentResource[runbookModel, *runbookModel]{
+		kind:    runbooks.KindRunbook,
+		renames: nil,
+		toModel: func(doc runbooks.Document, dir string) runbookModel {
+			return runbookToModel(doc.(*runbooks.Runbook), dir)
+		},
+	}}
+}
 
 type runbookResource struct {
-	data *providerData
+	documentResource[runbookModel, *runbookModel]
 }
 
 type runbookModel struct {
@@ -233,23 +236,7 @@ func (r *runbookResource) Schema(_ context.Context, _ resource.SchemaRequest, re
 	}
 }
 
-func (r *runbookResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
-	r.data = providerDataFrom(req.ProviderData, &resp.Diagnostics)
-}
-
-// ValidateConfig runs the catalog's own validation (matchers, CEL, templates, protected
-// paths) at validate and plan time, so that a bad runbook never reaches a commit.
-func (r *runbookResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
-	if !req.Config.Raw.IsFullyKnown() {
-		return // checked again at apply, once every value is known
-	}
-	var m runbookModel
-	if diags := req.Config.Get(ctx, &m); diags.HasError() {
-		return
-	}
-	rb := m.toRunbook()
-	addDocumentErrors(&resp.Diagnostics, rb.Validate(), nil)
-}
+func (m *runbookModel) toDocument() runbooks.Document { return m.toRunbook() }
 
 func (m *runbookModel) toRunbook() *runbooks.Runbook {
 	rb := runbooks.NewRunbook(m.Name.ValueString())
@@ -355,102 +342,4 @@ func (m *runbookModel) keepSpellings(prior *runbookModel) {
 			m.Changes[i].Within = keepSpelling(m.Changes[i].Within, prior.Changes[i].Within)
 		}
 	}
-}
-
-func (r *runbookResource) save(ctx context.Context, plan *runbookModel, create bool, diags *diag.Diagnostics) {
-	rb := plan.toRunbook()
-	if errs := rb.Validate(); len(errs) > 0 {
-		addDocumentErrors(diags, errs, nil)
-		return
-	}
-	what := "update runbook " + rb.Metadata.Name
-	if create {
-		what = "create runbook " + rb.Metadata.Name
-	}
-	d := r.data.write(ctx, what, func(s *catalogstore.Store) (catalogstore.Result, error) {
-		if create {
-			res, err := s.Create(ctx, rb)
-			if errors.Is(err, catalogstore.ErrExists) {
-				return res, fmt.Errorf("%w: a runbook named %q is already in the catalog; import it with terraform import, or choose another name", err, rb.Metadata.Name)
-			}
-			return res, err
-		}
-		return s.Put(ctx, rb)
-	})
-	diags.Append(d...)
-	if diags.HasError() {
-		return
-	}
-	state := runbookToModel(rb, r.data.directory())
-	state.keepSpellings(plan)
-	*plan = state
-}
-
-func (r *runbookResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
-	var plan runbookModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	r.save(ctx, &plan, true, &resp.Diagnostics)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
-}
-
-func (r *runbookResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
-	var prior runbookModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &prior)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	doc, found, diags := r.data.readDocument(ctx, runbooks.KindRunbook, prior.Name.ValueString())
-	resp.Diagnostics.Append(diags...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	if !found {
-		// Deleted in Git: plan to create it again.
-		resp.State.RemoveResource(ctx)
-		return
-	}
-	state := runbookToModel(doc.(*runbooks.Runbook), r.data.directory())
-	state.keepSpellings(&prior)
-	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
-}
-
-func (r *runbookResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
-	var plan runbookModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	r.save(ctx, &plan, false, &resp.Diagnostics)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
-}
-
-func (r *runbookResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
-	var state runbookModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	name := state.Name.ValueString()
-	diags := r.data.write(ctx, "delete runbook "+name, func(s *catalogstore.Store) (catalogstore.Result, error) {
-		return s.Delete(ctx, runbooks.KindRunbook, name)
-	})
-	resp.Diagnostics.Append(diags...)
-}
-
-func (r *runbookResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	if err := runbooks.CheckName(req.ID); err != nil {
-		resp.Diagnostics.AddError("Invalid import ID", fmt.Sprintf("Import a runbook by its name. %v", err))
-		return
-	}
-	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), req.ID)...)
-	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("name"), req.ID)...)
 }
