@@ -3,6 +3,8 @@ package provider
 import (
 	"fmt"
 	"testing"
+
+	"github.com/gitops-remediation/terraform-provider-remediation/internal/gittest"
 )
 
 // BenchmarkApply200 times a terraform apply of 200 remediation_runbook resources,
@@ -43,7 +45,7 @@ resource "terraform_data" "r" {
 func benchRepo(b *testing.B) string {
 	b.Helper()
 	dir := b.TempDir() + "/catalog.git"
-	if out, err := gitOutput("", "init", "-q", "--bare", "--initial-branch=main", dir); err != nil {
+	if out, err := gittest.Output("", "init", "-q", "--bare", "--initial-branch=main", dir); err != nil {
 		b.Fatalf("git init: %v %s", err, out)
 	}
 	return dir

@@ -3,6 +3,8 @@ package provider
 import (
 	"testing"
 
+	"github.com/gitops-remediation/terraform-provider-remediation/internal/gittest"
+
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
@@ -64,7 +66,7 @@ data "remediation_catalog" "all" {
 `
 
 func TestAccRouteAndCatalogDataSources(t *testing.T) {
-	repo := catalogRepo(t)
+	repo := gittest.BareRepo(t)
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviders,
 		Steps: []resource.TestStep{

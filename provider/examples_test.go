@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gitops-remediation/terraform-provider-remediation/internal/gittest"
 )
 
 // TestDemoCatalogRoutingTests runs the demo catalog's own `terraform test` suite, the
@@ -50,7 +52,7 @@ func TestDemoCatalogRoutingTests(t *testing.T) {
 		t.Fatal(err)
 	}
 	env := append(os.Environ(), "TF_CLI_CONFIG_FILE="+rc, "CHECKPOINT_DISABLE=1", "TF_IN_AUTOMATION=1")
-	repo := catalogRepo(t)
+	repo := gittest.BareRepo(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	if out, err := runCLI(ctx, bin, work, env, "init", "-input=false", "-no-color"); err != nil {

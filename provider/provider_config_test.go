@@ -5,6 +5,8 @@ import (
 	"regexp"
 	"testing"
 
+	"github.com/gitops-remediation/terraform-provider-remediation/internal/gittest"
+
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 )
@@ -19,7 +21,7 @@ resource "remediation_runbook" "r" {
 `
 
 func TestAccProviderConfiguration(t *testing.T) {
-	repo := catalogRepo(t)
+	repo := gittest.BareRepo(t)
 	t.Setenv(EnvRepository, "")
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testProviders,

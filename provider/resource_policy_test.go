@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gitops-remediation/terraform-provider-remediation/internal/gittest"
+
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
@@ -55,7 +57,7 @@ resource "remediation_policy" "prod" {
 `
 
 func TestAccPolicyResource(t *testing.T) {
-	repo := catalogRepo(t)
+	repo := gittest.BareRepo(t)
 	addr := "remediation_policy.prod"
 	file := "catalog/policies/production.yaml"
 	cfg := providerBlock(repo) + productionPolicy
@@ -100,7 +102,7 @@ func TestAccPolicyResource(t *testing.T) {
 }
 
 func TestAccPolicyBadInput(t *testing.T) {
-	repo := catalogRepo(t)
+	repo := gittest.BareRepo(t)
 	base := providerBlock(repo) + productionPolicy
 	cases := []struct{ name, config, want string }{
 		{"time zone", strings.Replace(base, "Europe/Berlin", "Mars/Olympus", 1), `(?s)change_windows\[0\].time_zone.*unknown time zone "Mars/Olympus"`},
@@ -117,7 +119,7 @@ func TestAccPolicyBadInput(t *testing.T) {
 		steps = append(steps, resource.TestStep{Config: tc.config, ExpectError: regexp.MustCompile(tc.want)})
 	}
 	resource.Test(t, resource.TestCase{ProtoV6ProviderFactories: testProviders, Steps: steps})
-	if out, err := gitOutput(repo, "rev-parse", "--verify", "-q", "refs/heads/main"); err == nil {
+	if out, err := gittest.Output(repo, "rev-parse", "--verify", "-q", "refs/heads/main"); err == nil {
 		t.Fatalf("main exists (%s): a rejected configuration was committed", out)
 	}
 }

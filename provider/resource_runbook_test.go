@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gitops-remediation/terraform-provider-remediation/internal/gittest"
+
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
@@ -41,7 +43,7 @@ resource "remediation_runbook" "scale" {
 }
 
 func TestAccRunbookResource(t *testing.T) {
-	repo := catalogRepo(t)
+	repo := gittest.BareRepo(t)
 	addr := "remediation_runbook.scale"
 	file := "catalog/runbooks/scale-out-api.yaml"
 	resource.Test(t, resource.TestCase{
@@ -106,7 +108,7 @@ func TestAccRunbookResource(t *testing.T) {
 			},
 		},
 		CheckDestroy: func(*terraform.State) error {
-			if out, err := gitOutput(repo, "ls-tree", "-r", "--name-only", "main"); err != nil || out != "" {
+			if out, err := gittest.Output(repo, "ls-tree", "-r", "--name-only", "main"); err != nil || out != "" {
 				return fmt.Errorf("files left after destroy: %q (%w)", out, err)
 			}
 			return checkLastCommit(repo, "runbook: delete scale-out-api")(nil)
@@ -115,7 +117,7 @@ func TestAccRunbookResource(t *testing.T) {
 }
 
 func TestAccRunbookDrift(t *testing.T) {
-	repo := catalogRepo(t)
+	repo := gittest.BareRepo(t)
 	addr := "remediation_runbook.scale"
 	file := "catalog/runbooks/scale-out-api.yaml"
 	cfg := runbookConfig(repo, "medium", "")
@@ -168,7 +170,7 @@ func TestAccRunbookDrift(t *testing.T) {
 }
 
 func TestAccRunbookBadInput(t *testing.T) {
-	repo := catalogRepo(t)
+	repo := gittest.BareRepo(t)
 	base := runbookConfig(repo, "medium", "")
 	cases := []struct {
 		name   string
@@ -197,7 +199,7 @@ func TestAccRunbookBadInput(t *testing.T) {
 		Steps:                    steps,
 		CheckDestroy: func(*terraform.State) error {
 			// Nothing of any rejected configuration reached the repository.
-			if out, err := gitOutput(repo, "rev-parse", "--verify", "-q", "refs/heads/main"); err == nil {
+			if out, err := gittest.Output(repo, "rev-parse", "--verify", "-q", "refs/heads/main"); err == nil {
 				return fmt.Errorf("main exists (%s): a rejected configuration was committed", out)
 			}
 			return nil

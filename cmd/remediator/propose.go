@@ -15,8 +15,6 @@ import (
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/infrarepo"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/intake"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/propose"
-	"github.com/gitops-remediation/terraform-provider-remediation/runbooks"
-	"github.com/gitops-remediation/terraform-provider-remediation/runbooks/catalogstore"
 )
 
 func newProposeCommand() *cobra.Command {
@@ -49,24 +47,9 @@ func newProposeCommand() *cobra.Command {
 				return badInput(err)
 			}
 			ctx := cmd.Context()
-			store, err := catalogstore.Open(ctx, catalogstore.Options{
-				Repository: cfg.Catalog.Repository, Branch: cfg.Catalog.Branch, Directory: cfg.Catalog.Directory,
-				Token: config.Secret(cfg.Catalog.TokenEnv),
-			})
+			cat, router, err := loadCatalog(ctx, cfg)
 			if err != nil {
 				return err
-			}
-			snap, err := store.Snapshot(ctx)
-			if err != nil {
-				return err
-			}
-			cat, err := snap.Catalog()
-			if err != nil {
-				return badInput(fmt.Errorf("catalog at %s: %w", snap.Head, err))
-			}
-			router, err := runbooks.NewRouter(cat)
-			if err != nil {
-				return badInput(err)
 			}
 			infra, err := infrarepo.Open(ctx, cfg.Infrastructure.Repository, config.Secret(cfg.Infrastructure.TokenEnv), cfg.StateDir)
 			if err != nil {

@@ -4,35 +4,24 @@ import (
 	"bytes"
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/gitops-remediation/terraform-provider-remediation/internal/gittest"
+
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/decision"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/propose"
 )
-
-func git(t *testing.T, dir string, args ...string) string {
-	t.Helper()
-	cmd := exec.Command("git", args...)
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@localhost", "GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@localhost", "GIT_CONFIG_GLOBAL=/dev/null")
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("git %v: %v\n%s", args, err, out)
-	}
-	return strings.TrimSpace(string(out))
-}
 
 // infraRepo makes the infrastructure repository next to the config, as ./infra.git.
 func infraRepo(t *testing.T, cfg string) string {
 	t.Helper()
 	dir := filepath.Dir(cfg)
 	repo := filepath.Join(dir, "infra.git")
-	git(t, "", "init", "-q", "--bare", "--initial-branch=main", repo)
+	gittest.Run(t, "", "init", "-q", "--bare", "--initial-branch=main", repo)
 	work := t.TempDir()
-	git(t, "", "clone", "-q", repo, work)
+	gittest.Run(t, "", "clone", "-q", repo, work)
 	files := map[string]string{
 		"envs/api-gateway.auto.tfvars": "# API gateway sizing\nreplicas      = 4 # raised in March\ninstance_type = \"m6i.large\"\n",
 		"envs/api-maxed.auto.tfvars":   "replicas = 20\n",
@@ -47,9 +36,9 @@ func infraRepo(t *testing.T, cfg string) string {
 			t.Fatal(err)
 		}
 	}
-	git(t, work, "add", "-A")
-	git(t, work, "commit", "-qm", "initial infrastructure")
-	git(t, work, "push", "-q", "origin", "main")
+	gittest.Run(t, work, "add", "-A")
+	gittest.Run(t, work, "commit", "-qm", "initial infrastructure")
+	gittest.Run(t, work, "push", "-q", "origin", "main")
 	return repo
 }
 
@@ -87,7 +76,7 @@ func TestPropose(t *testing.T) {
 			t.Errorf("dry run output lacks %q:\n%s", want, out)
 		}
 	}
-	if refs := git(t, infra, "for-each-ref", "refs/heads/remediation/"); refs != "" {
+	if refs := gittest.Run(t, infra, "for-each-ref", "refs/heads/remediation/"); refs != "" {
 		t.Fatalf("dry run pushed: %s", refs)
 	}
 
@@ -106,22 +95,22 @@ func TestPropose(t *testing.T) {
 	if !strings.Contains(errs, "remediation_id="+id) {
 		t.Errorf("logs do not carry the remediation id:\n%s", errs)
 	}
-	if got := git(t, infra, "show", branch+":envs/api-gateway.auto.tfvars"); got != "# API gateway sizing\nreplicas      = 8 # raised in March\ninstance_type = \"m6i.large\"" {
+	if got := gittest.Run(t, infra, "show", branch+":envs/api-gateway.auto.tfvars"); got != "# API gateway sizing\nreplicas      = 8 # raised in March\ninstance_type = \"m6i.large\"" {
 		t.Fatalf("edited file:\n%s", got)
 	}
-	art := git(t, infra, "show", branch+":.remediations/"+id+".yaml")
+	art := gittest.Run(t, infra, "show", branch+":.remediations/"+id+".yaml")
 	for _, want := range []string{"runbook: scale-out-api", "policy: production", "fingerprint: fp-api-gateway", "from: \"4\"", "to: \"8\""} {
 		if !strings.Contains(art, want) {
 			t.Errorf("artifact lacks %q:\n%s", want, art)
 		}
 	}
-	trailers := git(t, infra, "log", "-1", "--format=%(trailers:only,unfold)", branch)
+	trailers := gittest.Run(t, infra, "log", "-1", "--format=%(trailers:only,unfold)", branch)
 	for _, want := range []string{"Remediation-Id: " + id, "Runbook: scale-out-api", "Policy: production", "Risk: medium", "Anomaly-Fingerprint: fp-api-gateway", "Runbook-Version: "} {
 		if !strings.Contains(trailers, want) {
 			t.Errorf("trailers lack %q:\n%s", want, trailers)
 		}
 	}
-	if parent := git(t, infra, "rev-parse", branch+"~1"); parent != git(t, infra, "rev-parse", "main") {
+	if parent := gittest.Run(t, infra, "rev-parse", branch+"~1"); parent != gittest.Run(t, infra, "rev-parse", "main") {
 		t.Fatal("proposal is not based on main")
 	}
 
@@ -130,7 +119,7 @@ func TestPropose(t *testing.T) {
 	if code != 0 || !strings.HasPrefix(out, "updated: "+branch) {
 		t.Fatalf("repeat: exit %d: %s", code, out)
 	}
-	if n := len(strings.Split(git(t, infra, "for-each-ref", "--format=%(refname)", "refs/heads/remediation/"), "\n")); n != 1 {
+	if n := len(strings.Split(gittest.Run(t, infra, "for-each-ref", "--format=%(refname)", "refs/heads/remediation/"), "\n")); n != 1 {
 		t.Fatalf("%d proposal branches, want 1", n)
 	}
 
@@ -165,7 +154,7 @@ func TestProposeBadInput(t *testing.T) {
 			}
 		})
 	}
-	if refs := git(t, infra, "for-each-ref", "refs/heads/remediation/"); refs != "" {
+	if refs := gittest.Run(t, infra, "for-each-ref", "refs/heads/remediation/"); refs != "" {
 		t.Fatalf("bad input pushed a branch: %s", refs)
 	}
 }

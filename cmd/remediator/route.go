@@ -11,7 +11,6 @@ import (
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/config"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/decision"
 	"github.com/gitops-remediation/terraform-provider-remediation/runbooks"
-	"github.com/gitops-remediation/terraform-provider-remediation/runbooks/catalogstore"
 )
 
 func newRouteCommand() *cobra.Command {
@@ -37,24 +36,9 @@ func newRouteCommand() *cobra.Command {
 			if err != nil {
 				return badInput(err)
 			}
-			store, err := catalogstore.Open(cmd.Context(), catalogstore.Options{
-				Repository: cfg.Catalog.Repository, Branch: cfg.Catalog.Branch, Directory: cfg.Catalog.Directory,
-				Token: config.Secret(cfg.Catalog.TokenEnv),
-			})
+			_, router, err := loadCatalog(cmd.Context(), cfg)
 			if err != nil {
 				return err
-			}
-			snap, err := store.Snapshot(cmd.Context())
-			if err != nil {
-				return err
-			}
-			cat, err := snap.Catalog()
-			if err != nil {
-				return badInput(fmt.Errorf("catalog at %s: %w", snap.Head, err))
-			}
-			router, err := runbooks.NewRouter(cat)
-			if err != nil {
-				return badInput(err)
 			}
 			d := decision.Decide(router, runbooks.Anomaly{Labels: labels, Annotations: annotations, Value: value})
 			if output == "json" {

@@ -5,10 +5,11 @@ import (
 	"context"
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/gitops-remediation/terraform-provider-remediation/internal/gittest"
 
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/decision"
 	"github.com/gitops-remediation/terraform-provider-remediation/runbooks"
@@ -20,9 +21,7 @@ func publishedCatalog(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
 	repo := filepath.Join(dir, "catalog.git")
-	if out, err := exec.Command("git", "init", "-q", "--bare", "--initial-branch=main", repo).CombinedOutput(); err != nil {
-		t.Fatalf("git init: %v %s", err, out)
-	}
+	gittest.Run(t, "", "init", "-q", "--bare", "--initial-branch=main", repo)
 	store, err := catalogstore.Open(context.Background(), catalogstore.Options{Repository: repo})
 	if err != nil {
 		t.Fatal(err)

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gitops-remediation/terraform-provider-remediation/internal/gittest"
+
 	"github.com/gitops-remediation/terraform-provider-remediation/runbooks"
 	"github.com/gitops-remediation/terraform-provider-remediation/runbooks/catalogstore"
 )
@@ -42,8 +44,8 @@ func gitHTTPServer(t *testing.T, root, token string) *httptest.Server {
 
 func TestHTTPSWithToken(t *testing.T) {
 	ctx := context.Background()
-	repo := bareRepo(t)
-	gitCmd(t, repo, "config", "http.receivepack", "true")
+	repo := gittest.BareRepo(t)
+	gittest.Run(t, repo, "config", "http.receivepack", "true")
 	const token = "ghs_s3cr3tT0ken"
 	srv := gitHTTPServer(t, filepath.Dir(repo), token)
 	url := srv.URL + "/" + filepath.Base(repo)
@@ -57,7 +59,7 @@ func TestHTTPSWithToken(t *testing.T) {
 	if _, err := s.Put(ctx, runbook("over-http")); err != nil {
 		t.Fatal(err)
 	}
-	if got := gitCmd(t, repo, "log", "-1", "--format=%s", "main"); got != "runbook: add over-http" {
+	if got := gittest.Run(t, repo, "log", "-1", "--format=%s", "main"); got != "runbook: add over-http" {
 		t.Fatalf("commit %q", got)
 	}
 	snap, err := s.Snapshot(ctx)
@@ -82,7 +84,7 @@ func TestHTTPSWithToken(t *testing.T) {
 
 func TestFileURL(t *testing.T) {
 	ctx := context.Background()
-	repo := bareRepo(t)
+	repo := gittest.BareRepo(t)
 	s, err := catalogstore.Open(ctx, catalogstore.Options{Repository: "file://" + repo, Branch: "catalog", Directory: "remediation"})
 	if err != nil {
 		t.Fatal(err)
@@ -90,7 +92,7 @@ func TestFileURL(t *testing.T) {
 	if _, err := s.Put(ctx, runbook("via-file-url")); err != nil {
 		t.Fatal(err)
 	}
-	if out := gitCmd(t, repo, "ls-tree", "-r", "--name-only", "catalog"); out != "remediation/runbooks/via-file-url.yaml" {
+	if out := gittest.Run(t, repo, "ls-tree", "-r", "--name-only", "catalog"); out != "remediation/runbooks/via-file-url.yaml" {
 		t.Fatalf("tree of branch catalog: %q", out)
 	}
 }

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/gitops-remediation/terraform-provider-remediation/internal/gittest"
+
 	"github.com/gitops-remediation/terraform-provider-remediation/runbooks"
 )
 
@@ -16,7 +18,7 @@ import (
 func BenchmarkPublish(b *testing.B) {
 	ctx := context.Background()
 	repo := filepath.Join(b.TempDir(), "catalog.git")
-	gitCmd(b, "", "init", "-q", "--bare", "--initial-branch=main", repo)
+	gittest.Run(b, "", "init", "-q", "--bare", "--initial-branch=main", repo)
 	seed := open(b, repo)
 	for i := 0; i < 1000; i += 100 {
 		errs := make(chan error, 100)
@@ -47,7 +49,7 @@ func BenchmarkPublish(b *testing.B) {
 	})
 	b.Run("peer=git_cli", func(b *testing.B) {
 		work := b.TempDir()
-		gitCmd(b, "", "clone", "-q", repo, work)
+		gittest.Run(b, "", "clone", "-q", repo, work)
 		for i := 0; i < b.N; i++ {
 			n++
 			rb := runbook(fmt.Sprintf("cli-%06d", n))
@@ -55,13 +57,13 @@ func BenchmarkPublish(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			gitCmd(b, work, "pull", "-q", "--rebase", "origin", "main")
+			gittest.Run(b, work, "pull", "-q", "--rebase", "origin", "main")
 			if err := os.WriteFile(filepath.Join(work, "catalog/runbooks", rb.Metadata.Name+".yaml"), data, 0o644); err != nil {
 				b.Fatal(err)
 			}
-			gitCmd(b, work, "add", "catalog")
-			gitCmd(b, work, "commit", "-qm", "runbook: add "+rb.Metadata.Name)
-			gitCmd(b, work, "push", "-q", "origin", "HEAD:main")
+			gittest.Run(b, work, "add", "catalog")
+			gittest.Run(b, work, "commit", "-qm", "runbook: add "+rb.Metadata.Name)
+			gittest.Run(b, work, "push", "-q", "origin", "HEAD:main")
 		}
 	})
 }

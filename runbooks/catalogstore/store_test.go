@@ -5,36 +5,17 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/gitops-remediation/terraform-provider-remediation/internal/gittest"
+
 	"github.com/gitops-remediation/terraform-provider-remediation/runbooks"
 	"github.com/gitops-remediation/terraform-provider-remediation/runbooks/catalogstore"
 )
-
-// bareRepo makes an empty bare repository with the git CLI, as a user's server would hold.
-func bareRepo(t testing.TB) string {
-	t.Helper()
-	dir := filepath.Join(t.TempDir(), "catalog.git")
-	gitCmd(t, "", "init", "--bare", "--initial-branch=main", dir)
-	return dir
-}
-
-func gitCmd(t testing.TB, dir string, args ...string) string {
-	t.Helper()
-	cmd := exec.Command("git", args...)
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@localhost", "GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@localhost", "GIT_CONFIG_GLOBAL=/dev/null")
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("git %s: %v\n%s", strings.Join(args, " "), err, out)
-	}
-	return strings.TrimSpace(string(out))
-}
 
 func runbook(name string) *runbooks.Runbook {
 	return &runbooks.Runbook{
@@ -68,7 +49,7 @@ func open(t testing.TB, repo string) *catalogstore.Store {
 
 func TestPutGetDelete(t *testing.T) {
 	ctx := context.Background()
-	repo := bareRepo(t)
+	repo := gittest.BareRepo(t)
 	s := open(t, repo)
 
 	res, err := s.Put(ctx, runbook("scale-out-api"))
@@ -78,13 +59,13 @@ func TestPutGetDelete(t *testing.T) {
 	if !res.Changed || res.Commit == "" {
 		t.Fatalf("first put: %+v, want a change and a commit", res)
 	}
-	if got := gitCmd(t, repo, "log", "-1", "--format=%s|%an|%ae", "main"); got != "runbook: add scale-out-api|tester|tester@localhost" {
+	if got := gittest.Run(t, repo, "log", "-1", "--format=%s|%an|%ae", "main"); got != "runbook: add scale-out-api|tester|tester@localhost" {
 		t.Fatalf("commit = %q", got)
 	}
-	if got := gitCmd(t, repo, "rev-parse", "main"); got != res.Commit {
+	if got := gittest.Run(t, repo, "rev-parse", "main"); got != res.Commit {
 		t.Fatalf("branch at %s, put reported %s", got, res.Commit)
 	}
-	content := gitCmd(t, repo, "show", "main:catalog/runbooks/scale-out-api.yaml")
+	content := gittest.Run(t, repo, "show", "main:catalog/runbooks/scale-out-api.yaml")
 	if !strings.Contains(content, `- alertname="scale-out-api"`) {
 		t.Fatalf("file content:\n%s", content)
 	}
@@ -97,7 +78,7 @@ func TestPutGetDelete(t *testing.T) {
 	if res2.Changed || res2.Commit != res.Commit {
 		t.Fatalf("repeat put: %+v, want no change at %s", res2, res.Commit)
 	}
-	if n := gitCmd(t, repo, "rev-list", "--count", "main"); n != "1" {
+	if n := gittest.Run(t, repo, "rev-list", "--count", "main"); n != "1" {
 		t.Fatalf("%s commits after a no-op put, want 1", n)
 	}
 
@@ -125,17 +106,17 @@ func TestPutGetDelete(t *testing.T) {
 	if _, err := s.Put(ctx, rb); err != nil {
 		t.Fatal(err)
 	}
-	if got := gitCmd(t, repo, "log", "-1", "--format=%s", "main"); got != "runbook: update scale-out-api" {
+	if got := gittest.Run(t, repo, "log", "-1", "--format=%s", "main"); got != "runbook: update scale-out-api" {
 		t.Fatalf("commit = %q", got)
 	}
 
 	if _, err := s.Delete(ctx, runbooks.KindRunbook, "scale-out-api"); err != nil {
 		t.Fatal(err)
 	}
-	if got := gitCmd(t, repo, "log", "-1", "--format=%s", "main"); got != "runbook: delete scale-out-api" {
+	if got := gittest.Run(t, repo, "log", "-1", "--format=%s", "main"); got != "runbook: delete scale-out-api" {
 		t.Fatalf("commit = %q", got)
 	}
-	if out := gitCmd(t, repo, "ls-tree", "-r", "--name-only", "main"); out != "" {
+	if out := gittest.Run(t, repo, "ls-tree", "-r", "--name-only", "main"); out != "" {
 		t.Fatalf("files left after delete: %q", out)
 	}
 	// Deleting what is gone is a no-op.
@@ -146,12 +127,12 @@ func TestPutGetDelete(t *testing.T) {
 
 func TestInvalidDocumentIsNeverCommitted(t *testing.T) {
 	ctx := context.Background()
-	repo := bareRepo(t)
+	repo := gittest.BareRepo(t)
 	s := open(t, repo)
 	if _, err := s.Put(ctx, runbook("keep")); err != nil {
 		t.Fatal(err)
 	}
-	head := gitCmd(t, repo, "rev-parse", "main")
+	head := gittest.Run(t, repo, "rev-parse", "main")
 
 	bad := runbook("broken")
 	bad.Spec.Trigger.Matchers = []string{`alertname=~"(unclosed"`}
@@ -165,7 +146,7 @@ func TestInvalidDocumentIsNeverCommitted(t *testing.T) {
 			t.Errorf("error %q does not mention %q", err, want)
 		}
 	}
-	if got := gitCmd(t, repo, "rev-parse", "main"); got != head {
+	if got := gittest.Run(t, repo, "rev-parse", "main"); got != head {
 		t.Fatalf("branch moved from %s to %s after a rejected write", head, got)
 	}
 }
@@ -196,7 +177,7 @@ func TestConcurrentWritersLoseNothing(t *testing.T) {
 
 func concurrentWriters(t *testing.T, each int, run func(*catalogstore.Store, []string, func(*catalogstore.Store, string))) {
 	ctx := context.Background()
-	repo := bareRepo(t)
+	repo := gittest.BareRepo(t)
 	stores := []*catalogstore.Store{open(t, repo), open(t, repo)}
 	errs := make(chan error, 2*each)
 	write := func(s *catalogstore.Store, name string) {
@@ -218,15 +199,15 @@ func concurrentWriters(t *testing.T, each int, run func(*catalogstore.Store, []s
 	for err := range errs {
 		t.Error(err)
 	}
-	files := strings.Split(gitCmd(t, repo, "ls-tree", "-r", "--name-only", "main"), "\n")
+	files := strings.Split(gittest.Run(t, repo, "ls-tree", "-r", "--name-only", "main"), "\n")
 	if len(files) != 2*each {
 		t.Fatalf("%d files on main, want %d", len(files), 2*each)
 	}
-	if merges := gitCmd(t, repo, "rev-list", "--merges", "--count", "main"); merges != "0" {
+	if merges := gittest.Run(t, repo, "rev-list", "--merges", "--count", "main"); merges != "0" {
 		t.Fatalf("%s merge commits, want a linear history", merges)
 	}
 	// Group commit: far fewer commits than writes, yet every write is in one of them.
-	commits := gitCmd(t, repo, "rev-list", "--count", "main")
+	commits := gittest.Run(t, repo, "rev-list", "--count", "main")
 	t.Logf("%d writes landed in %s commits", 2*each, commits)
 	snap, err := open(t, repo).Snapshot(ctx)
 	if err != nil {
@@ -243,38 +224,38 @@ func concurrentWriters(t *testing.T, each int, run func(*catalogstore.Store, []s
 
 func TestWriterRetriesAfterOutOfBandPush(t *testing.T) {
 	ctx := context.Background()
-	repo := bareRepo(t)
+	repo := gittest.BareRepo(t)
 	s := open(t, repo)
 	if _, err := s.Put(ctx, runbook("first")); err != nil {
 		t.Fatal(err)
 	}
 	// Someone pushes with the git CLI behind the store's back.
 	work := t.TempDir()
-	gitCmd(t, "", "clone", "-q", repo, work)
+	gittest.Run(t, "", "clone", "-q", repo, work)
 	if err := os.WriteFile(filepath.Join(work, "README.md"), []byte("infra catalog\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	gitCmd(t, work, "add", "README.md")
-	gitCmd(t, work, "commit", "-qm", "docs: readme")
-	gitCmd(t, work, "push", "-q", "origin", "main")
+	gittest.Run(t, work, "add", "README.md")
+	gittest.Run(t, work, "commit", "-qm", "docs: readme")
+	gittest.Run(t, work, "push", "-q", "origin", "main")
 
 	if _, err := s.Put(ctx, runbook("second")); err != nil {
 		t.Fatal(err)
 	}
-	files := gitCmd(t, repo, "ls-tree", "-r", "--name-only", "main")
+	files := gittest.Run(t, repo, "ls-tree", "-r", "--name-only", "main")
 	for _, want := range []string{"README.md", "catalog/runbooks/first.yaml", "catalog/runbooks/second.yaml"} {
 		if !strings.Contains(files, want) {
 			t.Errorf("%s missing from main:\n%s", want, files)
 		}
 	}
-	if parent := gitCmd(t, repo, "log", "-1", "--format=%s", "main~1"); parent != "docs: readme" {
+	if parent := gittest.Run(t, repo, "log", "-1", "--format=%s", "main~1"); parent != "docs: readme" {
 		t.Fatalf("store's commit is not on top of the out-of-band one: parent %q", parent)
 	}
 }
 
 func TestSnapshotAtRefAndBadCatalog(t *testing.T) {
 	ctx := context.Background()
-	repo := bareRepo(t)
+	repo := gittest.BareRepo(t)
 	s := open(t, repo)
 	res, err := s.Put(ctx, runbook("one"))
 	if err != nil {
@@ -290,7 +271,7 @@ func TestSnapshotAtRefAndBadCatalog(t *testing.T) {
 	if got := old.Names(runbooks.KindRunbook); strings.Join(got, ",") != "one" {
 		t.Fatalf("at first commit: %v", got)
 	}
-	gitCmd(t, repo, "tag", "v1", res.Commit)
+	gittest.Run(t, repo, "tag", "v1", res.Commit)
 	tagged, err := s.SnapshotAt(ctx, "v1")
 	if err != nil {
 		t.Fatal(err)
@@ -301,15 +282,15 @@ func TestSnapshotAtRefAndBadCatalog(t *testing.T) {
 
 	// A hand-edited file with a typo: the catalog read names file, line and field.
 	work := t.TempDir()
-	gitCmd(t, "", "clone", "-q", repo, work)
+	gittest.Run(t, "", "clone", "-q", repo, work)
 	p := filepath.Join(work, "catalog/runbooks/two.yaml")
 	b, _ := os.ReadFile(p)
 	b = []byte(strings.Replace(string(b), "  risk: low", "  risk: low\n  riks: high", 1))
 	if err := os.WriteFile(p, b, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	gitCmd(t, work, "commit", "-qam", "typo")
-	gitCmd(t, work, "push", "-q", "origin", "main")
+	gittest.Run(t, work, "commit", "-qam", "typo")
+	gittest.Run(t, work, "push", "-q", "origin", "main")
 	snap, err := s.Snapshot(ctx)
 	if err != nil {
 		t.Fatal(err)
