@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -76,7 +77,7 @@ func TestCatalogValidate(t *testing.T) {
 				args = append(args, dir)
 			}
 			var out, errb bytes.Buffer
-			code := run(args, &out, &errb)
+			code := run(context.Background(), args, &out, &errb)
 			if code != tc.wantCode {
 				t.Fatalf("exit %d, want %d\nstdout: %s\nstderr: %s", code, tc.wantCode, out.String(), errb.String())
 			}
@@ -89,10 +90,10 @@ func TestCatalogValidate(t *testing.T) {
 
 func TestVersion(t *testing.T) {
 	var out bytes.Buffer
-	if code := run([]string{"version"}, &out, &out); code != 0 || !strings.HasPrefix(out.String(), "remediator ") {
+	if code := run(context.Background(), []string{"version"}, &out, &out); code != 0 || !strings.HasPrefix(out.String(), "remediator ") {
 		t.Fatalf("exit %d: %s", code, out.String())
 	}
-	if code := run([]string{"nope"}, &out, &out); code != 2 {
+	if code := run(context.Background(), []string{"nope"}, &out, &out); code != 2 {
 		t.Fatalf("unknown command exit %d, want 2", code)
 	}
 }

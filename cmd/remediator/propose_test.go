@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -25,6 +26,7 @@ func infraRepo(t *testing.T, cfg string) string {
 	files := map[string]string{
 		"envs/api-gateway.auto.tfvars": "# API gateway sizing\nreplicas      = 4 # raised in March\ninstance_type = \"m6i.large\"\n",
 		"envs/api-maxed.auto.tfvars":   "replicas = 20\n",
+		"envs/api-second.auto.tfvars":  "replicas = 3\n",
 		".github/workflows/ci.yml":     "on: push\n",
 	}
 	for p, c := range files {
@@ -56,7 +58,7 @@ func proposeRun(t *testing.T, cfg, anomaly string, extra ...string) (int, string
 		t.Fatal(err)
 	}
 	var out, errb bytes.Buffer
-	code := run(append([]string{"propose", "--config", cfg, "--anomaly", f}, extra...), &out, &errb)
+	code := run(context.Background(), append([]string{"propose", "--config", cfg, "--anomaly", f}, extra...), &out, &errb)
 	return code, out.String(), errb.String()
 }
 

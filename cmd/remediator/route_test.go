@@ -48,7 +48,7 @@ func publishedCatalog(t *testing.T) string {
 func TestRoute(t *testing.T) {
 	cfg := publishedCatalog(t)
 	var out, errb bytes.Buffer
-	code := run([]string{"route", "--config", cfg, "--labels", "alertname=HighLatency,service=api-gateway,env=prod", "--value", "0.9"}, &out, &errb)
+	code := run(context.Background(), []string{"route", "--config", cfg, "--labels", "alertname=HighLatency,service=api-gateway,env=prod", "--value", "0.9"}, &out, &errb)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errb.String())
 	}
@@ -60,7 +60,7 @@ func TestRoute(t *testing.T) {
 	}
 
 	out.Reset()
-	code = run([]string{"route", "--config", cfg, "--labels", "alertname=HighLatency,service=api-gateway", "--value", "0.1", "--output", "json"}, &out, &errb)
+	code = run(context.Background(), []string{"route", "--config", cfg, "--labels", "alertname=HighLatency,service=api-gateway", "--value", "0.1", "--output", "json"}, &out, &errb)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errb.String())
 	}
@@ -82,7 +82,7 @@ func TestRouteBadInput(t *testing.T) {
 		{"route", "--config", cfg, "--labels", "novalue"},
 	} {
 		var out, errb bytes.Buffer
-		if code := run(args, &out, &errb); code != 2 {
+		if code := run(context.Background(), args, &out, &errb); code != 2 {
 			t.Errorf("%v: exit %d, want 2 (%s)", args, code, errb.String())
 		}
 	}

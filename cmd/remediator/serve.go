@@ -1,0 +1,163 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/config"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/infrarepo"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/propose"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/queue"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/server"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/worker"
+	"github.com/gitops-remediation/terraform-provider-remediation/runbooks"
+	"github.com/gitops-remediation/terraform-provider-remediation/runbooks/catalogstore"
+)
+
+func newServeCommand() *cobra.Command {
+	var configFile, listen string
+	cmd := &cobra.Command{
+		Use:   "serve --config FILE",
+		Short: "Receive anomalies over HTTP and propose their remediations",
+		Long: "Serves POST /v1/alertmanager (Alertmanager webhook, version 4), POST /v1/anomalies (generic JSON),\n" +
+			"/metrics, /healthz and /readyz. An accepted anomaly is queued on disk before the reply and is\n" +
+			"handled after a restart if the process stopped first.",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := config.Load(configFile)
+			if err != nil {
+				return badInput(err)
+			}
+			if listen != "" {
+				cfg.Listen = listen
+			}
+			return serve(cmd.Context(), cfg, slog.New(slog.NewJSONHandler(cmd.ErrOrStderr(), nil)))
+		},
+	}
+	cmd.Flags().StringVar(&configFile, "config", "remediator.yaml", "configuration file")
+	cmd.Flags().StringVar(&listen, "listen", "", "address to listen on, overriding the configuration")
+	return cmd
+}
+
+func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
+	q, err := queue.Open(filepath.Join(cfg.StateDir, "queue"), time.Now)
+	if err != nil {
+		return err
+	}
+	store, err := catalogstore.Open(ctx, catalogstore.Options{
+		Repository: cfg.Catalog.Repository, Branch: cfg.Catalog.Branch, Directory: cfg.Catalog.Directory,
+		Token: config.Secret(cfg.Catalog.TokenEnv), Logger: log,
+	})
+	if err != nil {
+		return err
+	}
+	infra, err := infrarepo.Open(ctx, cfg.Infrastructure.Repository, config.Secret(cfg.Infrastructure.TokenEnv), cfg.StateDir)
+	if err != nil {
+		return err
+	}
+	src := &catalogSource{store: store, cfg: cfg, infra: infra, log: log}
+	metrics := server.NewMetrics(q.Len)
+	token := config.Secret(cfg.Intake.BearerTokenEnv)
+	if token == "" {
+		log.Warn("intake is not authenticated: set intake.bearer_token_env to require a bearer token")
+	}
+	handler := server.New(server.Options{
+		Queue: q, Metrics: metrics, Logger: log, BearerToken: token, MaxBodyBytes: int64(cfg.Intake.MaxBodyBytes),
+		Ready: src.ready, Now: time.Now,
+	})
+	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", cfg.Listen)
+	if err != nil {
+		return badInput(fmt.Errorf("listen on %s: %w", cfg.Listen, err))
+	}
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second}
+	w := &worker.Worker{Queue: q, Source: src.proposer, Metrics: metrics, Logger: log, Poll: 2 * time.Second}
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { defer wg.Done(); w.Run(ctx) }()
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	log.Info("remediator serving", "listen", ln.Addr().String(), "queued", q.Len())
+
+	select {
+	case <-ctx.Done():
+	case err = <-errc:
+	}
+	shutdown, done := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer done()
+	_ = srv.Shutdown(shutdown)
+	cancel()
+	wg.Wait()
+	if err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	log.Info("remediator stopped", "queued", q.Len())
+	return nil
+}
+
+// catalogSource reloads the catalog when its branch moves and builds the proposer.
+type catalogSource struct {
+	store *catalogstore.Store
+	cfg   *config.Config
+	infra *infrarepo.Repo
+	log   *slog.Logger
+
+	mu   sync.Mutex
+	head string
+	p    *propose.Proposer
+}
+
+func (c *catalogSource) proposer(ctx context.Context) (worker.Proposer, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	snap, err := c.store.Snapshot(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if c.p != nil && snap.Head == c.head {
+		return c.p, nil
+	}
+	cat, err := snap.Catalog()
+	if err != nil {
+		if c.p != nil {
+			// Keep serving the last good catalog rather than stop remediating.
+			c.log.Error("catalog at new head is invalid; keeping the previous one", "head", snap.Head, "err", err)
+			return c.p, nil
+		}
+		return nil, err
+	}
+	router, err := runbooks.NewRouter(cat)
+	if err != nil {
+		return nil, err
+	}
+	c.p = &propose.Proposer{
+		Catalog: cat, Router: router, Infra: c.infra, Base: c.cfg.Infrastructure.Base,
+		AuthorName: c.cfg.Infrastructure.AuthorName, AuthorEmail: c.cfg.Infrastructure.AuthorEmail,
+		Now: time.Now, Logger: c.log,
+	}
+	if c.head != "" {
+		c.log.Info("catalog reloaded", "head", snap.Head, "runbooks", len(cat.Runbooks), "policies", len(cat.Policies))
+	}
+	c.head = snap.Head
+	return c.p, nil
+}
+
+func (c *catalogSource) ready() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.p == nil {
+		return errors.New("catalog not loaded yet")
+	}
+	return nil
+}

@@ -1,0 +1,203 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gitops-remediation/terraform-provider-remediation/internal/gittest"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/intake"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/queue"
+)
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	return addr
+}
+
+// startServe runs `remediator serve` in-process until the test ends.
+func startServe(t *testing.T, cfg, addr string) func() {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int)
+	var logs bytes.Buffer
+	go func() {
+		done <- run(ctx, []string{"serve", "--config", cfg, "--listen", addr}, io.Discard, &syncWriter{w: &logs})
+	}()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		resp, err := http.Get("http://" + addr + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			cancel()
+			t.Fatalf("serve did not become ready: %s", logs.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	stop := func() {
+		cancel()
+		if code := <-done; code != 0 {
+			t.Errorf("serve exited %d: %s", code, logs.String())
+		}
+	}
+	return stop
+}
+
+type syncWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (s *syncWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.Write(p)
+}
+
+func post(t *testing.T, addr, path, token, body string) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, "http://"+addr+path, strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Error(err)
+		return 0, ""
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func proposalBranches(t *testing.T, infra string) []string {
+	out := gittest.Run(t, infra, "for-each-ref", "--format=%(refname:short)", "refs/heads/remediation/")
+	if out == "" {
+		return nil
+	}
+	return strings.Split(out, "\n")
+}
+
+func TestServe(t *testing.T) {
+	cfg := publishedCatalog(t)
+	infra := infraRepo(t, cfg)
+	t.Setenv("TEST_INTAKE_TOKEN", "intake-s3cret")
+	f, err := os.OpenFile(cfg, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprintln(f, "intake:\n  bearer_token_env: TEST_INTAKE_TOKEN\n  max_body_bytes: 16384")
+	f.Close()
+	stateQueue := filepath.Join(filepath.Dir(cfg), "state", "queue")
+
+	// An anomaly accepted by a process that died before handling it: still on disk.
+	q, err := queue.Open(stateQueue, time.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	anomalies, err := intake.ParseAlertmanager([]byte(alert("api-gateway")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := q.Put(anomalies); err != nil {
+		t.Fatal(err)
+	}
+
+	addr := freeAddr(t)
+	stop := startServe(t, cfg, addr)
+	defer stop()
+
+	// The restart handles it.
+	waitFor(t, "the queued anomaly to become a proposal", func() bool { return len(proposalBranches(t, infra)) == 1 })
+
+	// Refused requests leave no trace.
+	for _, tc := range []struct {
+		token, body string
+		code        int
+	}{
+		{"", alert("api-second"), http.StatusUnauthorized},
+		{"wrong", alert("api-second"), http.StatusUnauthorized},
+		{"intake-s3cret", `{"version":"4",`, http.StatusBadRequest},
+		{"intake-s3cret", strings.Replace(alert("api-second"), `"version":"4"`, `"version":"5"`, 1), http.StatusBadRequest},
+		{"intake-s3cret", strings.Repeat(" ", 20000) + alert("api-second"), http.StatusRequestEntityTooLarge},
+	} {
+		if code, body := post(t, addr, "/v1/alertmanager", tc.token, tc.body); code != tc.code {
+			t.Errorf("want %d, got %d: %s", tc.code, code, body)
+		}
+	}
+
+	// Fifty identical anomalies at once: one proposal.
+	var wg sync.WaitGroup
+	for i := 0; i < 50; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if code, body := post(t, addr, "/v1/alertmanager", "intake-s3cret", alert("api-second")); code != http.StatusAccepted {
+				t.Errorf("accepted anomaly got %d: %s", code, body)
+			}
+		}()
+	}
+	wg.Wait()
+	waitFor(t, "the queue to drain", func() bool { return q.Len() == 0 })
+	branches := proposalBranches(t, infra)
+	if len(branches) != 2 {
+		t.Fatalf("proposal branches %v, want one per target (2)", branches)
+	}
+
+	// The generic endpoint, and the metrics of all this.
+	if code, body := post(t, addr, "/v1/anomalies", "intake-s3cret", `{"labels":{"alertname":"DiskFull","env":"prod"}}`); code != http.StatusAccepted {
+		t.Fatalf("generic anomaly: %d %s", code, body)
+	}
+	waitFor(t, "the queue to drain", func() bool { return q.Len() == 0 })
+	resp, err := http.Get("http://" + addr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{
+		`remediator_decisions_total{action="opened"} 2`,
+		`remediator_decisions_total{action="updated"} 49`,
+		`remediator_decisions_total{action="no-match"} 1`,
+		`remediator_intake_requests_total{code="401",endpoint="alertmanager"} 2`,
+		`remediator_intake_requests_total{code="413",endpoint="alertmanager"} 1`,
+		`remediator_intake_requests_total{code="202",endpoint="alertmanager"} 50`,
+		`remediator_queue_depth 0`,
+	} {
+		if !strings.Contains(string(metrics), want) {
+			t.Errorf("metrics lack %q", want)
+		}
+	}
+}

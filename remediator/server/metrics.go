@@ -1,0 +1,46 @@
+package server
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+)
+
+// Metrics are the remediator's own, on a registry of its own (no global state).
+type Metrics struct {
+	Registry  *prometheus.Registry
+	Requests  *prometheus.CounterVec
+	Accepted  *prometheus.CounterVec
+	Decisions *prometheus.CounterVec
+	Errors    prometheus.Counter
+	Queue     prometheus.GaugeFunc
+	Duration  prometheus.Histogram
+}
+
+// NewMetrics registers the metrics; queueLen reports the queue depth when scraped.
+func NewMetrics(queueLen func() int) *Metrics {
+	m := &Metrics{
+		Registry: prometheus.NewRegistry(),
+		Requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "remediator_intake_requests_total", Help: "Intake requests by endpoint and HTTP status code.",
+		}, []string{"endpoint", "code"}),
+		Accepted: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "remediator_anomalies_accepted_total", Help: "Anomalies durably queued, by source.",
+		}, []string{"source"}),
+		Decisions: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "remediator_decisions_total", Help: "Handled anomalies by outcome (opened, updated, unchanged, suppressed, no-match, failed, rejected).",
+		}, []string{"action"}),
+		Errors: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "remediator_processing_errors_total", Help: "Attempts to handle a queued anomaly that failed and will be retried.",
+		}),
+		Duration: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "remediator_propose_duration_seconds", Help: "Time to handle one queued anomaly.",
+			Buckets: prometheus.ExponentialBuckets(0.01, 2, 12),
+		}),
+	}
+	m.Queue = prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "remediator_queue_depth", Help: "Anomalies accepted and not yet handled.",
+	}, func() float64 { return float64(queueLen()) })
+	m.Registry.MustRegister(m.Requests, m.Accepted, m.Decisions, m.Errors, m.Duration, m.Queue,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}

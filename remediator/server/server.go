@@ -1,0 +1,110 @@
+// Package server is the remediator's HTTP face: intake endpoints that refuse what they
+// cannot read and queue durably what they accept, plus /metrics, /healthz, /readyz.
+package server
+
+import (
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/intake"
+)
+
+// Queue is where accepted anomalies go; Put must be durable when it returns.
+type Queue interface {
+	Put([]intake.Anomaly) ([]string, error)
+}
+
+// Options configure the handler.
+type Options struct {
+	Queue        Queue
+	Metrics      *Metrics
+	Logger       *slog.Logger
+	BearerToken  string // empty: no authentication
+	MaxBodyBytes int64
+	Ready        func() error
+	Now          func() time.Time
+}
+
+// New returns the HTTP handler.
+func New(o Options) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("POST /v1/alertmanager", o.intake("alertmanager", intake.ParseAlertmanager))
+	mux.Handle("POST /v1/anomalies", o.intake("anomalies", func(b []byte) ([]intake.Anomaly, error) {
+		a, err := intake.ParseGeneric(b, o.Now())
+		return []intake.Anomaly{a}, err
+	}))
+	mux.Handle("GET /metrics", promhttp.HandlerFor(o.Metrics.Registry, promhttp.HandlerOpts{}))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
+		if err := o.Ready(); err != nil {
+			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "not ready", "reason": err.Error()})
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+	})
+	return mux
+}
+
+func (o Options) intake(endpoint string, parse func([]byte) ([]intake.Anomaly, error)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		code := o.serveIntake(w, r, parse)
+		o.Metrics.Requests.WithLabelValues(endpoint, strconv.Itoa(code)).Inc()
+	})
+}
+
+func (o Options) serveIntake(w http.ResponseWriter, r *http.Request, parse func([]byte) ([]intake.Anomaly, error)) int {
+	if o.BearerToken != "" {
+		const prefix = "Bearer "
+		got := r.Header.Get("Authorization")
+		if len(got) <= len(prefix) || subtle.ConstantTimeCompare([]byte(got[len(prefix):]), []byte(o.BearerToken)) != 1 || got[:len(prefix)] != prefix {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="remediator"`)
+			return refuse(w, http.StatusUnauthorized, "missing or wrong bearer token")
+		}
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, o.MaxBodyBytes))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return refuse(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("body larger than %d bytes", o.MaxBodyBytes))
+		}
+		return refuse(w, http.StatusBadRequest, "could not read the body: "+err.Error())
+	}
+	anomalies, err := parse(body)
+	if err != nil {
+		return refuse(w, http.StatusBadRequest, err.Error())
+	}
+	ids, err := o.Queue.Put(anomalies)
+	if err != nil {
+		o.Logger.Error("queue anomalies", "err", err)
+		// Not acknowledged: the sender retries (Alertmanager does on 5xx).
+		return refuse(w, http.StatusServiceUnavailable, "could not queue the anomalies durably")
+	}
+	for _, a := range anomalies {
+		o.Metrics.Accepted.WithLabelValues(a.Source).Inc()
+	}
+	o.Logger.Info("anomalies accepted", "count", len(ids))
+	writeJSON(w, http.StatusAccepted, map[string]any{"accepted": len(ids), "queued": ids})
+	return http.StatusAccepted
+}
+
+func refuse(w http.ResponseWriter, code int, msg string) int {
+	writeJSON(w, code, map[string]string{"error": msg})
+	return code
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	_ = json.NewEncoder(w).Encode(v)
+}
