@@ -19,6 +19,12 @@ import (
 // publishedCatalog publishes runbooks to a bare repository and writes a config naming it.
 func publishedCatalog(t *testing.T) string {
 	t.Helper()
+	return publishedCatalogWith(t, func(*runbooks.Runbook, *runbooks.Policy) {})
+}
+
+// publishedCatalogWith lets a test adjust the runbook and the policy before publishing.
+func publishedCatalogWith(t *testing.T, adjust func(*runbooks.Runbook, *runbooks.Policy)) string {
+	t.Helper()
 	dir := t.TempDir()
 	repo := filepath.Join(dir, "catalog.git")
 	gittest.Run(t, "", "init", "-q", "--bare", "--initial-branch=main", repo)
@@ -32,6 +38,7 @@ func publishedCatalog(t *testing.T) string {
 	scale.Spec.Changes = []runbooks.Change{{Kind: "hcl", File: "envs/{{ .labels.service }}.auto.tfvars", Path: "replicas", Value: "math.least(current * 2, 20)"}}
 	prod := runbooks.NewPolicy("production")
 	prod.Spec.Selector.Matchers = []string{`env="prod"`}
+	adjust(scale, prod)
 	for _, doc := range []runbooks.Document{scale, prod} {
 		if _, err := store.Put(context.Background(), doc); err != nil {
 			t.Fatal(err)

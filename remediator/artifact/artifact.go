@@ -36,7 +36,15 @@ type Artifact struct {
 	Expected          string   `yaml:"expected_outcome"`
 	Verify            Verify   `yaml:"verify"`
 	Rollback          string   `yaml:"rollback"`
+	Merge             Merge    `yaml:"merge"`
 	ProposedAt        string   `yaml:"proposed_at"`
+}
+
+// Merge records whether the policy's change and freeze windows allowed a merge when
+// the proposal was made.
+type Merge struct {
+	Allowed bool   `yaml:"allowed"`
+	Reason  string `yaml:"reason,omitempty"`
 }
 
 // Anomaly is the snapshot of what triggered the proposal.

@@ -90,10 +90,18 @@ func (p *Proposer) Propose(ctx context.Context, a intake.Anomaly, dryRun bool) (
 		return res, nil
 	}
 	rb := p.Catalog.Runbook(act.Runbook)
-	var protected []string
-	if pol := p.Catalog.Policy(d.Policy); pol != nil {
-		protected = pol.Spec.ProtectedPaths
+	pol := p.Catalog.Policy(d.Policy)
+	if pol == nil {
+		pol = runbooks.DefaultPolicy()
 	}
+	if reason, err := p.gate(rb, pol, act.ID); err != nil || reason != "" {
+		if err == nil {
+			res.Action, res.Reason = Suppressed, reason
+			log.Info("suppressed", "action", res.Action, "reason", reason)
+		}
+		return res, err
+	}
+	protected := pol.Spec.ProtectedPaths
 	wt, err := p.Infra.Checkout(ctx, p.Base)
 	if err != nil {
 		return res, err
@@ -113,6 +121,7 @@ func (p *Proposer) Propose(ctx context.Context, a intake.Anomaly, dryRun bool) (
 		return res, err
 	}
 	art.Expected = expected(rb, a)
+	art.Merge = mergeWindow(pol, p.Now())
 	var files []string
 	for i, c := range rb.Spec.Changes {
 		if c.Kind == runbooks.ChangeRevert {
@@ -159,7 +168,10 @@ func (p *Proposer) Propose(ctx context.Context, a intake.Anomaly, dryRun bool) (
 		return res, err
 	}
 	res.Action = Opened
-	log.Info("proposal opened", "action", res.Action, "branch", act.Branch, "commit", res.Commit, "files", len(files)-1)
+	if !art.Merge.Allowed {
+		res.Reason = "not mergeable yet: " + art.Merge.Reason
+	}
+	log.Info("proposal opened", "mergeable", art.Merge.Allowed, "action", res.Action, "branch", act.Branch, "commit", res.Commit, "files", len(files)-1)
 	return res, nil
 }
 
@@ -174,4 +186,60 @@ func expected(rb *runbooks.Runbook, a intake.Anomaly) string {
 		what += " and the verification query holds"
 	}
 	return fmt.Sprintf("%s within %s of the merge", what, rb.Spec.Verify.Within)
+}
+
+// gate applies the runbook's cooldown and the policy's limits, counted from Git: the
+// base branch's history and the open proposal branches. It returns why the anomaly is
+// suppressed, or "".
+func (p *Proposer) gate(rb *runbooks.Runbook, pol *runbooks.Policy, id string) (string, error) {
+	now := p.Now()
+	if cd := rb.Spec.Cooldown.Std(); cd > 0 {
+		last, found, err := p.Infra.LastRemediated(p.Base, id, now.Add(-cd))
+		if err != nil {
+			return "", err
+		}
+		if found {
+			return fmt.Sprintf("cooldown: this target was last remediated at %s; quiet until %s",
+				last.UTC().Format(time.RFC3339), last.Add(cd).UTC().Format(time.RFC3339)), nil
+		}
+	}
+	limits := pol.Spec.Limits
+	if limits.MaxOpen == 0 && limits.PerHour == 0 {
+		return "", nil
+	}
+	props, err := p.Infra.Proposals(decision.BranchPrefix, p.Base)
+	if err != nil {
+		return "", err
+	}
+	open, lastHour := 0, 0
+	for _, pr := range props {
+		if pr.Policy != pol.Metadata.Name {
+			continue
+		}
+		if !pr.Merged {
+			open++
+		}
+		if pr.Created.After(now.Add(-time.Hour)) {
+			lastHour++
+		}
+	}
+	switch {
+	case limits.MaxOpen > 0 && open >= limits.MaxOpen:
+		return fmt.Sprintf("limit: %d proposals already open under policy %s (max_open %d)", open, pol.Metadata.Name, limits.MaxOpen), nil
+	case limits.PerHour > 0 && lastHour >= limits.PerHour:
+		return fmt.Sprintf("limit: %d proposals opened in the last hour under policy %s (per_hour %d)", lastHour, pol.Metadata.Name, limits.PerHour), nil
+	}
+	return "", nil
+}
+
+// mergeWindow says whether the policy's windows allow a merge now. Outside them the
+// proposal is still opened, marked as not mergeable until a window opens.
+func mergeWindow(pol *runbooks.Policy, now time.Time) artifact.Merge {
+	if runbooks.InWindows(pol.Spec.FreezeWindows, now) {
+		return artifact.Merge{Allowed: false, Reason: "inside a freeze window of policy " + pol.Metadata.Name}
+	}
+	if len(pol.Spec.ChangeWindows) > 0 && !runbooks.InWindows(pol.Spec.ChangeWindows, now) {
+		return artifact.Merge{Allowed: false, Reason: "outside every change window of policy " + pol.Metadata.Name}
+	}
+	return artifact.Merge{Allowed: true}
 }

@@ -1,0 +1,102 @@
+package infrarepo
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/plumbing/object"
+	"github.com/go-git/go-git/v5/plumbing/storer"
+)
+
+// Proposal is what Git says about one proposal branch.
+type Proposal struct {
+	Branch  string
+	ID      string
+	Policy  string
+	Created time.Time
+	// Merged is true when the branch head is already in the base branch.
+	Merged bool
+}
+
+// Proposals lists the proposal branches (prefix remediation/) as last fetched, from the
+// trailers of their head commits: the forge state limits are counted from, so a
+// restart resets nothing.
+func (r *Repo) Proposals(prefix, base string) ([]Proposal, error) {
+	baseHead, ok := r.Branch(base)
+	if !ok {
+		return nil, fmt.Errorf("no base branch %q", base)
+	}
+	baseCommit, err := r.repo.CommitObject(baseHead)
+	if err != nil {
+		return nil, err
+	}
+	branches, err := r.Branches(prefix)
+	if err != nil {
+		return nil, err
+	}
+	var out []Proposal
+	for _, b := range branches {
+		h, _ := r.Branch(b)
+		c, err := r.repo.CommitObject(h)
+		if err != nil {
+			return nil, fmt.Errorf("read %s: %w", b, err)
+		}
+		t := Trailers(c.Message)
+		merged, err := c.IsAncestor(baseCommit)
+		if err != nil {
+			return nil, fmt.Errorf("read %s: %w", b, err)
+		}
+		out = append(out, Proposal{Branch: b, ID: t["Remediation-Id"], Policy: t["Policy"], Created: c.Committer.When, Merged: merged})
+	}
+	return out, nil
+}
+
+// errStop ends a history walk early.
+var errStop = errors.New("stop")
+
+// LastRemediated finds the newest commit on the base branch, no older than since,
+// that carries Remediation-Id: id; the runbook's cooldown starts there.
+func (r *Repo) LastRemediated(base, id string, since time.Time) (time.Time, bool, error) {
+	head, ok := r.Branch(base)
+	if !ok {
+		return time.Time{}, false, fmt.Errorf("no base branch %q", base)
+	}
+	iter, err := r.repo.Log(&git.LogOptions{From: head, Order: git.LogOrderCommitterTime})
+	if err != nil {
+		return time.Time{}, false, err
+	}
+	defer iter.Close()
+	var found time.Time
+	err = iter.ForEach(func(c *object.Commit) error {
+		if c.Committer.When.Before(since) {
+			return storer.ErrStop // older than the window: nothing further can count
+		}
+		if Trailers(c.Message)["Remediation-Id"] == id {
+			found = c.Committer.When
+			return errStop
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, errStop) {
+		return time.Time{}, false, err
+	}
+	return found, !found.IsZero(), nil
+}
+
+// Trailers reads the trailer block (the last paragraph of "Key: value" lines) of a
+// commit message.
+func Trailers(msg string) map[string]string {
+	paras := strings.Split(strings.TrimRight(msg, "\n"), "\n\n")
+	out := map[string]string{}
+	for _, line := range strings.Split(paras[len(paras)-1], "\n") {
+		k, v, ok := strings.Cut(line, ": ")
+		if !ok || k == "" || strings.ContainsAny(k, " \t") {
+			return map[string]string{}
+		}
+		out[k] = v
+	}
+	return out
+}
