@@ -160,3 +160,38 @@ func TestProposeBadInput(t *testing.T) {
 		t.Fatalf("bad input pushed a branch: %s", refs)
 	}
 }
+
+// A runbook path that is a symlink edits the file it points to and keeps the link;
+// a symlink into a protected path is refused.
+func TestProposeThroughSymlinks(t *testing.T) {
+	cfg := publishedCatalog(t)
+	infra := infraRepo(t, cfg)
+	work := t.TempDir()
+	gittest.Run(t, "", "clone", "-q", infra, work)
+	if err := os.Symlink("api-gateway.auto.tfvars", filepath.Join(work, "envs", "api-alias.auto.tfvars")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("../.github/workflows/ci.yml", filepath.Join(work, "envs", "api-sneaky.auto.tfvars")); err != nil {
+		t.Fatal(err)
+	}
+	gittest.Run(t, work, "add", "-A")
+	gittest.Run(t, work, "commit", "-qm", "aliases")
+	gittest.Run(t, work, "push", "-q", "origin", "main")
+
+	code, out, errs := proposeRun(t, cfg, alert("api-alias"))
+	if code != 0 || !strings.HasPrefix(out, "opened: ") {
+		t.Fatalf("exit %d: %s %s", code, out, errs)
+	}
+	branch := "remediation/" + decision.ID("scale-out-api", "service=api-alias")
+	if mode := gittest.Run(t, infra, "ls-tree", branch, "envs/api-alias.auto.tfvars"); !strings.HasPrefix(mode, "120000 ") {
+		t.Fatalf("the symlink became %q", mode)
+	}
+	if got := gittest.Run(t, infra, "show", branch+":envs/api-gateway.auto.tfvars"); !strings.Contains(got, "replicas      = 8") {
+		t.Fatalf("target not edited:\n%s", got)
+	}
+
+	code, _, errs = proposeRun(t, cfg, alert("api-sneaky"))
+	if code != 2 || !strings.Contains(errs, "resolves through a symlink to .github/workflows/ci.yml") {
+		t.Fatalf("symlink into .github: exit %d: %s", code, errs)
+	}
+}

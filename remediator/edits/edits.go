@@ -30,8 +30,11 @@ type Anomaly struct {
 
 // Edit is the outcome of one change on one file.
 type Edit struct {
-	// Path is the file, relative to the repository root, slash-separated.
-	Path    string
+	// Path is the file as the runbook names it, relative to the repository root.
+	Path string
+	// File is the file actually written: Path with symlinks resolved inside the
+	// repository. Commit this one, or a symlink would become a regular file.
+	File    string
 	Before  []byte
 	After   []byte
 	Current any // value found at the path
@@ -55,6 +58,14 @@ func Apply(root string, c runbooks.Change, a Anomaly, protected []string) (Edit,
 		return Edit{}, fmt.Errorf("change kind %q is not a file edit", c.Kind)
 	}
 	rel, abs, err := Resolve(root, c.File, a, protected)
+	if err != nil {
+		return Edit{}, err
+	}
+	absRoot, err := filepath.Abs(root)
+	if err != nil {
+		return Edit{}, err
+	}
+	written, err := filepath.Rel(absRoot, abs)
 	if err != nil {
 		return Edit{}, err
 	}
@@ -87,13 +98,23 @@ func Apply(root string, c runbooks.Change, a Anomaly, protected []string) (Edit,
 	if err != nil {
 		return Edit{}, fmt.Errorf("%s: %s: %w", rel, c.Path, err)
 	}
-	e := Edit{Path: rel, Before: src, After: after, Current: cur, New: val, Changed: !bytes.Equal(src, after)}
+	e := Edit{Path: rel, File: filepath.ToSlash(written), Before: src, After: after, Current: cur, New: val, Changed: !bytes.Equal(src, after)}
 	if e.Changed {
 		if err := os.WriteFile(abs, after, st.Mode().Perm()); err != nil {
 			return Edit{}, fmt.Errorf("write %s: %w", rel, err)
 		}
 	}
 	return e, nil
+}
+
+// Target renders a change's file template: the path the change names, before any
+// symlink is followed or any check is made.
+func Target(fileTemplate string, a Anomaly) (string, error) {
+	t, err := runbooks.ParsePathTemplate(fileTemplate)
+	if err != nil {
+		return "", err
+	}
+	return t.Render(a.Labels, a.Annotations, a.Value)
 }
 
 // Resolve renders a change's file template and resolves it inside root. The path must

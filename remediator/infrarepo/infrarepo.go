@@ -8,7 +8,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 	"time"
@@ -16,10 +18,12 @@ import (
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/config"
 	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/filemode"
 	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/go-git/go-git/v5/plumbing/transport"
 	githttp "github.com/go-git/go-git/v5/plumbing/transport/http"
 
+	"github.com/gitops-remediation/terraform-provider-remediation/internal/gittree"
 	"github.com/gitops-remediation/terraform-provider-remediation/runbooks/catalogstore"
 )
 
@@ -105,60 +109,189 @@ func (r *Repo) Branches(prefix string) ([]string, error) {
 	return out, err
 }
 
-// WorkTree is a checkout of the base branch in a temporary directory.
+// WorkTree is a sparse work tree of the base branch: a temporary directory that holds
+// only the files a proposal touches (and the symlinks on their way), written from the
+// mirror on demand. A repository of any size costs the same: nothing else is checked
+// out, and the commit is built by editing the base tree in the object store.
 type WorkTree struct {
-	Dir  string
-	Base plumbing.Hash
-	repo *git.Repository
-	r    *Repo
+	Dir      string
+	Base     plumbing.Hash
+	baseTree *object.Tree
+	r        *Repo
 }
 
-// Checkout makes a work tree of the base branch from the mirror.
-func (r *Repo) Checkout(ctx context.Context, base string) (*WorkTree, error) {
+// Checkout prepares a sparse work tree of the base branch as last fetched.
+func (r *Repo) Checkout(_ context.Context, base string) (*WorkTree, error) {
 	head, ok := r.Branch(base)
 	if !ok {
 		return nil, fmt.Errorf("infrastructure repository has no branch %q", base)
+	}
+	c, err := r.repo.CommitObject(head)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", base, err)
+	}
+	tree, err := c.Tree()
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", base, err)
 	}
 	dir, err := os.MkdirTemp("", "remediation-worktree-")
 	if err != nil {
 		return nil, err
 	}
-	repo, err := git.PlainCloneContext(ctx, dir, false, &git.CloneOptions{
-		URL: r.mirror, RemoteName: "mirror", ReferenceName: plumbing.NewBranchReferenceName(base),
-		SingleBranch: true, Depth: 1, Tags: git.NoTags,
-	})
-	if err != nil {
-		_ = os.RemoveAll(dir)
-		return nil, fmt.Errorf("check out %s: %w", base, err)
-	}
-	return &WorkTree{Dir: dir, Base: head, repo: repo, r: r}, nil
+	return &WorkTree{Dir: dir, Base: head, baseTree: tree, r: r}, nil
 }
 
 // Close removes the work tree.
 func (w *WorkTree) Close() error { return os.RemoveAll(w.Dir) }
 
-// Commit records the given files (slash-separated, relative) on top of the base.
-func (w *WorkTree) Commit(files []string, message, authorName, authorEmail string, when time.Time) (*object.Commit, error) {
-	wt, err := w.repo.Worktree()
+// maxSymlinks bounds symlink chains, as the kernel does.
+const maxSymlinks = 40
+
+// Materialize writes the file at rel (slash-separated) from the base into the work
+// tree, with the directories and symlinks on its path, following symlinks the way
+// the edits resolve them: inside the repository, an absolute target taken from its
+// root. A path the base does not hold is left absent.
+func (w *WorkTree) Materialize(rel string) error {
+	return w.materialize(rel, 0)
+}
+
+func (w *WorkTree) materialize(rel string, depth int) error {
+	if depth > maxSymlinks {
+		return fmt.Errorf("%s: too many levels of symbolic links", rel)
+	}
+	parts := strings.Split(clampPath(rel), "/")
+	for i := range parts {
+		prefix := strings.Join(parts[:i+1], "/")
+		entry, err := w.baseTree.FindEntry(prefix)
+		if errors.Is(err, object.ErrEntryNotFound) || errors.Is(err, object.ErrDirectoryNotFound) {
+			return nil // absent: the edit reports it
+		}
+		if err != nil {
+			return fmt.Errorf("read %s: %w", prefix, err)
+		}
+		dst := filepath.Join(w.Dir, filepath.FromSlash(prefix))
+		switch entry.Mode {
+		case filemode.Dir:
+			if err := os.MkdirAll(dst, 0o755); err != nil {
+				return err
+			}
+		case filemode.Symlink:
+			target, err := w.blob(entry.Hash)
+			if err != nil {
+				return err
+			}
+			if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+				return err
+			}
+			if _, err := os.Lstat(dst); errors.Is(err, os.ErrNotExist) {
+				if err := os.Symlink(string(target), dst); err != nil {
+					return err
+				}
+			}
+			next := path.Join(path.Dir(prefix), string(target))
+			if path.IsAbs(string(target)) {
+				next = string(target)
+			}
+			return w.materialize(path.Join(append([]string{next}, parts[i+1:]...)...), depth+1)
+		case filemode.Regular, filemode.Executable:
+			if i != len(parts)-1 {
+				return nil // a file where a directory should be
+			}
+			data, err := w.blob(entry.Hash)
+			if err != nil {
+				return err
+			}
+			if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+				return err
+			}
+			mode := os.FileMode(0o644)
+			if entry.Mode == filemode.Executable {
+				mode = 0o755
+			}
+			return os.WriteFile(dst, data, mode)
+		default:
+			return nil // submodules are never edited
+		}
+	}
+	return nil
+}
+
+// clampPath cleans a path the way a root-confined lookup sees it: ".." never climbs
+// above the root and a leading "/" is the root.
+func clampPath(p string) string {
+	var out []string
+	for _, seg := range strings.Split(p, "/") {
+		switch seg {
+		case "", ".":
+		case "..":
+			if len(out) > 0 {
+				out = out[:len(out)-1]
+			}
+		default:
+			out = append(out, seg)
+		}
+	}
+	return strings.Join(out, "/")
+}
+
+func (w *WorkTree) blob(h plumbing.Hash) ([]byte, error) {
+	b, err := w.r.repo.BlobObject(h)
 	if err != nil {
 		return nil, err
 	}
+	rd, err := b.Reader()
+	if err != nil {
+		return nil, err
+	}
+	defer rd.Close()
+	return io.ReadAll(rd)
+}
+
+// Commit records the given files of the work tree (slash-separated, relative) on top
+// of the base, without a full checkout: their blobs are stored and the base tree is
+// edited along their paths.
+func (w *WorkTree) Commit(files []string, message, authorName, authorEmail string, when time.Time) (*object.Commit, error) {
+	st := w.r.repo.Storer
+	edits := map[string]*plumbing.Hash{}
 	for _, f := range files {
-		if _, err := wt.Add(f); err != nil {
+		p := filepath.Join(w.Dir, filepath.FromSlash(f))
+		info, err := os.Lstat(p)
+		if err != nil {
 			return nil, fmt.Errorf("stage %s: %w", f, err)
 		}
+		if !info.Mode().IsRegular() {
+			return nil, fmt.Errorf("stage %s: not a regular file", f)
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return nil, fmt.Errorf("stage %s: %w", f, err)
+		}
+		h, err := gittree.WriteBlob(st, data)
+		if err != nil {
+			return nil, fmt.Errorf("stage %s: %w", f, err)
+		}
+		edits[f] = &h
 	}
-	sig := &object.Signature{Name: authorName, Email: authorEmail, When: when}
-	h, err := wt.Commit(message, &git.CommitOptions{Author: sig, Committer: sig})
+	tree, err := gittree.Edit(st, w.baseTree.Hash, edits)
 	if err != nil {
-		return nil, fmt.Errorf("commit: %w", err)
+		return nil, fmt.Errorf("build tree: %w", err)
 	}
-	return w.repo.CommitObject(h)
+	sig := object.Signature{Name: authorName, Email: authorEmail, When: when}
+	c := &object.Commit{Author: sig, Committer: sig, Message: message, TreeHash: tree, ParentHashes: []plumbing.Hash{w.Base}}
+	obj := st.NewEncodedObject()
+	if err := c.Encode(obj); err != nil {
+		return nil, fmt.Errorf("encode commit: %w", err)
+	}
+	h, err := st.SetEncodedObject(obj)
+	if err != nil {
+		return nil, fmt.Errorf("store commit: %w", err)
+	}
+	return w.r.repo.CommitObject(h)
 }
 
 // Diff is the unified diff of a commit against the base.
 func (w *WorkTree) Diff(c *object.Commit) (string, error) {
-	base, err := w.repo.CommitObject(w.Base)
+	base, err := w.r.repo.CommitObject(w.Base)
 	if err != nil {
 		return "", err
 	}
@@ -173,13 +306,12 @@ func (w *WorkTree) Diff(c *object.Commit) (string, error) {
 // branch exists (another replica, or an earlier run, got there first) it returns
 // ErrBranchExists.
 func (w *WorkTree) Push(ctx context.Context, c *object.Commit, branch string) error {
-	if _, err := w.repo.CreateRemote(&config.RemoteConfig{Name: "infra", URLs: []string{w.r.url}}); err != nil && !errors.Is(err, git.ErrRemoteExists) {
-		return err
-	}
 	spec := config.RefSpec(fmt.Sprintf("%s:refs/heads/%s", c.Hash, branch))
-	err := w.repo.PushContext(ctx, &git.PushOptions{RemoteName: "infra", RefSpecs: []config.RefSpec{spec}, Auth: w.r.auth})
+	err := w.r.repo.PushContext(ctx, &git.PushOptions{RemoteName: "origin", RefSpecs: []config.RefSpec{spec}, Auth: w.r.auth})
 	switch {
 	case err == nil:
+		// Mirror the new branch, so that the next look sees it without a fetch.
+		_ = w.r.repo.Storer.SetReference(plumbing.NewHashReference(plumbing.NewBranchReferenceName(branch), c.Hash))
 		return nil
 	case errors.Is(err, git.ErrNonFastForwardUpdate), strings.Contains(err.Error(), "already exists"),
 		strings.Contains(err.Error(), "failed to update ref"), strings.Contains(err.Error(), "non-fast-forward"):

@@ -127,12 +127,20 @@ func (p *Proposer) Propose(ctx context.Context, a intake.Anomaly, dryRun bool) (
 		if c.Kind == runbooks.ChangeRevert {
 			return res, &InputError{fmt.Errorf("runbook %s change %d: revert changes are not supported by this remediator yet", rb.Metadata.Name, i)}
 		}
-		e, err := edits.Apply(wt.Dir, c, edits.Anomaly{Labels: a.Labels, Annotations: a.Annotations, Value: a.Value}, protected)
+		ea := edits.Anomaly{Labels: a.Labels, Annotations: a.Annotations, Value: a.Value}
+		target, err := edits.Target(c.File, ea)
+		if err != nil {
+			return res, &InputError{fmt.Errorf("runbook %s change %d: %w", rb.Metadata.Name, i, err)}
+		}
+		if err := wt.Materialize(target); err != nil {
+			return res, err
+		}
+		e, err := edits.Apply(wt.Dir, c, ea, protected)
 		if err != nil {
 			return res, &InputError{fmt.Errorf("runbook %s change %d: %w", rb.Metadata.Name, i, err)}
 		}
 		if e.Changed {
-			files = append(files, e.Path)
+			files = append(files, e.File)
 			art.Changes = append(art.Changes, artifact.Change{File: e.Path, Path: c.Path, From: fmt.Sprint(e.Current), To: fmt.Sprint(e.New)})
 		}
 	}

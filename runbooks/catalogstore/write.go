@@ -14,6 +14,7 @@ import (
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/object"
 
+	"github.com/gitops-remediation/terraform-provider-remediation/internal/gittree"
 	"github.com/gitops-remediation/terraform-provider-remediation/runbooks"
 )
 
@@ -304,7 +305,7 @@ func (s *Store) apply(base plumbing.Hash, batch []*op) (plumbing.Hash, []Result,
 			edits[p] = nil
 			continue
 		}
-		h, err := writeBlob(s.repo.Storer, *v)
+		h, err := gittree.WriteBlob(s.repo.Storer, *v)
 		if err != nil {
 			return plumbing.ZeroHash, nil, fmt.Errorf("write blob %s: %w", p, err)
 		}
@@ -314,7 +315,7 @@ func (s *Store) apply(base plumbing.Hash, batch []*op) (plumbing.Hash, []Result,
 	if baseTree != nil {
 		rootTree = baseTree.Hash
 	}
-	tree, err := editTree(s.repo.Storer, rootTree, edits)
+	tree, err := gittree.Edit(s.repo.Storer, rootTree, edits)
 	if err != nil {
 		return plumbing.ZeroHash, nil, fmt.Errorf("build catalog tree: %w", err)
 	}

@@ -1,4 +1,8 @@
-package catalogstore
+// Package gittree edits Git trees directly in an object store: set or delete files
+// and get the new root tree, rewriting only the trees on the changed paths. No work
+// tree is needed, so a commit costs the depth of the change, not the size of the
+// repository.
+package gittree
 
 import (
 	"fmt"
@@ -11,11 +15,11 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/storer"
 )
 
-// editTree returns the hash of root's tree with the given files replaced: a non-nil
+// Edit returns the hash of root's tree with the given files replaced: a non-nil
 // blob hash sets the file, a nil one deletes it. Only the trees on the changed paths
 // are rewritten, so a commit costs the depth of the catalog, not its size; no work
 // tree is needed. root may be ZeroHash for an empty tree.
-func editTree(s storer.EncodedObjectStorer, root plumbing.Hash, edits map[string]*plumbing.Hash) (plumbing.Hash, error) {
+func Edit(s storer.EncodedObjectStorer, root plumbing.Hash, edits map[string]*plumbing.Hash) (plumbing.Hash, error) {
 	var entries []object.TreeEntry
 	if !root.IsZero() {
 		t, err := object.GetTree(s, root)
@@ -69,7 +73,7 @@ func editTree(s storer.EncodedObjectStorer, root plumbing.Hash, edits map[string
 			}
 			base = entries[i].Hash
 		}
-		h, err := editTree(s, base, sub)
+		h, err := Edit(s, base, sub)
 		if err != nil {
 			return plumbing.ZeroHash, fmt.Errorf("%s/%w", name, err)
 		}
@@ -109,7 +113,8 @@ func sortTreeEntries(es []object.TreeEntry) {
 	sort.Slice(es, func(i, j int) bool { return key(es[i]) < key(es[j]) })
 }
 
-func writeBlob(s storer.EncodedObjectStorer, data []byte) (plumbing.Hash, error) {
+// WriteBlob stores data as a blob.
+func WriteBlob(s storer.EncodedObjectStorer, data []byte) (plumbing.Hash, error) {
 	obj := s.NewEncodedObject()
 	obj.SetType(plumbing.BlobObject)
 	w, err := obj.Writer()
