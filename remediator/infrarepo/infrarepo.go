@@ -306,16 +306,10 @@ func (w *WorkTree) Diff(c *object.Commit) (string, error) {
 // branch exists (another replica, or an earlier run, got there first) it returns
 // ErrBranchExists.
 func (w *WorkTree) Push(ctx context.Context, c *object.Commit, branch string) error {
-	spec := config.RefSpec(fmt.Sprintf("%s:refs/heads/%s", c.Hash, branch))
-	err := w.r.repo.PushContext(ctx, &git.PushOptions{RemoteName: "origin", RefSpecs: []config.RefSpec{spec}, Auth: w.r.auth})
-	switch {
-	case err == nil:
-		// Mirror the new branch, so that the next look sees it without a fetch.
-		_ = w.r.repo.Storer.SetReference(plumbing.NewHashReference(plumbing.NewBranchReferenceName(branch), c.Hash))
-		return nil
-	case errors.Is(err, git.ErrNonFastForwardUpdate), strings.Contains(err.Error(), "already exists"),
-		strings.Contains(err.Error(), "failed to update ref"), strings.Contains(err.Error(), "non-fast-forward"):
-		return fmt.Errorf("push %s: %w", branch, ErrBranchExists)
+	if err := w.pushNewBranch(ctx, c, branch); err != nil {
+		return err
 	}
-	return fmt.Errorf("push %s to %s: %w", branch, catalogstore.RedactURL(w.r.url), err)
+	// Mirror the new branch, so that the next look sees it without a fetch.
+	_ = w.r.repo.Storer.SetReference(plumbing.NewHashReference(plumbing.NewBranchReferenceName(branch), c.Hash))
+	return nil
 }
