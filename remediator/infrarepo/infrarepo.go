@@ -23,6 +23,7 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/transport"
 	githttp "github.com/go-git/go-git/v5/plumbing/transport/http"
 
+	"github.com/gitops-remediation/terraform-provider-remediation/internal/gitpush"
 	"github.com/gitops-remediation/terraform-provider-remediation/internal/gittree"
 	"github.com/gitops-remediation/terraform-provider-remediation/runbooks/catalogstore"
 )
@@ -306,8 +307,12 @@ func (w *WorkTree) Diff(c *object.Commit) (string, error) {
 // branch exists (another replica, or an earlier run, got there first) it returns
 // ErrBranchExists.
 func (w *WorkTree) Push(ctx context.Context, c *object.Commit, branch string) error {
-	if err := w.pushNewBranch(ctx, c, branch); err != nil {
-		return err
+	err := gitpush.Update(ctx, w.r.url, w.r.auth, w.r.repo.Storer, c, w.baseTree.Hash, plumbing.NewBranchReferenceName(branch), plumbing.ZeroHash)
+	if errors.Is(err, gitpush.ErrStale) {
+		return fmt.Errorf("push %s: %w", branch, ErrBranchExists)
+	}
+	if err != nil {
+		return fmt.Errorf("push %s to %s: %w", branch, catalogstore.RedactURL(w.r.url), err)
 	}
 	// Mirror the new branch, so that the next look sees it without a fetch.
 	_ = w.r.repo.Storer.SetReference(plumbing.NewHashReference(plumbing.NewBranchReferenceName(branch), c.Hash))

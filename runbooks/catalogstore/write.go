@@ -10,10 +10,10 @@ import (
 	"time"
 
 	"github.com/go-git/go-git/v5"
-	"github.com/go-git/go-git/v5/config"
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/object"
 
+	"github.com/gitops-remediation/terraform-provider-remediation/internal/gitpush"
 	"github.com/gitops-remediation/terraform-provider-remediation/internal/gittree"
 	"github.com/gitops-remediation/terraform-provider-remediation/runbooks"
 )
@@ -189,7 +189,7 @@ func (s *Store) commitBatch(ctx context.Context, batch []*op) {
 			}
 			return
 		}
-		err = s.push(ctx, commit)
+		err = s.push(ctx, commit, base)
 		s.pushedHead = plumbing.ZeroHash
 		if err == nil {
 			s.notePush(commit, len(batch))
@@ -353,12 +353,23 @@ func commitMessage(changes []string) string {
 	return fmt.Sprintf("catalog: %d changes\n\n- %s\n", len(changes), strings.Join(sorted, "\n- "))
 }
 
-// push sends the commit to the branch. A plain (non-force) push is a compare-and-swap:
-// it only succeeds if the branch still points at the commit's parent.
-func (s *Store) push(ctx context.Context, commit plumbing.Hash) error {
-	spec := config.RefSpec(fmt.Sprintf("%s:refs/heads/%s", commit, s.opts.Branch))
-	err := s.repo.PushContext(ctx, &git.PushOptions{RemoteName: remoteName, RefSpecs: []config.RefSpec{spec}, Auth: s.auth})
-	if err != nil && !errors.Is(err, git.NoErrAlreadyUpToDate) {
+// push sends the commit to the branch as a compare-and-swap: it succeeds only if the
+// branch is still at base, the commit's parent. Only the objects the commit adds are
+// sent, so a push costs the same however long the catalog's history grows.
+func (s *Store) push(ctx context.Context, commit, base plumbing.Hash) error {
+	c, err := s.repo.CommitObject(commit)
+	if err != nil {
+		return err
+	}
+	var parentTree plumbing.Hash
+	if !base.IsZero() {
+		p, err := s.repo.CommitObject(base)
+		if err != nil {
+			return err
+		}
+		parentTree = p.TreeHash
+	}
+	if err := gitpush.Update(ctx, s.url, s.auth, s.repo.Storer, c, parentTree, plumbing.NewBranchReferenceName(s.opts.Branch), base); err != nil {
 		return fmt.Errorf("push catalog to %s: %w", RedactURL(s.url), err)
 	}
 	return nil
@@ -367,7 +378,7 @@ func (s *Store) push(ctx context.Context, commit plumbing.Hash) error {
 // isRace tells a push that lost to another writer, worth re-applying, from a failure
 // that another attempt would repeat.
 func isRace(err error) bool {
-	if errors.Is(err, git.ErrNonFastForwardUpdate) {
+	if errors.Is(err, gitpush.ErrStale) || errors.Is(err, git.ErrNonFastForwardUpdate) {
 		return true
 	}
 	msg := err.Error()
