@@ -76,7 +76,7 @@ func Update(ctx context.Context, url string, auth transport.AuthMethod, s storer
 	}
 	if err != nil {
 		msg := err.Error()
-		for _, race := range []string{"already exists", "failed to update ref", "stale info", "fetch first", "non-fast-forward", "cannot lock ref"} {
+		for _, race := range []string{"already exists", "failed to update ref", "stale info", "fetch first", "non-fast-forward", "cannot lock ref", "incorrect old value"} {
 			if strings.Contains(msg, race) {
 				return fmt.Errorf("%s: %w (%w)", ref, ErrStale, err)
 			}

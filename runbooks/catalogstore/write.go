@@ -9,7 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/object"
 
@@ -376,16 +375,7 @@ func (s *Store) push(ctx context.Context, commit, base plumbing.Hash) error {
 }
 
 // isRace tells a push that lost to another writer, worth re-applying, from a failure
-// that another attempt would repeat.
+// that another attempt would repeat. gitpush classifies the server's answers.
 func isRace(err error) bool {
-	if errors.Is(err, gitpush.ErrStale) || errors.Is(err, git.ErrNonFastForwardUpdate) {
-		return true
-	}
-	msg := err.Error()
-	for _, s := range []string{"non-fast-forward", "fetch first", "failed to update ref", "cannot lock ref", "stale info", "reference already exists", "incorrect old value"} {
-		if strings.Contains(msg, s) {
-			return true
-		}
-	}
-	return false
+	return errors.Is(err, gitpush.ErrStale)
 }
