@@ -21,7 +21,6 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/filemode"
 	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/go-git/go-git/v5/plumbing/transport"
-	githttp "github.com/go-git/go-git/v5/plumbing/transport/http"
 
 	"github.com/gitops-remediation/terraform-provider-remediation/internal/gitpush"
 	"github.com/gitops-remediation/terraform-provider-remediation/internal/gittree"
@@ -41,17 +40,11 @@ type Repo struct {
 
 // Open opens (or creates, on first use) the mirror under stateDir and fetches.
 func Open(ctx context.Context, url, token, stateDir string) (*Repo, error) {
-	if !strings.Contains(url, "://") {
-		abs, err := filepath.Abs(url)
-		if err != nil {
-			return nil, err
-		}
-		url = abs
+	url, auth, err := catalogstore.Endpoint(url, token, "")
+	if err != nil {
+		return nil, fmt.Errorf("open infrastructure repository: %w", err)
 	}
-	r := &Repo{url: url, mirror: filepath.Join(stateDir, "mirror", "infra.git")}
-	if token != "" {
-		r.auth = &githttp.BasicAuth{Username: "x-access-token", Password: token}
-	}
+	r := &Repo{url: url, auth: auth, mirror: filepath.Join(stateDir, "mirror", "infra.git")}
 	repo, err := git.PlainOpen(r.mirror)
 	if errors.Is(err, git.ErrRepositoryNotExists) {
 		if err := os.MkdirAll(filepath.Dir(r.mirror), 0o750); err != nil {

@@ -82,7 +82,14 @@ func (o Options) withDefaults() Options {
 
 // endpoint turns the repository setting into a go-git endpoint and credentials.
 func (o Options) endpoint() (string, transport.AuthMethod, error) {
-	repo := strings.TrimSpace(o.Repository)
+	return Endpoint(o.Repository, o.Token, o.SSHPrivateKey)
+}
+
+// Endpoint resolves a repository given as a local path (made absolute), a file://,
+// https:// or ssh:// URL, or an scp-like address, with the credentials its protocol
+// uses: the token for https, the private key for ssh. Secrets never reach its errors.
+func Endpoint(repository, token, sshPrivateKey string) (string, transport.AuthMethod, error) {
+	repo := strings.TrimSpace(repository)
 	if repo == "" {
 		return "", nil, fmt.Errorf("repository is empty: give a local path or a file://, https:// or ssh:// URL")
 	}
@@ -101,19 +108,19 @@ func (o Options) endpoint() (string, transport.AuthMethod, error) {
 	case "file":
 		return repo, nil, nil
 	case "http", "https":
-		if o.Token == "" {
+		if token == "" {
 			return repo, nil, nil
 		}
-		return repo, &githttp.BasicAuth{Username: "x-access-token", Password: o.Token}, nil
+		return repo, &githttp.BasicAuth{Username: "x-access-token", Password: token}, nil
 	case "ssh":
-		if o.SSHPrivateKey == "" {
+		if sshPrivateKey == "" {
 			return repo, nil, nil // go-git falls back to the SSH agent
 		}
 		user := ep.User
 		if user == "" {
 			user = "git"
 		}
-		keys, err := gitssh.NewPublicKeys(user, []byte(o.SSHPrivateKey), "")
+		keys, err := gitssh.NewPublicKeys(user, []byte(sshPrivateKey), "")
 		if err != nil {
 			// The key itself must never reach an error message.
 			return "", nil, fmt.Errorf("ssh private key: cannot parse it (want an unencrypted PEM or OpenSSH key)")
