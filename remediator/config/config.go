@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"sort"
 	"strings"
 
 	"github.com/gitops-remediation/terraform-provider-remediation/internal/strictyaml"
@@ -176,11 +177,7 @@ func checkURL(add func(string, string, ...any), field, raw string) {
 }
 
 func sortErrors(errs strictyaml.Errors) {
-	for i := 1; i < len(errs); i++ {
-		for j := i; j > 0 && errs[j].Field < errs[j-1].Field; j-- {
-			errs[j], errs[j-1] = errs[j-1], errs[j]
-		}
-	}
+	sort.SliceStable(errs, func(i, j int) bool { return errs[i].Field < errs[j].Field })
 }
 
 // resolvePaths makes local paths relative to the config file absolute. URLs and
