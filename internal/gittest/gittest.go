@@ -42,3 +42,14 @@ func BareRepo(t testing.TB) string {
 	Run(t, "", "init", "-q", "--bare", "--initial-branch=main", dir)
 	return dir
 }
+
+// WriteFile writes a file, making its directories.
+func WriteFile(t testing.TB, path, content string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}

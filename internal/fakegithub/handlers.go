@@ -1,0 +1,315 @@
+package fakegithub
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/gitops-remediation/terraform-provider-remediation/internal/gittest"
+)
+
+// The handlers run with s.mu held.
+
+func (s *Server) findPull(w http.ResponseWriter, r *http.Request, rp *repo, param string) *pull {
+	n, err := strconv.Atoi(r.PathValue(param))
+	if err != nil || n < 1 || n > len(rp.pulls) {
+		notFound(w)
+		return nil
+	}
+	return rp.pulls[n-1]
+}
+
+func decode(w http.ResponseWriter, r *http.Request, v any) bool {
+	if err := json.NewDecoder(r.Body).Decode(v); err != nil {
+		writeJSON(w, http.StatusBadRequest, map[string]any{"message": "Problems parsing JSON", "documentation_url": "https://docs.github.com/rest", "status": "400"})
+		return false
+	}
+	return true
+}
+
+func (s *Server) listPulls(w http.ResponseWriter, r *http.Request, rp *repo) {
+	q := r.URL.Query()
+	state := q.Get("state")
+	if state == "" {
+		state = "open"
+	}
+	var ps []*pull
+	for _, p := range rp.pulls {
+		if state != "all" && p.state != state {
+			continue
+		}
+		if h := q.Get("head"); h != "" {
+			owner, branch, ok := strings.Cut(h, ":")
+			if !ok || owner != rp.owner || branch != p.head {
+				continue
+			}
+		}
+		if b := q.Get("base"); b != "" && b != p.base {
+			continue
+		}
+		ps = append(ps, p)
+	}
+	sortPulls(ps, q.Get("direction") == "desc" || q.Get("direction") == "" && q.Get("sort") != "")
+	page, per := paging(q)
+	start, end := min((page-1)*per, len(ps)), min(page*per, len(ps))
+	out := []any{}
+	for _, p := range ps[start:end] {
+		out = append(out, s.pullSimple(rp, p))
+	}
+	s.linkHeader(w, r, page, per, len(ps))
+	writeJSON(w, http.StatusOK, out)
+}
+
+// paging reads page and per_page as GitHub does: per_page at most 100, default 30.
+func paging(q url.Values) (page, per int) {
+	page, per = 1, 30
+	if v, err := strconv.Atoi(q.Get("page")); err == nil && v > 0 {
+		page = v
+	}
+	if v, err := strconv.Atoi(q.Get("per_page")); err == nil && v > 0 {
+		per = min(v, 100)
+	}
+	return page, per
+}
+
+// linkHeader writes GitHub's pagination links (the shape of @octokit/fixtures'
+// paginate-issues recording).
+func (s *Server) linkHeader(w http.ResponseWriter, r *http.Request, page, per, total int) {
+	last := max(1, (total+per-1)/per)
+	if last == 1 {
+		return
+	}
+	at := func(p int) string {
+		q := r.URL.Query()
+		q.Set("page", strconv.Itoa(p))
+		q.Set("per_page", strconv.Itoa(per))
+		return fmt.Sprintf("<%s%s?%s>", s.URL, r.URL.Path, q.Encode())
+	}
+	var links []string
+	if page > 1 {
+		links = append(links, at(page-1)+`; rel="prev"`)
+	}
+	if page < last {
+		links = append(links, at(page+1)+`; rel="next"`, at(last)+`; rel="last"`)
+	}
+	if page > 1 {
+		links = append(links, at(1)+`; rel="first"`)
+	}
+	w.Header().Set("Link", strings.Join(links, ", "))
+}
+
+func (s *Server) createPull(w http.ResponseWriter, r *http.Request, rp *repo) {
+	var in struct {
+		Title, Head, Base string
+		Body              *string
+		Draft             bool
+	}
+	if !decode(w, r, &in) {
+		return
+	}
+	if in.Title == "" {
+		validationFailed(w, map[string]any{"resource": "PullRequest", "code": "missing_field", "field": "title"})
+		return
+	}
+	head, herr := gittest.Output(rp.dir, "rev-parse", "--verify", "-q", "refs/heads/"+in.Head)
+	if herr != nil {
+		validationFailed(w, map[string]any{"resource": "PullRequest", "code": "invalid", "field": "head"})
+		return
+	}
+	base, berr := gittest.Output(rp.dir, "rev-parse", "--verify", "-q", "refs/heads/"+in.Base)
+	if berr != nil {
+		validationFailed(w, map[string]any{"resource": "PullRequest", "code": "invalid", "field": "base"})
+		return
+	}
+	for _, p := range rp.pulls {
+		if p.state == "open" && p.head == in.Head && p.base == in.Base {
+			validationFailed(w, map[string]any{"resource": "PullRequest", "code": "custom",
+				"message": fmt.Sprintf("A pull request already exists for %s:%s.", rp.owner, in.Head)})
+			return
+		}
+	}
+	now := s.now()
+	s.nextID++
+	p := &pull{id: s.nextID, number: len(rp.pulls) + 1, title: in.Title, author: r.Header.Get("X-Fake-Login"),
+		state: "open", head: in.Head, headSHA: head, base: in.Base, baseSHA: base, created: now, updated: now}
+	if in.Body != nil {
+		p.body = *in.Body
+	}
+	rp.pulls = append(rp.pulls, p)
+	w.Header().Set("Location", s.api("/repos/%s/%s/pulls/%d", rp.owner, rp.name, p.number))
+	writeJSON(w, http.StatusCreated, s.pull(rp, p))
+}
+
+func (s *Server) getPull(w http.ResponseWriter, r *http.Request, rp *repo) {
+	if p := s.findPull(w, r, rp, "pull_number"); p != nil {
+		writeJSON(w, http.StatusOK, s.pull(rp, p))
+	}
+}
+
+func (s *Server) updatePull(w http.ResponseWriter, r *http.Request, rp *repo) {
+	p := s.findPull(w, r, rp, "pull_number")
+	if p == nil {
+		return
+	}
+	var in struct {
+		Title, Body, State *string
+	}
+	if !decode(w, r, &in) {
+		return
+	}
+	if in.Title != nil {
+		p.title = *in.Title
+	}
+	if in.Body != nil {
+		p.body = *in.Body
+	}
+	if in.State != nil {
+		if *in.State != "open" && *in.State != "closed" {
+			validationFailed(w, map[string]any{"resource": "PullRequest", "code": "invalid", "field": "state"})
+			return
+		}
+		p.state = *in.State
+		if p.state == "closed" {
+			p.closed = s.now()
+		}
+	}
+	p.updated = s.now()
+	writeJSON(w, http.StatusOK, s.pull(rp, p))
+}
+
+func (s *Server) requestReviewers(w http.ResponseWriter, r *http.Request, rp *repo) {
+	p := s.findPull(w, r, rp, "pull_number")
+	if p == nil {
+		return
+	}
+	var in struct {
+		Reviewers     []string `json:"reviewers"`
+		TeamReviewers []string `json:"team_reviewers"`
+	}
+	if !decode(w, r, &in) {
+		return
+	}
+	for _, rv := range in.Reviewers {
+		if rv == p.author {
+			validationFailed(w, map[string]any{"resource": "PullRequest", "code": "custom", "message": "Review cannot be requested from pull request author."})
+			return
+		}
+		if !s.collabs[rv] {
+			writeJSON(w, http.StatusUnprocessableEntity, map[string]any{"message": "Reviews may only be requested from collaborators. One or more of the users or teams you specified is not a collaborator of the " + rp.owner + "/" + rp.name + " repository.", "documentation_url": "https://docs.github.com/rest/pulls/review-requests#request-reviewers-for-a-pull-request", "status": "422"})
+			return
+		}
+	}
+	for _, rv := range in.Reviewers {
+		if !slices.Contains(p.reviewers, rv) {
+			p.reviewers = append(p.reviewers, rv)
+		}
+	}
+	for _, t := range in.TeamReviewers {
+		if !slices.Contains(p.teams, t) {
+			p.teams = append(p.teams, t)
+		}
+	}
+	writeJSON(w, http.StatusCreated, s.pullSimple(rp, p))
+}
+
+func (s *Server) addLabels(w http.ResponseWriter, r *http.Request, rp *repo) {
+	p := s.findPull(w, r, rp, "issue_number")
+	if p == nil {
+		return
+	}
+	// GitHub takes {"labels": [...]} or a bare array of names (what go-github sends).
+	var raw json.RawMessage
+	if !decode(w, r, &raw) {
+		return
+	}
+	var in struct {
+		Labels []string `json:"labels"`
+	}
+	if err := json.Unmarshal(raw, &in.Labels); err != nil {
+		if err := json.Unmarshal(raw, &in); err != nil {
+			validationFailed(w, map[string]any{"resource": "Label", "code": "invalid", "field": "labels"})
+			return
+		}
+	}
+	for _, l := range in.Labels {
+		if !slices.Contains(p.labels, l) {
+			p.labels = append(p.labels, l)
+		}
+	}
+	out := []any{}
+	for _, l := range p.labels {
+		out = append(out, s.label(rp, l))
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) listComments(w http.ResponseWriter, r *http.Request, rp *repo) {
+	p := s.findPull(w, r, rp, "issue_number")
+	if p == nil {
+		return
+	}
+	page, per := paging(r.URL.Query())
+	start, end := min((page-1)*per, len(p.comments)), min(page*per, len(p.comments))
+	out := []any{}
+	for _, c := range p.comments[start:end] {
+		out = append(out, s.comment(rp, c))
+	}
+	s.linkHeader(w, r, page, per, len(p.comments))
+	writeJSON(w, http.StatusOK, out)
+}
+
+// maxCommentBody is GitHub's limit on a comment body.
+const maxCommentBody = 65536
+
+func (s *Server) createComment(w http.ResponseWriter, r *http.Request, rp *repo) {
+	p := s.findPull(w, r, rp, "issue_number")
+	if p == nil {
+		return
+	}
+	var in struct {
+		Body string `json:"body"`
+	}
+	if !decode(w, r, &in) {
+		return
+	}
+	if len([]rune(in.Body)) > maxCommentBody {
+		validationFailed(w, map[string]any{"resource": "IssueComment", "code": "custom", "field": "body", "message": "body is too long (maximum is 65536 characters)"})
+		return
+	}
+	now := s.now()
+	s.nextID++
+	c := &comment{id: s.nextID, issue: p.number, body: in.Body, author: r.Header.Get("X-Fake-Login"), created: now, updated: now}
+	p.comments = append(p.comments, c)
+	rp.comments = append(rp.comments, c)
+	writeJSON(w, http.StatusCreated, s.comment(rp, c))
+}
+
+func (s *Server) updateComment(w http.ResponseWriter, r *http.Request, rp *repo) {
+	id, _ := strconv.ParseInt(r.PathValue("comment_id"), 10, 64)
+	var c *comment
+	for _, x := range rp.comments {
+		if x.id == id {
+			c = x
+		}
+	}
+	if c == nil {
+		notFound(w)
+		return
+	}
+	var in struct {
+		Body string `json:"body"`
+	}
+	if !decode(w, r, &in) {
+		return
+	}
+	if len([]rune(in.Body)) > maxCommentBody {
+		validationFailed(w, map[string]any{"resource": "IssueComment", "code": "custom", "field": "body", "message": "body is too long (maximum is 65536 characters)"})
+		return
+	}
+	c.body, c.updated = in.Body, s.now()
+	writeJSON(w, http.StatusOK, s.comment(rp, c))
+}

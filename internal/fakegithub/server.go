@@ -1,0 +1,471 @@
+// Package fakegithub is a GitHub-compatible server for tests, never part of the
+// product: the REST endpoints the GitHub forge uses, under /api/v3 as on GitHub
+// Enterprise Server, and real Git over smart HTTP through `git http-backend`. Every
+// response is recorded, so tests check them against GitHub's OpenAPI description;
+// faults (5xx, rate limits, slow answers) are injected per route.
+package fakegithub
+
+import (
+	"bytes"
+	"crypto/rsa"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/cgi"
+	"net/http/httptest"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v4"
+
+	"github.com/gitops-remediation/terraform-provider-remediation/internal/gittest"
+)
+
+// Server is one fake GitHub with its repositories.
+type Server struct {
+	URL string
+
+	t       testing.TB
+	root    string
+	backend *cgi.Handler
+	srv     *httptest.Server
+	now     func() time.Time
+
+	mu        sync.Mutex
+	repos     map[string]*repo
+	tokens    map[string]string // token -> login
+	apps      map[int64]*rsa.PublicKey
+	userIDs   map[string]int64
+	nextID    int64
+	faults    []*Fault
+	exchanges []Exchange
+	collabs   map[string]bool
+}
+
+type repo struct {
+	owner, name string
+	id          int64
+	dir         string
+	created     time.Time
+	pulls       []*pull
+	labels      map[string]int64
+	comments    []*comment
+}
+
+type pull struct {
+	id                  int64
+	number              int
+	title, body, author string
+	state               string
+	head, headSHA       string
+	base, baseSHA       string
+	labels              []string
+	reviewers, teams    []string
+	created, updated    time.Time
+	closed, merged      time.Time
+	mergedBy, mergeSHA  string
+	comments            []*comment
+}
+
+type comment struct {
+	id               int64
+	issue            int
+	body, author     string
+	created, updated time.Time
+}
+
+// Exchange is one REST request and the answer the server gave.
+type Exchange struct {
+	Method string
+	// Route is the OpenAPI path template, e.g. /repos/{owner}/{repo}/pulls.
+	Route  string
+	Status int
+	Header http.Header
+	Body   []byte
+	// Injected is true for a fault's answer, which tests supply themselves.
+	Injected bool
+}
+
+// Fault replaces the server's answer to the next matching requests.
+type Fault struct {
+	Method string
+	// Route is the OpenAPI path template the fault applies to.
+	Route string
+	// Times is how many requests it answers; 0 is once.
+	Times  int
+	Status int
+	Header http.Header
+	Body   []byte
+	// Delay holds the answer back (a slow server); with Status 0 the request is
+	// then served normally.
+	Delay time.Duration
+	// LostAnswer serves the request (GitHub did the work) and then holds the
+	// answer back for Delay: the client times out not knowing it succeeded.
+	LostAnswer bool
+	hits       int
+}
+
+// New starts a server on loopback; it stops when the test ends.
+func New(t testing.TB) *Server {
+	t.Helper()
+	execPath, err := exec.Command("git", "--exec-path").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &Server{
+		t: t, root: t.TempDir(), now: time.Now,
+		repos: map[string]*repo{}, tokens: map[string]string{}, apps: map[int64]*rsa.PublicKey{},
+		userIDs: map[string]int64{}, nextID: 1000, collabs: map[string]bool{},
+	}
+	s.backend = &cgi.Handler{
+		Path: filepath.Join(strings.TrimSpace(string(execPath)), "git-http-backend"),
+		Env:  []string{"GIT_PROJECT_ROOT=" + s.root, "GIT_HTTP_EXPORT_ALL=1", "REMOTE_USER=fake", "GIT_CONFIG_GLOBAL=/dev/null"},
+	}
+	s.srv = httptest.NewServer(s.routes())
+	s.URL = s.srv.URL
+	t.Cleanup(s.srv.Close)
+	return s
+}
+
+// AddToken lets a token act as login, over REST and Git.
+func (s *Server) AddToken(token, login string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.tokens[token] = login
+	s.collabs[login] = true
+}
+
+// AddApp registers a GitHub App whose JWTs are signed by key.
+func (s *Server) AddApp(appID int64, key *rsa.PublicKey) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.apps[appID] = key
+}
+
+// AddCollaborator makes a login a reviewer the repositories accept.
+func (s *Server) AddCollaborator(login string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.collabs[login] = true
+}
+
+// CreateRepo makes owner/name with one commit on main holding files, and returns the
+// bare repository's directory (Git over HTTP at URL/owner/name.git).
+func (s *Server) CreateRepo(owner, name string, files map[string]string) string {
+	s.t.Helper()
+	dir := filepath.Join(s.root, owner, name+".git")
+	gittest.Run(s.t, "", "init", "-q", "--bare", "--initial-branch=main", dir)
+	gittest.Run(s.t, dir, "config", "http.receivepack", "true")
+	if len(files) > 0 {
+		work := s.t.TempDir()
+		gittest.Run(s.t, work, "init", "-q", "--initial-branch=main")
+		for name, content := range files {
+			gittest.WriteFile(s.t, filepath.Join(work, name), content)
+		}
+		gittest.Run(s.t, work, "add", "-A")
+		gittest.Run(s.t, work, "commit", "-q", "-m", "initial")
+		gittest.Run(s.t, work, "push", "-q", dir, "main")
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.nextID++
+	s.repos[owner+"/"+name] = &repo{owner: owner, name: name, id: s.nextID, dir: dir, created: s.now(), labels: map[string]int64{}}
+	return dir
+}
+
+// Inject queues a fault.
+func (s *Server) Inject(f Fault) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if f.Times == 0 {
+		f.Times = 1
+	}
+	s.faults = append(s.faults, &f)
+}
+
+// Exchanges returns every REST exchange so far.
+func (s *Server) Exchanges() []Exchange {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Exchange(nil), s.exchanges...)
+}
+
+// Requests counts the REST requests for method and route so far.
+func (s *Server) Requests(method, route string) int {
+	n := 0
+	for _, e := range s.Exchanges() {
+		if e.Method == method && e.Route == route {
+			n++
+		}
+	}
+	return n
+}
+
+// PullRequest is a test's view of one pull request.
+type PullRequest struct {
+	Number    int
+	Title     string
+	Body      string
+	State     string
+	Merged    bool
+	Head      string
+	HeadSHA   string
+	Base      string
+	Labels    []string
+	Reviewers []string
+	Teams     []string
+	Comments  []string
+}
+
+// PullRequests lists owner/name's pull requests, oldest first.
+func (s *Server) PullRequests(owner, name string) []PullRequest {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r := s.repos[owner+"/"+name]
+	var out []PullRequest
+	for _, p := range r.pulls {
+		pr := PullRequest{Number: p.number, Title: p.title, Body: p.body, State: p.state, Merged: !p.merged.IsZero(),
+			Head: p.head, HeadSHA: p.headSHA, Base: p.base, Labels: append([]string(nil), p.labels...),
+			Reviewers: append([]string(nil), p.reviewers...), Teams: append([]string(nil), p.teams...)}
+		for _, c := range p.comments {
+			pr.Comments = append(pr.Comments, c.body)
+		}
+		out = append(out, pr)
+	}
+	return out
+}
+
+// Close closes a pull request without merging, as a reviewer rejecting it would.
+func (s *Server) Close(owner, name string, number int, at time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p := s.repos[owner+"/"+name].pulls[number-1]
+	p.state, p.closed, p.updated = "closed", at, at
+}
+
+// SetCreated backdates a pull request, for limits counted over time.
+func (s *Server) SetCreated(owner, name string, number int, at time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.repos[owner+"/"+name].pulls[number-1].created = at
+}
+
+func (s *Server) routes() http.Handler {
+	mux := http.NewServeMux()
+	api := func(pattern string, h func(w http.ResponseWriter, r *http.Request, rp *repo)) {
+		method, path, _ := strings.Cut(pattern, " ")
+		mux.HandleFunc(method+" /api/v3"+path, func(w http.ResponseWriter, r *http.Request) {
+			s.serveAPI(w, r, method, path, h)
+		})
+	}
+	api("GET /repos/{owner}/{repo}/pulls", s.listPulls)
+	api("POST /repos/{owner}/{repo}/pulls", s.createPull)
+	api("GET /repos/{owner}/{repo}/pulls/{pull_number}", s.getPull)
+	api("PATCH /repos/{owner}/{repo}/pulls/{pull_number}", s.updatePull)
+	api("POST /repos/{owner}/{repo}/pulls/{pull_number}/requested_reviewers", s.requestReviewers)
+	api("POST /repos/{owner}/{repo}/issues/{issue_number}/labels", s.addLabels)
+	api("GET /repos/{owner}/{repo}/issues/{issue_number}/comments", s.listComments)
+	api("POST /repos/{owner}/{repo}/issues/{issue_number}/comments", s.createComment)
+	api("PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}", s.updateComment)
+	mux.HandleFunc("POST /api/v3/app/installations/{installation_id}/access_tokens", func(w http.ResponseWriter, r *http.Request) {
+		s.serveAPI(w, r, "POST", "/app/installations/{installation_id}/access_tokens", nil)
+	})
+	mux.HandleFunc("/{owner}/{repo}/", s.serveGit)
+	return mux
+}
+
+// recorder keeps what a handler answered.
+type recorder struct {
+	http.ResponseWriter
+	status int
+	body   bytes.Buffer
+}
+
+func (r *recorder) WriteHeader(code int) { r.status = code; r.ResponseWriter.WriteHeader(code) }
+func (r *recorder) Write(b []byte) (int, error) {
+	if r.status == 0 {
+		r.status = http.StatusOK
+	}
+	r.body.Write(b)
+	return r.ResponseWriter.Write(b)
+}
+
+func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, method, route string, h func(http.ResponseWriter, *http.Request, *repo)) {
+	f := s.fault(method, route)
+	if f != nil && f.LostAnswer {
+		rec := httptest.NewRecorder()
+		s.serveAPI(rec, r, method, route, h)
+		select {
+		case <-time.After(f.Delay):
+		case <-r.Context().Done():
+			return
+		}
+		for k, vs := range rec.Header() {
+			w.Header()[k] = vs
+		}
+		w.WriteHeader(rec.Code)
+		_, _ = w.Write(rec.Body.Bytes())
+		return
+	}
+	if f != nil {
+		if f.Delay > 0 {
+			select {
+			case <-time.After(f.Delay):
+			case <-r.Context().Done():
+				return
+			}
+		}
+		if f.Status != 0 {
+			for k, vs := range f.Header {
+				w.Header()[k] = vs
+			}
+			w.WriteHeader(f.Status)
+			_, _ = w.Write(f.Body)
+			s.record(Exchange{Method: method, Route: route, Status: f.Status, Header: f.Header, Body: f.Body, Injected: true})
+			return
+		}
+	}
+	rec := &recorder{ResponseWriter: w}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("X-GitHub-Media-Type", "github.v3; format=json")
+	w.Header().Set("X-RateLimit-Limit", "5000")
+	w.Header().Set("X-RateLimit-Remaining", "4999")
+	w.Header().Set("X-RateLimit-Reset", strconv.FormatInt(s.now().Add(time.Hour).Unix(), 10))
+	w.Header().Set("X-RateLimit-Resource", "core")
+	switch {
+	case h == nil:
+		s.accessToken(rec, r)
+	default:
+		login, ok := s.login(r)
+		if !ok {
+			writeJSON(rec, http.StatusUnauthorized, map[string]any{"message": "Bad credentials", "documentation_url": "https://docs.github.com/rest", "status": "401"})
+			break
+		}
+		s.mu.Lock()
+		rp := s.repos[r.PathValue("owner")+"/"+r.PathValue("repo")]
+		s.mu.Unlock()
+		if rp == nil {
+			notFound(rec)
+			break
+		}
+		r.Header.Set("X-Fake-Login", login)
+		s.mu.Lock()
+		h(rec, r, rp)
+		s.mu.Unlock()
+	}
+	s.record(Exchange{Method: method, Route: route, Status: rec.status, Header: w.Header().Clone(), Body: rec.body.Bytes()})
+}
+
+func (s *Server) fault(method, route string) *Fault {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i, f := range s.faults {
+		if f.Method == method && f.Route == route {
+			f.hits++
+			if f.hits >= f.Times {
+				s.faults = append(s.faults[:i], s.faults[i+1:]...)
+			}
+			return f
+		}
+	}
+	return nil
+}
+
+func (s *Server) record(e Exchange) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.exchanges = append(s.exchanges, e)
+}
+
+// login reads "Authorization: token X" or "Bearer X".
+func (s *Server) login(r *http.Request) (string, bool) {
+	auth := r.Header.Get("Authorization")
+	scheme, tok, ok := strings.Cut(auth, " ")
+	if !ok || (!strings.EqualFold(scheme, "token") && !strings.EqualFold(scheme, "bearer")) {
+		return "", false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	login, ok := s.tokens[tok]
+	return login, ok
+}
+
+// accessToken issues an installation token for a JWT signed with a registered App key.
+func (s *Server) accessToken(w http.ResponseWriter, r *http.Request) {
+	_, raw, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+	claims := &jwt.RegisteredClaims{}
+	_, err := jwt.ParseWithClaims(raw, claims, func(tok *jwt.Token) (any, error) {
+		if _, ok := tok.Method.(*jwt.SigningMethodRSA); !ok {
+			return nil, fmt.Errorf("unexpected signing method %v", tok.Header["alg"])
+		}
+		id, err := strconv.ParseInt(claims.Issuer, 10, 64)
+		if err != nil {
+			return nil, err
+		}
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		key, ok := s.apps[id]
+		if !ok {
+			return nil, fmt.Errorf("no app %d", id)
+		}
+		return key, nil
+	})
+	if err != nil {
+		writeJSON(w, http.StatusUnauthorized, map[string]any{"message": "A JSON web token could not be decoded", "documentation_url": "https://docs.github.com/rest"})
+		return
+	}
+	s.mu.Lock()
+	s.nextID++
+	tok := fmt.Sprintf("ghs_fake%d", s.nextID)
+	s.tokens[tok] = "remediator[bot]"
+	s.mu.Unlock()
+	writeJSON(w, http.StatusCreated, map[string]any{"token": tok, "expires_at": stamp(s.now().Add(time.Hour)), "permissions": map[string]any{"pull_requests": "write", "contents": "write", "issues": "write"}, "repository_selection": "selected"})
+}
+
+// serveGit is smart HTTP through git http-backend, for a known token as password.
+func (s *Server) serveGit(w http.ResponseWriter, r *http.Request) {
+	_, pass, ok := r.BasicAuth()
+	s.mu.Lock()
+	_, known := s.tokens[pass]
+	s.mu.Unlock()
+	if !ok || !known {
+		w.Header().Set("WWW-Authenticate", `Basic realm="GitHub"`)
+		http.Error(w, "authentication required", http.StatusUnauthorized)
+		return
+	}
+	s.backend.ServeHTTP(w, r)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	data, _ := json.Marshal(v)
+	w.WriteHeader(status)
+	_, _ = w.Write(data)
+}
+
+func notFound(w http.ResponseWriter) {
+	writeJSON(w, http.StatusNotFound, map[string]any{"message": "Not Found", "documentation_url": "https://docs.github.com/rest", "status": "404"})
+}
+
+func validationFailed(w http.ResponseWriter, errs ...map[string]any) {
+	list := make([]any, len(errs))
+	for i, e := range errs {
+		list[i] = e
+	}
+	writeJSON(w, http.StatusUnprocessableEntity, map[string]any{"message": "Validation Failed", "errors": list, "documentation_url": "https://docs.github.com/rest/pulls/pulls#create-a-pull-request", "status": "422"})
+}
+
+// sortPulls orders pull requests for a list request.
+func sortPulls(ps []*pull, desc bool) {
+	sort.SliceStable(ps, func(i, j int) bool {
+		if desc {
+			return ps[i].created.After(ps[j].created) || ps[i].created.Equal(ps[j].created) && ps[i].number > ps[j].number
+		}
+		return ps[i].created.Before(ps[j].created) || ps[i].created.Equal(ps[j].created) && ps[i].number < ps[j].number
+	})
+}

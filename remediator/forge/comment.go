@@ -1,0 +1,118 @@
+package forge
+
+import (
+	"fmt"
+	"strings"
+	"unicode/utf8"
+)
+
+// RecurrenceMarker identifies the one comment that counts repeats of the anomaly on an
+// open proposal.
+func RecurrenceMarker(id string) string {
+	return fmt.Sprintf("<!-- remediation:recurrence id=%s -->", markerValue(id))
+}
+
+// RecurrenceComment is that comment's text.
+func RecurrenceComment(id string, count int, last string, value float64) string {
+	return fmt.Sprintf("%s\nThe anomaly recurred while this proposal was open: **%d** time(s), last at `%s` (value `%g`).\n",
+		RecurrenceMarker(id), count, code(last), value)
+}
+
+// ParseRecurrence reads the count back from a recurrence comment.
+func ParseRecurrence(body string) int {
+	_, rest, ok := strings.Cut(body, "recurred while this proposal was open: **")
+	if !ok {
+		return 0
+	}
+	var n int
+	if _, err := fmt.Sscanf(rest, "%d", &n); err != nil {
+		return 0
+	}
+	return n
+}
+
+// Split cuts a long Markdown comment into parts of at most limit bytes each (so at
+// most limit characters), at line boundaries where it can. A part that ends inside a
+// fenced code block closes the fence and the next part reopens it with the same
+// opening line, so every part renders on its own. Parts after the first start with a
+// continuation line.
+func Split(text string, limit int) []string {
+	const headroom = 16 // room kept for closing an open fence
+	if limit < 256 {
+		limit = 256
+	}
+	var parts []string
+	var cur strings.Builder
+	fence := "" // the opening line of the fenced block we are in, "" when none
+	header := 0
+	start := func() {
+		cur.Reset()
+		if len(parts) > 0 {
+			fmt.Fprintf(&cur, "_(continued, part %d)_\n\n", len(parts)+1)
+		}
+		if fence != "" {
+			cur.WriteString(fence + "\n")
+		}
+		header = cur.Len()
+	}
+	emit := func() {
+		s := cur.String()
+		if fence != "" {
+			if !strings.HasSuffix(s, "\n") {
+				s += "\n"
+			}
+			s += fenceRun(fence) + "\n"
+		}
+		parts = append(parts, s)
+		start()
+	}
+	start()
+	for _, line := range strings.SplitAfter(text, "\n") {
+		for line != "" && cur.Len()+len(line)+headroom > limit {
+			if cur.Len() > header {
+				emit()
+				continue
+			}
+			// One line longer than a part: cut it on a rune boundary.
+			cut := limit - headroom - cur.Len() - 1
+			for cut > 0 && !utf8.RuneStart(line[cut]) {
+				cut--
+			}
+			cur.WriteString(line[:cut] + "\n")
+			line = line[cut:]
+			emit()
+		}
+		if line == "" {
+			continue
+		}
+		cur.WriteString(line)
+		t := strings.TrimSpace(line)
+		switch {
+		case fence == "" && (strings.HasPrefix(t, "```") || strings.HasPrefix(t, "~~~")):
+			fence = t
+		case fence != "" && strings.HasPrefix(t, fenceRun(fence)) && strings.Trim(t, fence[:1]) == "":
+			fence = ""
+		}
+	}
+	if cur.Len() > header || len(parts) == 0 {
+		s := cur.String()
+		if fence != "" {
+			if !strings.HasSuffix(s, "\n") {
+				s += "\n"
+			}
+			s += fenceRun(fence) + "\n"
+		}
+		parts = append(parts, s)
+	}
+	return parts
+}
+
+// fenceRun is the run of backticks or tildes that opened a fenced block; the block
+// closes with at least as many.
+func fenceRun(open string) string {
+	n := 0
+	for n < len(open) && open[n] == open[0] {
+		n++
+	}
+	return open[:n]
+}

@@ -1,0 +1,74 @@
+// Package forge holds what every forge (local Git, GitHub) shares: the proposal as a
+// forge sees it, the request to open one, and the readable text of a pull request
+// with the hidden markers the remediator finds its own pull requests and comments by.
+package forge
+
+import (
+	"time"
+
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/artifact"
+)
+
+// State of a proposal on the forge.
+type State string
+
+// States a proposal can be in.
+const (
+	Open   State = "open"
+	Closed State = "closed" // closed without merge: rejected
+	Merged State = "merged"
+)
+
+// Proposal is one proposal as the forge knows it.
+type Proposal struct {
+	ID      string
+	Branch  string
+	Policy  string
+	Runbook string
+	State   State
+	// Number is the pull request number on forges that number them.
+	Number int
+	// URL is where a person reviews the proposal (a pull request, or the branch).
+	URL     string
+	Created time.Time
+	// Closed is when the proposal was closed or merged.
+	Closed time.Time
+	// Head is the commit the proposal currently points at.
+	Head string
+	// Body is the current description, compared before an update.
+	Body string
+	// Labels are the labels the proposal carries.
+	Labels []string
+}
+
+// Request is what a forge needs to open or refresh a proposal: the pushed branch,
+// the base it merges into, and the artifact that says why.
+type Request struct {
+	Branch   string
+	Base     string
+	Head     string
+	Artifact *artifact.Artifact
+	// Reviewers are people (login) and teams (org/team) whose review is requested.
+	Reviewers []string
+	// DiffStat summarises the change per file, for the description.
+	DiffStat []FileStat
+	// Seen is when this occurrence of the anomaly arrived.
+	Seen time.Time
+	// Value is the anomaly's value at this occurrence.
+	Value float64
+}
+
+// FileStat is one file of the change.
+type FileStat struct {
+	File      string
+	Additions int
+	Deletions int
+}
+
+// Labels a proposal carries: every remediation, and its risk tier.
+func Labels(a *artifact.Artifact) []string {
+	return []string{LabelRemediation, "risk:" + a.Risk}
+}
+
+// LabelRemediation marks every proposal of the remediator.
+const LabelRemediation = "remediation"

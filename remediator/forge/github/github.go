@@ -1,0 +1,325 @@
+// Package github is the GitHub forge: a proposal is a pull request from the proposal
+// branch, found again by the hidden marker in its body. It speaks to github.com or a
+// GitHub Enterprise Server through go-github, with a token or as a GitHub App, and
+// retries what GitHub could not serve (5xx, rate limits, timeouts).
+package github
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/bradleyfalzon/ghinstallation/v2"
+	gh "github.com/google/go-github/v60/github"
+
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/forge"
+)
+
+// Options configure the forge.
+type Options struct {
+	Owner      string
+	Repository string
+	// BaseURL is a GitHub Enterprise Server's API address; empty for github.com.
+	BaseURL string
+	// Token authenticates as a user or bot; or AppID, InstallationID and PrivateKey
+	// authenticate as a GitHub App installation.
+	Token          string
+	AppID          int64
+	InstallationID int64
+	PrivateKey     []byte
+	// Transport carries the requests; nil is http.DefaultTransport.
+	Transport http.RoundTripper
+	Retry     Retry
+	Now       func() time.Time
+	// Sleep waits between retries; tests replace it to see the waits without taking them.
+	Sleep  func(context.Context, time.Duration) error
+	Logger *slog.Logger
+}
+
+// Forge opens and keeps up the remediator's pull requests on one repository.
+type Forge struct {
+	owner, repo string
+	client      *gh.Client
+	app         *ghinstallation.Transport
+	token       string
+	now         func() time.Time
+	logger      *slog.Logger
+}
+
+// New builds the forge. It does not call GitHub.
+func New(o Options) (*Forge, error) {
+	if o.Owner == "" || o.Repository == "" {
+		return nil, errors.New("github forge: owner and repository are required")
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Sleep == nil {
+		o.Sleep = sleepContext
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Retry.Attempts == 0 {
+		o.Retry = DefaultRetry
+	}
+	base := o.Transport
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	var rt http.RoundTripper = &retryTransport{base: base, retry: o.Retry, now: o.Now, sleep: o.Sleep, logger: o.Logger}
+	f := &Forge{owner: o.Owner, repo: o.Repository, token: o.Token, now: o.Now, logger: o.Logger}
+	switch {
+	case o.Token != "" && o.AppID != 0:
+		return nil, errors.New("github forge: set a token or a GitHub App, not both")
+	case o.AppID != 0:
+		if o.InstallationID == 0 || len(o.PrivateKey) == 0 {
+			return nil, errors.New("github forge: a GitHub App needs app_id, installation_id and private_key_file")
+		}
+		itr, err := ghinstallation.New(rt, o.AppID, o.InstallationID, o.PrivateKey)
+		if err != nil {
+			return nil, fmt.Errorf("github forge: read the App's private key: %w", err)
+		}
+		if o.BaseURL != "" {
+			itr.BaseURL = apiBase(o.BaseURL)
+		}
+		f.app, rt = itr, itr
+	case o.Token == "":
+		return nil, errors.New("github forge: no credentials: set token_env, or app_id with installation_id and private_key_file")
+	}
+	f.client = gh.NewClient(&http.Client{Transport: rt})
+	if o.Token != "" {
+		f.client = f.client.WithAuthToken(o.Token)
+	}
+	if o.BaseURL != "" {
+		c, err := f.client.WithEnterpriseURLs(o.BaseURL, o.BaseURL)
+		if err != nil {
+			return nil, fmt.Errorf("github forge: base_url %q: %w", o.BaseURL, err)
+		}
+		f.client = c
+	}
+	return f, nil
+}
+
+// apiBase is the API root ghinstallation asks for installation tokens, without the
+// trailing slash: <host>/api/v3 on GitHub Enterprise Server.
+func apiBase(baseURL string) string {
+	u := strings.TrimSuffix(baseURL, "/")
+	if !strings.HasSuffix(u, "/api/v3") {
+		u += "/api/v3"
+	}
+	return u
+}
+
+// GitToken is the password for pushing to the repository over https: the token, or
+// a fresh installation token of the App.
+func (f *Forge) GitToken(ctx context.Context) (string, error) {
+	if f.app != nil {
+		tok, err := f.app.Token(ctx)
+		if err != nil {
+			return "", fmt.Errorf("github forge: installation token: %w", err)
+		}
+		return tok, nil
+	}
+	return f.token, nil
+}
+
+// Lookup finds the newest pull request the remediator opened from a branch, in any
+// state. Pull requests without the marker (opened by a person) are not ours.
+func (f *Forge) Lookup(ctx context.Context, branch string) (forge.Proposal, bool, error) {
+	opts := &gh.PullRequestListOptions{State: "all", Head: f.owner + ":" + branch, Sort: "created", Direction: "desc", ListOptions: gh.ListOptions{PerPage: 30}}
+	prs, _, err := f.client.PullRequests.List(ctx, f.owner, f.repo, opts)
+	if err != nil {
+		return forge.Proposal{}, false, fmt.Errorf("github: list pull requests of %s: %w", branch, err)
+	}
+	for _, pr := range prs {
+		if p, ok := proposal(pr); ok && pr.GetHead().GetRef() == branch {
+			return p, true, nil
+		}
+	}
+	return forge.Proposal{}, false, nil
+}
+
+// Open opens the pull request for a pushed branch, labels it and asks for the
+// reviewers. Opening twice is safe: GitHub refuses a second pull request for the same
+// branch, and the first is returned.
+func (f *Forge) Open(ctx context.Context, r forge.Request) (forge.Proposal, error) {
+	pr, _, err := f.client.PullRequests.Create(ctx, f.owner, f.repo, &gh.NewPullRequest{
+		Title: gh.String(forge.Title(r.Artifact)), Head: gh.String(r.Branch), Base: gh.String(r.Base),
+		Body: gh.String(forge.Body(r)), MaintainerCanModify: gh.Bool(false),
+	})
+	if err != nil {
+		if alreadyExists(err) {
+			p, found, lerr := f.Lookup(ctx, r.Branch)
+			if lerr == nil && found && p.State == forge.Open {
+				f.logger.Info("github: pull request already open", "remediation_id", r.Artifact.ID, "number", p.Number)
+				return p, f.decorate(ctx, p, r, true)
+			}
+		}
+		return forge.Proposal{}, fmt.Errorf("github: open pull request for %s: %w", r.Branch, err)
+	}
+	p, _ := proposal(pr)
+	return p, f.decorate(ctx, p, r, true)
+}
+
+// decorate adds the labels the proposal lacks and, on opening, asks for the reviews.
+func (f *Forge) decorate(ctx context.Context, p forge.Proposal, r forge.Request, review bool) error {
+	var missing []string
+	for _, l := range forge.Labels(r.Artifact) {
+		if !slices.Contains(p.Labels, l) {
+			missing = append(missing, l)
+		}
+	}
+	if len(missing) > 0 {
+		if _, _, err := f.client.Issues.AddLabelsToIssue(ctx, f.owner, f.repo, p.Number, missing); err != nil {
+			return fmt.Errorf("github: label pull request #%d: %w", p.Number, err)
+		}
+	}
+	if !review || len(r.Reviewers) == 0 {
+		return nil
+	}
+	var req gh.ReviewersRequest
+	for _, rv := range r.Reviewers {
+		if org, team, ok := strings.Cut(rv, "/"); ok {
+			if strings.EqualFold(org, f.owner) {
+				req.TeamReviewers = append(req.TeamReviewers, team)
+			} else {
+				f.logger.Warn("github: team of another organisation cannot review here", "remediation_id", r.Artifact.ID, "team", rv)
+			}
+			continue
+		}
+		req.Reviewers = append(req.Reviewers, rv)
+	}
+	if _, _, err := f.client.PullRequests.RequestReviewers(ctx, f.owner, f.repo, p.Number, req); err != nil {
+		// A reviewer GitHub refuses (not a collaborator, the author) leaves the pull
+		// request open and says why: the approval gate still counts what it needs.
+		var ge *gh.ErrorResponse
+		if errors.As(err, &ge) && ge.Response.StatusCode == http.StatusUnprocessableEntity {
+			f.logger.Warn("github: reviewers refused", "remediation_id", r.Artifact.ID, "number", p.Number, "error", ge.Message)
+			return nil
+		}
+		return fmt.Errorf("github: request reviewers on #%d: %w", p.Number, err)
+	}
+	return nil
+}
+
+// Recur records a repeat of the anomaly on the open pull request: the body is
+// rewritten only when it changed, missing labels are restored, and the one recurrence
+// comment counts the repeat. It returns the count.
+func (f *Forge) Recur(ctx context.Context, p forge.Proposal, r forge.Request) (int, error) {
+	if body := forge.Body(r); body != p.Body {
+		if _, _, err := f.client.PullRequests.Edit(ctx, f.owner, f.repo, p.Number, &gh.PullRequest{Body: gh.String(body)}); err != nil {
+			return 0, fmt.Errorf("github: update pull request #%d: %w", p.Number, err)
+		}
+	}
+	if err := f.decorate(ctx, p, r, false); err != nil {
+		return 0, err
+	}
+	marker := forge.RecurrenceMarker(r.Artifact.ID)
+	var existing *gh.IssueComment
+	opts := &gh.IssueListCommentsOptions{ListOptions: gh.ListOptions{PerPage: 100}}
+	for existing == nil {
+		comments, resp, err := f.client.Issues.ListComments(ctx, f.owner, f.repo, p.Number, opts)
+		if err != nil {
+			return 0, fmt.Errorf("github: read comments of #%d: %w", p.Number, err)
+		}
+		for _, c := range comments {
+			if strings.Contains(c.GetBody(), marker) {
+				existing = c
+				break
+			}
+		}
+		if resp.NextPage == 0 {
+			break
+		}
+		opts.Page = resp.NextPage
+	}
+	count := 1
+	if existing != nil {
+		count = forge.ParseRecurrence(existing.GetBody()) + 1
+	}
+	body := forge.RecurrenceComment(r.Artifact.ID, count, r.Seen.UTC().Format(time.RFC3339), r.Value)
+	var err error
+	if existing != nil {
+		_, _, err = f.client.Issues.EditComment(ctx, f.owner, f.repo, existing.GetID(), &gh.IssueComment{Body: gh.String(body)})
+	} else {
+		_, _, err = f.client.Issues.CreateComment(ctx, f.owner, f.repo, p.Number, &gh.IssueComment{Body: gh.String(body)})
+	}
+	if err != nil {
+		return 0, fmt.Errorf("github: count recurrence on #%d: %w", p.Number, err)
+	}
+	return count, nil
+}
+
+// Proposals lists the remediator's pull requests that are open, and those created
+// since the given time in any state: what the policy limits are counted from.
+func (f *Forge) Proposals(ctx context.Context, since time.Time) ([]forge.Proposal, error) {
+	var out []forge.Proposal
+	seen := map[int]bool{}
+	for _, state := range []string{"open", "closed"} {
+		opts := &gh.PullRequestListOptions{State: state, Sort: "created", Direction: "desc", ListOptions: gh.ListOptions{PerPage: 100}}
+	pages:
+		for {
+			prs, resp, err := f.client.PullRequests.List(ctx, f.owner, f.repo, opts)
+			if err != nil {
+				return nil, fmt.Errorf("github: list %s pull requests: %w", state, err)
+			}
+			for _, pr := range prs {
+				if state == "closed" && pr.GetCreatedAt().Before(since) {
+					break pages // newest first: the rest are older still
+				}
+				if p, ok := proposal(pr); ok && !seen[p.Number] {
+					seen[p.Number] = true
+					out = append(out, p)
+				}
+			}
+			if resp.NextPage == 0 {
+				break
+			}
+			opts.Page = resp.NextPage
+		}
+	}
+	return out, nil
+}
+
+// proposal reads a pull request; ok is false when it is not the remediator's.
+func proposal(pr *gh.PullRequest) (forge.Proposal, bool) {
+	fields, ok := forge.ParseMarker(pr.GetBody())
+	if !ok {
+		return forge.Proposal{}, false
+	}
+	p := forge.Proposal{
+		ID: fields["id"], Runbook: fields["runbook"], Policy: fields["policy"],
+		Branch: pr.GetHead().GetRef(), Number: pr.GetNumber(), URL: pr.GetHTMLURL(),
+		Created: pr.GetCreatedAt().Time, Head: pr.GetHead().GetSHA(), Body: pr.GetBody(), State: forge.Open,
+	}
+	for _, l := range pr.Labels {
+		p.Labels = append(p.Labels, l.GetName())
+	}
+	switch {
+	case pr.MergedAt != nil:
+		p.State, p.Closed = forge.Merged, pr.GetMergedAt().Time
+	case pr.GetState() == "closed":
+		p.State, p.Closed = forge.Closed, pr.GetClosedAt().Time
+	}
+	return p, true
+}
+
+// alreadyExists is GitHub's answer to a second pull request for one branch.
+func alreadyExists(err error) bool {
+	var ge *gh.ErrorResponse
+	if !errors.As(err, &ge) || ge.Response == nil || ge.Response.StatusCode != http.StatusUnprocessableEntity {
+		return false
+	}
+	for _, e := range ge.Errors {
+		if strings.Contains(strings.ToLower(e.Message), "already exists") {
+			return true
+		}
+	}
+	return strings.Contains(strings.ToLower(ge.Message), "already exists")
+}
