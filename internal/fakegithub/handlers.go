@@ -85,9 +85,13 @@ func (s *Server) linkHeader(w http.ResponseWriter, r *http.Request, page, per, t
 	}
 	at := func(p int) string {
 		q := r.URL.Query()
-		q.Set("page", strconv.Itoa(p))
-		q.Set("per_page", strconv.Itoa(per))
-		return fmt.Sprintf("<%s%s?%s>", s.URL, r.URL.Path, q.Encode())
+		q.Del("page")
+		q.Del("per_page")
+		rest := q.Encode()
+		if rest != "" {
+			rest += "&"
+		}
+		return fmt.Sprintf("<%s%s?%sper_page=%d&page=%d>", s.URL, r.URL.Path, rest, per, p)
 	}
 	var links []string
 	if page > 1 {

@@ -82,12 +82,22 @@ func (s *Server) openCount(r *repo) int {
 	return n
 }
 
+// label is a label as the labels endpoints answer it: a label created by adding it
+// to an issue has no description (null, as recorded in @octokit/fixtures).
 func (s *Server) label(r *repo, name string) map[string]any {
 	id := s.labelID(r, name)
 	return map[string]any{
 		"id": id, "node_id": fmt.Sprintf("LA_%d", id), "url": s.api("/repos/%s/%s/labels/%s", r.owner, r.name, name),
-		"name": name, "description": "", "color": "ededed", "default": false,
+		"name": name, "description": nil, "color": "ededed", "default": false,
 	}
+}
+
+// embeddedLabel is a label inside a pull request, where the description documents
+// description as a string.
+func (s *Server) embeddedLabel(r *repo, name string) map[string]any {
+	l := s.label(r, name)
+	l["description"] = ""
+	return l
 }
 
 func (s *Server) labelID(r *repo, name string) int64 {
@@ -113,7 +123,7 @@ func (s *Server) pullSimple(r *repo, p *pull) map[string]any {
 	issue := s.api("/repos/%s/issues/%d", full, p.number)
 	labels := []any{}
 	for _, l := range p.labels {
-		labels = append(labels, s.label(r, l))
+		labels = append(labels, s.embeddedLabel(r, l))
 	}
 	reviewers := []any{}
 	for _, rv := range p.reviewers {

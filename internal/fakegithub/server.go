@@ -186,6 +186,13 @@ func (s *Server) Inject(f Fault) {
 	if f.Times == 0 {
 		f.Times = 1
 	}
+	// Recorded headers describe the recorded body and connection, not this one.
+	if f.Header != nil {
+		f.Header = f.Header.Clone()
+		for _, k := range []string{"Content-Length", "Connection", "Transfer-Encoding", "Date"} {
+			f.Header.Del(k)
+		}
+	}
 	s.faults = append(s.faults, &f)
 }
 

@@ -1,0 +1,173 @@
+package fakegithub_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/gitops-remediation/terraform-provider-remediation/internal/fakegithub"
+	"github.com/gitops-remediation/terraform-provider-remediation/internal/gittest"
+)
+
+func call(t *testing.T, s *fakegithub.Server, method, path, body string) (*http.Response, []byte) {
+	t.Helper()
+	req, err := http.NewRequest(method, s.URL+"/api/v3"+path, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "token t0k")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp, data
+}
+
+func newServer(t *testing.T, pulls int) *fakegithub.Server {
+	s := newUnchecked(t, pulls)
+	t.Cleanup(func() { s.CheckSpec(t) })
+	return s
+}
+
+func newUnchecked(t *testing.T, pulls int) *fakegithub.Server {
+	s := fakegithub.New(t)
+	s.AddToken("t0k", "someone")
+	dir := s.CreateRepo("octokit-fixture-org", "repo", map[string]string{"README.md": "hi\n"})
+	for i := 1; i <= pulls; i++ {
+		branch := fmt.Sprintf("b%d", i)
+		gittest.Run(t, dir, "update-ref", "refs/heads/"+branch, "refs/heads/main")
+		if resp, _ := call(t, s, "POST", "/repos/octokit-fixture-org/repo/pulls", fmt.Sprintf(`{"title":"t%d","head":%q,"base":"main"}`, i, branch)); resp.StatusCode != 201 {
+			t.Fatalf("create pull %d: %d", i, resp.StatusCode)
+		}
+	}
+	return s
+}
+
+// shape is a JSON value's structure: keys and the kind of each value, not the values.
+func shape(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		out := map[string]any{}
+		for k, c := range x {
+			out[k] = shape(c)
+		}
+		return out
+	case []any:
+		out := make([]any, len(x))
+		for i, c := range x {
+			out[i] = shape(c)
+		}
+		return out
+	case nil:
+		return "null"
+	default:
+		return fmt.Sprintf("%T", x)
+	}
+}
+
+// Replays the request of @octokit/fixtures' add-labels-to-issue recording and wants
+// an answer of the recorded shape, with the recorded names in the recorded order.
+func TestLabelsAnswerAsRecorded(t *testing.T) {
+	rec := fakegithub.Fixtures(t, "add-labels-to-issue")[1]
+	if rec.Method != "post" || !strings.HasSuffix(rec.Path, "/issues/1/labels") {
+		t.Fatalf("recording changed: %s %s", rec.Method, rec.Path)
+	}
+	s := newServer(t, 1)
+	raw, _ := json.Marshal(map[string]any{"labels": []string{"Foo", "bAr", "baZ"}})
+	resp, body := call(t, s, "POST", "/repos/octokit-fixture-org/repo/issues/1/labels", string(raw))
+	if resp.StatusCode != rec.Status {
+		t.Fatalf("status %d, recorded %d", resp.StatusCode, rec.Status)
+	}
+	var got, want any
+	if err := json.Unmarshal(body, &got); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(rec.Response, &want); err != nil {
+		t.Fatal(err)
+	}
+	gs, ws := fmt.Sprint(shape(got)), fmt.Sprint(shape(want))
+	if gs != ws {
+		t.Fatalf("shape differs from the recording:\nfake:     %s\nrecorded: %s", gs, ws)
+	}
+	for i, l := range want.([]any) {
+		if g := got.([]any)[i].(map[string]any); g["name"] != l.(map[string]any)["name"] || g["color"] != l.(map[string]any)["color"] {
+			t.Errorf("label %d: %v, recorded %v", i, g, l)
+		}
+	}
+}
+
+var linkRE = regexp.MustCompile(`<([^>]+)>; rel="(\w+)"`)
+
+type link struct {
+	rel   string
+	query []string
+	page  string
+}
+
+func parseLinks(t *testing.T, h string) []link {
+	t.Helper()
+	var out []link
+	for _, m := range linkRE.FindAllStringSubmatch(h, -1) {
+		u, err := url.Parse(m[1])
+		if err != nil {
+			t.Fatal(err)
+		}
+		var keys []string
+		for k := range u.Query() {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		out = append(out, link{rel: m[2], query: keys, page: u.Query().Get("page")})
+	}
+	if len(out) == 0 {
+		t.Fatalf("no links in %q", h)
+	}
+	return out
+}
+
+// Pagination links as @octokit/fixtures' paginate-issues recorded them: same rels in
+// the same order, same query parameters, same pages, on 13 items 3 per page.
+func TestPaginationLinksAsRecorded(t *testing.T) {
+	recs := fakegithub.Fixtures(t, "paginate-issues")
+	s := newServer(t, 13)
+	for page := 1; page <= 2; page++ {
+		resp, _ := call(t, s, "GET", fmt.Sprintf("/repos/octokit-fixture-org/repo/pulls?per_page=3&page=%d", page), "")
+		got := parseLinks(t, resp.Header.Get("Link"))
+		want := parseLinks(t, recs[page-1].Header()["Link"][0])
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("page %d links %v, recorded %v", page, got, want)
+		}
+	}
+}
+
+// Every route the fake serves is one GitHub documents, and every answer above was
+// checked against its schema (by the cleanup); this test makes sure the check bites.
+func TestSpecCheckRejectsWrongShapes(t *testing.T) {
+	s := newUnchecked(t, 1)
+	s.Inject(fakegithub.Fault{Method: "GET", Route: "/repos/{owner}/{repo}/pulls/{pull_number}", Status: 200, Body: []byte(`{"number":"one"}`)})
+	call(t, s, "GET", "/repos/octokit-fixture-org/repo/pulls/1", "")
+	ft := &fakeT{TB: t}
+	s.CheckSpec(ft)
+	if len(ft.errors) == 0 {
+		t.Fatal("a pull request without its required fields passed the schema check")
+	}
+}
+
+type fakeT struct {
+	testing.TB
+	errors []string
+}
+
+func (f *fakeT) Errorf(format string, args ...any) { f.errors = append(f.errors, fmt.Sprintf(format, args...)) }
+func (f *fakeT) Helper()                          {}

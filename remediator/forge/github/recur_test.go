@@ -1,0 +1,116 @@
+package github_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestRecurCountsAndRewritesBodyOnlyWhenChanged(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	r := request("scale-api-2222222222", "medium")
+	e.branch(t, r.Branch)
+	if _, err := e.forge.Open(ctx, r); err != nil {
+		t.Fatal(err)
+	}
+	const edits = "/repos/{owner}/{repo}/pulls/{pull_number}"
+	for i := 1; i <= 3; i++ {
+		p, found, err := e.forge.Lookup(ctx, r.Branch)
+		if err != nil || !found {
+			t.Fatal(found, err)
+		}
+		r.Seen, r.Value = r.Seen.Add(time.Minute), float64(i)
+		n, err := e.forge.Recur(ctx, p, r)
+		if err != nil || n != i {
+			t.Fatalf("recurrence %d: count %d, %v", i, n, err)
+		}
+	}
+	if got := e.srv.Requests(http.MethodPatch, edits); got != 0 {
+		t.Errorf("the body was rewritten %d times though it never changed", got)
+	}
+	pr := e.srv.PullRequests("acme", "infra")[0]
+	if len(pr.Comments) != 1 || !strings.Contains(pr.Comments[0], "**3** time(s), last at `2026-11-25T04:04:00Z` (value `3`)") {
+		t.Fatalf("one comment counting 3 recurrences expected, got %q", pr.Comments)
+	}
+
+	// A new runbook version changes the description: rewritten once.
+	r.Artifact.RunbookVersion = "ba9876543210"
+	p, _, _ := e.forge.Lookup(ctx, r.Branch)
+	if _, err := e.forge.Recur(ctx, p, r); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.srv.Requests(http.MethodPatch, edits); got != 1 {
+		t.Errorf("body rewritten %d times, want 1", got)
+	}
+	if pr := e.srv.PullRequests("acme", "infra")[0]; !strings.Contains(pr.Body, "ba9876543210") {
+		t.Error("the new version is not in the body")
+	}
+}
+
+func TestRecurRestoresLabelsRemovedOrNeverAdded(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	r := request("scale-api-3333333333", "critical")
+	e.branch(t, r.Branch)
+	// The process stopped after creating the pull request, before labelling it.
+	e.post(t, "/repos/acme/infra/pulls", fmt.Sprintf(`{"title":"t","head":%q,"base":"main","body":%q}`, r.Branch, "<!-- remediation:proposal id=scale-api-3333333333 runbook=scale-api policy=prod risk=critical -->"), http.StatusCreated)
+	p, found, err := e.forge.Lookup(ctx, r.Branch)
+	if err != nil || !found {
+		t.Fatal(found, err)
+	}
+	if _, err := e.forge.Recur(ctx, p, r); err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(e.srv.PullRequests("acme", "infra")[0].Labels, ","); got != "remediation,risk:critical" {
+		t.Fatalf("labels %q", got)
+	}
+}
+
+func TestProposalsCountsOpenAndRecentAcrossPages(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	const total = 130 // more than one page of 100
+	for i := 1; i <= total; i++ {
+		r := request(fmt.Sprintf("scale-api-%010d", i), "low")
+		e.branch(t, r.Branch)
+		if _, err := e.forge.Open(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+		e.srv.SetCreated("acme", "infra", i, now.Add(-time.Duration(total-i)*time.Minute))
+	}
+	// Ten closed in the last hour, ten closed long ago; a person's pull request.
+	for i := 1; i <= 10; i++ {
+		e.srv.Close("acme", "infra", total-i+1, now)
+		e.srv.Close("acme", "infra", i, now)
+	}
+	e.branch(t, "feature")
+	e.post(t, "/repos/acme/infra/pulls", `{"title":"by hand","head":"feature","base":"main","body":"mine"}`, http.StatusCreated)
+
+	props, err := e.forge.Proposals(ctx, now.Add(-time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	open, closed := 0, 0
+	for _, p := range props {
+		switch p.State {
+		case "open":
+			open++
+		case "closed":
+			closed++
+			if p.Created.Before(now.Add(-time.Hour)) {
+				t.Errorf("#%d created %s is older than the window", p.Number, p.Created)
+			}
+		}
+	}
+	if open != total-20 || closed != 10 {
+		t.Fatalf("open %d closed %d, want %d and 10", open, closed, total-20)
+	}
+	if pages := e.srv.Requests(http.MethodGet, "/repos/{owner}/{repo}/pulls"); pages < 3 {
+		t.Fatalf("%d list requests: pagination not followed", pages)
+	}
+}
