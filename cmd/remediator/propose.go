@@ -12,7 +12,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/config"
-	"github.com/gitops-remediation/terraform-provider-remediation/remediator/infrarepo"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/intake"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/propose"
 )
@@ -51,14 +50,15 @@ func newProposeCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			infra, err := infrarepo.Open(ctx, cfg.Infrastructure.Repository, config.Secret(cfg.Infrastructure.TokenEnv), cfg.StateDir)
+			logger := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: slog.LevelInfo}))
+			infra, fg, err := openInfra(ctx, cfg, logger)
 			if err != nil {
 				return err
 			}
 			p := &propose.Proposer{
-				Catalog: cat, Router: router, Infra: infra, Base: cfg.Infrastructure.Base,
+				Catalog: cat, Router: router, Infra: infra, Forge: fg, Base: cfg.Infrastructure.Base,
 				AuthorName: cfg.Infrastructure.AuthorName, AuthorEmail: cfg.Infrastructure.AuthorEmail,
-				Now: time.Now, Logger: slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: slog.LevelInfo})),
+				Now: time.Now, Logger: logger,
 			}
 			var results []propose.Result
 			for _, a := range anomalies {
@@ -126,6 +126,9 @@ func printResults(w io.Writer, results []propose.Result, output string) error {
 			fmt.Fprintf(w, ": %s", r.Reason)
 		}
 		fmt.Fprintln(w)
+		if r.URL != "" && r.URL != r.Branch {
+			fmt.Fprintf(w, "  review: %s\n", r.URL)
+		}
 		if r.Diff != "" {
 			fmt.Fprintln(w, r.Diff)
 		}

@@ -124,6 +124,14 @@ func TestPropose(t *testing.T) {
 	if n := len(strings.Split(gittest.Run(t, infra, "for-each-ref", "--format=%(refname)", "refs/heads/remediation/"), "\n")); n != 1 {
 		t.Fatalf("%d proposal branches, want 1", n)
 	}
+	// And again: each repeat is counted in Git, on the proposal's head.
+	code, out, _ = proposeRun(t, cfg, alert("api-gateway"))
+	if code != 0 || !strings.Contains(out, "recurrence 2 counted") {
+		t.Fatalf("second repeat: exit %d: %s", code, out)
+	}
+	if note := gittest.Run(t, infra, "notes", "--ref=remediation-recurrences", "show", branch); !strings.Contains(note, "count: 2\n") {
+		t.Fatalf("recurrence note:\n%s", note)
+	}
 
 	// Already in place: nothing opened, and it says so.
 	code, out, _ = proposeRun(t, cfg, alert("api-maxed"))

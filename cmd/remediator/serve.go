@@ -60,11 +60,11 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	infra, err := infrarepo.Open(ctx, cfg.Infrastructure.Repository, config.Secret(cfg.Infrastructure.TokenEnv), cfg.StateDir)
+	infra, fg, err := openInfra(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
-	src := &catalogSource{store: store, cfg: cfg, infra: infra, log: log}
+	src := &catalogSource{store: store, cfg: cfg, infra: infra, forge: fg, log: log}
 	metrics := server.NewMetrics(q.Len)
 	token := config.Secret(cfg.Intake.BearerTokenEnv)
 	if token == "" {
@@ -111,6 +111,7 @@ type catalogSource struct {
 	store *catalogstore.Store
 	cfg   *config.Config
 	infra *infrarepo.Repo
+	forge propose.Forge
 	log   *slog.Logger
 
 	mu   sync.Mutex
@@ -142,7 +143,7 @@ func (c *catalogSource) proposer(ctx context.Context) (worker.Proposer, error) {
 		return nil, err
 	}
 	c.p = &propose.Proposer{
-		Catalog: cat, Router: router, Infra: c.infra, Base: c.cfg.Infrastructure.Base,
+		Catalog: cat, Router: router, Infra: c.infra, Forge: c.forge, Base: c.cfg.Infrastructure.Base,
 		AuthorName: c.cfg.Infrastructure.AuthorName, AuthorEmail: c.cfg.Infrastructure.AuthorEmail,
 		Now: time.Now, Logger: c.log,
 	}

@@ -154,3 +154,17 @@ func labelString(m map[string]string) string {
 func oneLine(s string) string {
 	return strings.Join(strings.Fields(strings.NewReplacer("\r", " ", "\n", " ").Replace(s)), " ")
 }
+
+// Decode reads an artifact written by Encode.
+func Decode(data []byte) (*Artifact, error) {
+	var a Artifact
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&a); err != nil {
+		return nil, fmt.Errorf("decode artifact: %w", err)
+	}
+	if a.APIVersion != APIVersion || a.Kind != KindName || a.ID == "" {
+		return nil, fmt.Errorf("decode artifact: not a %s %s", APIVersion, KindName)
+	}
+	return &a, nil
+}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/go-git/go-git/v5/plumbing/storer"
 )
@@ -99,4 +100,43 @@ func Trailers(msg string) map[string]string {
 		out[k] = v
 	}
 	return out
+}
+
+// ReadFile reads a file (slash-separated path) at a commit of the mirror.
+func (r *Repo) ReadFile(commit plumbing.Hash, name string) ([]byte, error) {
+	c, err := r.repo.CommitObject(commit)
+	if err != nil {
+		return nil, fmt.Errorf("read %s at %s: %w", name, commit, err)
+	}
+	f, err := c.File(name)
+	if err != nil {
+		return nil, fmt.Errorf("read %s at %s: %w", name, commit, err)
+	}
+	s, err := f.Contents()
+	if err != nil {
+		return nil, fmt.Errorf("read %s at %s: %w", name, commit, err)
+	}
+	return []byte(s), nil
+}
+
+// Commit reads a commit of the mirror.
+func (r *Repo) Commit(h plumbing.Hash) (*object.Commit, error) {
+	return r.repo.CommitObject(h)
+}
+
+// IsMerged says whether commit is already part of the base branch.
+func (r *Repo) IsMerged(commit plumbing.Hash, base string) (bool, error) {
+	baseHead, ok := r.Branch(base)
+	if !ok {
+		return false, fmt.Errorf("no base branch %q", base)
+	}
+	c, err := r.repo.CommitObject(commit)
+	if err != nil {
+		return false, err
+	}
+	b, err := r.repo.CommitObject(baseHead)
+	if err != nil {
+		return false, err
+	}
+	return c.IsAncestor(b)
 }

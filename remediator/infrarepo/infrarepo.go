@@ -33,18 +33,31 @@ var ErrBranchExists = errors.New("branch already exists")
 // Repo is the infrastructure repository as the remediator sees it.
 type Repo struct {
 	url    string
+	raw    string
 	auth   transport.AuthMethod
+	tokens TokenFunc
 	mirror string
 	repo   *git.Repository
 }
 
+// TokenFunc returns the current https password for the repository: a GitHub App's
+// installation token expires within the hour, so it is asked for before each use.
+type TokenFunc func(context.Context) (string, error)
+
 // Open opens (or creates, on first use) the mirror under stateDir and fetches.
 func Open(ctx context.Context, url, token, stateDir string) (*Repo, error) {
+	return OpenWith(ctx, url, nil, token, stateDir)
+}
+
+// OpenWith is Open with a token asked for before each fetch and push; a nil tokens
+// uses the fixed token.
+func OpenWith(ctx context.Context, url string, tokens TokenFunc, token, stateDir string) (*Repo, error) {
+	raw := url
 	url, auth, err := catalogstore.Endpoint(url, token, "")
 	if err != nil {
 		return nil, fmt.Errorf("open infrastructure repository: %w", err)
 	}
-	r := &Repo{url: url, auth: auth, mirror: filepath.Join(stateDir, "mirror", "infra.git")}
+	r := &Repo{url: url, raw: raw, auth: auth, tokens: tokens, mirror: filepath.Join(stateDir, "mirror", "infra.git")}
 	repo, err := git.PlainOpen(r.mirror)
 	if errors.Is(err, git.ErrRepositoryNotExists) {
 		if err := os.MkdirAll(filepath.Dir(r.mirror), 0o750); err != nil {
@@ -65,12 +78,32 @@ func Open(ctx context.Context, url, token, stateDir string) (*Repo, error) {
 	return r, nil
 }
 
+// refreshAuth asks the token function, when there is one, for the current token.
+func (r *Repo) refreshAuth(ctx context.Context) error {
+	if r.tokens == nil {
+		return nil
+	}
+	tok, err := r.tokens(ctx)
+	if err != nil {
+		return fmt.Errorf("infrastructure repository credentials: %w", err)
+	}
+	_, auth, err := catalogstore.Endpoint(r.raw, tok, "")
+	if err != nil {
+		return err
+	}
+	r.auth = auth
+	return nil
+}
+
 // Fetch brings every branch of the infrastructure repository into the mirror.
 func (r *Repo) Fetch(ctx context.Context) error {
+	if err := r.refreshAuth(ctx); err != nil {
+		return err
+	}
 	err := r.repo.FetchContext(ctx, &git.FetchOptions{
 		RemoteName: "origin", Auth: r.auth, Force: true, Prune: true,
 		// A true mirror: the repository's branches are the mirror's branches.
-		RefSpecs: []config.RefSpec{"+refs/heads/*:refs/heads/*"},
+		RefSpecs: []config.RefSpec{"+refs/heads/*:refs/heads/*", "+refs/notes/*:refs/notes/*"},
 	})
 	if err != nil && !errors.Is(err, git.NoErrAlreadyUpToDate) {
 		return fmt.Errorf("fetch infrastructure repository %s: %w", catalogstore.RedactURL(r.url), err)
@@ -296,11 +329,44 @@ func (w *WorkTree) Diff(c *object.Commit) (string, error) {
 	return patch.String(), nil
 }
 
+// FileStat is the size of a commit's change to one file.
+type FileStat struct {
+	File                 string
+	Additions, Deletions int
+}
+
+// Stat summarises a commit's change against the base, per file.
+func (w *WorkTree) Stat(c *object.Commit) ([]FileStat, error) {
+	base, err := w.r.repo.CommitObject(w.Base)
+	if err != nil {
+		return nil, err
+	}
+	patch, err := base.Patch(c)
+	if err != nil {
+		return nil, err
+	}
+	var out []FileStat
+	for _, s := range patch.Stats() {
+		out = append(out, FileStat{File: s.Name, Additions: s.Addition, Deletions: s.Deletion})
+	}
+	return out, nil
+}
+
 // Push creates the branch at the commit. It never moves an existing branch: when the
 // branch exists (another replica, or an earlier run, got there first) it returns
 // ErrBranchExists.
 func (w *WorkTree) Push(ctx context.Context, c *object.Commit, branch string) error {
-	err := gitpush.Update(ctx, w.r.url, w.r.auth, w.r.repo.Storer, c, w.baseTree.Hash, plumbing.NewBranchReferenceName(branch), plumbing.ZeroHash)
+	return w.PushOver(ctx, c, branch, plumbing.ZeroHash)
+}
+
+// PushOver moves the branch from old to the commit, and only from old: the
+// compare-and-swap that replaces a closed or merged proposal's stale branch. With old
+// zero it creates the branch. A branch that is not at old returns ErrBranchExists.
+func (w *WorkTree) PushOver(ctx context.Context, c *object.Commit, branch string, old plumbing.Hash) error {
+	if err := w.r.refreshAuth(ctx); err != nil {
+		return err
+	}
+	err := gitpush.Update(ctx, w.r.url, w.r.auth, w.r.repo.Storer, c, w.baseTree.Hash, plumbing.NewBranchReferenceName(branch), old)
 	if errors.Is(err, gitpush.ErrStale) {
 		return fmt.Errorf("push %s: %w", branch, ErrBranchExists)
 	}

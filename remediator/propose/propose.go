@@ -6,14 +6,18 @@ package propose
 
 import (
 	"context"
+
 	"errors"
 	"fmt"
 	"log/slog"
 	"time"
 
+	"github.com/go-git/go-git/v5/plumbing"
+
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/artifact"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/decision"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/edits"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/forge"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/infrarepo"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/intake"
 	"github.com/gitops-remediation/terraform-provider-remediation/runbooks"
@@ -38,6 +42,10 @@ type Result struct {
 	Risk    string `json:"risk"`
 	Reason  string `json:"reason,omitempty"`
 	Commit  string `json:"commit,omitempty"`
+	// URL is where the proposal is reviewed.
+	URL string `json:"url,omitempty"`
+	// Recurrences counts repeats of the anomaly while the proposal is open.
+	Recurrences int `json:"recurrences,omitempty"`
 	// Diff is the proposed change, for --dry-run.
 	Diff string `json:"-"`
 }
@@ -50,11 +58,24 @@ type InputError struct{ Err error }
 func (e *InputError) Error() string { return e.Err.Error() }
 func (e *InputError) Unwrap() error { return e.Err }
 
+// Forge is where proposals are opened, found again and counted.
+type Forge interface {
+	// Lookup finds the newest proposal from a branch, in any state.
+	Lookup(ctx context.Context, branch string) (forge.Proposal, bool, error)
+	// Open opens the proposal of a pushed branch; opening twice returns the first.
+	Open(ctx context.Context, r forge.Request) (forge.Proposal, error)
+	// Recur records a repeat of the anomaly on an open proposal and returns the count.
+	Recur(ctx context.Context, p forge.Proposal, r forge.Request) (int, error)
+	// Proposals lists open proposals and those created since the given time.
+	Proposals(ctx context.Context, since time.Time) ([]forge.Proposal, error)
+}
+
 // Proposer proposes remediations against one catalog revision and one repository.
 type Proposer struct {
 	Catalog     *runbooks.Catalog
 	Router      *runbooks.Router
 	Infra       *infrarepo.Repo
+	Forge       Forge
 	Base        string
 	AuthorName  string
 	AuthorEmail string
@@ -62,8 +83,8 @@ type Proposer struct {
 	Logger      *slog.Logger
 }
 
-// Propose handles one anomaly. With dryRun nothing is pushed and Result.Diff holds
-// the change.
+// Propose handles one anomaly. With dryRun nothing is pushed or opened and
+// Result.Diff holds the change.
 func (p *Proposer) Propose(ctx context.Context, a intake.Anomaly, dryRun bool) (Result, error) {
 	d := decision.Decide(p.Router, runbooks.Anomaly{Labels: a.Labels, Annotations: a.Annotations, Value: a.Value})
 	res := Result{Policy: d.Policy}
@@ -81,26 +102,65 @@ func (p *Proposer) Propose(ctx context.Context, a intake.Anomaly, dryRun bool) (
 		log.Info("nothing to propose", "action", res.Action, "reason", res.Reason)
 		return res, nil
 	}
-	if err := p.Infra.Fetch(ctx); err != nil {
-		return res, err
-	}
-	if _, exists := p.Infra.Branch(act.Branch); exists {
-		res.Action, res.Reason = Updated, "a proposal for this runbook and target is already open"
-		log.Info("proposal exists", "action", res.Action, "branch", act.Branch)
-		return res, nil
-	}
 	rb := p.Catalog.Runbook(act.Runbook)
 	pol := p.Catalog.Policy(d.Policy)
 	if pol == nil {
 		pol = runbooks.DefaultPolicy()
 	}
-	if reason, err := p.gate(rb, pol, act.ID); err != nil || reason != "" {
+	if err := p.Infra.Fetch(ctx); err != nil {
+		return res, err
+	}
+	branchHead, branchExists := p.Infra.Branch(act.Branch)
+	prop, found, err := p.Forge.Lookup(ctx, act.Branch)
+	if err != nil {
+		return res, err
+	}
+	switch {
+	case found && prop.State == forge.Open:
+		return p.recur(ctx, res, prop, branchHead, a, pol, dryRun, log)
+	case branchExists && !found:
+		// The branch was pushed but its proposal never opened (a crash between the
+		// two, or a forge that refused): open it now from what the branch records.
+		ours, err := p.ownBranch(branchHead, act.ID)
+		if err != nil {
+			return res, err
+		}
+		if !ours {
+			res.Action = Suppressed
+			res.Reason = fmt.Sprintf("branch %s exists but is not a proposal of %s; it is never overwritten", act.Branch, act.ID)
+			log.Warn("suppressed", "action", res.Action, "reason", res.Reason)
+			return res, nil
+		}
+		return p.reopen(ctx, res, branchHead, a, pol, dryRun, log)
+	case found && prop.State == forge.Closed:
+		if cd := rb.Spec.Cooldown.Std(); cd > 0 && p.Now().Before(prop.Closed.Add(cd)) {
+			res.Action = Suppressed
+			res.Reason = fmt.Sprintf("the proposal %s was closed without merge at %s; suppressed until %s (cooldown)",
+				prop.URL, prop.Closed.UTC().Format(time.RFC3339), prop.Closed.Add(cd).UTC().Format(time.RFC3339))
+			log.Info("suppressed", "action", res.Action, "reason", res.Reason)
+			return res, nil
+		}
+	}
+	if reason, err := p.gate(ctx, rb, pol, act.ID); err != nil || reason != "" {
 		if err == nil {
 			res.Action, res.Reason = Suppressed, reason
 			log.Info("suppressed", "action", res.Action, "reason", reason)
 		}
 		return res, err
 	}
+	// A closed or merged proposal's branch may still be there: the new proposal
+	// replaces it, from exactly the head seen (compare-and-swap).
+	var replace plumbing.Hash
+	if branchExists {
+		replace = branchHead
+	}
+	return p.open(ctx, res, d, rb, pol, a, replace, dryRun, log)
+}
+
+// open builds the change on a work tree of the base, pushes it and opens the proposal.
+func (p *Proposer) open(ctx context.Context, res Result, d decision.Decision, rb *runbooks.Runbook, pol *runbooks.Policy,
+	a intake.Anomaly, replace plumbing.Hash, dryRun bool, log *slog.Logger) (Result, error) {
+	act := d.Acting
 	protected := pol.Spec.ProtectedPaths
 	wt, err := p.Infra.Checkout(ctx, p.Base)
 	if err != nil {
@@ -122,27 +182,9 @@ func (p *Proposer) Propose(ctx context.Context, a intake.Anomaly, dryRun bool) (
 	}
 	art.Expected = expected(rb, a)
 	art.Merge = mergeWindow(pol, p.Now())
-	var files []string
-	for i, c := range rb.Spec.Changes {
-		if c.Kind == runbooks.ChangeRevert {
-			return res, &InputError{fmt.Errorf("runbook %s change %d: revert changes are not supported by this remediator yet", rb.Metadata.Name, i)}
-		}
-		ea := edits.Anomaly{Labels: a.Labels, Annotations: a.Annotations, Value: a.Value}
-		target, err := edits.Target(c.File, ea)
-		if err != nil {
-			return res, &InputError{fmt.Errorf("runbook %s change %d: %w", rb.Metadata.Name, i, err)}
-		}
-		if err := wt.Materialize(target); err != nil {
-			return res, err
-		}
-		e, err := edits.Apply(wt.Dir, c, ea, protected)
-		if err != nil {
-			return res, &InputError{fmt.Errorf("runbook %s change %d: %w", rb.Metadata.Name, i, err)}
-		}
-		if e.Changed {
-			files = append(files, e.File)
-			art.Changes = append(art.Changes, artifact.Change{File: e.Path, Path: c.Path, From: fmt.Sprint(e.Current), To: fmt.Sprint(e.New)})
-		}
+	files, err := p.applyChanges(ctx, wt, rb, a, protected, art)
+	if err != nil {
+		return res, err
 	}
 	if len(files) == 0 {
 		res.Action, res.Reason = Unchanged, "every change is already in place on "+p.Base
@@ -167,7 +209,11 @@ func (p *Proposer) Propose(ctx context.Context, a intake.Anomaly, dryRun bool) (
 		res.Diff, err = wt.Diff(commit)
 		return res, err
 	}
-	if err := wt.Push(ctx, commit, act.Branch); err != nil {
+	stat, err := wt.Stat(commit)
+	if err != nil {
+		return res, err
+	}
+	if err := wt.PushOver(ctx, commit, act.Branch, replace); err != nil {
 		if errors.Is(err, infrarepo.ErrBranchExists) {
 			res.Action, res.Reason, res.Commit = Updated, "another writer opened this proposal first", ""
 			log.Info("proposal raced", "action", res.Action)
@@ -175,11 +221,124 @@ func (p *Proposer) Propose(ctx context.Context, a intake.Anomaly, dryRun bool) (
 		}
 		return res, err
 	}
-	res.Action = Opened
+	req := p.request(art, act.Branch, commit.Hash.String(), pol, a)
+	req.DiffStat = diffStat(stat)
+	prop, err := p.Forge.Open(ctx, req)
+	if err != nil {
+		// The branch is pushed: the next occurrence (or the queue's retry) opens
+		// the proposal from it.
+		return res, fmt.Errorf("open proposal for %s: %w", act.Branch, err)
+	}
+	res.Action, res.URL = Opened, prop.URL
 	if !art.Merge.Allowed {
 		res.Reason = "not mergeable yet: " + art.Merge.Reason
 	}
-	log.Info("proposal opened", "mergeable", art.Merge.Allowed, "action", res.Action, "branch", act.Branch, "commit", res.Commit, "files", len(files)-1)
+	log.Info("proposal opened", "mergeable", art.Merge.Allowed, "action", res.Action, "branch", act.Branch,
+		"commit", res.Commit, "files", len(files)-1, "url", prop.URL)
+	return res, nil
+}
+
+func (p *Proposer) applyChanges(_ context.Context, wt *infrarepo.WorkTree, rb *runbooks.Runbook, a intake.Anomaly,
+	protected []string, art *artifact.Artifact) ([]string, error) {
+	var files []string
+	for i, c := range rb.Spec.Changes {
+		if c.Kind == runbooks.ChangeRevert {
+			return nil, &InputError{fmt.Errorf("runbook %s change %d: revert changes are not supported by this remediator yet", rb.Metadata.Name, i)}
+		}
+		ea := edits.Anomaly{Labels: a.Labels, Annotations: a.Annotations, Value: a.Value}
+		target, err := edits.Target(c.File, ea)
+		if err != nil {
+			return nil, &InputError{fmt.Errorf("runbook %s change %d: %w", rb.Metadata.Name, i, err)}
+		}
+		if err := wt.Materialize(target); err != nil {
+			return nil, err
+		}
+		e, err := edits.Apply(wt.Dir, c, ea, protected)
+		if err != nil {
+			return nil, &InputError{fmt.Errorf("runbook %s change %d: %w", rb.Metadata.Name, i, err)}
+		}
+		if e.Changed {
+			files = append(files, e.File)
+			art.Changes = append(art.Changes, artifact.Change{File: e.Path, Path: c.Path, From: fmt.Sprint(e.Current), To: fmt.Sprint(e.New)})
+		}
+	}
+	return files, nil
+}
+
+// request is what the forge is told about a proposal.
+func (p *Proposer) request(art *artifact.Artifact, branch, head string, pol *runbooks.Policy, a intake.Anomaly) forge.Request {
+	return forge.Request{
+		Branch: branch, Base: p.Base, Head: head, Artifact: art, Reviewers: pol.Spec.RequiredReviewers,
+		Seen: p.Now(), Value: a.Value,
+	}
+}
+
+func diffStat(stat []infrarepo.FileStat) []forge.FileStat {
+	out := make([]forge.FileStat, len(stat))
+	for i, s := range stat {
+		out[i] = forge.FileStat{File: s.File, Additions: s.Additions, Deletions: s.Deletions}
+	}
+	return out
+}
+
+// ownBranch says whether the branch head is a proposal commit of this id.
+func (p *Proposer) ownBranch(head plumbing.Hash, id string) (bool, error) {
+	c, err := p.Infra.Commit(head)
+	if err != nil {
+		return false, err
+	}
+	return infrarepo.Trailers(c.Message)["Remediation-Id"] == id, nil
+}
+
+// branchArtifact reads the artifact the proposal branch carries.
+func (p *Proposer) branchArtifact(head plumbing.Hash, id string) (*artifact.Artifact, error) {
+	data, err := p.Infra.ReadFile(head, artifact.Path(id))
+	if err != nil {
+		return nil, err
+	}
+	return artifact.Decode(data)
+}
+
+// recur handles a repeat of an anomaly whose proposal is open.
+func (p *Proposer) recur(ctx context.Context, res Result, prop forge.Proposal, head plumbing.Hash, a intake.Anomaly,
+	pol *runbooks.Policy, dryRun bool, log *slog.Logger) (Result, error) {
+	res.Action, res.URL = Updated, prop.URL
+	if dryRun {
+		res.Reason = "dry run: the open proposal would count this recurrence"
+		return res, nil
+	}
+	art, err := p.branchArtifact(head, res.ID)
+	if err != nil {
+		return res, err
+	}
+	n, err := p.Forge.Recur(ctx, prop, p.request(art, res.Branch, head.String(), pol, a))
+	if err != nil {
+		return res, err
+	}
+	res.Recurrences = n
+	res.Reason = fmt.Sprintf("the proposal is already open; recurrence %d counted", n)
+	log.Info("proposal exists", "action", res.Action, "branch", res.Branch, "recurrences", n, "url", prop.URL)
+	return res, nil
+}
+
+// reopen opens the proposal of a branch that was pushed without one.
+func (p *Proposer) reopen(ctx context.Context, res Result, head plumbing.Hash, a intake.Anomaly, pol *runbooks.Policy,
+	dryRun bool, log *slog.Logger) (Result, error) {
+	res.Action, res.Commit = Opened, head.String()
+	if dryRun {
+		res.Reason = "dry run: the pushed branch's proposal would be opened"
+		return res, nil
+	}
+	art, err := p.branchArtifact(head, res.ID)
+	if err != nil {
+		return res, err
+	}
+	prop, err := p.Forge.Open(ctx, p.request(art, res.Branch, head.String(), pol, a))
+	if err != nil {
+		return res, fmt.Errorf("open proposal for %s: %w", res.Branch, err)
+	}
+	res.URL, res.Reason = prop.URL, "the branch was pushed earlier without its proposal; opened it now"
+	log.Info("proposal opened from an existing branch", "action", res.Action, "branch", res.Branch, "url", prop.URL)
 	return res, nil
 }
 
@@ -196,10 +355,10 @@ func expected(rb *runbooks.Runbook, a intake.Anomaly) string {
 	return fmt.Sprintf("%s within %s of the merge", what, rb.Spec.Verify.Within)
 }
 
-// gate applies the runbook's cooldown and the policy's limits, counted from Git: the
-// base branch's history and the open proposal branches. It returns why the anomaly is
+// gate applies the runbook's cooldown, counted from the base branch's history, and the
+// policy's limits, counted from the forge's proposals. It returns why the anomaly is
 // suppressed, or "".
-func (p *Proposer) gate(rb *runbooks.Runbook, pol *runbooks.Policy, id string) (string, error) {
+func (p *Proposer) gate(ctx context.Context, rb *runbooks.Runbook, pol *runbooks.Policy, id string) (string, error) {
 	now := p.Now()
 	if cd := rb.Spec.Cooldown.Std(); cd > 0 {
 		last, found, err := p.Infra.LastRemediated(p.Base, id, now.Add(-cd))
@@ -215,7 +374,7 @@ func (p *Proposer) gate(rb *runbooks.Runbook, pol *runbooks.Policy, id string) (
 	if limits.MaxOpen == 0 && limits.PerHour == 0 {
 		return "", nil
 	}
-	props, err := p.Infra.Proposals(decision.BranchPrefix, p.Base)
+	props, err := p.Forge.Proposals(ctx, now.Add(-time.Hour))
 	if err != nil {
 		return "", err
 	}
@@ -224,7 +383,7 @@ func (p *Proposer) gate(rb *runbooks.Runbook, pol *runbooks.Policy, id string) (
 		if pr.Policy != pol.Metadata.Name {
 			continue
 		}
-		if !pr.Merged {
+		if pr.State == forge.Open {
 			open++
 		}
 		if pr.Created.After(now.Add(-time.Hour)) {

@@ -1,0 +1,57 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/config"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/forge/github"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/forge/local"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/infrarepo"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/propose"
+)
+
+// openInfra opens the infrastructure repository's mirror and the forge proposals go
+// to. With the github forge and no token of its own for the repository, Git uses the
+// forge's credentials (a GitHub App's installation token is renewed as it expires).
+func openInfra(ctx context.Context, cfg *config.Config, log *slog.Logger) (*infrarepo.Repo, propose.Forge, error) {
+	infraToken := config.Secret(cfg.Infrastructure.TokenEnv)
+	if cfg.Forge.Type != config.ForgeGitHub {
+		infra, err := infrarepo.Open(ctx, cfg.Infrastructure.Repository, infraToken, cfg.StateDir)
+		if err != nil {
+			return nil, nil, err
+		}
+		return infra, &local.Forge{Infra: infra, Base: cfg.Infrastructure.Base,
+			AuthorName: cfg.Infrastructure.AuthorName, AuthorEmail: cfg.Infrastructure.AuthorEmail}, nil
+	}
+	o := github.Options{
+		Owner: cfg.Forge.Owner, Repository: cfg.Forge.Repository, BaseURL: cfg.Forge.BaseURL,
+		Token: config.Secret(cfg.Forge.TokenEnv), AppID: int64(cfg.Forge.AppID), InstallationID: int64(cfg.Forge.InstallationID),
+		Logger: log,
+	}
+	if cfg.Forge.TokenEnv != "" && o.Token == "" {
+		return nil, nil, badInput(fmt.Errorf("forge.token_env: the environment variable %s is not set", cfg.Forge.TokenEnv))
+	}
+	if cfg.Forge.PrivateKeyFile != "" {
+		key, err := os.ReadFile(cfg.Forge.PrivateKeyFile)
+		if err != nil {
+			return nil, nil, badInput(fmt.Errorf("forge.private_key_file: %w", err))
+		}
+		o.PrivateKey = key
+	}
+	gh, err := github.New(o)
+	if err != nil {
+		return nil, nil, badInput(err)
+	}
+	var tokens infrarepo.TokenFunc
+	if infraToken == "" {
+		tokens = gh.GitToken
+	}
+	infra, err := infrarepo.OpenWith(ctx, cfg.Infrastructure.Repository, tokens, infraToken, cfg.StateDir)
+	if err != nil {
+		return nil, nil, err
+	}
+	return infra, gh, nil
+}

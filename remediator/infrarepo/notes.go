@@ -1,0 +1,142 @@
+package infrarepo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/object"
+
+	"github.com/gitops-remediation/terraform-provider-remediation/internal/gitpush"
+	"github.com/gitops-remediation/terraform-provider-remediation/internal/gittree"
+)
+
+// Note reads the git note on commit under notesRef (e.g. refs/notes/remediation), as
+// last fetched; found is false when there is none. Notes written by `git notes` with
+// a fan-out (ab/cdef...) are read too.
+func (r *Repo) Note(notesRef string, commit plumbing.Hash) (data []byte, found bool, err error) {
+	ref, err := r.repo.Reference(plumbing.ReferenceName(notesRef), true)
+	if err != nil {
+		return nil, false, nil
+	}
+	return r.noteAt(ref.Hash(), commit)
+}
+
+func (r *Repo) noteAt(notesHead, commit plumbing.Hash) ([]byte, bool, error) {
+	c, err := r.repo.CommitObject(notesHead)
+	if err != nil {
+		return nil, false, fmt.Errorf("read notes: %w", err)
+	}
+	tree, err := c.Tree()
+	if err != nil {
+		return nil, false, fmt.Errorf("read notes: %w", err)
+	}
+	name := commit.String()
+	for _, p := range []string{name, name[:2] + "/" + name[2:], name[:2] + "/" + name[2:4] + "/" + name[4:]} {
+		f, err := tree.File(p)
+		if errors.Is(err, object.ErrFileNotFound) || errors.Is(err, object.ErrDirectoryNotFound) || errors.Is(err, object.ErrEntryNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, false, fmt.Errorf("read note %s: %w", p, err)
+		}
+		s, err := f.Contents()
+		if err != nil {
+			return nil, false, err
+		}
+		return []byte(s), true, nil
+	}
+	return nil, false, nil
+}
+
+// UpdateNote rewrites the note on commit under notesRef with what update makes of the
+// current one (nil when there is none) and pushes the notes ref with compare-and-swap,
+// re-reading and retrying when another writer moved it first. Nothing is pushed when
+// update returns the note unchanged.
+func (r *Repo) UpdateNote(ctx context.Context, notesRef string, commit plumbing.Hash, message, authorName, authorEmail string, when time.Time,
+	update func(old []byte) ([]byte, error)) ([]byte, error) {
+	ref := plumbing.ReferenceName(notesRef)
+	for attempt := 0; attempt < 20; attempt++ {
+		if attempt > 0 {
+			if err := r.Fetch(ctx); err != nil {
+				return nil, err
+			}
+		}
+		var oldHead, oldTree plumbing.Hash
+		var old []byte
+		if cur, err := r.repo.Reference(ref, true); err == nil {
+			oldHead = cur.Hash()
+			c, err := r.repo.CommitObject(oldHead)
+			if err != nil {
+				return nil, fmt.Errorf("read %s: %w", notesRef, err)
+			}
+			oldTree = c.TreeHash
+			if old, _, err = r.noteAt(oldHead, commit); err != nil {
+				return nil, err
+			}
+		}
+		next, err := update(old)
+		if err != nil {
+			return nil, err
+		}
+		if string(next) == string(old) && old != nil {
+			return next, nil
+		}
+		st := r.repo.Storer
+		blob, err := gittree.WriteBlob(st, next)
+		if err != nil {
+			return nil, err
+		}
+		edits := map[string]*plumbing.Hash{commit.String(): &blob}
+		if oldTree.IsZero() {
+			empty := &object.Tree{}
+			obj := st.NewEncodedObject()
+			if err := empty.Encode(obj); err != nil {
+				return nil, err
+			}
+			if oldTree, err = st.SetEncodedObject(obj); err != nil {
+				return nil, err
+			}
+		}
+		tree, err := gittree.Edit(st, oldTree, edits)
+		if err != nil {
+			return nil, fmt.Errorf("build notes tree: %w", err)
+		}
+		sig := object.Signature{Name: authorName, Email: authorEmail, When: when}
+		nc := &object.Commit{Author: sig, Committer: sig, Message: message, TreeHash: tree}
+		if !oldHead.IsZero() {
+			nc.ParentHashes = []plumbing.Hash{oldHead}
+		}
+		obj := st.NewEncodedObject()
+		if err := nc.Encode(obj); err != nil {
+			return nil, err
+		}
+		h, err := st.SetEncodedObject(obj)
+		if err != nil {
+			return nil, err
+		}
+		written, err := r.repo.CommitObject(h)
+		if err != nil {
+			return nil, err
+		}
+		if err := r.refreshAuth(ctx); err != nil {
+			return nil, err
+		}
+		parentTree := plumbing.ZeroHash
+		if !oldHead.IsZero() {
+			parentTree = oldTree
+		}
+		err = gitpush.Update(ctx, r.url, r.auth, st, written, parentTree, ref, oldHead)
+		if errors.Is(err, gitpush.ErrStale) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("push %s: %w", notesRef, err)
+		}
+		_ = st.SetReference(plumbing.NewHashReference(ref, h))
+		return next, nil
+	}
+	return nil, fmt.Errorf("push %s: still racing other writers after 20 attempts", notesRef)
+}
