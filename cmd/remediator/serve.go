@@ -79,6 +79,11 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 		return badInput(fmt.Errorf("listen on %s: %w", cfg.Listen, err))
 	}
 	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second}
+	// Load the catalog now, so /readyz tells the truth before the first anomaly; a
+	// failure here is retried by the worker with each anomaly.
+	if _, err := src.proposer(ctx); err != nil {
+		log.Error("catalog not loaded; not ready until it loads", "err", err)
+	}
 	w := &worker.Worker{Queue: q, Source: src.proposer, Metrics: metrics, Logger: log, Poll: 2 * time.Second}
 
 	ctx, cancel := context.WithCancel(ctx)

@@ -33,6 +33,7 @@ type Server struct {
 
 	t       testing.TB
 	root    string
+	done    chan struct{}
 	backend *cgi.Handler
 	srv     *httptest.Server
 	now     func() time.Time
@@ -127,9 +128,12 @@ func New(t testing.TB) *Server {
 		Path: filepath.Join(strings.TrimSpace(string(execPath)), "git-http-backend"),
 		Env:  []string{"GIT_PROJECT_ROOT=" + s.root, "GIT_HTTP_EXPORT_ALL=1", "REMOTE_USER=fake", "GIT_CONFIG_GLOBAL=/dev/null"},
 	}
+	s.done = make(chan struct{})
 	s.srv = httptest.NewServer(s.routes())
 	s.URL = s.srv.URL
 	t.Cleanup(s.srv.Close)
+	t.Cleanup(func() { close(s.done) }) // runs first: held answers give up
+
 	return s
 }
 
@@ -312,6 +316,8 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, method, route 
 		case <-time.After(f.Delay):
 		case <-r.Context().Done():
 			return
+		case <-s.done:
+			return
 		}
 		for k, vs := range rec.Header() {
 			w.Header()[k] = vs
@@ -325,6 +331,8 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, method, route 
 			select {
 			case <-time.After(f.Delay):
 			case <-r.Context().Done():
+				return
+			case <-s.done:
 				return
 			}
 		}

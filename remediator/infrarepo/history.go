@@ -140,3 +140,20 @@ func (r *Repo) IsMerged(commit plumbing.Hash, base string) (bool, error) {
 	}
 	return c.IsAncestor(b)
 }
+
+// Stat summarises a commit's change against its first parent, per file.
+func (r *Repo) Stat(h plumbing.Hash) ([]FileStat, error) {
+	c, err := r.repo.CommitObject(h)
+	if err != nil {
+		return nil, err
+	}
+	stats, err := c.Stats()
+	if err != nil {
+		return nil, fmt.Errorf("diff %s: %w", h, err)
+	}
+	out := make([]FileStat, 0, len(stats))
+	for _, s := range stats {
+		out = append(out, FileStat{File: s.Name, Additions: s.Addition, Deletions: s.Deletion})
+	}
+	return out, nil
+}

@@ -290,13 +290,24 @@ func (p *Proposer) ownBranch(head plumbing.Hash, id string) (bool, error) {
 	return infrarepo.Trailers(c.Message)["Remediation-Id"] == id, nil
 }
 
-// branchArtifact reads the artifact the proposal branch carries.
-func (p *Proposer) branchArtifact(head plumbing.Hash, id string) (*artifact.Artifact, error) {
+// branchRequest rebuilds the forge request from what the proposal branch records:
+// its artifact and its change, so a refreshed description equals the first one.
+func (p *Proposer) branchRequest(head plumbing.Hash, id, branch string, pol *runbooks.Policy, a intake.Anomaly) (forge.Request, error) {
 	data, err := p.Infra.ReadFile(head, artifact.Path(id))
 	if err != nil {
-		return nil, err
+		return forge.Request{}, err
 	}
-	return artifact.Decode(data)
+	art, err := artifact.Decode(data)
+	if err != nil {
+		return forge.Request{}, err
+	}
+	stat, err := p.Infra.Stat(head)
+	if err != nil {
+		return forge.Request{}, err
+	}
+	req := p.request(art, branch, head.String(), pol, a)
+	req.DiffStat = diffStat(stat)
+	return req, nil
 }
 
 // recur handles a repeat of an anomaly whose proposal is open.
@@ -307,11 +318,11 @@ func (p *Proposer) recur(ctx context.Context, res Result, prop forge.Proposal, h
 		res.Reason = "dry run: the open proposal would count this recurrence"
 		return res, nil
 	}
-	art, err := p.branchArtifact(head, res.ID)
+	req, err := p.branchRequest(head, res.ID, res.Branch, pol, a)
 	if err != nil {
 		return res, err
 	}
-	n, err := p.Forge.Recur(ctx, prop, p.request(art, res.Branch, head.String(), pol, a))
+	n, err := p.Forge.Recur(ctx, prop, req)
 	if err != nil {
 		return res, err
 	}
@@ -329,11 +340,11 @@ func (p *Proposer) reopen(ctx context.Context, res Result, head plumbing.Hash, a
 		res.Reason = "dry run: the pushed branch's proposal would be opened"
 		return res, nil
 	}
-	art, err := p.branchArtifact(head, res.ID)
+	req, err := p.branchRequest(head, res.ID, res.Branch, pol, a)
 	if err != nil {
 		return res, err
 	}
-	prop, err := p.Forge.Open(ctx, p.request(art, res.Branch, head.String(), pol, a))
+	prop, err := p.Forge.Open(ctx, req)
 	if err != nil {
 		return res, fmt.Errorf("open proposal for %s: %w", res.Branch, err)
 	}

@@ -1,0 +1,232 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/gitops-remediation/terraform-provider-remediation/internal/fakegithub"
+	"github.com/gitops-remediation/terraform-provider-remediation/internal/gittest"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/decision"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/propose"
+	"github.com/gitops-remediation/terraform-provider-remediation/runbooks"
+)
+
+const ghToken = "ghp_remediatorTestToken42"
+
+// githubSetup publishes the catalog, starts a fake GitHub holding acme/infra with the
+// usual files, and points the config at it with the github forge.
+func githubSetup(t *testing.T, adjust func(*runbooks.Runbook, *runbooks.Policy)) (cfg string, srv *fakegithub.Server, bare string) {
+	t.Helper()
+	cfg = publishedCatalogWith(t, func(rb *runbooks.Runbook, pol *runbooks.Policy) {
+		pol.Spec.RequiredReviewers = []string{"alice", "acme/sre"}
+		rb.Spec.Cooldown = runbooks.Duration(time.Hour)
+		adjust(rb, pol)
+	})
+	srv = fakegithub.New(t)
+	srv.AddToken(ghToken, "remediator-bot")
+	srv.AddCollaborator("alice")
+	bare = srv.CreateRepo("acme", "infra", map[string]string{
+		"envs/api-gateway.auto.tfvars": "# API gateway sizing\nreplicas      = 4 # raised in March\ninstance_type = \"m6i.large\"\n",
+		".github/workflows/ci.yml":     "on: push\n",
+	})
+	t.Cleanup(func() { srv.CheckSpec(t) })
+	t.Setenv("TEST_GITHUB_TOKEN", ghToken)
+	content := fmt.Sprintf(`catalog:
+  repository: ./catalog.git
+infrastructure:
+  repository: %s/acme/infra.git
+forge:
+  type: github
+  owner: acme
+  repository: infra
+  base_url: %s
+  token_env: TEST_GITHUB_TOKEN
+state_dir: ./state
+`, srv.URL, srv.URL)
+	if err := os.WriteFile(cfg, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return cfg, srv, bare
+}
+
+func TestProposeOnGitHub(t *testing.T) {
+	cfg, srv, bare := githubSetup(t, func(*runbooks.Runbook, *runbooks.Policy) {})
+	id := decision.ID("scale-out-api", "service=api-gateway")
+	branch := "remediation/" + id
+
+	code, out, errs := proposeRun(t, cfg, alert("api-gateway"), "--output", "json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	var res propose.Result
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatal(err, out)
+	}
+	if res.Action != propose.Opened || res.URL != srv.URL+"/acme/infra/pull/1" {
+		t.Fatalf("result %+v", res)
+	}
+	prs := srv.PullRequests("acme", "infra")
+	if len(prs) != 1 {
+		t.Fatalf("%d pull requests", len(prs))
+	}
+	pr := prs[0]
+	if pr.Head != branch || pr.HeadSHA != gittest.Run(t, bare, "rev-parse", branch) || strings.Join(pr.Labels, ",") != "remediation,risk:medium" ||
+		strings.Join(pr.Reviewers, ",") != "alice" || strings.Join(pr.Teams, ",") != "sre" {
+		t.Fatalf("pull request %+v", pr)
+	}
+	for _, want := range []string{"<!-- remediation:proposal id=" + id, "| `envs/api-gateway.auto.tfvars` | `replicas` | `4` | `8` |",
+		"| `envs/api-gateway.auto.tfvars` | 1 | 1 |", "| label `service` | `api-gateway` |"} {
+		if !strings.Contains(pr.Body, want) {
+			t.Errorf("body lacks %q:\n%s", want, pr.Body)
+		}
+	}
+	if strings.Contains(errs, ghToken) || strings.Contains(pr.Body, ghToken) || strings.Contains(gittest.Run(t, bare, "log", "--all", "-p"), ghToken) {
+		t.Fatal("the token leaked into logs, the pull request or a commit")
+	}
+
+	// Repeats update the one pull request and count.
+	for i := 1; i <= 2; i++ {
+		code, out, errs = proposeRun(t, cfg, alert("api-gateway"))
+		if code != 0 || !strings.HasPrefix(out, "updated: "+branch) || !strings.Contains(out, fmt.Sprintf("recurrence %d counted", i)) {
+			t.Fatalf("repeat %d: exit %d: %s %s", i, code, out, errs)
+		}
+	}
+	pr = srv.PullRequests("acme", "infra")[0]
+	if len(srv.PullRequests("acme", "infra")) != 1 || len(pr.Comments) != 1 || !strings.Contains(pr.Comments[0], "**2** time(s)") {
+		t.Fatalf("after repeats: %d pull requests, comments %q", len(srv.PullRequests("acme", "infra")), pr.Comments)
+	}
+	if n := srv.Requests(http.MethodPatch, "/repos/{owner}/{repo}/pulls/{pull_number}"); n != 0 {
+		t.Fatalf("the unchanged body was rewritten %d times", n)
+	}
+
+	// Closed without merge: the same anomaly is suppressed for the runbook's cooldown.
+	srv.Close("acme", "infra", 1, time.Now())
+	code, out, _ = proposeRun(t, cfg, alert("api-gateway"))
+	if code != 0 || !strings.HasPrefix(out, "suppressed: ") || !strings.Contains(out, "closed without merge") {
+		t.Fatalf("after close: exit %d: %s", code, out)
+	}
+	// After the cooldown a fresh proposal replaces the stale branch.
+	srv.Close("acme", "infra", 1, time.Now().Add(-2*time.Hour))
+	before := gittest.Run(t, bare, "rev-parse", branch)
+	code, out, errs = proposeRun(t, cfg, alert("api-gateway"))
+	if code != 0 || !strings.HasPrefix(out, "opened: ") {
+		t.Fatalf("after cooldown: exit %d: %s %s", code, out, errs)
+	}
+	prs = srv.PullRequests("acme", "infra")
+	if len(prs) != 2 || prs[1].State != "open" || prs[1].HeadSHA == before || prs[1].HeadSHA != gittest.Run(t, bare, "rev-parse", branch) {
+		t.Fatalf("after cooldown: %+v", prs)
+	}
+}
+
+func TestProposeOnGitHubBadInputPushesNothing(t *testing.T) {
+	// The path is only known at run time, from the alert: the catalog cannot refuse it.
+	cfg, srv, bare := githubSetup(t, func(rb *runbooks.Runbook, _ *runbooks.Policy) {
+		rb.Spec.Changes[0] = runbooks.Change{Kind: "yaml", File: "{{ .annotations.target }}", Path: "on", Value: "'pull_request_target'"}
+	})
+	anomaly := strings.Replace(alert("api-gateway"), `"annotations":{"value":"0.9"}`, `"annotations":{"value":"0.9","target":".github/workflows/ci.yml"}`, 1)
+	code, _, errs := proposeRun(t, cfg, anomaly)
+	if code != 2 || !strings.Contains(errs, "protected") {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	if refs := gittest.Run(t, bare, "for-each-ref", "refs/heads/remediation/"); refs != "" {
+		t.Fatalf("pushed: %s", refs)
+	}
+	if n := len(srv.PullRequests("acme", "infra")); n != 0 {
+		t.Fatalf("%d pull requests", n)
+	}
+}
+
+// TestMain lets the test binary run as the remediator itself, so a test can kill a
+// real process.
+func TestMain(m *testing.M) {
+	if os.Getenv("REMEDIATOR_TEST_AS_MAIN") == "1" {
+		os.Exit(run(context.Background(), os.Args[1:], os.Stdout, os.Stderr))
+	}
+	os.Exit(m.Run())
+}
+
+// Killed between pushing the branch and opening the pull request: after a restart the
+// queued anomaly is handled again and exactly one pull request exists.
+func TestKilledBetweenPushAndPullRequest(t *testing.T) {
+	cfg, srv, bare := githubSetup(t, func(*runbooks.Runbook, *runbooks.Policy) {})
+	branch := "remediation/" + decision.ID("scale-out-api", "service=api-gateway")
+	// GitHub holds the pull request creation back: the process dies waiting.
+	srv.Inject(fakegithub.Fault{Method: http.MethodPost, Route: "/repos/{owner}/{repo}/pulls", Delay: time.Minute})
+
+	addr := freeAddr(t)
+	logFile := filepath.Join(t.TempDir(), "serve.log")
+	logs, err := os.Create(logFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer logs.Close()
+	cmd := exec.Command(os.Args[0], "serve", "--config", cfg, "--listen", addr)
+	cmd.Env = append(os.Environ(), "REMEDIATOR_TEST_AS_MAIN=1")
+	cmd.Stdout, cmd.Stderr = logs, logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(exited) }()
+	defer func() { _ = cmd.Process.Kill(); <-exited }()
+	t.Cleanup(func() {
+		if t.Failed() {
+			data, _ := os.ReadFile(logFile)
+			t.Logf("serve (killed) logs:\n%s", data)
+		}
+	})
+	waitFor(t, "serve ready", func() bool {
+		select {
+		case <-exited:
+			data, _ := os.ReadFile(logFile)
+			t.Fatalf("serve exited: %s", data)
+		default:
+		}
+		resp, err := http.Get("http://" + addr + "/readyz")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	})
+	if code, body := post(t, addr, "/v1/alertmanager", "", alert("api-gateway")); code != http.StatusAccepted {
+		t.Fatalf("intake: %d %s", code, body)
+	}
+	waitFor(t, "branch pushed", func() bool {
+		_, err := gittest.Output(bare, "rev-parse", "--verify", "-q", branch)
+		return err == nil
+	})
+	pushed := gittest.Run(t, bare, "rev-parse", branch)
+	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	<-exited
+	if n := len(srv.PullRequests("acme", "infra")); n != 0 {
+		t.Fatalf("%d pull requests before the restart", n)
+	}
+
+	stop := startServe(t, cfg, addr)
+	defer stop()
+	waitFor(t, "pull request opened after restart", func() bool { return len(srv.PullRequests("acme", "infra")) > 0 })
+	// Let the worker settle, then the same anomaly once more: still one.
+	if code, body := post(t, addr, "/v1/alertmanager", "", alert("api-gateway")); code != http.StatusAccepted {
+		t.Fatalf("intake: %d %s", code, body)
+	}
+	waitFor(t, "recurrence counted", func() bool {
+		prs := srv.PullRequests("acme", "infra")
+		return len(prs) == 1 && len(prs[0].Comments) == 1
+	})
+	prs := srv.PullRequests("acme", "infra")
+	if len(prs) != 1 || prs[0].HeadSHA != pushed || strings.Join(prs[0].Labels, ",") != "remediation,risk:medium" {
+		t.Fatalf("after restart: %+v (pushed %s)", prs, pushed)
+	}
+}
