@@ -15,7 +15,8 @@ import (
 	"github.com/gitops-remediation/terraform-provider-remediation/internal/gittest"
 )
 
-func call(t *testing.T, s *fakegithub.Server, method, path, body string) (*http.Response, []byte) {
+// call sends a request and returns its answer.
+func call(t *testing.T, s *fakegithub.Server, method, path, body string) answer {
 	t.Helper()
 	req, err := http.NewRequest(method, s.URL+"/api/v3"+path, strings.NewReader(body))
 	if err != nil {
@@ -31,7 +32,13 @@ func call(t *testing.T, s *fakegithub.Server, method, path, body string) (*http.
 	if err != nil {
 		t.Fatal(err)
 	}
-	return resp, data
+	return answer{status: resp.StatusCode, header: resp.Header, body: data}
+}
+
+type answer struct {
+	status int
+	header http.Header
+	body   []byte
 }
 
 func newServer(t *testing.T, pulls int) *fakegithub.Server {
@@ -47,8 +54,8 @@ func newUnchecked(t *testing.T, pulls int) *fakegithub.Server {
 	for i := 1; i <= pulls; i++ {
 		branch := fmt.Sprintf("b%d", i)
 		gittest.Run(t, dir, "update-ref", "refs/heads/"+branch, "refs/heads/main")
-		if resp, _ := call(t, s, "POST", "/repos/octokit-fixture-org/repo/pulls", fmt.Sprintf(`{"title":"t%d","head":%q,"base":"main"}`, i, branch)); resp.StatusCode != 201 {
-			t.Fatalf("create pull %d: %d", i, resp.StatusCode)
+		if a := call(t, s, "POST", "/repos/octokit-fixture-org/repo/pulls", fmt.Sprintf(`{"title":"t%d","head":%q,"base":"main"}`, i, branch)); a.status != 201 {
+			t.Fatalf("create pull %d: %d", i, a.status)
 		}
 	}
 	return s
@@ -80,15 +87,16 @@ func shape(v any) any {
 // an answer of the recorded shape, with the recorded names in the recorded order.
 func TestLabelsAnswerAsRecorded(t *testing.T) {
 	rec := fakegithub.Fixtures(t, "add-labels-to-issue")[1]
-	if rec.Method != "post" || !strings.HasSuffix(rec.Path, "/issues/1/labels") {
+	if !strings.EqualFold(rec.Method, http.MethodPost) || !strings.HasSuffix(rec.Path, "/issues/1/labels") {
 		t.Fatalf("recording changed: %s %s", rec.Method, rec.Path)
 	}
 	s := newServer(t, 1)
 	raw, _ := json.Marshal(map[string]any{"labels": []string{"Foo", "bAr", "baZ"}})
-	resp, body := call(t, s, "POST", "/repos/octokit-fixture-org/repo/issues/1/labels", string(raw))
-	if resp.StatusCode != rec.Status {
-		t.Fatalf("status %d, recorded %d", resp.StatusCode, rec.Status)
+	a := call(t, s, "POST", "/repos/octokit-fixture-org/repo/issues/1/labels", string(raw))
+	if a.status != rec.Status {
+		t.Fatalf("status %d, recorded %d", a.status, rec.Status)
 	}
+	body := a.body
 	var got, want any
 	if err := json.Unmarshal(body, &got); err != nil {
 		t.Fatal(err)
@@ -142,8 +150,8 @@ func TestPaginationLinksAsRecorded(t *testing.T) {
 	recs := fakegithub.Fixtures(t, "paginate-issues")
 	s := newServer(t, 13)
 	for page := 1; page <= 2; page++ {
-		resp, _ := call(t, s, "GET", fmt.Sprintf("/repos/octokit-fixture-org/repo/pulls?per_page=3&page=%d", page), "")
-		got := parseLinks(t, resp.Header.Get("Link"))
+		a := call(t, s, "GET", fmt.Sprintf("/repos/octokit-fixture-org/repo/pulls?per_page=3&page=%d", page), "")
+		got := parseLinks(t, a.header.Get("Link"))
 		want := parseLinks(t, recs[page-1].Header()["Link"][0])
 		if fmt.Sprint(got) != fmt.Sprint(want) {
 			t.Errorf("page %d links %v, recorded %v", page, got, want)

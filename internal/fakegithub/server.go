@@ -7,6 +7,7 @@ package fakegithub
 
 import (
 	"bytes"
+	"context"
 	"crypto/rsa"
 	"encoding/json"
 	"fmt"
@@ -115,7 +116,7 @@ type Fault struct {
 // New starts a server on loopback; it stops when the test ends.
 func New(t testing.TB) *Server {
 	t.Helper()
-	execPath, err := exec.Command("git", "--exec-path").Output()
+	execPath, err := exec.CommandContext(context.Background(), "git", "--exec-path").Output()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -353,28 +354,30 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, method, route 
 	w.Header().Set("X-RateLimit-Remaining", "4999")
 	w.Header().Set("X-RateLimit-Reset", strconv.FormatInt(s.now().Add(time.Hour).Unix(), 10))
 	w.Header().Set("X-RateLimit-Resource", "core")
-	switch {
-	case h == nil:
+	if h == nil {
 		s.accessToken(rec, r)
-	default:
-		login, ok := s.login(r)
-		if !ok {
-			writeJSON(rec, http.StatusUnauthorized, map[string]any{"message": "Bad credentials", "documentation_url": "https://docs.github.com/rest", "status": "401"})
-			break
-		}
-		s.mu.Lock()
-		rp := s.repos[r.PathValue("owner")+"/"+r.PathValue("repo")]
-		s.mu.Unlock()
-		if rp == nil {
-			notFound(rec)
-			break
-		}
-		r.Header.Set("X-Fake-Login", login)
-		s.mu.Lock()
-		h(rec, r, rp)
-		s.mu.Unlock()
+	} else {
+		s.serveRepo(rec, r, h)
 	}
 	s.record(Exchange{Method: method, Route: route, Status: rec.status, Header: w.Header().Clone(), Body: rec.body.Bytes()})
+}
+
+// serveRepo authenticates the request and runs the handler on its repository.
+func (s *Server) serveRepo(w http.ResponseWriter, r *http.Request, h func(http.ResponseWriter, *http.Request, *repo)) {
+	login, ok := s.login(r)
+	if !ok {
+		writeJSON(w, http.StatusUnauthorized, map[string]any{"message": "Bad credentials", "documentation_url": "https://docs.github.com/rest", "status": "401"})
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	rp := s.repos[r.PathValue("owner")+"/"+r.PathValue("repo")]
+	if rp == nil {
+		notFound(w)
+		return
+	}
+	r.Header.Set("X-Fake-Login", login)
+	h(w, r, rp)
 }
 
 func (s *Server) fault(method, route string) *Fault {

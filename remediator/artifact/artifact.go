@@ -33,11 +33,13 @@ type Artifact struct {
 	Target            string   `yaml:"target"`
 	Anomaly           Anomaly  `yaml:"anomaly"`
 	Changes           []Change `yaml:"changes"`
-	Expected          string   `yaml:"expected_outcome"`
-	Verify            Verify   `yaml:"verify"`
-	Rollback          string   `yaml:"rollback"`
-	Merge             Merge    `yaml:"merge"`
-	ProposedAt        string   `yaml:"proposed_at"`
+	// Reverts are the base commits a revert change undoes.
+	Reverts    []Reverted `yaml:"reverts,omitempty"`
+	Expected   string     `yaml:"expected_outcome"`
+	Verify     Verify     `yaml:"verify"`
+	Rollback   string     `yaml:"rollback"`
+	Merge      Merge      `yaml:"merge"`
+	ProposedAt string     `yaml:"proposed_at"`
 }
 
 // Merge records whether the policy's change and freeze windows allowed a merge when
@@ -64,6 +66,12 @@ type Change struct {
 	Path string `yaml:"path"`
 	From string `yaml:"from"`
 	To   string `yaml:"to"`
+}
+
+// Reverted is one commit a revert change undoes.
+type Reverted struct {
+	Commit  string `yaml:"commit"`
+	Subject string `yaml:"subject"`
 }
 
 // Verify is how success will be judged.

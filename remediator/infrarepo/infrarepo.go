@@ -276,13 +276,17 @@ func (w *WorkTree) blob(h plumbing.Hash) ([]byte, error) {
 
 // Commit records the given files of the work tree (slash-separated, relative) on top
 // of the base, without a full checkout: their blobs are stored and the base tree is
-// edited along their paths.
+// edited along their paths. A listed file absent from the work tree is deleted.
 func (w *WorkTree) Commit(files []string, message, authorName, authorEmail string, when time.Time) (*object.Commit, error) {
 	st := w.r.repo.Storer
 	edits := map[string]*plumbing.Hash{}
 	for _, f := range files {
 		p := filepath.Join(w.Dir, filepath.FromSlash(f))
 		info, err := os.Lstat(p)
+		if errors.Is(err, os.ErrNotExist) {
+			edits[f] = nil // removed from the work tree: deleted (a revert of a file's creation)
+			continue
+		}
 		if err != nil {
 			return nil, fmt.Errorf("stage %s: %w", f, err)
 		}

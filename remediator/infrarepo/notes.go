@@ -18,8 +18,11 @@ import (
 // a fan-out (ab/cdef...) are read too.
 func (r *Repo) Note(notesRef string, commit plumbing.Hash) (data []byte, found bool, err error) {
 	ref, err := r.repo.Reference(plumbing.ReferenceName(notesRef), true)
+	if errors.Is(err, plumbing.ErrReferenceNotFound) {
+		return nil, false, nil // no notes at all yet
+	}
 	if err != nil {
-		return nil, false, nil
+		return nil, false, fmt.Errorf("read %s: %w", notesRef, err)
 	}
 	return r.noteAt(ref.Hash(), commit)
 }

@@ -6,6 +6,11 @@ package propose
 
 import (
 	"context"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/bmatcuk/doublestar/v4"
 
 	"errors"
 	"fmt"
@@ -188,6 +193,11 @@ func (p *Proposer) open(ctx context.Context, res Result, d decision.Decision, rb
 	}
 	if len(files) == 0 {
 		res.Action, res.Reason = Unchanged, "every change is already in place on "+p.Base
+		for _, c := range rb.Spec.Changes {
+			if c.Kind == runbooks.ChangeRevert {
+				res.Reason = fmt.Sprintf("nothing to revert: no commit on %s within %s changes %s", p.Base, c.Within, strings.Join(c.Paths, ", "))
+			}
+		}
 		log.Info("nothing to change", "action", res.Action)
 		return res, nil
 	}
@@ -243,7 +253,12 @@ func (p *Proposer) applyChanges(_ context.Context, wt *infrarepo.WorkTree, rb *r
 	var files []string
 	for i, c := range rb.Spec.Changes {
 		if c.Kind == runbooks.ChangeRevert {
-			return nil, &InputError{fmt.Errorf("runbook %s change %d: revert changes are not supported by this remediator yet", rb.Metadata.Name, i)}
+			reverted, err := p.revert(wt, rb, i, c, protected, art)
+			if err != nil {
+				return nil, err
+			}
+			files = append(files, reverted...)
+			continue
 		}
 		ea := edits.Anomaly{Labels: a.Labels, Annotations: a.Annotations, Value: a.Value}
 		target, err := edits.Target(c.File, ea)
@@ -264,6 +279,67 @@ func (p *Proposer) applyChanges(_ context.Context, wt *infrarepo.WorkTree, rb *r
 	}
 	return files, nil
 }
+
+// revert undoes the newest base commit within the change's window that touches its
+// paths, for those paths. Nothing found is no change; a file changed again since, or
+// a protected one, is refused.
+func (p *Proposer) revert(wt *infrarepo.WorkTree, rb *runbooks.Runbook, i int, c runbooks.Change, protected []string, art *artifact.Artifact) ([]string, error) {
+	// The patterns are path templates too: render them for this anomaly first.
+	globs := make([]string, len(c.Paths))
+	for j, src := range c.Paths {
+		g, err := edits.Target(src, edits.Anomaly{Labels: art.Anomaly.Labels, Annotations: art.Anomaly.Annotations, Value: art.Anomaly.Value})
+		if err != nil {
+			return nil, &InputError{fmt.Errorf("runbook %s change %d: paths[%d]: %w", rb.Metadata.Name, i, j, err)}
+		}
+		globs[j] = g
+	}
+	match := func(name string) bool {
+		for _, g := range globs {
+			if ok, _ := doublestar.Match(g, name); ok {
+				return true
+			}
+		}
+		return false
+	}
+	plan, err := p.Infra.PlanRevert(p.Base, p.Now().Add(-c.Within.Std()), match)
+	if errors.Is(err, infrarepo.ErrRevertConflict) {
+		return nil, &InputError{fmt.Errorf("runbook %s change %d: %w", rb.Metadata.Name, i, err)}
+	}
+	if err != nil || plan == nil {
+		return nil, err
+	}
+	subject, _, _ := strings.Cut(plan.Commit.Message, "\n")
+	art.Reverts = append(art.Reverts, artifact.Reverted{Commit: plan.Commit.Hash.String(), Subject: subject})
+	var files []string
+	for _, f := range plan.Files {
+		if pattern, bad := runbooks.ProtectedMatch(f.Path, protected); bad {
+			return nil, &InputError{fmt.Errorf("runbook %s change %d: the revert of %s would change %s, which is protected (%s)",
+				rb.Metadata.Name, i, plan.Commit.Hash.String()[:12], f.Path, pattern)}
+		}
+		dst := filepath.Join(wt.Dir, filepath.FromSlash(f.Path))
+		if f.Delete {
+			if err := os.Remove(dst); err != nil && !errors.Is(err, os.ErrNotExist) {
+				return nil, err
+			}
+		} else {
+			if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+				return nil, err
+			}
+			if err := os.WriteFile(dst, f.Content, 0o644); err != nil {
+				return nil, err
+			}
+		}
+		to := "the content before " + plan.Commit.Hash.String()[:12]
+		if f.Delete {
+			to = "deleted"
+		}
+		files = append(files, f.Path)
+		art.Changes = append(art.Changes, artifact.Change{File: f.Path, Path: "revert " + plan.Commit.Hash.String()[:12], From: oneLine(subject), To: to})
+	}
+	return files, nil
+}
+
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 // request is what the forge is told about a proposal.
 func (p *Proposer) request(art *artifact.Artifact, branch, head string, pol *runbooks.Policy, a intake.Anomaly) forge.Request {

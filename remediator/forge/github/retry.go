@@ -64,8 +64,8 @@ func decide(resp *http.Response, body []byte, err error, attempt int, r Retry, n
 	if wait, ok := retryAfter(resp.Header.Get("Retry-After"), now); ok && (resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusForbidden || resp.StatusCode >= 500) {
 		return decision{retry: true, wait: wait, why: fmt.Sprintf("%d with Retry-After", resp.StatusCode)}
 	}
-	switch {
-	case resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusForbidden:
+	switch resp.StatusCode {
+	case http.StatusTooManyRequests, http.StatusForbidden:
 		if resp.Header.Get("X-Ratelimit-Remaining") == "0" {
 			if reset, err := strconv.ParseInt(resp.Header.Get("X-Ratelimit-Reset"), 10, 64); err == nil {
 				wait := time.Unix(reset, 0).Sub(now) + time.Second
@@ -79,8 +79,7 @@ func decide(resp *http.Response, body []byte, err error, attempt int, r Retry, n
 			return decision{retry: true, wait: time.Minute, why: "secondary rate limit"}
 		}
 		return decision{} // a real permission error: retrying changes nothing
-	case resp.StatusCode == http.StatusInternalServerError, resp.StatusCode == http.StatusBadGateway,
-		resp.StatusCode == http.StatusServiceUnavailable, resp.StatusCode == http.StatusGatewayTimeout:
+	case http.StatusInternalServerError, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
 		return backoff(resp.Status)
 	}
 	return decision{}
