@@ -37,7 +37,9 @@ func ParseRecurrence(body string) int {
 // opening line, so every part renders on its own. Parts after the first start with a
 // continuation line.
 func Split(text string, limit int) []string {
-	const headroom = 16 // room kept for closing an open fence
+	// headroom is kept for closing an open fence; fences with longer runs than
+	// maxFenceRun are left alone (CommonMark allows them, nobody writes them).
+	const headroom, maxFenceRun, maxInfo = 16, 8, 40
 	if limit < 256 {
 		limit = 256
 	}
@@ -73,10 +75,13 @@ func Split(text string, limit int) []string {
 				emit()
 				continue
 			}
-			// One line longer than a part: cut it on a rune boundary.
-			cut := limit - headroom - cur.Len() - 1
-			for cut > 0 && !utf8.RuneStart(line[cut]) {
+			// One line longer than a part: cut it on a rune boundary, always moving on.
+			cut := max(limit-headroom-cur.Len()-1, 1)
+			for cut > 1 && !utf8.RuneStart(line[cut]) {
 				cut--
+			}
+			for cut < len(line) && !utf8.RuneStart(line[cut]) {
+				cut++
 			}
 			cur.WriteString(line[:cut] + "\n")
 			line = line[cut:]
@@ -88,8 +93,15 @@ func Split(text string, limit int) []string {
 		cur.WriteString(line)
 		t := strings.TrimSpace(line)
 		switch {
-		case fence == "" && (strings.HasPrefix(t, "```") || strings.HasPrefix(t, "~~~")):
+		case fence == "" && (strings.HasPrefix(t, "```") || strings.HasPrefix(t, "~~~")) && len(fenceRun(t)) <= maxFenceRun:
+			// Reopened at the top of each later part: keep that line short.
 			fence = t
+			if len(fence) > len(fenceRun(t))+maxInfo {
+				fence = fence[:len(fenceRun(t))+maxInfo]
+				for !utf8.ValidString(fence) {
+					fence = fence[:len(fence)-1]
+				}
+			}
 		case fence != "" && strings.HasPrefix(t, fenceRun(fence)) && strings.Trim(t, fence[:1]) == "":
 			fence = ""
 		}
