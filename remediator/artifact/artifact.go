@@ -34,12 +34,15 @@ type Artifact struct {
 	Anomaly           Anomaly  `yaml:"anomaly"`
 	Changes           []Change `yaml:"changes"`
 	// Reverts are the base commits a revert change undoes.
-	Reverts    []Reverted `yaml:"reverts,omitempty"`
-	Expected   string     `yaml:"expected_outcome"`
-	Verify     Verify     `yaml:"verify"`
-	Rollback   string     `yaml:"rollback"`
-	Merge      Merge      `yaml:"merge"`
-	ProposedAt string     `yaml:"proposed_at"`
+	Reverts  []Reverted `yaml:"reverts,omitempty"`
+	Expected string     `yaml:"expected_outcome"`
+	// Limits are what the terraform plan of this change may do, from the runbook
+	// and the policy as they were when proposed: plan-check reads them here.
+	Limits     Limits `yaml:"plan_limits"`
+	Verify     Verify `yaml:"verify"`
+	Rollback   string `yaml:"rollback"`
+	Merge      Merge  `yaml:"merge"`
+	ProposedAt string `yaml:"proposed_at"`
 }
 
 // Merge records whether the policy's change and freeze windows allowed a merge when
@@ -66,6 +69,18 @@ type Change struct {
 	Path string `yaml:"path"`
 	From string `yaml:"from"`
 	To   string `yaml:"to"`
+}
+
+// Limits bound the plan of a proposal. Zero values mean no limit, except destroys,
+// which need both the runbook and the policy to allow them.
+type Limits struct {
+	AllowedAddresses     []string `yaml:"allowed_addresses,omitempty"`
+	AllowedActions       []string `yaml:"allowed_actions,omitempty"`
+	RunbookMaxChanges    int      `yaml:"runbook_max_changes,omitempty"`
+	PolicyMaxChanges     int      `yaml:"policy_max_changes,omitempty"`
+	RunbookAllowsDestroy bool     `yaml:"runbook_allows_destroy"`
+	PolicyAllowsDestroy  bool     `yaml:"policy_allows_destroy"`
+	DeniedResourceTypes  []string `yaml:"denied_resource_types,omitempty"`
 }
 
 // Reverted is one commit a revert change undoes.

@@ -186,6 +186,12 @@ func (p *Proposer) open(ctx context.Context, res Result, d decision.Decision, rb
 		return res, err
 	}
 	art.Expected = expected(rb, a)
+	art.Limits = artifact.Limits{
+		AllowedAddresses: rb.Spec.Plan.AllowedAddresses, AllowedActions: rb.Spec.Plan.AllowedActions,
+		RunbookMaxChanges: rb.Spec.Plan.MaxChanges, PolicyMaxChanges: pol.Spec.Plan.MaxChanges,
+		RunbookAllowsDestroy: rb.Spec.Plan.AllowDestroy, PolicyAllowsDestroy: pol.Spec.Plan.AllowDestroy,
+		DeniedResourceTypes: pol.Spec.Plan.DeniedResourceTypes,
+	}
 	art.Merge = mergeWindow(pol, p.Now())
 	files, err := p.applyChanges(ctx, wt, rb, a, protected, art)
 	if err != nil {
