@@ -26,24 +26,9 @@ func openInfra(ctx context.Context, cfg *config.Config, log *slog.Logger) (*infr
 		return infra, &local.Forge{Infra: infra, Base: cfg.Infrastructure.Base,
 			AuthorName: cfg.Infrastructure.AuthorName, AuthorEmail: cfg.Infrastructure.AuthorEmail}, nil
 	}
-	o := github.Options{
-		Owner: cfg.Forge.Owner, Repository: cfg.Forge.Repository, BaseURL: cfg.Forge.BaseURL,
-		Token: config.Secret(cfg.Forge.TokenEnv), AppID: int64(cfg.Forge.AppID), InstallationID: int64(cfg.Forge.InstallationID),
-		Logger: log,
-	}
-	if cfg.Forge.TokenEnv != "" && o.Token == "" {
-		return nil, nil, badInput(fmt.Errorf("forge.token_env: the environment variable %s is not set", cfg.Forge.TokenEnv))
-	}
-	if cfg.Forge.PrivateKeyFile != "" {
-		key, err := os.ReadFile(cfg.Forge.PrivateKeyFile)
-		if err != nil {
-			return nil, nil, badInput(fmt.Errorf("forge.private_key_file: %w", err))
-		}
-		o.PrivateKey = key
-	}
-	gh, err := github.New(o)
+	gh, err := newGitHubForge(cfg, log)
 	if err != nil {
-		return nil, nil, badInput(err)
+		return nil, nil, err
 	}
 	var tokens infrarepo.TokenFunc
 	if infraToken == "" {
@@ -54,4 +39,31 @@ func openInfra(ctx context.Context, cfg *config.Config, log *slog.Logger) (*infr
 		return nil, nil, err
 	}
 	return infra, gh, nil
+}
+
+// newGitHubForge builds the github forge the configuration describes.
+func newGitHubForge(cfg *config.Config, log *slog.Logger) (*github.Forge, error) {
+	if cfg.Forge.Type != config.ForgeGitHub {
+		return nil, badInput(fmt.Errorf("forge.type: %q: this needs the github forge", cfg.Forge.Type))
+	}
+	o := github.Options{
+		Owner: cfg.Forge.Owner, Repository: cfg.Forge.Repository, BaseURL: cfg.Forge.BaseURL,
+		Token: config.Secret(cfg.Forge.TokenEnv), AppID: int64(cfg.Forge.AppID), InstallationID: int64(cfg.Forge.InstallationID),
+		Logger: log,
+	}
+	if cfg.Forge.TokenEnv != "" && o.Token == "" {
+		return nil, badInput(fmt.Errorf("forge.token_env: the environment variable %s is not set", cfg.Forge.TokenEnv))
+	}
+	if cfg.Forge.PrivateKeyFile != "" {
+		key, err := os.ReadFile(cfg.Forge.PrivateKeyFile)
+		if err != nil {
+			return nil, badInput(fmt.Errorf("forge.private_key_file: %w", err))
+		}
+		o.PrivateKey = key
+	}
+	gh, err := github.New(o)
+	if err != nil {
+		return nil, badInput(err)
+	}
+	return gh, nil
 }

@@ -104,7 +104,7 @@ func planCheck(cmd *cobra.Command, o planCheckOptions) error {
 }
 
 func readPlan(stdin io.Reader, name string) ([]byte, error) {
-	var r io.Reader = stdin
+	r := stdin
 	if name != "-" {
 		f, err := os.Open(name)
 		if err != nil {

@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,6 +13,7 @@ import (
 
 	"github.com/gitops-remediation/terraform-provider-remediation/internal/gittest"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/artifact"
+	"github.com/gitops-remediation/terraform-provider-remediation/runbooks"
 )
 
 // cliBinary finds a CLI `make tools` built; the test fails without it.
@@ -65,7 +68,8 @@ func realPlan(t *testing.T, bin string, vars ...string) string {
 		out, err := cmd.Output()
 		if err != nil {
 			var stderr string
-			if ee, ok := err.(*exec.ExitError); ok {
+			var ee *exec.ExitError
+			if errors.As(err, &ee) {
 				stderr = string(ee.Stderr)
 			}
 			t.Fatalf("%s %s: %v\n%s%s", filepath.Base(bin), strings.Join(args, " "), err, out, stderr)
@@ -229,5 +233,65 @@ func TestPlanCheckBadInput(t *testing.T) {
 		if code != 2 || !strings.Contains(errs, c.want) {
 			t.Errorf("%s: exit %d, want 2 with %q: %s", c.name, code, c.want, errs)
 		}
+	}
+}
+
+// syntheticPlan is a plan of n updated resources, for sizes a test cannot afford to
+// plan for real.
+func syntheticPlan(t *testing.T, n int) string {
+	t.Helper()
+	var b strings.Builder
+	b.WriteString(`{"format_version":"1.2","terraform_version":"1.8.5","planned_values":{},"resource_changes":[`)
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			b.WriteString(",")
+		}
+		fmt.Fprintf(&b, `{"address":"terraform_data.r%d","mode":"managed","type":"terraform_data","name":"r%d","change":{"actions":["update"]}}`, i, i)
+	}
+	b.WriteString("]}")
+	f := filepath.Join(t.TempDir(), "plan.json")
+	writeFile(t, f, b.String())
+	return f
+}
+
+func TestPlanCheckComment(t *testing.T) {
+	cfg, srv, _ := githubSetup(t, func(*runbooks.Runbook, *runbooks.Policy) {})
+	if code, _, errs := proposeRun(t, cfg, alert("api-gateway")); code != 0 {
+		t.Fatal(errs)
+	}
+	pr := srv.PullRequests("acme", "infra")[0]
+	art := writeArtifact(t, artifact.Limits{AllowedAddresses: []string{"terraform_data.r1*"}})
+
+	// A large failing plan: the report is split across comments, fences intact.
+	code, _, errs := planCheckRun(t, "--plan", syntheticPlan(t, 3000), "--artifact", art, "--comment", "--config", cfg, "--pr", fmt.Sprint(pr.Number), "--sha", pr.HeadSHA)
+	if code != 1 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	comments := srv.PullRequests("acme", "infra")[0].Comments
+	if len(comments) < 2 {
+		t.Fatalf("%d comments: the report was not split", len(comments))
+	}
+	for i, c := range comments {
+		if !strings.HasPrefix(c, "<!-- remediation:plan-check -->") || len([]rune(c)) > 65536 {
+			t.Errorf("part %d: no marker or too long (%d)", i, len([]rune(c)))
+		}
+	}
+	st := srv.Statuses("acme", "infra")
+	if len(st) != 1 || st[0].SHA != pr.HeadSHA || st[0].Context != "remediation/plan-check" || st[0].State != "failure" {
+		t.Fatalf("status %+v", st)
+	}
+
+	// Fixed: the same comments are reused, the surplus deleted, the status green.
+	fixed := writeArtifact(t, artifact.Limits{AllowedAddresses: []string{"terraform_data.r*"}})
+	code, _, errs = planCheckRun(t, "--plan", syntheticPlan(t, 2), "--artifact", fixed, "--comment", "--config", cfg, "--pr", fmt.Sprint(pr.Number), "--sha", pr.HeadSHA)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	comments = srv.PullRequests("acme", "infra")[0].Comments
+	if len(comments) != 1 || !strings.Contains(comments[0], "plan-check: passed") {
+		t.Fatalf("after the fix: %d comments: %q", len(comments), comments)
+	}
+	if st := srv.Statuses("acme", "infra"); st[len(st)-1].State != "success" {
+		t.Fatalf("status %+v", st)
 	}
 }

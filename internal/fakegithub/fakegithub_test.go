@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
@@ -181,3 +182,29 @@ func (f *fakeT) Errorf(format string, args ...any) {
 	f.errors = append(f.errors, fmt.Sprintf(format, args...))
 }
 func (f *fakeT) Helper() {}
+
+// Replays @octokit/fixtures' create-status recording: same status, same shape.
+func TestStatusAnswerAsRecorded(t *testing.T) {
+	rec := fakegithub.Fixtures(t, "create-status")[0]
+	s := newServer(t, 0)
+	sha := gittest.Run(t, filepath.Join(s.Root(), "octokit-fixture-org", "repo.git"), "rev-parse", "main")
+	a := call(t, s, "POST", "/repos/octokit-fixture-org/repo/statuses/"+sha, `{"state":"failure","target_url":"https://example.com","description":"create-status failure test","context":"example/1"}`)
+	if a.status != rec.Status {
+		t.Fatalf("status %d, recorded %d: %s", a.status, rec.Status, a.body)
+	}
+	var got, want map[string]any
+	if err := json.Unmarshal(a.body, &got); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(rec.Response, &want); err != nil {
+		t.Fatal(err)
+	}
+	if gs, ws := fmt.Sprint(shape(got)), fmt.Sprint(shape(want)); gs != ws {
+		t.Fatalf("shape differs from the recording:\nfake:     %s\nrecorded: %s", gs, ws)
+	}
+	for _, k := range []string{"state", "description", "target_url", "context"} {
+		if got[k] != want[k] {
+			t.Errorf("%s: %v, recorded %v", k, got[k], want[k])
+		}
+	}
+}

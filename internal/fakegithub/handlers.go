@@ -317,3 +317,54 @@ func (s *Server) updateComment(w http.ResponseWriter, r *http.Request, rp *repo)
 	c.body, c.updated = in.Body, s.now()
 	writeJSON(w, http.StatusOK, s.comment(rp, c))
 }
+
+func (s *Server) deleteComment(w http.ResponseWriter, r *http.Request, rp *repo) {
+	id, _ := strconv.ParseInt(r.PathValue("comment_id"), 10, 64)
+	for i, c := range rp.comments {
+		if c.id != id {
+			continue
+		}
+		rp.comments = append(rp.comments[:i], rp.comments[i+1:]...)
+		p := rp.pulls[c.issue-1]
+		for j, pc := range p.comments {
+			if pc.id == id {
+				p.comments = append(p.comments[:j], p.comments[j+1:]...)
+				break
+			}
+		}
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	notFound(w)
+}
+
+func (s *Server) createStatus(w http.ResponseWriter, r *http.Request, rp *repo) {
+	sha := r.PathValue("sha")
+	if _, err := gittest.Output(rp.dir, "cat-file", "-e", sha+"^{commit}"); err != nil {
+		validationFailed(w, map[string]any{"resource": "Status", "code": "custom", "field": "sha", "message": "No commit found for SHA: " + sha})
+		return
+	}
+	var in struct {
+		State       string `json:"state"`
+		TargetURL   string `json:"target_url"`
+		Description string `json:"description"`
+		Context     string `json:"context"`
+	}
+	if !decode(w, r, &in) {
+		return
+	}
+	switch in.State {
+	case "error", "failure", "pending", "success":
+	default:
+		validationFailed(w, map[string]any{"resource": "Status", "code": "custom", "field": "state", "message": "state is not included in the list"})
+		return
+	}
+	if in.Context == "" {
+		in.Context = "default"
+	}
+	s.nextID++
+	st := &status{id: s.nextID, sha: sha, state: in.State, context: in.Context, desc: in.Description, target: in.TargetURL,
+		creator: r.Header.Get("X-Fake-Login"), created: s.now()}
+	rp.statuses = append(rp.statuses, st)
+	writeJSON(w, http.StatusCreated, s.status(rp, st))
+}

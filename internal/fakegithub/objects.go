@@ -205,3 +205,19 @@ func nullStamp(t time.Time) any {
 	}
 	return stamp(t)
 }
+
+func (s *Server) status(r *repo, st *status) map[string]any {
+	var target any
+	if st.target != "" {
+		target = st.target
+	}
+	var desc any
+	if st.desc != "" {
+		desc = st.desc
+	}
+	return map[string]any{
+		"url": s.api("/repos/%s/%s/statuses/%s", r.owner, r.name, st.sha), "avatar_url": s.URL + "/avatars/" + st.creator,
+		"id": st.id, "node_id": fmt.Sprintf("SC_%d", st.id), "state": st.state, "description": desc, "target_url": target,
+		"context": st.context, "created_at": stamp(st.created), "updated_at": stamp(st.created), "creator": s.user(st.creator),
+	}
+}

@@ -58,6 +58,7 @@ type repo struct {
 	pulls       []*pull
 	labels      map[string]int64
 	comments    []*comment
+	statuses    []*status
 }
 
 type pull struct {
@@ -73,6 +74,13 @@ type pull struct {
 	closed, merged      time.Time
 	mergedBy, mergeSHA  string
 	comments            []*comment
+}
+
+type status struct {
+	id                                int64
+	sha, state, context, desc, target string
+	creator                           string
+	created                           time.Time
 }
 
 type comment struct {
@@ -184,6 +192,9 @@ func (s *Server) CreateRepo(owner, name string, files map[string]string) string 
 	return dir
 }
 
+// Root is the directory holding the bare repositories, as owner/name.git.
+func (s *Server) Root() string { return s.root }
+
 // Inject queues a fault.
 func (s *Server) Inject(f Fault) {
 	s.mu.Lock()
@@ -253,6 +264,20 @@ func (s *Server) PullRequests(owner, name string) []PullRequest {
 	return out
 }
 
+// Status is a commit status as a test sees it.
+type Status struct{ SHA, Context, State, Description string }
+
+// Statuses lists the commit statuses set on owner/name, oldest first.
+func (s *Server) Statuses(owner, name string) []Status {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []Status
+	for _, st := range s.repos[owner+"/"+name].statuses {
+		out = append(out, Status{SHA: st.sha, Context: st.context, State: st.state, Description: st.desc})
+	}
+	return out
+}
+
 // Close closes a pull request without merging, as a reviewer rejecting it would.
 func (s *Server) Close(owner, name string, number int, at time.Time) {
 	s.mu.Lock()
@@ -285,6 +310,8 @@ func (s *Server) routes() http.Handler {
 	api("GET /repos/{owner}/{repo}/issues/{issue_number}/comments", s.listComments)
 	api("POST /repos/{owner}/{repo}/issues/{issue_number}/comments", s.createComment)
 	api("PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}", s.updateComment)
+	api("DELETE /repos/{owner}/{repo}/issues/comments/{comment_id}", s.deleteComment)
+	api("POST /repos/{owner}/{repo}/statuses/{sha}", s.createStatus)
 	mux.HandleFunc("POST /api/v3/app/installations/{installation_id}/access_tokens", func(w http.ResponseWriter, r *http.Request) {
 		s.serveAPI(w, r, "POST", "/app/installations/{installation_id}/access_tokens", nil)
 	})
