@@ -8,6 +8,7 @@ require (
 	github.com/cyphar/filepath-securejoin v0.6.1
 	github.com/getkin/kin-openapi v0.153.0
 	github.com/go-git/go-git/v5 v5.19.3
+	github.com/goccy/go-json v0.12.0
 	github.com/golang-jwt/jwt/v4 v4.5.0
 	github.com/google/cel-go v0.31.0
 	github.com/google/go-github/v60 v60.0.0

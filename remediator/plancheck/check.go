@@ -121,7 +121,8 @@ func matchFirst(patterns []string, s string) (string, bool) {
 		if p == s {
 			return p, true
 		}
-		if ok, _ := doublestar.Match(p, s); ok {
+		// Patterns were validated when the catalog was published.
+		if doublestar.MatchUnvalidated(p, s) {
 			return p, true
 		}
 	}

@@ -58,8 +58,9 @@ func (r *Result) Markdown(w io.Writer) error {
 
 // JSON writes the result as one JSON document.
 func (r *Result) JSON(w io.Writer) error {
+	// Compact: a report of 10,000 changes is for jq and programs, and indenting
+	// it costs as much as checking the plan.
 	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
 	type view struct {
 		Outcome string `json:"result"`
 		*Result

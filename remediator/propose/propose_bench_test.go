@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/gitops-remediation/terraform-provider-remediation/internal/gittest"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/forge/local"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/infrarepo"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/intake"
 	"github.com/gitops-remediation/terraform-provider-remediation/runbooks"
@@ -95,6 +96,7 @@ func BenchmarkPropose(b *testing.B) {
 			b.Fatal(err)
 		}
 		p := &Proposer{Catalog: cat, Router: router, Infra: infra, Base: "main", AuthorName: "r", AuthorEmail: "r@localhost",
+			Forge: &local.Forge{Infra: infra, Base: "main", AuthorName: "r", AuthorEmail: "r@localhost"},
 			Now: time.Now, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 		b.ResetTimer()
 		for i := 0; i < b.N; i++ {
