@@ -46,7 +46,7 @@ func benchPlan(b *testing.B, dir string) string {
 	return f
 }
 
-func moduleRoot(b *testing.B) string {
+func moduleRoot() string {
 	dir, _ := os.Getwd()
 	for {
 		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
@@ -60,7 +60,7 @@ func moduleRoot(b *testing.B) string {
 // plan file, against its peer: conftest with the same rules in Rego
 // (testdata/conftest/policy.rego). Both must find the same 29 violations.
 func BenchmarkPlanCheck10k(b *testing.B) {
-	root := moduleRoot(b)
+	root := moduleRoot()
 	conftest := filepath.Join(root, ".tools", "bin", "conftest")
 	if _, err := os.Stat(conftest); err != nil {
 		b.Fatalf("conftest is not built: run `make bench-tools` (%v)", err)

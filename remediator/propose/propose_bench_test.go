@@ -97,7 +97,7 @@ func BenchmarkPropose(b *testing.B) {
 		}
 		p := &Proposer{Catalog: cat, Router: router, Infra: infra, Base: "main", AuthorName: "r", AuthorEmail: "r@localhost",
 			Forge: &local.Forge{Infra: infra, Base: "main", AuthorName: "r", AuthorEmail: "r@localhost"},
-			Now: time.Now, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+			Now:   time.Now, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 		b.ResetTimer()
 		for i := 0; i < b.N; i++ {
 			n++
