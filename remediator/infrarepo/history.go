@@ -124,7 +124,10 @@ func (r *Repo) Commit(h plumbing.Hash) (*object.Commit, error) {
 	return r.repo.CommitObject(h)
 }
 
-// IsMerged says whether commit is already part of the base branch.
+// IsMerged says whether commit is already part of the base branch. The walk back
+// from the base stops at commits older than the one sought (less a day, for clock
+// skew): a proposal's commit is new, so only the base's recent history is read, not
+// its 20,000 commits.
 func (r *Repo) IsMerged(commit plumbing.Hash, base string) (bool, error) {
 	baseHead, ok := r.Branch(base)
 	if !ok {
@@ -134,11 +137,29 @@ func (r *Repo) IsMerged(commit plumbing.Hash, base string) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	b, err := r.repo.CommitObject(baseHead)
-	if err != nil {
-		return false, err
+	horizon := c.Committer.When.Add(-24 * time.Hour)
+	seen := map[plumbing.Hash]bool{}
+	queue := []plumbing.Hash{baseHead}
+	for len(queue) > 0 {
+		h := queue[0]
+		queue = queue[1:]
+		if h == commit {
+			return true, nil
+		}
+		if seen[h] {
+			continue
+		}
+		seen[h] = true
+		cur, err := r.repo.CommitObject(h)
+		if err != nil {
+			return false, err
+		}
+		if cur.Committer.When.Before(horizon) {
+			continue
+		}
+		queue = append(queue, cur.ParentHashes...)
 	}
-	return c.IsAncestor(b)
+	return false, nil
 }
 
 // Stat summarises a commit's change against its first parent, per file.
