@@ -178,3 +178,26 @@ func (r *Repo) Stat(h plumbing.Hash) ([]FileStat, error) {
 	}
 	return out, nil
 }
+
+// WalkFirstParent calls fn for each commit of the base branch's first-parent line,
+// newest first, until fn returns an error (storer.ErrStop ends it quietly).
+func (r *Repo) WalkFirstParent(base string, fn func(*object.Commit) error) error {
+	head, ok := r.Branch(base)
+	if !ok {
+		return fmt.Errorf("no base branch %q", base)
+	}
+	h := head
+	for {
+		c, err := r.repo.CommitObject(h)
+		if err != nil {
+			return err
+		}
+		if err := fn(c); err != nil {
+			return err
+		}
+		if c.NumParents() == 0 {
+			return nil
+		}
+		h = c.ParentHashes[0]
+	}
+}

@@ -1,0 +1,143 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/spf13/cobra"
+
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/artifact"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/config"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/decision"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/infrarepo"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/lifecycle"
+)
+
+// localInfra loads the config and opens the infrastructure repository for commands
+// of the local forge.
+func localInfra(cmd *cobra.Command, configFile, what string) (*config.Config, *infrarepo.Repo, error) {
+	cfg, err := config.Load(configFile)
+	if err != nil {
+		return nil, nil, badInput(err)
+	}
+	if cfg.Forge.Type != config.ForgeLocal {
+		return nil, nil, badInput(fmt.Errorf("forge.type is %q: %s is for the local forge; on GitHub, reviews and merges happen on the pull request", cfg.Forge.Type, what))
+	}
+	infra, err := infrarepo.Open(cmd.Context(), cfg.Infrastructure.Repository, config.Secret(cfg.Infrastructure.TokenEnv), cfg.StateDir)
+	if err != nil {
+		return nil, nil, err
+	}
+	return cfg, infra, nil
+}
+
+func newApproveCommand() *cobra.Command {
+	var configFile, id, reviewer, email string
+	cmd := &cobra.Command{
+		Use:   "approve --config FILE --id ID --reviewer NAME [--email E]",
+		Short: "Approve a proposal's current head commit (local forge)",
+		Long: "Writes the approval as a git note on the proposal's head commit (refs/notes/remediation-approvals):\n" +
+			"it counts for that exact commit only. The proposal's author cannot approve it.",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if id == "" || strings.TrimSpace(reviewer) == "" {
+				return badInput(errors.New("--id and --reviewer are required"))
+			}
+			cfg, infra, err := localInfra(cmd, configFile, "approve")
+			if err != nil {
+				return err
+			}
+			branch := decision.Branch(id)
+			head, ok := infra.Branch(branch)
+			if !ok {
+				return badInput(fmt.Errorf("--id %s: no proposal branch %s in %s", id, branch, cfg.Infrastructure.Repository))
+			}
+			c, err := infra.Commit(head)
+			if err != nil {
+				return err
+			}
+			if _, err := infra.ReadFile(head, artifact.Path(id)); err != nil {
+				return badInput(fmt.Errorf("--id %s: %s carries no artifact %s: not a proposal", id, branch, artifact.Path(id)))
+			}
+			a := lifecycle.Approval{Name: strings.TrimSpace(reviewer), Email: strings.TrimSpace(email), At: time.Now()}
+			if counted, _ := lifecycle.Counted([]lifecycle.Approval{a}, c.Author.Name, c.Author.Email); len(counted) == 0 {
+				return badInput(fmt.Errorf("%s cannot approve %s: the proposal's author and bots cannot approve", a, id))
+			}
+			sigEmail := a.Email
+			if sigEmail == "" {
+				sigEmail = a.Name
+			}
+			note, err := infra.UpdateNote(cmd.Context(), lifecycle.ApprovalsRef, head, "approve "+id+" by "+a.String(),
+				a.Name, sigEmail, a.At, func(old []byte) ([]byte, error) { return lifecycle.AddApproval(old, a), nil })
+			if err != nil {
+				return err
+			}
+			counted, _ := lifecycle.Counted(lifecycle.ParseApprovals(note), c.Author.Name, c.Author.Email)
+			fmt.Fprintf(cmd.OutOrStdout(), "approved %s at %s by %s: %d approval(s) on this commit\n", id, short(head), a, len(counted))
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&configFile, "config", "remediator.yaml", "configuration file")
+	cmd.Flags().StringVar(&id, "id", "", "remediation id (the branch is remediation/<id>)")
+	cmd.Flags().StringVar(&reviewer, "reviewer", "", "who approves")
+	cmd.Flags().StringVar(&email, "email", "", "the reviewer's email")
+	return cmd
+}
+
+func short(h plumbing.Hash) string { return h.String()[:12] }
+
+func newReconcileCommand() *cobra.Command {
+	var configFile, output string
+	cmd := &cobra.Command{
+		Use:   "reconcile --config FILE",
+		Short: "One pass over the open proposals: merge what passes its gates (local forge)",
+		Long: "For each open proposal: the approvals of its head commit (distinct people, not the author, not bots),\n" +
+			"the policy's required reviewers and windows, then a merge commit with the proposal's trailers and one\n" +
+			"Approved-by per approver, pushed with compare-and-swap on the base. For cron or CI.",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if output != "text" && output != "json" {
+				return badInput(fmt.Errorf("--output: want text or json, not %q", output))
+			}
+			cfg, infra, err := localInfra(cmd, configFile, "reconcile")
+			if err != nil {
+				return err
+			}
+			cat, _, err := loadCatalog(cmd.Context(), cfg)
+			if err != nil {
+				return err
+			}
+			r := &lifecycle.Reconciler{Infra: infra, Catalog: cat, Base: cfg.Infrastructure.Base,
+				AuthorName: cfg.Infrastructure.AuthorName, AuthorEmail: cfg.Infrastructure.AuthorEmail, Now: time.Now,
+				Logger: slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: slog.LevelInfo}))}
+			outcomes, err := r.Run(cmd.Context())
+			if err != nil {
+				return err
+			}
+			if output == "json" {
+				enc := json.NewEncoder(cmd.OutOrStdout())
+				for _, o := range outcomes {
+					if err := enc.Encode(o); err != nil {
+						return err
+					}
+				}
+				return nil
+			}
+			for _, o := range outcomes {
+				if o.Action == lifecycle.Merged {
+					fmt.Fprintf(cmd.OutOrStdout(), "merged: %s as %s (approved by %s)\n", o.Branch, o.Merge[:12], strings.Join(o.Approvers, ", "))
+				} else {
+					fmt.Fprintf(cmd.OutOrStdout(), "waiting: %s: %s\n", o.Branch, o.Reason)
+				}
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&configFile, "config", "remediator.yaml", "configuration file")
+	cmd.Flags().StringVar(&output, "output", "text", "text or json")
+	return cmd
+}

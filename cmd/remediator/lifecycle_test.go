@@ -1,0 +1,195 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/gitops-remediation/terraform-provider-remediation/internal/gittest"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/decision"
+	"github.com/gitops-remediation/terraform-provider-remediation/runbooks"
+)
+
+func cli(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := run(context.Background(), args, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+// proposed publishes the catalog, proposes for api-gateway on the local forge and
+// returns the config, the infrastructure repository and the id.
+func proposed(t *testing.T, adjust func(*runbooks.Runbook, *runbooks.Policy)) (cfg, infra, id string) {
+	t.Helper()
+	cfg = publishedCatalogWith(t, adjust)
+	infra = infraRepo(t, cfg)
+	if code, out, errs := proposeRun(t, cfg, alert("api-gateway")); code != 0 || !strings.HasPrefix(out, "opened: ") {
+		t.Fatalf("propose: %d %s %s", code, out, errs)
+	}
+	return cfg, infra, decision.ID("scale-out-api", "service=api-gateway")
+}
+
+func TestApproveAndReconcileMerge(t *testing.T) {
+	cfg, infra, id := proposed(t, func(*runbooks.Runbook, *runbooks.Policy) {})
+	branch := decision.Branch(id)
+	head := gittest.Run(t, infra, "rev-parse", branch)
+
+	// Nothing approved: it waits and says why.
+	code, out, _ := cli(t, "reconcile", "--config", cfg)
+	if code != 0 || !strings.Contains(out, "waiting: "+branch+": 0 of 1 approval(s)") {
+		t.Fatalf("reconcile: %d %s", code, out)
+	}
+	// The author and bots cannot approve.
+	for _, who := range []string{"remediator", "deploy[bot]"} {
+		if code, _, errs := cli(t, "approve", "--config", cfg, "--id", id, "--reviewer", who); code != 2 || !strings.Contains(errs, "cannot approve") {
+			t.Fatalf("%s approved: %d %s", who, code, errs)
+		}
+	}
+	code, out, errs := cli(t, "approve", "--config", cfg, "--id", id, "--reviewer", "Alice", "--email", "alice@example.com")
+	if code != 0 || !strings.Contains(out, "1 approval(s) on this commit") {
+		t.Fatalf("approve: %d %s %s", code, out, errs)
+	}
+	if note := gittest.Run(t, infra, "notes", "--ref=remediation-approvals", "show", head); !strings.HasPrefix(note, "approved: Alice <alice@example.com> ") {
+		t.Fatalf("note: %q", note)
+	}
+
+	code, out, errs = cli(t, "reconcile", "--config", cfg)
+	if code != 0 || !strings.HasPrefix(out, "merged: "+branch) {
+		t.Fatalf("reconcile: %d %s %s", code, out, errs)
+	}
+	if parents := gittest.Run(t, infra, "log", "-1", "--format=%P", "main"); !strings.HasSuffix(parents, " "+head) {
+		t.Fatalf("the merge's second parent is not the approved head: %s", parents)
+	}
+	trailers := gittest.Run(t, infra, "log", "-1", "--format=%(trailers:only,unfold)", "main")
+	for _, want := range []string{"Remediation-Id: " + id, "Runbook: scale-out-api", "Policy: production", "Risk: medium", "Approved-by: Alice <alice@example.com>"} {
+		if !strings.Contains(trailers, want) {
+			t.Errorf("merge trailers lack %q:\n%s", want, trailers)
+		}
+	}
+	if got := gittest.Run(t, infra, "show", "main:envs/api-gateway.auto.tfvars"); !strings.Contains(got, "replicas      = 8") {
+		t.Fatalf("main does not hold the change:\n%s", got)
+	}
+	// Merged: nothing left to do; the same anomaly is now in cooldown or unchanged.
+	if code, out, _ := cli(t, "reconcile", "--config", cfg); code != 0 || out != "" {
+		t.Fatalf("second pass: %d %q", code, out)
+	}
+}
+
+func TestReconcileGates(t *testing.T) {
+	t.Run("stale approval: the head moved after the review", func(t *testing.T) {
+		cfg, infra, id := proposed(t, func(*runbooks.Runbook, *runbooks.Policy) {})
+		if code, _, errs := cli(t, "approve", "--config", cfg, "--id", id, "--reviewer", "alice"); code != 0 {
+			t.Fatal(errs)
+		}
+		work := filepath.Join(t.TempDir(), "w")
+		gittest.Run(t, "", "clone", "-q", "-b", decision.Branch(id), infra, work)
+		gittest.WriteFile(t, filepath.Join(work, "envs/api-gateway.auto.tfvars"), "replicas = 99\n")
+		gittest.Run(t, work, "commit", "-qam", "sneaky")
+		gittest.Run(t, work, "push", "-q", "origin", decision.Branch(id))
+		code, out, _ := cli(t, "reconcile", "--config", cfg)
+		if code != 0 || !strings.Contains(out, "0 of 1 approval(s)") {
+			t.Fatalf("%d %s", code, out)
+		}
+		assertNotMerged(t, infra)
+		// Approving the new head merges the whole branch, both commits.
+		if code, _, errs := cli(t, "approve", "--config", cfg, "--id", id, "--reviewer", "alice"); code != 0 {
+			t.Fatal(errs)
+		}
+		if code, out, _ := cli(t, "reconcile", "--config", cfg); code != 0 || !strings.HasPrefix(out, "merged: ") {
+			t.Fatalf("%d %s", code, out)
+		}
+		if got := gittest.Run(t, infra, "show", "main:envs/api-gateway.auto.tfvars"); got != "replicas = 99" {
+			t.Fatalf("main holds %q", got)
+		}
+		if _, err := gittest.Output(infra, "cat-file", "-e", "main:.remediations/"+id+".yaml"); err != nil {
+			t.Fatal("the artifact did not merge")
+		}
+	})
+	t.Run("a bot's approval written by hand", func(t *testing.T) {
+		cfg, infra, id := proposed(t, func(*runbooks.Runbook, *runbooks.Policy) {})
+		gittest.Run(t, infra, "notes", "--ref=remediation-approvals", "add", "-m", "approved: deploy[bot] <deploy[bot]@users.noreply.github.com> 2026-11-25T00:00:00Z", decision.Branch(id))
+		code, out, _ := cli(t, "reconcile", "--config", cfg)
+		if code != 0 || !strings.Contains(out, "a bot's approval does not count") {
+			t.Fatalf("%d %s", code, out)
+		}
+		assertNotMerged(t, infra)
+	})
+	t.Run("a self-approval written by hand", func(t *testing.T) {
+		cfg, infra, id := proposed(t, func(*runbooks.Runbook, *runbooks.Policy) {})
+		gittest.Run(t, infra, "notes", "--ref=remediation-approvals", "add", "-m", "approved: remediator <remediator@localhost> 2026-11-25T00:00:00Z", decision.Branch(id))
+		code, out, _ := cli(t, "reconcile", "--config", cfg)
+		if code != 0 || !strings.Contains(out, "the proposal's author cannot approve it") {
+			t.Fatalf("%d %s", code, out)
+		}
+		assertNotMerged(t, infra)
+	})
+	t.Run("a required reviewer missing", func(t *testing.T) {
+		cfg, infra, id := proposed(t, func(_ *runbooks.Runbook, p *runbooks.Policy) { p.Spec.RequiredReviewers = []string{"bob"} })
+		if code, _, errs := cli(t, "approve", "--config", cfg, "--id", id, "--reviewer", "alice"); code != 0 {
+			t.Fatal(errs)
+		}
+		code, out, _ := cli(t, "reconcile", "--config", cfg)
+		if code != 0 || !strings.Contains(out, "required reviewer bob has not approved") {
+			t.Fatalf("%d %s", code, out)
+		}
+		assertNotMerged(t, infra)
+	})
+	t.Run("a freeze window", func(t *testing.T) {
+		cfg, infra, id := proposed(t, func(_ *runbooks.Runbook, p *runbooks.Policy) {
+			p.Spec.FreezeWindows = []runbooks.Window{{Days: runbooks.Weekdays(), Start: "00:00", End: "23:59", TimeZone: "UTC"}}
+		})
+		if code, _, errs := cli(t, "approve", "--config", cfg, "--id", id, "--reviewer", "alice"); code != 0 {
+			t.Fatal(errs)
+		}
+		code, out, _ := cli(t, "reconcile", "--config", cfg)
+		if code != 0 || !strings.Contains(out, "inside a freeze window") {
+			t.Fatalf("%d %s", code, out)
+		}
+		assertNotMerged(t, infra)
+	})
+	t.Run("the base changed the same file", func(t *testing.T) {
+		cfg, infra, id := proposed(t, func(*runbooks.Runbook, *runbooks.Policy) {})
+		if code, _, errs := cli(t, "approve", "--config", cfg, "--id", id, "--reviewer", "alice"); code != 0 {
+			t.Fatal(errs)
+		}
+		work := filepath.Join(t.TempDir(), "w")
+		gittest.Run(t, "", "clone", "-q", infra, work)
+		gittest.WriteFile(t, filepath.Join(work, "envs/api-gateway.auto.tfvars"), "replicas = 5\n")
+		gittest.Run(t, work, "commit", "-qam", "by hand")
+		gittest.Run(t, work, "push", "-q", "origin", "main")
+		before := gittest.Run(t, infra, "rev-parse", "main")
+		code, out, _ := cli(t, "reconcile", "--config", cfg)
+		if code != 0 || !strings.Contains(out, "the base changed the same file") {
+			t.Fatalf("%d %s", code, out)
+		}
+		if gittest.Run(t, infra, "rev-parse", "main") != before {
+			t.Fatal("merged over a conflicting change")
+		}
+	})
+	t.Run("the base moved elsewhere: merged on top", func(t *testing.T) {
+		cfg, infra, id := proposed(t, func(*runbooks.Runbook, *runbooks.Policy) {})
+		if code, _, errs := cli(t, "approve", "--config", cfg, "--id", id, "--reviewer", "alice"); code != 0 {
+			t.Fatal(errs)
+		}
+		work := filepath.Join(t.TempDir(), "w")
+		gittest.Run(t, "", "clone", "-q", infra, work)
+		gittest.WriteFile(t, filepath.Join(work, "envs/api-second.auto.tfvars"), "replicas = 5\n")
+		gittest.Run(t, work, "commit", "-qam", "elsewhere")
+		gittest.Run(t, work, "push", "-q", "origin", "main")
+		if code, out, _ := cli(t, "reconcile", "--config", cfg); code != 0 || !strings.HasPrefix(out, "merged: ") {
+			t.Fatalf("%d %s", code, out)
+		}
+		if got := gittest.Run(t, infra, "show", "main:envs/api-second.auto.tfvars"); got != "replicas = 5" {
+			t.Fatalf("the base's own change was lost: %q", got)
+		}
+	})
+}
+
+func assertNotMerged(t *testing.T, infra string) {
+	t.Helper()
+	if n := gittest.Run(t, infra, "rev-list", "--count", "--merges", "main"); n != "0" {
+		t.Fatalf("%s merge(s) on main", n)
+	}
+}

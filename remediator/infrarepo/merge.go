@@ -1,0 +1,139 @@
+package infrarepo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/object"
+	"github.com/go-git/go-git/v5/utils/merkletrie"
+
+	"github.com/gitops-remediation/terraform-provider-remediation/internal/gitpush"
+	"github.com/gitops-remediation/terraform-provider-remediation/internal/gittree"
+)
+
+// ErrBaseMoved means the base branch moved while the merge was built: nothing was
+// merged, and the next pass tries again on the new base.
+var ErrBaseMoved = errors.New("the base branch moved")
+
+// ErrMergeConflict means the base changed a file the proposal changes since the
+// proposal was made: it must be proposed again, not merged blindly.
+var ErrMergeConflict = errors.New("the base changed the same file")
+
+// Merge merges the proposal head (exactly that commit: the one reviewed) into the base
+// branch with a merge commit carrying message, and pushes the base with
+// compare-and-swap from the head it was built on.
+func (r *Repo) Merge(ctx context.Context, base string, head plumbing.Hash, message, name, email string, when time.Time) (*object.Commit, error) {
+	baseHead, ok := r.Branch(base)
+	if !ok {
+		return nil, fmt.Errorf("no base branch %q", base)
+	}
+	baseCommit, err := r.repo.CommitObject(baseHead)
+	if err != nil {
+		return nil, err
+	}
+	prop, err := r.repo.CommitObject(head)
+	if err != nil {
+		return nil, err
+	}
+	// The change is everything on the branch since it forked from the base: the
+	// proposal commit and anything pushed on top of it (which was reviewed with it).
+	forks, err := prop.MergeBase(baseCommit)
+	if err != nil {
+		return nil, fmt.Errorf("merge base of %s and %s: %w", head, base, err)
+	}
+	if len(forks) == 0 {
+		return nil, fmt.Errorf("proposal %s shares no history with %s", head, base)
+	}
+	from := forks[0]
+	tree, err := r.mergeTree(baseCommit, from, prop)
+	if err != nil {
+		return nil, err
+	}
+	sig := object.Signature{Name: name, Email: email, When: when}
+	mc := &object.Commit{Author: sig, Committer: sig, Message: message, TreeHash: tree, ParentHashes: []plumbing.Hash{baseHead, head}}
+	st := r.repo.Storer
+	obj := st.NewEncodedObject()
+	if err := mc.Encode(obj); err != nil {
+		return nil, err
+	}
+	h, err := st.SetEncodedObject(obj)
+	if err != nil {
+		return nil, err
+	}
+	written, err := r.repo.CommitObject(h)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.refreshAuth(ctx); err != nil {
+		return nil, err
+	}
+	ref := plumbing.NewBranchReferenceName(base)
+	err = gitpush.Update(ctx, r.url, r.auth, st, written, baseCommit.TreeHash, ref, baseHead)
+	if errors.Is(err, gitpush.ErrStale) {
+		return nil, fmt.Errorf("merge into %s: %w", base, ErrBaseMoved)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("merge into %s: %w", base, err)
+	}
+	_ = st.SetReference(plumbing.NewHashReference(ref, h))
+	return written, nil
+}
+
+// mergeTree applies the branch's change (from, the fork point, -> prop) to the base tree. When the
+// base is still where the proposal started, that is the proposal's tree; otherwise
+// each file the proposal changes must be unchanged on the base since.
+func (r *Repo) mergeTree(base, from, prop *object.Commit) (plumbing.Hash, error) {
+	if base.Hash == from.Hash {
+		return prop.TreeHash, nil
+	}
+	fromTree, err := from.Tree()
+	if err != nil {
+		return plumbing.ZeroHash, err
+	}
+	propTree, err := prop.Tree()
+	if err != nil {
+		return plumbing.ZeroHash, err
+	}
+	baseTree, err := base.Tree()
+	if err != nil {
+		return plumbing.ZeroHash, err
+	}
+	changes, err := object.DiffTree(fromTree, propTree)
+	if err != nil {
+		return plumbing.ZeroHash, err
+	}
+	edits := map[string]*plumbing.Hash{}
+	for _, c := range changes {
+		action, err := c.Action()
+		if err != nil {
+			return plumbing.ZeroHash, err
+		}
+		name := c.To.Name
+		if action == merkletrie.Delete {
+			name = c.From.Name
+		}
+		before, now := entryHash(fromTree, name), entryHash(baseTree, name)
+		if before != now {
+			return plumbing.ZeroHash, fmt.Errorf("%s: %w since the proposal", name, ErrMergeConflict)
+		}
+		if action == merkletrie.Delete {
+			edits[name] = nil
+			continue
+		}
+		h := c.To.TreeEntry.Hash
+		edits[name] = &h
+	}
+	return gittree.Edit(r.repo.Storer, baseTree.Hash, edits)
+}
+
+// entryHash is the hash of a path in a tree, zero when absent.
+func entryHash(t *object.Tree, name string) plumbing.Hash {
+	e, err := t.FindEntry(name)
+	if err != nil {
+		return plumbing.ZeroHash
+	}
+	return e.Hash
+}

@@ -1,0 +1,187 @@
+package lifecycle
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/go-git/go-git/v5/plumbing"
+
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/artifact"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/decision"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/infrarepo"
+	"github.com/gitops-remediation/terraform-provider-remediation/runbooks"
+)
+
+// Actions of a reconcile pass.
+const (
+	Merged  = "merged"
+	Waiting = "waiting"
+)
+
+// Outcome is what one pass did with one proposal.
+type Outcome struct {
+	ID        string   `json:"id"`
+	Branch    string   `json:"branch"`
+	Head      string   `json:"head"`
+	Action    string   `json:"action"`
+	Reason    string   `json:"reason,omitempty"`
+	Approvers []string `json:"approvers,omitempty"`
+	Merge     string   `json:"merge,omitempty"`
+}
+
+// Reconciler merges the local forge's proposals that pass their gates.
+type Reconciler struct {
+	Infra       *infrarepo.Repo
+	Catalog     *runbooks.Catalog
+	Base        string
+	AuthorName  string
+	AuthorEmail string
+	Now         func() time.Time
+	Logger      *slog.Logger
+}
+
+// Run makes one pass over the open proposals.
+func (r *Reconciler) Run(ctx context.Context) ([]Outcome, error) {
+	if err := r.Infra.Fetch(ctx); err != nil {
+		return nil, err
+	}
+	branches, err := r.Infra.Branches(decision.BranchPrefix)
+	if err != nil {
+		return nil, err
+	}
+	var out []Outcome
+	for _, b := range branches {
+		head, _ := r.Infra.Branch(b)
+		merged, err := r.Infra.IsMerged(head, r.Base)
+		if err != nil {
+			return out, err
+		}
+		if merged {
+			continue
+		}
+		o, err := r.one(ctx, b, head)
+		if err != nil {
+			return out, fmt.Errorf("%s: %w", b, err)
+		}
+		if o.ID == "" {
+			continue // not a proposal
+		}
+		log := r.Logger.With("remediation_id", o.ID, "branch", b, "head", o.Head)
+		if o.Action == Merged {
+			log.Info("proposal merged", "merge", o.Merge, "approvers", strings.Join(o.Approvers, ", "))
+		} else {
+			log.Info("proposal waits", "reason", o.Reason)
+		}
+		out = append(out, o)
+	}
+	return out, nil
+}
+
+func (r *Reconciler) one(ctx context.Context, branch string, head plumbing.Hash) (Outcome, error) {
+	c, err := r.Infra.Commit(head)
+	if err != nil {
+		return Outcome{}, err
+	}
+	// The id comes from the branch, not the head commit: someone may have pushed on
+	// top of the proposal, and then that new head is what needs approving.
+	id := strings.TrimPrefix(branch, decision.BranchPrefix)
+	o := Outcome{ID: id, Branch: branch, Head: head.String(), Action: Waiting}
+	data, err := r.Infra.ReadFile(head, artifact.Path(id))
+	if err != nil {
+		return Outcome{}, nil //nolint:nilerr // no artifact: a branch a person made, not a proposal
+	}
+	art, err := artifact.Decode(data)
+	if err != nil {
+		return o, err
+	}
+	note, _, err := r.Infra.Note(ApprovalsRef, head)
+	if err != nil {
+		return o, err
+	}
+	counted, ignored := Counted(ParseApprovals(note), c.Author.Name, c.Author.Email)
+	for _, a := range counted {
+		o.Approvers = append(o.Approvers, a.String())
+	}
+	if reason := r.gate(art, counted, ignored); reason != "" {
+		o.Reason = reason
+		return o, nil
+	}
+	msg := MergeMessage(art, c.Message, counted)
+	mc, err := r.Infra.Merge(ctx, r.Base, head, msg, r.AuthorName, r.AuthorEmail, r.Now())
+	if errors.Is(err, infrarepo.ErrBaseMoved) || errors.Is(err, infrarepo.ErrMergeConflict) {
+		o.Reason = err.Error()
+		return o, nil
+	}
+	if err != nil {
+		return o, err
+	}
+	o.Action, o.Merge = Merged, mc.Hash.String()
+	return o, nil
+}
+
+// gate returns why the proposal cannot merge now, or "".
+func (r *Reconciler) gate(art *artifact.Artifact, counted []Approval, ignored []string) string {
+	pol := r.Catalog.Policy(art.Policy)
+	if pol == nil {
+		pol = runbooks.DefaultPolicy()
+	}
+	now := r.Now()
+	required := art.RequiredApprovals
+	risk := runbooks.Risk(art.Risk)
+	if required == 0 && !pol.Spec.AutoMerge.Allows(risk) {
+		required = 1 // nobody has to approve, but no bot may merge it alone either
+	}
+	if required == 0 && pol.Spec.AutoMerge.MinVerifiedRuns > 0 {
+		runs, err := VerifiedRuns(r.Infra, r.Base, art.Runbook)
+		if err != nil || runs < pol.Spec.AutoMerge.MinVerifiedRuns {
+			required = 1
+		}
+	}
+	if len(counted) < required {
+		reason := fmt.Sprintf("%d of %d approval(s) for head %s", len(counted), required, "this commit")
+		if len(ignored) > 0 {
+			reason += " (not counted: " + strings.Join(ignored, "; ") + ")"
+		}
+		return reason
+	}
+	for _, want := range pol.Spec.RequiredReviewers {
+		if strings.Contains(want, "/") {
+			return fmt.Sprintf("required reviewer team %s cannot be checked on the local forge", want)
+		}
+		found := false
+		for _, a := range counted {
+			if strings.EqualFold(a.Name, want) || strings.EqualFold(a.Email, want) || strings.EqualFold(strings.Split(a.Email, "@")[0], want) {
+				found = true
+			}
+		}
+		if !found {
+			return fmt.Sprintf("required reviewer %s has not approved this commit", want)
+		}
+	}
+	if runbooks.InWindows(pol.Spec.FreezeWindows, now) {
+		return "inside a freeze window of policy " + pol.Metadata.Name
+	}
+	if len(pol.Spec.ChangeWindows) > 0 && !runbooks.InWindows(pol.Spec.ChangeWindows, now) {
+		return "outside every change window of policy " + pol.Metadata.Name
+	}
+	return ""
+}
+
+// MergeMessage is the merge commit's message: what is merged, then the proposal's
+// trailers and one Approved-by per counted approver.
+func MergeMessage(art *artifact.Artifact, proposalMessage string, approvers []Approval) string {
+	title, _, _ := strings.Cut(proposalMessage, "\n")
+	var b strings.Builder
+	fmt.Fprintf(&b, "Merge remediation %s\n\n%s\n\n", art.ID, title)
+	for _, t := range art.Trailers() {
+		fmt.Fprintf(&b, "%s: %s\n", t[0], t[1])
+	}
+	for _, a := range approvers {
+		fmt.Fprintf(&b, "Approved-by: %s\n", a.String())
+	}
+	return b.String()
+}
