@@ -201,3 +201,6 @@ func (r *Repo) WalkFirstParent(base string, fn func(*object.Commit) error) error
 		h = c.ParentHashes[0]
 	}
 }
+
+// Git is the mirror itself, for readers that walk it (the audit).
+func (r *Repo) Git() *git.Repository { return r.repo }

@@ -1,0 +1,124 @@
+package main
+
+import (
+	"encoding/json"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gitops-remediation/terraform-provider-remediation/internal/gittest"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/artifact"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/audit"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/decision"
+	"github.com/gitops-remediation/terraform-provider-remediation/runbooks"
+)
+
+// mergedThroughPipeline proposes, approves and merges one remediation with the real
+// commands, and returns the config, the infrastructure repository and the id.
+func mergedThroughPipeline(t *testing.T, within time.Duration) (cfg, infra, id string) {
+	t.Helper()
+	cfg, infra, id = proposed(t, func(rb *runbooks.Runbook, _ *runbooks.Policy) { rb.Spec.Verify.Within = runbooks.Duration(within) })
+	if code, _, errs := cli(t, "approve", "--config", cfg, "--id", id, "--reviewer", "Alice", "--email", "alice@example.com"); code != 0 {
+		t.Fatal(errs)
+	}
+	if code, out, errs := cli(t, "reconcile", "--config", cfg); code != 0 || !strings.HasPrefix(out, "merged: ") {
+		t.Fatalf("reconcile: %d %s %s", code, out, errs)
+	}
+	return cfg, infra, id
+}
+
+func TestAuditLedgerFromTheRealPipeline(t *testing.T) {
+	_, infra, id := mergedThroughPipeline(t, time.Hour)
+	merge := gittest.Run(t, infra, "rev-parse", "main")
+
+	code, out, errs := cli(t, "audit", "--repository", infra, "--format", "json")
+	if code != 0 {
+		t.Fatalf("audit: %d %s", code, errs)
+	}
+	var entries []audit.Entry
+	if err := json.Unmarshal([]byte(out), &entries); err != nil || len(entries) != 1 {
+		t.Fatalf("%v %s", err, out)
+	}
+	e := entries[0]
+	if e.ID != id || e.Runbook != "scale-out-api" || e.RunbookVersion == "" || e.Policy != "production" || e.Risk != "medium" ||
+		e.RequiredApprovals != 1 || strings.Join(e.Approvers, ",") != "Alice <alice@example.com>" || e.Merge != merge ||
+		e.MergedBy != "remediator" || e.Outcome != audit.OutcomePending || !strings.Contains(e.Anomaly, "service=api-gateway") || e.Fingerprint != "fp-api-gateway" {
+		t.Fatalf("entry %+v", e)
+	}
+	// The outcome note, once verification writes it.
+	gittest.Run(t, infra, "notes", "--ref=remediation", "add", "-m", "outcome: verified", merge)
+	_, out, _ = cli(t, "audit", "--repository", infra)
+	if !strings.Contains(out, id) || !strings.Contains(out, "verified") || !strings.HasPrefix(out, "ID ") {
+		t.Fatalf("table:\n%s", out)
+	}
+	_, out, _ = cli(t, "audit", "--repository", infra, "--format", "markdown")
+	if !strings.Contains(out, "| `"+id+"` | scale-out-api |") {
+		t.Fatalf("markdown:\n%s", out)
+	}
+	code, out, _ = cli(t, "audit", "verify", "--repository", infra)
+	if code != 0 || !strings.Contains(out, "1 merged remediation(s), no findings") {
+		t.Fatalf("verify: %d %s", code, out)
+	}
+	// Through a URL too: fetched with its notes.
+	code, out, _ = cli(t, "audit", "--repository", "file://"+infra, "--format", "json")
+	if code != 0 || !strings.Contains(out, `"outcome":"verified"`) {
+		t.Fatalf("by URL: %d %s", code, out)
+	}
+	// --since after the merge: nothing.
+	_, out, _ = cli(t, "audit", "--repository", infra, "--format", "json", "--since", time.Now().Add(time.Hour).Format(time.RFC3339))
+	if strings.TrimSpace(out) != "[]" {
+		t.Fatalf("since: %s", out)
+	}
+}
+
+func TestAuditVerifyFlagsWhatGitCannotAccountFor(t *testing.T) {
+	t.Run("no outcome after the window", func(t *testing.T) {
+		_, infra, id := mergedThroughPipeline(t, time.Second)
+		time.Sleep(1100 * time.Millisecond)
+		code, out, _ := cli(t, "audit", "verify", "--repository", infra)
+		if code != 1 || !strings.Contains(out, "no-outcome "+id+": merged at") {
+			t.Fatalf("%d %s", code, out)
+		}
+	})
+	t.Run("an artifact committed directly", func(t *testing.T) {
+		_, infra, _ := mergedThroughPipeline(t, time.Hour)
+		work := filepath.Join(t.TempDir(), "w")
+		gittest.Run(t, "", "clone", "-q", infra, work)
+		fake := &artifact.Artifact{ID: "fake-0000000000", Runbook: "scale-out-api", Policy: "production", Risk: "low"}
+		data, err := fake.Encode()
+		if err != nil {
+			t.Fatal(err)
+		}
+		gittest.WriteFile(t, filepath.Join(work, artifact.Path(fake.ID)), string(data))
+		gittest.Run(t, work, "add", "-A")
+		gittest.Run(t, work, "commit", "-qm", "record a remediation that never happened")
+		gittest.Run(t, work, "push", "-q", "origin", "main")
+		code, out, _ := cli(t, "audit", "verify", "--repository", infra)
+		if code != 1 || !strings.Contains(out, `artifact-outside-merge fake-0000000000: .remediations/fake-0000000000.yaml changed by "record a remediation that never happened"`) {
+			t.Fatalf("%d %s", code, out)
+		}
+	})
+	t.Run("an Approved-by trailer forged without an approval", func(t *testing.T) {
+		_, infra, id := proposed(t, func(*runbooks.Runbook, *runbooks.Policy) {})
+		// Merged by hand, bypassing reconcile, claiming an approval nobody gave.
+		work := filepath.Join(t.TempDir(), "w")
+		gittest.Run(t, "", "clone", "-q", infra, work)
+		msg := gittest.Run(t, infra, "log", "-1", "--format=%B", decision.Branch(id))
+		trailers := msg[strings.Index(msg, "Remediation-Id:"):]
+		gittest.Run(t, work, "merge", "-q", "--no-ff", "-m", "Merge remediation "+id+"\n\n"+trailers+"\nApproved-by: Mallory <mallory@example.com>", "origin/"+decision.Branch(id))
+		gittest.Run(t, work, "push", "-q", "origin", "main")
+		code, out, _ := cli(t, "audit", "verify", "--repository", infra)
+		if code != 1 || !strings.Contains(out, "unbacked-approval "+id+": Approved-by Mallory <mallory@example.com> has no approval recorded on the proposal head") ||
+			!strings.Contains(out, "too-few-approvals "+id+": merged with 0 valid approval(s); policy production required 1 for risk medium") {
+			t.Fatalf("%d %s", code, out)
+		}
+	})
+	t.Run("bad input", func(t *testing.T) {
+		for _, args := range [][]string{{"audit"}, {"audit", "--repository", t.TempDir()}, {"audit", "--repository", ".", "--format", "xml"}, {"audit", "--repository", ".", "--since", "yesterday"}} {
+			if code, _, errs := cli(t, args...); code != 2 || errs == "" {
+				t.Errorf("%v: exit %d %s", args, code, errs)
+			}
+		}
+	})
+}
