@@ -7,7 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/go-git/go-git/v5"
 	"github.com/spf13/cobra"
 
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/audit"
@@ -93,34 +92,36 @@ func buildLedger(ctx context.Context, o auditOptions) (*audit.Ledger, error) {
 			}
 		}
 	}
-	repo, cleanup, err := openForAudit(ctx, o)
+	dir, cleanup, err := auditDir(ctx, o)
 	if err != nil {
 		return nil, err
 	}
 	defer cleanup()
-	l, err := audit.Build(repo, o.base, since, time.Now())
+	// Two handles: the commit walk and the artifact-tree comparison run in parallel.
+	repo, err := audit.Open(dir)
+	if err != nil {
+		return nil, badInput(fmt.Errorf("--repository %s: %w", o.repository, err))
+	}
+	trees, err := audit.Open(dir)
+	if err != nil {
+		return nil, badInput(fmt.Errorf("--repository %s: %w", o.repository, err))
+	}
+	l, err := audit.Build(repo, trees, o.base, since, time.Now())
 	if err != nil {
 		return nil, badInput(err)
 	}
 	return l, nil
 }
 
-// openForAudit opens a local repository as it is, or fetches a URL (branches and
-// notes) into a temporary mirror.
-func openForAudit(ctx context.Context, o auditOptions) (*git.Repository, func(), error) {
+// auditDir is the repository to read: a local path as it is, or a URL fetched
+// (branches and notes) into a temporary mirror.
+func auditDir(ctx context.Context, o auditOptions) (string, func(), error) {
 	if !strings.Contains(o.repository, "://") && !strings.Contains(o.repository, "@") {
-		repo, err := git.PlainOpen(o.repository) // a bare repository, or a work tree's root
-		if err != nil {
-			repo, err = git.PlainOpenWithOptions(o.repository, &git.PlainOpenOptions{DetectDotGit: true})
-		}
-		if err != nil {
-			return nil, nil, badInput(fmt.Errorf("--repository %s: %w", o.repository, err))
-		}
-		return repo, func() {}, nil
+		return o.repository, func() {}, nil
 	}
 	dir, err := os.MkdirTemp("", "remediator-audit-")
 	if err != nil {
-		return nil, nil, err
+		return "", nil, err
 	}
 	cleanup := func() { _ = os.RemoveAll(dir) }
 	token := ""
@@ -130,7 +131,7 @@ func openForAudit(ctx context.Context, o auditOptions) (*git.Repository, func(),
 	infra, err := infrarepo.Open(ctx, o.repository, token, dir)
 	if err != nil {
 		cleanup()
-		return nil, nil, err
+		return "", nil, err
 	}
-	return infra.Git(), cleanup, nil
+	return infra.MirrorDir(), cleanup, nil
 }

@@ -105,7 +105,11 @@ func TestAuditVerifyFlagsWhatGitCannotAccountFor(t *testing.T) {
 		work := filepath.Join(t.TempDir(), "w")
 		gittest.Run(t, "", "clone", "-q", infra, work)
 		msg := gittest.Run(t, infra, "log", "-1", "--format=%B", decision.Branch(id))
-		trailers := msg[strings.Index(msg, "Remediation-Id:"):]
+		_, after, ok := strings.Cut(msg, "Remediation-Id:")
+		if !ok {
+			t.Fatalf("no trailers in %q", msg)
+		}
+		trailers := "Remediation-Id:" + after
 		gittest.Run(t, work, "merge", "-q", "--no-ff", "-m", "Merge remediation "+id+"\n\n"+trailers+"\nApproved-by: Mallory <mallory@example.com>", "origin/"+decision.Branch(id))
 		gittest.Run(t, work, "push", "-q", "origin", "main")
 		code, out, _ := cli(t, "audit", "verify", "--repository", infra)

@@ -77,8 +77,10 @@ type Ledger struct {
 }
 
 // Build walks the base branch's first-parent history, newest first, back to since
-// (zero: all of it).
-func Build(repo *git.Repository, base string, since, now time.Time) (*Ledger, error) {
+// (zero: all of it). trees is a second handle on the same repository: the artifact
+// trees are compared on it in parallel with the walk (go-git handles are not safe for
+// concurrent use; nil compares them on repo, after the walk).
+func Build(repo, trees *git.Repository, base string, since, now time.Time) (*Ledger, error) {
 	head, err := resolveBase(repo, base)
 	if err != nil {
 		return nil, err
@@ -93,54 +95,108 @@ func Build(repo *git.Repository, base string, since, now time.Time) (*Ledger, er
 	}
 	l := &Ledger{}
 	byMerge := map[string]int{}
+
+	// The walk decodes commits; the tree worker finds the commits that change
+	// artifacts. Batches keep the channel cheap.
+	const batch = 512
+	jobs := make(chan []treeJob, 16)
+	var artifactFindings []Finding
+	var artifacts map[plumbing.Hash]artifactRead
+	var workerErr error
+	done := make(chan struct{})
+	start := func(r *git.Repository) {
+		go func() {
+			defer close(done)
+			artifactFindings, artifacts, workerErr = compareTrees(r, jobs)
+		}()
+	}
+	if trees != nil {
+		start(trees)
+	}
+	var pending []treeJob
+	var all [][]treeJob
+	flush := func(force bool) {
+		if len(pending) == 0 || (!force && len(pending) < batch) {
+			return
+		}
+		if trees != nil {
+			jobs <- pending
+		} else {
+			all = append(all, pending)
+		}
+		pending = nil
+	}
 	c, err := repo.CommitObject(head)
 	if err != nil {
+		close(jobs)
 		return nil, fmt.Errorf("read %s: %w", base, err)
 	}
-	tree, err := c.Tree()
-	if err != nil {
-		return nil, err
-	}
+	var walkErr error
 	for c != nil {
 		if !since.IsZero() && c.Committer.When.Before(since) {
 			break
 		}
 		var parent *object.Commit
-		var ptree *object.Tree
 		if c.NumParents() > 0 {
-			if parent, err = c.Parent(0); err != nil {
-				return nil, err
-			}
-			if ptree, err = parent.Tree(); err != nil {
-				return nil, err
+			if parent, walkErr = c.Parent(0); walkErr != nil {
+				break
 			}
 		}
 		trailers := Trailers(c.Message)
 		id := first(trailers, "Remediation-Id")
 		isMerge := c.NumParents() >= 2 && id != ""
+		job := treeJob{commit: c.Hash, tree: c.TreeHash}
+		if parent != nil {
+			job.ptree = parent.TreeHash
+		}
+		job.subject, _, _ = strings.Cut(c.Message, "\n")
 		if isMerge {
-			e, finding := entry(repo, c, tree, trailers, id, outcomes, approvals, now)
-			if finding != nil {
-				l.Findings = append(l.Findings, *finding)
-			}
+			job.mergeID = id
 			byMerge[c.Hash.String()] = len(l.Entries)
-			l.Entries = append(l.Entries, e)
+			l.Entries = append(l.Entries, entry(repo, c, trailers, id, outcomes, approvals))
 		}
-		changed, err := changedArtifacts(repo, tree, ptree)
-		if err != nil {
-			return nil, err
-		}
-		for _, name := range changed {
-			own := strings.TrimSuffix(path.Base(name), ".yaml")
-			if isMerge && own == id {
-				continue
-			}
-			subject, _, _ := strings.Cut(c.Message, "\n")
-			l.Findings = append(l.Findings, Finding{Commit: c.Hash.String(), ID: own, Kind: FindingArtifact,
-				Detail: fmt.Sprintf("%s changed by %q, not by the merge of proposal %s", name, subject, own)})
-		}
-		c, tree = parent, ptree
+		pending = append(pending, job)
+		flush(false)
+		c = parent
 	}
+	flush(true)
+	if trees == nil {
+		start(repo)
+		for _, b := range all {
+			jobs <- b
+		}
+	}
+	close(jobs)
+	<-done
+	if walkErr != nil {
+		return nil, walkErr
+	}
+	if workerErr != nil {
+		return nil, workerErr
+	}
+	for i := range l.Entries {
+		e := &l.Entries[i]
+		read := artifacts[plumbing.NewHash(e.Merge)]
+		if read.err != nil {
+			l.Findings = append(l.Findings, Finding{Commit: e.Merge, ID: e.ID, Kind: FindingBadArtifact, Detail: fmt.Sprintf("%s: %v", artifact.Path(e.ID), read.err)})
+		} else if a := read.a; a != nil {
+			e.RequiredApprovals = a.RequiredApprovals
+			e.Anomaly = anomaly(a)
+			if d, err := time.ParseDuration(a.Verify.Within); err == nil {
+				e.within = d
+			}
+			for _, r := range a.Reverts {
+				e.reverts = append(e.reverts, r.Commit)
+			}
+		}
+		if e.Outcome == "" {
+			e.Outcome = OutcomePending
+			if now.After(e.MergedAt.Add(e.within)) {
+				e.Outcome = OutcomeMissing
+			}
+		}
+	}
+	l.Findings = append(l.Findings, artifactFindings...)
 	// Rollbacks: a later remediation that reverted a merge links back to it.
 	for _, e := range l.Entries {
 		for _, rev := range e.reverts {
@@ -152,36 +208,109 @@ func Build(repo *git.Repository, base string, since, now time.Time) (*Ledger, er
 	return l, nil
 }
 
-func entry(repo *git.Repository, c *object.Commit, tree *object.Tree, trailers [][2]string, id string,
-	outcomes, approvals map[plumbing.Hash]plumbing.Hash, now time.Time) (Entry, *Finding) {
+// treeJob is one commit of the walk, for the tree worker.
+type treeJob struct {
+	commit, tree, ptree plumbing.Hash
+	mergeID, subject    string
+}
+
+// artifactRead is the artifact a merge commit holds, or why it could not be read.
+type artifactRead struct {
+	a   *artifact.Artifact
+	err error
+}
+
+// compareTrees flags each commit that changes an artifact other than its own merge's,
+// and reads the artifact of each merge.
+func compareTrees(repo *git.Repository, jobs <-chan []treeJob) ([]Finding, map[plumbing.Hash]artifactRead, error) {
+	var out []Finding
+	arts := map[plumbing.Hash]artifactRead{}
+	var err error
+	dirs := &artifactDirs{repo: repo}
+	roots := &rootTrees{repo: repo}
+	for b := range jobs {
+		if err != nil {
+			continue // drain, so the walk never blocks
+		}
+		for _, j := range b {
+			var now, before *object.TreeEntry
+			if now, err = roots.artifactEntry(j.tree); err != nil {
+				break
+			}
+			if !j.ptree.IsZero() {
+				if before, err = roots.artifactEntry(j.ptree); err != nil {
+					break
+				}
+			}
+			var changed []string
+			if changed, err = dirs.changed(now, before); err != nil {
+				break
+			}
+			if j.mergeID != "" {
+				arts[j.commit] = readArtifact(repo, dirs, now, j.mergeID)
+			}
+			for _, name := range changed {
+				own := strings.TrimSuffix(path.Base(name), ".yaml")
+				if j.mergeID != "" && own == j.mergeID {
+					continue
+				}
+				out = append(out, Finding{Commit: j.commit.String(), ID: own, Kind: FindingArtifact,
+					Detail: fmt.Sprintf("%s changed by %q, not by the merge of proposal %s", name, j.subject, own)})
+			}
+		}
+	}
+	return out, arts, err
+}
+
+func readArtifact(repo *git.Repository, dirs *artifactDirs, dir *object.TreeEntry, id string) artifactRead {
+	entries, err := dirs.entries(dir)
+	if err != nil {
+		return artifactRead{err: err}
+	}
+	blob, ok := entries[id+".yaml"]
+	if !ok {
+		return artifactRead{err: errors.New("missing from the merge")}
+	}
+	data, err := blobContents(repo, blob)
+	if err != nil {
+		return artifactRead{err: err}
+	}
+	a, err := artifact.Decode(data)
+	return artifactRead{a: a, err: err}
+}
+
+// rootTrees reads the .remediations entry of root trees, remembering the last: a
+// commit's parent tree is the next commit's tree.
+type rootTrees struct {
+	repo  *git.Repository
+	last  plumbing.Hash
+	entry *object.TreeEntry
+}
+
+func (r *rootTrees) artifactEntry(tree plumbing.Hash) (*object.TreeEntry, error) {
+	if tree == r.last && !tree.IsZero() {
+		return r.entry, nil
+	}
+	t, err := r.repo.TreeObject(tree)
+	if err != nil {
+		return nil, err
+	}
+	e, _ := t.FindEntry(artifact.Dir)
+	r.last, r.entry = tree, e
+	return e, nil
+}
+
+func entry(repo *git.Repository, c *object.Commit, trailers [][2]string, id string, outcomes, approvals map[plumbing.Hash]plumbing.Hash) Entry {
 	e := Entry{
 		ID: id, Runbook: first(trailers, "Runbook"), RunbookVersion: first(trailers, "Runbook-Version"),
 		Policy: first(trailers, "Policy"), Risk: first(trailers, "Risk"), Fingerprint: first(trailers, "Anomaly-Fingerprint"),
 		Approvers: all(trailers, "Approved-by"), MergedAt: c.Committer.When, MergedBy: c.Author.Name,
 		Merge: c.Hash.String(), Head: c.ParentHashes[1].String(),
 	}
-	var finding *Finding
-	if data, err := fileContents(tree, artifact.Path(id)); err != nil {
-		finding = &Finding{Commit: e.Merge, ID: id, Kind: FindingBadArtifact, Detail: fmt.Sprintf("%s: %v", artifact.Path(id), err)}
-	} else if a, err := artifact.Decode(data); err != nil {
-		finding = &Finding{Commit: e.Merge, ID: id, Kind: FindingBadArtifact, Detail: fmt.Sprintf("%s: %v", artifact.Path(id), err)}
-	} else {
-		e.RequiredApprovals = a.RequiredApprovals
-		e.Anomaly = anomaly(a)
-		if d, err := time.ParseDuration(a.Verify.Within); err == nil {
-			e.within = d
-		}
-		for _, r := range a.Reverts {
-			e.reverts = append(e.reverts, r.Commit)
-		}
-	}
-	e.Outcome = OutcomePending
 	if blob, ok := outcomes[c.Hash]; ok {
 		if note, err := blobContents(repo, blob); err == nil {
 			e.Outcome = lifecycle.OutcomeOf(note)
 		}
-	} else if now.After(e.MergedAt.Add(e.within)) {
-		e.Outcome = OutcomeMissing
 	}
 	if blob, ok := approvals[c.ParentHashes[1]]; ok {
 		if note, err := blobContents(repo, blob); err == nil {
@@ -191,7 +320,7 @@ func entry(repo *git.Repository, c *object.Commit, tree *object.Tree, trailers [
 	if head, err := repo.CommitObject(c.ParentHashes[1]); err == nil {
 		e.headAuth = [2]string{head.Author.Name, head.Author.Email}
 	}
-	return e, finding
+	return e
 }
 
 func anomaly(a *artifact.Artifact) string {
@@ -207,39 +336,52 @@ func anomaly(a *artifact.Artifact) string {
 	return strings.Join(parts, ",")
 }
 
-// changedArtifacts lists the artifact files a commit changes against its first parent,
-// reading only the .remediations trees (their hashes first: most commits share it).
-func changedArtifacts(repo *git.Repository, tree, ptree *object.Tree) ([]string, error) {
-	now, _ := tree.FindEntry(artifact.Dir)
-	var before *object.TreeEntry
-	if ptree != nil {
-		before, _ = ptree.FindEntry(artifact.Dir)
+// artifactDirs decodes .remediations trees, remembering the last two: walking the
+// first-parent line, a commit's parent tree is the next commit's own.
+type artifactDirs struct {
+	repo *git.Repository
+	memo [2]struct {
+		hash    plumbing.Hash
+		entries map[string]plumbing.Hash
 	}
+}
+
+func (d *artifactDirs) entries(e *object.TreeEntry) (map[string]plumbing.Hash, error) {
+	if e == nil || e.Mode != filemode.Dir {
+		return nil, nil
+	}
+	for _, m := range d.memo {
+		if m.hash == e.Hash && m.entries != nil {
+			return m.entries, nil
+		}
+	}
+	t, err := d.repo.TreeObject(e.Hash)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]plumbing.Hash, len(t.Entries))
+	for _, x := range t.Entries {
+		out[x.Name] = x.Hash
+	}
+	d.memo[1] = d.memo[0]
+	d.memo[0].hash, d.memo[0].entries = e.Hash, out
+	return out, nil
+}
+
+// changed lists the artifact files that differ between two .remediations entries,
+// reading their trees only when their hashes differ (most commits share it).
+func (d *artifactDirs) changed(now, before *object.TreeEntry) ([]string, error) {
 	switch {
 	case now == nil && before == nil:
 		return nil, nil
 	case now != nil && before != nil && now.Hash == before.Hash:
 		return nil, nil
 	}
-	entries := func(e *object.TreeEntry) (map[string]plumbing.Hash, error) {
-		out := map[string]plumbing.Hash{}
-		if e == nil || e.Mode != filemode.Dir {
-			return out, nil
-		}
-		t, err := repo.TreeObject(e.Hash)
-		if err != nil {
-			return nil, err
-		}
-		for _, x := range t.Entries {
-			out[x.Name] = x.Hash
-		}
-		return out, nil
-	}
-	a, err := entries(before)
+	b, err := d.entries(now)
 	if err != nil {
 		return nil, err
 	}
-	b, err := entries(now)
+	a, err := d.entries(before)
 	if err != nil {
 		return nil, err
 	}
@@ -306,15 +448,6 @@ func readNotes(repo *git.Repository, ref string) (map[plumbing.Hash]plumbing.Has
 		return nil
 	}
 	return out, walk(t, "")
-}
-
-func fileContents(t *object.Tree, name string) ([]byte, error) {
-	f, err := t.File(name)
-	if err != nil {
-		return nil, err
-	}
-	s, err := f.Contents()
-	return []byte(s), err
 }
 
 func blobContents(repo *git.Repository, h plumbing.Hash) ([]byte, error) {

@@ -202,5 +202,5 @@ func (r *Repo) WalkFirstParent(base string, fn func(*object.Commit) error) error
 	}
 }
 
-// Git is the mirror itself, for readers that walk it (the audit).
-func (r *Repo) Git() *git.Repository { return r.repo }
+// MirrorDir is the mirror's directory, for readers that walk it (the audit).
+func (r *Repo) MirrorDir() string { return r.mirror }
