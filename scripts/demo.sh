@@ -89,8 +89,34 @@ git -C "$demo/infra.git" diff main "$branch" -- envs
 step "the artifact: .remediations/${branch#remediation/}.yaml"
 git -C "$demo/infra.git" show "$branch:.remediations/${branch#remediation/}.yaml"
 
-step "the same alert again: no second proposal"
+step "the same alert again: no second proposal, the recurrence is counted in Git"
 "$demo/remediator" propose --config "$demo/remediator.yaml" --anomaly "$alert" 2>/dev/null
+git -C "$demo/infra.git" notes --ref=remediation-recurrences show "$branch"
+
+id=${branch#remediation/}
+step "remediator reconcile: nothing merges without its approvals"
+"$demo/remediator" reconcile --config "$demo/remediator.yaml" 2>/dev/null
+
+step "remediator approve: an approval bound to the proposal's head commit (a git note)"
+"$demo/remediator" approve --config "$demo/remediator.yaml" --id "$id" --reviewer "Dana SRE" --email dana@example.com
+git -C "$demo/infra.git" notes --ref=remediation-approvals show "$branch"
+
+step "remediator reconcile: the gates pass, the merge is the action"
+reconciled=$("$demo/remediator" reconcile --config "$demo/remediator.yaml" 2>/dev/null)
+echo "$reconciled"
+if [[ $reconciled == merged:* ]]; then
+  git -C "$demo/infra.git" log -1 --format='%n%B' main
+  merged="An approval bound to the head commit let reconcile merge it with the trailers and
+Approved-by, and the audit rebuilt the ledger from Git."
+else
+  merged="The approval is recorded, but reconcile kept the proposal waiting: the production
+policy merges only inside its change window (weekdays 08:00-18:00 Europe/Berlin) and
+never in its year-end freeze. Run make demo inside the window to see the merge."
+fi
+
+step "remediator audit: the ledger, rebuilt from Git alone"
+"$demo/remediator" audit --repository "$demo/infra.git"
+"$demo/remediator" audit verify --repository "$demo/infra.git" || true
 
 commits=$(git -C "$demo/catalog.git" rev-list --count main)
 cat <<MSG
@@ -99,7 +125,8 @@ Done. The provider published 3 runbooks and 2 policies to $demo/catalog.git
 in $commits commit(s), a plan showed no drift, the routing tests passed, and the
 remediator validated the catalog. An Alertmanager alert became the proposal branch
 $branch on $demo/infra.git (local forge), with the edit,
-its artifact and trailers; the repeat alert did not open a second one.
-Not yet in this demo: approving, merging and verifying the proposal, the GitHub
-forge, the serve loop and the audit ledger; those stages are not built yet.
+its artifact and trailers; the repeat alert was counted, not proposed again.
+$merged
+Not yet in this demo: verification after the merge (its outcome note) and rollback;
+those stages are not built yet, so the ledger shows the outcome as pending.
 MSG
