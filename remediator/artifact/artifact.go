@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/gitops-remediation/terraform-provider-remediation/internal/strictyaml"
 )
 
 // Dir holds the artifacts in the infrastructure repository.
@@ -178,12 +180,15 @@ func oneLine(s string) string {
 	return strings.Join(strings.Fields(strings.NewReplacer("\r", " ", "\n", " ").Replace(s)), " ")
 }
 
-// Decode reads an artifact written by Encode.
+// MaxBytes bounds an artifact read back from a branch.
+const MaxBytes = 1 << 20
+
+// Decode reads an artifact written by Encode, strictly: artifacts are read back from
+// branches people can push to, so unknown fields, duplicate keys and YAML aliases
+// are refused.
 func Decode(data []byte) (*Artifact, error) {
 	var a Artifact
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(&a); err != nil {
+	if _, err := strictyaml.Decode("artifact", data, &a, MaxBytes); err != nil {
 		return nil, fmt.Errorf("decode artifact: %w", err)
 	}
 	if a.APIVersion != APIVersion || a.Kind != KindName || a.ID == "" {

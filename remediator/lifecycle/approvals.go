@@ -51,7 +51,7 @@ func ParseApprovals(note []byte) []Approval {
 			continue
 		}
 		at, err := time.Parse(time.RFC3339, strings.TrimSpace(rest[gt+1:]))
-		if err != nil {
+		if err != nil || at.IsZero() {
 			continue
 		}
 		out = append(out, Approval{Name: strings.TrimSpace(rest[:lt]), Email: rest[lt+1 : gt], At: at})
