@@ -10,7 +10,9 @@ import (
 
 func TestCounted(t *testing.T) {
 	at := time.Date(2026, 11, 25, 5, 0, 0, 0, time.UTC)
-	a := func(name, email string) lifecycle.Approval { return lifecycle.Approval{Name: name, Email: email, At: at} }
+	a := func(name, email string) lifecycle.Approval {
+		return lifecycle.Approval{Name: name, Email: email, At: at}
+	}
 	cases := []struct {
 		name      string
 		approvals []lifecycle.Approval
