@@ -57,7 +57,8 @@ func Split(text string, limit int) []string {
 		}
 		header = cur.Len()
 	}
-	emit := func() {
+	// closed is the current part, with the open fence (if any) closed.
+	closed := func() string {
 		s := cur.String()
 		if fence != "" {
 			if !strings.HasSuffix(s, "\n") {
@@ -65,7 +66,10 @@ func Split(text string, limit int) []string {
 			}
 			s += fenceRun(fence) + "\n"
 		}
-		parts = append(parts, s)
+		return s
+	}
+	emit := func() {
+		parts = append(parts, closed())
 		start()
 	}
 	start()
@@ -107,14 +111,7 @@ func Split(text string, limit int) []string {
 		}
 	}
 	if cur.Len() > header || len(parts) == 0 {
-		s := cur.String()
-		if fence != "" {
-			if !strings.HasSuffix(s, "\n") {
-				s += "\n"
-			}
-			s += fenceRun(fence) + "\n"
-		}
-		parts = append(parts, s)
+		parts = append(parts, closed())
 	}
 	return parts
 }

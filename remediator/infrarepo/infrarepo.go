@@ -308,16 +308,33 @@ func (w *WorkTree) Commit(files []string, message, authorName, authorEmail strin
 		return nil, fmt.Errorf("build tree: %w", err)
 	}
 	sig := object.Signature{Name: authorName, Email: authorEmail, When: when}
-	c := &object.Commit{Author: sig, Committer: sig, Message: message, TreeHash: tree, ParentHashes: []plumbing.Hash{w.Base}}
-	obj := st.NewEncodedObject()
+	return w.r.storeCommit(&object.Commit{Author: sig, Committer: sig, Message: message, TreeHash: tree, ParentHashes: []plumbing.Hash{w.Base}})
+}
+
+// storeCommit writes a commit object to the mirror and reads it back.
+func (r *Repo) storeCommit(c *object.Commit) (*object.Commit, error) {
+	obj := r.repo.Storer.NewEncodedObject()
 	if err := c.Encode(obj); err != nil {
 		return nil, fmt.Errorf("encode commit: %w", err)
 	}
-	h, err := st.SetEncodedObject(obj)
+	h, err := r.repo.Storer.SetEncodedObject(obj)
 	if err != nil {
 		return nil, fmt.Errorf("store commit: %w", err)
 	}
-	return w.r.repo.CommitObject(h)
+	return r.repo.CommitObject(h)
+}
+
+// push sets ref on the remote to c if it is at old (zero: absent), sending the
+// objects c adds to parentTree, with fresh credentials; the mirror follows on success.
+func (r *Repo) push(ctx context.Context, c *object.Commit, parentTree plumbing.Hash, ref plumbing.ReferenceName, old plumbing.Hash) error {
+	if err := r.refreshAuth(ctx); err != nil {
+		return err
+	}
+	if err := gitpush.Update(ctx, r.url, r.auth, r.repo.Storer, c, parentTree, ref, old); err != nil {
+		return err
+	}
+	_ = r.repo.Storer.SetReference(plumbing.NewHashReference(ref, c.Hash))
+	return nil
 }
 
 // Diff is the unified diff of a commit against the base.
@@ -367,17 +384,12 @@ func (w *WorkTree) Push(ctx context.Context, c *object.Commit, branch string) er
 // compare-and-swap that replaces a closed or merged proposal's stale branch. With old
 // zero it creates the branch. A branch that is not at old returns ErrBranchExists.
 func (w *WorkTree) PushOver(ctx context.Context, c *object.Commit, branch string, old plumbing.Hash) error {
-	if err := w.r.refreshAuth(ctx); err != nil {
-		return err
-	}
-	err := gitpush.Update(ctx, w.r.url, w.r.auth, w.r.repo.Storer, c, w.baseTree.Hash, plumbing.NewBranchReferenceName(branch), old)
+	err := w.r.push(ctx, c, w.baseTree.Hash, plumbing.NewBranchReferenceName(branch), old)
 	if errors.Is(err, gitpush.ErrStale) {
 		return fmt.Errorf("push %s: %w", branch, ErrBranchExists)
 	}
 	if err != nil {
 		return fmt.Errorf("push %s to %s: %w", branch, catalogstore.RedactURL(w.r.url), err)
 	}
-	// Mirror the new branch, so that the next look sees it without a fetch.
-	_ = w.r.repo.Storer.SetReference(plumbing.NewHashReference(plumbing.NewBranchReferenceName(branch), c.Hash))
 	return nil
 }

@@ -54,31 +54,17 @@ func (r *Repo) Merge(ctx context.Context, base string, head plumbing.Hash, messa
 	}
 	sig := object.Signature{Name: name, Email: email, When: when}
 	mc := &object.Commit{Author: sig, Committer: sig, Message: message, TreeHash: tree, ParentHashes: []plumbing.Hash{baseHead, head}}
-	st := r.repo.Storer
-	obj := st.NewEncodedObject()
-	if err := mc.Encode(obj); err != nil {
-		return nil, err
-	}
-	h, err := st.SetEncodedObject(obj)
+	written, err := r.storeCommit(mc)
 	if err != nil {
 		return nil, err
 	}
-	written, err := r.repo.CommitObject(h)
-	if err != nil {
-		return nil, err
-	}
-	if err := r.refreshAuth(ctx); err != nil {
-		return nil, err
-	}
-	ref := plumbing.NewBranchReferenceName(base)
-	err = gitpush.Update(ctx, r.url, r.auth, st, written, baseCommit.TreeHash, ref, baseHead)
+	err = r.push(ctx, written, baseCommit.TreeHash, plumbing.NewBranchReferenceName(base), baseHead)
 	if errors.Is(err, gitpush.ErrStale) {
 		return nil, fmt.Errorf("merge into %s: %w", base, ErrBaseMoved)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("merge into %s: %w", base, err)
 	}
-	_ = st.SetReference(plumbing.NewHashReference(ref, h))
 	return written, nil
 }
 

@@ -93,17 +93,7 @@ func (r *Repo) UpdateNote(ctx context.Context, notesRef string, commit plumbing.
 			return nil, err
 		}
 		edits := map[string]*plumbing.Hash{commit.String(): &blob}
-		if oldTree.IsZero() {
-			empty := &object.Tree{}
-			obj := st.NewEncodedObject()
-			if err := empty.Encode(obj); err != nil {
-				return nil, err
-			}
-			if oldTree, err = st.SetEncodedObject(obj); err != nil {
-				return nil, err
-			}
-		}
-		tree, err := gittree.Edit(st, oldTree, edits)
+		tree, err := gittree.Edit(st, oldTree, edits) // a zero oldTree is the empty tree
 		if err != nil {
 			return nil, fmt.Errorf("build notes tree: %w", err)
 		}
@@ -112,33 +102,17 @@ func (r *Repo) UpdateNote(ctx context.Context, notesRef string, commit plumbing.
 		if !oldHead.IsZero() {
 			nc.ParentHashes = []plumbing.Hash{oldHead}
 		}
-		obj := st.NewEncodedObject()
-		if err := nc.Encode(obj); err != nil {
-			return nil, err
-		}
-		h, err := st.SetEncodedObject(obj)
+		written, err := r.storeCommit(nc)
 		if err != nil {
 			return nil, err
 		}
-		written, err := r.repo.CommitObject(h)
-		if err != nil {
-			return nil, err
-		}
-		if err := r.refreshAuth(ctx); err != nil {
-			return nil, err
-		}
-		parentTree := plumbing.ZeroHash
-		if !oldHead.IsZero() {
-			parentTree = oldTree
-		}
-		err = gitpush.Update(ctx, r.url, r.auth, st, written, parentTree, ref, oldHead)
+		err = r.push(ctx, written, oldTree, ref, oldHead)
 		if errors.Is(err, gitpush.ErrStale) {
 			continue
 		}
 		if err != nil {
 			return nil, fmt.Errorf("push %s: %w", notesRef, err)
 		}
-		_ = st.SetReference(plumbing.NewHashReference(ref, h))
 		return next, nil
 	}
 	return nil, fmt.Errorf("push %s: still racing other writers after 20 attempts", notesRef)
