@@ -12,26 +12,13 @@ import (
 	"testing"
 
 	"github.com/gitops-remediation/terraform-provider-remediation/internal/gittest"
+	"github.com/gitops-remediation/terraform-provider-remediation/internal/testenv"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/artifact"
 	"github.com/gitops-remediation/terraform-provider-remediation/runbooks"
 )
 
 // cliBinary finds a CLI `make tools` built; the test fails without it.
-func cliBinary(t *testing.T, name string) string {
-	t.Helper()
-	dir, _ := os.Getwd()
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		dir = filepath.Dir(dir)
-	}
-	bin := filepath.Join(dir, ".tools", "bin", name)
-	if _, err := os.Stat(bin); err != nil {
-		t.Fatalf("%s is not built: run `make tools` (%v)", name, err)
-	}
-	return bin
-}
+func cliBinary(t *testing.T, name string) string { return testenv.Tool(t, name) }
 
 const infraHCL = `variable "replicas" {
   type    = number

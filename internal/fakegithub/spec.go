@@ -13,6 +13,8 @@ import (
 	"testing"
 
 	"github.com/getkin/kin-openapi/openapi3"
+
+	"github.com/gitops-remediation/terraform-provider-remediation/internal/testenv"
 )
 
 // OctokitDir is where `make tools` installs @octokit/openapi and @octokit/fixtures,
@@ -23,20 +25,7 @@ const OctokitDir = ".tools/octokit/node_modules/@octokit"
 // missing: these checks are the point of the fake, so they never skip.
 func Octokit(t testing.TB) string {
 	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("no go.mod above the test's directory")
-		}
-		dir = parent
-	}
+	dir := testenv.ModuleRoot(t)
 	oct := filepath.Join(dir, OctokitDir)
 	if _, err := os.Stat(filepath.Join(oct, "openapi", "generated", "api.github.com.json")); err != nil {
 		t.Fatalf("GitHub's OpenAPI description is not installed (%v): run `make tools`", err)

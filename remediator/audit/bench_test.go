@@ -4,13 +4,13 @@ import (
 	"bufio"
 	"context"
 	"fmt"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/gitops-remediation/terraform-provider-remediation/internal/gittest"
+	"github.com/gitops-remediation/terraform-provider-remediation/internal/testenv"
 )
 
 // historyRepo builds, with git fast-import, a repository whose main has 100,000
@@ -87,19 +87,7 @@ func historyRepo(b *testing.B) string {
 // --format='%(trailers)'` over the same history.
 func BenchmarkAudit100k(b *testing.B) {
 	repo := historyRepo(b)
-	root, _ := os.Getwd()
-	for {
-		if _, err := os.Stat(filepath.Join(root, "go.mod")); err == nil {
-			break
-		}
-		root = filepath.Dir(root)
-	}
-	bin := filepath.Join(b.TempDir(), "remediator")
-	build := exec.CommandContext(context.Background(), "go", "build", "-o", bin, "./cmd/remediator")
-	build.Dir = root
-	if out, err := build.CombinedOutput(); err != nil {
-		b.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := testenv.Remediator(b)
 	b.Run("remediator", func(b *testing.B) {
 		for i := 0; i < b.N; i++ {
 			out, err := exec.CommandContext(context.Background(), bin, "audit", "--repository", repo, "--format", "json").Output()

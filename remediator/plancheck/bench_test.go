@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gitops-remediation/terraform-provider-remediation/internal/testenv"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/artifact"
 )
 
@@ -46,33 +47,15 @@ func benchPlan(b *testing.B, dir string) string {
 	return f
 }
 
-func moduleRoot() string {
-	dir, _ := os.Getwd()
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		dir = filepath.Dir(dir)
-	}
-}
-
 // BenchmarkPlanCheck10k checks one 10,000-resource plan, as a process reading the
 // plan file, against its peer: conftest with the same rules in Rego
 // (testdata/conftest/policy.rego). Both must find the same 29 violations.
 func BenchmarkPlanCheck10k(b *testing.B) {
-	root := moduleRoot()
-	conftest := filepath.Join(root, ".tools", "bin", "conftest")
-	if _, err := os.Stat(conftest); err != nil {
-		b.Fatalf("conftest is not built: run `make bench-tools` (%v)", err)
-	}
+	root := testenv.ModuleRoot(b)
+	conftest := testenv.Tool(b, "conftest")
 	dir := b.TempDir()
 	plan := benchPlan(b, dir)
-	bin := filepath.Join(dir, "remediator")
-	build := exec.CommandContext(context.Background(), "go", "build", "-o", bin, "./cmd/remediator")
-	build.Dir = root
-	if out, err := build.CombinedOutput(); err != nil {
-		b.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := testenv.Remediator(b)
 	cmd := func(name string, args ...string) *exec.Cmd {
 		c := exec.CommandContext(context.Background(), name, args...)
 		c.Dir = root
