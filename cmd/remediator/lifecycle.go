@@ -16,6 +16,7 @@ import (
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/decision"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/infrarepo"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/lifecycle"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/verify"
 )
 
 // localInfra loads the config and opens the infrastructure repository for commands
@@ -114,6 +115,9 @@ func newReconcileCommand() *cobra.Command {
 			r := &lifecycle.Reconciler{Infra: infra, Catalog: cat, Base: cfg.Infrastructure.Base,
 				AuthorName: cfg.Infrastructure.AuthorName, AuthorEmail: cfg.Infrastructure.AuthorEmail, Now: time.Now,
 				Logger: slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: slog.LevelInfo}))}
+			if cfg.Alertmanager.URL != "" || cfg.Prometheus.URL != "" {
+				r.Verifier = &verify.Verifier{Alertmanager: cfg.Alertmanager.URL, Prometheus: cfg.Prometheus.URL}
+			}
 			outcomes, err := r.Run(cmd.Context())
 			if err != nil {
 				return err
@@ -128,9 +132,12 @@ func newReconcileCommand() *cobra.Command {
 				return nil
 			}
 			for _, o := range outcomes {
-				if o.Action == lifecycle.Merged {
+				switch o.Action {
+				case lifecycle.Merged:
 					fmt.Fprintf(cmd.OutOrStdout(), "merged: %s as %s (approved by %s)\n", o.Branch, o.Merge[:12], strings.Join(o.Approvers, ", "))
-				} else {
+				case lifecycle.VerifiedAction, lifecycle.FailedAction:
+					fmt.Fprintf(cmd.OutOrStdout(), "%s: %s (merge %s): %s\n", o.Action, o.ID, o.Merge[:12], o.Reason)
+				default:
 					fmt.Fprintf(cmd.OutOrStdout(), "waiting: %s: %s\n", o.Branch, o.Reason)
 				}
 			}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/filemode"
 	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/go-git/go-git/v5/utils/merkletrie"
@@ -158,4 +159,34 @@ func treeFile(t *object.Tree, p string) ([]byte, error) {
 		data = []byte{}
 	}
 	return data, err
+}
+
+// PlanUndo returns how to undo one commit of the base (a merged remediation) for
+// every file it changed against its first parent, but the paths skip accepts.
+func (r *Repo) PlanUndo(base string, commit plumbing.Hash, skip func(string) bool) (*Revert, error) {
+	head, ok := r.Branch(base)
+	if !ok {
+		return nil, fmt.Errorf("no base branch %q", base)
+	}
+	hc, err := r.repo.CommitObject(head)
+	if err != nil {
+		return nil, err
+	}
+	headTree, err := hc.Tree()
+	if err != nil {
+		return nil, err
+	}
+	c, err := r.repo.CommitObject(commit)
+	if err != nil {
+		return nil, err
+	}
+	parent, err := c.Parent(0)
+	if err != nil {
+		return nil, fmt.Errorf("undo %s: %w", commit, err)
+	}
+	paths, err := changedPaths(parent, c, func(p string) bool { return !skip(p) })
+	if err != nil {
+		return nil, err
+	}
+	return r.undo(c, parent, headTree, paths)
 }

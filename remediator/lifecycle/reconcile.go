@@ -42,6 +42,8 @@ type Reconciler struct {
 	AuthorEmail string
 	Now         func() time.Time
 	Logger      *slog.Logger
+	// Verifier checks merged remediations; nil leaves their outcome to someone else.
+	Verifier Checker
 }
 
 // Run makes one pass over the open proposals.
@@ -77,6 +79,13 @@ func (r *Reconciler) Run(ctx context.Context) ([]Outcome, error) {
 			log.Info("proposal waits", "reason", o.Reason)
 		}
 		out = append(out, o)
+	}
+	if r.Verifier != nil {
+		checked, err := r.verifyMerged(ctx)
+		out = append(out, checked...)
+		if err != nil {
+			return out, err
+		}
 	}
 	return out, nil
 }

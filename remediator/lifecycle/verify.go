@@ -1,0 +1,175 @@
+package lifecycle
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/go-git/go-git/v5/plumbing/object"
+	"github.com/go-git/go-git/v5/plumbing/storer"
+
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/artifact"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/decision"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/infrarepo"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/verify"
+)
+
+// Checker judges a merged remediation now.
+type Checker interface {
+	Check(ctx context.Context, a *artifact.Artifact) (verify.Result, error)
+}
+
+// More actions of a reconcile pass.
+const (
+	VerifiedAction = "verified"
+	FailedAction   = "failed"
+)
+
+// verifyHorizon bounds how far back a pass looks for merges without an outcome.
+const verifyHorizon = 7 * 24 * time.Hour
+
+// verifyMerged checks each recent merged remediation without an outcome note: verified
+// as soon as its checks hold; failed when its window ends first, and then its revert
+// is proposed (unless the runbook declares no rollback).
+func (r *Reconciler) verifyMerged(ctx context.Context) ([]Outcome, error) {
+	now := r.Now()
+	var merges []*object.Commit
+	err := r.Infra.WalkFirstParent(r.Base, func(c *object.Commit) error {
+		if c.Committer.When.Before(now.Add(-verifyHorizon)) {
+			return storer.ErrStop
+		}
+		if c.NumParents() >= 2 && infrarepo.Trailers(c.Message)["Remediation-Id"] != "" {
+			merges = append(merges, c)
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, storer.ErrStop) {
+		return nil, err
+	}
+	var out []Outcome
+	for _, m := range merges {
+		if _, found, err := r.Infra.Note(OutcomeRef, m.Hash); err != nil || found {
+			if err != nil {
+				return out, err
+			}
+			continue
+		}
+		id := infrarepo.Trailers(m.Message)["Remediation-Id"]
+		data, err := r.Infra.ReadFile(m.Hash, artifact.Path(id))
+		if err != nil {
+			continue // no artifact: audit verify reports it
+		}
+		art, err := artifact.Decode(data)
+		if err != nil {
+			continue
+		}
+		within, err := time.ParseDuration(art.Verify.Within)
+		if err != nil {
+			within = 0
+		}
+		res, err := r.Verifier.Check(ctx, art)
+		if err != nil {
+			return out, fmt.Errorf("verify %s: %w", id, err)
+		}
+		deadline := m.Committer.When.Add(within)
+		o := Outcome{ID: id, Branch: decision.Branch(id), Merge: m.Hash.String(), Reason: res.Detail}
+		switch {
+		case res.Holds:
+			o.Action = VerifiedAction
+		case now.Before(deadline):
+			continue // still inside its window: ask again next pass
+		default:
+			o.Action = FailedAction
+		}
+		note := fmt.Sprintf("outcome: %s\nchecked_at: %s\nmerged_at: %s\nwithin: %s\ndetail: %s\n", o.Action,
+			now.UTC().Format(time.RFC3339), m.Committer.When.UTC().Format(time.RFC3339), art.Verify.Within, oneLineText(res.Detail))
+		if _, err := r.Infra.UpdateNote(ctx, OutcomeRef, m.Hash, "outcome of "+id, r.AuthorName, r.AuthorEmail, now,
+			func(old []byte) ([]byte, error) {
+				if old != nil {
+					return old, nil // another replica recorded it first
+				}
+				return []byte(note), nil
+			}); err != nil {
+			return out, err
+		}
+		if o.Action == FailedAction && art.Rollback != "none" {
+			rolled, err := r.proposeRollback(ctx, m, art)
+			if err != nil {
+				return out, err
+			}
+			o.Reason += "; " + rolled
+		}
+		r.Logger.Info("remediation checked", "remediation_id", id, "outcome", o.Action, "detail", res.Detail)
+		out = append(out, o)
+	}
+	return out, nil
+}
+
+// proposeRollback proposes the revert of a failed remediation's merge on its own
+// branch, under the same approval rules.
+func (r *Reconciler) proposeRollback(ctx context.Context, merge *object.Commit, art *artifact.Artifact) (string, error) {
+	plan, err := r.Infra.PlanUndo(r.Base, merge.Hash, func(p string) bool { return strings.HasPrefix(p, artifact.Dir+"/") })
+	if errors.Is(err, infrarepo.ErrRevertConflict) {
+		return "verification failed; the revert conflicts with a later change: " + err.Error(), nil
+	}
+	if err != nil {
+		return "", err
+	}
+	wt, err := r.Infra.Checkout(ctx, r.Base)
+	if err != nil {
+		return "", err
+	}
+	defer wt.Close()
+	rb := &artifact.Artifact{
+		ID: art.ID + "-rollback", Runbook: art.Runbook, RunbookVersion: art.RunbookVersion, Policy: art.Policy, Risk: art.Risk,
+		RequiredApprovals: art.RequiredApprovals, Target: art.Target, Anomaly: art.Anomaly, Rollback: "none",
+		Expected:   fmt.Sprintf("the state before remediation %s is restored", art.ID),
+		Verify:     artifact.Verify{Within: art.Verify.Within},
+		Reverts:    []artifact.Reverted{{Commit: merge.Hash.String(), Subject: "Merge remediation " + art.ID}},
+		Merge:      artifact.Merge{Allowed: true},
+		ProposedAt: artifact.Timestamp(r.Now()),
+	}
+	var files []string
+	for _, f := range plan.Files {
+		dst := filepath.Join(wt.Dir, filepath.FromSlash(f.Path))
+		if f.Delete {
+			files = append(files, f.Path)
+			continue
+		}
+		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+			return "", err
+		}
+		if err := os.WriteFile(dst, f.Content, 0o644); err != nil {
+			return "", err
+		}
+		files = append(files, f.Path)
+		rb.Changes = append(rb.Changes, artifact.Change{File: f.Path, Path: "revert " + merge.Hash.String()[:12], From: "remediated", To: "before " + art.ID})
+	}
+	data, err := rb.Encode()
+	if err != nil {
+		return "", err
+	}
+	if err := os.MkdirAll(filepath.Join(wt.Dir, artifact.Dir), 0o755); err != nil {
+		return "", err
+	}
+	if err := os.WriteFile(filepath.Join(wt.Dir, filepath.FromSlash(artifact.Path(rb.ID))), data, 0o644); err != nil {
+		return "", err
+	}
+	files = append(files, artifact.Path(rb.ID))
+	msg := strings.Replace(rb.CommitMessage(), "remediation(", "rollback(", 1)
+	c, err := wt.Commit(files, msg, r.AuthorName, r.AuthorEmail, r.Now())
+	if err != nil {
+		return "", err
+	}
+	branch := decision.Branch(rb.ID)
+	if err := wt.Push(ctx, c, branch); err != nil && !errors.Is(err, infrarepo.ErrBranchExists) {
+		return "", err
+	}
+	return "verification failed; rollback proposed on " + branch, nil
+}
+
+func oneLineText(s string) string { return strings.Join(strings.Fields(s), " ") }
