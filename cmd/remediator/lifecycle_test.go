@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gitops-remediation/terraform-provider-remediation/internal/gittest"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/decision"
@@ -191,5 +192,31 @@ func assertNotMerged(t *testing.T, infra string) {
 	t.Helper()
 	if n := gittest.Run(t, infra, "rev-list", "--count", "--merges", "main"); n != "0" {
 		t.Fatalf("%s merge(s) on main", n)
+	}
+}
+
+func TestCircuitBreakerSuspendsTheRunbook(t *testing.T) {
+	cfg, infra, _ := proposed(t, func(_ *runbooks.Runbook, p *runbooks.Policy) {
+		p.Spec.CircuitBreaker = runbooks.CircuitBreaker{Failures: 1, Window: runbooks.Duration(time.Hour), Cooldown: runbooks.Duration(time.Hour)}
+	})
+	// Another target still proposes: nothing has failed yet.
+	if code, out, _ := proposeRun(t, cfg, alert("api-second"), "--dry-run"); code != 0 || !strings.HasPrefix(out, "opened: ") {
+		t.Fatalf("before: %d %s", code, out)
+	}
+	if code, _, errs := cli(t, "approve", "--config", cfg, "--id", decision.ID("scale-out-api", "service=api-gateway"), "--reviewer", "alice"); code != 0 {
+		t.Fatal(errs)
+	}
+	if code, out, _ := cli(t, "reconcile", "--config", cfg); code != 0 || !strings.HasPrefix(out, "merged: ") {
+		t.Fatalf("%d %s", code, out)
+	}
+	// Verification recorded a failure: the breaker (1 failure) trips for an hour.
+	merge := gittest.Run(t, infra, "rev-parse", "main")
+	gittest.Run(t, infra, "notes", "--ref=remediation", "add", "-m", "outcome: failed\nchecked_at: "+time.Now().UTC().Format(time.RFC3339), merge)
+	code, out, errs := proposeRun(t, cfg, alert("api-second"))
+	if code != 0 || !strings.HasPrefix(out, "suspended: ") || !strings.Contains(out, "circuit breaker of policy production: 1 failed remediation(s) of runbook scale-out-api within 1h") {
+		t.Fatalf("after: %d %s %s", code, out, errs)
+	}
+	if refs := gittest.Run(t, infra, "for-each-ref", "--format=%(refname)", "refs/heads/remediation/"); strings.Count(refs, "\n") != 0 {
+		t.Fatalf("a suspended runbook proposed: %s", refs)
 	}
 }

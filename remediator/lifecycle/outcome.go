@@ -2,7 +2,9 @@ package lifecycle
 
 import (
 	"errors"
+	"sort"
 	"strings"
+	"time"
 
 	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/go-git/go-git/v5/plumbing/storer"
@@ -50,4 +52,39 @@ func VerifiedRuns(repo *infrarepo.Repo, base, runbook string) (int, error) {
 		return 0, err
 	}
 	return n, nil
+}
+
+// Failures lists when the runbook's merged remediations on the base were recorded as
+// failed, newest first, back to since: what its policy's circuit breaker counts.
+func Failures(repo *infrarepo.Repo, base, runbook string, since time.Time) ([]time.Time, error) {
+	var out []time.Time
+	err := repo.WalkFirstParent(base, func(c *object.Commit) error {
+		if c.Committer.When.Before(since.Add(-verifyHorizon)) {
+			return storer.ErrStop // merged long before the window: failed (if at all) before it too
+		}
+		if c.NumParents() < 2 || infrarepo.Trailers(c.Message)["Runbook"] != runbook {
+			return nil
+		}
+		note, found, err := repo.Note(OutcomeRef, c.Hash)
+		if err != nil || !found || OutcomeOf(note) != Failed {
+			return err
+		}
+		at := c.Committer.When
+		for _, line := range strings.Split(string(note), "\n") {
+			if v, ok := strings.CutPrefix(line, "checked_at: "); ok {
+				if t, err := time.Parse(time.RFC3339, strings.TrimSpace(v)); err == nil {
+					at = t
+				}
+			}
+		}
+		if !at.Before(since) {
+			out = append(out, at)
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, storer.ErrStop) {
+		return nil, err
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].After(out[j]) })
+	return out, nil
 }

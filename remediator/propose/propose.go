@@ -24,6 +24,7 @@ import (
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/edits"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/forge"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/infrarepo"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/lifecycle"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/intake"
 	"github.com/gitops-remediation/terraform-provider-remediation/runbooks"
 )
@@ -34,6 +35,8 @@ const (
 	Updated    = "updated"
 	Unchanged  = "unchanged"
 	Suppressed = "suppressed"
+	// Suspended: the policy's circuit breaker stopped the runbook.
+	Suspended = "suspended"
 	NoMatch    = "no-match"
 )
 
@@ -145,6 +148,13 @@ func (p *Proposer) Propose(ctx context.Context, a intake.Anomaly, dryRun bool) (
 			log.Info("suppressed", "action", res.Action, "reason", res.Reason)
 			return res, nil
 		}
+	}
+	if reason, err := p.breaker(rb, pol); err != nil || reason != "" {
+		if err == nil {
+			res.Action, res.Reason = Suspended, reason
+			log.Warn("runbook suspended", "action", res.Action, "reason", reason)
+		}
+		return res, err
 	}
 	if reason, err := p.gate(ctx, rb, pol, act.ID); err != nil || reason != "" {
 		if err == nil {
@@ -446,6 +456,30 @@ func expected(rb *runbooks.Runbook, a intake.Anomaly) string {
 		what += " and the verification query holds"
 	}
 	return fmt.Sprintf("%s within %s of the merge", what, rb.Spec.Verify.Within)
+}
+
+// breaker applies the policy's circuit breaker: failures of the runbook's merged
+// remediations, counted from their outcome notes, within its window; when they reach
+// the threshold the runbook is suspended for the cooldown after the last one.
+func (p *Proposer) breaker(rb *runbooks.Runbook, pol *runbooks.Policy) (string, error) {
+	cb := pol.Spec.CircuitBreaker
+	if cb.Failures <= 0 {
+		return "", nil
+	}
+	now := p.Now()
+	failures, err := lifecycle.Failures(p.Infra, p.Base, rb.Metadata.Name, now.Add(-cb.Window.Std()))
+	if err != nil {
+		return "", err
+	}
+	if len(failures) < cb.Failures {
+		return "", nil
+	}
+	until := failures[0].Add(cb.Cooldown.Std())
+	if !now.Before(until) {
+		return "", nil
+	}
+	return fmt.Sprintf("circuit breaker of policy %s: %d failed remediation(s) of runbook %s within %s; suspended until %s",
+		pol.Metadata.Name, len(failures), rb.Metadata.Name, cb.Window, until.UTC().Format(time.RFC3339)), nil
 }
 
 // gate applies the runbook's cooldown, counted from the base branch's history, and the
