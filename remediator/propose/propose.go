@@ -24,8 +24,8 @@ import (
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/edits"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/forge"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/infrarepo"
-	"github.com/gitops-remediation/terraform-provider-remediation/remediator/lifecycle"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/intake"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/lifecycle"
 	"github.com/gitops-remediation/terraform-provider-remediation/runbooks"
 )
 
@@ -37,7 +37,7 @@ const (
 	Suppressed = "suppressed"
 	// Suspended: the policy's circuit breaker stopped the runbook.
 	Suspended = "suspended"
-	NoMatch    = "no-match"
+	NoMatch   = "no-match"
 )
 
 // Result is what became of one anomaly.
