@@ -220,3 +220,32 @@ func TestCircuitBreakerSuspendsTheRunbook(t *testing.T) {
 		t.Fatalf("a suspended runbook proposed: %s", refs)
 	}
 }
+
+// serve's own reconcile passes merge an approved proposal without a cron job.
+func TestServeReconcilesTheLocalForge(t *testing.T) {
+	cfg := publishedCatalog(t)
+	infra := infraRepo(t, cfg)
+	addr := freeAddr(t)
+	stop := startServe(t, cfg, addr, "--reconcile-interval", "200ms")
+	defer stop()
+	if code, body := post(t, addr, "/v1/alertmanager", "", alert("api-gateway")); code != 202 {
+		t.Fatalf("intake: %d %s", code, body)
+	}
+	id := decision.ID("scale-out-api", "service=api-gateway")
+	waitFor(t, "the proposal", func() bool {
+		_, err := gittest.Output(infra, "rev-parse", "--verify", "-q", decision.Branch(id))
+		return err == nil
+	})
+	time.Sleep(500 * time.Millisecond) // passes run; nothing merges unapproved
+	assertNotMerged(t, infra)
+	if code, _, errs := cli(t, "approve", "--config", cfg, "--id", id, "--reviewer", "alice"); code != 0 {
+		t.Fatal(errs)
+	}
+	waitFor(t, "serve to merge it", func() bool {
+		n, _ := gittest.Output(infra, "rev-list", "--count", "--merges", "main")
+		return n == "1"
+	})
+	if trailers := gittest.Run(t, infra, "log", "-1", "--format=%(trailers:only,unfold)", "main"); !strings.Contains(trailers, "Approved-by: alice") {
+		t.Fatalf("merge trailers:\n%s", trailers)
+	}
+}

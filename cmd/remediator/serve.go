@@ -15,9 +15,12 @@ import (
 
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/config"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/infrarepo"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/intake"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/lifecycle"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/propose"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/queue"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/server"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/verify"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/worker"
 	"github.com/gitops-remediation/terraform-provider-remediation/runbooks"
 	"github.com/gitops-remediation/terraform-provider-remediation/runbooks/catalogstore"
@@ -25,6 +28,7 @@ import (
 
 func newServeCommand() *cobra.Command {
 	var configFile, listen string
+	var reconcileEvery time.Duration
 	cmd := &cobra.Command{
 		Use:   "serve --config FILE",
 		Short: "Receive anomalies over HTTP and propose their remediations",
@@ -40,15 +44,20 @@ func newServeCommand() *cobra.Command {
 			if listen != "" {
 				cfg.Listen = listen
 			}
-			return serve(cmd.Context(), cfg, slog.New(slog.NewJSONHandler(cmd.ErrOrStderr(), nil)))
+			if reconcileEvery < 0 {
+				return badInput(fmt.Errorf("--reconcile-interval must not be negative"))
+			}
+			return serve(cmd.Context(), cfg, slog.New(slog.NewJSONHandler(cmd.ErrOrStderr(), nil)), reconcileEvery)
 		},
 	}
 	cmd.Flags().StringVar(&configFile, "config", "remediator.yaml", "configuration file")
 	cmd.Flags().StringVar(&listen, "listen", "", "address to listen on, overriding the configuration")
+	cmd.Flags().DurationVar(&reconcileEvery, "reconcile-interval", time.Minute,
+		"local forge: how often to run a reconcile pass (merge what passes its gates, verify merged remediations); 0 disables")
 	return cmd
 }
 
-func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
+func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, reconcileEvery time.Duration) error {
 	q, err := queue.Open(filepath.Join(cfg.StateDir, "queue"), time.Now)
 	if err != nil {
 		return err
@@ -91,6 +100,10 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() { defer wg.Done(); w.Run(ctx) }()
+	if cfg.Forge.Type == config.ForgeLocal && reconcileEvery > 0 {
+		wg.Add(1)
+		go func() { defer wg.Done(); src.reconcileLoop(ctx, reconcileEvery) }()
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	log.Info("remediator serving", "listen", ln.Addr().String(), "queued", q.Len())
@@ -119,6 +132,10 @@ type catalogSource struct {
 	forge propose.Forge
 	log   *slog.Logger
 
+	// infraMu serialises the worker's proposals and the reconcile passes: they share
+	// the repository mirror.
+	infraMu sync.Mutex
+
 	mu   sync.Mutex
 	head string
 	p    *propose.Proposer
@@ -132,14 +149,14 @@ func (c *catalogSource) proposer(ctx context.Context) (worker.Proposer, error) {
 		return nil, err
 	}
 	if c.p != nil && snap.Head == c.head {
-		return c.p, nil
+		return c.locked(), nil
 	}
 	cat, err := snap.Catalog()
 	if err != nil {
 		if c.p != nil {
 			// Keep serving the last good catalog rather than stop remediating.
 			c.log.Error("catalog at new head is invalid; keeping the previous one", "head", snap.Head, "err", err)
-			return c.p, nil
+			return c.locked(), nil
 		}
 		return nil, err
 	}
@@ -166,4 +183,50 @@ func (c *catalogSource) ready() error {
 		return errors.New("catalog not loaded yet")
 	}
 	return nil
+}
+
+// locked hands the worker the proposer behind the mirror's lock. Called with c.mu held.
+func (c *catalogSource) locked() worker.Proposer { return &lockedProposer{mu: &c.infraMu, p: c.p} }
+
+type lockedProposer struct {
+	mu *sync.Mutex
+	p  *propose.Proposer
+}
+
+func (l *lockedProposer) Propose(ctx context.Context, a intake.Anomaly, dryRun bool) (propose.Result, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.p.Propose(ctx, a, dryRun)
+}
+
+// reconcileLoop runs reconcile passes on the local forge until ctx ends: the
+// fallback that merges approved proposals and records outcomes without a cron job.
+func (c *catalogSource) reconcileLoop(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if _, err := c.proposer(ctx); err != nil {
+			c.log.Error("reconcile: catalog not loaded", "err", err)
+			continue
+		}
+		c.mu.Lock()
+		cat := c.p.Catalog
+		c.mu.Unlock()
+		r := &lifecycle.Reconciler{Infra: c.infra, Catalog: cat, Base: c.cfg.Infrastructure.Base,
+			AuthorName: c.cfg.Infrastructure.AuthorName, AuthorEmail: c.cfg.Infrastructure.AuthorEmail, Now: time.Now, Logger: c.log}
+		if c.cfg.Alertmanager.URL != "" || c.cfg.Prometheus.URL != "" {
+			r.Verifier = &verify.Verifier{Alertmanager: c.cfg.Alertmanager.URL, Prometheus: c.cfg.Prometheus.URL}
+		}
+		c.infraMu.Lock()
+		_, err := r.Run(ctx)
+		c.infraMu.Unlock()
+		if err != nil && ctx.Err() == nil {
+			c.log.Error("reconcile pass failed", "err", err)
+		}
+	}
 }

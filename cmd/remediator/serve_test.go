@@ -31,13 +31,13 @@ func freeAddr(t *testing.T) string {
 }
 
 // startServe runs `remediator serve` in-process until the test ends.
-func startServe(t *testing.T, cfg, addr string) func() {
+func startServe(t *testing.T, cfg, addr string, extra ...string) func() {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int)
 	var logs bytes.Buffer
 	go func() {
-		done <- run(ctx, []string{"serve", "--config", cfg, "--listen", addr}, io.Discard, &syncWriter{w: &logs})
+		done <- run(ctx, append([]string{"serve", "--config", cfg, "--listen", addr}, extra...), io.Discard, &syncWriter{w: &logs})
 	}()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
