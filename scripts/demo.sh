@@ -127,6 +127,7 @@ remediator validated the catalog. An Alertmanager alert became the proposal bran
 $branch on $demo/infra.git (local forge), with the edit,
 its artifact and trailers; the repeat alert was counted, not proposed again.
 $merged
-Not yet in this demo: verification after the merge (its outcome note) and rollback;
-those stages are not built yet, so the ledger shows the outcome as pending.
+Not in this demo: verification after the merge needs Alertmanager and Prometheus
+(alertmanager.url, prometheus.url; the end-to-end tests run both), so the ledger shows
+the outcome as pending; and the GitHub lifecycle, which is not built yet.
 MSG
