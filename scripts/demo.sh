@@ -101,7 +101,7 @@ step "remediator approve: an approval bound to the proposal's head commit (a git
 "$demo/remediator" approve --config "$demo/remediator.yaml" --id "$id" --reviewer "Dana SRE" --email dana@example.com
 git -C "$demo/infra.git" notes --ref=remediation-approvals show "$branch"
 
-step "remediator reconcile: the gates pass, the merge is the action"
+step "remediator reconcile again: it merges only when every gate passes"
 reconciled=$("$demo/remediator" reconcile --config "$demo/remediator.yaml" 2>/dev/null)
 echo "$reconciled"
 if [[ $reconciled == merged:* ]]; then
@@ -109,9 +109,9 @@ if [[ $reconciled == merged:* ]]; then
   merged="An approval bound to the head commit let reconcile merge it with the trailers and
 Approved-by, and the audit rebuilt the ledger from Git."
 else
-  merged="The approval is recorded, but reconcile kept the proposal waiting: the production
-policy merges only inside its change window (weekdays 08:00-18:00 Europe/Berlin) and
-never in its year-end freeze. Run make demo inside the window to see the merge."
+  merged="The approval is recorded, and reconcile kept the proposal waiting for the reason
+it printed above (the demo's production policy asks for the platform/sre team, which only
+a forge with teams can check, and merges only in Berlin office hours)."
 fi
 
 step "remediator audit: the ledger, rebuilt from Git alone"

@@ -151,7 +151,7 @@ func (r *Reconciler) gate(art *artifact.Artifact, counted []Approval, ignored []
 		}
 	}
 	if len(counted) < required {
-		reason := fmt.Sprintf("%d of %d approval(s) for head %s", len(counted), required, "this commit")
+		reason := fmt.Sprintf("%d of %d approval(s) on the head commit", len(counted), required)
 		if len(ignored) > 0 {
 			reason += " (not counted: " + strings.Join(ignored, "; ") + ")"
 		}
