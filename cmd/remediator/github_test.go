@@ -229,3 +229,45 @@ func TestKilledBetweenPushAndPullRequest(t *testing.T) {
 		t.Fatalf("after restart: %+v (pushed %s)", prs, pushed)
 	}
 }
+
+func resolvedAlert(service string) string {
+	return strings.ReplaceAll(strings.Replace(alert(service), `"endsAt":"0001-01-01T00:00:00Z"`, `"endsAt":"2026-11-24T10:30:00Z"`, 1), `"firing"`, `"resolved"`)
+}
+
+func TestResolvedBeforeMergeClosesTheProposal(t *testing.T) {
+	t.Run("github", func(t *testing.T) {
+		cfg, srv, _ := githubSetup(t, func(*runbooks.Runbook, *runbooks.Policy) {})
+		if code, _, errs := proposeRun(t, cfg, alert("api-gateway")); code != 0 {
+			t.Fatal(errs)
+		}
+		code, out, errs := proposeRun(t, cfg, resolvedAlert("api-gateway"))
+		if code != 0 || !strings.HasPrefix(out, "closed: ") {
+			t.Fatalf("resolved: %d %s %s", code, out, errs)
+		}
+		pr := srv.PullRequests("acme", "infra")[0]
+		if pr.State != "closed" || pr.Merged || len(pr.Comments) != 1 || !strings.Contains(pr.Comments[0], "resolved at") || !strings.Contains(strings.Join(pr.Labels, ","), "resolved") {
+			t.Fatalf("pull request %+v", pr)
+		}
+		// It fires again: a withdrawn proposal does not suppress a new one.
+		if code, out, errs := proposeRun(t, cfg, alert("api-gateway")); code != 0 || !strings.HasPrefix(out, "opened: ") {
+			t.Fatalf("fires again: %d %s %s", code, out, errs)
+		}
+		if n := len(srv.PullRequests("acme", "infra")); n != 2 {
+			t.Fatalf("%d pull requests", n)
+		}
+	})
+	t.Run("local", func(t *testing.T) {
+		cfg, infra, id := proposed(t, func(*runbooks.Runbook, *runbooks.Policy) {})
+		code, out, errs := proposeRun(t, cfg, resolvedAlert("api-gateway"))
+		if code != 0 || !strings.HasPrefix(out, "closed: ") {
+			t.Fatalf("resolved: %d %s %s", code, out, errs)
+		}
+		if _, err := gittest.Output(infra, "rev-parse", "--verify", "-q", decision.Branch(id)); err == nil {
+			t.Fatal("the proposal branch is still there")
+		}
+		// Nothing open any more: a second resolved notification is a no-op.
+		if code, out, _ := proposeRun(t, cfg, resolvedAlert("api-gateway")); code != 0 || !strings.HasPrefix(out, "suppressed: ") {
+			t.Fatalf("again: %d %s", code, out)
+		}
+	})
+}

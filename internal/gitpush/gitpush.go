@@ -63,13 +63,46 @@ func Update(ctx context.Context, url string, auth transport.AuthMethod, s storer
 	if _, err := packfile.NewEncoder(&pack, s, false).Encode(hashes, 0); err != nil {
 		return fmt.Errorf("pack: %w", err)
 	}
+	return send(ctx, sess, adv, &packp.Command{Name: ref, Old: old, New: commit.Hash}, &pack)
+}
+
+// Delete removes ref on the remote at url if and only if it is at old.
+func Delete(ctx context.Context, url string, auth transport.AuthMethod, ref plumbing.ReferenceName, old plumbing.Hash) error {
+	ep, err := transport.NewEndpoint(url)
+	if err != nil {
+		return err
+	}
+	cli, err := client.NewClient(ep)
+	if err != nil {
+		return err
+	}
+	sess, err := cli.NewReceivePackSession(ep, auth)
+	if err != nil {
+		return fmt.Errorf("connect: %w", err)
+	}
+	defer sess.Close()
+	adv, err := sess.AdvertisedReferencesContext(ctx)
+	if err != nil {
+		return fmt.Errorf("connect: %w", err)
+	}
+	if current := adv.References[ref.String()]; current != old {
+		return fmt.Errorf("%s is at %s, expected %s: %w", ref, short(current), short(old), ErrStale)
+	}
+	return send(ctx, sess, adv, &packp.Command{Name: ref, Old: old, New: plumbing.ZeroHash}, nil)
+}
+
+// send makes one ref update, with its pack (nil for a deletion), and classifies a
+// lost race as ErrStale.
+func send(ctx context.Context, sess transport.ReceivePackSession, adv *packp.AdvRefs, cmd *packp.Command, pack *bytes.Buffer) error {
 	caps := capability.NewList()
 	if adv != nil {
 		caps = adv.Capabilities
 	}
 	req := packp.NewReferenceUpdateRequestFromCapabilities(caps)
-	req.Commands = []*packp.Command{{Name: ref, Old: old, New: commit.Hash}}
-	req.Packfile = io.NopCloser(&pack)
+	req.Commands = []*packp.Command{cmd}
+	if pack != nil {
+		req.Packfile = io.NopCloser(pack)
+	}
 	report, err := sess.ReceivePack(ctx, req)
 	if err == nil && report != nil {
 		err = report.Error()
@@ -78,7 +111,7 @@ func Update(ctx context.Context, url string, auth transport.AuthMethod, s storer
 		msg := err.Error()
 		for _, race := range []string{"already exists", "failed to update ref", "stale info", "fetch first", "non-fast-forward", "cannot lock ref", "incorrect old value"} {
 			if strings.Contains(msg, race) {
-				return fmt.Errorf("%s: %w (%w)", ref, ErrStale, err)
+				return fmt.Errorf("%s: %w (%w)", cmd.Name, ErrStale, err)
 			}
 		}
 		return err

@@ -72,3 +72,6 @@ func Labels(a *artifact.Artifact) []string {
 
 // LabelRemediation marks every proposal of the remediator.
 const LabelRemediation = "remediation"
+
+// LabelResolved marks a proposal closed because its anomaly resolved before the merge.
+const LabelResolved = "resolved"

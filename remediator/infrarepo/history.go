@@ -1,6 +1,7 @@
 package infrarepo
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -10,6 +11,8 @@ import (
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/go-git/go-git/v5/plumbing/storer"
+
+	"github.com/gitops-remediation/terraform-provider-remediation/internal/gitpush"
 )
 
 // Proposal is what Git says about one proposal branch.
@@ -204,3 +207,17 @@ func (r *Repo) WalkFirstParent(base string, fn func(*object.Commit) error) error
 
 // MirrorDir is the mirror's directory, for readers that walk it (the audit).
 func (r *Repo) MirrorDir() string { return r.mirror }
+
+// DeleteBranch removes a branch from the repository if and only if it is still at
+// old, and from the mirror.
+func (r *Repo) DeleteBranch(ctx context.Context, branch string, old plumbing.Hash) error {
+	if err := r.refreshAuth(ctx); err != nil {
+		return err
+	}
+	ref := plumbing.NewBranchReferenceName(branch)
+	if err := gitpush.Delete(ctx, r.url, r.auth, ref, old); err != nil {
+		return fmt.Errorf("delete %s: %w", branch, err)
+	}
+	_ = r.repo.Storer.RemoveReference(ref)
+	return nil
+}

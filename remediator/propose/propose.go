@@ -8,6 +8,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/bmatcuk/doublestar/v4"
@@ -35,6 +36,8 @@ const (
 	Updated    = "updated"
 	Unchanged  = "unchanged"
 	Suppressed = "suppressed"
+	// Closed: the anomaly resolved before the merge; its open proposal was closed.
+	Closed = "closed"
 	// Suspended: the policy's circuit breaker stopped the runbook.
 	Suspended = "suspended"
 	NoMatch   = "no-match"
@@ -76,6 +79,8 @@ type Forge interface {
 	Recur(ctx context.Context, p forge.Proposal, r forge.Request) (int, error)
 	// Proposals lists open proposals and those created since the given time.
 	Proposals(ctx context.Context, since time.Time) ([]forge.Proposal, error)
+	// Close withdraws an open proposal, saying why.
+	Close(ctx context.Context, p forge.Proposal, reason string) error
 }
 
 // Proposer proposes remediations against one catalog revision and one repository.
@@ -106,9 +111,7 @@ func (p *Proposer) Propose(ctx context.Context, a intake.Anomaly, dryRun bool) (
 	res.ID, res.Branch, res.Runbook, res.Risk = act.ID, act.Branch, act.Runbook, act.Risk
 	log = log.With("remediation_id", act.ID, "runbook", act.Runbook)
 	if a.Status == intake.StatusResolved {
-		res.Action, res.Reason = Suppressed, "the anomaly has already resolved"
-		log.Info("nothing to propose", "action", res.Action, "reason", res.Reason)
-		return res, nil
+		return p.resolved(ctx, res, log)
 	}
 	rb := p.Catalog.Runbook(act.Runbook)
 	pol := p.Catalog.Policy(d.Policy)
@@ -140,7 +143,8 @@ func (p *Proposer) Propose(ctx context.Context, a intake.Anomaly, dryRun bool) (
 			return res, nil
 		}
 		return p.reopen(ctx, res, branchHead, a, pol, dryRun, log)
-	case found && prop.State == forge.Closed:
+	case found && prop.State == forge.Closed && !slices.Contains(prop.Labels, forge.LabelResolved):
+		// Rejected by a reviewer (not withdrawn because the anomaly resolved).
 		if cd := rb.Spec.Cooldown.Std(); cd > 0 && p.Now().Before(prop.Closed.Add(cd)) {
 			res.Action = Suppressed
 			res.Reason = fmt.Sprintf("the proposal %s was closed without merge at %s; suppressed until %s (cooldown)",
@@ -170,6 +174,31 @@ func (p *Proposer) Propose(ctx context.Context, a intake.Anomaly, dryRun bool) (
 		replace = branchHead
 	}
 	return p.open(ctx, res, d, rb, pol, a, replace, dryRun, log)
+}
+
+// resolved handles an anomaly that resolved: an open proposal for it is closed with
+// the reason (the fix is no longer needed), otherwise there is nothing to do.
+func (p *Proposer) resolved(ctx context.Context, res Result, log *slog.Logger) (Result, error) {
+	if err := p.Infra.Fetch(ctx); err != nil {
+		return res, err
+	}
+	prop, found, err := p.Forge.Lookup(ctx, res.Branch)
+	if err != nil {
+		return res, err
+	}
+	if !found || prop.State != forge.Open {
+		res.Action, res.Reason = Suppressed, "the anomaly has already resolved"
+		log.Info("nothing to propose", "action", res.Action, "reason", res.Reason)
+		return res, nil
+	}
+	reason := fmt.Sprintf("The anomaly resolved at %s before this proposal was merged: closing it. Remediation `%s` was not needed.",
+		p.Now().UTC().Format(time.RFC3339), res.ID)
+	if err := p.Forge.Close(ctx, prop, reason); err != nil {
+		return res, err
+	}
+	res.Action, res.URL, res.Reason = Closed, prop.URL, "the anomaly resolved before the merge; the proposal was closed"
+	log.Info("proposal closed", "action", res.Action, "url", prop.URL)
+	return res, nil
 }
 
 // open builds the change on a work tree of the base, pushes it and opens the proposal.

@@ -323,3 +323,19 @@ func alreadyExists(err error) bool {
 	}
 	return strings.Contains(strings.ToLower(ge.Message), "already exists")
 }
+
+// Close comments why and closes the pull request without merging it, labelled
+// resolved: a rejection by a reviewer suppresses the anomaly for the cooldown, this
+// does not.
+func (f *Forge) Close(ctx context.Context, p forge.Proposal, reason string) error {
+	if _, _, err := f.client.Issues.AddLabelsToIssue(ctx, f.owner, f.repo, p.Number, []string{forge.LabelResolved}); err != nil {
+		return fmt.Errorf("github: label #%d: %w", p.Number, err)
+	}
+	if _, _, err := f.client.Issues.CreateComment(ctx, f.owner, f.repo, p.Number, &gh.IssueComment{Body: gh.String(reason)}); err != nil {
+		return fmt.Errorf("github: comment on #%d: %w", p.Number, err)
+	}
+	if _, _, err := f.client.PullRequests.Edit(ctx, f.owner, f.repo, p.Number, &gh.PullRequest{State: gh.String("closed")}); err != nil {
+		return fmt.Errorf("github: close #%d: %w", p.Number, err)
+	}
+	return nil
+}

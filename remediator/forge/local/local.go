@@ -120,3 +120,12 @@ func (f *Forge) Proposals(_ context.Context, since time.Time) ([]forge.Proposal,
 	}
 	return out, nil
 }
+
+// Close withdraws an open proposal: its branch is deleted, if it is still at the head
+// the proposal was read at (a push since means someone is working on it).
+func (f *Forge) Close(ctx context.Context, p forge.Proposal, _ string) error {
+	if err := f.Infra.DeleteBranch(ctx, p.Branch, plumbing.NewHash(p.Head)); err != nil {
+		return fmt.Errorf("local forge: close %s: %w", p.ID, err)
+	}
+	return nil
+}
