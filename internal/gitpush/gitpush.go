@@ -31,23 +31,11 @@ var ErrStale = errors.New("the remote ref moved")
 // share with parentTree (zero: everything).
 func Update(ctx context.Context, url string, auth transport.AuthMethod, s storer.EncodedObjectStorer,
 	commit *object.Commit, parentTree plumbing.Hash, ref plumbing.ReferenceName, old plumbing.Hash) error {
-	ep, err := transport.NewEndpoint(url)
+	sess, adv, err := connect(ctx, url, auth)
 	if err != nil {
 		return err
-	}
-	cli, err := client.NewClient(ep)
-	if err != nil {
-		return err
-	}
-	sess, err := cli.NewReceivePackSession(ep, auth)
-	if err != nil {
-		return fmt.Errorf("connect: %w", err)
 	}
 	defer sess.Close()
-	adv, err := sess.AdvertisedReferencesContext(ctx)
-	if err != nil && !errors.Is(err, transport.ErrEmptyRemoteRepository) {
-		return fmt.Errorf("connect: %w", err)
-	}
 	var current plumbing.Hash
 	if adv != nil {
 		current = adv.References[ref.String()]
@@ -68,27 +56,45 @@ func Update(ctx context.Context, url string, auth transport.AuthMethod, s storer
 
 // Delete removes ref on the remote at url if and only if it is at old.
 func Delete(ctx context.Context, url string, auth transport.AuthMethod, ref plumbing.ReferenceName, old plumbing.Hash) error {
-	ep, err := transport.NewEndpoint(url)
+	sess, adv, err := connect(ctx, url, auth)
 	if err != nil {
 		return err
-	}
-	cli, err := client.NewClient(ep)
-	if err != nil {
-		return err
-	}
-	sess, err := cli.NewReceivePackSession(ep, auth)
-	if err != nil {
-		return fmt.Errorf("connect: %w", err)
 	}
 	defer sess.Close()
-	adv, err := sess.AdvertisedReferencesContext(ctx)
-	if err != nil {
-		return fmt.Errorf("connect: %w", err)
+	var current plumbing.Hash
+	if adv != nil {
+		current = adv.References[ref.String()]
 	}
-	if current := adv.References[ref.String()]; current != old {
+	if current != old {
 		return fmt.Errorf("%s is at %s, expected %s: %w", ref, short(current), short(old), ErrStale)
 	}
 	return send(ctx, sess, adv, &packp.Command{Name: ref, Old: old, New: plumbing.ZeroHash}, nil)
+}
+
+// connect opens a receive-pack session and reads the advertised refs (an empty
+// repository is no error; adv may then be nil). The caller closes the session.
+func connect(ctx context.Context, url string, auth transport.AuthMethod) (transport.ReceivePackSession, *packp.AdvRefs, error) {
+	ep, err := transport.NewEndpoint(url)
+	if err != nil {
+		return nil, nil, err
+	}
+	cli, err := client.NewClient(ep)
+	if err != nil {
+		return nil, nil, err
+	}
+	sess, err := cli.NewReceivePackSession(ep, auth)
+	if err != nil {
+		return nil, nil, fmt.Errorf("connect: %w", err)
+	}
+	adv, err := sess.AdvertisedReferencesContext(ctx)
+	if errors.Is(err, transport.ErrEmptyRemoteRepository) {
+		return sess, adv, nil
+	}
+	if err != nil {
+		sess.Close()
+		return nil, nil, fmt.Errorf("connect: %w", err)
+	}
+	return sess, adv, nil
 }
 
 // send makes one ref update, with its pack (nil for a deletion), and classifies a
