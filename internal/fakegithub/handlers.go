@@ -368,3 +368,18 @@ func (s *Server) createStatus(w http.ResponseWriter, r *http.Request, rp *repo) 
 	rp.statuses = append(rp.statuses, st)
 	writeJSON(w, http.StatusCreated, s.status(rp, st))
 }
+
+func (s *Server) listReviews(w http.ResponseWriter, r *http.Request, rp *repo) {
+	p := s.findPull(w, r, rp, "pull_number")
+	if p == nil {
+		return
+	}
+	page, per := paging(r.URL.Query())
+	start, end := min((page-1)*per, len(p.reviews)), min(page*per, len(p.reviews))
+	out := []any{}
+	for _, rv := range p.reviews[start:end] {
+		out = append(out, s.review(rp, p, rv))
+	}
+	s.linkHeader(w, r, page, per, len(p.reviews))
+	writeJSON(w, http.StatusOK, out)
+}

@@ -221,3 +221,14 @@ func (s *Server) status(r *repo, st *status) map[string]any {
 		"context": st.context, "created_at": stamp(st.created), "updated_at": stamp(st.created), "creator": s.user(st.creator),
 	}
 }
+
+func (s *Server) review(r *repo, p *pull, rv *review) map[string]any {
+	full := r.owner + "/" + r.name
+	html := fmt.Sprintf("%s/%s/pull/%d#pullrequestreview-%d", s.URL, full, p.number, rv.id)
+	pr := s.api("/repos/%s/pulls/%d", full, p.number)
+	return map[string]any{
+		"id": rv.id, "node_id": fmt.Sprintf("PRR_%d", rv.id), "user": s.user(rv.login), "body": "", "state": rv.state,
+		"html_url": html, "pull_request_url": pr, "commit_id": rv.commitID, "submitted_at": stamp(rv.submitted),
+		"_links": map[string]any{"html": link(html), "pull_request": link(pr)}, "author_association": "COLLABORATOR",
+	}
+}

@@ -74,6 +74,13 @@ type pull struct {
 	closed, merged      time.Time
 	mergedBy, mergeSHA  string
 	comments            []*comment
+	reviews             []*review
+}
+
+type review struct {
+	id                     int64
+	login, state, commitID string
+	submitted              time.Time
 }
 
 type status struct {
@@ -278,6 +285,16 @@ func (s *Server) Statuses(owner, name string) []Status {
 	return out
 }
 
+// Review records a review as a person would submit it on GitHub: state APPROVED,
+// CHANGES_REQUESTED, COMMENTED or DISMISSED, on commit sha.
+func (s *Server) Review(owner, name string, number int, login, state, sha string, at time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.nextID++
+	p := s.repos[owner+"/"+name].pulls[number-1]
+	p.reviews = append(p.reviews, &review{id: s.nextID, login: login, state: state, commitID: sha, submitted: at})
+}
+
 // Close closes a pull request without merging, as a reviewer rejecting it would.
 func (s *Server) Close(owner, name string, number int, at time.Time) {
 	s.mu.Lock()
@@ -312,6 +329,7 @@ func (s *Server) routes() http.Handler {
 	api("PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}", s.updateComment)
 	api("DELETE /repos/{owner}/{repo}/issues/comments/{comment_id}", s.deleteComment)
 	api("POST /repos/{owner}/{repo}/statuses/{sha}", s.createStatus)
+	api("GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews", s.listReviews)
 	mux.HandleFunc("POST /api/v3/app/installations/{installation_id}/access_tokens", func(w http.ResponseWriter, r *http.Request) {
 		s.serveAPI(w, r, "POST", "/app/installations/{installation_id}/access_tokens", nil)
 	})

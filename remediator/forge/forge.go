@@ -75,3 +75,13 @@ const LabelRemediation = "remediation"
 
 // LabelResolved marks a proposal closed because its anomaly resolved before the merge.
 const LabelResolved = "resolved"
+
+// Review is one review of a pull request as the forge reports it.
+type Review struct {
+	Login string
+	// Bot is true for an App or bot account.
+	Bot       bool
+	State     string // APPROVED, CHANGES_REQUESTED, COMMENTED, DISMISSED
+	CommitID  string
+	Submitted time.Time
+}

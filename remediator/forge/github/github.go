@@ -339,3 +339,24 @@ func (f *Forge) Close(ctx context.Context, p forge.Proposal, reason string) erro
 	}
 	return nil
 }
+
+// Reviews lists every review of a pull request, oldest first.
+func (f *Forge) Reviews(ctx context.Context, number int) ([]forge.Review, error) {
+	var out []forge.Review
+	opts := &gh.ListOptions{PerPage: 100}
+	for {
+		reviews, resp, err := f.client.PullRequests.ListReviews(ctx, f.owner, f.repo, number, opts)
+		if err != nil {
+			return nil, fmt.Errorf("github: reviews of #%d: %w", number, err)
+		}
+		for _, r := range reviews {
+			login := r.GetUser().GetLogin()
+			out = append(out, forge.Review{Login: login, Bot: r.GetUser().GetType() == "Bot" || strings.HasSuffix(login, "[bot]"),
+				State: r.GetState(), CommitID: r.GetCommitID(), Submitted: r.GetSubmittedAt().Time})
+		}
+		if resp.NextPage == 0 {
+			return out, nil
+		}
+		opts.Page = resp.NextPage
+	}
+}

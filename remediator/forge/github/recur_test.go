@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/lifecycle"
 )
 
 func TestRecurCountsAndRewritesBodyOnlyWhenChanged(t *testing.T) {
@@ -112,5 +114,32 @@ func TestProposalsCountsOpenAndRecentAcrossPages(t *testing.T) {
 	}
 	if pages := e.srv.Requests(http.MethodGet, "/repos/{owner}/{repo}/pulls"); pages < 3 {
 		t.Fatalf("%d list requests: pagination not followed", pages)
+	}
+}
+
+// Reviews read from GitHub, counted for the head only (invariant 2).
+func TestReviewsCountForTheHeadOnly(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	r := request("scale-api-cccccccccc", "medium")
+	e.branch(t, r.Branch)
+	p, err := e.forge.Open(ctx, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 11, 25, 6, 0, 0, 0, time.UTC)
+	e.srv.Review("acme", "infra", p.Number, "alice", "APPROVED", p.Head, at)
+	e.srv.Review("acme", "infra", p.Number, "bob", "APPROVED", "0000000000000000000000000000000000000001", at)
+	e.srv.Review("acme", "infra", p.Number, "ci[bot]", "APPROVED", p.Head, at)
+	reviews, err := e.forge.Reviews(ctx, p.Number)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(reviews) != 3 || !reviews[2].Bot || reviews[0].CommitID != p.Head {
+		t.Fatalf("reviews %+v", reviews)
+	}
+	got := lifecycle.CountReviews(reviews, p.Head, "remediator-bot")
+	if strings.Join(got.Approvers, ",") != "alice" || len(got.Ignored) != 2 {
+		t.Fatalf("count %+v", got)
 	}
 }

@@ -1,0 +1,72 @@
+package lifecycle
+
+import (
+	"sort"
+	"strings"
+
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/forge"
+)
+
+// ReviewCount is what a pull request's reviews amount to for one head commit.
+type ReviewCount struct {
+	// Approvers are the people whose latest review approves exactly this head.
+	Approvers []string
+	// Blockers are the people whose latest review requests changes: any one blocks.
+	Blockers []string
+	// Ignored says why each other approval does not count.
+	Ignored []string
+}
+
+// CountReviews applies invariant 2 to forge reviews: per person only the latest
+// review that decides (approved, changes requested, dismissed; a comment decides
+// nothing), an approval counts only for the head commit it was given on, never from
+// the pull request's author, never from a bot, and a standing "changes requested"
+// blocks whatever commit it was given on.
+func CountReviews(reviews []forge.Review, headSHA, author string) ReviewCount {
+	sorted := append([]forge.Review(nil), reviews...)
+	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].Submitted.Before(sorted[j].Submitted) })
+	latest := map[string]forge.Review{}
+	var order []string
+	for _, r := range sorted {
+		switch strings.ToUpper(r.State) {
+		case "APPROVED", "CHANGES_REQUESTED", "DISMISSED":
+		default:
+			continue
+		}
+		key := strings.ToLower(r.Login)
+		if _, seen := latest[key]; !seen {
+			order = append(order, key)
+		}
+		latest[key] = r
+	}
+	var c ReviewCount
+	for _, key := range order {
+		r := latest[key]
+		state := strings.ToUpper(r.State)
+		switch {
+		case state == "DISMISSED":
+		case strings.EqualFold(r.Login, author):
+			if state == "APPROVED" {
+				c.Ignored = append(c.Ignored, r.Login+": the pull request's author cannot approve it")
+			}
+		case r.Bot:
+			if state == "APPROVED" {
+				c.Ignored = append(c.Ignored, r.Login+": a bot's approval does not count")
+			}
+		case state == "CHANGES_REQUESTED":
+			c.Blockers = append(c.Blockers, r.Login)
+		case r.CommitID != headSHA:
+			c.Ignored = append(c.Ignored, r.Login+": approved "+short12(r.CommitID)+", not the head "+short12(headSHA))
+		default:
+			c.Approvers = append(c.Approvers, r.Login)
+		}
+	}
+	return c
+}
+
+func short12(sha string) string {
+	if len(sha) > 12 {
+		return sha[:12]
+	}
+	return sha
+}
