@@ -110,8 +110,8 @@ if [[ $reconciled == merged:* ]]; then
 Approved-by, and the audit rebuilt the ledger from Git."
 else
   merged="The approval is recorded, and reconcile kept the proposal waiting for the reason
-it printed above (the demo's production policy asks for the platform/sre team, which only
-a forge with teams can check, and merges only in Berlin office hours)."
+it printed above (the demo's production policy asks for the platform/sre team, whose membership
+this remediator does not check yet, and merges only in Berlin office hours)."
 fi
 
 step "remediator audit: the ledger, rebuilt from Git alone"

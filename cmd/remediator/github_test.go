@@ -271,3 +271,71 @@ func TestResolvedBeforeMergeClosesTheProposal(t *testing.T) {
 		}
 	})
 }
+
+// Reviews on GitHub gate the merge; the merge goes through the API at the reviewed
+// head, with the trailers and Approved-by, and the audit can back every approval.
+func TestGitHubReviewsGateTheMerge(t *testing.T) {
+	cfg, srv, bare := githubSetup(t, func(_ *runbooks.Runbook, p *runbooks.Policy) {
+		p.Spec.RequiredReviewers = []string{"alice"} // team membership is not checked yet
+	})
+	srv.AddCollaborator("bob")
+	if code, _, errs := proposeRun(t, cfg, alert("api-gateway")); code != 0 {
+		t.Fatal(errs)
+	}
+	pr := srv.PullRequests("acme", "infra")[0]
+	id := decision.ID("scale-out-api", "service=api-gateway")
+	at := time.Now()
+	reconcile := func() string {
+		t.Helper()
+		code, out, errs := cli(t, "reconcile", "--config", cfg)
+		if code != 0 {
+			t.Fatalf("reconcile: %d %s", code, errs)
+		}
+		return out
+	}
+	if out := reconcile(); !strings.Contains(out, "0 of 1 approval(s)") {
+		t.Fatalf("no review: %s", out)
+	}
+	// The author's own approval and a bot's do not count; a stale one neither.
+	srv.Review("acme", "infra", pr.Number, "remediator-bot", "APPROVED", pr.HeadSHA, at)
+	srv.Review("acme", "infra", pr.Number, "ci[bot]", "APPROVED", pr.HeadSHA, at)
+	srv.Review("acme", "infra", pr.Number, "carol", "APPROVED", "0000000000000000000000000000000000000001", at)
+	if out := reconcile(); !strings.Contains(out, "0 of 1 approval(s)") || !strings.Contains(out, "author cannot approve") || !strings.Contains(out, "bot's approval") || !strings.Contains(out, "not the head") {
+		t.Fatalf("uncounted reviews: %s", out)
+	}
+	// An approval, then changes requested by someone else: blocked.
+	srv.Review("acme", "infra", pr.Number, "alice", "APPROVED", pr.HeadSHA, at.Add(time.Second))
+	srv.Review("acme", "infra", pr.Number, "bob", "CHANGES_REQUESTED", pr.HeadSHA, at.Add(2*time.Second))
+	if out := reconcile(); !strings.Contains(out, "changes requested by bob") {
+		t.Fatalf("changes requested: %s", out)
+	}
+	// Bob approves now; the head moves between the check and the merge: no merge.
+	srv.Review("acme", "infra", pr.Number, "bob", "APPROVED", pr.HeadSHA, at.Add(3*time.Second))
+	srv.Inject(fakegithub.Fault{Method: http.MethodPut, Route: "/repos/{owner}/{repo}/pulls/{pull_number}/merge", Status: http.StatusConflict,
+		Body: []byte(`{"message":"Head branch was modified. Review and try the merge again.","documentation_url":"https://docs.github.com/rest/pulls/pulls#merge-a-pull-request"}`)})
+	if out := reconcile(); !strings.Contains(out, "the head moved between the check and the merge") {
+		t.Fatalf("head moved: %s", out)
+	}
+	if srv.PullRequests("acme", "infra")[0].Merged {
+		t.Fatal("merged although the head moved")
+	}
+	// Now it merges, at the reviewed head.
+	if out := reconcile(); !strings.Contains(out, "merged: ") {
+		t.Fatalf("merge: %s", out)
+	}
+	if pr := srv.PullRequests("acme", "infra")[0]; !pr.Merged {
+		t.Fatal("not merged")
+	}
+	if parents := gittest.Run(t, bare, "log", "-1", "--format=%P", "main"); !strings.HasSuffix(parents, " "+pr.HeadSHA) {
+		t.Fatalf("merged %s, not the reviewed head %s", parents, pr.HeadSHA)
+	}
+	trailers := gittest.Run(t, bare, "log", "-1", "--format=%(trailers:only,unfold)", "main")
+	for _, want := range []string{"Remediation-Id: " + id, "Approved-by: alice", "Approved-by: bob"} {
+		if !strings.Contains(trailers, want) {
+			t.Errorf("merge trailers lack %q:\n%s", want, trailers)
+		}
+	}
+	if code, out, _ := cli(t, "audit", "verify", "--repository", bare); code != 0 {
+		t.Fatalf("audit verify: %d %s", code, out)
+	}
+}

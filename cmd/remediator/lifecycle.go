@@ -14,6 +14,7 @@ import (
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/artifact"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/config"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/decision"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/forge/github"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/infrarepo"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/lifecycle"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/verify"
@@ -95,7 +96,7 @@ func newReconcileCommand() *cobra.Command {
 	var configFile, output string
 	cmd := &cobra.Command{
 		Use:   "reconcile --config FILE",
-		Short: "One pass over the open proposals: merge what passes its gates (local forge)",
+		Short: "One pass over the open proposals: merge what passes its gates, verify what merged",
 		Long: "For each open proposal: the approvals of its head commit (distinct people, not the author, not bots),\n" +
 			"the policy's required reviewers and windows, then a merge commit with the proposal's trailers and one\n" +
 			"Approved-by per approver, pushed with compare-and-swap on the base. For cron or CI.",
@@ -104,7 +105,12 @@ func newReconcileCommand() *cobra.Command {
 			if output != "text" && output != "json" {
 				return badInput(fmt.Errorf("--output: want text or json, not %q", output))
 			}
-			cfg, infra, err := localInfra(cmd, configFile, "reconcile")
+			cfg, err := config.Load(configFile)
+			if err != nil {
+				return badInput(err)
+			}
+			logger := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: slog.LevelInfo}))
+			infra, fg, err := openInfra(cmd.Context(), cfg, logger)
 			if err != nil {
 				return err
 			}
@@ -113,12 +119,16 @@ func newReconcileCommand() *cobra.Command {
 				return err
 			}
 			r := &lifecycle.Reconciler{Infra: infra, Catalog: cat, Base: cfg.Infrastructure.Base,
-				AuthorName: cfg.Infrastructure.AuthorName, AuthorEmail: cfg.Infrastructure.AuthorEmail, Now: time.Now,
-				Logger: slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: slog.LevelInfo}))}
+				AuthorName: cfg.Infrastructure.AuthorName, AuthorEmail: cfg.Infrastructure.AuthorEmail, Now: time.Now, Logger: logger}
 			if cfg.Alertmanager.URL != "" || cfg.Prometheus.URL != "" {
 				r.Verifier = &verify.Verifier{Alertmanager: cfg.Alertmanager.URL, Prometheus: cfg.Prometheus.URL}
 			}
-			outcomes, err := r.Run(cmd.Context())
+			var outcomes []lifecycle.Outcome
+			if prs, ok := fg.(lifecycle.PullRequests); ok {
+				outcomes, err = r.RunGitHub(cmd.Context(), prs, func(err error) bool { return errors.Is(err, github.ErrHeadMoved) })
+			} else {
+				outcomes, err = r.Run(cmd.Context())
+			}
 			if err != nil {
 				return err
 			}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -382,4 +383,60 @@ func (s *Server) listReviews(w http.ResponseWriter, r *http.Request, rp *repo) {
 	}
 	s.linkHeader(w, r, page, per, len(p.reviews))
 	writeJSON(w, http.StatusOK, out)
+}
+
+// mergePull merges as GitHub does: only an open pull request, only at the head the
+// caller names (409 otherwise), with a real merge commit in the bare repository.
+func (s *Server) mergePull(w http.ResponseWriter, r *http.Request, rp *repo) {
+	p := s.findPull(w, r, rp, "pull_number")
+	if p == nil {
+		return
+	}
+	var in struct {
+		CommitTitle   string `json:"commit_title"`
+		CommitMessage string `json:"commit_message"`
+		SHA           string `json:"sha"`
+		MergeMethod   string `json:"merge_method"`
+	}
+	if !decode(w, r, &in) {
+		return
+	}
+	head, err := gittest.Output(rp.dir, "rev-parse", "refs/heads/"+p.head)
+	if p.state != "open" || err != nil {
+		writeJSON(w, http.StatusMethodNotAllowed, map[string]any{"message": "Pull Request is not mergeable", "documentation_url": "https://docs.github.com/rest/pulls/pulls#merge-a-pull-request"})
+		return
+	}
+	if in.SHA != "" && in.SHA != head {
+		writeJSON(w, http.StatusConflict, map[string]any{"message": "Head branch was modified. Review and try the merge again.", "documentation_url": "https://docs.github.com/rest/pulls/pulls#merge-a-pull-request"})
+		return
+	}
+	work, err := os.MkdirTemp("", "fakegithub-merge-")
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	defer os.RemoveAll(work)
+	msg := in.CommitTitle
+	if msg == "" {
+		msg = fmt.Sprintf("Merge pull request #%d from %s/%s", p.number, rp.owner, p.head)
+	}
+	if in.CommitMessage != "" {
+		msg += "\n\n" + in.CommitMessage
+	}
+	login := r.Header.Get("X-Fake-Login")
+	steps := [][]string{
+		{"clone", "-q", "-b", p.base, rp.dir, work},
+		{"-C", work, "-c", "user.name=" + login, "-c", "user.email=" + login + "@users.noreply.github.com", "merge", "-q", "--no-ff", "-m", msg, head},
+		{"-C", work, "push", "-q", "origin", p.base},
+	}
+	for _, args := range steps {
+		if out, err := gittest.Output("", args...); err != nil {
+			writeJSON(w, http.StatusMethodNotAllowed, map[string]any{"message": "Pull Request is not mergeable: " + out})
+			return
+		}
+	}
+	sha, _ := gittest.Output(rp.dir, "rev-parse", "refs/heads/"+p.base)
+	now := s.now()
+	p.state, p.merged, p.closed, p.updated, p.mergedBy, p.mergeSHA = "closed", now, now, now, login, sha
+	writeJSON(w, http.StatusOK, map[string]any{"sha": sha, "merged": true, "message": "Pull Request successfully merged"})
 }

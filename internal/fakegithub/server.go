@@ -330,6 +330,7 @@ func (s *Server) routes() http.Handler {
 	api("DELETE /repos/{owner}/{repo}/issues/comments/{comment_id}", s.deleteComment)
 	api("POST /repos/{owner}/{repo}/statuses/{sha}", s.createStatus)
 	api("GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews", s.listReviews)
+	api("PUT /repos/{owner}/{repo}/pulls/{pull_number}/merge", s.mergePull)
 	mux.HandleFunc("POST /api/v3/app/installations/{installation_id}/access_tokens", func(w http.ResponseWriter, r *http.Request) {
 		s.serveAPI(w, r, "POST", "/app/installations/{installation_id}/access_tokens", nil)
 	})

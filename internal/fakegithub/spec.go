@@ -110,7 +110,7 @@ func (s *Server) routeSet() []string {
 		"/repos/{owner}/{repo}/pulls/{pull_number}/requested_reviewers", "/repos/{owner}/{repo}/issues/{issue_number}/labels",
 		"/repos/{owner}/{repo}/issues/{issue_number}/comments", "/repos/{owner}/{repo}/issues/comments/{comment_id}",
 		"/app/installations/{installation_id}/access_tokens", "/repos/{owner}/{repo}/statuses/{sha}",
-		"/repos/{owner}/{repo}/pulls/{pull_number}/reviews",
+		"/repos/{owner}/{repo}/pulls/{pull_number}/reviews", "/repos/{owner}/{repo}/pulls/{pull_number}/merge",
 	}
 }
 

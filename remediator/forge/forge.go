@@ -39,6 +39,8 @@ type Proposal struct {
 	Body string
 	// Labels are the labels the proposal carries.
 	Labels []string
+	// Author is who opened the proposal on the forge (the remediator's account).
+	Author string
 }
 
 // Request is what a forge needs to open or refresh a proposal: the pushed branch,

@@ -159,7 +159,7 @@ func (r *Reconciler) gate(art *artifact.Artifact, counted []Approval, ignored []
 	}
 	for _, want := range pol.Spec.RequiredReviewers {
 		if strings.Contains(want, "/") {
-			return fmt.Sprintf("required reviewer team %s cannot be checked on the local forge", want)
+			return fmt.Sprintf("required reviewer team %s: team membership is not checked by this remediator yet, so it cannot merge automatically", want)
 		}
 		found := false
 		for _, a := range counted {

@@ -297,6 +297,7 @@ func proposal(pr *gh.PullRequest) (forge.Proposal, bool) {
 		ID: fields["id"], Runbook: fields["runbook"], Policy: fields["policy"],
 		Branch: pr.GetHead().GetRef(), Number: pr.GetNumber(), URL: pr.GetHTMLURL(),
 		Created: pr.GetCreatedAt().Time, Head: pr.GetHead().GetSHA(), Body: pr.GetBody(), State: forge.Open,
+		Author: pr.GetUser().GetLogin(),
 	}
 	for _, l := range pr.Labels {
 		p.Labels = append(p.Labels, l.GetName())
@@ -359,4 +360,23 @@ func (f *Forge) Reviews(ctx context.Context, number int) ([]forge.Review, error)
 		}
 		opts.Page = resp.NextPage
 	}
+}
+
+// ErrHeadMoved is GitHub's refusal to merge a head other than the one named.
+var ErrHeadMoved = errors.New("the head moved since it was reviewed")
+
+// Merge merges the pull request at exactly the reviewed head sha (GitHub refuses with
+// 409 when the branch moved: the compare-and-swap), with a merge commit whose message
+// the caller writes (its trailers). It returns the merge commit.
+func (f *Forge) Merge(ctx context.Context, number int, sha, title, message string) (string, error) {
+	res, _, err := f.client.PullRequests.Merge(ctx, f.owner, f.repo, number, message,
+		&gh.PullRequestOptions{CommitTitle: title, SHA: sha, MergeMethod: "merge"})
+	if err != nil {
+		var ge *gh.ErrorResponse
+		if errors.As(err, &ge) && ge.Response != nil && ge.Response.StatusCode == http.StatusConflict {
+			return "", fmt.Errorf("github: merge #%d at %s: %w", number, sha, ErrHeadMoved)
+		}
+		return "", fmt.Errorf("github: merge #%d: %w", number, err)
+	}
+	return res.GetSHA(), nil
 }
