@@ -339,3 +339,25 @@ func TestGitHubReviewsGateTheMerge(t *testing.T) {
 		t.Fatalf("audit verify: %d %s", code, out)
 	}
 }
+
+// serve's reconcile loop merges on GitHub too, once the review arrives.
+func TestServeMergesOnGitHub(t *testing.T) {
+	cfg, srv, bare := githubSetup(t, func(_ *runbooks.Runbook, p *runbooks.Policy) { p.Spec.RequiredReviewers = []string{"alice"} })
+	addr := freeAddr(t)
+	stop := startServe(t, cfg, addr, "--reconcile-interval", "200ms")
+	defer stop()
+	if code, body := post(t, addr, "/v1/alertmanager", "", alert("api-gateway")); code != http.StatusAccepted {
+		t.Fatalf("intake: %d %s", code, body)
+	}
+	waitFor(t, "the pull request", func() bool { return len(srv.PullRequests("acme", "infra")) == 1 })
+	time.Sleep(500 * time.Millisecond)
+	pr := srv.PullRequests("acme", "infra")[0]
+	if pr.Merged {
+		t.Fatal("merged without a review")
+	}
+	srv.Review("acme", "infra", pr.Number, "alice", "APPROVED", pr.HeadSHA, time.Now())
+	waitFor(t, "serve to merge it", func() bool { return srv.PullRequests("acme", "infra")[0].Merged })
+	if trailers := gittest.Run(t, bare, "log", "-1", "--format=%(trailers:only,unfold)", "main"); !strings.Contains(trailers, "Approved-by: alice") {
+		t.Fatalf("trailers:\n%s", trailers)
+	}
+}

@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/config"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/forge/github"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/infrarepo"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/intake"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/lifecycle"
@@ -53,7 +54,7 @@ func newServeCommand() *cobra.Command {
 	cmd.Flags().StringVar(&configFile, "config", "remediator.yaml", "configuration file")
 	cmd.Flags().StringVar(&listen, "listen", "", "address to listen on, overriding the configuration")
 	cmd.Flags().DurationVar(&reconcileEvery, "reconcile-interval", time.Minute,
-		"local forge: how often to run a reconcile pass (merge what passes its gates, verify merged remediations); 0 disables")
+		"how often to run a reconcile pass (merge what passes its gates, verify merged remediations); 0 disables")
 	return cmd
 }
 
@@ -100,7 +101,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, reconcileE
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() { defer wg.Done(); w.Run(ctx) }()
-	if cfg.Forge.Type == config.ForgeLocal && reconcileEvery > 0 {
+	if reconcileEvery > 0 {
 		wg.Add(1)
 		go func() { defer wg.Done(); src.reconcileLoop(ctx, reconcileEvery) }()
 	}
@@ -199,8 +200,8 @@ func (l *lockedProposer) Propose(ctx context.Context, a intake.Anomaly, dryRun b
 	return l.p.Propose(ctx, a, dryRun)
 }
 
-// reconcileLoop runs reconcile passes on the local forge until ctx ends: the
-// fallback that merges approved proposals and records outcomes without a cron job.
+// reconcileLoop runs reconcile passes until ctx ends: the periodic fallback that
+// merges approved proposals and records outcomes without a cron job.
 func (c *catalogSource) reconcileLoop(ctx context.Context, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
@@ -223,7 +224,12 @@ func (c *catalogSource) reconcileLoop(ctx context.Context, every time.Duration) 
 			r.Verifier = &verify.Verifier{Alertmanager: c.cfg.Alertmanager.URL, Prometheus: c.cfg.Prometheus.URL}
 		}
 		c.infraMu.Lock()
-		_, err := r.Run(ctx)
+		var err error
+		if prs, ok := c.forge.(lifecycle.PullRequests); ok {
+			_, err = r.RunGitHub(ctx, prs, func(err error) bool { return errors.Is(err, github.ErrHeadMoved) })
+		} else {
+			_, err = r.Run(ctx)
+		}
 		c.infraMu.Unlock()
 		if err != nil && ctx.Err() == nil {
 			c.log.Error("reconcile pass failed", "err", err)
