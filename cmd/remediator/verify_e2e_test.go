@@ -203,3 +203,81 @@ func TestFailedVerificationProposesTheRollback(t *testing.T) {
 		t.Fatalf("rollback not gated: %s", out)
 	}
 }
+
+// The whole loop on the GitHub-compatible server with real Prometheus and
+// Alertmanager: a real alert fires, Alertmanager posts to serve, a pull request opens,
+// a review arrives, serve's reconcile merges it through the API, the metric recovers,
+// the alert resolves, and the outcome note on the merge says verified.
+func TestWholeLoopOnGitHubWithRealMonitoring(t *testing.T) {
+	cfg, srv, bare := githubSetup(t, func(rb *runbooks.Runbook, p *runbooks.Policy) {
+		p.Spec.RequiredReviewers = []string{"alice"}
+		rb.Spec.Verify = runbooks.Verify{Within: runbooks.Duration(2 * time.Minute), AlertResolved: true, PromQL: `demo_latency_seconds{service="api-gateway"} < 0.5`}
+	})
+	g := &gauge{v: 0.9}
+	addr := freeAddr(t)
+	promURL, amURL := monitoring(t, g, addr)
+	f, err := os.OpenFile(cfg, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprintf(f, "alertmanager:\n  url: %s\nprometheus:\n  url: %s\n", amURL, promURL)
+	f.Close()
+	stop := startServe(t, cfg, addr, "--reconcile-interval", "300ms")
+	defer stop()
+
+	waitFor(t, "the alert to become a pull request", func() bool { return len(srv.PullRequests("acme", "infra")) == 1 })
+	pr := srv.PullRequests("acme", "infra")[0]
+	srv.Review("acme", "infra", pr.Number, "alice", "APPROVED", pr.HeadSHA, time.Now())
+	waitFor(t, "the merge", func() bool { return srv.PullRequests("acme", "infra")[0].Merged })
+	g.set(0.2)
+	merge := gittest.Run(t, bare, "rev-parse", "main")
+	waitFor(t, "the outcome note", func() bool {
+		note, err := gittest.Output(bare, "notes", "--ref=remediation", "show", merge)
+		return err == nil && strings.HasPrefix(note, "outcome: verified\n")
+	})
+	if code, out, _ := cli(t, "audit", "verify", "--repository", bare); code != 0 {
+		t.Fatalf("audit verify: %d %s", code, out)
+	}
+}
+
+// The failure path on GitHub: the alert stays, the outcome note says failed, and the
+// rollback opens as its own pull request, labelled rollback, waiting for its review.
+func TestFailedOnGitHubOpensTheRollbackPullRequest(t *testing.T) {
+	cfg, srv, bare := githubSetup(t, func(rb *runbooks.Runbook, p *runbooks.Policy) {
+		p.Spec.RequiredReviewers = []string{"alice"}
+		rb.Spec.Verify = runbooks.Verify{Within: runbooks.Duration(3 * time.Second), AlertResolved: true}
+	})
+	g := &gauge{v: 0.9}
+	addr := freeAddr(t)
+	promURL, amURL := monitoring(t, g, addr)
+	f, err := os.OpenFile(cfg, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprintf(f, "alertmanager:\n  url: %s\nprometheus:\n  url: %s\n", amURL, promURL)
+	f.Close()
+	stop := startServe(t, cfg, addr, "--reconcile-interval", "300ms")
+	defer stop()
+
+	waitFor(t, "the pull request", func() bool { return len(srv.PullRequests("acme", "infra")) >= 1 })
+	pr := srv.PullRequests("acme", "infra")[0]
+	srv.Review("acme", "infra", pr.Number, "alice", "APPROVED", pr.HeadSHA, time.Now())
+	waitFor(t, "the merge", func() bool { return srv.PullRequests("acme", "infra")[0].Merged })
+	merge := gittest.Run(t, bare, "rev-parse", "main")
+	waitFor(t, "the rollback pull request", func() bool { return len(srv.PullRequests("acme", "infra")) == 2 })
+	rollback := srv.PullRequests("acme", "infra")[1]
+	if !strings.HasSuffix(rollback.Head, "-rollback") || !strings.Contains(strings.Join(rollback.Labels, ","), "rollback") || rollback.Merged {
+		t.Fatalf("rollback %+v", rollback)
+	}
+	if note := gittest.Run(t, bare, "notes", "--ref=remediation", "show", merge); !strings.HasPrefix(note, "outcome: failed\n") {
+		t.Fatalf("outcome note: %q", note)
+	}
+	if got := gittest.Run(t, bare, "show", rollback.Head+":envs/api-gateway.auto.tfvars"); !strings.Contains(got, "replicas      = 4 # raised in March") {
+		t.Fatalf("the rollback does not restore the file:\n%s", got)
+	}
+	// The failure also counts: the rollback itself waits for a review like any proposal.
+	time.Sleep(700 * time.Millisecond)
+	if srv.PullRequests("acme", "infra")[1].Merged {
+		t.Fatal("the rollback merged without a review")
+	}
+}

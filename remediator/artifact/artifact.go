@@ -36,8 +36,10 @@ type Artifact struct {
 	Anomaly           Anomaly  `yaml:"anomaly"`
 	Changes           []Change `yaml:"changes"`
 	// Reverts are the base commits a revert change undoes.
-	Reverts  []Reverted `yaml:"reverts,omitempty"`
-	Expected string     `yaml:"expected_outcome"`
+	Reverts []Reverted `yaml:"reverts,omitempty"`
+	// RollbackOf is the remediation this one rolls back after its verification failed.
+	RollbackOf string `yaml:"rollback_of,omitempty"`
+	Expected   string `yaml:"expected_outcome"`
 	// Limits are what the terraform plan of this change may do, from the runbook
 	// and the policy as they were when proposed: plan-check reads them here.
 	Limits     Limits `yaml:"plan_limits"`

@@ -67,10 +67,18 @@ type FileStat struct {
 	Deletions int
 }
 
-// Labels a proposal carries: every remediation, and its risk tier.
+// Labels a proposal carries: every remediation, its risk tier, and rollback for the
+// revert of a remediation whose verification failed.
 func Labels(a *artifact.Artifact) []string {
-	return []string{LabelRemediation, "risk:" + a.Risk}
+	labels := []string{LabelRemediation, "risk:" + a.Risk}
+	if a.RollbackOf != "" {
+		labels = append(labels, LabelRollback)
+	}
+	return labels
 }
+
+// LabelRollback marks the revert of a remediation whose verification failed.
+const LabelRollback = "rollback"
 
 // LabelRemediation marks every proposal of the remediator.
 const LabelRemediation = "remediation"

@@ -44,6 +44,8 @@ type Reconciler struct {
 	Logger      *slog.Logger
 	// Verifier checks merged remediations; nil leaves their outcome to someone else.
 	Verifier Checker
+	// Opener opens rollback proposals on forges where a branch alone is not one.
+	Opener Opener
 }
 
 // Run makes one pass over the open proposals.

@@ -14,9 +14,16 @@ import (
 
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/artifact"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/decision"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/forge"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/infrarepo"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/verify"
 )
+
+// Opener opens a proposal on the forge (the rollback's pull request); the local
+// forge needs none: the branch is the proposal.
+type Opener interface {
+	Open(ctx context.Context, r forge.Request) (forge.Proposal, error)
+}
 
 // Checker judges a merged remediation now.
 type Checker interface {
@@ -125,7 +132,7 @@ func (r *Reconciler) proposeRollback(ctx context.Context, merge *object.Commit, 
 	}
 	defer wt.Close()
 	rb := &artifact.Artifact{
-		ID: art.ID + "-rollback", Runbook: art.Runbook, RunbookVersion: art.RunbookVersion, Policy: art.Policy, Risk: art.Risk,
+		ID: art.ID + "-rollback", RollbackOf: art.ID, Runbook: art.Runbook, RunbookVersion: art.RunbookVersion, Policy: art.Policy, Risk: art.Risk,
 		RequiredApprovals: art.RequiredApprovals, Target: art.Target, Anomaly: art.Anomaly, Rollback: "none",
 		Expected:   fmt.Sprintf("the state before remediation %s is restored", art.ID),
 		Verify:     artifact.Verify{Within: art.Verify.Within},
@@ -168,6 +175,21 @@ func (r *Reconciler) proposeRollback(ctx context.Context, merge *object.Commit, 
 	branch := decision.Branch(rb.ID)
 	if err := wt.Push(ctx, c, branch); err != nil && !errors.Is(err, infrarepo.ErrBranchExists) {
 		return "", err
+	}
+	if r.Opener != nil {
+		stat, err := wt.Stat(c)
+		if err != nil {
+			return "", err
+		}
+		req := forge.Request{Branch: branch, Base: r.Base, Head: c.Hash.String(), Artifact: rb, Seen: r.Now()}
+		for _, s := range stat {
+			req.DiffStat = append(req.DiffStat, forge.FileStat{File: s.File, Additions: s.Additions, Deletions: s.Deletions})
+		}
+		p, err := r.Opener.Open(ctx, req)
+		if err != nil {
+			return "", fmt.Errorf("open the rollback of %s: %w", art.ID, err)
+		}
+		return "verification failed; rollback proposed on " + branch + " (" + p.URL + ")", nil
 	}
 	return "verification failed; rollback proposed on " + branch, nil
 }
