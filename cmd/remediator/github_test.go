@@ -2,6 +2,9 @@ package main
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -360,4 +363,60 @@ func TestServeMergesOnGitHub(t *testing.T) {
 	if trailers := gittest.Run(t, bare, "log", "-1", "--format=%(trailers:only,unfold)", "main"); !strings.Contains(trailers, "Approved-by: alice") {
 		t.Fatalf("trailers:\n%s", trailers)
 	}
+}
+
+// A GitHub webhook, verified by its signature, asks serve for a reconcile pass now.
+func TestGitHubWebhookTriggersAPass(t *testing.T) {
+	cfg, srv, _ := githubSetup(t, func(_ *runbooks.Runbook, p *runbooks.Policy) { p.Spec.RequiredReviewers = []string{"alice"} })
+	data, err := os.ReadFile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, cfg, strings.Replace(string(data), "  token_env: TEST_GITHUB_TOKEN\n", "  token_env: TEST_GITHUB_TOKEN\n  webhook_secret_env: TEST_WEBHOOK_SECRET\n", 1))
+	const secret = "whsec-0123456789"
+	t.Setenv("TEST_WEBHOOK_SECRET", secret)
+	addr := freeAddr(t)
+	stop := startServe(t, cfg, addr, "--reconcile-interval", "1h") // only webhooks can trigger a pass
+	defer stop()
+	if code, body := post(t, addr, "/v1/alertmanager", "", alert("api-gateway")); code != http.StatusAccepted {
+		t.Fatalf("intake: %d %s", code, body)
+	}
+	waitFor(t, "the pull request", func() bool { return len(srv.PullRequests("acme", "infra")) == 1 })
+	pr := srv.PullRequests("acme", "infra")[0]
+	srv.Review("acme", "infra", pr.Number, "alice", "APPROVED", pr.HeadSHA, time.Now())
+
+	payload := fmt.Sprintf(`{"action":"submitted","review":{"state":"approved","commit_id":%q},"pull_request":{"number":%d}}`, pr.HeadSHA, pr.Number)
+	deliver := func(signature string) int {
+		req, err := http.NewRequest(http.MethodPost, "http://"+addr+"/v1/github", strings.NewReader(payload))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("X-GitHub-Event", "pull_request_review")
+		if signature != "" {
+			req.Header.Set("X-Hub-Signature-256", signature)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	mac := hmac.New(sha256.New, []byte(secret))
+	mac.Write([]byte(payload))
+	good := "sha256=" + hex.EncodeToString(mac.Sum(nil))
+	for _, bad := range []string{"", "sha256=" + strings.Repeat("0", 64)} {
+		if code := deliver(bad); code != http.StatusUnauthorized {
+			t.Fatalf("signature %q: %d, want 401", bad, code)
+		}
+	}
+	time.Sleep(300 * time.Millisecond)
+	if srv.PullRequests("acme", "infra")[0].Merged {
+		t.Fatal("merged on an unsigned delivery")
+	}
+	if code := deliver(good); code != http.StatusAccepted {
+		t.Fatalf("signed delivery: %d", code)
+	}
+	waitFor(t, "the merge the webhook asked for", func() bool { return srv.PullRequests("acme", "infra")[0].Merged })
 }

@@ -74,7 +74,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, reconcileE
 	if err != nil {
 		return err
 	}
-	src := &catalogSource{store: store, cfg: cfg, infra: infra, forge: fg, log: log}
+	src := &catalogSource{store: store, cfg: cfg, infra: infra, forge: fg, log: log, kick: make(chan struct{}, 1)}
 	metrics := server.NewMetrics(q.Len)
 	token := config.Secret(cfg.Intake.BearerTokenEnv)
 	if token == "" {
@@ -83,6 +83,13 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, reconcileE
 	handler := server.New(server.Options{
 		Queue: q, Metrics: metrics, Logger: log, BearerToken: token, MaxBodyBytes: int64(cfg.Intake.MaxBodyBytes),
 		Ready: src.ready, Now: time.Now,
+		GitHubWebhookSecret: config.Secret(cfg.Forge.WebhookSecretEnv),
+		OnGitHubEvent: func(event string) {
+			select {
+			case src.kick <- struct{}{}:
+			default: // a pass is already due
+			}
+		},
 	})
 	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", cfg.Listen)
 	if err != nil {
@@ -133,6 +140,8 @@ type catalogSource struct {
 	forge propose.Forge
 	log   *slog.Logger
 
+	// kick asks the reconcile loop for a pass now (a GitHub webhook arrived).
+	kick chan struct{}
 	// infraMu serialises the worker's proposals and the reconcile passes: they share
 	// the repository mirror.
 	infraMu sync.Mutex
@@ -210,6 +219,7 @@ func (c *catalogSource) reconcileLoop(ctx context.Context, every time.Duration) 
 		case <-ctx.Done():
 			return
 		case <-t.C:
+		case <-c.kick:
 		}
 		if _, err := c.proposer(ctx); err != nil {
 			c.log.Error("reconcile: catalog not loaded", "err", err)

@@ -63,6 +63,9 @@ type Forge struct {
 	AppID          int    `yaml:"app_id"`
 	InstallationID int    `yaml:"installation_id"`
 	PrivateKeyFile string `yaml:"private_key_file"`
+	// WebhookSecretEnv names the variable holding the GitHub webhook secret, which
+	// enables POST /v1/github.
+	WebhookSecretEnv string `yaml:"webhook_secret_env"`
 }
 
 // Endpoint is an HTTP API the remediator queries.
@@ -126,7 +129,7 @@ func (c *Config) validate() strictyaml.Errors {
 		add("state_dir", "required: a directory for the intake queue and the repository mirror")
 	}
 	for field, v := range map[string]string{"catalog.token_env": c.Catalog.TokenEnv, "infrastructure.token_env": c.Infrastructure.TokenEnv,
-		"forge.token_env": c.Forge.TokenEnv, "intake.bearer_token_env": c.Intake.BearerTokenEnv} {
+		"forge.token_env": c.Forge.TokenEnv, "intake.bearer_token_env": c.Intake.BearerTokenEnv, "forge.webhook_secret_env": c.Forge.WebhookSecretEnv} {
 		if v != "" && !envNameRE.MatchString(v) {
 			add(field, "%q is not an environment variable name: name the variable that holds the secret, never the secret", v)
 		}

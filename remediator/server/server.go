@@ -32,6 +32,10 @@ type Options struct {
 	MaxBodyBytes int64
 	Ready        func() error
 	Now          func() time.Time
+	// GitHubWebhookSecret enables POST /v1/github; OnGitHubEvent is told of each
+	// verified event that can change a decision.
+	GitHubWebhookSecret string
+	OnGitHubEvent       func(event string)
 }
 
 // New returns the HTTP handler.
@@ -42,6 +46,7 @@ func New(o Options) http.Handler {
 		a, err := intake.ParseGeneric(b, o.Now())
 		return []intake.Anomaly{a}, err
 	}))
+	mux.Handle("POST /v1/github", o.github())
 	mux.Handle("GET /metrics", promhttp.HandlerFor(o.Metrics.Registry, promhttp.HandlerOpts{}))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
