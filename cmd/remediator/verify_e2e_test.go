@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gitops-remediation/terraform-provider-remediation/internal/fakegithub"
 	"github.com/gitops-remediation/terraform-provider-remediation/internal/gittest"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/decision"
 	"github.com/gitops-remediation/terraform-provider-remediation/runbooks"
@@ -209,22 +210,7 @@ func TestFailedVerificationProposesTheRollback(t *testing.T) {
 // a review arrives, serve's reconcile merges it through the API, the metric recovers,
 // the alert resolves, and the outcome note on the merge says verified.
 func TestWholeLoopOnGitHubWithRealMonitoring(t *testing.T) {
-	cfg, srv, bare := githubSetup(t, func(rb *runbooks.Runbook, p *runbooks.Policy) {
-		p.Spec.RequiredReviewers = []string{"alice"}
-		rb.Spec.Verify = runbooks.Verify{Within: runbooks.Duration(2 * time.Minute), AlertResolved: true, PromQL: `demo_latency_seconds{service="api-gateway"} < 0.5`}
-	})
-	g := &gauge{v: 0.9}
-	addr := freeAddr(t)
-	promURL, amURL := monitoring(t, g, addr)
-	f, err := os.OpenFile(cfg, os.O_APPEND|os.O_WRONLY, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	fmt.Fprintf(f, "alertmanager:\n  url: %s\nprometheus:\n  url: %s\n", amURL, promURL)
-	f.Close()
-	stop := startServe(t, cfg, addr, "--reconcile-interval", "300ms")
-	defer stop()
-
+	srv, bare, g := githubLoop(t, runbooks.Verify{Within: runbooks.Duration(2 * time.Minute), AlertResolved: true, PromQL: `demo_latency_seconds{service="api-gateway"} < 0.5`})
 	waitFor(t, "the alert to become a pull request", func() bool { return len(srv.PullRequests("acme", "infra")) == 1 })
 	pr := srv.PullRequests("acme", "infra")[0]
 	srv.Review("acme", "infra", pr.Number, "alice", "APPROVED", pr.HeadSHA, time.Now())
@@ -243,22 +229,7 @@ func TestWholeLoopOnGitHubWithRealMonitoring(t *testing.T) {
 // The failure path on GitHub: the alert stays, the outcome note says failed, and the
 // rollback opens as its own pull request, labelled rollback, waiting for its review.
 func TestFailedOnGitHubOpensTheRollbackPullRequest(t *testing.T) {
-	cfg, srv, bare := githubSetup(t, func(rb *runbooks.Runbook, p *runbooks.Policy) {
-		p.Spec.RequiredReviewers = []string{"alice"}
-		rb.Spec.Verify = runbooks.Verify{Within: runbooks.Duration(3 * time.Second), AlertResolved: true}
-	})
-	g := &gauge{v: 0.9}
-	addr := freeAddr(t)
-	promURL, amURL := monitoring(t, g, addr)
-	f, err := os.OpenFile(cfg, os.O_APPEND|os.O_WRONLY, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	fmt.Fprintf(f, "alertmanager:\n  url: %s\nprometheus:\n  url: %s\n", amURL, promURL)
-	f.Close()
-	stop := startServe(t, cfg, addr, "--reconcile-interval", "300ms")
-	defer stop()
-
+	srv, bare, _ := githubLoop(t, runbooks.Verify{Within: runbooks.Duration(3 * time.Second), AlertResolved: true})
 	waitFor(t, "the pull request", func() bool { return len(srv.PullRequests("acme", "infra")) >= 1 })
 	pr := srv.PullRequests("acme", "infra")[0]
 	srv.Review("acme", "infra", pr.Number, "alice", "APPROVED", pr.HeadSHA, time.Now())
@@ -280,4 +251,25 @@ func TestFailedOnGitHubOpensTheRollbackPullRequest(t *testing.T) {
 	if srv.PullRequests("acme", "infra")[1].Merged {
 		t.Fatal("the rollback merged without a review")
 	}
+}
+
+// githubLoop starts real monitoring and serve (reconciling every 300ms) against the
+// fake GitHub, with the runbook verified as given; the metric starts high.
+func githubLoop(t *testing.T, v runbooks.Verify) (*fakegithub.Server, string, *gauge) {
+	t.Helper()
+	cfg, srv, bare := githubSetup(t, func(rb *runbooks.Runbook, p *runbooks.Policy) {
+		p.Spec.RequiredReviewers = []string{"alice"}
+		rb.Spec.Verify = v
+	})
+	g := &gauge{v: 0.9}
+	addr := freeAddr(t)
+	promURL, amURL := monitoring(t, g, addr)
+	f, err := os.OpenFile(cfg, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprintf(f, "alertmanager:\n  url: %s\nprometheus:\n  url: %s\n", amURL, promURL)
+	f.Close()
+	t.Cleanup(startServe(t, cfg, addr, "--reconcile-interval", "300ms"))
+	return srv, bare, g
 }

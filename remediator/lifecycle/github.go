@@ -43,22 +43,10 @@ func (r *Reconciler) RunGitHub(ctx context.Context, prs PullRequests, isHeadMove
 		if err != nil {
 			return out, fmt.Errorf("#%d: %w", p.Number, err)
 		}
-		log := r.Logger.With("remediation_id", o.ID, "pull_request", p.Number, "head", o.Head)
-		if o.Action == Merged {
-			log.Info("pull request merged", "merge", o.Merge, "approvers", strings.Join(o.Approvers, ", "))
-		} else {
-			log.Info("pull request waits", "reason", o.Reason)
-		}
+		r.log(o, "pull_request", p.Number)
 		out = append(out, o)
 	}
-	if r.Verifier != nil {
-		checked, err := r.verifyMerged(ctx)
-		out = append(out, checked...)
-		if err != nil {
-			return out, err
-		}
-	}
-	return out, nil
+	return r.verifyAfter(ctx, out)
 }
 
 func (r *Reconciler) oneGitHub(ctx context.Context, prs PullRequests, p forge.Proposal, isHeadMoved func(error) bool) (Outcome, error) {

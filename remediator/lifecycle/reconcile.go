@@ -74,22 +74,29 @@ func (r *Reconciler) Run(ctx context.Context) ([]Outcome, error) {
 		if o.ID == "" {
 			continue // not a proposal
 		}
-		log := r.Logger.With("remediation_id", o.ID, "branch", b, "head", o.Head)
-		if o.Action == Merged {
-			log.Info("proposal merged", "merge", o.Merge, "approvers", strings.Join(o.Approvers, ", "))
-		} else {
-			log.Info("proposal waits", "reason", o.Reason)
-		}
+		r.log(o, "branch", b)
 		out = append(out, o)
 	}
-	if r.Verifier != nil {
-		checked, err := r.verifyMerged(ctx)
-		out = append(out, checked...)
-		if err != nil {
-			return out, err
-		}
+	return r.verifyAfter(ctx, out)
+}
+
+// log reports what a pass did with one proposal.
+func (r *Reconciler) log(o Outcome, where ...any) {
+	log := r.Logger.With(append([]any{"remediation_id", o.ID, "head", o.Head}, where...)...)
+	if o.Action == Merged {
+		log.Info("proposal merged", "merge", o.Merge, "approvers", strings.Join(o.Approvers, ", "))
+	} else {
+		log.Info("proposal waits", "reason", o.Reason)
 	}
-	return out, nil
+}
+
+// verifyAfter ends a pass: merged remediations are checked when a verifier is set.
+func (r *Reconciler) verifyAfter(ctx context.Context, out []Outcome) ([]Outcome, error) {
+	if r.Verifier == nil {
+		return out, nil
+	}
+	checked, err := r.verifyMerged(ctx)
+	return append(out, checked...), err
 }
 
 func (r *Reconciler) one(ctx context.Context, branch string, head plumbing.Hash) (Outcome, error) {
