@@ -130,15 +130,8 @@ func loop(t *testing.T, within time.Duration, recovers bool) (cfg, infra, id str
 		rb.Spec.Verify = runbooks.Verify{Within: runbooks.Duration(within), AlertResolved: true, PromQL: `demo_latency_seconds{service="api-gateway"} < 0.5`}
 	})
 	infra = infraRepo(t, cfg)
-	g := &gauge{v: 0.9}
 	addr := freeAddr(t)
-	promURL, amURL := monitoring(t, g, addr)
-	f, err := os.OpenFile(cfg, os.O_APPEND|os.O_WRONLY, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	fmt.Fprintf(f, "alertmanager:\n  url: %s\nprometheus:\n  url: %s\n", amURL, promURL)
-	f.Close()
+	g := monitored(t, cfg, addr)
 	stop := startServe(t, cfg, addr)
 	t.Cleanup(stop)
 
@@ -261,15 +254,25 @@ func githubLoop(t *testing.T, v runbooks.Verify) (*fakegithub.Server, string, *g
 		p.Spec.RequiredReviewers = []string{"alice"}
 		rb.Spec.Verify = v
 	})
-	g := &gauge{v: 0.9}
 	addr := freeAddr(t)
+	g := monitored(t, cfg, addr)
+	t.Cleanup(startServe(t, cfg, addr, "--reconcile-interval", "300ms"))
+	return srv, bare, g
+}
+
+// monitored starts real monitoring whose Alertmanager posts to serve at addr, adds
+// both to the config, and returns the metric (it starts high: the alert fires).
+func monitored(t *testing.T, cfg, addr string) *gauge {
+	t.Helper()
+	g := &gauge{v: 0.9}
 	promURL, amURL := monitoring(t, g, addr)
 	f, err := os.OpenFile(cfg, os.O_APPEND|os.O_WRONLY, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	fmt.Fprintf(f, "alertmanager:\n  url: %s\nprometheus:\n  url: %s\n", amURL, promURL)
-	f.Close()
-	t.Cleanup(startServe(t, cfg, addr, "--reconcile-interval", "300ms"))
-	return srv, bare, g
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return g
 }

@@ -270,24 +270,33 @@ func (s *Server) listComments(w http.ResponseWriter, r *http.Request, rp *repo) 
 // maxCommentBody is GitHub's limit on a comment body.
 const maxCommentBody = 65536
 
+// commentBody reads a comment's body, refusing one over GitHub's limit as GitHub does.
+func commentBody(w http.ResponseWriter, r *http.Request) (string, bool) {
+	var in struct {
+		Body string `json:"body"`
+	}
+	if !decode(w, r, &in) {
+		return "", false
+	}
+	if len([]rune(in.Body)) > maxCommentBody {
+		validationFailed(w, map[string]any{"resource": "IssueComment", "code": "custom", "field": "body", "message": "body is too long (maximum is 65536 characters)"})
+		return "", false
+	}
+	return in.Body, true
+}
+
 func (s *Server) createComment(w http.ResponseWriter, r *http.Request, rp *repo) {
 	p := s.findPull(w, r, rp, "issue_number")
 	if p == nil {
 		return
 	}
-	var in struct {
-		Body string `json:"body"`
-	}
-	if !decode(w, r, &in) {
-		return
-	}
-	if len([]rune(in.Body)) > maxCommentBody {
-		validationFailed(w, map[string]any{"resource": "IssueComment", "code": "custom", "field": "body", "message": "body is too long (maximum is 65536 characters)"})
+	body, ok := commentBody(w, r)
+	if !ok {
 		return
 	}
 	now := s.now()
 	s.nextID++
-	c := &comment{id: s.nextID, issue: p.number, body: in.Body, author: r.Header.Get("X-Fake-Login"), created: now, updated: now}
+	c := &comment{id: s.nextID, issue: p.number, body: body, author: r.Header.Get("X-Fake-Login"), created: now, updated: now}
 	p.comments = append(p.comments, c)
 	rp.comments = append(rp.comments, c)
 	writeJSON(w, http.StatusCreated, s.comment(rp, c))
@@ -305,17 +314,11 @@ func (s *Server) updateComment(w http.ResponseWriter, r *http.Request, rp *repo)
 		notFound(w)
 		return
 	}
-	var in struct {
-		Body string `json:"body"`
-	}
-	if !decode(w, r, &in) {
+	body, ok := commentBody(w, r)
+	if !ok {
 		return
 	}
-	if len([]rune(in.Body)) > maxCommentBody {
-		validationFailed(w, map[string]any{"resource": "IssueComment", "code": "custom", "field": "body", "message": "body is too long (maximum is 65536 characters)"})
-		return
-	}
-	c.body, c.updated = in.Body, s.now()
+	c.body, c.updated = body, s.now()
 	writeJSON(w, http.StatusOK, s.comment(rp, c))
 }
 

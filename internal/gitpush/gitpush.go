@@ -31,18 +31,11 @@ var ErrStale = errors.New("the remote ref moved")
 // share with parentTree (zero: everything).
 func Update(ctx context.Context, url string, auth transport.AuthMethod, s storer.EncodedObjectStorer,
 	commit *object.Commit, parentTree plumbing.Hash, ref plumbing.ReferenceName, old plumbing.Hash) error {
-	sess, adv, err := connect(ctx, url, auth)
+	sess, adv, err := connectAt(ctx, url, auth, ref, old)
 	if err != nil {
 		return err
 	}
 	defer sess.Close()
-	var current plumbing.Hash
-	if adv != nil {
-		current = adv.References[ref.String()]
-	}
-	if current != old {
-		return fmt.Errorf("%s is at %s, expected %s: %w", ref, short(current), short(old), ErrStale)
-	}
 	hashes, err := newObjects(s, commit, parentTree)
 	if err != nil {
 		return err
@@ -56,19 +49,30 @@ func Update(ctx context.Context, url string, auth transport.AuthMethod, s storer
 
 // Delete removes ref on the remote at url if and only if it is at old.
 func Delete(ctx context.Context, url string, auth transport.AuthMethod, ref plumbing.ReferenceName, old plumbing.Hash) error {
-	sess, adv, err := connect(ctx, url, auth)
+	sess, adv, err := connectAt(ctx, url, auth, ref, old)
 	if err != nil {
 		return err
 	}
 	defer sess.Close()
+	return send(ctx, sess, adv, &packp.Command{Name: ref, Old: old, New: plumbing.ZeroHash}, nil)
+}
+
+// connectAt connects and checks that ref is at old (zero: absent) before anything is
+// sent: the compare half of the compare-and-swap. The caller closes the session.
+func connectAt(ctx context.Context, url string, auth transport.AuthMethod, ref plumbing.ReferenceName, old plumbing.Hash) (transport.ReceivePackSession, *packp.AdvRefs, error) {
+	sess, adv, err := connect(ctx, url, auth)
+	if err != nil {
+		return nil, nil, err
+	}
 	var current plumbing.Hash
 	if adv != nil {
 		current = adv.References[ref.String()]
 	}
 	if current != old {
-		return fmt.Errorf("%s is at %s, expected %s: %w", ref, short(current), short(old), ErrStale)
+		sess.Close()
+		return nil, nil, fmt.Errorf("%s is at %s, expected %s: %w", ref, short(current), short(old), ErrStale)
 	}
-	return send(ctx, sess, adv, &packp.Command{Name: ref, Old: old, New: plumbing.ZeroHash}, nil)
+	return sess, adv, nil
 }
 
 // connect opens a receive-pack session and reads the advertised refs (an empty
