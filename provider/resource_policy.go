@@ -54,6 +54,7 @@ type policyModel struct {
 	Priority          types.Int64      `tfsdk:"priority"`
 	Approvals         *approvalsModel  `tfsdk:"approvals"`
 	RequiredReviewers []types.String   `tfsdk:"required_reviewers"`
+	RequiredChecks    []types.String   `tfsdk:"required_checks"`
 	AutoMerge         *autoMergeModel  `tfsdk:"auto_merge"`
 	ChangeWindows     []windowModel    `tfsdk:"change_windows"`
 	FreezeWindows     []windowModel    `tfsdk:"freeze_windows"`
@@ -176,6 +177,7 @@ func (r *policyResource) Schema(_ context.Context, _ resource.SchemaRequest, res
 				},
 			},
 			"required_reviewers": optionalList("Users, or `org/team` teams, whose approval is always required."),
+			"required_checks": optionalList("Commit statuses or check runs (by context or name, as CI reports them) that must be green on the proposal's head commit before it merges. A check not reported yet is not green."),
 			"auto_merge": schema.SingleNestedAttribute{
 				MarkdownDescription: "Which proposals may merge without a human.",
 				Optional:            true, Computed: true,
@@ -285,6 +287,7 @@ func (m *policyModel) toPolicy() *runbooks.Policy {
 		setInt(&s.Approvals.Critical, a.Critical)
 	}
 	s.RequiredReviewers = fromStrings(m.RequiredReviewers)
+	s.RequiredChecks = fromStrings(m.RequiredChecks)
 	if a := m.AutoMerge; a != nil {
 		if v := a.MaxRisk.ValueString(); v != "" {
 			s.AutoMerge.MaxRisk = v
@@ -324,6 +327,7 @@ func policyToModel(p *runbooks.Policy, dir string) policyModel {
 			High: types.Int64Value(int64(s.Approvals.High)), Critical: types.Int64Value(int64(s.Approvals.Critical)),
 		},
 		RequiredReviewers: stringsOrNil(s.RequiredReviewers),
+		RequiredChecks:    stringsOrNil(s.RequiredChecks),
 		AutoMerge:         &autoMergeModel{MaxRisk: types.StringValue(s.AutoMerge.MaxRisk), MinVerifiedRuns: types.Int64Value(int64(s.AutoMerge.MinVerifiedRuns))},
 		ChangeWindows:     windowsToModel(s.ChangeWindows),
 		FreezeWindows:     windowsToModel(s.FreezeWindows),

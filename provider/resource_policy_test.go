@@ -25,6 +25,7 @@ resource "remediation_policy" "prod" {
     high   = 2
   }
   required_reviewers = ["platform/sre"]
+  required_checks    = ["terraform-plan", "remediation/plan-check"]
   auto_merge = {
     max_risk          = "low"
     min_verified_runs = 3
@@ -71,11 +72,14 @@ func TestAccPolicyResource(t *testing.T) {
 						"low": knownvalue.Int64Exact(0), "medium": knownvalue.Int64Exact(1), "high": knownvalue.Int64Exact(2), "critical": knownvalue.Int64Exact(2),
 					})),
 					statecheck.ExpectKnownValue(addr, tfjsonpath.New("limits").AtMapKey("per_hour"), knownvalue.Null()),
+					statecheck.ExpectKnownValue(addr, tfjsonpath.New("required_checks"), knownvalue.ListExact([]knownvalue.Check{
+						knownvalue.StringExact("terraform-plan"), knownvalue.StringExact("remediation/plan-check"),
+					})),
 					statecheck.ExpectKnownValue(addr, tfjsonpath.New("plan").AtMapKey("allow_destroy"), knownvalue.Bool(false)),
 					statecheck.ExpectKnownValue(addr, tfjsonpath.New("change_windows").AtSliceIndex(0).AtMapKey("days"), knownvalue.ListSizeExact(5)),
 				},
 				Check: resource.ComposeAggregateTestCheckFunc(
-					checkGitFile(repo, file, "kind: Policy", `- env="prod"`, "max_risk: low", "time_zone: Europe/Berlin", "cooldown: 6h", "- envs/prod/network/**"),
+					checkGitFile(repo, file, "kind: Policy", `- env="prod"`, "required_checks:\n    - terraform-plan\n    - remediation/plan-check", "max_risk: low", "time_zone: Europe/Berlin", "cooldown: 6h", "- envs/prod/network/**"),
 					checkLastCommit(repo, "policy: add production"),
 				),
 			},
@@ -112,6 +116,7 @@ func TestAccPolicyBadInput(t *testing.T) {
 		{"auto merge", strings.Replace(base, `max_risk          = "low"`, `max_risk          = "always"`, 1), `Attribute auto_merge.max_risk value must be one of`},
 		{"breaker", strings.Replace(base, `window   = "1h"`, ``, 1), `(?s)circuit_breaker.window.*required when failures is set`},
 		{"reviewer", strings.Replace(base, `platform/sre`, `platform sre`, 1), `(?s)required_reviewers\[0\].*invalid reviewer`},
+		{"check twice", strings.Replace(base, `"terraform-plan", "remediation/plan-check"`, `"terraform-plan", "terraform-plan"`, 1), `(?s)required_checks\[1\].*already required by spec.required_checks\[0\]`},
 		{"resource type", strings.Replace(base, `aws_iam_role`, `AWS IAM`, 1), `(?s)plan.denied_resource_types\[0\].*invalid resource type`},
 	}
 	var steps []resource.TestStep

@@ -103,12 +103,13 @@ func TestDecodeErrorsNameFileLineAndField(t *testing.T) {
 		{"syntax error", "apiVersion: [\n", "x.yaml:"},
 		{"empty", "", "file is empty"},
 		{"alias", strings.NewReplacer("  owners: [team-api]", "  owners: [*d]", "description: Double", "description: &d Double").Replace(base), "x.yaml:8:12: spec.owners[0]: YAML aliases are not allowed"},
-		{"bad time zone", strings.Replace(policy, "Europe/Berlin", "Mars/Olympus", 1), "y.yaml:22:7: spec.change_windows[0].time_zone: unknown time zone \"Mars/Olympus\""},
+		{"bad time zone", strings.Replace(policy, "Europe/Berlin", "Mars/Olympus", 1), "y.yaml:24:7: spec.change_windows[0].time_zone: unknown time zone \"Mars/Olympus\""},
 		{"bad day", strings.Replace(policy, "[mon, tue", "[monday, tue", 1), "spec.change_windows[0].days[0]: unknown day \"monday\""},
 		{"bad clock", strings.Replace(policy, `"18:00"`, `"6pm"`, 1), "spec.change_windows[0].end: invalid time \"6pm\""},
 		{"bad auto merge", strings.Replace(policy, "max_risk: low", "max_risk: always", 1), "spec.auto_merge.max_risk: invalid \"always\""},
 		{"breaker without window", strings.Replace(policy, "    window: 1h\n", "", 1), "spec.circuit_breaker.window: required"},
 		{"integer as string", strings.Replace(policy, "priority: 100", "priority: high", 1), "spec.priority: expected an integer"},
+		{"empty check", strings.Replace(policy, "- terraform-plan", `- " "`, 1), "y.yaml:19:7: spec.required_checks[0]: empty check name"},
 		{"bad reviewer", strings.Replace(policy, "platform/sre", "platform/sre team", 1), "spec.required_reviewers[0]: invalid reviewer"},
 	}
 	for _, tc := range cases {

@@ -103,17 +103,20 @@ type Policy struct {
 
 // PolicySpec is everything a catalog author declares about a policy.
 type PolicySpec struct {
-	Description       string         `yaml:"description,omitempty"`
-	Selector          Selector       `yaml:"selector,omitempty"`
-	Priority          int            `yaml:"priority"`
-	Approvals         Approvals      `yaml:"approvals"`
-	RequiredReviewers []string       `yaml:"required_reviewers,omitempty"`
-	AutoMerge         AutoMerge      `yaml:"auto_merge"`
-	ChangeWindows     []Window       `yaml:"change_windows,omitempty"`
-	FreezeWindows     []Window       `yaml:"freeze_windows,omitempty"`
-	Limits            Limits         `yaml:"limits,omitempty"`
-	CircuitBreaker    CircuitBreaker `yaml:"circuit_breaker,omitempty"`
-	Plan              PolicyPlan     `yaml:"plan,omitempty"`
+	Description       string    `yaml:"description,omitempty"`
+	Selector          Selector  `yaml:"selector,omitempty"`
+	Priority          int       `yaml:"priority"`
+	Approvals         Approvals `yaml:"approvals"`
+	RequiredReviewers []string  `yaml:"required_reviewers,omitempty"`
+	// RequiredChecks name the commit statuses or check runs that must be green on the
+	// proposal's head commit before it merges; one not reported yet is not green.
+	RequiredChecks []string       `yaml:"required_checks,omitempty"`
+	AutoMerge      AutoMerge      `yaml:"auto_merge"`
+	ChangeWindows  []Window       `yaml:"change_windows,omitempty"`
+	FreezeWindows  []Window       `yaml:"freeze_windows,omitempty"`
+	Limits         Limits         `yaml:"limits,omitempty"`
+	CircuitBreaker CircuitBreaker `yaml:"circuit_breaker,omitempty"`
+	Plan           PolicyPlan     `yaml:"plan,omitempty"`
 	// ProtectedPaths add to DefaultProtectedPaths(); the defaults cannot be removed.
 	ProtectedPaths []string `yaml:"protected_paths,omitempty"`
 }

@@ -267,6 +267,19 @@ func validatePolicySpec(f *fieldErrors, s *PolicySpec) {
 			f.add(fmt.Sprintf("spec.required_reviewers[%d]", i), "invalid reviewer %q: want a user login or org/team", r)
 		}
 	}
+	seen := map[string]int{}
+	for i, c := range s.RequiredChecks {
+		field := fmt.Sprintf("spec.required_checks[%d]", i)
+		switch {
+		case strings.TrimSpace(c) == "":
+			f.add(field, "empty check name: want a commit status context or check run name, as CI reports it")
+		case len(c) > 255 || strings.ContainsAny(c, "\n\r\t"):
+			f.add(field, "invalid check name %q: at most 255 characters, one line", c)
+		case seen[c] > 0:
+			f.add(field, "check %q is already required by spec.required_checks[%d]", c, seen[c]-1)
+		}
+		seen[c] = i + 1
+	}
 	if s.AutoMerge.MaxRisk != AutoMergeNone && !Risk(s.AutoMerge.MaxRisk).Valid() {
 		f.add("spec.auto_merge.max_risk", "invalid %q: want none, %s", s.AutoMerge.MaxRisk, riskChoices())
 	}

@@ -370,7 +370,11 @@ func (s *Server) createStatus(w http.ResponseWriter, r *http.Request, rp *repo) 
 	st := &status{id: s.nextID, sha: sha, state: in.State, context: in.Context, desc: in.Description, target: in.TargetURL,
 		creator: r.Header.Get("X-Fake-Login"), created: s.now()}
 	rp.statuses = append(rp.statuses, st)
-	writeJSON(w, http.StatusCreated, s.status(rp, st))
+	obj := s.status(rp, st)
+	writeJSON(w, http.StatusCreated, obj)
+	s.deliver("status", map[string]any{"id": st.id, "sha": sha, "name": rp.owner + "/" + rp.name, "state": st.state,
+		"context": st.context, "description": obj["description"], "target_url": obj["target_url"],
+		"repository": s.repository(rp), "sender": s.user(st.creator)})
 }
 
 func (s *Server) listReviews(w http.ResponseWriter, r *http.Request, rp *repo) {
@@ -442,4 +446,6 @@ func (s *Server) mergePull(w http.ResponseWriter, r *http.Request, rp *repo) {
 	now := s.now()
 	p.state, p.merged, p.closed, p.updated, p.mergedBy, p.mergeSHA = "closed", now, now, now, login, sha
 	writeJSON(w, http.StatusOK, map[string]any{"sha": sha, "merged": true, "message": "Pull Request successfully merged"})
+	s.deliver("pull_request", map[string]any{"action": "closed", "number": p.number, "pull_request": s.pull(rp, p),
+		"repository": s.repository(rp), "sender": s.user(login)})
 }

@@ -39,15 +39,18 @@ type Server struct {
 	srv     *httptest.Server
 	now     func() time.Time
 
-	mu        sync.Mutex
-	repos     map[string]*repo
-	tokens    map[string]string // token -> login
-	apps      map[int64]*rsa.PublicKey
-	userIDs   map[string]int64
-	nextID    int64
-	faults    []*Fault
-	exchanges []Exchange
-	collabs   map[string]bool
+	mu         sync.Mutex
+	repos      map[string]*repo
+	tokens     map[string]string // token -> login
+	apps       map[int64]*rsa.PublicKey
+	userIDs    map[string]int64
+	nextID     int64
+	faults     []*Fault
+	exchanges  []Exchange
+	collabs    map[string]bool
+	teams      map[string][]string // org/slug -> logins
+	hook       *hook
+	deliveries []Delivery
 }
 
 type repo struct {
@@ -59,6 +62,7 @@ type repo struct {
 	labels      map[string]int64
 	comments    []*comment
 	statuses    []*status
+	checkRuns   []*checkRun
 }
 
 type pull struct {
@@ -138,7 +142,7 @@ func New(t testing.TB) *Server {
 	s := &Server{
 		t: t, root: t.TempDir(), now: time.Now,
 		repos: map[string]*repo{}, tokens: map[string]string{}, apps: map[int64]*rsa.PublicKey{},
-		userIDs: map[string]int64{}, nextID: 1000, collabs: map[string]bool{},
+		userIDs: map[string]int64{}, nextID: 1000, collabs: map[string]bool{}, teams: map[string][]string{},
 	}
 	s.backend = &cgi.Handler{
 		Path: filepath.Join(strings.TrimSpace(string(execPath)), "git-http-backend"),
@@ -289,18 +293,26 @@ func (s *Server) Statuses(owner, name string) []Status {
 // CHANGES_REQUESTED, COMMENTED or DISMISSED, on commit sha.
 func (s *Server) Review(owner, name string, number int, login, state, sha string, at time.Time) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	s.nextID++
-	p := s.repos[owner+"/"+name].pulls[number-1]
-	p.reviews = append(p.reviews, &review{id: s.nextID, login: login, state: state, commitID: sha, submitted: at})
+	rp := s.repos[owner+"/"+name]
+	p := rp.pulls[number-1]
+	rv := &review{id: s.nextID, login: login, state: state, commitID: sha, submitted: at}
+	p.reviews = append(p.reviews, rv)
+	payload := map[string]any{"action": "submitted", "review": s.review(rp, p, rv), "pull_request": s.pull(rp, p),
+		"repository": s.repository(rp), "sender": s.user(login)}
+	s.deliver("pull_request_review", payload)
+	s.mu.Unlock()
 }
 
 // Close closes a pull request without merging, as a reviewer rejecting it would.
 func (s *Server) Close(owner, name string, number int, at time.Time) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	p := s.repos[owner+"/"+name].pulls[number-1]
+	rp := s.repos[owner+"/"+name]
+	p := rp.pulls[number-1]
 	p.state, p.closed, p.updated = "closed", at, at
+	payload := map[string]any{"action": "closed", "number": p.number, "pull_request": s.pull(rp, p), "repository": s.repository(rp)}
+	s.deliver("pull_request", payload)
+	s.mu.Unlock()
 }
 
 // SetCreated backdates a pull request, for limits counted over time.
@@ -315,7 +327,13 @@ func (s *Server) routes() http.Handler {
 	api := func(pattern string, h func(w http.ResponseWriter, r *http.Request, rp *repo)) {
 		method, path, _ := strings.Cut(pattern, " ")
 		mux.HandleFunc(method+" /api/v3"+path, func(w http.ResponseWriter, r *http.Request) {
-			s.serveAPI(w, r, method, path, h)
+			s.serveAPI(w, r, method, path, func(w http.ResponseWriter, r *http.Request) { s.serveRepo(w, r, h) })
+		})
+	}
+	org := func(pattern string, h http.HandlerFunc) {
+		method, path, _ := strings.Cut(pattern, " ")
+		mux.HandleFunc(method+" /api/v3"+path, func(w http.ResponseWriter, r *http.Request) {
+			s.serveAPI(w, r, method, path, func(w http.ResponseWriter, r *http.Request) { s.serveAuthed(w, r, h) })
 		})
 	}
 	api("GET /repos/{owner}/{repo}/pulls", s.listPulls)
@@ -331,8 +349,11 @@ func (s *Server) routes() http.Handler {
 	api("POST /repos/{owner}/{repo}/statuses/{sha}", s.createStatus)
 	api("GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews", s.listReviews)
 	api("PUT /repos/{owner}/{repo}/pulls/{pull_number}/merge", s.mergePull)
+	api("GET /repos/{owner}/{repo}/commits/{ref}/status", s.combinedStatus)
+	api("GET /repos/{owner}/{repo}/commits/{ref}/check-runs", s.listCheckRuns)
+	org("GET /orgs/{org}/teams/{team_slug}/memberships/{username}", s.teamMembership)
 	mux.HandleFunc("POST /api/v3/app/installations/{installation_id}/access_tokens", func(w http.ResponseWriter, r *http.Request) {
-		s.serveAPI(w, r, "POST", "/app/installations/{installation_id}/access_tokens", nil)
+		s.serveAPI(w, r, "POST", "/app/installations/{installation_id}/access_tokens", s.accessToken)
 	})
 	mux.HandleFunc("/{owner}/{repo}/", s.serveGit)
 	return mux
@@ -354,7 +375,7 @@ func (r *recorder) Write(b []byte) (int, error) {
 	return r.ResponseWriter.Write(b)
 }
 
-func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, method, route string, h func(http.ResponseWriter, *http.Request, *repo)) {
+func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, method, route string, h http.HandlerFunc) {
 	f := s.fault(method, route)
 	if f != nil && f.LostAnswer {
 		rec := httptest.NewRecorder()
@@ -400,16 +421,25 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, method, route 
 	w.Header().Set("X-RateLimit-Remaining", "4999")
 	w.Header().Set("X-RateLimit-Reset", strconv.FormatInt(s.now().Add(time.Hour).Unix(), 10))
 	w.Header().Set("X-RateLimit-Resource", "core")
-	if h == nil {
-		s.accessToken(rec, r)
-	} else {
-		s.serveRepo(rec, r, h)
-	}
+	h(rec, r)
 	s.record(Exchange{Method: method, Route: route, Status: rec.status, Header: w.Header().Clone(), Body: rec.body.Bytes()})
 }
 
 // serveRepo authenticates the request and runs the handler on its repository.
 func (s *Server) serveRepo(w http.ResponseWriter, r *http.Request, h func(http.ResponseWriter, *http.Request, *repo)) {
+	s.serveAuthed(w, r, func(w http.ResponseWriter, r *http.Request) {
+		rp := s.repos[r.PathValue("owner")+"/"+r.PathValue("repo")]
+		if rp == nil {
+			notFound(w)
+			return
+		}
+		h(w, r, rp)
+	})
+}
+
+// serveAuthed authenticates the request and runs the handler with s.mu held; the
+// login is in the X-Fake-Login request header.
+func (s *Server) serveAuthed(w http.ResponseWriter, r *http.Request, h http.HandlerFunc) {
 	login, ok := s.login(r)
 	if !ok {
 		writeJSON(w, http.StatusUnauthorized, map[string]any{"message": "Bad credentials", "documentation_url": "https://docs.github.com/rest", "status": "401"})
@@ -417,13 +447,8 @@ func (s *Server) serveRepo(w http.ResponseWriter, r *http.Request, h func(http.R
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	rp := s.repos[r.PathValue("owner")+"/"+r.PathValue("repo")]
-	if rp == nil {
-		notFound(w)
-		return
-	}
 	r.Header.Set("X-Fake-Login", login)
-	h(w, r, rp)
+	h(w, r)
 }
 
 func (s *Server) fault(method, route string) *Fault {

@@ -84,6 +84,11 @@ func checkExchange(doc *openapi3.T, e Exchange) error {
 	} else {
 		return errUndocumented
 	}
+	if (media == nil || media.Schema == nil) && e.Status == 404 {
+		// GitHub answers every 404 with a basic error, also where the description
+		// documents no body ("if user has no team membership").
+		media = &openapi3.MediaType{Schema: doc.Components.Schemas["basic-error"]}
+	}
 	if media == nil || media.Schema == nil {
 		if len(strings.TrimSpace(string(e.Body))) == 0 {
 			return nil
@@ -111,6 +116,8 @@ func (s *Server) routeSet() []string {
 		"/repos/{owner}/{repo}/issues/{issue_number}/comments", "/repos/{owner}/{repo}/issues/comments/{comment_id}",
 		"/app/installations/{installation_id}/access_tokens", "/repos/{owner}/{repo}/statuses/{sha}",
 		"/repos/{owner}/{repo}/pulls/{pull_number}/reviews", "/repos/{owner}/{repo}/pulls/{pull_number}/merge",
+		"/repos/{owner}/{repo}/commits/{ref}/status", "/repos/{owner}/{repo}/commits/{ref}/check-runs",
+		"/orgs/{org}/teams/{team_slug}/memberships/{username}",
 	}
 }
 

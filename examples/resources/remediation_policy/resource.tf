@@ -13,6 +13,8 @@ resource "remediation_policy" "production" {
     critical = 2
   }
   required_reviewers = ["platform/sre"]
+  # Green on the proposal's head commit before it merges; not reported yet is not green.
+  required_checks = ["terraform-plan", "remediation/plan-check"]
 
   auto_merge = {
     max_risk          = "low"

@@ -1,0 +1,168 @@
+package fakegithub
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gitops-remediation/terraform-provider-remediation/internal/gittest"
+)
+
+type checkRun struct {
+	id                            int64
+	sha, name, status, conclusion string
+	started, completed            time.Time
+}
+
+// CheckRun records a check run on commit sha, as a CI app would report it: status
+// queued, in_progress or completed; conclusion (success, failure, neutral, ...) only
+// when completed. A later run of the same name supersedes the earlier one.
+func (s *Server) CheckRun(owner, name, sha, check, status, conclusion string) {
+	s.mu.Lock()
+	rp := s.repos[owner+"/"+name]
+	s.nextID++
+	now := s.now()
+	cr := &checkRun{id: s.nextID, sha: sha, name: check, status: status, conclusion: conclusion, started: now}
+	if status == "completed" {
+		cr.completed = now
+	}
+	rp.checkRuns = append(rp.checkRuns, cr)
+	payload := map[string]any{"action": map[bool]string{true: "completed", false: "created"}[status == "completed"],
+		"check_run": s.checkRun(rp, cr), "repository": s.repository(rp), "sender": s.user("ci[bot]")}
+	s.deliver("check_run", payload)
+	s.mu.Unlock()
+}
+
+// AddTeamMember makes login an active member of the team org/slug.
+func (s *Server) AddTeamMember(org, slug, login string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.teams[org+"/"+slug] = append(s.teams[org+"/"+slug], login)
+}
+
+// resolveRef turns a branch name or commit SHA into the commit SHA, or "".
+func resolveRef(rp *repo, ref string) string {
+	sha, err := gittest.Output(rp.dir, "rev-parse", "--verify", "-q", ref+"^{commit}")
+	if err != nil {
+		return ""
+	}
+	return sha
+}
+
+// combinedStatus answers with the newest status per context on the commit; the state
+// is failure if any is failure or error, pending if any is pending or none exists.
+func (s *Server) combinedStatus(w http.ResponseWriter, r *http.Request, rp *repo) {
+	sha := resolveRef(rp, r.PathValue("ref"))
+	if sha == "" {
+		notFound(w)
+		return
+	}
+	latest := map[string]*status{}
+	var order []string
+	for _, st := range rp.statuses {
+		if st.sha != sha {
+			continue
+		}
+		if latest[st.context] == nil {
+			order = append(order, st.context)
+		}
+		latest[st.context] = st
+	}
+	state := "success"
+	if len(order) == 0 {
+		state = "pending"
+	}
+	statuses := []any{}
+	for _, c := range order {
+		st := latest[c]
+		switch st.state {
+		case "failure", "error":
+			state = "failure"
+		case "pending":
+			if state != "failure" {
+				state = "pending"
+			}
+		}
+		obj := s.status(rp, st)
+		delete(obj, "creator")
+		statuses = append(statuses, obj)
+	}
+	page, per := paging(r.URL.Query())
+	start, end := min((page-1)*per, len(statuses)), min(page*per, len(statuses))
+	full := rp.owner + "/" + rp.name
+	writeJSON(w, http.StatusOK, map[string]any{
+		"state": state, "statuses": statuses[start:end], "sha": sha, "total_count": len(statuses),
+		"repository": s.repository(rp), "commit_url": s.api("/repos/%s/commits/%s", full, sha),
+		"url": s.api("/repos/%s/commits/%s/status", full, sha),
+	})
+}
+
+// listCheckRuns answers with the commit's check runs, only the newest per name
+// unless filter=all, optionally only those named check_name.
+func (s *Server) listCheckRuns(w http.ResponseWriter, r *http.Request, rp *repo) {
+	sha := resolveRef(rp, r.PathValue("ref"))
+	if sha == "" {
+		notFound(w)
+		return
+	}
+	q := r.URL.Query()
+	all := q.Get("filter") == "all"
+	var runs []*checkRun
+	for i := len(rp.checkRuns) - 1; i >= 0; i-- {
+		cr := rp.checkRuns[i]
+		if cr.sha != sha || (q.Get("check_name") != "" && cr.name != q.Get("check_name")) {
+			continue
+		}
+		if !all && containsRun(runs, cr.name) {
+			continue
+		}
+		runs = append(runs, cr)
+	}
+	page, per := paging(q)
+	start, end := min((page-1)*per, len(runs)), min(page*per, len(runs))
+	out := []any{}
+	for _, cr := range runs[start:end] {
+		out = append(out, s.checkRun(rp, cr))
+	}
+	s.linkHeader(w, r, page, per, len(runs))
+	writeJSON(w, http.StatusOK, map[string]any{"total_count": len(runs), "check_runs": out})
+}
+
+func containsRun(runs []*checkRun, name string) bool {
+	for _, r := range runs {
+		if r.name == name {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *Server) checkRun(rp *repo, cr *checkRun) map[string]any {
+	full := rp.owner + "/" + rp.name
+	var conclusion any
+	if cr.conclusion != "" {
+		conclusion = cr.conclusion
+	}
+	return map[string]any{
+		"id": cr.id, "node_id": fmt.Sprintf("CR_%d", cr.id), "head_sha": cr.sha, "name": cr.name, "external_id": nil,
+		"url": s.api("/repos/%s/check-runs/%d", full, cr.id), "html_url": fmt.Sprintf("%s/%s/runs/%d", s.URL, full, cr.id),
+		"details_url": nil, "status": cr.status, "conclusion": conclusion, "started_at": nullStamp(cr.started),
+		"completed_at": nullStamp(cr.completed), "output": map[string]any{"title": nil, "summary": nil, "text": nil,
+			"annotations_count": 0, "annotations_url": s.api("/repos/%s/check-runs/%d/annotations", full, cr.id)},
+		"check_suite": map[string]any{"id": cr.id + 1}, "app": nil, "pull_requests": []any{},
+	}
+}
+
+// teamMembership answers whether a user is in a team: 200 with the membership, or
+// 404 when they are not (GitHub's answer for both "no such team" and "not a member").
+func (s *Server) teamMembership(w http.ResponseWriter, r *http.Request) {
+	org, slug, user := r.PathValue("org"), r.PathValue("team_slug"), r.PathValue("username")
+	for _, m := range s.teams[org+"/"+slug] {
+		if strings.EqualFold(m, user) {
+			writeJSON(w, http.StatusOK, map[string]any{"url": s.api("/teams/%s/memberships/%s", slug, m), "role": "member", "state": "active"})
+			return
+		}
+	}
+	notFound(w)
+}
