@@ -177,7 +177,7 @@ func (r *policyResource) Schema(_ context.Context, _ resource.SchemaRequest, res
 				},
 			},
 			"required_reviewers": optionalList("Users, or `org/team` teams, whose approval is always required."),
-			"required_checks": optionalList("Commit statuses or check runs (by context or name, as CI reports them) that must be green on the proposal's head commit before it merges. A check not reported yet is not green."),
+			"required_checks":    optionalList("Commit statuses or check runs (by context or name, as CI reports them) that must be green on the proposal's head commit before it merges. A check not reported yet is not green."),
 			"auto_merge": schema.SingleNestedAttribute{
 				MarkdownDescription: "Which proposals may merge without a human.",
 				Optional:            true, Computed: true,

@@ -116,7 +116,7 @@ func TestAccPolicyBadInput(t *testing.T) {
 		{"auto merge", strings.Replace(base, `max_risk          = "low"`, `max_risk          = "always"`, 1), `Attribute auto_merge.max_risk value must be one of`},
 		{"breaker", strings.Replace(base, `window   = "1h"`, ``, 1), `(?s)circuit_breaker.window.*required when failures is set`},
 		{"reviewer", strings.Replace(base, `platform/sre`, `platform sre`, 1), `(?s)required_reviewers\[0\].*invalid reviewer`},
-		{"check twice", strings.Replace(base, `"terraform-plan", "remediation/plan-check"`, `"terraform-plan", "terraform-plan"`, 1), `(?s)required_checks\[1\].*already required by spec.required_checks\[0\]`},
+		{"check twice", strings.Replace(base, `"terraform-plan", "remediation/plan-check"`, `"terraform-plan", "terraform-plan"`, 1), `(?s)required_checks\[1\].*check "terraform-plan" is listed twice`},
 		{"resource type", strings.Replace(base, `aws_iam_role`, `AWS IAM`, 1), `(?s)plan.denied_resource_types\[0\].*invalid resource type`},
 	}
 	var steps []resource.TestStep

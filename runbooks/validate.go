@@ -276,7 +276,7 @@ func validatePolicySpec(f *fieldErrors, s *PolicySpec) {
 		case len(c) > 255 || strings.ContainsAny(c, "\n\r\t"):
 			f.add(field, "invalid check name %q: at most 255 characters, one line", c)
 		case seen[c] > 0:
-			f.add(field, "check %q is already required by spec.required_checks[%d]", c, seen[c]-1)
+			f.add(field, "check %q is listed twice (first at index %d)", c, seen[c]-1)
 		}
 		seen[c] = i + 1
 	}

@@ -279,7 +279,8 @@ func TestResolvedBeforeMergeClosesTheProposal(t *testing.T) {
 // head, with the trailers and Approved-by, and the audit can back every approval.
 func TestGitHubReviewsGateTheMerge(t *testing.T) {
 	cfg, srv, bare := githubSetup(t, func(_ *runbooks.Runbook, p *runbooks.Policy) {
-		p.Spec.RequiredReviewers = []string{"alice"} // team membership is not checked yet
+		p.Spec.RequiredReviewers = []string{"alice", "acme/sre"}
+		p.Spec.RequiredChecks = []string{"terraform-plan"}
 	})
 	srv.AddCollaborator("bob")
 	if code, _, errs := proposeRun(t, cfg, alert("api-gateway")); code != 0 {
@@ -312,8 +313,29 @@ func TestGitHubReviewsGateTheMerge(t *testing.T) {
 	if out := reconcile(); !strings.Contains(out, "changes requested by bob") {
 		t.Fatalf("changes requested: %s", out)
 	}
-	// Bob approves now; the head moves between the check and the merge: no merge.
+	// Bob approves now, but nobody of the required team acme/sre has.
 	srv.Review("acme", "infra", pr.Number, "bob", "APPROVED", pr.HeadSHA, at.Add(3*time.Second))
+	if out := reconcile(); !strings.Contains(out, "no approval on this commit from a member of required team acme/sre") {
+		t.Fatalf("team: %s", out)
+	}
+	// Bob is in the team (GitHub says so); the required check has not reported: not green.
+	srv.AddTeamMember("acme", "sre", "bob")
+	if out := reconcile(); !strings.Contains(out, "required checks not green on the head commit (not reported yet: terraform-plan)") {
+		t.Fatalf("no check yet: %s", out)
+	}
+	srv.CheckRun("acme", "infra", pr.HeadSHA, "terraform-plan", "in_progress", "")
+	if out := reconcile(); !strings.Contains(out, "still running: terraform-plan") {
+		t.Fatalf("check running: %s", out)
+	}
+	srv.CheckRun("acme", "infra", pr.HeadSHA, "terraform-plan", "completed", "failure")
+	if out := reconcile(); !strings.Contains(out, "failed: terraform-plan") {
+		t.Fatalf("check failed: %s", out)
+	}
+	if srv.PullRequests("acme", "infra")[0].Merged {
+		t.Fatal("merged without a green required check")
+	}
+	// The check is re-run and passes; the head moves between the check and the merge: no merge.
+	srv.CheckRun("acme", "infra", pr.HeadSHA, "terraform-plan", "completed", "success")
 	srv.Inject(fakegithub.Fault{Method: http.MethodPut, Route: "/repos/{owner}/{repo}/pulls/{pull_number}/merge", Status: http.StatusConflict,
 		Body: []byte(`{"message":"Head branch was modified. Review and try the merge again.","documentation_url":"https://docs.github.com/rest/pulls/pulls#merge-a-pull-request"}`)})
 	if out := reconcile(); !strings.Contains(out, "the head moved between the check and the merge") {

@@ -18,6 +18,7 @@ import (
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/infrarepo"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/lifecycle"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/verify"
+	"github.com/gitops-remediation/terraform-provider-remediation/runbooks"
 )
 
 // localInfra loads the config and opens the infrastructure repository for commands
@@ -118,11 +119,7 @@ func newReconcileCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			r := &lifecycle.Reconciler{Infra: infra, Catalog: cat, Base: cfg.Infrastructure.Base,
-				AuthorName: cfg.Infrastructure.AuthorName, AuthorEmail: cfg.Infrastructure.AuthorEmail, Now: time.Now, Logger: logger}
-			if cfg.Alertmanager.URL != "" || cfg.Prometheus.URL != "" {
-				r.Verifier = &verify.Verifier{Alertmanager: cfg.Alertmanager.URL, Prometheus: cfg.Prometheus.URL}
-			}
+			r := newReconciler(cfg, infra, cat, logger)
 			var outcomes []lifecycle.Outcome
 			if prs, ok := fg.(lifecycle.PullRequests); ok {
 				outcomes, err = r.RunGitHub(cmd.Context(), prs, func(err error) bool { return errors.Is(err, github.ErrHeadMoved) })
@@ -157,4 +154,16 @@ func newReconcileCommand() *cobra.Command {
 	cmd.Flags().StringVar(&configFile, "config", "remediator.yaml", "configuration file")
 	cmd.Flags().StringVar(&output, "output", "text", "text or json")
 	return cmd
+}
+
+// newReconciler is the lifecycle engine for a configuration: its infrastructure
+// repository, local teams and, when Alertmanager or Prometheus is configured, the
+// verifier of merged remediations.
+func newReconciler(cfg *config.Config, infra *infrarepo.Repo, cat *runbooks.Catalog, logger *slog.Logger) *lifecycle.Reconciler {
+	r := &lifecycle.Reconciler{Infra: infra, Catalog: cat, Base: cfg.Infrastructure.Base, Teams: cfg.Forge.Teams,
+		AuthorName: cfg.Infrastructure.AuthorName, AuthorEmail: cfg.Infrastructure.AuthorEmail, Now: time.Now, Logger: logger}
+	if cfg.Alertmanager.URL != "" || cfg.Prometheus.URL != "" {
+		r.Verifier = &verify.Verifier{Alertmanager: cfg.Alertmanager.URL, Prometheus: cfg.Prometheus.URL}
+	}
+	return r
 }

@@ -3,12 +3,14 @@ package main
 import (
 	"bytes"
 	"context"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/gitops-remediation/terraform-provider-remediation/internal/gittest"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/artifact"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/decision"
 	"github.com/gitops-remediation/terraform-provider-remediation/runbooks"
 )
@@ -137,6 +139,60 @@ func TestReconcileGates(t *testing.T) {
 		}
 		assertNotMerged(t, infra)
 	})
+	t.Run("a required check: not reported, failed, then green", func(t *testing.T) {
+		cfg, infra, id := proposed(t, func(_ *runbooks.Runbook, p *runbooks.Policy) {
+			p.Spec.RequiredChecks = []string{"remediation/plan-check"}
+		})
+		head := gittest.Run(t, infra, "rev-parse", decision.Branch(id))
+		if code, _, errs := cli(t, "approve", "--config", cfg, "--id", id, "--reviewer", "alice"); code != 0 {
+			t.Fatal(errs)
+		}
+		if code, out, _ := cli(t, "reconcile", "--config", cfg); code != 0 || !strings.Contains(out, "not reported yet: remediation/plan-check") {
+			t.Fatalf("%d %s", code, out)
+		}
+		plan := syntheticPlan(t, 1) // one update
+		// CI runs plan-check on the proposal's head; the result lands in the checks note.
+		bad := writeArtifact(t, artifact.Limits{AllowedActions: []string{"create"}})
+		if code, _, errs := cli(t, "plan-check", "--plan", plan, "--artifact", bad, "--comment", "--config", cfg, "--sha", head); code != 1 {
+			t.Fatalf("plan-check of a violating plan: %d %s", code, errs)
+		}
+		if code, out, _ := cli(t, "reconcile", "--config", cfg); code != 0 || !strings.Contains(out, "failed: remediation/plan-check") {
+			t.Fatalf("%d %s", code, out)
+		}
+		assertNotMerged(t, infra)
+		good := writeArtifact(t, artifact.Limits{})
+		if code, _, errs := cli(t, "plan-check", "--plan", plan, "--artifact", good, "--comment", "--config", cfg, "--sha", head); code != 0 {
+			t.Fatalf("plan-check: %d %s", code, errs)
+		}
+		if note := gittest.Run(t, infra, "notes", "--ref=remediation-checks", "show", head); note != "failure remediation/plan-check\nsuccess remediation/plan-check" {
+			t.Fatalf("checks note %q", note)
+		}
+		if code, out, _ := cli(t, "reconcile", "--config", cfg); code != 0 || !strings.HasPrefix(out, "merged: ") {
+			t.Fatalf("%d %s", code, out)
+		}
+	})
+	t.Run("a required team: members from the configuration", func(t *testing.T) {
+		cfg, infra, id := proposed(t, func(_ *runbooks.Runbook, p *runbooks.Policy) { p.Spec.RequiredReviewers = []string{"platform/sre"} })
+		if code, _, errs := cli(t, "approve", "--config", cfg, "--id", id, "--reviewer", "alice"); code != 0 {
+			t.Fatal(errs)
+		}
+		code, out, _ := cli(t, "reconcile", "--config", cfg)
+		if code != 0 || !strings.Contains(out, "no approval on this commit from a member of required team platform/sre") ||
+			!strings.Contains(out, "not declared under forge.teams") {
+			t.Fatalf("%d %s", code, out)
+		}
+		setTeams(t, cfg, "platform/sre: [bob, carol@example.com]")
+		if code, out, _ := cli(t, "reconcile", "--config", cfg); code != 0 || !strings.Contains(out, "member of required team platform/sre") {
+			t.Fatalf("alice is not in the team: %d %s", code, out)
+		}
+		assertNotMerged(t, infra)
+		if code, _, errs := cli(t, "approve", "--config", cfg, "--id", id, "--reviewer", "Carol", "--email", "carol@example.com"); code != 0 {
+			t.Fatal(errs)
+		}
+		if code, out, _ := cli(t, "reconcile", "--config", cfg); code != 0 || !strings.HasPrefix(out, "merged: ") {
+			t.Fatalf("%d %s", code, out)
+		}
+	})
 	t.Run("a freeze window", func(t *testing.T) {
 		cfg, infra, id := proposed(t, func(_ *runbooks.Runbook, p *runbooks.Policy) {
 			p.Spec.FreezeWindows = []runbooks.Window{{Days: runbooks.Weekdays(), Start: "00:00", End: "23:59", TimeZone: "UTC"}}
@@ -186,6 +242,19 @@ func TestReconcileGates(t *testing.T) {
 			t.Fatalf("the base's own change was lost: %q", got)
 		}
 	})
+}
+
+// setTeams declares forge.teams in the configuration.
+func setTeams(t *testing.T, cfg, teams string) {
+	t.Helper()
+	data, err := os.ReadFile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(data), "\nforge:") {
+		t.Fatal("setTeams expects a configuration without a forge section")
+	}
+	writeFile(t, cfg, string(data)+"forge:\n  type: local\n  teams: {"+teams+"}\n")
 }
 
 func assertNotMerged(t *testing.T, infra string) {

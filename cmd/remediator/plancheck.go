@@ -28,8 +28,10 @@ func newPlanCheckCommand() *cobra.Command {
 		Long: "Reads `terraform show -json PLANFILE` (Terraform or OpenTofu), finds the remediation artifact (given, or\n" +
 			"from the change against --base), and checks every planned change against the limits it records.\n" +
 			"Exit 0 pass (also for a change that is not a remediation), 1 violations, 2 bad input.\n" +
-			"With --comment it posts or updates one pull request comment and sets the commit status\n" +
-			"remediation/plan-check on the head commit (github forge of --config).",
+			"With --comment it reports the result as the check remediation/plan-check on the head commit (--sha, or\n" +
+			"HEAD of --repo), where the forge of --config keeps checks: on GitHub one pull request comment, kept up\n" +
+			"to date, and a commit status (needs --pr); on the local forge a line in the commit's note under\n" +
+			"refs/notes/remediation-checks. A policy's required_checks are read from there before a merge.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return planCheck(cmd, o) },
 	}
@@ -39,7 +41,7 @@ func newPlanCheckCommand() *cobra.Command {
 	f.StringVar(&o.repo, "repo", ".", "the checked-out infrastructure repository, to find the artifact in the change")
 	f.StringVar(&o.base, "base", "main", "the branch the change merges into")
 	f.StringVar(&o.format, "format", "markdown", "markdown or json")
-	f.BoolVar(&o.comment, "comment", false, "post the report on the pull request and set the commit status")
+	f.BoolVar(&o.comment, "comment", false, "report the result as the check remediation/plan-check on the head commit")
 	f.StringVar(&o.config, "config", "remediator.yaml", "configuration naming the github forge (with --comment)")
 	f.IntVar(&o.pr, "pr", 0, "pull request number (with --comment)")
 	f.StringVar(&o.sha, "sha", "", "head commit the status is set on (with --comment; default HEAD of --repo)")
@@ -52,9 +54,6 @@ func planCheck(cmd *cobra.Command, o planCheckOptions) error {
 	}
 	if o.format != "markdown" && o.format != "json" {
 		return badInput(fmt.Errorf("--format: want markdown or json, not %q", o.format))
-	}
-	if o.comment && o.pr <= 0 {
-		return badInput(errors.New("--comment needs --pr, the pull request number"))
 	}
 	data, err := readPlan(cmd.InOrStdin(), o.plan)
 	if err != nil {

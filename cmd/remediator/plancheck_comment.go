@@ -1,44 +1,50 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
+	"time"
 
 	"github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/spf13/cobra"
 
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/config"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/forge"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/forge/github"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/infrarepo"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/lifecycle"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/plancheck"
 )
 
 // StatusContext is the commit status plan-check sets.
 const StatusContext = "remediation/plan-check"
 
-// postPlanCheck posts the report on the pull request (one comment, kept up to date)
-// and sets the commit status on the head commit.
+// postPlanCheck reports the result where the forge keeps checks. On GitHub: the
+// report on the pull request (one comment, kept up to date) and the commit status on
+// the head commit. On the local forge: the check in the head commit's checks note,
+// which the reconcile gate reads for a policy's required_checks.
 func postPlanCheck(cmd *cobra.Command, o planCheckOptions, res *plancheck.Result) error {
 	cfg, err := config.Load(o.config)
 	if err != nil {
 		return badInput(err)
 	}
 	log := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: slog.LevelInfo}))
-	gh, err := newGitHubForge(cfg, log)
+	sha, err := headSHA(o)
 	if err != nil {
 		return err
 	}
-	sha := o.sha
-	if sha == "" {
-		repo, err := git.PlainOpenWithOptions(o.repo, &git.PlainOpenOptions{DetectDotGit: true})
-		if err != nil {
-			return badInput(fmt.Errorf("--sha not given and no repository at --repo %s: %w", o.repo, err))
-		}
-		head, err := repo.Head()
-		if err != nil {
-			return badInput(fmt.Errorf("--sha not given and HEAD of %s unreadable: %w", o.repo, err))
-		}
-		sha = head.Hash().String()
+	if cfg.Forge.Type != config.ForgeGitHub {
+		return recordLocalCheck(cmd, cfg, log, sha, res)
+	}
+	if o.pr <= 0 {
+		return badInput(errors.New("--comment on the github forge needs --pr, the pull request number"))
+	}
+	gh, err := newGitHubForge(cfg, log)
+	if err != nil {
+		return err
 	}
 	var report strings.Builder
 	if err := res.Markdown(&report); err != nil {
@@ -60,4 +66,46 @@ func postPlanCheck(cmd *cobra.Command, o planCheckOptions, res *plancheck.Result
 	}
 	log.Info("plan-check posted", "pr", o.pr, "sha", sha, "state", state, "remediation_id", res.ID)
 	return nil
+}
+
+// recordLocalCheck appends the result to the head commit's checks note.
+func recordLocalCheck(cmd *cobra.Command, cfg *config.Config, log *slog.Logger, sha string, res *plancheck.Result) error {
+	ctx := cmd.Context()
+	infra, err := infrarepo.Open(ctx, cfg.Infrastructure.Repository, config.Secret(cfg.Infrastructure.TokenEnv), cfg.StateDir)
+	if err != nil {
+		return err
+	}
+	if err := infra.Fetch(ctx); err != nil {
+		return err
+	}
+	if _, err := infra.Commit(plumbing.NewHash(sha)); err != nil {
+		return badInput(fmt.Errorf("--sha %s: no such commit in %s: %w", sha, cfg.Infrastructure.Repository, err))
+	}
+	state := forge.CheckSuccess
+	if !res.Passed() {
+		state = forge.CheckFailure
+	}
+	if err := lifecycle.RecordCheck(ctx, infra, plumbing.NewHash(sha), StatusContext, state,
+		cfg.Infrastructure.AuthorName, cfg.Infrastructure.AuthorEmail, time.Now()); err != nil {
+		return err
+	}
+	log.Info("plan-check recorded", "sha", sha, "check", StatusContext, "state", state, "remediation_id", res.ID, "notes", lifecycle.ChecksRef)
+	return nil
+}
+
+// headSHA is --sha, or the HEAD commit of --repo.
+func headSHA(o planCheckOptions) (string, error) {
+	sha := o.sha
+	if sha == "" {
+		repo, err := git.PlainOpenWithOptions(o.repo, &git.PlainOpenOptions{DetectDotGit: true})
+		if err != nil {
+			return "", badInput(fmt.Errorf("--sha not given and no repository at --repo %s: %w", o.repo, err))
+		}
+		head, err := repo.Head()
+		if err != nil {
+			return "", badInput(fmt.Errorf("--sha not given and HEAD of %s unreadable: %w", o.repo, err))
+		}
+		sha = head.Hash().String()
+	}
+	return sha, nil
 }

@@ -213,7 +213,9 @@ func TestPlanCheckBadInput(t *testing.T) {
 		{"format 2", []string{"--plan", file("v2.json", `{"format_version":"2.0","planned_values":{}}`), "--artifact", art}, `format_version: "2.0" is not supported`},
 		{"bad artifact", []string{"--plan", good, "--artifact", file("a.yaml", "kind: Other\n")}, "a.yaml: decode artifact"},
 		{"bad format", []string{"--plan", good, "--artifact", art, "--format", "xml"}, "--format: want markdown or json"},
-		{"comment without pr", []string{"--plan", good, "--artifact", art, "--comment"}, "--comment needs --pr"},
+		{"comment without pr", []string{"--plan", good, "--artifact", art, "--comment", "--sha", strings.Repeat("a", 40), "--config",
+			file("gh.yaml", "catalog: {repository: ./c.git}\ninfrastructure: {repository: ./i.git}\nforge: {type: github, owner: acme, repository: infra, token_env: GH}\nstate_dir: ./s\n")},
+			"--comment on the github forge needs --pr"},
 	}
 	for _, c := range cases {
 		code, _, errs := planCheckRun(t, c.args...)

@@ -21,7 +21,6 @@ import (
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/propose"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/queue"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/server"
-	"github.com/gitops-remediation/terraform-provider-remediation/remediator/verify"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/worker"
 	"github.com/gitops-remediation/terraform-provider-remediation/runbooks"
 	"github.com/gitops-remediation/terraform-provider-remediation/runbooks/catalogstore"
@@ -228,11 +227,7 @@ func (c *catalogSource) reconcileLoop(ctx context.Context, every time.Duration) 
 		c.mu.Lock()
 		cat := c.p.Catalog
 		c.mu.Unlock()
-		r := &lifecycle.Reconciler{Infra: c.infra, Catalog: cat, Base: c.cfg.Infrastructure.Base,
-			AuthorName: c.cfg.Infrastructure.AuthorName, AuthorEmail: c.cfg.Infrastructure.AuthorEmail, Now: time.Now, Logger: c.log}
-		if c.cfg.Alertmanager.URL != "" || c.cfg.Prometheus.URL != "" {
-			r.Verifier = &verify.Verifier{Alertmanager: c.cfg.Alertmanager.URL, Prometheus: c.cfg.Prometheus.URL}
-		}
+		r := newReconciler(c.cfg, c.infra, cat, c.log)
 		c.infraMu.Lock()
 		var err error
 		if prs, ok := c.forge.(lifecycle.PullRequests); ok {

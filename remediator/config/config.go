@@ -66,6 +66,9 @@ type Forge struct {
 	// WebhookSecretEnv names the variable holding the GitHub webhook secret, which
 	// enables POST /v1/github.
 	WebhookSecretEnv string `yaml:"webhook_secret_env"`
+	// Teams lists the members of each "org/team" a policy requires, for the local
+	// forge only: a plain Git server has no organisation to ask (GitHub is asked).
+	Teams map[string][]string `yaml:"teams"`
 }
 
 // Endpoint is an HTTP API the remediator queries.
@@ -156,6 +159,17 @@ func (c *Config) validate() strictyaml.Errors {
 	default:
 		add("forge.type", "unknown forge %q: want local or github", c.Forge.Type)
 	}
+	for team, members := range c.Forge.Teams {
+		field := "forge.teams." + team
+		switch {
+		case c.Forge.Type == ForgeGitHub:
+			add(field, "teams are declared for the local forge only; on GitHub the team's membership is asked")
+		case !teamRE.MatchString(team):
+			add(field, "invalid team %q: want org/team, as in a policy's required_reviewers", team)
+		case len(members) == 0:
+			add(field, "no members: a team nobody is in can never approve")
+		}
+	}
 	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
 		add("listen", "invalid address %q: want host:port, such as 127.0.0.1:8080", c.Listen)
 	}
@@ -171,6 +185,8 @@ func (c *Config) validate() strictyaml.Errors {
 	sortErrors(errs)
 	return errs
 }
+
+var teamRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9-]*/[A-Za-z0-9][A-Za-z0-9._-]*$`)
 
 func checkURL(add func(string, string, ...any), field, raw string) {
 	u, err := url.Parse(raw)

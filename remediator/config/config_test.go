@@ -58,6 +58,9 @@ func TestLoadErrors(t *testing.T) {
 		{"github needs auth", strings.Replace(valid, "type: local", "type: github\n  owner: acme\n  repository: infra", 1), "forge.token_env: required"},
 		{"secret instead of name", strings.Replace(valid, "REMEDIATOR_INTAKE_TOKEN", "s3cr3t-value-with-dashes", 1), "is not an environment variable name"},
 		{"bad url", strings.Replace(valid, "http://127.0.0.1:9093", "127.0.0.1:9093", 1), "alertmanager.url: invalid URL"},
+		{"team name", strings.Replace(valid, "type: local", "type: local\n  teams: {platform: [alice]}", 1), `forge.teams.platform: invalid team "platform": want org/team`},
+		{"empty team", strings.Replace(valid, "type: local", "type: local\n  teams: {platform/sre: []}", 1), "forge.teams.platform/sre: no members"},
+		{"teams on github", strings.Replace(valid, "type: local", "type: github\n  owner: acme\n  repository: infra\n  token_env: GH\n  teams: {platform/sre: [alice]}", 1), "forge.teams.platform/sre: teams are declared for the local forge only"},
 		{"bad listen", strings.Replace(valid, "listen: 127.0.0.1:8080", "listen: everywhere", 1), "listen: invalid address"},
 	}
 	for _, tc := range cases {

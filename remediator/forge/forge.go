@@ -95,3 +95,23 @@ type Review struct {
 	CommitID  string
 	Submitted time.Time
 }
+
+// CheckState is how a named check (a commit status or a check run) stands on a commit.
+type CheckState string
+
+// Check states, from the gate's point of view: only success lets a proposal merge.
+const (
+	CheckSuccess CheckState = "success"
+	CheckPending CheckState = "pending"
+	CheckFailure CheckState = "failure"
+)
+
+// Worse returns the state that blocks more: failure, then pending, then success. A
+// name reported both as a status and as a check run counts as the worse of the two.
+func Worse(a, b CheckState) CheckState {
+	rank := map[CheckState]int{CheckSuccess: 0, CheckPending: 1, CheckFailure: 2}
+	if rank[b] > rank[a] {
+		return b
+	}
+	return a
+}

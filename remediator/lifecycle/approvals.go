@@ -22,6 +22,16 @@ type Approval struct {
 	At    time.Time
 }
 
+// identities are the names a required reviewer may be given as: the name (a login
+// on GitHub), the email, and the email's local part.
+func (a Approval) identities() []string {
+	out := []string{a.Name}
+	if a.Email != "" {
+		out = append(out, a.Email, strings.Split(a.Email, "@")[0])
+	}
+	return out
+}
+
 // String is the approval as the merge commit's Approved-by trailer names it.
 func (a Approval) String() string {
 	if a.Email == "" {

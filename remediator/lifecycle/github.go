@@ -30,6 +30,9 @@ func (r *Reconciler) RunGitHub(ctx context.Context, prs PullRequests, isHeadMove
 	if o, ok := prs.(Opener); ok && r.Opener == nil {
 		r.Opener = o
 	}
+	if f, ok := prs.(Facts); ok && r.Facts == nil {
+		r.Facts = f
+	}
 	props, err := prs.Proposals(ctx, r.Now())
 	if err != nil {
 		return nil, err
@@ -76,9 +79,10 @@ func (r *Reconciler) oneGitHub(ctx context.Context, prs PullRequests, p forge.Pr
 	for _, login := range count.Approvers {
 		approvals = append(approvals, Approval{Name: login, At: r.Now()})
 	}
-	if reason := r.gate(art, approvals, count.Ignored); reason != "" {
+	reason, err := r.gate(ctx, art, p.Head, approvals, count.Ignored)
+	if err != nil || reason != "" {
 		o.Reason = reason
-		return o, nil
+		return o, err
 	}
 	// Recorded before the merge: a crash between the two leaves a harmless note on an
 	// unmerged head, never a merge whose approvals Git cannot show.

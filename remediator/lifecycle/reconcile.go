@@ -12,6 +12,7 @@ import (
 
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/artifact"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/decision"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/forge"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/infrarepo"
 	"github.com/gitops-remediation/terraform-provider-remediation/runbooks"
 )
@@ -46,6 +47,19 @@ type Reconciler struct {
 	Verifier Checker
 	// Opener opens rollback proposals on forges where a branch alone is not one.
 	Opener Opener
+	// Facts answers for checks and team membership; nil on the local forge means
+	// the checks note and Teams.
+	Facts Facts
+	// Teams are the members of each "org/team" on the local forge.
+	Teams map[string][]string
+}
+
+// facts returns the forge's facts, the local forge's by default.
+func (r *Reconciler) facts() Facts {
+	if r.Facts != nil {
+		return r.Facts
+	}
+	return localFacts{infra: r.Infra, teams: r.Teams}
 }
 
 // Run makes one pass over the open proposals.
@@ -124,9 +138,10 @@ func (r *Reconciler) one(ctx context.Context, branch string, head plumbing.Hash)
 	for _, a := range counted {
 		o.Approvers = append(o.Approvers, a.String())
 	}
-	if reason := r.gate(art, counted, ignored); reason != "" {
+	reason, err := r.gate(ctx, art, head.String(), counted, ignored)
+	if err != nil || reason != "" {
 		o.Reason = reason
-		return o, nil
+		return o, err
 	}
 	msg := MergeMessage(art, c.Message, counted)
 	mc, err := r.Infra.Merge(ctx, r.Base, head, msg, r.AuthorName, r.AuthorEmail, r.Now())
@@ -141,8 +156,9 @@ func (r *Reconciler) one(ctx context.Context, branch string, head plumbing.Hash)
 	return o, nil
 }
 
-// gate returns why the proposal cannot merge now, or "".
-func (r *Reconciler) gate(art *artifact.Artifact, counted []Approval, ignored []string) string {
+// gate returns why the proposal cannot merge now, or "". Cheap local checks come
+// first; the forge is asked about teams and checks only when the rest passes.
+func (r *Reconciler) gate(ctx context.Context, art *artifact.Artifact, head string, counted []Approval, ignored []string) (string, error) {
 	pol := r.Catalog.Policy(art.Policy)
 	if pol == nil {
 		pol = runbooks.DefaultPolicy()
@@ -164,29 +180,101 @@ func (r *Reconciler) gate(art *artifact.Artifact, counted []Approval, ignored []
 		if len(ignored) > 0 {
 			reason += " (not counted: " + strings.Join(ignored, "; ") + ")"
 		}
-		return reason
-	}
-	for _, want := range pol.Spec.RequiredReviewers {
-		if strings.Contains(want, "/") {
-			return fmt.Sprintf("required reviewer team %s: team membership is not checked by this remediator yet, so it cannot merge automatically", want)
-		}
-		found := false
-		for _, a := range counted {
-			if strings.EqualFold(a.Name, want) || strings.EqualFold(a.Email, want) || strings.EqualFold(strings.Split(a.Email, "@")[0], want) {
-				found = true
-			}
-		}
-		if !found {
-			return fmt.Sprintf("required reviewer %s has not approved this commit", want)
-		}
+		return reason, nil
 	}
 	if runbooks.InWindows(pol.Spec.FreezeWindows, now) {
-		return "inside a freeze window of policy " + pol.Metadata.Name
+		return "inside a freeze window of policy " + pol.Metadata.Name, nil
 	}
 	if len(pol.Spec.ChangeWindows) > 0 && !runbooks.InWindows(pol.Spec.ChangeWindows, now) {
-		return "outside every change window of policy " + pol.Metadata.Name
+		return "outside every change window of policy " + pol.Metadata.Name, nil
 	}
-	return ""
+	for _, want := range pol.Spec.RequiredReviewers {
+		if reason := r.requiredReviewer(ctx, want, counted); reason != "" {
+			return reason, nil
+		}
+	}
+	return r.requiredChecks(ctx, pol, head)
+}
+
+// requiredReviewer returns why the approvals lack the required user or team, or "".
+func (r *Reconciler) requiredReviewer(ctx context.Context, want string, counted []Approval) string {
+	if strings.Contains(want, "/") {
+		var failed []string
+		for _, a := range counted {
+			for _, who := range a.identities() {
+				in, err := r.facts().TeamMember(ctx, want, who)
+				if err != nil {
+					failed = append(failed, err.Error())
+					continue
+				}
+				if in {
+					return ""
+				}
+			}
+		}
+		reason := fmt.Sprintf("no approval on this commit from a member of required team %s", want)
+		if len(failed) > 0 {
+			reason += " (membership unknown: " + strings.Join(dedupe(failed), "; ") + ")"
+		}
+		return reason
+	}
+	for _, a := range counted {
+		for _, who := range a.identities() {
+			if strings.EqualFold(who, want) {
+				return ""
+			}
+		}
+	}
+	return fmt.Sprintf("required reviewer %s has not approved this commit", want)
+}
+
+// requiredChecks returns which of the policy's required checks is not green on the
+// head commit; one not reported yet is not green (invariant 2).
+func (r *Reconciler) requiredChecks(ctx context.Context, pol *runbooks.Policy, head string) (string, error) {
+	if len(pol.Spec.RequiredChecks) == 0 {
+		return "", nil
+	}
+	got, err := r.facts().Checks(ctx, head)
+	if err != nil {
+		return "", fmt.Errorf("checks of %s: %w", head, err)
+	}
+	var missing, pending, failed []string
+	for _, name := range pol.Spec.RequiredChecks {
+		switch state, ok := got[name]; {
+		case !ok:
+			missing = append(missing, name)
+		case state == forge.CheckPending:
+			pending = append(pending, name)
+		case state != forge.CheckSuccess:
+			failed = append(failed, name)
+		}
+	}
+	var parts []string
+	if len(failed) > 0 {
+		parts = append(parts, "failed: "+strings.Join(failed, ", "))
+	}
+	if len(pending) > 0 {
+		parts = append(parts, "still running: "+strings.Join(pending, ", "))
+	}
+	if len(missing) > 0 {
+		parts = append(parts, "not reported yet: "+strings.Join(missing, ", "))
+	}
+	if len(parts) == 0 {
+		return "", nil
+	}
+	return "required checks not green on the head commit (" + strings.Join(parts, "; ") + ")", nil
+}
+
+func dedupe(in []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, s := range in {
+		if !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // MergeMessage is the merge commit's message: what is merged, then the proposal's

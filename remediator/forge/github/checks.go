@@ -1,0 +1,99 @@
+package github
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
+	gh "github.com/google/go-github/v60/github"
+
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/forge"
+)
+
+// Checks reports every named check on a commit: commit statuses by context (the
+// newest per context, as the combined status gives them) and check runs by name (the
+// newest run per name). A name absent from the map has not reported.
+func (f *Forge) Checks(ctx context.Context, sha string) (map[string]forge.CheckState, error) {
+	out := map[string]forge.CheckState{}
+	add := func(name string, s forge.CheckState) {
+		if old, ok := out[name]; ok {
+			s = forge.Worse(old, s)
+		}
+		out[name] = s
+	}
+	opts := &gh.ListOptions{PerPage: 100}
+	for {
+		combined, resp, err := f.client.Repositories.GetCombinedStatus(ctx, f.owner, f.repo, sha, opts)
+		if err != nil {
+			return nil, fmt.Errorf("github: statuses of %s: %w", sha, err)
+		}
+		for _, s := range combined.Statuses {
+			add(s.GetContext(), statusState(s.GetState()))
+		}
+		if resp.NextPage == 0 {
+			break
+		}
+		opts.Page = resp.NextPage
+	}
+	runOpts := &gh.ListCheckRunsOptions{Filter: gh.String("latest"), ListOptions: gh.ListOptions{PerPage: 100}}
+	for {
+		runs, resp, err := f.client.Checks.ListCheckRunsForRef(ctx, f.owner, f.repo, sha, runOpts)
+		if err != nil {
+			return nil, fmt.Errorf("github: check runs of %s: %w", sha, err)
+		}
+		for _, r := range runs.CheckRuns {
+			add(r.GetName(), runState(r.GetStatus(), r.GetConclusion()))
+		}
+		if resp.NextPage == 0 {
+			break
+		}
+		runOpts.Page = resp.NextPage
+	}
+	return out, nil
+}
+
+// statusState maps a commit status: error counts as failure.
+func statusState(s string) forge.CheckState {
+	switch s {
+	case "success":
+		return forge.CheckSuccess
+	case "pending":
+		return forge.CheckPending
+	default:
+		return forge.CheckFailure
+	}
+}
+
+// runState maps a check run as branch protection does: a run still going is pending;
+// success, neutral and skipped pass; every other conclusion fails.
+func runState(status, conclusion string) forge.CheckState {
+	if status != "completed" {
+		return forge.CheckPending
+	}
+	switch conclusion {
+	case "success", "neutral", "skipped":
+		return forge.CheckSuccess
+	default:
+		return forge.CheckFailure
+	}
+}
+
+// TeamMember reports whether login is an active member of team "org/slug". GitHub
+// answers 404 both for "not a member" and for a team the token cannot see.
+func (f *Forge) TeamMember(ctx context.Context, team, login string) (bool, error) {
+	org, slug, ok := strings.Cut(team, "/")
+	if !ok {
+		return false, fmt.Errorf("github: team %q: want org/team", team)
+	}
+	m, _, err := f.client.Teams.GetTeamMembershipBySlug(ctx, org, slug, login)
+	var ge *gh.ErrorResponse
+	if errors.As(err, &ge) && ge.Response != nil && ge.Response.StatusCode == http.StatusNotFound {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("github: membership of %s in %s: %w", login, team, err)
+	}
+	return m.GetState() == "active", nil
+}
