@@ -39,6 +39,7 @@ func githubSetup(t *testing.T, adjust func(*runbooks.Runbook, *runbooks.Policy))
 	srv.AddCollaborator("alice")
 	bare = srv.CreateRepo("acme", "infra", map[string]string{
 		"envs/api-gateway.auto.tfvars": "# API gateway sizing\nreplicas      = 4 # raised in March\ninstance_type = \"m6i.large\"\n",
+		"envs/api-second.auto.tfvars":  "replicas      = 2\ninstance_type = \"m6i.large\"\n",
 		".github/workflows/ci.yml":     "on: push\n",
 	})
 	t.Cleanup(func() { srv.CheckSpec(t) })

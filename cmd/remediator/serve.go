@@ -83,12 +83,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, reconcileE
 		Queue: q, Metrics: metrics, Logger: log, BearerToken: token, MaxBodyBytes: int64(cfg.Intake.MaxBodyBytes),
 		Ready: src.ready, Now: time.Now,
 		GitHubWebhookSecret: config.Secret(cfg.Forge.WebhookSecretEnv),
-		OnGitHubEvent: func(event string) {
-			select {
-			case src.kick <- struct{}{}:
-			default: // a pass is already due
-			}
-		},
+		OnGitHubEvent:       func(string) { src.kickPass() },
 	})
 	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", cfg.Listen)
 	if err != nil {
@@ -182,7 +177,7 @@ func (c *catalogSource) proposer(ctx context.Context) (worker.Proposer, error) {
 		c.log.Info("catalog reloaded", "head", snap.Head, "runbooks", len(cat.Runbooks), "policies", len(cat.Policies))
 	}
 	c.head = snap.Head
-	return c.p, nil
+	return c.locked(), nil
 }
 
 func (c *catalogSource) ready() error {
@@ -195,17 +190,34 @@ func (c *catalogSource) ready() error {
 }
 
 // locked hands the worker the proposer behind the mirror's lock. Called with c.mu held.
-func (c *catalogSource) locked() worker.Proposer { return &lockedProposer{mu: &c.infraMu, p: c.p} }
+func (c *catalogSource) locked() worker.Proposer {
+	return &lockedProposer{mu: &c.infraMu, p: c.p, resolved: c.kickPass}
+}
+
+// kickPass asks the reconcile loop for a pass now, unless one is already due.
+func (c *catalogSource) kickPass() {
+	select {
+	case c.kick <- struct{}{}:
+	default:
+	}
+}
 
 type lockedProposer struct {
 	mu *sync.Mutex
 	p  *propose.Proposer
+	// resolved is told of each resolved anomaly: it may be what a merged
+	// remediation's verification waits for, so a reconcile pass is due now.
+	resolved func()
 }
 
 func (l *lockedProposer) Propose(ctx context.Context, a intake.Anomaly, dryRun bool) (propose.Result, error) {
 	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.p.Propose(ctx, a, dryRun)
+	res, err := l.p.Propose(ctx, a, dryRun)
+	l.mu.Unlock()
+	if a.Status == intake.StatusResolved && l.resolved != nil {
+		l.resolved()
+	}
+	return res, err
 }
 
 // reconcileLoop runs reconcile passes until ctx ends: the periodic fallback that

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -199,11 +200,13 @@ func TestFailedVerificationProposesTheRollback(t *testing.T) {
 }
 
 // The whole loop on the GitHub-compatible server with real Prometheus and
-// Alertmanager: a real alert fires, Alertmanager posts to serve, a pull request opens,
-// a review arrives, serve's reconcile merges it through the API, the metric recovers,
-// the alert resolves, and the outcome note on the merge says verified.
+// Alertmanager, driven by events only (serve's periodic pass is an hour away): a real
+// alert fires, Alertmanager posts to serve, a pull request opens, the review arrives as
+// a signed webhook and serve merges through the API, the metric recovers, the alert
+// resolves (Alertmanager's resolved notification asks for a pass), and the outcome
+// note on the merge says verified; GitHub shows it as a status, a comment and a label.
 func TestWholeLoopOnGitHubWithRealMonitoring(t *testing.T) {
-	srv, bare, g := githubLoop(t, runbooks.Verify{Within: runbooks.Duration(2 * time.Minute), AlertResolved: true, PromQL: `demo_latency_seconds{service="api-gateway"} < 0.5`})
+	_, srv, bare, g := githubLoop(t, "1h", runbooks.Verify{Within: runbooks.Duration(2 * time.Minute), AlertResolved: true, PromQL: `demo_latency_seconds{service="api-gateway"} < 0.5`}, nil)
 	waitFor(t, "the alert to become a pull request", func() bool { return len(srv.PullRequests("acme", "infra")) == 1 })
 	pr := srv.PullRequests("acme", "infra")[0]
 	srv.Review("acme", "infra", pr.Number, "alice", "APPROVED", pr.HeadSHA, time.Now())
@@ -217,14 +220,48 @@ func TestWholeLoopOnGitHubWithRealMonitoring(t *testing.T) {
 	if code, out, _ := cli(t, "audit", "verify", "--repository", bare); code != 0 {
 		t.Fatalf("audit verify: %d %s", code, out)
 	}
+	pr = srv.PullRequests("acme", "infra")[0]
+	if !slices.Contains(pr.Labels, "verified") || len(pr.Comments) == 0 || !strings.Contains(pr.Comments[len(pr.Comments)-1], "**Verified.**") {
+		t.Errorf("pull request after verification: labels %v comments %q", pr.Labels, pr.Comments)
+	}
+	if !slices.Contains(srv.Statuses("acme", "infra"), fakegithub.Status{SHA: merge, Context: "remediation/outcome", State: "success", Description: statusOf(srv, merge)}) {
+		t.Errorf("no success status remediation/outcome on the merge: %+v", srv.Statuses("acme", "infra"))
+	}
+	events := map[string]int{}
+	for _, d := range srv.Deliveries() {
+		if d.Status != http.StatusAccepted {
+			t.Errorf("webhook %s answered %d (%v)", d.Event, d.Status, d.Err)
+		}
+		events[d.Event]++
+	}
+	if events["pull_request_review"] != 1 || events["pull_request"] == 0 {
+		t.Errorf("webhooks delivered: %v", events)
+	}
 }
 
-// The failure path on GitHub: the alert stays, the outcome note says failed, and the
-// rollback opens as its own pull request, labelled rollback, waiting for its review.
+// statusOf is the description of the outcome status on sha, whatever it says.
+func statusOf(srv *fakegithub.Server, sha string) string {
+	for _, s := range srv.Statuses("acme", "infra") {
+		if s.SHA == sha && s.Context == "remediation/outcome" {
+			return s.Description
+		}
+	}
+	return ""
+}
+
+// The failure path on GitHub: the alert stays, the outcome note says failed, the
+// rollback opens as its own pull request, labelled rollback, waiting for its review,
+// and the failure trips the policy's circuit breaker: the runbook is suspended.
 func TestFailedOnGitHubOpensTheRollbackPullRequest(t *testing.T) {
-	srv, bare, _ := githubLoop(t, runbooks.Verify{Within: runbooks.Duration(3 * time.Second), AlertResolved: true})
+	cfg, srv, bare, _ := githubLoop(t, "300ms", runbooks.Verify{Within: runbooks.Duration(3 * time.Second), AlertResolved: true}, func(p *runbooks.Policy) {
+		p.Spec.CircuitBreaker = runbooks.CircuitBreaker{Failures: 1, Window: runbooks.Duration(time.Hour), Cooldown: runbooks.Duration(time.Hour)}
+	})
 	waitFor(t, "the pull request", func() bool { return len(srv.PullRequests("acme", "infra")) >= 1 })
 	pr := srv.PullRequests("acme", "infra")[0]
+	// Before any failure, another target of the runbook would be proposed.
+	if code, out, errs := proposeRun(t, cfg, alert("api-second"), "--dry-run"); code != 0 || !strings.HasPrefix(out, "opened: ") {
+		t.Fatalf("before the failure: %d %s %s", code, out, errs)
+	}
 	srv.Review("acme", "infra", pr.Number, "alice", "APPROVED", pr.HeadSHA, time.Now())
 	waitFor(t, "the merge", func() bool { return srv.PullRequests("acme", "infra")[0].Merged })
 	merge := gittest.Run(t, bare, "rev-parse", "main")
@@ -239,25 +276,48 @@ func TestFailedOnGitHubOpensTheRollbackPullRequest(t *testing.T) {
 	if got := gittest.Run(t, bare, "show", rollback.Head+":envs/api-gateway.auto.tfvars"); !strings.Contains(got, "replicas      = 4 # raised in March") {
 		t.Fatalf("the rollback does not restore the file:\n%s", got)
 	}
-	// The failure also counts: the rollback itself waits for a review like any proposal.
+	if failed := srv.PullRequests("acme", "infra")[0]; !slices.Contains(failed.Labels, "verification-failed") {
+		t.Errorf("the failed remediation's pull request is not labelled: %v", failed.Labels)
+	}
+	// The breaker counted the failure: the runbook is suspended, nothing is proposed.
+	code, out, errs := proposeRun(t, cfg, alert("api-second"))
+	if code != 0 || !strings.HasPrefix(out, "suspended: ") || !strings.Contains(out, "1 failed remediation(s) of runbook scale-out-api within 1h") {
+		t.Fatalf("after the failure: %d %s %s", code, out, errs)
+	}
+	if n := len(srv.PullRequests("acme", "infra")); n != 2 {
+		t.Fatalf("%d pull requests: a suspended runbook proposed", n)
+	}
+	// The rollback waits for a review like any proposal.
 	time.Sleep(700 * time.Millisecond)
 	if srv.PullRequests("acme", "infra")[1].Merged {
 		t.Fatal("the rollback merged without a review")
 	}
 }
 
-// githubLoop starts real monitoring and serve (reconciling every 300ms) against the
-// fake GitHub, with the runbook verified as given; the metric starts high.
-func githubLoop(t *testing.T, v runbooks.Verify) (*fakegithub.Server, string, *gauge) {
+// githubLoop starts real monitoring and serve (a reconcile pass every interval, and on
+// each signed webhook the fake GitHub delivers) against the fake GitHub, with the
+// runbook verified as given; the metric starts high.
+func githubLoop(t *testing.T, interval string, v runbooks.Verify, adjust func(p *runbooks.Policy)) (string, *fakegithub.Server, string, *gauge) {
 	t.Helper()
 	cfg, srv, bare := githubSetup(t, func(rb *runbooks.Runbook, p *runbooks.Policy) {
 		p.Spec.RequiredReviewers = []string{"alice"}
 		rb.Spec.Verify = v
+		if adjust != nil {
+			adjust(p)
+		}
 	})
+	const secret = "whsec-e2e-0123456789"
+	t.Setenv("TEST_WEBHOOK_SECRET", secret)
+	data, err := os.ReadFile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, cfg, strings.Replace(string(data), "  token_env: TEST_GITHUB_TOKEN\n", "  token_env: TEST_GITHUB_TOKEN\n  webhook_secret_env: TEST_WEBHOOK_SECRET\n", 1))
 	addr := freeAddr(t)
 	g := monitored(t, cfg, addr)
-	t.Cleanup(startServe(t, cfg, addr, "--reconcile-interval", "300ms"))
-	return srv, bare, g
+	srv.Hook("http://"+addr+"/v1/github", secret)
+	t.Cleanup(startServe(t, cfg, addr, "--reconcile-interval", interval))
+	return cfg, srv, bare, g
 }
 
 // monitored starts real monitoring whose Alertmanager posts to serve at addr, adds

@@ -125,3 +125,17 @@ func fenceRun(open string) string {
 	}
 	return open[:n]
 }
+
+// OutcomeMarker finds the outcome comment on a pull request.
+const OutcomeMarker = "<!-- remediation:outcome -->"
+
+// OutcomeComment reports a merged remediation's outcome; the detail (alert and query
+// results, which carry label values) stays inside a code span.
+func OutcomeComment(verified bool, detail, mergeSHA string) string {
+	headline := "**Verified.** The anomaly is gone."
+	if !verified {
+		headline = "**Verification failed.** The anomaly was still there when the verification window ended; the rollback is proposed unless the runbook says `rollback: none`."
+	}
+	return fmt.Sprintf("%s\n%s\n\n| | |\n|---|---|\n| Checked | `%s` |\n| Merge commit | `%s` |\n| Recorded in Git | note under `refs/notes/remediation` on the merge commit |\n",
+		OutcomeMarker, headline, code(detail), mergeSHA)
+}

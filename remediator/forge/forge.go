@@ -115,3 +115,9 @@ func Worse(a, b CheckState) CheckState {
 	}
 	return a
 }
+
+// Labels of a merged remediation's outcome.
+const (
+	LabelVerified           = "verified"
+	LabelVerificationFailed = "verification-failed"
+)

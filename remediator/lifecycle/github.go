@@ -33,6 +33,9 @@ func (r *Reconciler) RunGitHub(ctx context.Context, prs PullRequests, isHeadMove
 	if f, ok := prs.(Facts); ok && r.Facts == nil {
 		r.Facts = f
 	}
+	if rep, ok := prs.(Reporter); ok && r.Reporter == nil {
+		r.Reporter = rep
+	}
 	props, err := prs.Proposals(ctx, r.Now())
 	if err != nil {
 		return nil, err

@@ -47,6 +47,8 @@ type Reconciler struct {
 	Verifier Checker
 	// Opener opens rollback proposals on forges where a branch alone is not one.
 	Opener Opener
+	// Reporter shows outcomes on the forge; nil reports them in Git only.
+	Reporter Reporter
 	// Facts answers for checks and team membership; nil on the local forge means
 	// the checks note and Teams.
 	Facts Facts

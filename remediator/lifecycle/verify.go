@@ -25,6 +25,12 @@ type Opener interface {
 	Open(ctx context.Context, r forge.Request) (forge.Proposal, error)
 }
 
+// Reporter shows a merged remediation's outcome on the forge (on GitHub: a commit
+// status, a comment and a label); the local forge has only the note.
+type Reporter interface {
+	ReportOutcome(ctx context.Context, branch, mergeSHA string, verified bool, detail string) error
+}
+
 // Checker judges a merged remediation now.
 type Checker interface {
 	Check(ctx context.Context, a *artifact.Artifact) (verify.Result, error)
@@ -91,6 +97,13 @@ func (r *Reconciler) verifyMerged(ctx context.Context) ([]Outcome, error) {
 			continue // still inside its window: ask again next pass
 		default:
 			o.Action = FailedAction
+		}
+		// Reported before the note: the note ends the work on this merge, and every
+		// step of the report is idempotent, so a report that fails is retried.
+		if r.Reporter != nil {
+			if err := r.Reporter.ReportOutcome(ctx, o.Branch, o.Merge, o.Action == VerifiedAction, res.Detail); err != nil {
+				return out, fmt.Errorf("report outcome of %s: %w", id, err)
+			}
 		}
 		note := fmt.Sprintf("outcome: %s\nchecked_at: %s\nmerged_at: %s\nwithin: %s\ndetail: %s\n", o.Action,
 			now.UTC().Format(time.RFC3339), m.Committer.When.UTC().Format(time.RFC3339), art.Verify.Within, oneLineText(res.Detail))
