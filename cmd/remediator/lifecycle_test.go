@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -307,6 +309,9 @@ func TestServeReconcilesTheLocalForge(t *testing.T) {
 	})
 	time.Sleep(500 * time.Millisecond) // passes run; nothing merges unapproved
 	assertNotMerged(t, infra)
+	waitFor(t, "the metrics to show the waiting proposal", func() bool {
+		return strings.Contains(scrape(t, addr), "remediator_proposals_waiting 1\n")
+	})
 	if code, _, errs := cli(t, "approve", "--config", cfg, "--id", id, "--reviewer", "alice"); code != 0 {
 		t.Fatal(errs)
 	}
@@ -317,4 +322,24 @@ func TestServeReconcilesTheLocalForge(t *testing.T) {
 	if trailers := gittest.Run(t, infra, "log", "-1", "--format=%(trailers:only,unfold)", "main"); !strings.Contains(trailers, "Approved-by: alice") {
 		t.Fatalf("merge trailers:\n%s", trailers)
 	}
+	waitFor(t, "the metrics to count the merge", func() bool {
+		m := scrape(t, addr)
+		return strings.Contains(m, `remediator_lifecycle_total{action="merged"} 1`+"\n") && strings.Contains(m, "remediator_proposals_waiting 0\n") &&
+			!strings.Contains(m, `remediator_reconcile_passes_total{result="error"}`)
+	})
+}
+
+// scrape reads serve's /metrics.
+func scrape(t *testing.T, addr string) string {
+	t.Helper()
+	resp, err := http.Get("http://" + addr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(data)
 }

@@ -73,8 +73,8 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, reconcileE
 	if err != nil {
 		return err
 	}
-	src := &catalogSource{store: store, cfg: cfg, infra: infra, forge: fg, log: log, kick: make(chan struct{}, 1)}
 	metrics := server.NewMetrics(q.Len)
+	src := &catalogSource{store: store, cfg: cfg, infra: infra, forge: fg, log: log, kick: make(chan struct{}, 1), metrics: metrics}
 	token := config.Secret(cfg.Intake.BearerTokenEnv)
 	if token == "" {
 		log.Warn("intake is not authenticated: set intake.bearer_token_env to require a bearer token")
@@ -135,7 +135,8 @@ type catalogSource struct {
 	log   *slog.Logger
 
 	// kick asks the reconcile loop for a pass now (a GitHub webhook arrived).
-	kick chan struct{}
+	kick    chan struct{}
+	metrics *server.Metrics
 	// infraMu serialises the worker's proposals and the reconcile passes: they share
 	// the repository mirror.
 	infraMu sync.Mutex
@@ -194,6 +195,24 @@ func (c *catalogSource) locked() worker.Proposer {
 	return &lockedProposer{mu: &c.infraMu, p: c.p, resolved: c.kickPass}
 }
 
+// count records a pass in the metrics.
+func (c *catalogSource) count(outcomes []lifecycle.Outcome, err error) {
+	if err != nil {
+		c.metrics.Passes.WithLabelValues("error").Inc()
+		return // a pass cut short says nothing reliable about what waits
+	}
+	c.metrics.Passes.WithLabelValues("ok").Inc()
+	waiting := 0
+	for _, o := range outcomes {
+		if o.Action == lifecycle.Waiting {
+			waiting++
+			continue
+		}
+		c.metrics.Lifecycle.WithLabelValues(o.Action).Inc()
+	}
+	c.metrics.Waiting.Set(float64(waiting))
+}
+
 // kickPass asks the reconcile loop for a pass now, unless one is already due.
 func (c *catalogSource) kickPass() {
 	select {
@@ -242,12 +261,14 @@ func (c *catalogSource) reconcileLoop(ctx context.Context, every time.Duration) 
 		r := newReconciler(c.cfg, c.infra, cat, c.log)
 		c.infraMu.Lock()
 		var err error
+		var outcomes []lifecycle.Outcome
 		if prs, ok := c.forge.(lifecycle.PullRequests); ok {
-			_, err = r.RunGitHub(ctx, prs, func(err error) bool { return errors.Is(err, github.ErrHeadMoved) })
+			outcomes, err = r.RunGitHub(ctx, prs, func(err error) bool { return errors.Is(err, github.ErrHeadMoved) })
 		} else {
-			_, err = r.Run(ctx)
+			outcomes, err = r.Run(ctx)
 		}
 		c.infraMu.Unlock()
+		c.count(outcomes, err)
 		if err != nil && ctx.Err() == nil {
 			c.log.Error("reconcile pass failed", "err", err)
 		}

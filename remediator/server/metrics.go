@@ -14,6 +14,12 @@ type Metrics struct {
 	Errors    prometheus.Counter
 	Queue     prometheus.GaugeFunc
 	Duration  prometheus.Histogram
+	// Lifecycle counts what reconcile passes did: merged, verified, failed.
+	Lifecycle *prometheus.CounterVec
+	// Waiting is how many open proposals the last pass left waiting for a gate.
+	Waiting prometheus.Gauge
+	// Passes counts reconcile passes by result (ok, error).
+	Passes *prometheus.CounterVec
 }
 
 // NewMetrics registers the metrics; queueLen reports the queue depth when scraped.
@@ -36,11 +42,20 @@ func NewMetrics(queueLen func() int) *Metrics {
 			Name: "remediator_propose_duration_seconds", Help: "Time to handle one queued anomaly.",
 			Buckets: prometheus.ExponentialBuckets(0.01, 2, 12),
 		}),
+		Lifecycle: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "remediator_lifecycle_total", Help: "Merged remediations by what a reconcile pass did with them (merged, verified, failed).",
+		}, []string{"action"}),
+		Waiting: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "remediator_proposals_waiting", Help: "Open proposals the last reconcile pass left waiting for a gate (approvals, checks, windows).",
+		}),
+		Passes: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "remediator_reconcile_passes_total", Help: "Reconcile passes by result (ok, error).",
+		}, []string{"result"}),
 	}
 	m.Queue = prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "remediator_queue_depth", Help: "Anomalies accepted and not yet handled.",
 	}, func() float64 { return float64(queueLen()) })
-	m.Registry.MustRegister(m.Requests, m.Accepted, m.Decisions, m.Errors, m.Duration, m.Queue,
+	m.Registry.MustRegister(m.Requests, m.Accepted, m.Decisions, m.Errors, m.Duration, m.Queue, m.Lifecycle, m.Waiting, m.Passes,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
