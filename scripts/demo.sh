@@ -98,25 +98,97 @@ step "remediator reconcile: nothing merges without its approvals"
 "$demo/remediator" reconcile --config "$demo/remediator.yaml" 2>/dev/null
 
 step "remediator approve: an approval bound to the proposal's head commit (a git note)"
-"$demo/remediator" approve --config "$demo/remediator.yaml" --id "$id" --reviewer "Dana SRE" --email dana@example.com
+"$demo/remediator" approve --config "$demo/remediator.yaml" --id "$id" --reviewer "Sam Developer" --email sam@example.com
 git -C "$demo/infra.git" notes --ref=remediation-approvals show "$branch"
 
-step "remediator reconcile again: it merges only when every gate passes"
-reconciled=$("$demo/remediator" reconcile --config "$demo/remediator.yaml" 2>/dev/null)
-echo "$reconciled"
-if [[ $reconciled == merged:* ]]; then
-  git -C "$demo/infra.git" log -1 --format='%n%B' main
-  merged="An approval bound to the head commit let reconcile merge it with the trailers and
-Approved-by, and the audit rebuilt the ledger from Git."
-else
-  merged="The approval is recorded, and reconcile kept the proposal waiting for the reason
-it printed above (the demo's production policy asks for the platform/sre team, whose membership
-this remediator does not check yet, and merges only in Berlin office hours)."
-fi
+step "remediator reconcile again: one approval, but not from the team production requires"
+"$demo/remediator" reconcile --config "$demo/remediator.yaml" 2>/dev/null
+
+# ---------------------------------------------------------------------------
+# The whole loop with real monitoring: a real alert fires, Alertmanager posts it to
+# remediator serve, a reviewer approves, serve merges, the metric recovers, the alert
+# resolves, and serve records the outcome as a git note on the merge commit.
+step "The whole loop: Prometheus, Alertmanager and remediator serve on 127.0.0.1"
+free_port() { # a port nothing listens on, from a range the demo owns
+  local p
+  for p in $(seq "$1" $(($1 + 200))); do
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return; fi
+  done
+  echo "no free port from $1" >&2; exit 1
+}
+exporter_addr=127.0.0.1:$(free_port 19100)
+am_addr=127.0.0.1:$(free_port 19300)
+prom_addr=127.0.0.1:$(free_port 19500)
+serve_addr=127.0.0.1:$(free_port 19700)
+mon="$demo/monitoring"
+mkdir -p "$mon" "$demo/logs"
+cp "$root/examples/demo/monitoring/rules.yml" "$mon/rules.yml"
+sed "s|REMEDIATOR_ADDR|$serve_addr|" "$root/examples/demo/monitoring/alertmanager.yml" > "$mon/alertmanager.yml"
+sed -e "s|EXPORTER_ADDR|$exporter_addr|" -e "s|ALERTMANAGER_ADDR|$am_addr|" -e "s|RULES|$mon/rules.yml|" \
+  "$root/examples/demo/monitoring/prometheus.yml" > "$mon/prometheus.yml"
+sed -e "s|^listen: .*|listen: $serve_addr|" "$demo/remediator.yaml" > "$demo/serve.yaml"
+printf 'alertmanager:\n  url: http://%s\nprometheus:\n  url: http://%s\n' "$am_addr" "$prom_addr" >> "$demo/serve.yaml"
+(cd "$root" && go build -o "$demo/latency-exporter" ./examples/demo/latency-exporter)
+
+pids=()
+stop_all() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
+trap stop_all EXIT
+"$demo/latency-exporter" -listen "$exporter_addr" -value 0.82 -labels service=api-search,cluster=stg1,env=staging \
+  >"$demo/logs/exporter.log" 2>&1 & pids+=($!)
+prometheus-alertmanager --config.file="$mon/alertmanager.yml" --storage.path="$mon/am" \
+  --web.listen-address="$am_addr" --cluster.listen-address= >"$demo/logs/alertmanager.log" 2>&1 & pids+=($!)
+prometheus --config.file="$mon/prometheus.yml" --storage.tsdb.path="$mon/prom" \
+  --web.listen-address="$prom_addr" >"$demo/logs/prometheus.log" 2>&1 & pids+=($!)
+(cd "$demo" && exec ./remediator serve --config serve.yaml --reconcile-interval 2s) >"$demo/logs/serve.log" 2>&1 & pids+=($!)
+echo "demo service http://$exporter_addr/metrics  (demo_latency_seconds = 0.82 for api-search in staging)"
+echo "Prometheus   http://$prom_addr  (alert HighLatency: demo_latency_seconds > 0.5)"
+echo "Alertmanager http://$am_addr  (posts to remediator serve)"
+echo "remediator   http://$serve_addr  (logs: $demo/logs/serve.log)"
+
+# wait_for DESCRIPTION SECONDS COMMAND...: polls until COMMAND succeeds.
+wait_for() {
+  local what=$1 limit=$2 i
+  shift 2
+  printf '... waiting for %s' "$what"
+  for ((i = 0; i < limit * 2; i++)); do
+    if "$@" >/dev/null 2>&1; then printf ' (%ss)\n' $((i / 2)); return; fi
+    sleep 0.5
+  done
+  printf '\n%s did not happen within %ss; the logs are in %s\n' "$what" "$limit" "$demo/logs" >&2
+  tail -n 20 "$demo/logs/serve.log" >&2
+  exit 1
+}
+loop_branch() { git -C "$demo/infra.git" for-each-ref --format='%(refname:short)' 'refs/heads/remediation/scale-out-api-*' | grep -v "^$branch$"; }
+wait_for "the alert to fire and become a proposal" 90 loop_branch
+loop=$(loop_branch)
+loop_id=${loop#remediation/}
+echo "branch: $loop"
+git -C "$demo/infra.git" diff main "$loop" -- envs
+
+step "remediator route: staging needs one approval until the runbook has earned auto-merge"
+"$demo/remediator" route --config "$demo/remediator.yaml" \
+  --labels alertname=HighLatency,service=api-search,cluster=stg1,env=staging --value 0.82
+
+step "remediator approve: Dana approves; serve's next pass merges it"
+"$demo/remediator" approve --config "$demo/remediator.yaml" --id "$loop_id" --reviewer "Dana SRE" --email dana@example.com
+merge_of() { git -C "$demo/infra.git" log --merges --format=%H --grep="Remediation-Id: $loop_id" main | head -n 1 | grep .; }
+wait_for "serve to merge it" 30 merge_of
+merge=$(merge_of)
+git -C "$demo/infra.git" log -1 --format='%n%B' "$merge"
+
+step "The remediation works: latency drops to 0.2s, the alert resolves, serve verifies"
+curl_set() { (exec 3<>"/dev/tcp/${exporter_addr%:*}/${exporter_addr#*:}" && printf 'POST /set?value=%s HTTP/1.0\r\nHost: demo\r\n\r\n' "$1" >&3 && cat <&3 >/dev/null); }
+curl_set 0.2
+outcome() { git -C "$demo/infra.git" notes --ref=remediation show "$merge" | grep -q '^outcome: verified'; }
+wait_for "the outcome note" 120 outcome
+echo "git notes --ref=remediation show ${merge:0:12}:"
+git -C "$demo/infra.git" notes --ref=remediation show "$merge"
+stop_all
+trap - EXIT
 
 step "remediator audit: the ledger, rebuilt from Git alone"
 "$demo/remediator" audit --repository "$demo/infra.git"
-"$demo/remediator" audit verify --repository "$demo/infra.git" || true
+"$demo/remediator" audit verify --repository "$demo/infra.git"
 
 commits=$(git -C "$demo/catalog.git" rev-list --count main)
 cat <<MSG
@@ -125,9 +197,10 @@ Done. The provider published 3 runbooks and 2 policies to $demo/catalog.git
 in $commits commit(s), a plan showed no drift, the routing tests passed, and the
 remediator validated the catalog. An Alertmanager alert became the proposal branch
 $branch on $demo/infra.git (local forge), with the edit,
-its artifact and trailers; the repeat alert was counted, not proposed again.
-$merged
-Not in this demo: verification after the merge needs Alertmanager and Prometheus
-(alertmanager.url, prometheus.url; the end-to-end tests run both), so the ledger shows
-the outcome as pending; and the GitHub lifecycle, which is not built yet.
+its artifact and trailers; the repeat alert was counted, not proposed again, and
+production's gates kept it waiting for an approval from its platform/sre team.
+Then the whole loop with real Prometheus and Alertmanager: the HighLatency alert of
+api-search became $loop, Dana approved it, remediator serve merged it
+with its trailers and Approved-by, the latency recovered, the alert resolved, and the
+outcome note on the merge says verified. The audit rebuilt all of it from Git.
 MSG

@@ -1,0 +1,3 @@
+# Search API in staging. Remediations may change replicas.
+replicas      = 2
+instance_type = "t3.medium"
