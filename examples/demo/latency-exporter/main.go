@@ -50,16 +50,21 @@ func main() {
 		gauge.Set(v)
 		fmt.Fprintf(w, "demo_latency_seconds = %g\n", v)
 	})
+	if err := serve(&http.Server{Addr: *listen, Handler: mux, ReadHeaderTimeout: 5 * time.Second}); err != nil {
+		log.Fatal(err)
+	}
+}
+
+// serve runs the server until SIGINT or SIGTERM.
+func serve(srv *http.Server) error {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	srv := &http.Server{Addr: *listen, Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	go func() {
 		<-ctx.Done()
 		_ = srv.Close()
 	}()
-	err := srv.ListenAndServe()
-	stop()
-	if err != nil && !errors.Is(err, http.ErrServerClosed) {
-		log.Fatal(err)
+	if err := srv.ListenAndServe(); !errors.Is(err, http.ErrServerClosed) {
+		return err
 	}
+	return nil
 }
