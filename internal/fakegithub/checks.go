@@ -89,10 +89,9 @@ func (s *Server) combinedStatus(w http.ResponseWriter, r *http.Request, rp *repo
 		statuses = append(statuses, obj)
 	}
 	page, per := paging(r.URL.Query())
-	start, end := min((page-1)*per, len(statuses)), min(page*per, len(statuses))
 	full := rp.owner + "/" + rp.name
 	writeJSON(w, http.StatusOK, map[string]any{
-		"state": state, "statuses": statuses[start:end], "sha": sha, "total_count": len(statuses),
+		"state": state, "statuses": pageOf(statuses, page, per), "sha": sha, "total_count": len(statuses),
 		"repository": s.repository(rp), "commit_url": s.api("/repos/%s/commits/%s", full, sha),
 		"url": s.api("/repos/%s/commits/%s/status", full, sha),
 	})
@@ -120,9 +119,8 @@ func (s *Server) listCheckRuns(w http.ResponseWriter, r *http.Request, rp *repo)
 		runs = append(runs, cr)
 	}
 	page, per := paging(q)
-	start, end := min((page-1)*per, len(runs)), min(page*per, len(runs))
 	out := []any{}
-	for _, cr := range runs[start:end] {
+	for _, cr := range pageOf(runs, page, per) {
 		out = append(out, s.checkRun(rp, cr))
 	}
 	s.linkHeader(w, r, page, per, len(runs))

@@ -56,9 +56,8 @@ func (s *Server) listPulls(w http.ResponseWriter, r *http.Request, rp *repo) {
 	}
 	sortPulls(ps, q.Get("direction") == "desc" || q.Get("direction") == "" && q.Get("sort") != "")
 	page, per := paging(q)
-	start, end := min((page-1)*per, len(ps)), min(page*per, len(ps))
 	out := []any{}
-	for _, p := range ps[start:end] {
+	for _, p := range pageOf(ps, page, per) {
 		out = append(out, s.pullSimple(rp, p))
 	}
 	s.linkHeader(w, r, page, per, len(ps))
@@ -79,6 +78,11 @@ func paging(q url.Values) (page, per int) {
 
 // linkHeader writes GitHub's pagination links (the shape of @octokit/fixtures'
 // paginate-issues recording).
+// pageOf is one page of a list, as GitHub's page and per_page parameters cut it.
+func pageOf[T any](items []T, page, per int) []T {
+	return items[min((page-1)*per, len(items)):min(page*per, len(items))]
+}
+
 func (s *Server) linkHeader(w http.ResponseWriter, r *http.Request, page, per, total int) {
 	last := max(1, (total+per-1)/per)
 	if last == 1 {
@@ -258,9 +262,8 @@ func (s *Server) listComments(w http.ResponseWriter, r *http.Request, rp *repo) 
 		return
 	}
 	page, per := paging(r.URL.Query())
-	start, end := min((page-1)*per, len(p.comments)), min(page*per, len(p.comments))
 	out := []any{}
-	for _, c := range p.comments[start:end] {
+	for _, c := range pageOf(p.comments, page, per) {
 		out = append(out, s.comment(rp, c))
 	}
 	s.linkHeader(w, r, page, per, len(p.comments))
@@ -383,9 +386,8 @@ func (s *Server) listReviews(w http.ResponseWriter, r *http.Request, rp *repo) {
 		return
 	}
 	page, per := paging(r.URL.Query())
-	start, end := min((page-1)*per, len(p.reviews)), min(page*per, len(p.reviews))
 	out := []any{}
-	for _, rv := range p.reviews[start:end] {
+	for _, rv := range pageOf(p.reviews, page, per) {
 		out = append(out, s.review(rp, p, rv))
 	}
 	s.linkHeader(w, r, page, per, len(p.reviews))
