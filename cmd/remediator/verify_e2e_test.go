@@ -265,7 +265,11 @@ func TestFailedOnGitHubOpensTheRollbackPullRequest(t *testing.T) {
 	srv.Review("acme", "infra", pr.Number, "alice", "APPROVED", pr.HeadSHA, time.Now())
 	waitFor(t, "the merge", func() bool { return srv.PullRequests("acme", "infra")[0].Merged })
 	merge := gittest.Run(t, bare, "rev-parse", "main")
-	waitFor(t, "the rollback pull request", func() bool { return len(srv.PullRequests("acme", "infra")) == 2 })
+	// Labels follow the pull request's creation: wait for both.
+	waitFor(t, "the rollback pull request", func() bool {
+		prs := srv.PullRequests("acme", "infra")
+		return len(prs) == 2 && slices.Contains(prs[1].Labels, "rollback")
+	})
 	rollback := srv.PullRequests("acme", "infra")[1]
 	if !strings.HasSuffix(rollback.Head, "-rollback") || !strings.Contains(strings.Join(rollback.Labels, ","), "rollback") || rollback.Merged {
 		t.Fatalf("rollback %+v", rollback)
