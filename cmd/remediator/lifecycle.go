@@ -17,6 +17,7 @@ import (
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/forge/github"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/infrarepo"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/lifecycle"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/propose"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/verify"
 	"github.com/gitops-remediation/terraform-provider-remediation/runbooks"
 )
@@ -119,7 +120,7 @@ func newReconcileCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			r := newReconciler(cfg, infra, cat, logger)
+			r := newReconciler(cfg, infra, fg, cat, logger)
 			var outcomes []lifecycle.Outcome
 			if prs, ok := fg.(lifecycle.PullRequests); ok {
 				outcomes, err = r.RunGitHub(cmd.Context(), prs, func(err error) bool { return errors.Is(err, github.ErrHeadMoved) })
@@ -145,7 +146,7 @@ func newReconcileCommand() *cobra.Command {
 				case lifecycle.VerifiedAction, lifecycle.FailedAction:
 					fmt.Fprintf(cmd.OutOrStdout(), "%s: %s (merge %s): %s\n", o.Action, o.ID, o.Merge[:12], o.Reason)
 				default:
-					fmt.Fprintf(cmd.OutOrStdout(), "waiting: %s: %s\n", o.Branch, o.Reason)
+					fmt.Fprintf(cmd.OutOrStdout(), "%s: %s: %s\n", o.Action, o.Branch, o.Reason)
 				}
 			}
 			return nil
@@ -159,11 +160,11 @@ func newReconcileCommand() *cobra.Command {
 // newReconciler is the lifecycle engine for a configuration: its infrastructure
 // repository, local teams and, when Alertmanager or Prometheus is configured, the
 // verifier of merged remediations.
-func newReconciler(cfg *config.Config, infra *infrarepo.Repo, cat *runbooks.Catalog, logger *slog.Logger) *lifecycle.Reconciler {
-	r := &lifecycle.Reconciler{Infra: infra, Catalog: cat, Base: cfg.Infrastructure.Base, Teams: cfg.Forge.Teams,
+func newReconciler(cfg *config.Config, infra *infrarepo.Repo, fg propose.Forge, cat *runbooks.Catalog, logger *slog.Logger) *lifecycle.Reconciler {
+	r := &lifecycle.Reconciler{Infra: infra, Catalog: cat, Base: cfg.Infrastructure.Base, Teams: cfg.Forge.Teams, Closer: fg,
 		AuthorName: cfg.Infrastructure.AuthorName, AuthorEmail: cfg.Infrastructure.AuthorEmail, Now: time.Now, Logger: logger}
 	if cfg.Alertmanager.URL != "" || cfg.Prometheus.URL != "" {
-		r.Verifier = &verify.Verifier{Alertmanager: cfg.Alertmanager.URL, Prometheus: cfg.Prometheus.URL}
+		r.Verifier = &verify.Verifier{Alertmanager: cfg.Alertmanager.URL, Prometheus: cfg.Prometheus.URL, RestartGrace: cfg.Alertmanager.RestartGrace.Std()}
 	}
 	return r
 }

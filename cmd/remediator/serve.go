@@ -258,7 +258,7 @@ func (c *catalogSource) reconcileLoop(ctx context.Context, every time.Duration) 
 		c.mu.Lock()
 		cat := c.p.Catalog
 		c.mu.Unlock()
-		r := newReconciler(c.cfg, c.infra, cat, c.log)
+		r := newReconciler(c.cfg, c.infra, c.forge, cat, c.log)
 		c.infraMu.Lock()
 		var err error
 		var outcomes []lifecycle.Outcome

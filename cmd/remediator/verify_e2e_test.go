@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -73,7 +74,7 @@ func waitHTTP(t *testing.T, url string) {
 
 // monitoring starts the metric, Prometheus with the HighLatency rule, and Alertmanager
 // posting to the remediator at serveAddr; it returns their URLs.
-func monitoring(t *testing.T, g *gauge, serveAddr string) (promURL, amURL string) {
+func monitoring(t *testing.T, g *gauge, serveAddr string, sendResolved bool) (promURL, amURL string) {
 	t.Helper()
 	dir := t.TempDir()
 	target := httptest.NewServer(g)
@@ -111,8 +112,8 @@ receivers:
   - name: remediator
     webhook_configs:
       - url: http://%s/v1/alertmanager
-        send_resolved: true
-`, serveAddr))
+        send_resolved: %t
+`, serveAddr, sendResolved))
 	startDaemon(t, "prometheus-alertmanager", "--config.file="+filepath.Join(dir, "alertmanager.yml"),
 		"--storage.path="+filepath.Join(dir, "am"), "--web.listen-address="+amAddr, "--cluster.listen-address=")
 	startDaemon(t, "prometheus", "--config.file="+filepath.Join(dir, "prometheus.yml"),
@@ -132,8 +133,9 @@ func loop(t *testing.T, within time.Duration, recovers bool) (cfg, infra, id str
 	})
 	infra = infraRepo(t, cfg)
 	addr := freeAddr(t)
-	g := monitored(t, cfg, addr)
-	stop := startServe(t, cfg, addr)
+	g := monitored(t, cfg, addr, true)
+	// serve only takes the alerts in; the test runs the passes.
+	stop := startServe(t, cfg, addr, "--reconcile-interval", "0")
 	t.Cleanup(stop)
 
 	id = decision.ID("scale-out-api", "service=api-gateway")
@@ -197,6 +199,70 @@ func TestFailedVerificationProposesTheRollback(t *testing.T) {
 	if _, out, _ := cli(t, "reconcile", "--config", cfg); !strings.Contains(out, "waiting: "+rollback+": 0 of 1 approval(s)") {
 		t.Fatalf("rollback not gated: %s", out)
 	}
+}
+
+// An alert that resolves without a resolved notification (Alertmanager configured
+// without send_resolved, or the notification lost): reconcile asks Alertmanager's API
+// and closes the proposal, but not while Alertmanager is too young to be believed.
+func TestResolvedBeforeMergeSeenInAlertmanager(t *testing.T) {
+	cfg := publishedCatalog(t)
+	infra := infraRepo(t, cfg)
+	addr := freeAddr(t)
+	g := monitored(t, cfg, addr, false)
+	t.Cleanup(startServe(t, cfg, addr, "--reconcile-interval", "0"))
+	id := decision.ID("scale-out-api", "service=api-gateway")
+	branch := decision.Branch(id)
+	waitFor(t, "the alert to become a proposal", func() bool {
+		_, err := gittest.Output(infra, "rev-parse", "--verify", "-q", branch)
+		return err == nil
+	})
+	// Still firing: the pass leaves it open.
+	if code, out, errs := cli(t, "reconcile", "--config", cfg); code != 0 || !strings.Contains(out, "waiting: "+branch) {
+		t.Fatalf("while firing: %d %s %s", code, out, errs)
+	}
+	g.set(0.2)
+	amURL := configValue(t, cfg, "alertmanager")
+	waitFor(t, "Alertmanager to drop the alert", func() bool {
+		resp, err := http.Get(amURL + "/api/v2/alerts?active=true")
+		if err != nil {
+			return false
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return strings.TrimSpace(string(body)) == "[]"
+	})
+	// Alertmanager started seconds ago: its silence proves nothing yet (default grace 5m).
+	if code, out, _ := cli(t, "reconcile", "--config", cfg); code != 0 || !strings.Contains(out, "waiting: "+branch) {
+		t.Fatalf("within the restart grace: %d %s", code, out)
+	}
+	data, err := os.ReadFile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, cfg, strings.Replace(string(data), "  url: "+amURL+"\n", "  url: "+amURL+"\n  restart_grace: 0s\n", 1))
+	code, out, errs := cli(t, "reconcile", "--config", cfg)
+	if code != 0 || !strings.Contains(out, "closed: "+branch) || !strings.Contains(out, "Alertmanager no longer lists the alert as active") {
+		t.Fatalf("after the grace: %d %s %s", code, out, errs)
+	}
+	if _, err := gittest.Output(infra, "rev-parse", "--verify", "-q", branch); err == nil {
+		t.Fatal("the proposal branch is still there")
+	}
+	assertNotMerged(t, infra)
+}
+
+// configValue reads the url under a top-level section of the config.
+func configValue(t *testing.T, cfg, section string) string {
+	t.Helper()
+	data, err := os.ReadFile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(data), "\n"+section+":\n  url: ")
+	if !ok {
+		t.Fatalf("no %s.url in %s", section, data)
+	}
+	url, _, _ := strings.Cut(rest, "\n")
+	return url
 }
 
 // The whole loop on the GitHub-compatible server with real Prometheus and
@@ -318,7 +384,7 @@ func githubLoop(t *testing.T, interval string, v runbooks.Verify, adjust func(p 
 	}
 	writeFile(t, cfg, strings.Replace(string(data), "  token_env: TEST_GITHUB_TOKEN\n", "  token_env: TEST_GITHUB_TOKEN\n  webhook_secret_env: TEST_WEBHOOK_SECRET\n", 1))
 	addr := freeAddr(t)
-	g := monitored(t, cfg, addr)
+	g := monitored(t, cfg, addr, true)
 	srv.Hook("http://"+addr+"/v1/github", secret)
 	t.Cleanup(startServe(t, cfg, addr, "--reconcile-interval", interval))
 	return cfg, srv, bare, g
@@ -326,10 +392,10 @@ func githubLoop(t *testing.T, interval string, v runbooks.Verify, adjust func(p 
 
 // monitored starts real monitoring whose Alertmanager posts to serve at addr, adds
 // both to the config, and returns the metric (it starts high: the alert fires).
-func monitored(t *testing.T, cfg, addr string) *gauge {
+func monitored(t *testing.T, cfg, addr string, sendResolved bool) *gauge {
 	t.Helper()
 	g := &gauge{v: 0.9}
-	promURL, amURL := monitoring(t, g, addr)
+	promURL, amURL := monitoring(t, g, addr, sendResolved)
 	f, err := os.OpenFile(cfg, os.O_APPEND|os.O_WRONLY, 0)
 	if err != nil {
 		t.Fatal(err)

@@ -12,8 +12,10 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/gitops-remediation/terraform-provider-remediation/internal/strictyaml"
+	"github.com/gitops-remediation/terraform-provider-remediation/runbooks"
 	"github.com/gitops-remediation/terraform-provider-remediation/runbooks/catalogstore"
 )
 
@@ -24,7 +26,7 @@ type Config struct {
 	Forge          Forge          `yaml:"forge"`
 	StateDir       string         `yaml:"state_dir"`
 	Listen         string         `yaml:"listen"`
-	Alertmanager   Endpoint       `yaml:"alertmanager"`
+	Alertmanager   Alertmanager   `yaml:"alertmanager"`
 	Prometheus     Endpoint       `yaml:"prometheus"`
 	Intake         Intake         `yaml:"intake"`
 }
@@ -76,6 +78,19 @@ type Endpoint struct {
 	URL string `yaml:"url"`
 }
 
+// Alertmanager is the Alertmanager the remediator asks about alerts.
+type Alertmanager struct {
+	URL string `yaml:"url"`
+	// RestartGrace is how long after Alertmanager starts its silence about an alert
+	// proves nothing (Prometheus resends firing alerts about once a minute), so a
+	// proposal is not closed as resolved on the word of an Alertmanager that just
+	// lost its state.
+	RestartGrace runbooks.Duration `yaml:"restart_grace"`
+}
+
+// DefaultRestartGrace is RestartGrace unless configured.
+const DefaultRestartGrace = 5 * time.Minute
+
 // Intake bounds and authenticates incoming anomalies.
 type Intake struct {
 	BearerTokenEnv string `yaml:"bearer_token_env"`
@@ -100,6 +115,7 @@ func Load(file string) (*Config, error) {
 		Forge:          Forge{Type: ForgeLocal},
 		Listen:         "127.0.0.1:8080",
 		Intake:         Intake{MaxBodyBytes: 1 << 20},
+		Alertmanager:   Alertmanager{RestartGrace: runbooks.Duration(DefaultRestartGrace)},
 	}
 	pos, err := strictyaml.Decode(file, data, c, MaxFileBytes)
 	if err != nil {
@@ -175,6 +191,9 @@ func (c *Config) validate() strictyaml.Errors {
 	}
 	if c.Alertmanager.URL != "" {
 		checkURL(add, "alertmanager.url", c.Alertmanager.URL)
+	}
+	if c.Alertmanager.RestartGrace < 0 {
+		add("alertmanager.restart_grace", "must be 0 or more")
 	}
 	if c.Prometheus.URL != "" {
 		checkURL(add, "prometheus.url", c.Prometheus.URL)

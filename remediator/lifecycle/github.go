@@ -36,6 +36,9 @@ func (r *Reconciler) RunGitHub(ctx context.Context, prs PullRequests, isHeadMove
 	if rep, ok := prs.(Reporter); ok && r.Reporter == nil {
 		r.Reporter = rep
 	}
+	if c, ok := prs.(Closer); ok && r.Closer == nil {
+		r.Closer = c
+	}
 	props, err := prs.Proposals(ctx, r.Now())
 	if err != nil {
 		return nil, err
@@ -67,6 +70,9 @@ func (r *Reconciler) oneGitHub(ctx context.Context, prs PullRequests, p forge.Pr
 	if err != nil {
 		o.Reason = err.Error()
 		return o, nil //nolint:nilerr // same: reported, never merged
+	}
+	if o, done, err := r.closeIfResolved(ctx, art, p, o); done || err != nil {
+		return o, err
 	}
 	reviews, err := prs.Reviews(ctx, p.Number)
 	if err != nil {

@@ -21,6 +21,8 @@ import (
 const (
 	Merged  = "merged"
 	Waiting = "waiting"
+	// Closed: the anomaly resolved before the merge and the proposal was withdrawn.
+	Closed = "closed"
 )
 
 // Outcome is what one pass did with one proposal.
@@ -47,6 +49,9 @@ type Reconciler struct {
 	Verifier Checker
 	// Opener opens rollback proposals on forges where a branch alone is not one.
 	Opener Opener
+	// Closer withdraws proposals whose anomaly resolved before their merge (when
+	// the Verifier can tell, see Resolver); nil leaves them open.
+	Closer Closer
 	// Reporter shows outcomes on the forge; nil reports them in Git only.
 	Reporter Reporter
 	// Facts answers for checks and team membership; nil on the local forge means
@@ -130,6 +135,9 @@ func (r *Reconciler) one(ctx context.Context, branch string, head plumbing.Hash)
 	}
 	art, err := artifact.Decode(data)
 	if err != nil {
+		return o, err
+	}
+	if o, done, err := r.closeIfResolved(ctx, art, forge.Proposal{ID: id, Branch: branch, Head: head.String()}, o); done || err != nil {
 		return o, err
 	}
 	note, _, err := r.Infra.Note(ApprovalsRef, head)

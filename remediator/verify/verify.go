@@ -26,6 +26,8 @@ type Verifier struct {
 	Alertmanager string // base URL, e.g. http://127.0.0.1:9093
 	Prometheus   string // base URL, e.g. http://127.0.0.1:9090
 	Client       *http.Client
+	// RestartGrace: see Resolved.
+	RestartGrace time.Duration
 }
 
 // Result is one check of a remediation.
