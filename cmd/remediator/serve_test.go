@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"runtime"
 	"os"
 	"path/filepath"
 	"strings"
@@ -39,7 +40,8 @@ func startServe(t *testing.T, cfg, addr string, extra ...string) func() {
 	go func() {
 		done <- run(ctx, append([]string{"serve", "--config", cfg, "--listen", addr}, extra...), io.Discard, &syncWriter{w: &logs})
 	}()
-	deadline := time.Now().Add(30 * time.Second)
+	// Generous: under `make test` every package runs at once, with the race detector.
+	deadline := time.Now().Add(90 * time.Second)
 	for {
 		resp, err := http.Get("http://" + addr + "/readyz")
 		if err == nil {
@@ -50,7 +52,9 @@ func startServe(t *testing.T, cfg, addr string, extra ...string) func() {
 		}
 		if time.Now().After(deadline) {
 			cancel()
-			t.Fatalf("serve did not become ready: %s", logs.String())
+			stacks := make([]byte, 256<<10)
+			stacks = stacks[:runtime.Stack(stacks, true)]
+			t.Fatalf("serve did not become ready: %s\ngoroutines:\n%s", logs.String(), stacks)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
