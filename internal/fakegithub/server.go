@@ -16,6 +16,7 @@ import (
 	"net/http/httptest"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -298,6 +299,8 @@ func (s *Server) Review(owner, name string, number int, login, state, sha string
 	p := rp.pulls[number-1]
 	rv := &review{id: s.nextID, login: login, state: state, commitID: sha, submitted: at}
 	p.reviews = append(p.reviews, rv)
+	// As on GitHub, a review answers the request made of its reviewer.
+	p.reviewers = slices.DeleteFunc(p.reviewers, func(r string) bool { return strings.EqualFold(r, login) })
 	payload := map[string]any{"action": "submitted", "review": s.review(rp, p, rv), "pull_request": s.pull(rp, p),
 		"repository": s.repository(rp), "sender": s.user(login)}
 	s.deliver("pull_request_review", payload)

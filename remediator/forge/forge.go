@@ -41,6 +41,8 @@ type Proposal struct {
 	Labels []string
 	// Author is who opened the proposal on the forge (the remediator's account).
 	Author string
+	// ReviewRequests counts the reviews still requested (people and teams).
+	ReviewRequests int
 }
 
 // Request is what a forge needs to open or refresh a proposal: the pushed branch,

@@ -209,15 +209,27 @@ func (f *Forge) decorate(ctx context.Context, p forge.Proposal, r forge.Request,
 }
 
 // Recur records a repeat of the anomaly on the open pull request: the body is
-// rewritten only when it changed, missing labels are restored, and the one recurrence
-// comment counts the repeat. It returns the count.
+// rewritten only when it changed, missing labels are restored, reviews are asked for
+// again when none is requested and nobody has reviewed (the request was lost between
+// opening and asking), and the one recurrence comment counts the repeat. It returns
+// the count.
 func (f *Forge) Recur(ctx context.Context, p forge.Proposal, r forge.Request) (int, error) {
 	if body := forge.Body(r); body != p.Body {
 		if _, _, err := f.client.PullRequests.Edit(ctx, f.owner, f.repo, p.Number, &gh.PullRequest{Body: gh.String(body)}); err != nil {
 			return 0, fmt.Errorf("github: update pull request #%d: %w", p.Number, err)
 		}
 	}
-	if err := f.decorate(ctx, p, r, false); err != nil {
+	reask := false
+	if p.ReviewRequests == 0 && len(r.Reviewers) > 0 {
+		// GitHub drops a request once its reviewer reviews: only a pull request
+		// nobody has reviewed yet lost its requests.
+		reviews, err := f.Reviews(ctx, p.Number)
+		if err != nil {
+			return 0, err
+		}
+		reask = len(reviews) == 0
+	}
+	if err := f.decorate(ctx, p, r, reask); err != nil {
 		return 0, err
 	}
 	marker := forge.RecurrenceMarker(r.Artifact.ID)
@@ -297,7 +309,7 @@ func proposal(pr *gh.PullRequest) (forge.Proposal, bool) {
 		ID: fields["id"], Runbook: fields["runbook"], Policy: fields["policy"],
 		Branch: pr.GetHead().GetRef(), Number: pr.GetNumber(), URL: pr.GetHTMLURL(),
 		Created: pr.GetCreatedAt().Time, Head: pr.GetHead().GetSHA(), Body: pr.GetBody(), State: forge.Open,
-		Author: pr.GetUser().GetLogin(),
+		Author: pr.GetUser().GetLogin(), ReviewRequests: len(pr.RequestedReviewers) + len(pr.RequestedTeams),
 	}
 	for _, l := range pr.Labels {
 		p.Labels = append(p.Labels, l.GetName())

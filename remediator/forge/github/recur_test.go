@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gitops-remediation/terraform-provider-remediation/internal/fakegithub"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/lifecycle"
 )
 
@@ -141,5 +142,38 @@ func TestReviewsCountForTheHeadOnly(t *testing.T) {
 	got := lifecycle.CountReviews(reviews, p.Head, "remediator-bot")
 	if strings.Join(got.Approvers, ",") != "alice" || len(got.Ignored) != 2 {
 		t.Fatalf("count %+v", got)
+	}
+}
+
+// The process dies (here: GitHub keeps failing) after opening the pull request and
+// before asking for its reviews: the next repeat asks, once; a reviewed one is left be.
+func TestRecurAsksForLostReviewRequests(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	r := request("scale-api-5555555555", "high")
+	e.branch(t, r.Branch)
+	const route = "/repos/{owner}/{repo}/pulls/{pull_number}/requested_reviewers"
+	e.srv.Inject(fakegithub.Fault{Method: http.MethodPost, Route: route, Times: 4, Status: http.StatusBadGateway, Body: []byte(`{"message":"Server Error"}`)})
+	if _, err := e.forge.Open(ctx, r); err == nil {
+		t.Fatal("open succeeded although asking for reviews failed")
+	}
+	if pr := e.srv.PullRequests("acme", "infra")[0]; len(pr.Reviewers)+len(pr.Teams) != 0 {
+		t.Fatalf("reviewers requested despite the fault: %+v", pr)
+	}
+	for i := 0; i < 2; i++ {
+		p, _, err := e.forge.Lookup(ctx, r.Branch)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.forge.Recur(ctx, p, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pr := e.srv.PullRequests("acme", "infra")[0]
+	if fmt.Sprint(pr.Reviewers, pr.Teams) != "[alice] [sre]" {
+		t.Fatalf("after the repeats: reviewers %v teams %v", pr.Reviewers, pr.Teams)
+	}
+	if n := e.srv.Requests(http.MethodPost, route); n != 4+1 {
+		t.Errorf("%d review requests, want the 4 failed ones and 1 more", n)
 	}
 }
