@@ -337,6 +337,12 @@ func TestGitHubReviewsGateTheMerge(t *testing.T) {
 	}
 	// The check is re-run and passes; the head moves between the check and the merge: no merge.
 	srv.CheckRun("acme", "infra", pr.HeadSHA, "terraform-plan", "completed", "success")
+	// GitHub's own branch protection refuses (a check only GitHub requires): it waits, saying why.
+	srv.Inject(fakegithub.Fault{Method: http.MethodPut, Route: "/repos/{owner}/{repo}/pulls/{pull_number}/merge", Status: http.StatusMethodNotAllowed,
+		Body: []byte(`{"message":"Required status check \"security-scan\" is expected.","documentation_url":"https://docs.github.com/rest/pulls/pulls#merge-a-pull-request"}`)})
+	if out := reconcile(); !strings.Contains(out, `the forge refuses to merge: Required status check "security-scan" is expected.`) {
+		t.Fatalf("branch protection: %s", out)
+	}
 	srv.Inject(fakegithub.Fault{Method: http.MethodPut, Route: "/repos/{owner}/{repo}/pulls/{pull_number}/merge", Status: http.StatusConflict,
 		Body: []byte(`{"message":"Head branch was modified. Review and try the merge again.","documentation_url":"https://docs.github.com/rest/pulls/pulls#merge-a-pull-request"}`)})
 	if out := reconcile(); !strings.Contains(out, "the head moved between the check and the merge") {

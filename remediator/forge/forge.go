@@ -4,6 +4,7 @@
 package forge
 
 import (
+	"errors"
 	"time"
 
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/artifact"
@@ -97,6 +98,10 @@ type Review struct {
 	CommitID  string
 	Submitted time.Time
 }
+
+// ErrNotMergeable is a forge's refusal to merge a proposal for a reason of its own
+// (branch protection, a conflict it sees): the proposal waits and says why.
+var ErrNotMergeable = errors.New("the forge refuses to merge")
 
 // CheckState is how a named check (a commit status or a check run) stands on a commit.
 type CheckState string

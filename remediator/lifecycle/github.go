@@ -2,6 +2,7 @@ package lifecycle
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -115,6 +116,10 @@ func (r *Reconciler) oneGitHub(ctx context.Context, prs PullRequests, p forge.Pr
 	sha, err := prs.Merge(ctx, p.Number, p.Head, title, body)
 	if err != nil && isHeadMoved(err) {
 		o.Reason = "the head moved between the check and the merge; the next pass reviews the new head"
+		return o, nil
+	}
+	if errors.Is(err, forge.ErrNotMergeable) {
+		o.Reason = err.Error()
 		return o, nil
 	}
 	if err != nil {

@@ -388,6 +388,11 @@ func (f *Forge) Merge(ctx context.Context, number int, sha, title, message strin
 		if errors.As(err, &ge) && ge.Response != nil && ge.Response.StatusCode == http.StatusConflict {
 			return "", fmt.Errorf("github: merge #%d at %s: %w", number, sha, ErrHeadMoved)
 		}
+		if errors.As(err, &ge) && ge.Response != nil && ge.Response.StatusCode == http.StatusMethodNotAllowed {
+			// Branch protection GitHub enforces itself (required checks or reviews
+			// it knows of, a conflict): GitHub's message says which.
+			return "", fmt.Errorf("github: merge #%d: %w: %s", number, forge.ErrNotMergeable, ge.Message)
+		}
 		return "", fmt.Errorf("github: merge #%d: %w", number, err)
 	}
 	return res.GetSHA(), nil
