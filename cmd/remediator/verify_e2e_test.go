@@ -203,7 +203,8 @@ func TestFailedVerificationProposesTheRollback(t *testing.T) {
 
 // An alert that resolves without a resolved notification (Alertmanager configured
 // without send_resolved, or the notification lost): reconcile asks Alertmanager's API
-// and closes the proposal, but not while Alertmanager is too young to be believed.
+// and closes the proposal; but a silenced alert still fires, and an Alertmanager too
+// young to be believed proves nothing.
 func TestResolvedBeforeMergeSeenInAlertmanager(t *testing.T) {
 	cfg := publishedCatalog(t)
 	infra := infraRepo(t, cfg)
@@ -216,38 +217,51 @@ func TestResolvedBeforeMergeSeenInAlertmanager(t *testing.T) {
 		_, err := gittest.Output(infra, "rev-parse", "--verify", "-q", branch)
 		return err == nil
 	})
-	// Still firing: the pass leaves it open.
-	if code, out, errs := cli(t, "reconcile", "--config", cfg); code != 0 || !strings.Contains(out, "waiting: "+branch) {
-		t.Fatalf("while firing: %d %s %s", code, out, errs)
-	}
-	g.set(0.2)
 	amURL := configValue(t, cfg, "alertmanager")
-	waitFor(t, "Alertmanager to drop the alert", func() bool {
-		resp, err := http.Get(amURL + "/api/v2/alerts?active=true")
-		if err != nil {
-			return false
-		}
-		defer resp.Body.Close()
-		body, _ := io.ReadAll(resp.Body)
-		return strings.TrimSpace(string(body)) == "[]"
-	})
-	// Alertmanager started seconds ago: its silence proves nothing yet (default grace 5m).
-	if code, out, _ := cli(t, "reconcile", "--config", cfg); code != 0 || !strings.Contains(out, "waiting: "+branch) {
-		t.Fatalf("within the restart grace: %d %s", code, out)
-	}
-	data, err := os.ReadFile(cfg)
+	original, err := os.ReadFile(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	writeFile(t, cfg, strings.Replace(string(data), "  url: "+amURL+"\n", "  url: "+amURL+"\n  restart_grace: 0s\n", 1))
-	code, out, errs := cli(t, "reconcile", "--config", cfg)
-	if code != 0 || !strings.Contains(out, "closed: "+branch) || !strings.Contains(out, "Alertmanager no longer lists the alert as active") {
-		t.Fatalf("after the grace: %d %s %s", code, out, errs)
+	noGrace := strings.Replace(string(original), "  url: "+amURL+"\n", "  url: "+amURL+"\n  restart_grace: 0s\n", 1)
+	reconcile := func(config, want string) {
+		t.Helper()
+		writeFile(t, cfg, config)
+		if code, out, errs := cli(t, "reconcile", "--config", cfg); code != 0 || !strings.Contains(out, want) {
+			t.Fatalf("want %q: %d %s %s", want, code, out, errs)
+		}
 	}
+	// Someone silences the alert while the fix is reviewed: it still fires.
+	silence := fmt.Sprintf(`{"matchers":[{"name":"alertname","value":"HighLatency","isRegex":false}],"startsAt":%q,"endsAt":%q,"createdBy":"test","comment":"under review"}`,
+		time.Now().UTC().Format(time.RFC3339), time.Now().Add(time.Hour).UTC().Format(time.RFC3339))
+	resp, err := http.Post(amURL+"/api/v2/silences", "application/json", strings.NewReader(silence))
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("silence: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	waitFor(t, "Alertmanager to suppress the alert", func() bool { return strings.Contains(amAlerts(t, amURL), `"state":"suppressed"`) })
+	reconcile(noGrace, "waiting: "+branch)
+
+	g.set(0.2)
+	waitFor(t, "Alertmanager to drop the alert", func() bool { return amAlerts(t, amURL) == "[]" })
+	// Alertmanager started seconds ago: its silence proves nothing yet (default grace 5m).
+	reconcile(string(original), "waiting: "+branch)
+	reconcile(noGrace, "closed: "+branch+": the anomaly resolved before the merge (Alertmanager no longer lists the alert as active)")
 	if _, err := gittest.Output(infra, "rev-parse", "--verify", "-q", branch); err == nil {
 		t.Fatal("the proposal branch is still there")
 	}
 	assertNotMerged(t, infra)
+}
+
+// amAlerts is Alertmanager's list of alerts that have not resolved, silenced or not.
+func amAlerts(t *testing.T, amURL string) string {
+	t.Helper()
+	resp, err := http.Get(amURL + "/api/v2/alerts?silenced=true&inhibited=true")
+	if err != nil {
+		return "error"
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return strings.TrimSpace(string(body))
 }
 
 // configValue reads the url under a top-level section of the config.

@@ -68,12 +68,15 @@ func (v *Verifier) Check(ctx context.Context, a *artifact.Artifact) (Result, err
 	return Result{Holds: holds, Detail: strings.Join(details, "; ")}, nil
 }
 
-// activeAlerts counts the active alerts carrying every label of the anomaly.
+// activeAlerts counts the alerts carrying every label of the anomaly that still fire.
+// Silenced and inhibited alerts count: a silence hides an alert from people, it does
+// not fix it, so it must neither verify a remediation nor close a proposal as resolved.
+// Alertmanager's API lists only alerts that have not resolved.
 func (v *Verifier) activeAlerts(ctx context.Context, labels map[string]string) (int, error) {
 	if v.Alertmanager == "" {
 		return 0, errors.New("verify: the runbook waits for the alert to resolve but alertmanager.url is not configured")
 	}
-	q := url.Values{"active": {"true"}, "silenced": {"false"}, "inhibited": {"false"}}
+	q := url.Values{"active": {"true"}, "silenced": {"true"}, "inhibited": {"true"}, "unprocessed": {"true"}}
 	keys := make([]string, 0, len(labels))
 	for k := range labels {
 		keys = append(keys, k)
@@ -104,7 +107,8 @@ func (v *Verifier) activeAlerts(ctx context.Context, labels map[string]string) (
 	}
 	n := 0
 	for _, al := range alerts {
-		if al.Status.State == "active" {
+		switch al.Status.State {
+		case "active", "suppressed", "unprocessed":
 			n++
 		}
 	}
