@@ -21,7 +21,7 @@ type ReviewCount struct {
 // review that decides (approved, changes requested, dismissed; a comment decides
 // nothing), an approval counts only for the head commit it was given on, never from
 // the pull request's author, never from a bot, and a standing "changes requested"
-// blocks whatever commit it was given on.
+// (a bot's too) blocks whatever commit it was given on.
 func CountReviews(reviews []forge.Review, headSHA, author string) ReviewCount {
 	sorted := append([]forge.Review(nil), reviews...)
 	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].Submitted.Before(sorted[j].Submitted) })
@@ -49,12 +49,12 @@ func CountReviews(reviews []forge.Review, headSHA, author string) ReviewCount {
 			if state == "APPROVED" {
 				c.Ignored = append(c.Ignored, r.Login+": the pull request's author cannot approve it")
 			}
-		case r.Bot:
-			if state == "APPROVED" {
-				c.Ignored = append(c.Ignored, r.Login+": a bot's approval does not count")
-			}
 		case state == "CHANGES_REQUESTED":
+			// From anyone, a bot too (a scanner that objects): an objection blocks
+			// even where an approval would not count.
 			c.Blockers = append(c.Blockers, r.Login)
+		case r.Bot:
+			c.Ignored = append(c.Ignored, r.Login+": a bot's approval does not count")
 		case r.CommitID != headSHA:
 			c.Ignored = append(c.Ignored, r.Login+": approved "+short12(r.CommitID)+", not the head "+short12(headSHA))
 		default:

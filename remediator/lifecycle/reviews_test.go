@@ -25,6 +25,7 @@ func TestCountReviews(t *testing.T) {
 		{"a stale approval: the head moved after the review", []forge.Review{rv("alice", "APPROVED", old, 1)}, "", "", "not the head"},
 		{"a self-approval", []forge.Review{rv("remediator-bot", "APPROVED", head, 1)}, "", "", "author cannot approve"},
 		{"a bot approval", []forge.Review{rv("renovate[bot]", "APPROVED", head, 1)}, "", "", "bot's approval"},
+		{"a bot requesting changes blocks", []forge.Review{rv("alice", "APPROVED", head, 1), rv("scanner[bot]", "CHANGES_REQUESTED", head, 2)}, "alice", "scanner[bot]", ""},
 		{"changes requested after an approval", []forge.Review{rv("alice", "APPROVED", head, 1), rv("alice", "CHANGES_REQUESTED", head, 2)}, "", "alice", ""},
 		{"changes requested by another, on an older commit", []forge.Review{rv("alice", "APPROVED", head, 2), rv("bob", "CHANGES_REQUESTED", old, 1)}, "alice", "bob", ""},
 		{"approval after changes requested", []forge.Review{rv("alice", "CHANGES_REQUESTED", old, 1), rv("alice", "APPROVED", head, 2)}, "alice", "", ""},
