@@ -378,6 +378,37 @@ func TestFailedOnGitHubOpensTheRollbackPullRequest(t *testing.T) {
 	}
 }
 
+// GitHub fails while the rollback of a failed remediation is proposed: the pass fails
+// and records no outcome, so the next pass does it all again: the failure is recorded
+// only together with its rollback pull request, never without it.
+func TestRollbackIsProposedBeforeTheFailureIsRecorded(t *testing.T) {
+	cfg, srv, bare, _ := githubLoop(t, "1h", runbooks.Verify{Within: runbooks.Duration(2 * time.Second), AlertResolved: true}, nil)
+	waitFor(t, "the pull request", func() bool { return len(srv.PullRequests("acme", "infra")) == 1 })
+	pr := srv.PullRequests("acme", "infra")[0]
+	srv.Review("acme", "infra", pr.Number, "alice", "APPROVED", pr.HeadSHA, time.Now())
+	waitFor(t, "the merge", func() bool { return srv.PullRequests("acme", "infra")[0].Merged })
+	srv.Unhook() // from here only the test's passes run
+	merge := gittest.Run(t, bare, "rev-parse", "main")
+	time.Sleep(2500 * time.Millisecond) // the verification window ends; the alert still fires
+	srv.Inject(fakegithub.Fault{Method: http.MethodPost, Route: "/repos/{owner}/{repo}/pulls", Times: 5, Status: http.StatusBadGateway, Body: []byte(`{"message":"Server Error"}`)})
+	if code, out, errs := cli(t, "reconcile", "--config", cfg); code == 0 || !strings.Contains(errs, "open the rollback of") {
+		t.Fatalf("reconcile while GitHub fails: %d %s %s", code, out, errs)
+	}
+	if note, err := gittest.Output(bare, "notes", "--ref=remediation", "show", merge); err == nil {
+		t.Fatalf("the failure was recorded without its rollback: %q", note)
+	}
+	code, out, errs := cli(t, "reconcile", "--config", cfg)
+	if code != 0 || !strings.Contains(out, "failed: ") || !strings.Contains(out, "rollback proposed on remediation/") {
+		t.Fatalf("reconcile after GitHub recovered: %d %s %s", code, out, errs)
+	}
+	if prs := srv.PullRequests("acme", "infra"); len(prs) != 2 || !strings.HasSuffix(prs[1].Head, "-rollback") {
+		t.Fatalf("pull requests: %+v", prs)
+	}
+	if note := gittest.Run(t, bare, "notes", "--ref=remediation", "show", merge); !strings.HasPrefix(note, "outcome: failed\n") {
+		t.Fatalf("outcome note: %q", note)
+	}
+}
+
 // githubLoop starts real monitoring and serve (a reconcile pass every interval, and on
 // each signed webhook the fake GitHub delivers) against the fake GitHub, with the
 // runbook verified as given; the metric starts high.

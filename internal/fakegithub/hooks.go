@@ -52,6 +52,13 @@ func (s *Server) Hook(url, secret string) {
 	}()
 }
 
+// Unhook stops the deliveries of events from now on.
+func (s *Server) Unhook() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.hook = nil
+}
+
 // Deliveries lists the webhooks sent so far.
 func (s *Server) Deliveries() []Delivery {
 	s.mu.Lock()

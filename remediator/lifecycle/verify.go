@@ -105,6 +105,16 @@ func (r *Reconciler) verifyMerged(ctx context.Context) ([]Outcome, error) {
 				return out, fmt.Errorf("report outcome of %s: %w", id, err)
 			}
 		}
+		// The rollback too comes before the note: proposing it again is harmless (the
+		// branch exists, the forge returns the open pull request), a failed remediation
+		// without its rollback is not.
+		if o.Action == FailedAction && art.Rollback != "none" {
+			rolled, err := r.proposeRollback(ctx, m, art)
+			if err != nil {
+				return out, err
+			}
+			o.Reason += "; " + rolled
+		}
 		note := fmt.Sprintf("outcome: %s\nchecked_at: %s\nmerged_at: %s\nwithin: %s\ndetail: %s\n", o.Action,
 			now.UTC().Format(time.RFC3339), m.Committer.When.UTC().Format(time.RFC3339), art.Verify.Within, oneLineText(res.Detail))
 		if _, err := r.Infra.UpdateNote(ctx, OutcomeRef, m.Hash, "outcome of "+id, r.AuthorName, r.AuthorEmail, now,
@@ -115,13 +125,6 @@ func (r *Reconciler) verifyMerged(ctx context.Context) ([]Outcome, error) {
 				return []byte(note), nil
 			}); err != nil {
 			return out, err
-		}
-		if o.Action == FailedAction && art.Rollback != "none" {
-			rolled, err := r.proposeRollback(ctx, m, art)
-			if err != nil {
-				return out, err
-			}
-			o.Reason += "; " + rolled
 		}
 		r.Logger.Info("remediation checked", "remediation_id", id, "outcome", o.Action, "detail", res.Detail)
 		out = append(out, o)
