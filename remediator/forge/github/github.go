@@ -344,8 +344,10 @@ func (f *Forge) Close(ctx context.Context, p forge.Proposal, reason string) erro
 	if _, _, err := f.client.Issues.AddLabelsToIssue(ctx, f.owner, f.repo, p.Number, []string{forge.LabelResolved}); err != nil {
 		return fmt.Errorf("github: label #%d: %w", p.Number, err)
 	}
-	if _, _, err := f.client.Issues.CreateComment(ctx, f.owner, f.repo, p.Number, &gh.IssueComment{Body: gh.String(reason)}); err != nil {
-		return fmt.Errorf("github: comment on #%d: %w", p.Number, err)
+	// One comment, found by its marker: a close retried after a failure half-way
+	// edits it rather than saying it twice.
+	if err := f.UpsertComment(ctx, p.Number, "<!-- remediation:closed -->", reason); err != nil {
+		return err
 	}
 	if _, _, err := f.client.PullRequests.Edit(ctx, f.owner, f.repo, p.Number, &gh.PullRequest{State: gh.String("closed")}); err != nil {
 		return fmt.Errorf("github: close #%d: %w", p.Number, err)

@@ -177,3 +177,26 @@ func TestRecurAsksForLostReviewRequests(t *testing.T) {
 		t.Errorf("%d review requests, want the 4 failed ones and 1 more", n)
 	}
 }
+
+// Closing as resolved, interrupted after the comment and retried, says it once.
+func TestCloseRetriedSaysItOnce(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	r := request("scale-api-6666666666", "low")
+	e.branch(t, r.Branch)
+	p, err := e.forge.Open(ctx, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.srv.Inject(fakegithub.Fault{Method: http.MethodPatch, Route: "/repos/{owner}/{repo}/pulls/{pull_number}", Times: 4, Status: http.StatusBadGateway, Body: []byte(`{"message":"Server Error"}`)})
+	if err := e.forge.Close(ctx, p, "The anomaly resolved before this proposal was merged."); err == nil {
+		t.Fatal("close succeeded while GitHub failed")
+	}
+	if err := e.forge.Close(ctx, p, "The anomaly resolved before this proposal was merged."); err != nil {
+		t.Fatal(err)
+	}
+	pr := e.srv.PullRequests("acme", "infra")[0]
+	if pr.State != "closed" || len(pr.Comments) != 1 || !strings.Contains(pr.Comments[0], "resolved before this proposal was merged") {
+		t.Fatalf("state %s, comments %q", pr.State, pr.Comments)
+	}
+}
