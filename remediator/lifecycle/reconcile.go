@@ -104,9 +104,12 @@ func (r *Reconciler) Run(ctx context.Context) ([]Outcome, error) {
 // log reports what a pass did with one proposal.
 func (r *Reconciler) log(o Outcome, where ...any) {
 	log := r.Logger.With(append([]any{"remediation_id", o.ID, "head", o.Head}, where...)...)
-	if o.Action == Merged {
+	switch o.Action {
+	case Merged:
 		log.Info("proposal merged", "merge", o.Merge, "approvers", strings.Join(o.Approvers, ", "))
-	} else {
+	case Closed:
+		log.Info("proposal closed", "reason", o.Reason)
+	default:
 		log.Info("proposal waits", "reason", o.Reason)
 	}
 }
