@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -448,4 +449,33 @@ func TestGitHubWebhookTriggersAPass(t *testing.T) {
 		t.Fatalf("signed delivery: %d", code)
 	}
 	waitFor(t, "the merge the webhook asked for", func() bool { return srv.PullRequests("acme", "infra")[0].Merged })
+
+	// A burst of 30 events asks for passes, but they start at most every 2 s.
+	passes := func() int {
+		n := 0
+		for _, line := range strings.Split(scrape(t, addr), "\n") {
+			if v, ok := strings.CutPrefix(line, `remediator_reconcile_passes_total{result="ok"} `); ok {
+				n, _ = strconv.Atoi(v)
+			}
+		}
+		return n
+	}
+	waitFor(t, "the pass to be counted", func() bool { return passes() >= 1 })
+	time.Sleep(2100 * time.Millisecond)
+	before := passes()
+	for i := 0; i < 30; i++ {
+		if code := deliver(good); code != http.StatusAccepted {
+			t.Fatalf("delivery %d: %d", i, code)
+		}
+	}
+	time.Sleep(1500 * time.Millisecond)
+	if n := passes() - before; n > 1 {
+		t.Fatalf("%d passes for a burst of 30 events within 1.5 s, want at most 1 (the rest wait their turn)", n)
+	}
+	// The burst comes down to two passes: the first, and one for all that came during it.
+	waitFor(t, "the second pass", func() bool { return passes()-before >= 2 })
+	time.Sleep(2500 * time.Millisecond)
+	if n := passes() - before; n != 2 {
+		t.Fatalf("%d passes for a burst of 30 events, want 2", n)
+	}
 }

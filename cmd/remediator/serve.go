@@ -239,18 +239,33 @@ func (l *lockedProposer) Propose(ctx context.Context, a intake.Anomaly, dryRun b
 	return res, err
 }
 
+// eventSpacing is the least time between two passes, when events ask for them.
+const eventSpacing = 2 * time.Second
+
 // reconcileLoop runs reconcile passes until ctx ends: the periodic fallback that
 // merges approved proposals and records outcomes without a cron job.
 func (c *catalogSource) reconcileLoop(ctx context.Context, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
+	var last time.Time
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
 		case <-c.kick:
+			// A burst of events (CI reporting dozens of check runs) asks for one pass
+			// each; passes start at most every eventSpacing, so the forge's rate
+			// limit is spent on the passes that can change something.
+			if wait := eventSpacing - time.Since(last); wait > 0 {
+				select {
+				case <-ctx.Done():
+					return
+				case <-time.After(wait):
+				}
+			}
 		}
+		last = time.Now()
 		if _, err := c.proposer(ctx); err != nil {
 			c.log.Error("reconcile: catalog not loaded", "err", err)
 			continue
