@@ -354,9 +354,11 @@ func TestFailedOnGitHubOpensTheRollbackPullRequest(t *testing.T) {
 	if !strings.HasSuffix(rollback.Head, "-rollback") || !strings.Contains(strings.Join(rollback.Labels, ","), "rollback") || rollback.Merged {
 		t.Fatalf("rollback %+v", rollback)
 	}
-	if note := gittest.Run(t, bare, "notes", "--ref=remediation", "show", merge); !strings.HasPrefix(note, "outcome: failed\n") {
-		t.Fatalf("outcome note: %q", note)
-	}
+	// The rollback is proposed first, then the failure recorded.
+	waitFor(t, "the outcome note", func() bool {
+		note, err := gittest.Output(bare, "notes", "--ref=remediation", "show", merge)
+		return err == nil && strings.HasPrefix(note, "outcome: failed\n")
+	})
 	if got := gittest.Run(t, bare, "show", rollback.Head+":envs/api-gateway.auto.tfvars"); !strings.Contains(got, "replicas      = 4 # raised in March") {
 		t.Fatalf("the rollback does not restore the file:\n%s", got)
 	}
@@ -382,14 +384,19 @@ func TestFailedOnGitHubOpensTheRollbackPullRequest(t *testing.T) {
 // and records no outcome, so the next pass does it all again: the failure is recorded
 // only together with its rollback pull request, never without it.
 func TestRollbackIsProposedBeforeTheFailureIsRecorded(t *testing.T) {
-	cfg, srv, bare, _ := githubLoop(t, "1h", runbooks.Verify{Within: runbooks.Duration(2 * time.Second), AlertResolved: true}, nil)
+	// The window outlasts the pass serve still runs for the merge's own webhook.
+	cfg, srv, bare, _ := githubLoop(t, "1h", runbooks.Verify{Within: runbooks.Duration(6 * time.Second), AlertResolved: true}, nil)
 	waitFor(t, "the pull request", func() bool { return len(srv.PullRequests("acme", "infra")) == 1 })
 	pr := srv.PullRequests("acme", "infra")[0]
 	srv.Review("acme", "infra", pr.Number, "alice", "APPROVED", pr.HeadSHA, time.Now())
 	waitFor(t, "the merge", func() bool { return srv.PullRequests("acme", "infra")[0].Merged })
 	srv.Unhook() // from here only the test's passes run
 	merge := gittest.Run(t, bare, "rev-parse", "main")
-	time.Sleep(2500 * time.Millisecond) // the verification window ends; the alert still fires
+	mergedAt, err := time.Parse(time.RFC3339, gittest.Run(t, bare, "log", "-1", "--format=%cI", merge))
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(time.Until(mergedAt.Add(6500 * time.Millisecond))) // the window ends; the alert still fires
 	srv.Inject(fakegithub.Fault{Method: http.MethodPost, Route: "/repos/{owner}/{repo}/pulls", Times: 5, Status: http.StatusBadGateway, Body: []byte(`{"message":"Server Error"}`)})
 	if code, out, errs := cli(t, "reconcile", "--config", cfg); code == 0 || !strings.Contains(errs, "open the rollback of") {
 		t.Fatalf("reconcile while GitHub fails: %d %s %s", code, out, errs)
