@@ -127,9 +127,9 @@ func newReconcileCommand() *cobra.Command {
 			} else {
 				outcomes, err = r.Run(cmd.Context())
 			}
-			if err != nil {
-				return err
-			}
+			// What the pass did is printed even when part of it failed; the error
+			// (and a non-zero exit) follows.
+			passErr := err
 			if output == "json" {
 				enc := json.NewEncoder(cmd.OutOrStdout())
 				for _, o := range outcomes {
@@ -137,7 +137,7 @@ func newReconcileCommand() *cobra.Command {
 						return err
 					}
 				}
-				return nil
+				return passErr
 			}
 			for _, o := range outcomes {
 				switch o.Action {
@@ -149,7 +149,7 @@ func newReconcileCommand() *cobra.Command {
 					fmt.Fprintf(cmd.OutOrStdout(), "%s: %s: %s\n", o.Action, o.Branch, o.Reason)
 				}
 			}
-			return nil
+			return passErr
 		},
 	}
 	cmd.Flags().StringVar(&configFile, "config", "remediator.yaml", "configuration file")

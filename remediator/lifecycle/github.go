@@ -45,18 +45,22 @@ func (r *Reconciler) RunGitHub(ctx context.Context, prs PullRequests, isHeadMove
 		return nil, err
 	}
 	var out []Outcome
+	var errs []error
 	for _, p := range props {
 		if p.State != forge.Open {
 			continue
 		}
 		o, err := r.oneGitHub(ctx, prs, p, isHeadMoved)
 		if err != nil {
-			return out, fmt.Errorf("#%d: %w", p.Number, err)
+			// One pull request the pass cannot finish holds up none of the others.
+			r.Logger.Error("reconcile of a pull request failed", "pull_request", p.Number, "remediation_id", p.ID, "err", err)
+			errs = append(errs, fmt.Errorf("#%d: %w", p.Number, err))
+			continue
 		}
 		r.log(o, "pull_request", p.Number)
 		out = append(out, o)
 	}
-	return r.verifyAfter(ctx, out)
+	return r.verifyAfter(ctx, out, errs)
 }
 
 func (r *Reconciler) oneGitHub(ctx context.Context, prs PullRequests, p forge.Proposal, isHeadMoved func(error) bool) (Outcome, error) {

@@ -79,6 +79,7 @@ func (r *Reconciler) Run(ctx context.Context) ([]Outcome, error) {
 		return nil, err
 	}
 	var out []Outcome
+	var errs []error
 	for _, b := range branches {
 		head, _ := r.Infra.Branch(b)
 		merged, err := r.Infra.IsMerged(head, r.Base)
@@ -90,7 +91,10 @@ func (r *Reconciler) Run(ctx context.Context) ([]Outcome, error) {
 		}
 		o, err := r.one(ctx, b, head)
 		if err != nil {
-			return out, fmt.Errorf("%s: %w", b, err)
+			// One proposal the pass cannot finish holds up none of the others.
+			r.Logger.Error("reconcile of a proposal failed", "branch", b, "err", err)
+			errs = append(errs, fmt.Errorf("%s: %w", b, err))
+			continue
 		}
 		if o.ID == "" {
 			continue // not a proposal
@@ -98,7 +102,7 @@ func (r *Reconciler) Run(ctx context.Context) ([]Outcome, error) {
 		r.log(o, "branch", b)
 		out = append(out, o)
 	}
-	return r.verifyAfter(ctx, out)
+	return r.verifyAfter(ctx, out, errs)
 }
 
 // log reports what a pass did with one proposal.
@@ -115,12 +119,14 @@ func (r *Reconciler) log(o Outcome, where ...any) {
 }
 
 // verifyAfter ends a pass: merged remediations are checked when a verifier is set.
-func (r *Reconciler) verifyAfter(ctx context.Context, out []Outcome) ([]Outcome, error) {
-	if r.Verifier == nil {
-		return out, nil
+// The errors of the proposals the pass could not finish come back with it.
+func (r *Reconciler) verifyAfter(ctx context.Context, out []Outcome, errs []error) ([]Outcome, error) {
+	if r.Verifier != nil {
+		checked, err := r.verifyMerged(ctx)
+		out = append(out, checked...)
+		errs = append(errs, err)
 	}
-	checked, err := r.verifyMerged(ctx)
-	return append(out, checked...), err
+	return out, errors.Join(errs...)
 }
 
 func (r *Reconciler) one(ctx context.Context, branch string, head plumbing.Hash) (Outcome, error) {

@@ -64,72 +64,86 @@ func (r *Reconciler) verifyMerged(ctx context.Context) ([]Outcome, error) {
 		return nil, err
 	}
 	var out []Outcome
+	var errs []error
 	for _, m := range merges {
-		if _, found, err := r.Infra.Note(OutcomeRef, m.Hash); err != nil || found {
-			if err != nil {
-				return out, err
-			}
+		// One merge that cannot be checked (its query fails, the forge is down for its
+		// rollback) holds up none of the others; the pass reports it at the end.
+		o, done, err := r.verifyOne(ctx, m, now)
+		if err != nil {
+			r.Logger.Error("verification failed to complete", "merge", m.Hash.String(), "err", err)
+			errs = append(errs, err)
 			continue
 		}
-		id := infrarepo.Trailers(m.Message)["Remediation-Id"]
-		data, err := r.Infra.ReadFile(m.Hash, artifact.Path(id))
-		if err != nil {
-			continue // no artifact: audit verify reports it
+		if done {
+			out = append(out, o)
 		}
-		art, err := artifact.Decode(data)
-		if err != nil {
-			continue
-		}
-		within, err := time.ParseDuration(art.Verify.Within)
-		if err != nil {
-			within = 0
-		}
-		res, err := r.Verifier.Check(ctx, art)
-		if err != nil {
-			return out, fmt.Errorf("verify %s: %w", id, err)
-		}
-		deadline := m.Committer.When.Add(within)
-		o := Outcome{ID: id, Branch: decision.Branch(id), Merge: m.Hash.String(), Reason: res.Detail}
-		switch {
-		case res.Holds:
-			o.Action = VerifiedAction
-		case now.Before(deadline):
-			continue // still inside its window: ask again next pass
-		default:
-			o.Action = FailedAction
-		}
-		// Reported before the note: the note ends the work on this merge, and every
-		// step of the report is idempotent, so a report that fails is retried.
-		if r.Reporter != nil {
-			if err := r.Reporter.ReportOutcome(ctx, o.Branch, o.Merge, o.Action == VerifiedAction, res.Detail); err != nil {
-				return out, fmt.Errorf("report outcome of %s: %w", id, err)
-			}
-		}
-		// The rollback too comes before the note: proposing it again is harmless (the
-		// branch exists, the forge returns the open pull request), a failed remediation
-		// without its rollback is not.
-		if o.Action == FailedAction && art.Rollback != "none" {
-			rolled, err := r.proposeRollback(ctx, m, art)
-			if err != nil {
-				return out, err
-			}
-			o.Reason += "; " + rolled
-		}
-		note := fmt.Sprintf("outcome: %s\nchecked_at: %s\nmerged_at: %s\nwithin: %s\ndetail: %s\n", o.Action,
-			now.UTC().Format(time.RFC3339), m.Committer.When.UTC().Format(time.RFC3339), art.Verify.Within, oneLineText(res.Detail))
-		if _, err := r.Infra.UpdateNote(ctx, OutcomeRef, m.Hash, "outcome of "+id, r.AuthorName, r.AuthorEmail, now,
-			func(old []byte) ([]byte, error) {
-				if old != nil {
-					return old, nil // another replica recorded it first
-				}
-				return []byte(note), nil
-			}); err != nil {
-			return out, err
-		}
-		r.Logger.Info("remediation checked", "remediation_id", id, "outcome", o.Action, "detail", res.Detail)
-		out = append(out, o)
 	}
-	return out, nil
+	return out, errors.Join(errs...)
+}
+
+// verifyOne checks one merge; done is false when there is nothing to record yet (an
+// outcome exists, or the window is still open).
+func (r *Reconciler) verifyOne(ctx context.Context, m *object.Commit, now time.Time) (Outcome, bool, error) {
+	if _, found, err := r.Infra.Note(OutcomeRef, m.Hash); err != nil || found {
+		return Outcome{}, false, err
+	}
+	id := infrarepo.Trailers(m.Message)["Remediation-Id"]
+	data, err := r.Infra.ReadFile(m.Hash, artifact.Path(id))
+	if err != nil {
+		return Outcome{}, false, nil //nolint:nilerr // no artifact: audit verify reports it
+	}
+	art, err := artifact.Decode(data)
+	if err != nil {
+		return Outcome{}, false, nil //nolint:nilerr // same
+	}
+	within, err := time.ParseDuration(art.Verify.Within)
+	if err != nil {
+		within = 0
+	}
+	res, err := r.Verifier.Check(ctx, art)
+	if err != nil {
+		return Outcome{}, false, fmt.Errorf("verify %s: %w", id, err)
+	}
+	deadline := m.Committer.When.Add(within)
+	o := Outcome{ID: id, Branch: decision.Branch(id), Merge: m.Hash.String(), Reason: res.Detail}
+	switch {
+	case res.Holds:
+		o.Action = VerifiedAction
+	case now.Before(deadline):
+		return o, false, nil // still inside its window: ask again next pass
+	default:
+		o.Action = FailedAction
+	}
+	// Reported before the note: the note ends the work on this merge, and every
+	// step of the report is idempotent, so a report that fails is retried.
+	if r.Reporter != nil {
+		if err := r.Reporter.ReportOutcome(ctx, o.Branch, o.Merge, o.Action == VerifiedAction, res.Detail); err != nil {
+			return o, false, fmt.Errorf("report outcome of %s: %w", id, err)
+		}
+	}
+	// The rollback too comes before the note: proposing it again is harmless (the
+	// branch exists, the forge returns the open pull request), a failed remediation
+	// without its rollback is not.
+	if o.Action == FailedAction && art.Rollback != "none" {
+		rolled, err := r.proposeRollback(ctx, m, art)
+		if err != nil {
+			return o, false, err
+		}
+		o.Reason += "; " + rolled
+	}
+	note := fmt.Sprintf("outcome: %s\nchecked_at: %s\nmerged_at: %s\nwithin: %s\ndetail: %s\n", o.Action,
+		now.UTC().Format(time.RFC3339), m.Committer.When.UTC().Format(time.RFC3339), art.Verify.Within, oneLineText(res.Detail))
+	if _, err := r.Infra.UpdateNote(ctx, OutcomeRef, m.Hash, "outcome of "+id, r.AuthorName, r.AuthorEmail, now,
+		func(old []byte) ([]byte, error) {
+			if old != nil {
+				return old, nil // another replica recorded it first
+			}
+			return []byte(note), nil
+		}); err != nil {
+		return o, false, err
+	}
+	r.Logger.Info("remediation checked", "remediation_id", id, "outcome", o.Action, "detail", res.Detail)
+	return o, true, nil
 }
 
 // proposeRollback proposes the revert of a failed remediation's merge on its own

@@ -1,0 +1,93 @@
+package lifecycle_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gitops-remediation/terraform-provider-remediation/internal/gittest"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/artifact"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/infrarepo"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/lifecycle"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/verify"
+	"github.com/gitops-remediation/terraform-provider-remediation/runbooks"
+)
+
+// checker answers per remediation: verified, or the error its query would give.
+type checker map[string]error
+
+func (c checker) Check(_ context.Context, a *artifact.Artifact) (verify.Result, error) {
+	if err := c[a.ID]; err != nil {
+		return verify.Result{}, err
+	}
+	return verify.Result{Holds: true, Detail: "the triggering alert is no longer active"}, nil
+}
+
+// mergeRemediation commits a merged remediation (artifact, trailers) on main.
+func mergeRemediation(t *testing.T, work, id string) {
+	t.Helper()
+	a := &artifact.Artifact{ID: id, Runbook: "scale", Policy: "prod", Risk: "low", Rollback: "none", Verify: artifact.Verify{Within: "1h", AlertResolved: true}}
+	data, err := a.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	gittest.Run(t, work, "checkout", "-q", "-b", "remediation/"+id, "main")
+	gittest.WriteFile(t, filepath.Join(work, artifact.Path(id)), string(data))
+	gittest.Run(t, work, "add", "-A")
+	gittest.Run(t, work, "commit", "-qm", "remediation "+id)
+	gittest.Run(t, work, "checkout", "-q", "main")
+	gittest.Run(t, work, "merge", "-q", "--no-ff", "-m", fmt.Sprintf("Merge remediation %s\n\nRemediation-Id: %s\nRunbook: scale\n", id, id), "remediation/"+id)
+}
+
+// One merge whose check fails (its query errors) holds up none of the others: they
+// get their outcome, and the pass reports the failure at the end.
+func TestVerificationOfOneMergeDoesNotBlockTheOthers(t *testing.T) {
+	bare := gittest.BareRepo(t)
+	work := t.TempDir()
+	gittest.Run(t, "", "clone", "-q", bare, work)
+	gittest.Run(t, work, "config", "user.name", "t")
+	gittest.Run(t, work, "config", "user.email", "t@localhost")
+	gittest.WriteFile(t, filepath.Join(work, "README.md"), "infra\n")
+	gittest.Run(t, work, "add", "-A")
+	gittest.Run(t, work, "commit", "-qm", "initial")
+	gittest.Run(t, work, "branch", "-M", "main")
+	for _, id := range []string{"scale-aaaaaaaaaa", "scale-bbbbbbbbbb", "scale-cccccccccc"} {
+		mergeRemediation(t, work, id)
+	}
+	gittest.Run(t, work, "push", "-q", "origin", "main")
+	ctx := context.Background()
+	infra, err := infrarepo.Open(ctx, bare, "", t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cat := &runbooks.Catalog{}
+	r := &lifecycle.Reconciler{Infra: infra, Catalog: cat, Base: "main", AuthorName: "remediator", AuthorEmail: "r@localhost",
+		Now: time.Now, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Verifier: checker{"scale-bbbbbbbbbb": errors.New("query Prometheus: bad_data: parse error")}}
+	out, err := r.Run(ctx)
+	if err == nil || !strings.Contains(err.Error(), "verify scale-bbbbbbbbbb: query Prometheus") {
+		t.Fatalf("pass error %v, want the one merge's", err)
+	}
+	var verified []string
+	for _, o := range out {
+		if o.Action == lifecycle.VerifiedAction {
+			verified = append(verified, o.ID)
+		}
+	}
+	if strings.Join(verified, ",") != "scale-cccccccccc,scale-aaaaaaaaaa" {
+		t.Fatalf("verified %v, want the two others (newest first)", verified)
+	}
+	for id, want := range map[string]bool{"scale-aaaaaaaaaa": true, "scale-bbbbbbbbbb": false, "scale-cccccccccc": true} {
+		merge := gittest.Run(t, bare, "log", "--merges", "--format=%H", "--grep=Remediation-Id: "+id, "main")
+		_, err := gittest.Output(bare, "notes", "--ref=remediation", "show", merge)
+		if (err == nil) != want {
+			t.Errorf("%s: outcome note present %v, want %v", id, err == nil, want)
+		}
+	}
+}
