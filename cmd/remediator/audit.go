@@ -133,5 +133,5 @@ func auditDir(ctx context.Context, o auditOptions) (string, func(), error) {
 		cleanup()
 		return "", nil, err
 	}
-	return infra.MirrorDir(), cleanup, nil
+	return infra.MirrorDir(), func() { _ = infra.Close(); cleanup() }, nil
 }

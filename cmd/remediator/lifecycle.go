@@ -55,6 +55,7 @@ func newApproveCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			defer func() { _ = infra.Close() }()
 			branch := decision.Branch(id)
 			head, ok := infra.Branch(branch)
 			if !ok {
@@ -116,6 +117,7 @@ func newReconcileCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			defer func() { _ = infra.Close() }()
 			cat, _, err := loadCatalog(cmd.Context(), cfg)
 			if err != nil {
 				return err

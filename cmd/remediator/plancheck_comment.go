@@ -75,6 +75,7 @@ func recordLocalCheck(cmd *cobra.Command, cfg *config.Config, log *slog.Logger, 
 	if err != nil {
 		return err
 	}
+	defer func() { _ = infra.Close() }()
 	if err := infra.Fetch(ctx); err != nil {
 		return err
 	}

@@ -55,6 +55,7 @@ func newProposeCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			defer func() { _ = infra.Close() }()
 			p := &propose.Proposer{
 				Catalog: cat, Router: router, Infra: infra, Forge: fg, Base: cfg.Infrastructure.Base,
 				AuthorName: cfg.Infrastructure.AuthorName, AuthorEmail: cfg.Infrastructure.AuthorEmail,

@@ -73,6 +73,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, reconcileE
 	if err != nil {
 		return err
 	}
+	defer func() { _ = infra.Close() }()
 	metrics := server.NewMetrics(q.Len)
 	src := &catalogSource{store: store, cfg: cfg, infra: infra, forge: fg, log: log, kick: make(chan struct{}, 1), metrics: metrics}
 	token := config.Secret(cfg.Intake.BearerTokenEnv)

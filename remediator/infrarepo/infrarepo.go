@@ -38,6 +38,8 @@ type Repo struct {
 	tokens TokenFunc
 	mirror string
 	repo   *git.Repository
+	// release gives the mirror back (see claimMirror).
+	release func() error
 }
 
 // TokenFunc returns the current https password for the repository: a GitHub App's
@@ -57,25 +59,43 @@ func OpenWith(ctx context.Context, url string, tokens TokenFunc, token, stateDir
 	if err != nil {
 		return nil, fmt.Errorf("open infrastructure repository: %w", err)
 	}
-	r := &Repo{url: url, raw: raw, auth: auth, tokens: tokens, mirror: filepath.Join(stateDir, "mirror", "infra.git")}
+	mirror, release, err := claimMirror(filepath.Join(stateDir, "mirror"))
+	if err != nil {
+		return nil, err
+	}
+	r := &Repo{url: url, raw: raw, auth: auth, tokens: tokens, mirror: mirror, release: release}
 	repo, err := git.PlainOpen(r.mirror)
-	if errors.Is(err, git.ErrRepositoryNotExists) {
-		if err := os.MkdirAll(filepath.Dir(r.mirror), 0o750); err != nil {
-			return nil, fmt.Errorf("open infrastructure mirror: %w", err)
-		}
+	if errors.Is(err, git.ErrRepositoryNotExists) || errors.Is(err, git.ErrRepositoryIncomplete) || isEmptyDir(r.mirror) {
 		repo, err = git.PlainInit(r.mirror, true)
 		if err == nil {
 			_, err = repo.CreateRemote(&config.RemoteConfig{Name: "origin", URLs: []string{url}})
 		}
 	}
 	if err != nil {
+		_ = release()
 		return nil, fmt.Errorf("open infrastructure mirror %s: %w", r.mirror, err)
 	}
 	r.repo = repo
 	if err := r.Fetch(ctx); err != nil {
+		_ = release()
 		return nil, err
 	}
 	return r, nil
+}
+
+// Close gives the mirror back for the next process; the Repo is not used after.
+func (r *Repo) Close() error {
+	if r.release == nil {
+		return nil
+	}
+	err := r.release()
+	r.release = nil
+	return err
+}
+
+func isEmptyDir(dir string) bool {
+	entries, err := os.ReadDir(dir)
+	return err == nil && len(entries) == 0
 }
 
 // refreshAuth asks the token function, when there is one, for the current token.

@@ -66,6 +66,7 @@ func TestVerificationOfOneMergeDoesNotBlockTheOthers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { _ = infra.Close() })
 	cat := &runbooks.Catalog{}
 	r := &lifecycle.Reconciler{Infra: infra, Catalog: cat, Base: "main", AuthorName: "remediator", AuthorEmail: "r@localhost",
 		Now: time.Now, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
