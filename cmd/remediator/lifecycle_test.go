@@ -85,23 +85,16 @@ func TestApproveAndReconcileMerge(t *testing.T) {
 func TestReconcileGates(t *testing.T) {
 	t.Run("stale approval: the head moved after the review", func(t *testing.T) {
 		cfg, infra, id := proposed(t, func(*runbooks.Runbook, *runbooks.Policy) {})
-		if code, _, errs := cli(t, "approve", "--config", cfg, "--id", id, "--reviewer", "alice"); code != 0 {
-			t.Fatal(errs)
-		}
+		approveAs(t, cfg, id, "alice")
 		work := filepath.Join(t.TempDir(), "w")
 		gittest.Run(t, "", "clone", "-q", "-b", decision.Branch(id), infra, work)
 		gittest.WriteFile(t, filepath.Join(work, "envs/api-gateway.auto.tfvars"), "replicas = 99\n")
 		gittest.Run(t, work, "commit", "-qam", "sneaky")
 		gittest.Run(t, work, "push", "-q", "origin", decision.Branch(id))
-		code, out, _ := cli(t, "reconcile", "--config", cfg)
-		if code != 0 || !strings.Contains(out, "0 of 1 approval(s)") {
-			t.Fatalf("%d %s", code, out)
-		}
+		reconcileWants(t, cfg, "0 of 1 approval(s)")
 		assertNotMerged(t, infra)
 		// Approving the new head merges the whole branch, both commits.
-		if code, _, errs := cli(t, "approve", "--config", cfg, "--id", id, "--reviewer", "alice"); code != 0 {
-			t.Fatal(errs)
-		}
+		approveAs(t, cfg, id, "alice")
 		if code, out, _ := cli(t, "reconcile", "--config", cfg); code != 0 || !strings.HasPrefix(out, "merged: ") {
 			t.Fatalf("%d %s", code, out)
 		}
@@ -115,30 +108,19 @@ func TestReconcileGates(t *testing.T) {
 	t.Run("a bot's approval written by hand", func(t *testing.T) {
 		cfg, infra, id := proposed(t, func(*runbooks.Runbook, *runbooks.Policy) {})
 		gittest.Run(t, infra, "notes", "--ref=remediation-approvals", "add", "-m", "approved: deploy[bot] <deploy[bot]@users.noreply.github.com> 2026-11-25T00:00:00Z", decision.Branch(id))
-		code, out, _ := cli(t, "reconcile", "--config", cfg)
-		if code != 0 || !strings.Contains(out, "a bot's approval does not count") {
-			t.Fatalf("%d %s", code, out)
-		}
+		reconcileWants(t, cfg, "a bot's approval does not count")
 		assertNotMerged(t, infra)
 	})
 	t.Run("a self-approval written by hand", func(t *testing.T) {
 		cfg, infra, id := proposed(t, func(*runbooks.Runbook, *runbooks.Policy) {})
 		gittest.Run(t, infra, "notes", "--ref=remediation-approvals", "add", "-m", "approved: remediator <remediator@localhost> 2026-11-25T00:00:00Z", decision.Branch(id))
-		code, out, _ := cli(t, "reconcile", "--config", cfg)
-		if code != 0 || !strings.Contains(out, "the proposal's author cannot approve it") {
-			t.Fatalf("%d %s", code, out)
-		}
+		reconcileWants(t, cfg, "the proposal's author cannot approve it")
 		assertNotMerged(t, infra)
 	})
 	t.Run("a required reviewer missing", func(t *testing.T) {
 		cfg, infra, id := proposed(t, func(_ *runbooks.Runbook, p *runbooks.Policy) { p.Spec.RequiredReviewers = []string{"bob"} })
-		if code, _, errs := cli(t, "approve", "--config", cfg, "--id", id, "--reviewer", "alice"); code != 0 {
-			t.Fatal(errs)
-		}
-		code, out, _ := cli(t, "reconcile", "--config", cfg)
-		if code != 0 || !strings.Contains(out, "required reviewer bob has not approved") {
-			t.Fatalf("%d %s", code, out)
-		}
+		approveAs(t, cfg, id, "alice")
+		reconcileWants(t, cfg, "required reviewer bob has not approved")
 		assertNotMerged(t, infra)
 	})
 	t.Run("a required check: not reported, failed, then green", func(t *testing.T) {
@@ -146,21 +128,15 @@ func TestReconcileGates(t *testing.T) {
 			p.Spec.RequiredChecks = []string{"remediation/plan-check"}
 		})
 		head := gittest.Run(t, infra, "rev-parse", decision.Branch(id))
-		if code, _, errs := cli(t, "approve", "--config", cfg, "--id", id, "--reviewer", "alice"); code != 0 {
-			t.Fatal(errs)
-		}
-		if code, out, _ := cli(t, "reconcile", "--config", cfg); code != 0 || !strings.Contains(out, "not reported yet: remediation/plan-check") {
-			t.Fatalf("%d %s", code, out)
-		}
+		approveAs(t, cfg, id, "alice")
+		reconcileWants(t, cfg, "not reported yet: remediation/plan-check")
 		plan := syntheticPlan(t, 1) // one update
 		// CI runs plan-check on the proposal's head; the result lands in the checks note.
 		bad := writeArtifact(t, artifact.Limits{AllowedActions: []string{"create"}})
 		if code, _, errs := cli(t, "plan-check", "--plan", plan, "--artifact", bad, "--comment", "--config", cfg, "--sha", head); code != 1 {
 			t.Fatalf("plan-check of a violating plan: %d %s", code, errs)
 		}
-		if code, out, _ := cli(t, "reconcile", "--config", cfg); code != 0 || !strings.Contains(out, "failed: remediation/plan-check") {
-			t.Fatalf("%d %s", code, out)
-		}
+		reconcileWants(t, cfg, "failed: remediation/plan-check")
 		assertNotMerged(t, infra)
 		good := writeArtifact(t, artifact.Limits{})
 		if code, _, errs := cli(t, "plan-check", "--plan", plan, "--artifact", good, "--comment", "--config", cfg, "--sha", head); code != 0 {
@@ -175,9 +151,7 @@ func TestReconcileGates(t *testing.T) {
 	})
 	t.Run("a required team: members from the configuration", func(t *testing.T) {
 		cfg, infra, id := proposed(t, func(_ *runbooks.Runbook, p *runbooks.Policy) { p.Spec.RequiredReviewers = []string{"platform/sre"} })
-		if code, _, errs := cli(t, "approve", "--config", cfg, "--id", id, "--reviewer", "alice"); code != 0 {
-			t.Fatal(errs)
-		}
+		approveAs(t, cfg, id, "alice")
 		code, out, _ := cli(t, "reconcile", "--config", cfg)
 		if code != 0 || !strings.Contains(out, "no approval on this commit from a member of required team platform/sre") ||
 			!strings.Contains(out, "not declared under forge.teams") {
@@ -199,39 +173,27 @@ func TestReconcileGates(t *testing.T) {
 		cfg, infra, id := proposed(t, func(_ *runbooks.Runbook, p *runbooks.Policy) {
 			p.Spec.FreezeWindows = []runbooks.Window{{Days: runbooks.Weekdays(), Start: "00:00", End: "23:59", TimeZone: "UTC"}}
 		})
-		if code, _, errs := cli(t, "approve", "--config", cfg, "--id", id, "--reviewer", "alice"); code != 0 {
-			t.Fatal(errs)
-		}
-		code, out, _ := cli(t, "reconcile", "--config", cfg)
-		if code != 0 || !strings.Contains(out, "inside a freeze window") {
-			t.Fatalf("%d %s", code, out)
-		}
+		approveAs(t, cfg, id, "alice")
+		reconcileWants(t, cfg, "inside a freeze window")
 		assertNotMerged(t, infra)
 	})
 	t.Run("the base changed the same file", func(t *testing.T) {
 		cfg, infra, id := proposed(t, func(*runbooks.Runbook, *runbooks.Policy) {})
-		if code, _, errs := cli(t, "approve", "--config", cfg, "--id", id, "--reviewer", "alice"); code != 0 {
-			t.Fatal(errs)
-		}
+		approveAs(t, cfg, id, "alice")
 		work := filepath.Join(t.TempDir(), "w")
 		gittest.Run(t, "", "clone", "-q", infra, work)
 		gittest.WriteFile(t, filepath.Join(work, "envs/api-gateway.auto.tfvars"), "replicas = 5\n")
 		gittest.Run(t, work, "commit", "-qam", "by hand")
 		gittest.Run(t, work, "push", "-q", "origin", "main")
 		before := gittest.Run(t, infra, "rev-parse", "main")
-		code, out, _ := cli(t, "reconcile", "--config", cfg)
-		if code != 0 || !strings.Contains(out, "the base changed the same file") {
-			t.Fatalf("%d %s", code, out)
-		}
+		reconcileWants(t, cfg, "the base changed the same file")
 		if gittest.Run(t, infra, "rev-parse", "main") != before {
 			t.Fatal("merged over a conflicting change")
 		}
 	})
 	t.Run("the base moved elsewhere: merged on top", func(t *testing.T) {
 		cfg, infra, id := proposed(t, func(*runbooks.Runbook, *runbooks.Policy) {})
-		if code, _, errs := cli(t, "approve", "--config", cfg, "--id", id, "--reviewer", "alice"); code != 0 {
-			t.Fatal(errs)
-		}
+		approveAs(t, cfg, id, "alice")
 		work := filepath.Join(t.TempDir(), "w")
 		gittest.Run(t, "", "clone", "-q", infra, work)
 		gittest.WriteFile(t, filepath.Join(work, "envs/api-second.auto.tfvars"), "replicas = 5\n")
@@ -244,6 +206,22 @@ func TestReconcileGates(t *testing.T) {
 			t.Fatalf("the base's own change was lost: %q", got)
 		}
 	})
+}
+
+// approveAs approves the proposal's head as reviewer.
+func approveAs(t *testing.T, cfg, id, reviewer string) {
+	t.Helper()
+	if code, _, errs := cli(t, "approve", "--config", cfg, "--id", id, "--reviewer", reviewer); code != 0 {
+		t.Fatal(errs)
+	}
+}
+
+// reconcileWants runs one pass and wants its output to say want.
+func reconcileWants(t *testing.T, cfg, want string) {
+	t.Helper()
+	if code, out, errs := cli(t, "reconcile", "--config", cfg); code != 0 || !strings.Contains(out, want) {
+		t.Fatalf("reconcile: exit %d, want %q in:\n%s%s", code, want, out, errs)
+	}
 }
 
 // setTeams declares forge.teams in the configuration.
@@ -312,9 +290,7 @@ func TestServeReconcilesTheLocalForge(t *testing.T) {
 	waitFor(t, "the metrics to show the waiting proposal", func() bool {
 		return strings.Contains(scrape(t, addr), "remediator_proposals_waiting 1\n")
 	})
-	if code, _, errs := cli(t, "approve", "--config", cfg, "--id", id, "--reviewer", "alice"); code != 0 {
-		t.Fatal(errs)
-	}
+	approveAs(t, cfg, id, "alice")
 	waitFor(t, "serve to merge it", func() bool {
 		n, _ := gittest.Output(infra, "rev-list", "--count", "--merges", "main")
 		return n == "1"
