@@ -85,7 +85,7 @@ func TestApproveAndReconcileMerge(t *testing.T) {
 func TestReconcileGates(t *testing.T) {
 	t.Run("stale approval: the head moved after the review", func(t *testing.T) {
 		cfg, infra, id := proposed(t, func(*runbooks.Runbook, *runbooks.Policy) {})
-		approveAs(t, cfg, id, "alice")
+		aliceApproves(t, cfg, id)
 		work := filepath.Join(t.TempDir(), "w")
 		gittest.Run(t, "", "clone", "-q", "-b", decision.Branch(id), infra, work)
 		gittest.WriteFile(t, filepath.Join(work, "envs/api-gateway.auto.tfvars"), "replicas = 99\n")
@@ -94,7 +94,7 @@ func TestReconcileGates(t *testing.T) {
 		reconcileWants(t, cfg, "0 of 1 approval(s)")
 		assertNotMerged(t, infra)
 		// Approving the new head merges the whole branch, both commits.
-		approveAs(t, cfg, id, "alice")
+		aliceApproves(t, cfg, id)
 		if code, out, _ := cli(t, "reconcile", "--config", cfg); code != 0 || !strings.HasPrefix(out, "merged: ") {
 			t.Fatalf("%d %s", code, out)
 		}
@@ -119,7 +119,7 @@ func TestReconcileGates(t *testing.T) {
 	})
 	t.Run("a required reviewer missing", func(t *testing.T) {
 		cfg, infra, id := proposed(t, func(_ *runbooks.Runbook, p *runbooks.Policy) { p.Spec.RequiredReviewers = []string{"bob"} })
-		approveAs(t, cfg, id, "alice")
+		aliceApproves(t, cfg, id)
 		reconcileWants(t, cfg, "required reviewer bob has not approved")
 		assertNotMerged(t, infra)
 	})
@@ -128,7 +128,7 @@ func TestReconcileGates(t *testing.T) {
 			p.Spec.RequiredChecks = []string{"remediation/plan-check"}
 		})
 		head := gittest.Run(t, infra, "rev-parse", decision.Branch(id))
-		approveAs(t, cfg, id, "alice")
+		aliceApproves(t, cfg, id)
 		reconcileWants(t, cfg, "not reported yet: remediation/plan-check")
 		plan := syntheticPlan(t, 1) // one update
 		// CI runs plan-check on the proposal's head; the result lands in the checks note.
@@ -151,7 +151,7 @@ func TestReconcileGates(t *testing.T) {
 	})
 	t.Run("a required team: members from the configuration", func(t *testing.T) {
 		cfg, infra, id := proposed(t, func(_ *runbooks.Runbook, p *runbooks.Policy) { p.Spec.RequiredReviewers = []string{"platform/sre"} })
-		approveAs(t, cfg, id, "alice")
+		aliceApproves(t, cfg, id)
 		code, out, _ := cli(t, "reconcile", "--config", cfg)
 		if code != 0 || !strings.Contains(out, "no approval on this commit from a member of required team platform/sre") ||
 			!strings.Contains(out, "not declared under forge.teams") {
@@ -173,13 +173,13 @@ func TestReconcileGates(t *testing.T) {
 		cfg, infra, id := proposed(t, func(_ *runbooks.Runbook, p *runbooks.Policy) {
 			p.Spec.FreezeWindows = []runbooks.Window{{Days: runbooks.Weekdays(), Start: "00:00", End: "23:59", TimeZone: "UTC"}}
 		})
-		approveAs(t, cfg, id, "alice")
+		aliceApproves(t, cfg, id)
 		reconcileWants(t, cfg, "inside a freeze window")
 		assertNotMerged(t, infra)
 	})
 	t.Run("the base changed the same file", func(t *testing.T) {
 		cfg, infra, id := proposed(t, func(*runbooks.Runbook, *runbooks.Policy) {})
-		approveAs(t, cfg, id, "alice")
+		aliceApproves(t, cfg, id)
 		work := filepath.Join(t.TempDir(), "w")
 		gittest.Run(t, "", "clone", "-q", infra, work)
 		gittest.WriteFile(t, filepath.Join(work, "envs/api-gateway.auto.tfvars"), "replicas = 5\n")
@@ -193,7 +193,7 @@ func TestReconcileGates(t *testing.T) {
 	})
 	t.Run("the base moved elsewhere: merged on top", func(t *testing.T) {
 		cfg, infra, id := proposed(t, func(*runbooks.Runbook, *runbooks.Policy) {})
-		approveAs(t, cfg, id, "alice")
+		aliceApproves(t, cfg, id)
 		work := filepath.Join(t.TempDir(), "w")
 		gittest.Run(t, "", "clone", "-q", infra, work)
 		gittest.WriteFile(t, filepath.Join(work, "envs/api-second.auto.tfvars"), "replicas = 5\n")
@@ -208,10 +208,10 @@ func TestReconcileGates(t *testing.T) {
 	})
 }
 
-// approveAs approves the proposal's head as reviewer.
-func approveAs(t *testing.T, cfg, id, reviewer string) {
+// aliceApproves approves the proposal's head as alice.
+func aliceApproves(t *testing.T, cfg, id string) {
 	t.Helper()
-	if code, _, errs := cli(t, "approve", "--config", cfg, "--id", id, "--reviewer", reviewer); code != 0 {
+	if code, _, errs := cli(t, "approve", "--config", cfg, "--id", id, "--reviewer", "alice"); code != 0 {
 		t.Fatal(errs)
 	}
 }
@@ -290,7 +290,7 @@ func TestServeReconcilesTheLocalForge(t *testing.T) {
 	waitFor(t, "the metrics to show the waiting proposal", func() bool {
 		return strings.Contains(scrape(t, addr), "remediator_proposals_waiting 1\n")
 	})
-	approveAs(t, cfg, id, "alice")
+	aliceApproves(t, cfg, id)
 	waitFor(t, "serve to merge it", func() bool {
 		n, _ := gittest.Output(infra, "rev-list", "--count", "--merges", "main")
 		return n == "1"
