@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/artifact"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/intake"
 )
 
 // Resolved says whether the Alertmanager alert behind a proposal has stopped firing:
@@ -17,8 +18,14 @@ import (
 // RestartGrace: one that just restarted without its state has not heard again of
 // alerts that still fire.
 func (v *Verifier) Resolved(ctx context.Context, a *artifact.Artifact, now time.Time) (bool, string, error) {
-	if v.Alertmanager == "" || a.Anomaly.Source != "alertmanager" || len(a.Anomaly.Labels) == 0 {
+	if v.Alertmanager == "" || a.Anomaly.Source != intake.SourceAlertmanager || len(a.Anomaly.Labels) == 0 {
 		return false, "", nil
+	}
+	// The alerts first: most proposals are for alerts that still fire, and those
+	// need no second question.
+	active, err := v.activeAlerts(ctx, a.Anomaly.Labels)
+	if err != nil || active > 0 {
+		return false, "", err
 	}
 	started, err := v.started(ctx)
 	if err != nil {
@@ -26,10 +33,6 @@ func (v *Verifier) Resolved(ctx context.Context, a *artifact.Artifact, now time.
 	}
 	if now.Sub(started) < v.RestartGrace {
 		return false, "", nil
-	}
-	active, err := v.activeAlerts(ctx, a.Anomaly.Labels)
-	if err != nil || active > 0 {
-		return false, "", err
 	}
 	return true, "Alertmanager no longer lists the alert as active", nil
 }
