@@ -83,17 +83,12 @@ func TestAuditVerifyFlagsWhatGitCannotAccountFor(t *testing.T) {
 	})
 	t.Run("an artifact committed directly", func(t *testing.T) {
 		_, infra, _ := mergedThroughPipeline(t, time.Hour)
-		work := filepath.Join(t.TempDir(), "w")
-		gittest.Run(t, "", "clone", "-q", infra, work)
 		fake := &artifact.Artifact{ID: "fake-0000000000", Runbook: "scale-out-api", Policy: "production", Risk: "low"}
 		data, err := fake.Encode()
 		if err != nil {
 			t.Fatal(err)
 		}
-		gittest.WriteFile(t, filepath.Join(work, artifact.Path(fake.ID)), string(data))
-		gittest.Run(t, work, "add", "-A")
-		gittest.Run(t, work, "commit", "-qm", "record a remediation that never happened")
-		gittest.Run(t, work, "push", "-q", "origin", "main")
+		pushFile(t, infra, "main", artifact.Path(fake.ID), string(data), "record a remediation that never happened")
 		code, out, _ := cli(t, "audit", "verify", "--repository", infra)
 		if code != 1 || !strings.Contains(out, `artifact-outside-merge fake-0000000000: .remediations/fake-0000000000.yaml changed by "record a remediation that never happened"`) {
 			t.Fatalf("%d %s", code, out)

@@ -86,11 +86,7 @@ func TestReconcileGates(t *testing.T) {
 	t.Run("stale approval: the head moved after the review", func(t *testing.T) {
 		cfg, infra, id := proposed(t, func(*runbooks.Runbook, *runbooks.Policy) {})
 		aliceApproves(t, cfg, id)
-		work := filepath.Join(t.TempDir(), "w")
-		gittest.Run(t, "", "clone", "-q", "-b", decision.Branch(id), infra, work)
-		gittest.WriteFile(t, filepath.Join(work, "envs/api-gateway.auto.tfvars"), "replicas = 99\n")
-		gittest.Run(t, work, "commit", "-qam", "sneaky")
-		gittest.Run(t, work, "push", "-q", "origin", decision.Branch(id))
+		pushFile(t, infra, decision.Branch(id), "envs/api-gateway.auto.tfvars", "replicas = 99\n", "sneaky")
 		reconcileWants(t, cfg, "0 of 1 approval(s)")
 		assertNotMerged(t, infra)
 		// Approving the new head merges the whole branch, both commits.
@@ -180,11 +176,7 @@ func TestReconcileGates(t *testing.T) {
 	t.Run("the base changed the same file", func(t *testing.T) {
 		cfg, infra, id := proposed(t, func(*runbooks.Runbook, *runbooks.Policy) {})
 		aliceApproves(t, cfg, id)
-		work := filepath.Join(t.TempDir(), "w")
-		gittest.Run(t, "", "clone", "-q", infra, work)
-		gittest.WriteFile(t, filepath.Join(work, "envs/api-gateway.auto.tfvars"), "replicas = 5\n")
-		gittest.Run(t, work, "commit", "-qam", "by hand")
-		gittest.Run(t, work, "push", "-q", "origin", "main")
+		pushFile(t, infra, "main", "envs/api-gateway.auto.tfvars", "replicas = 5\n", "by hand")
 		before := gittest.Run(t, infra, "rev-parse", "main")
 		reconcileWants(t, cfg, "the base changed the same file")
 		if gittest.Run(t, infra, "rev-parse", "main") != before {
@@ -194,11 +186,7 @@ func TestReconcileGates(t *testing.T) {
 	t.Run("the base moved elsewhere: merged on top", func(t *testing.T) {
 		cfg, infra, id := proposed(t, func(*runbooks.Runbook, *runbooks.Policy) {})
 		aliceApproves(t, cfg, id)
-		work := filepath.Join(t.TempDir(), "w")
-		gittest.Run(t, "", "clone", "-q", infra, work)
-		gittest.WriteFile(t, filepath.Join(work, "envs/api-second.auto.tfvars"), "replicas = 5\n")
-		gittest.Run(t, work, "commit", "-qam", "elsewhere")
-		gittest.Run(t, work, "push", "-q", "origin", "main")
+		pushFile(t, infra, "main", "envs/api-second.auto.tfvars", "replicas = 5\n", "elsewhere")
 		if code, out, _ := cli(t, "reconcile", "--config", cfg); code != 0 || !strings.HasPrefix(out, "merged: ") {
 			t.Fatalf("%d %s", code, out)
 		}
@@ -206,6 +194,18 @@ func TestReconcileGates(t *testing.T) {
 			t.Fatalf("the base's own change was lost: %q", got)
 		}
 	})
+}
+
+// pushFile commits one file on a branch of the repository as a person would: in a
+// clone of their own, pushed.
+func pushFile(t *testing.T, repo, branch, file, content, msg string) {
+	t.Helper()
+	work := filepath.Join(t.TempDir(), "w")
+	gittest.Run(t, "", "clone", "-q", "-b", branch, repo, work)
+	gittest.WriteFile(t, filepath.Join(work, filepath.FromSlash(file)), content)
+	gittest.Run(t, work, "add", "-A")
+	gittest.Run(t, work, "commit", "-qm", msg)
+	gittest.Run(t, work, "push", "-q", "origin", branch)
 }
 
 // aliceApproves approves the proposal's head as alice.

@@ -185,12 +185,7 @@ func TestServe(t *testing.T) {
 		t.Fatalf("generic anomaly: %d %s", code, body)
 	}
 	waitFor(t, "the queue to drain", func() bool { return q.Len() == 0 })
-	resp, err := http.Get("http://" + addr + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	metrics, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
+	metrics := scrape(t, addr)
 	for _, want := range []string{
 		`remediator_decisions_total{action="opened"} 2`,
 		`remediator_decisions_total{action="updated"} 49`,
@@ -200,7 +195,7 @@ func TestServe(t *testing.T) {
 		`remediator_intake_requests_total{code="202",endpoint="alertmanager"} 50`,
 		`remediator_queue_depth 0`,
 	} {
-		if !strings.Contains(string(metrics), want) {
+		if !strings.Contains(metrics, want) {
 			t.Errorf("metrics lack %q", want)
 		}
 	}
