@@ -65,7 +65,7 @@ func OpenWith(ctx context.Context, url string, tokens TokenFunc, token, stateDir
 	}
 	r := &Repo{url: url, raw: raw, auth: auth, tokens: tokens, mirror: mirror, release: release}
 	repo, err := git.PlainOpen(r.mirror)
-	if errors.Is(err, git.ErrRepositoryNotExists) || errors.Is(err, git.ErrRepositoryIncomplete) || isEmptyDir(r.mirror) {
+	if errors.Is(err, git.ErrRepositoryNotExists) {
 		repo, err = git.PlainInit(r.mirror, true)
 		if err == nil {
 			_, err = repo.CreateRemote(&config.RemoteConfig{Name: "origin", URLs: []string{url}})
@@ -91,11 +91,6 @@ func (r *Repo) Close() error {
 	err := r.release()
 	r.release = nil
 	return err
-}
-
-func isEmptyDir(dir string) bool {
-	entries, err := os.ReadDir(dir)
-	return err == nil && len(entries) == 0
 }
 
 // refreshAuth asks the token function, when there is one, for the current token.
