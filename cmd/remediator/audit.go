@@ -7,14 +7,22 @@ import (
 	"strings"
 	"time"
 
+	"github.com/go-git/go-git/v5"
 	"github.com/spf13/cobra"
+	"golang.org/x/crypto/ssh"
 
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/audit"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/config"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/infrarepo"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/signing"
+	"github.com/gitops-remediation/terraform-provider-remediation/runbooks"
+	"github.com/gitops-remediation/terraform-provider-remediation/runbooks/catalogstore"
 )
 
 type auditOptions struct {
 	repository, base, since, format, tokenEnv string
+	// verify only: what the history is checked against.
+	configFile, remediatorKey, allowedSigners string
 }
 
 func (o *auditOptions) flags(cmd *cobra.Command) {
@@ -54,16 +62,30 @@ func newAuditCommand() *cobra.Command {
 	verify := &cobra.Command{
 		Use:   "verify --repository PATH|URL [--base main] [--since DATE]",
 		Short: "Flag remediations Git cannot account for; exit 1 with one line per finding",
-		Long: "Findings: a merge with fewer valid approvals than its recorded policy required, an Approved-by trailer\n" +
-			"with no approval recorded on the proposal head, an artifact changed outside the merge of its own\n" +
-			"proposal, a merged remediation with no outcome after its verification window.",
+		Long: "Findings: a merged head the remediator did not make (changed by a person), a merge commit it did\n" +
+			"not make, a merge that changed files beyond its artifact or a protected path, an artifact that\n" +
+			"disagreed with the catalog published at the merge, fewer valid approvals than the policy required,\n" +
+			"an Approved-by without a valid signed approval on the proposal head (unsigned, unknown key, another\n" +
+			"principal), a required reviewer or team member missing, an artifact changed outside the merge of its\n" +
+			"own proposal, no outcome after the verification window.\n\n" +
+			"--config gives the remediator's key (signing.key_file, or state_dir's), the reviewers' keys\n" +
+			"(forge.allowed_signers_file), forge.teams and the catalog; --remediator-key and --allowed-signers\n" +
+			"name the keys without a configuration. A check whose input is missing is not made, and said so.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			l, err := buildLedger(cmd.Context(), o)
+			trust, skipped, err := auditTrust(cmd.Context(), o)
 			if err != nil {
 				return err
 			}
-			findings := l.Verify()
+			for _, s := range skipped {
+				fmt.Fprintln(cmd.ErrOrStderr(), "audit verify: not checked: "+s)
+			}
+			l, repo, cleanup, err := buildLedgerRepo(cmd.Context(), o)
+			if err != nil {
+				return err
+			}
+			defer cleanup()
+			findings := l.Verify(repo, trust)
 			for _, f := range findings {
 				fmt.Fprintln(cmd.OutOrStdout(), f.String())
 			}
@@ -75,42 +97,120 @@ func newAuditCommand() *cobra.Command {
 		},
 	}
 	o.flags(verify)
+	verify.Flags().StringVar(&o.configFile, "config", "", "the remediator's configuration: its key, the reviewers' keys, teams and catalog")
+	verify.Flags().StringVar(&o.remediatorKey, "remediator-key", "", "the remediator's public key (an OpenSSH .pub file)")
+	verify.Flags().StringVar(&o.allowedSigners, "allowed-signers", "", "the reviewers' keys, in Git's allowed-signers format")
 	cmd.AddCommand(verify)
 	return cmd
 }
 
 func buildLedger(ctx context.Context, o auditOptions) (*audit.Ledger, error) {
+	l, _, cleanup, err := buildLedgerRepo(ctx, o)
+	if err != nil {
+		return nil, err
+	}
+	cleanup()
+	return l, nil
+}
+
+// buildLedgerRepo builds the ledger and keeps the repository open for the checks
+// that read more of it; cleanup closes it.
+func buildLedgerRepo(ctx context.Context, o auditOptions) (*audit.Ledger, *git.Repository, func(), error) {
 	if o.repository == "" {
-		return nil, badInput(fmt.Errorf("--repository is required: a path or URL of the infrastructure repository"))
+		return nil, nil, nil, badInput(fmt.Errorf("--repository is required: a path or URL of the infrastructure repository"))
 	}
 	var since time.Time
 	if o.since != "" {
 		var err error
 		if since, err = time.Parse(time.RFC3339, o.since); err != nil {
 			if since, err = time.Parse("2006-01-02", o.since); err != nil {
-				return nil, badInput(fmt.Errorf("--since %q: want a date (2026-01-31) or an RFC 3339 time", o.since))
+				return nil, nil, nil, badInput(fmt.Errorf("--since %q: want a date (2026-01-31) or an RFC 3339 time", o.since))
 			}
 		}
 	}
 	dir, cleanup, err := auditDir(ctx, o)
 	if err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
-	defer cleanup()
+	fail := func(err error) (*audit.Ledger, *git.Repository, func(), error) {
+		cleanup()
+		return nil, nil, nil, err
+	}
 	// Two handles: the commit walk and the artifact-tree comparison run in parallel.
 	repo, err := audit.Open(dir)
 	if err != nil {
-		return nil, badInput(fmt.Errorf("--repository %s: %w", o.repository, err))
+		return fail(badInput(fmt.Errorf("--repository %s: %w", o.repository, err)))
 	}
 	trees, err := audit.Open(dir)
 	if err != nil {
-		return nil, badInput(fmt.Errorf("--repository %s: %w", o.repository, err))
+		return fail(badInput(fmt.Errorf("--repository %s: %w", o.repository, err)))
 	}
 	l, err := audit.Build(repo, trees, o.base, since, time.Now())
 	if err != nil {
-		return nil, badInput(err)
+		return fail(badInput(err))
 	}
-	return l, nil
+	return l, repo, cleanup, nil
+}
+
+// auditTrust gathers what audit verify checks the history against, and names each
+// check it cannot make for want of its input.
+func auditTrust(ctx context.Context, o auditOptions) (audit.Trust, []string, error) {
+	var t audit.Trust
+	keyFile, signersFile := o.remediatorKey, o.allowedSigners
+	if o.configFile != "" {
+		cfg, err := config.Load(o.configFile)
+		if err != nil {
+			return t, nil, badInput(err)
+		}
+		if keyFile == "" {
+			keyFile = cfg.SigningKeyFile() + ".pub"
+		}
+		if signersFile == "" {
+			signersFile = cfg.Forge.AllowedSignersFile
+		}
+		t.Teams = cfg.Forge.Teams
+		store, err := catalogstore.Open(ctx, catalogstore.Options{
+			Repository: cfg.Catalog.Repository, Branch: cfg.Catalog.Branch, Directory: cfg.Catalog.Directory,
+			Token: config.Secret(cfg.Catalog.TokenEnv),
+		})
+		if err != nil {
+			return t, nil, err
+		}
+		t.CatalogAt = func(at time.Time) (*runbooks.Catalog, error) {
+			snap, err := store.SnapshotAsOf(ctx, at)
+			if err != nil {
+				return nil, err
+			}
+			return snap.Catalog()
+		}
+	}
+	var skipped []string
+	if keyFile != "" {
+		data, err := os.ReadFile(keyFile)
+		if err != nil {
+			return t, nil, badInput(fmt.Errorf("the remediator's public key: %w", err))
+		}
+		pub, _, _, _, err := ssh.ParseAuthorizedKey(data)
+		if err != nil {
+			return t, nil, badInput(fmt.Errorf("the remediator's public key %s: %w", keyFile, err))
+		}
+		t.Remediator = pub
+	} else {
+		skipped = append(skipped, "who made the proposal heads and merges (give --config or --remediator-key)")
+	}
+	if signersFile != "" {
+		as, err := signing.LoadAllowedSigners(signersFile)
+		if err != nil {
+			return t, nil, badInput(err)
+		}
+		t.Reviewers = as
+	} else {
+		skipped = append(skipped, "signed approvals on the local forge: none counts (give --config or --allowed-signers)")
+	}
+	if t.CatalogAt == nil {
+		skipped = append(skipped, "the artifacts against the catalog (give --config)")
+	}
+	return t, skipped, nil
 }
 
 // auditDir is the repository to read: a local path as it is, or a URL fetched

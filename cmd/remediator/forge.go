@@ -10,13 +10,28 @@ import (
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/forge/github"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/forge/local"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/infrarepo"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/lifecycle"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/propose"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/signing"
 )
 
 // openInfra opens the infrastructure repository's mirror and the forge proposals go
 // to. With the github forge and no token of its own for the repository, Git uses the
 // forge's credentials (a GitHub App's installation token is renewed as it expires).
 func openInfra(ctx context.Context, cfg *config.Config, log *slog.Logger) (*infrarepo.Repo, propose.Forge, error) {
+	key, err := signingKey(cfg, log)
+	if err != nil {
+		return nil, nil, err
+	}
+	infra, fg, err := openInfraUnsigned(ctx, cfg, log)
+	if err != nil {
+		return nil, nil, err
+	}
+	infra.Signer = key
+	return infra, fg, nil
+}
+
+func openInfraUnsigned(ctx context.Context, cfg *config.Config, log *slog.Logger) (*infrarepo.Repo, propose.Forge, error) {
 	infraToken := config.Secret(cfg.Infrastructure.TokenEnv)
 	if cfg.Forge.Type != config.ForgeGitHub {
 		infra, err := infrarepo.Open(ctx, cfg.Infrastructure.Repository, infraToken, cfg.StateDir)
@@ -67,3 +82,39 @@ func newGitHubForge(cfg *config.Config, log *slog.Logger) (*github.Forge, error)
 	}
 	return gh, nil
 }
+
+// signingKey is the remediator's own key: the configured one, or one it creates in
+// state_dir on first use (said in the log: replicas must share a configured key).
+func signingKey(cfg *config.Config, log *slog.Logger) (*signing.Key, error) {
+	if cfg.Signing.KeyFile != "" {
+		k, err := signing.LoadKey(cfg.Signing.KeyFile)
+		if err != nil {
+			return nil, badInput(fmt.Errorf("signing.key_file: %w", err))
+		}
+		return k, nil
+	}
+	k, created, err := signing.LoadOrCreateKey(cfg.SigningKeyFile())
+	if err != nil {
+		return nil, fmt.Errorf("signing key: %w", err)
+	}
+	if created {
+		log.Warn("created a signing key in state_dir; replicas that merge each other's proposals need one shared signing.key_file, listed in the allowed-signers file for audit verify",
+			"file", cfg.SigningKeyFile(), "fingerprint", k.Fingerprint())
+	}
+	return k, nil
+}
+
+// allowedSigners reads the reviewers' keys the configuration names; nil when none.
+func allowedSigners(cfg *config.Config) (*signing.AllowedSigners, error) {
+	if cfg.Forge.AllowedSignersFile == "" {
+		return nil, nil
+	}
+	as, err := signing.LoadAllowedSigners(cfg.Forge.AllowedSignersFile)
+	if err != nil {
+		return nil, badInput(fmt.Errorf("forge.allowed_signers_file: %w", err))
+	}
+	return as, nil
+}
+
+// The github forge is what a reconcile pass on GitHub needs.
+var _ lifecycle.PullRequests = (*github.Forge)(nil)

@@ -18,6 +18,7 @@ import (
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/infrarepo"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/lifecycle"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/propose"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/signing"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/verify"
 	"github.com/gitops-remediation/terraform-provider-remediation/runbooks"
 )
@@ -40,22 +41,39 @@ func localInfra(cmd *cobra.Command, configFile, what string) (*config.Config, *i
 }
 
 func newApproveCommand() *cobra.Command {
-	var configFile, id, reviewer, email string
+	var configFile, id, keyFile, principal string
 	cmd := &cobra.Command{
-		Use:   "approve --config FILE --id ID --reviewer NAME [--email E]",
-		Short: "Approve a proposal's current head commit (local forge)",
-		Long: "Writes the approval as a git note on the proposal's head commit (refs/notes/remediation-approvals):\n" +
-			"it counts for that exact commit only. The proposal's author cannot approve it.",
+		Use:   "approve --config FILE --id ID --key SSH_KEY [--principal P]",
+		Short: "Approve a proposal's current head commit with your SSH key (local forge)",
+		Long: "Signs the approval of the proposal's head commit with your SSH key (the format ssh-keygen -Y sign\n" +
+			"writes) and records it as a git note (refs/notes/remediation-approvals): it counts for that exact\n" +
+			"commit only, and only when forge.allowed_signers_file lists your key for the principal it names.\n" +
+			"The proposal's author cannot approve it.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if id == "" || strings.TrimSpace(reviewer) == "" {
-				return badInput(errors.New("--id and --reviewer are required"))
+			if id == "" || keyFile == "" {
+				return badInput(errors.New("--id and --key are required"))
 			}
 			cfg, infra, err := localInfra(cmd, configFile, "approve")
 			if err != nil {
 				return err
 			}
 			defer func() { _ = infra.Close() }()
+			reviewers, err := allowedSigners(cfg)
+			if err != nil {
+				return err
+			}
+			if reviewers == nil {
+				return badInput(errors.New("forge.allowed_signers_file is not set: on the local forge an approval is a signature by a reviewer's key listed there"))
+			}
+			key, err := signing.LoadKey(keyFile)
+			if err != nil {
+				return badInput(fmt.Errorf("--key: %w", err))
+			}
+			who, err := approverPrincipal(reviewers, key, principal)
+			if err != nil {
+				return err
+			}
 			branch := decision.Branch(id)
 			head, ok := infra.Branch(branch)
 			if !ok {
@@ -68,29 +86,50 @@ func newApproveCommand() *cobra.Command {
 			if _, err := infra.ReadFile(head, artifact.Path(id)); err != nil {
 				return badInput(fmt.Errorf("--id %s: %s carries no artifact %s: not a proposal", id, branch, artifact.Path(id)))
 			}
-			a := lifecycle.Approval{Name: strings.TrimSpace(reviewer), Email: strings.TrimSpace(email), At: time.Now()}
-			if counted, _ := lifecycle.Counted([]lifecycle.Approval{a}, c.Author.Name, c.Author.Email); len(counted) == 0 {
-				return badInput(fmt.Errorf("%s cannot approve %s: the proposal's author and bots cannot approve", a, id))
+			a, err := lifecycle.Sign(key, head.String(), who, lifecycle.ViaSSH, time.Now())
+			if err != nil {
+				return badInput(err)
 			}
-			sigEmail := a.Email
-			if sigEmail == "" {
-				sigEmail = a.Name
+			trust := lifecycle.Trust{Reviewers: reviewers, Excluded: []string{c.Author.Name, c.Author.Email}, Now: time.Now()}
+			if _, ignored := lifecycle.Counted(head.String(), []lifecycle.Approval{a}, trust); len(ignored) > 0 {
+				return badInput(fmt.Errorf("%s cannot approve %s: %s", who, id, strings.Join(ignored, "; ")))
 			}
-			note, err := infra.UpdateNote(cmd.Context(), lifecycle.ApprovalsRef, head, "approve "+id+" by "+a.String(),
-				a.Name, sigEmail, a.At, func(old []byte) ([]byte, error) { return lifecycle.AddApproval(old, a), nil })
+			note, err := infra.UpdateNote(cmd.Context(), lifecycle.ApprovalsRef, head, "approve "+id+" by "+who,
+				who, who, a.At, func(old []byte) ([]byte, error) { return lifecycle.AddApproval(old, a), nil })
 			if err != nil {
 				return err
 			}
-			counted, _ := lifecycle.Counted(lifecycle.ParseApprovals(note), c.Author.Name, c.Author.Email)
-			fmt.Fprintf(cmd.OutOrStdout(), "approved %s at %s by %s: %d approval(s) on this commit\n", id, short(head), a, len(counted))
+			entries, _ := lifecycle.ParseApprovals(note)
+			counted, _ := lifecycle.Counted(head.String(), entries, trust)
+			fmt.Fprintf(cmd.OutOrStdout(), "approved %s at %s by %s: %d approval(s) on this commit\n", id, short(head), who, len(counted))
 			return nil
 		},
 	}
 	cmd.Flags().StringVar(&configFile, "config", "remediator.yaml", "configuration file")
 	cmd.Flags().StringVar(&id, "id", "", "remediation id (the branch is remediation/<id>)")
-	cmd.Flags().StringVar(&reviewer, "reviewer", "", "who approves")
-	cmd.Flags().StringVar(&email, "email", "", "the reviewer's email")
+	cmd.Flags().StringVar(&keyFile, "key", "", "your SSH private key (unencrypted OpenSSH format), listed in the allowed-signers file")
+	cmd.Flags().StringVar(&principal, "principal", "", "who you are in the allowed-signers file, when your key is listed under several principals")
 	return cmd
+}
+
+// approverPrincipal is who the key's owner approves as: the principal given, which
+// the allowed-signers file must list for the key, or the only one it lists.
+func approverPrincipal(as *signing.AllowedSigners, key *signing.Key, want string) (string, error) {
+	have := as.PrincipalsOf(key.Public())
+	switch {
+	case len(have) == 0:
+		return "", badInput(fmt.Errorf("--key: %s is not listed in %s", key.Fingerprint(), as.File))
+	case want != "":
+		for _, p := range have {
+			if strings.EqualFold(p, want) {
+				return p, nil
+			}
+		}
+		return "", badInput(fmt.Errorf("--principal %s: %s lists this key for %s only", want, as.File, strings.Join(have, ", ")))
+	case len(have) > 1:
+		return "", badInput(fmt.Errorf("--principal is needed: %s lists this key for %s", as.File, strings.Join(have, ", ")))
+	}
+	return have[0], nil
 }
 
 func short(h plumbing.Hash) string { return h.String()[:12] }
@@ -122,7 +161,10 @@ func newReconcileCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			r := newReconciler(cfg, infra, fg, cat, logger)
+			r, err := newReconciler(cfg, infra, fg, cat, logger)
+			if err != nil {
+				return err
+			}
 			var outcomes []lifecycle.Outcome
 			if prs, ok := fg.(lifecycle.PullRequests); ok {
 				outcomes, err = r.RunGitHub(cmd.Context(), prs, func(err error) bool { return errors.Is(err, github.ErrHeadMoved) })
@@ -162,11 +204,15 @@ func newReconcileCommand() *cobra.Command {
 // newReconciler is the lifecycle engine for a configuration: its infrastructure
 // repository, local teams and, when Alertmanager or Prometheus is configured, the
 // verifier of merged remediations.
-func newReconciler(cfg *config.Config, infra *infrarepo.Repo, fg propose.Forge, cat *runbooks.Catalog, logger *slog.Logger) *lifecycle.Reconciler {
-	r := &lifecycle.Reconciler{Infra: infra, Catalog: cat, Base: cfg.Infrastructure.Base, Teams: cfg.Forge.Teams, Closer: fg,
+func newReconciler(cfg *config.Config, infra *infrarepo.Repo, fg propose.Forge, cat *runbooks.Catalog, logger *slog.Logger) (*lifecycle.Reconciler, error) {
+	reviewers, err := allowedSigners(cfg)
+	if err != nil {
+		return nil, err
+	}
+	r := &lifecycle.Reconciler{Infra: infra, Catalog: cat, Base: cfg.Infrastructure.Base, Teams: cfg.Forge.Teams, Closer: fg, Reviewers: reviewers,
 		AuthorName: cfg.Infrastructure.AuthorName, AuthorEmail: cfg.Infrastructure.AuthorEmail, Now: time.Now, Logger: logger}
 	if cfg.Alertmanager.URL != "" || cfg.Prometheus.URL != "" {
 		r.Verifier = &verify.Verifier{Alertmanager: cfg.Alertmanager.URL, Prometheus: cfg.Prometheus.URL, RestartGrace: cfg.Alertmanager.RestartGrace.Std()}
 	}
-	return r
+	return r, nil
 }

@@ -274,9 +274,12 @@ func (c *catalogSource) reconcileLoop(ctx context.Context, every time.Duration) 
 		c.mu.Lock()
 		cat := c.p.Catalog
 		c.mu.Unlock()
-		r := newReconciler(c.cfg, c.infra, c.forge, cat, c.log)
+		r, err := newReconciler(c.cfg, c.infra, c.forge, cat, c.log)
+		if err != nil {
+			c.log.Error("reconcile: configuration", "err", err)
+			continue
+		}
 		c.infraMu.Lock()
-		var err error
 		var outcomes []lifecycle.Outcome
 		if prs, ok := c.forge.(lifecycle.PullRequests); ok {
 			outcomes, err = r.RunGitHub(ctx, prs, func(err error) bool { return errors.Is(err, github.ErrHeadMoved) })

@@ -45,7 +45,7 @@ func (s *Server) listPulls(w http.ResponseWriter, r *http.Request, rp *repo) {
 		}
 		if h := q.Get("head"); h != "" {
 			owner, branch, ok := strings.Cut(h, ":")
-			if !ok || owner != rp.owner || branch != p.head {
+			if !ok || owner != s.headRepo(rp, p).owner || branch != p.head {
 				continue
 			}
 		}
@@ -124,7 +124,21 @@ func (s *Server) createPull(w http.ResponseWriter, r *http.Request, rp *repo) {
 		validationFailed(w, map[string]any{"resource": "PullRequest", "code": "missing_field", "field": "title"})
 		return
 	}
-	head, herr := gittest.Output(rp.dir, "rev-parse", "--verify", "-q", "refs/heads/"+in.Head)
+	// "owner:branch" names a fork's branch; a bare branch is the base repository's.
+	headRepo, headRef := rp, in.Head
+	if owner, branch, ok := strings.Cut(in.Head, ":"); ok {
+		fork := s.repos[owner+"/"+rp.name]
+		if owner != rp.owner && (fork == nil || fork.forkOf != rp) {
+			validationFailed(w, map[string]any{"resource": "PullRequest", "code": "invalid", "field": "head"})
+			return
+		}
+		if fork != nil {
+			headRepo = fork
+		}
+		headRef = branch
+	}
+	in.Head = headRef
+	head, herr := gittest.Output(headRepo.dir, "rev-parse", "--verify", "-q", "refs/heads/"+in.Head)
 	if herr != nil {
 		validationFailed(w, map[string]any{"resource": "PullRequest", "code": "invalid", "field": "head"})
 		return
@@ -135,7 +149,7 @@ func (s *Server) createPull(w http.ResponseWriter, r *http.Request, rp *repo) {
 		return
 	}
 	for _, p := range rp.pulls {
-		if p.state == "open" && p.head == in.Head && p.base == in.Base {
+		if p.state == "open" && p.head == in.Head && p.base == in.Base && s.headRepo(rp, p) == headRepo {
 			validationFailed(w, map[string]any{"resource": "PullRequest", "code": "custom",
 				"message": fmt.Sprintf("A pull request already exists for %s:%s.", rp.owner, in.Head)})
 			return
@@ -145,6 +159,9 @@ func (s *Server) createPull(w http.ResponseWriter, r *http.Request, rp *repo) {
 	s.nextID++
 	p := &pull{id: s.nextID, number: len(rp.pulls) + 1, title: in.Title, author: r.Header.Get("X-Fake-Login"),
 		state: "open", head: in.Head, headSHA: head, base: in.Base, baseSHA: base, created: now, updated: now}
+	if headRepo != rp {
+		p.headRepo = headRepo
+	}
 	if in.Body != nil {
 		p.body = *in.Body
 	}
@@ -415,6 +432,18 @@ func (s *Server) mergePull(w http.ResponseWriter, r *http.Request, rp *repo) {
 		writeJSON(w, http.StatusMethodNotAllowed, map[string]any{"message": "Pull Request is not mergeable", "documentation_url": "https://docs.github.com/rest/pulls/pulls#merge-a-pull-request"})
 		return
 	}
+	if in.MergeMethod == "" {
+		in.MergeMethod = "merge"
+	}
+	if in.MergeMethod != "merge" && in.MergeMethod != "squash" {
+		validationFailed(w, map[string]any{"resource": "PullRequest", "code": "invalid", "field": "merge_method",
+			"message": "merge_method " + in.MergeMethod + " is not supported by this test server"})
+		return
+	}
+	if reason := s.protectionRefusal(rp, p); reason != "" {
+		writeJSON(w, http.StatusMethodNotAllowed, map[string]any{"message": reason, "documentation_url": "https://docs.github.com/rest/pulls/pulls#merge-a-pull-request"})
+		return
+	}
 	if in.SHA != "" && in.SHA != head {
 		writeJSON(w, http.StatusConflict, map[string]any{"message": "Head branch was modified. Review and try the merge again.", "documentation_url": "https://docs.github.com/rest/pulls/pulls#merge-a-pull-request"})
 		return
@@ -437,6 +466,17 @@ func (s *Server) mergePull(w http.ResponseWriter, r *http.Request, rp *repo) {
 		{"clone", "-q", "-b", p.base, rp.dir, work},
 		{"-C", work, "-c", "user.name=" + login, "-c", "user.email=" + login + "@users.noreply.github.com", "merge", "-q", "--no-ff", "-m", msg, head},
 		{"-C", work, "push", "-q", "origin", p.base},
+	}
+	if in.MergeMethod == "squash" {
+		// One commit with the change, one parent: what GitHub's squash merge makes.
+		ident := []string{"-c", "user.name=" + login, "-c", "user.email=" + login + "@users.noreply.github.com"}
+		steps = [][]string{
+			steps[0],
+			{"-C", work, "fetch", "-q", rp.dir, head},
+			append(append([]string{"-C", work}, ident...), "merge", "-q", "--squash", head),
+			append(append([]string{"-C", work}, ident...), "commit", "-q", "-m", msg),
+			steps[2],
+		}
 	}
 	for _, args := range steps {
 		if out, err := gittest.Output("", args...); err != nil {

@@ -45,7 +45,7 @@ func (s *Server) repository(r *repo) map[string]any {
 	u := s.api("/repos/%s", full)
 	m := map[string]any{
 		"id": r.id, "node_id": fmt.Sprintf("R_%d", r.id), "name": r.name, "full_name": full, "owner": s.user(r.owner),
-		"private": true, "html_url": s.URL + "/" + full, "description": nil, "fork": false, "url": u,
+		"private": true, "html_url": s.URL + "/" + full, "description": nil, "fork": r.forkOf != nil, "url": u,
 		"archive_url": u + "/{archive_format}{/ref}", "assignees_url": u + "/assignees{/user}",
 		"blobs_url": u + "/git/blobs{/sha}", "branches_url": u + "/branches{/branch}",
 		"collaborators_url": u + "/collaborators{/collaborator}", "comments_url": u + "/comments{/number}",
@@ -142,7 +142,7 @@ func (s *Server) pullSimple(r *repo, p *pull) map[string]any {
 		"active_lock_reason": nil, "created_at": stamp(p.created), "updated_at": stamp(p.updated),
 		"closed_at": nullStamp(p.closed), "merged_at": nullStamp(p.merged), "merge_commit_sha": nil,
 		"assignee": nil, "assignees": []any{}, "requested_reviewers": reviewers, "requested_teams": teams,
-		"head": s.branchRef(r, p.head, p.headSHA), "base": s.branchRef(r, p.base, p.baseSHA),
+		"head": s.branchRef(s.headRepo(r, p), p.head, p.headSHA), "base": s.branchRef(r, p.base, p.baseSHA),
 		"_links": map[string]any{
 			"self": link(u), "html": link(html), "issue": link(issue), "comments": link(issue + "/comments"),
 			"review_comments": link(u + "/comments"), "review_comment": link(s.api("/repos/%s/pulls/comments{/number}", full)),

@@ -52,6 +52,7 @@ type Server struct {
 	teams      map[string][]string // org/slug -> logins
 	hook       *hook
 	deliveries []Delivery
+	emails     map[string]string // commit email -> login
 }
 
 type repo struct {
@@ -64,6 +65,10 @@ type repo struct {
 	comments    []*comment
 	statuses    []*status
 	checkRuns   []*checkRun
+	// forkOf is the repository this one is a fork of.
+	forkOf *repo
+	// protection is the base branches' protection rule, nil when unprotected.
+	protection *Protection
 }
 
 type pull struct {
@@ -80,6 +85,10 @@ type pull struct {
 	mergedBy, mergeSHA  string
 	comments            []*comment
 	reviews             []*review
+	// headRepo holds the head branch when it is a fork's; nil means the base's.
+	headRepo *repo
+	// lastPusher is who last moved the head by a push.
+	lastPusher string
 }
 
 type review struct {
@@ -144,6 +153,7 @@ func New(t testing.TB) *Server {
 		t: t, root: t.TempDir(), now: time.Now,
 		repos: map[string]*repo{}, tokens: map[string]string{}, apps: map[int64]*rsa.PublicKey{},
 		userIDs: map[string]int64{}, nextID: 1000, collabs: map[string]bool{}, teams: map[string][]string{},
+		emails: map[string]string{},
 	}
 	s.backend = &cgi.Handler{
 		Path: filepath.Join(strings.TrimSpace(string(execPath)), "git-http-backend"),
@@ -351,6 +361,10 @@ func (s *Server) routes() http.Handler {
 	api("DELETE /repos/{owner}/{repo}/issues/comments/{comment_id}", s.deleteComment)
 	api("POST /repos/{owner}/{repo}/statuses/{sha}", s.createStatus)
 	api("GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews", s.listReviews)
+	api("POST /repos/{owner}/{repo}/pulls/{pull_number}/reviews", s.createReview)
+	api("PUT /repos/{owner}/{repo}/pulls/{pull_number}/reviews/{review_id}/dismissals", s.dismissReview)
+	api("GET /repos/{owner}/{repo}/pulls/{pull_number}/commits", s.listPullCommits)
+	org("GET /user", s.authenticatedUser)
 	api("PUT /repos/{owner}/{repo}/pulls/{pull_number}/merge", s.mergePull)
 	api("GET /repos/{owner}/{repo}/commits/{ref}/status", s.combinedStatus)
 	api("GET /repos/{owner}/{repo}/commits/{ref}/check-runs", s.listCheckRuns)
@@ -524,7 +538,8 @@ func (s *Server) accessToken(w http.ResponseWriter, r *http.Request) {
 func (s *Server) serveGit(w http.ResponseWriter, r *http.Request) {
 	_, pass, ok := r.BasicAuth()
 	s.mu.Lock()
-	_, known := s.tokens[pass]
+	login, known := s.tokens[pass]
+	rp := s.repos[r.PathValue("owner")+"/"+strings.TrimSuffix(r.PathValue("repo"), ".git")]
 	s.mu.Unlock()
 	if !ok || !known {
 		w.Header().Set("WWW-Authenticate", `Basic realm="GitHub"`)
@@ -532,6 +547,10 @@ func (s *Server) serveGit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.backend.ServeHTTP(w, r)
+	// A push moves the heads of the pull requests from the pushed branches.
+	if rp != nil && r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/git-receive-pack") {
+		s.afterPush(rp, login)
+	}
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

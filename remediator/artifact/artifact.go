@@ -14,6 +14,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/gitops-remediation/terraform-provider-remediation/internal/strictyaml"
+	"github.com/gitops-remediation/terraform-provider-remediation/runbooks"
 )
 
 // Dir holds the artifacts in the infrastructure repository.
@@ -197,4 +198,14 @@ func Decode(data []byte) (*Artifact, error) {
 		return nil, fmt.Errorf("decode artifact: not a %s %s", APIVersion, KindName)
 	}
 	return &a, nil
+}
+
+// LimitsOf are the plan limits a runbook and a policy set, as an artifact records them.
+func LimitsOf(rb *runbooks.Runbook, pol *runbooks.Policy) Limits {
+	return Limits{
+		AllowedAddresses: rb.Spec.Plan.AllowedAddresses, AllowedActions: rb.Spec.Plan.AllowedActions,
+		RunbookMaxChanges: rb.Spec.Plan.MaxChanges, PolicyMaxChanges: pol.Spec.Plan.MaxChanges,
+		RunbookAllowsDestroy: rb.Spec.Plan.AllowDestroy, PolicyAllowsDestroy: pol.Spec.Plan.AllowDestroy,
+		DeniedResourceTypes: pol.Spec.Plan.DeniedResourceTypes,
+	}
 }

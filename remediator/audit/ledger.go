@@ -41,10 +41,12 @@ type Entry struct {
 	// Rollback is the id of the remediation that reverted this one, if any.
 	Rollback string `json:"rollback,omitempty"`
 
-	within   time.Duration
-	reverts  []string
-	noteApps []lifecycle.Approval
-	headAuth [2]string
+	within     time.Duration
+	reverts    []string
+	noteApps   []lifecycle.Approval
+	unreadable []string
+	headAuth   [2]string
+	art        *artifact.Artifact
 }
 
 // Outcomes shown for an entry without a note.
@@ -63,6 +65,16 @@ type Finding struct {
 
 // Kinds of findings.
 const (
+	// FindingForeignHead: the merged head is not the remediator's own commit.
+	FindingForeignHead = "changed-by-person"
+	// FindingMergeNotOurs: the merge commit was not made by the remediator.
+	FindingMergeNotOurs = "merge-not-by-remediator"
+	// FindingScope: the merge changed files its runbook does not, or a protected path.
+	FindingScope = "out-of-scope"
+	// FindingCatalog: the artifact disagreed with the catalog published at the merge.
+	FindingCatalog = "catalog-mismatch"
+	// FindingReviewer: a required reviewer or team did not approve.
+	FindingReviewer    = "required-reviewer-missing"
 	FindingApprovals   = "too-few-approvals"
 	FindingUnbacked    = "unbacked-approval"
 	FindingArtifact    = "artifact-outside-merge"
@@ -180,6 +192,7 @@ func Build(repo, trees *git.Repository, base string, since, now time.Time) (*Led
 		if read.err != nil {
 			l.Findings = append(l.Findings, Finding{Commit: e.Merge, ID: e.ID, Kind: FindingBadArtifact, Detail: fmt.Sprintf("%s: %v", artifact.Path(e.ID), read.err)})
 		} else if a := read.a; a != nil {
+			e.art = a
 			e.RequiredApprovals = a.RequiredApprovals
 			e.Anomaly = anomaly(a)
 			if d, err := time.ParseDuration(a.Verify.Within); err == nil {
@@ -314,7 +327,7 @@ func entry(repo *git.Repository, c *object.Commit, trailers [][2]string, id stri
 	}
 	if blob, ok := approvals[c.ParentHashes[1]]; ok {
 		if note, err := blobContents(repo, blob); err == nil {
-			e.noteApps = lifecycle.ParseApprovals(note)
+			e.noteApps, e.unreadable = lifecycle.ParseApprovals(note)
 		}
 	}
 	if head, err := repo.CommitObject(c.ParentHashes[1]); err == nil {

@@ -3,39 +3,220 @@ package audit
 import (
 	"fmt"
 	"strings"
+	"time"
 
+	"github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/object"
+	"golang.org/x/crypto/ssh"
+
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/artifact"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/lifecycle"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/signing"
+	"github.com/gitops-remediation/terraform-provider-remediation/runbooks"
 )
 
-// Verify adds the findings about approvals and outcomes to the ledger's own (the
-// artifacts changed outside their merge, found while building it).
-func (l *Ledger) Verify() []Finding {
+// Trust is what the audit checks the history against. Each part left nil is a check
+// not made (and said so by the command).
+type Trust struct {
+	// Remediator is the remediator's public key: its proposal heads, its merges and
+	// its records of GitHub reviews are signed with it.
+	Remediator ssh.PublicKey
+	// Reviewers are the keys approvals on the local forge are signed with.
+	Reviewers *signing.AllowedSigners
+	// Teams are the members of each org/team on the local forge.
+	Teams map[string][]string
+	// CatalogAt is the catalog published at a time.
+	CatalogAt func(at time.Time) (*runbooks.Catalog, error)
+}
+
+// Verify adds the findings about provenance, scope, the catalog, approvals and
+// outcomes to the ledger's own (the artifacts changed outside their merge, found while
+// building it). repo is the repository the ledger was built from.
+func (l *Ledger) Verify(repo *git.Repository, t Trust) []Finding {
 	out := append([]Finding(nil), l.Findings...)
-	for _, e := range l.Entries {
-		backed := map[string]bool{}
-		counted, _ := lifecycle.Counted(e.noteApps, e.headAuth[0], e.headAuth[1])
-		for _, a := range counted {
-			backed[strings.ToLower(a.String())] = true
-		}
-		valid := 0
-		for _, who := range distinct(e.Approvers) {
-			if backed[strings.ToLower(who)] {
-				valid++
-				continue
-			}
-			out = append(out, Finding{Commit: e.Merge, ID: e.ID, Kind: FindingUnbacked,
-				Detail: fmt.Sprintf("Approved-by %s has no approval recorded on the proposal head %s", who, e.Head[:12])})
-		}
-		if valid < e.RequiredApprovals {
-			out = append(out, Finding{Commit: e.Merge, ID: e.ID, Kind: FindingApprovals,
-				Detail: fmt.Sprintf("merged with %d valid approval(s); policy %s required %d for risk %s", valid, e.Policy, e.RequiredApprovals, e.Risk)})
-		}
-		if e.Outcome == OutcomeMissing {
-			out = append(out, Finding{Commit: e.Merge, ID: e.ID, Kind: FindingNoOutcome,
-				Detail: fmt.Sprintf("merged at %s; no outcome recorded within %s", e.MergedAt.UTC().Format("2006-01-02T15:04:05Z"), e.within)})
-		}
+	for i := range l.Entries {
+		out = append(out, verifyEntry(repo, &l.Entries[i], t)...)
 	}
 	return out
+}
+
+func verifyEntry(repo *git.Repository, e *Entry, t Trust) []Finding {
+	var out []Finding
+	add := func(kind, format string, args ...any) {
+		out = append(out, Finding{Commit: e.Merge, ID: e.ID, Kind: kind, Detail: fmt.Sprintf(format, args...)})
+	}
+	merge, err := repo.CommitObject(plumbing.NewHash(e.Merge))
+	if err != nil {
+		add(FindingBadArtifact, "read the merge: %v", err)
+		return out
+	}
+	head, err := repo.CommitObject(plumbing.NewHash(e.Head))
+	if err != nil {
+		add(FindingForeignHead, "read the merged head %s: %v", e.Head[:12], err)
+		return out
+	}
+	if t.Remediator != nil {
+		if reason := lifecycle.Provenance(head, e.ID, t.Remediator); reason != "" {
+			add(FindingForeignHead, "%s", reason)
+		}
+	}
+	required := e.RequiredApprovals
+	var terms *lifecycle.Terms
+	if t.CatalogAt != nil && e.art != nil {
+		terms = catalogTerms(e, t, add)
+		if terms != nil {
+			required = terms.Required
+		}
+	}
+	counted := approvals(e, t, add)
+	if t.Remediator != nil && signing.VerifyCommit(merge, t.Remediator) != nil && !allViaGitHub(counted) {
+		add(FindingMergeNotOurs, "the merge commit is not signed by the remediator, and no GitHub review it recorded backs it: merged by hand")
+	}
+	if e.art != nil {
+		scope(merge, e, terms, add)
+	}
+	if len(counted) < required {
+		add(FindingApprovals, "merged with %d valid approval(s); policy %s required %d for risk %s", len(counted), e.Policy, required, e.Risk)
+	}
+	if terms != nil {
+		for _, want := range terms.Policy.Spec.RequiredReviewers {
+			if !reviewed(want, counted, t.Teams) {
+				add(FindingReviewer, "policy %s requires an approval by %s; none of the valid approvals is theirs", terms.Policy.Metadata.Name, want)
+			}
+		}
+	}
+	if e.Outcome == OutcomeMissing {
+		add(FindingNoOutcome, "merged at %s; no outcome recorded within %s", e.MergedAt.UTC().Format("2006-01-02T15:04:05Z"), e.within)
+	}
+	return out
+}
+
+// approvals checks every Approved-by trailer against the signed approvals recorded on
+// the merged head, and returns those that count.
+func approvals(e *Entry, t Trust, add func(kind, format string, args ...any)) []lifecycle.Approval {
+	trust := lifecycle.Trust{Reviewers: t.Reviewers, Remediator: t.Remediator, AcceptGitHub: true,
+		Excluded: []string{e.headAuth[0], e.headAuth[1]}, Now: e.MergedAt}
+	counted, ignored := lifecycle.Counted(e.Head, e.noteApps, trust)
+	backed := map[string]bool{}
+	for _, a := range counted {
+		backed[strings.ToLower(a.Principal)] = true
+	}
+	why := map[string]string{}
+	for _, reason := range ignored {
+		who, r, _ := strings.Cut(reason, ": ")
+		why[strings.ToLower(who)] = r
+	}
+	var valid []lifecycle.Approval
+	for _, who := range distinct(e.Approvers) {
+		key := strings.ToLower(who)
+		if backed[key] {
+			for _, a := range counted {
+				if strings.EqualFold(a.Principal, who) {
+					valid = append(valid, a)
+				}
+			}
+			continue
+		}
+		detail := "no approval recorded on the proposal head " + e.Head[:12]
+		if r, ok := why[key]; ok {
+			detail = "its approval on the proposal head " + e.Head[:12] + " does not count: " + r
+		}
+		add(FindingUnbacked, "Approved-by %s: %s", who, detail)
+	}
+	return valid
+}
+
+// catalogTerms judges the merged artifact by the catalog published when it merged.
+func catalogTerms(e *Entry, t Trust, add func(kind, format string, args ...any)) *lifecycle.Terms {
+	cat, err := t.CatalogAt(e.MergedAt)
+	if err != nil {
+		add(FindingCatalog, "the catalog published at %s cannot be read: %v", e.MergedAt.UTC().Format(time.RFC3339), err)
+		return nil
+	}
+	router, err := runbooks.NewRouter(cat)
+	if err != nil {
+		add(FindingCatalog, "the catalog published at the merge does not compile: %v", err)
+		return nil
+	}
+	terms, refusal := lifecycle.TermsOf(cat, router, e.ID, e.art)
+	if refusal != nil {
+		add(FindingCatalog, "%s", refusal.Reason)
+		return nil
+	}
+	return &terms
+}
+
+// scope flags what the merge changed beyond the files its artifact records, and any
+// protected path.
+func scope(merge *object.Commit, e *Entry, terms *lifecycle.Terms, add func(kind, format string, args ...any)) {
+	parent, err := merge.Parent(0)
+	if err != nil {
+		return
+	}
+	from, err1 := parent.Tree()
+	to, err2 := merge.Tree()
+	if err1 != nil || err2 != nil {
+		return
+	}
+	changes, err := object.DiffTree(from, to)
+	if err != nil {
+		return
+	}
+	allowed := map[string]bool{artifact.Path(e.ID): true}
+	for _, c := range e.art.Changes {
+		allowed[c.File] = true
+	}
+	var extra []string
+	if terms != nil {
+		extra = terms.Policy.Spec.ProtectedPaths
+	}
+	for _, c := range changes {
+		name := c.To.Name
+		if name == "" {
+			name = c.From.Name
+		}
+		if pattern, bad := runbooks.ProtectedMatch(name, extra); bad {
+			add(FindingScope, "the merge changed %s, which is protected (%s)", name, pattern)
+			continue
+		}
+		if !allowed[name] {
+			add(FindingScope, "the merge changed %s, which its artifact does not record", name)
+		}
+	}
+}
+
+func allViaGitHub(counted []lifecycle.Approval) bool {
+	if len(counted) == 0 {
+		return false
+	}
+	for _, a := range counted {
+		if a.Via != lifecycle.ViaGitHub {
+			return false
+		}
+	}
+	return true
+}
+
+// reviewed says whether a required reviewer (a user, or an org/team of the local
+// forge's teams) is among the valid approvals.
+func reviewed(want string, counted []lifecycle.Approval, teams map[string][]string) bool {
+	names := []string{want}
+	if strings.Contains(want, "/") {
+		if teams[want] == nil {
+			return true // a GitHub team: its membership is GitHub's to say, not Git's
+		}
+		names = teams[want]
+	}
+	for _, a := range counted {
+		for _, n := range names {
+			local, _, _ := strings.Cut(a.Principal, "@")
+			if strings.EqualFold(n, a.Principal) || strings.EqualFold(n, local) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func distinct(list []string) []string {

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/gitops-remediation/terraform-provider-remediation/internal/strictyaml"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/signing"
 	"github.com/gitops-remediation/terraform-provider-remediation/runbooks"
 	"github.com/gitops-remediation/terraform-provider-remediation/runbooks/catalogstore"
 )
@@ -29,6 +30,25 @@ type Config struct {
 	Alertmanager   Alertmanager   `yaml:"alertmanager"`
 	Prometheus     Endpoint       `yaml:"prometheus"`
 	Intake         Intake         `yaml:"intake"`
+	Signing        Signing        `yaml:"signing"`
+}
+
+// Signing is the remediator's own key: it signs every proposal and merge commit the
+// remediator makes, and its record of GitHub reviews, so its own work can be told
+// from anyone else's (the rule "the remediator merges only its own tree").
+type Signing struct {
+	// KeyFile is an unencrypted OpenSSH private key. Unset, a key is created in
+	// state_dir on first use: fine for one process, but replicas that merge each
+	// other's proposals must share one configured key.
+	KeyFile string `yaml:"key_file"`
+}
+
+// SigningKeyFile is the key file in use: the configured one, or state_dir's own.
+func (c *Config) SigningKeyFile() string {
+	if c.Signing.KeyFile != "" {
+		return c.Signing.KeyFile
+	}
+	return filepath.Join(c.StateDir, "signing_key")
 }
 
 // Catalog is where the runbooks and policies are published.
@@ -70,7 +90,12 @@ type Forge struct {
 	WebhookSecretEnv string `yaml:"webhook_secret_env"`
 	// Teams lists the members of each "org/team" a policy requires, for the local
 	// forge only: a plain Git server has no organisation to ask (GitHub is asked).
+	// Members are principals of the allowed-signers file.
 	Teams map[string][]string `yaml:"teams"`
+	// AllowedSignersFile lists the reviewers' SSH keys and their principals, in Git's
+	// gpg.ssh.allowedSignersFile format: on the local forge an approval counts only
+	// when signed by a key listed there for the principal it names.
+	AllowedSignersFile string `yaml:"allowed_signers_file"`
 }
 
 // Endpoint is an HTTP API the remediator queries.
@@ -130,6 +155,14 @@ func Load(file string) (*Config, error) {
 		return nil, errs
 	}
 	c.resolvePaths(filepath.Dir(file))
+	if c.Forge.AllowedSignersFile != "" {
+		// Checked now, so a typo in a key stops the start, not the first approval.
+		if _, err := signing.LoadAllowedSigners(c.Forge.AllowedSignersFile); err != nil {
+			e := &strictyaml.Error{File: file, Field: "forge.allowed_signers_file", Msg: err.Error()}
+			e.Line, e.Column = pos.Lookup(e.Field)
+			return nil, strictyaml.Errors{e}
+		}
+	}
 	return c, nil
 }
 
@@ -231,6 +264,8 @@ func (c *Config) resolvePaths(dir string) {
 	c.Infrastructure.Repository = abs(c.Infrastructure.Repository)
 	c.StateDir = abs(c.StateDir)
 	c.Forge.PrivateKeyFile = abs(c.Forge.PrivateKeyFile)
+	c.Forge.AllowedSignersFile = abs(c.Forge.AllowedSignersFile)
+	c.Signing.KeyFile = abs(c.Signing.KeyFile)
 }
 
 // Secret reads the environment variable a *_env setting names; "" when unset.

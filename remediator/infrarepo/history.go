@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 
@@ -220,4 +221,75 @@ func (r *Repo) DeleteBranch(ctx context.Context, branch string, old plumbing.Has
 	}
 	_ = r.repo.Storer.RemoveReference(ref)
 	return nil
+}
+
+// ChangedFiles lists the paths that differ between the merge base of the base branch
+// and head, and head: what merging head would change.
+func (r *Repo) ChangedFiles(base string, head plumbing.Hash) ([]string, error) {
+	baseHead, ok := r.Branch(base)
+	if !ok {
+		return nil, fmt.Errorf("no base branch %q", base)
+	}
+	bc, err := r.repo.CommitObject(baseHead)
+	if err != nil {
+		return nil, err
+	}
+	hc, err := r.repo.CommitObject(head)
+	if err != nil {
+		return nil, err
+	}
+	forks, err := hc.MergeBase(bc)
+	if err != nil {
+		return nil, fmt.Errorf("merge base of %s and %s: %w", head, base, err)
+	}
+	if len(forks) == 0 {
+		return nil, fmt.Errorf("%s shares no history with %s", head, base)
+	}
+	return diffFiles(forks[0], hc)
+}
+
+// CommitFiles lists the paths a commit changes against its first parent (all of its
+// files for a root commit).
+func (r *Repo) CommitFiles(h plumbing.Hash) ([]string, error) {
+	c, err := r.repo.CommitObject(h)
+	if err != nil {
+		return nil, err
+	}
+	if c.NumParents() == 0 {
+		return diffFiles(nil, c)
+	}
+	p, err := c.Parent(0)
+	if err != nil {
+		return nil, err
+	}
+	return diffFiles(p, c)
+}
+
+func diffFiles(from, to *object.Commit) ([]string, error) {
+	toTree, err := to.Tree()
+	if err != nil {
+		return nil, err
+	}
+	var fromTree *object.Tree
+	if from != nil {
+		if fromTree, err = from.Tree(); err != nil {
+			return nil, err
+		}
+	}
+	changes, err := object.DiffTree(fromTree, toTree)
+	if err != nil {
+		return nil, err
+	}
+	seen := map[string]bool{}
+	var out []string
+	for _, c := range changes {
+		for _, name := range []string{c.From.Name, c.To.Name} {
+			if name != "" && !seen[name] {
+				seen[name] = true
+				out = append(out, name)
+			}
+		}
+	}
+	sort.Strings(out)
+	return out, nil
 }

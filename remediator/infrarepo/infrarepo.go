@@ -24,6 +24,7 @@ import (
 
 	"github.com/gitops-remediation/terraform-provider-remediation/internal/gitpush"
 	"github.com/gitops-remediation/terraform-provider-remediation/internal/gittree"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/signing"
 	"github.com/gitops-remediation/terraform-provider-remediation/runbooks/catalogstore"
 )
 
@@ -40,6 +41,9 @@ type Repo struct {
 	repo   *git.Repository
 	// release gives the mirror back (see claimMirror).
 	release func() error
+	// Signer signs every commit the remediator makes here (proposals, merges,
+	// rollbacks), so its own work can be told from anyone else's; nil signs nothing.
+	Signer *signing.Key
 }
 
 // TokenFunc returns the current https password for the repository: a GitHub App's
@@ -328,6 +332,11 @@ func (w *WorkTree) Commit(files []string, message, authorName, authorEmail strin
 
 // storeCommit writes a commit object to the mirror and reads it back.
 func (r *Repo) storeCommit(c *object.Commit) (*object.Commit, error) {
+	if r.Signer != nil {
+		if err := signing.SignCommit(c, r.Signer); err != nil {
+			return nil, err
+		}
+	}
 	obj := r.repo.Storer.NewEncodedObject()
 	if err := c.Encode(obj); err != nil {
 		return nil, fmt.Errorf("encode commit: %w", err)

@@ -1,111 +1,250 @@
 // Package lifecycle moves proposals on: approvals counted for the exact head commit,
 // the gates a merge must pass, the merge itself with its trailers, and the outcome
-// recorded afterwards. This file holds the approvals of the local forge: git notes on
-// the proposal's head commit under refs/notes/remediation-approvals, so an approval
-// of one commit never counts for another.
+// recorded afterwards. This file holds the approvals record: git notes on the
+// proposal's head commit under refs/notes/remediation-approvals, one signed entry per
+// approval, so an approval of one commit never counts for another and nobody can
+// write one in someone else's name.
 package lifecycle
 
 import (
+	"bytes"
 	"fmt"
 	"sort"
 	"strings"
 	"time"
+
+	"golang.org/x/crypto/ssh"
+
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/signing"
 )
 
-// ApprovalsRef holds the local forge's approvals.
+// ApprovalsRef holds the approvals of proposal heads.
 const ApprovalsRef = "refs/notes/remediation-approvals"
 
-// Approval is one person's approval of one commit.
+// How an approval was given.
+const (
+	// ViaSSH: a reviewer signed it with their own key (the local forge); it counts
+	// only when the allowed-signers file lists that key for the principal.
+	ViaSSH = "ssh"
+	// ViaGitHub: the remediator's record of a GitHub review it counted, signed with
+	// the remediator's own key.
+	ViaGitHub = "github"
+)
+
+// Approval is one identity's approval of one commit.
 type Approval struct {
-	Name  string
-	Email string
-	At    time.Time
+	// Principal is who approved: a principal of the allowed-signers file, or a
+	// GitHub login.
+	Principal string
+	Via       string
+	At        time.Time
+	// Signature is the armored SSH signature over Payload(commit).
+	Signature []byte
 }
 
-// identities are the names a required reviewer may be given as: the name (a login
-// on GitHub), the email, and the email's local part.
+// Payload is what an approval of a commit signs: the commit, who, how and when.
+// A signature over one commit's payload is worthless for any other commit.
+func (a Approval) Payload(commit string) []byte {
+	return fmt.Appendf(nil, "remediation approval v1\ncommit %s\nprincipal %s\nvia %s\nat %s\n",
+		commit, a.Principal, a.Via, a.At.UTC().Format(time.RFC3339))
+}
+
+// identities are the names a required reviewer or team member may be given as: the
+// principal, and the local part of a principal that is an email.
 func (a Approval) identities() []string {
-	out := []string{a.Name}
-	if a.Email != "" {
-		out = append(out, a.Email, strings.Split(a.Email, "@")[0])
+	out := []string{a.Principal}
+	if local, _, ok := strings.Cut(a.Principal, "@"); ok && local != "" {
+		out = append(out, local)
 	}
 	return out
 }
 
 // String is the approval as the merge commit's Approved-by trailer names it.
-func (a Approval) String() string {
-	if a.Email == "" {
-		return a.Name
-	}
-	return fmt.Sprintf("%s <%s>", a.Name, a.Email)
-}
+func (a Approval) String() string { return a.Principal }
 
-func (a Approval) key() string {
-	if a.Email != "" {
-		return strings.ToLower(a.Email)
-	}
-	return strings.ToLower(a.Name)
-}
+const sigBegin, sigEnd = "-----BEGIN SSH SIGNATURE-----", "-----END SSH SIGNATURE-----"
 
-// ParseApprovals reads an approvals note: one "approved: Name <email> TIME" per line.
-// Lines that do not parse are ignored: a note is Git data, not trusted input.
-func ParseApprovals(note []byte) []Approval {
-	var out []Approval
-	for _, line := range strings.Split(string(note), "\n") {
-		rest, ok := strings.CutPrefix(line, "approved: ")
+// ParseApprovals reads an approvals note: entries "approval: PRINCIPAL via VIA at
+// TIME" each followed by its armored signature. Anything else (a hand-written
+// line, a truncated entry) is returned in unreadable: a note is Git data anyone
+// with push access can write, so nothing in it is believed before Verify.
+func ParseApprovals(note []byte) (out []Approval, unreadable []string) {
+	lines := strings.Split(string(note), "\n")
+	for i := 0; i < len(lines); i++ {
+		line := strings.TrimSpace(lines[i])
+		if line == "" {
+			continue
+		}
+		a, ok := parseHeader(line)
 		if !ok {
+			unreadable = append(unreadable, clip(line))
 			continue
 		}
-		lt, gt := strings.LastIndexByte(rest, '<'), strings.LastIndexByte(rest, '>')
-		if lt <= 0 || gt < lt {
+		// The signature block follows the header.
+		if i+1 >= len(lines) || strings.TrimSpace(lines[i+1]) != sigBegin {
+			unreadable = append(unreadable, a.Principal+": unsigned approval")
+			out = append(out, a)
 			continue
 		}
-		at, err := time.Parse(time.RFC3339, strings.TrimSpace(rest[gt+1:]))
-		if err != nil || at.IsZero() {
-			continue
+		var sig bytes.Buffer
+		j := i + 1
+		for ; j < len(lines); j++ {
+			sig.WriteString(strings.TrimSpace(lines[j]) + "\n")
+			if strings.TrimSpace(lines[j]) == sigEnd {
+				break
+			}
 		}
-		out = append(out, Approval{Name: strings.TrimSpace(rest[:lt]), Email: rest[lt+1 : gt], At: at})
+		if j == len(lines) {
+			unreadable = append(unreadable, a.Principal+": truncated signature")
+			break
+		}
+		a.Signature = sig.Bytes()
+		out = append(out, a)
+		i = j
 	}
-	return out
+	return out, unreadable
 }
 
-// AddApproval returns the note with the approval added, or unchanged when the person
-// already approved this commit.
+func parseHeader(line string) (Approval, bool) {
+	rest, ok := strings.CutPrefix(line, "approval: ")
+	if !ok {
+		return Approval{}, false
+	}
+	who, rest, ok1 := strings.Cut(rest, " via ")
+	via, at, ok2 := strings.Cut(rest, " at ")
+	if !ok1 || !ok2 {
+		return Approval{}, false
+	}
+	t, err := time.Parse(time.RFC3339, strings.TrimSpace(at))
+	who, via = strings.TrimSpace(who), strings.TrimSpace(via)
+	if err != nil || who == "" || strings.ContainsAny(who, " \t") || (via != ViaSSH && via != ViaGitHub) {
+		return Approval{}, false
+	}
+	return Approval{Principal: who, Via: via, At: t}, true
+}
+
+func clip(s string) string {
+	if len(s) > 80 {
+		s = s[:80] + "..."
+	}
+	return "unreadable entry " + fmt.Sprintf("%q", s)
+}
+
+// Entry is the note text of one signed approval.
+func (a Approval) Entry() []byte {
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "approval: %s via %s at %s\n", a.Principal, a.Via, a.At.UTC().Format(time.RFC3339))
+	b.Write(bytes.TrimSpace(a.Signature))
+	b.WriteByte('\n')
+	return b.Bytes()
+}
+
+// AddApproval returns the note with the approval added, replacing an earlier entry
+// of the same principal given the same way.
 func AddApproval(note []byte, a Approval) []byte {
-	for _, have := range ParseApprovals(note) {
-		if have.key() == a.key() {
-			return note
+	have, _ := ParseApprovals(note)
+	var b bytes.Buffer
+	for _, h := range have {
+		if h.Signature != nil && !(strings.EqualFold(h.Principal, a.Principal) && h.Via == a.Via) {
+			b.Write(h.Entry())
 		}
 	}
-	line := fmt.Sprintf("approved: %s <%s> %s\n", oneLine(a.Name), oneLine(a.Email), a.At.UTC().Format(time.RFC3339))
-	return append(append([]byte(nil), note...), line...)
+	b.Write(a.Entry())
+	return b.Bytes()
 }
 
-// Counted is the approvals that count for a commit: distinct people, never the
-// commit's author, never a bot. Ignored says why each other approval did not count.
-func Counted(approvals []Approval, authorName, authorEmail string) (counted []Approval, ignored []string) {
+// Sign makes a signed approval of commit by principal.
+func Sign(k *signing.Key, commit, principal, via string, at time.Time) (Approval, error) {
+	a := Approval{Principal: strings.TrimSpace(principal), Via: via, At: at.UTC().Truncate(time.Second)}
+	if a.Principal == "" || strings.ContainsAny(a.Principal, " \t\r\n") {
+		return Approval{}, fmt.Errorf("principal %q: want one word, as in the allowed-signers file", principal)
+	}
+	sig, err := k.Sign(a.Payload(commit), signing.NamespaceApproval)
+	if err != nil {
+		return Approval{}, err
+	}
+	a.Signature = sig
+	return a, nil
+}
+
+// Trust is what an approval is checked against.
+type Trust struct {
+	// Reviewers lists the reviewers' keys (the local forge); nil means none is known.
+	Reviewers *signing.AllowedSigners
+	// Remediator is the remediator's own public key, which signs its record of
+	// GitHub reviews.
+	Remediator ssh.PublicKey
+	// AcceptGitHub counts the remediator's records of GitHub reviews (GitHub forge).
+	AcceptGitHub bool
+	// Excluded are identities that never approve: the proposal's author (the
+	// remediator), and on GitHub whoever pushed to the branch.
+	Excluded []string
+	Now      time.Time
+}
+
+// Counted is the approvals of a commit that count: validly signed by a known key for
+// the principal they name, distinct, never an excluded identity, never a bot.
+// Ignored says why each other entry did not count.
+func Counted(commit string, approvals []Approval, t Trust) (counted []Approval, ignored []string) {
 	seen := map[string]bool{}
 	for _, a := range approvals {
-		switch {
-		case a.Email != "" && strings.EqualFold(a.Email, authorEmail) || strings.EqualFold(a.Name, authorName):
-			ignored = append(ignored, a.String()+": the proposal's author cannot approve it")
-		case isBot(a):
-			ignored = append(ignored, a.String()+": a bot's approval does not count")
-		case seen[a.key()]:
-			ignored = append(ignored, a.String()+": already counted")
-		default:
-			seen[a.key()] = true
-			counted = append(counted, a)
+		if reason := t.refuse(commit, a); reason != "" {
+			ignored = append(ignored, a.Principal+": "+reason)
+			continue
 		}
+		key := strings.ToLower(a.Principal)
+		if seen[key] {
+			ignored = append(ignored, a.Principal+": already counted")
+			continue
+		}
+		seen[key] = true
+		counted = append(counted, a)
 	}
-	sort.SliceStable(counted, func(i, j int) bool { return counted[i].key() < counted[j].key() })
+	sort.SliceStable(counted, func(i, j int) bool { return strings.ToLower(counted[i].Principal) < strings.ToLower(counted[j].Principal) })
 	return counted, ignored
 }
 
-func isBot(a Approval) bool {
-	return strings.HasSuffix(strings.ToLower(a.Name), "[bot]") || strings.Contains(strings.ToLower(a.Email), "[bot]@")
+// refuse returns why an approval does not count, or "".
+func (t Trust) refuse(commit string, a Approval) string {
+	if a.Signature == nil {
+		return "unsigned approval (sign it with `remediator approve --key`)"
+	}
+	for _, ex := range t.Excluded {
+		for _, id := range a.identities() {
+			if ex != "" && strings.EqualFold(id, ex) {
+				return "the proposal's author or a pusher to its branch cannot approve it"
+			}
+		}
+	}
+	if isBot(a.Principal) {
+		return "a bot's approval does not count"
+	}
+	switch a.Via {
+	case ViaSSH:
+		if t.Reviewers == nil {
+			return "no allowed-signers file is configured (forge.allowed_signers_file), so no signature can be checked"
+		}
+		if err := t.Reviewers.Verify(a.Payload(commit), a.Signature, a.Principal, signing.NamespaceApproval, t.Now); err != nil {
+			return "signature not accepted: " + err.Error()
+		}
+	case ViaGitHub:
+		if !t.AcceptGitHub || t.Remediator == nil {
+			return "a record of a GitHub review does not count on this forge"
+		}
+		sig, err := signing.ParseSignature(a.Signature)
+		if err != nil {
+			return err.Error()
+		}
+		if err := sig.VerifyWith(a.Payload(commit), t.Remediator, signing.NamespaceApproval); err != nil {
+			return "not recorded by this remediator: " + err.Error()
+		}
+	default:
+		return "unknown kind of approval " + a.Via
+	}
+	return ""
 }
 
-func oneLine(s string) string {
-	return strings.Join(strings.Fields(strings.NewReplacer("<", "", ">", "").Replace(s)), " ")
+func isBot(name string) bool {
+	n := strings.ToLower(name)
+	return strings.HasSuffix(n, "[bot]") || strings.Contains(n, "[bot]@")
 }

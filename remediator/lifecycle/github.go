@@ -18,6 +18,9 @@ type PullRequests interface {
 	Proposals(ctx context.Context, since time.Time) ([]forge.Proposal, error)
 	Reviews(ctx context.Context, number int) ([]forge.Review, error)
 	Merge(ctx context.Context, number int, sha, title, message string) (string, error)
+	// Pushers are the accounts that authored or committed any commit of the pull
+	// request: none of them may approve it.
+	Pushers(ctx context.Context, number int) ([]string, error)
 }
 
 // RunGitHub makes one pass over the open pull requests: reviews counted for the head
@@ -66,6 +69,15 @@ func (r *Reconciler) RunGitHub(ctx context.Context, prs PullRequests, isHeadMove
 func (r *Reconciler) oneGitHub(ctx context.Context, prs PullRequests, p forge.Proposal, isHeadMoved func(error) bool) (Outcome, error) {
 	o := Outcome{ID: p.ID, Branch: p.Branch, Head: p.Head, Action: Waiting}
 	head := plumbing.NewHash(p.Head)
+	c, err := r.Infra.Commit(head)
+	if err != nil {
+		o.Reason = "the head " + p.Head + " is not in the repository yet"
+		return o, nil //nolint:nilerr // fetched on the next pass
+	}
+	if reason := Provenance(c, p.ID, r.remediatorKey()); reason != "" {
+		o.Reason = reason
+		return o, r.reportChangedByPerson(ctx, p, reason)
+	}
 	data, err := r.Infra.ReadFile(head, artifact.Path(p.ID))
 	if err != nil {
 		o.Reason = "the head carries no artifact " + artifact.Path(p.ID)
@@ -76,6 +88,11 @@ func (r *Reconciler) oneGitHub(ctx context.Context, prs PullRequests, p forge.Pr
 		o.Reason = err.Error()
 		return o, nil //nolint:nilerr // same: reported, never merged
 	}
+	t, refusal := TermsOf(r.Catalog, r.router(), p.ID, art)
+	if refusal != nil {
+		o.Reason = refusal.Reason
+		return o, nil
+	}
 	if o, done, err := r.closeIfResolved(ctx, art, p, o); done || err != nil {
 		return o, err
 	}
@@ -83,17 +100,21 @@ func (r *Reconciler) oneGitHub(ctx context.Context, prs PullRequests, p forge.Pr
 	if err != nil {
 		return o, err
 	}
-	count := CountReviews(reviews, p.Head, p.Author)
+	pushers, err := prs.Pushers(ctx, p.Number)
+	if err != nil {
+		return o, err
+	}
+	count := CountReviews(reviews, p.Head, append([]string{p.Author}, pushers...))
 	o.Approvers = count.Approvers
 	if len(count.Blockers) > 0 {
 		o.Reason = "changes requested by " + strings.Join(count.Blockers, ", ")
 		return o, nil
 	}
-	approvals := make([]Approval, 0, len(count.Approvers))
-	for _, login := range count.Approvers {
-		approvals = append(approvals, Approval{Name: login, At: r.Now()})
+	approvals, err := r.recordReviews(p, count.Approvers)
+	if err != nil {
+		return o, err
 	}
-	reason, err := r.gate(ctx, art, p.Head, approvals, count.Ignored)
+	reason, err := r.gate(ctx, gateInput{id: p.ID, art: art, terms: t, head: head, counted: approvals, ignored: count.Ignored})
 	if err != nil || reason != "" {
 		o.Reason = reason
 		return o, err
@@ -112,10 +133,6 @@ func (r *Reconciler) oneGitHub(ctx context.Context, prs PullRequests, p forge.Pr
 			return o, err
 		}
 	}
-	c, err := r.Infra.Commit(head)
-	if err != nil {
-		return o, err
-	}
 	title, body, _ := strings.Cut(MergeMessage(art, c.Message, approvals), "\n\n")
 	sha, err := prs.Merge(ctx, p.Number, p.Head, title, body)
 	if err != nil && isHeadMoved(err) {
@@ -131,4 +148,38 @@ func (r *Reconciler) oneGitHub(ctx context.Context, prs PullRequests, p forge.Pr
 	}
 	o.Action, o.Merge = Merged, sha
 	return o, nil
+}
+
+// recordReviews turns the counted GitHub reviews into approvals the remediator signs,
+// so the record in Git is its word, which nobody else can write.
+func (r *Reconciler) recordReviews(p forge.Proposal, logins []string) ([]Approval, error) {
+	out := make([]Approval, 0, len(logins))
+	for _, login := range logins {
+		if r.Infra.Signer == nil {
+			out = append(out, Approval{Principal: login, Via: ViaGitHub, At: r.Now()})
+			continue
+		}
+		a, err := Sign(r.Infra.Signer, p.Head, login, ViaGitHub, r.Now())
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, a)
+	}
+	return out, nil
+}
+
+// reportChangedByPerson says once on the pull request that the remediator will not
+// merge it, when the forge can say so.
+func (r *Reconciler) reportChangedByPerson(ctx context.Context, p forge.Proposal, reason string) error {
+	if rep, ok := r.Reporter.(ProvenanceReporter); ok {
+		return rep.ReportChangedByPerson(ctx, p, reason)
+	}
+	r.Logger.Warn("proposal changed by a person: not merged by the remediator", "remediation_id", p.ID, "head", p.Head, "reason", reason)
+	return nil
+}
+
+// ProvenanceReporter shows on the forge that a proposal was changed by a person and
+// is left to people's own process.
+type ProvenanceReporter interface {
+	ReportChangedByPerson(ctx context.Context, p forge.Proposal, reason string) error
 }

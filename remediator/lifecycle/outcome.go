@@ -2,6 +2,7 @@ package lifecycle
 
 import (
 	"errors"
+	"fmt"
 	"sort"
 	"strings"
 	"time"
@@ -10,6 +11,7 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/storer"
 
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/infrarepo"
+	"github.com/gitops-remediation/terraform-provider-remediation/runbooks"
 )
 
 // OutcomeRef holds the outcome notes of merged remediations.
@@ -87,4 +89,28 @@ func Failures(repo *infrarepo.Repo, base, runbook string, since time.Time) ([]ti
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].After(out[j]) })
 	return out, nil
+}
+
+// Suspended applies the policy's circuit breaker to a runbook: failures of its merged
+// remediations, counted from their outcome notes, within the window; when they reach
+// the threshold the runbook is suspended for the cooldown after the last one. It
+// returns why the runbook is suspended, or "".
+func Suspended(repo *infrarepo.Repo, base string, rb *runbooks.Runbook, pol *runbooks.Policy, now time.Time) (string, error) {
+	cb := pol.Spec.CircuitBreaker
+	if cb.Failures <= 0 {
+		return "", nil
+	}
+	failures, err := Failures(repo, base, rb.Metadata.Name, now.Add(-cb.Window.Std()))
+	if err != nil {
+		return "", err
+	}
+	if len(failures) < cb.Failures {
+		return "", nil
+	}
+	until := failures[0].Add(cb.Cooldown.Std())
+	if !now.Before(until) {
+		return "", nil
+	}
+	return fmt.Sprintf("circuit breaker of policy %s: %d failed remediation(s) of runbook %s within %s; suspended until %s",
+		pol.Metadata.Name, len(failures), rb.Metadata.Name, cb.Window, until.UTC().Format(time.RFC3339)), nil
 }

@@ -9,11 +9,13 @@ import (
 	"time"
 
 	"github.com/go-git/go-git/v5/plumbing"
+	"golang.org/x/crypto/ssh"
 
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/artifact"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/decision"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/forge"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/infrarepo"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/signing"
 	"github.com/gitops-remediation/terraform-provider-remediation/runbooks"
 )
 
@@ -57,8 +59,13 @@ type Reconciler struct {
 	// Facts answers for checks and team membership; nil on the local forge means
 	// the checks note and Teams.
 	Facts Facts
-	// Teams are the members of each "org/team" on the local forge.
+	// Teams are the members of each "org/team" on the local forge: principals of
+	// the allowed-signers file.
 	Teams map[string][]string
+	// Router routes the recorded anomalies through the catalog; nil compiles one.
+	Router *runbooks.Router
+	// Reviewers are the keys approvals on the local forge are signed with.
+	Reviewers *signing.AllowedSigners
 }
 
 // facts returns the forge's facts, the local forge's by default.
@@ -134,17 +141,27 @@ func (r *Reconciler) one(ctx context.Context, branch string, head plumbing.Hash)
 	if err != nil {
 		return Outcome{}, err
 	}
-	// The id comes from the branch, not the head commit: someone may have pushed on
-	// top of the proposal, and then that new head is what needs approving.
+	// The id comes from the branch, not the head commit: the branch names the
+	// proposal; everything else is checked.
 	id := strings.TrimPrefix(branch, decision.BranchPrefix)
 	o := Outcome{ID: id, Branch: branch, Head: head.String(), Action: Waiting}
 	data, err := r.Infra.ReadFile(head, artifact.Path(id))
 	if err != nil {
 		return Outcome{}, nil //nolint:nilerr // no artifact: a branch a person made, not a proposal
 	}
+	if reason := Provenance(c, id, r.remediatorKey()); reason != "" {
+		o.Reason = reason
+		return o, nil
+	}
 	art, err := artifact.Decode(data)
 	if err != nil {
-		return o, err
+		o.Reason = err.Error()
+		return o, nil //nolint:nilerr // reported, never merged
+	}
+	t, refusal := TermsOf(r.Catalog, r.router(), id, art)
+	if refusal != nil {
+		o.Reason = refusal.Reason
+		return o, nil
 	}
 	if o, done, err := r.closeIfResolved(ctx, art, forge.Proposal{ID: id, Branch: branch, Head: head.String()}, o); done || err != nil {
 		return o, err
@@ -153,11 +170,13 @@ func (r *Reconciler) one(ctx context.Context, branch string, head plumbing.Hash)
 	if err != nil {
 		return o, err
 	}
-	counted, ignored := Counted(ParseApprovals(note), c.Author.Name, c.Author.Email)
+	entries, unreadable := ParseApprovals(note)
+	counted, ignored := Counted(head.String(), entries, r.trust(c.Author.Name, c.Author.Email))
+	ignored = append(ignored, unreadable...)
 	for _, a := range counted {
 		o.Approvers = append(o.Approvers, a.String())
 	}
-	reason, err := r.gate(ctx, art, head.String(), counted, ignored)
+	reason, err := r.gate(ctx, gateInput{id: id, art: art, terms: t, head: head, counted: counted, ignored: ignored})
 	if err != nil || reason != "" {
 		o.Reason = reason
 		return o, err
@@ -175,29 +194,70 @@ func (r *Reconciler) one(ctx context.Context, branch string, head plumbing.Hash)
 	return o, nil
 }
 
-// gate returns why the proposal cannot merge now, or "". Cheap local checks come
-// first; the forge is asked about teams and checks only when the rest passes.
-func (r *Reconciler) gate(ctx context.Context, art *artifact.Artifact, head string, counted []Approval, ignored []string) (string, error) {
-	pol := r.Catalog.Policy(art.Policy)
-	if pol == nil {
-		pol = runbooks.DefaultPolicy()
+// remediatorKey is the public half of the key the remediator signs its commits with.
+func (r *Reconciler) remediatorKey() ssh.PublicKey {
+	if r.Infra.Signer == nil {
+		return nil
 	}
+	return r.Infra.Signer.Public()
+}
+
+// router compiles the catalog's router once.
+func (r *Reconciler) router() *runbooks.Router {
+	if r.Router == nil {
+		router, err := runbooks.NewRouter(r.Catalog)
+		if err != nil {
+			// A catalog that loaded compiles; this is a programming error.
+			panic(fmt.Sprintf("router of a loaded catalog: %v", err))
+		}
+		r.Router = router
+	}
+	return r.Router
+}
+
+// trust is what approvals are checked against: the reviewers' keys, and never the
+// proposal's author.
+func (r *Reconciler) trust(excluded ...string) Trust {
+	t := Trust{Reviewers: r.Reviewers, AcceptGitHub: r.Facts != nil, Now: r.Now()}
+	if r.Infra.Signer != nil {
+		t.Remediator = r.Infra.Signer.Public()
+	}
+	t.Excluded = append(t.Excluded, r.AuthorName, r.AuthorEmail)
+	t.Excluded = append(t.Excluded, excluded...)
+	return t
+}
+
+// gateInput is one proposal at the gates.
+type gateInput struct {
+	id      string
+	art     *artifact.Artifact
+	terms   Terms
+	head    plumbing.Hash
+	counted []Approval
+	ignored []string
+}
+
+// gate returns why the proposal cannot merge now, or "". Every input is the
+// catalog's (the terms); cheap local checks come first, the forge is asked about
+// teams and checks only when the rest passes, and the scope of the change is checked
+// last, right before the merge.
+func (r *Reconciler) gate(ctx context.Context, in gateInput) (string, error) {
+	pol := in.terms.Policy
 	now := r.Now()
-	required := art.RequiredApprovals
-	risk := runbooks.Risk(art.Risk)
-	if required == 0 && !pol.Spec.AutoMerge.Allows(risk) {
+	required := in.terms.Required
+	if required == 0 && !in.terms.AutoMerge {
 		required = 1 // nobody has to approve, but no bot may merge it alone either
 	}
 	if required == 0 && pol.Spec.AutoMerge.MinVerifiedRuns > 0 {
-		runs, err := VerifiedRuns(r.Infra, r.Base, art.Runbook)
+		runs, err := VerifiedRuns(r.Infra, r.Base, in.art.Runbook)
 		if err != nil || runs < pol.Spec.AutoMerge.MinVerifiedRuns {
 			required = 1
 		}
 	}
-	if len(counted) < required {
-		reason := fmt.Sprintf("%d of %d approval(s) on the head commit", len(counted), required)
-		if len(ignored) > 0 {
-			reason += " (not counted: " + strings.Join(ignored, "; ") + ")"
+	if len(in.counted) < required {
+		reason := fmt.Sprintf("%d of %d approval(s) on the head commit", len(in.counted), required)
+		if len(in.ignored) > 0 {
+			reason += " (not counted: " + strings.Join(in.ignored, "; ") + ")"
 		}
 		return reason, nil
 	}
@@ -207,12 +267,21 @@ func (r *Reconciler) gate(ctx context.Context, art *artifact.Artifact, head stri
 	if len(pol.Spec.ChangeWindows) > 0 && !runbooks.InWindows(pol.Spec.ChangeWindows, now) {
 		return "outside every change window of policy " + pol.Metadata.Name, nil
 	}
+	if in.terms.Runbook != nil && in.art.RollbackOf == "" {
+		if reason, err := Suspended(r.Infra, r.Base, in.terms.Runbook, pol, now); err != nil || reason != "" {
+			return reason, err
+		}
+	}
 	for _, want := range pol.Spec.RequiredReviewers {
-		if reason := r.requiredReviewer(ctx, want, counted); reason != "" {
+		if reason := r.requiredReviewer(ctx, want, in.counted); reason != "" {
 			return reason, nil
 		}
 	}
-	return r.requiredChecks(ctx, pol, head)
+	reason, err := r.requiredChecks(ctx, pol, in.head.String())
+	if err != nil || reason != "" {
+		return reason, err
+	}
+	return Scope(r.Infra, r.Base, in.head, in.art, in.terms)
 }
 
 // requiredReviewer returns why the approvals lack the required user or team, or "".

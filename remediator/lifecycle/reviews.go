@@ -22,7 +22,7 @@ type ReviewCount struct {
 // nothing), an approval counts only for the head commit it was given on, never from
 // the pull request's author, never from a bot, and a standing "changes requested"
 // (a bot's too) blocks whatever commit it was given on.
-func CountReviews(reviews []forge.Review, headSHA, author string) ReviewCount {
+func CountReviews(reviews []forge.Review, headSHA string, excluded []string) ReviewCount {
 	sorted := append([]forge.Review(nil), reviews...)
 	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].Submitted.Before(sorted[j].Submitted) })
 	latest := map[string]forge.Review{}
@@ -45,9 +45,9 @@ func CountReviews(reviews []forge.Review, headSHA, author string) ReviewCount {
 		state := strings.ToUpper(r.State)
 		switch {
 		case state == "DISMISSED":
-		case strings.EqualFold(r.Login, author):
+		case containsFold(excluded, r.Login):
 			if state == "APPROVED" {
-				c.Ignored = append(c.Ignored, r.Login+": the pull request's author cannot approve it")
+				c.Ignored = append(c.Ignored, r.Login+": the pull request's author or a pusher to its branch cannot approve it")
 			}
 		case state == "CHANGES_REQUESTED":
 			// From anyone, a bot too (a scanner that objects): an objection blocks
@@ -69,4 +69,13 @@ func short12(sha string) string {
 		return sha[:12]
 	}
 	return sha
+}
+
+func containsFold(list []string, s string) bool {
+	for _, x := range list {
+		if x != "" && strings.EqualFold(x, s) {
+			return true
+		}
+	}
+	return false
 }

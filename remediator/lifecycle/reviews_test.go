@@ -23,7 +23,8 @@ func TestCountReviews(t *testing.T) {
 	}{
 		{"one approval of the head", []forge.Review{rv("alice", "APPROVED", head, 1)}, "alice", "", ""},
 		{"a stale approval: the head moved after the review", []forge.Review{rv("alice", "APPROVED", old, 1)}, "", "", "not the head"},
-		{"a self-approval", []forge.Review{rv("remediator-bot", "APPROVED", head, 1)}, "", "", "author cannot approve"},
+		{"a self-approval", []forge.Review{rv("remediator-bot", "APPROVED", head, 1)}, "", "", "author or a pusher"},
+		{"the last pusher approving their own push", []forge.Review{rv("Pusher", "APPROVED", head, 1), rv("alice", "APPROVED", head, 2)}, "alice", "", "pusher to its branch cannot approve"},
 		{"a bot approval", []forge.Review{rv("renovate[bot]", "APPROVED", head, 1)}, "", "", "bot's approval"},
 		{"a bot requesting changes blocks", []forge.Review{rv("alice", "APPROVED", head, 1), rv("scanner[bot]", "CHANGES_REQUESTED", head, 2)}, "alice", "scanner[bot]", ""},
 		{"changes requested after an approval", []forge.Review{rv("alice", "APPROVED", head, 1), rv("alice", "CHANGES_REQUESTED", head, 2)}, "", "alice", ""},
@@ -34,7 +35,7 @@ func TestCountReviews(t *testing.T) {
 		{"two people, order kept", []forge.Review{rv("bob", "APPROVED", head, 2), rv("alice", "APPROVED", head, 1)}, "alice,bob", "", ""},
 	}
 	for _, c := range cases {
-		got := lifecycle.CountReviews(c.reviews, head, "remediator-bot")
+		got := lifecycle.CountReviews(c.reviews, head, []string{"remediator-bot", "pusher"})
 		if strings.Join(got.Approvers, ",") != c.approvers || strings.Join(got.Blockers, ",") != c.blocker {
 			t.Errorf("%s: approvers %v blockers %v, want %q %q", c.name, got.Approvers, got.Blockers, c.approvers, c.blocker)
 		}

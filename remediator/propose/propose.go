@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/go-git/go-git/v5/plumbing"
+	"golang.org/x/crypto/ssh"
 
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/artifact"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/decision"
@@ -225,12 +226,7 @@ func (p *Proposer) open(ctx context.Context, res Result, d decision.Decision, rb
 		return res, err
 	}
 	art.Expected = expected(rb, a)
-	art.Limits = artifact.Limits{
-		AllowedAddresses: rb.Spec.Plan.AllowedAddresses, AllowedActions: rb.Spec.Plan.AllowedActions,
-		RunbookMaxChanges: rb.Spec.Plan.MaxChanges, PolicyMaxChanges: pol.Spec.Plan.MaxChanges,
-		RunbookAllowsDestroy: rb.Spec.Plan.AllowDestroy, PolicyAllowsDestroy: pol.Spec.Plan.AllowDestroy,
-		DeniedResourceTypes: pol.Spec.Plan.DeniedResourceTypes,
-	}
+	art.Limits = artifact.LimitsOf(rb, pol)
 	art.Merge = mergeWindow(pol, p.Now())
 	files, err := p.applyChanges(ctx, wt, rb, a, protected, art)
 	if err != nil {
@@ -402,13 +398,19 @@ func diffStat(stat []infrarepo.FileStat) []forge.FileStat {
 	return out
 }
 
-// ownBranch says whether the branch head is a proposal commit of this id.
+// ownBranch says whether the branch head is the remediator's own proposal commit of
+// this id (signed with its key): a branch someone else pushed under the name is
+// never opened as a proposal.
 func (p *Proposer) ownBranch(head plumbing.Hash, id string) (bool, error) {
 	c, err := p.Infra.Commit(head)
 	if err != nil {
 		return false, err
 	}
-	return infrarepo.Trailers(c.Message)["Remediation-Id"] == id, nil
+	var key ssh.PublicKey
+	if p.Infra.Signer != nil {
+		key = p.Infra.Signer.Public()
+	}
+	return lifecycle.Provenance(c, id, key) == "", nil
 }
 
 // branchRequest rebuilds the forge request from what the proposal branch records:
@@ -487,28 +489,9 @@ func expected(rb *runbooks.Runbook, a intake.Anomaly) string {
 	return fmt.Sprintf("%s within %s of the merge", what, rb.Spec.Verify.Within)
 }
 
-// breaker applies the policy's circuit breaker: failures of the runbook's merged
-// remediations, counted from their outcome notes, within its window; when they reach
-// the threshold the runbook is suspended for the cooldown after the last one.
+// breaker applies the policy's circuit breaker to the runbook.
 func (p *Proposer) breaker(rb *runbooks.Runbook, pol *runbooks.Policy) (string, error) {
-	cb := pol.Spec.CircuitBreaker
-	if cb.Failures <= 0 {
-		return "", nil
-	}
-	now := p.Now()
-	failures, err := lifecycle.Failures(p.Infra, p.Base, rb.Metadata.Name, now.Add(-cb.Window.Std()))
-	if err != nil {
-		return "", err
-	}
-	if len(failures) < cb.Failures {
-		return "", nil
-	}
-	until := failures[0].Add(cb.Cooldown.Std())
-	if !now.Before(until) {
-		return "", nil
-	}
-	return fmt.Sprintf("circuit breaker of policy %s: %d failed remediation(s) of runbook %s within %s; suspended until %s",
-		pol.Metadata.Name, len(failures), rb.Metadata.Name, cb.Window, until.UTC().Format(time.RFC3339)), nil
+	return lifecycle.Suspended(p.Infra, p.Base, rb, pol, p.Now())
 }
 
 // gate applies the runbook's cooldown, counted from the base branch's history, and the

@@ -136,14 +136,19 @@ func isSCPLike(s string) bool {
 	return at > 0 && colon > at && !strings.Contains(s[:colon], "/")
 }
 
-// RedactURL hides a password or token embedded in a repository URL.
+// RedactURL hides a password or token embedded in a repository URL: the password,
+// and over http(s) a user name alone too, since a token is often given that way
+// (https://TOKEN@host/repo.git). An ssh user name (git@) is not a secret.
 func RedactURL(s string) string {
 	u, err := url.Parse(s)
 	if err != nil || u.User == nil {
 		return s
 	}
-	if _, ok := u.User.Password(); ok {
+	switch _, ok := u.User.Password(); {
+	case ok:
 		u.User = url.UserPassword(u.User.Username(), "REDACTED")
+	case u.Scheme == "http" || u.Scheme == "https":
+		u.User = url.User("REDACTED")
 	}
 	return u.String()
 }

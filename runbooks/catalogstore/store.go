@@ -280,3 +280,29 @@ func (s *Snapshot) Names(kind string) []string {
 	sort.Strings(names)
 	return names
 }
+
+// SnapshotAsOf returns the catalog as it was published at a time: the newest commit
+// of the branch's first-parent history committed at or before it. An empty snapshot
+// (Head "") when the catalog did not exist yet. The audit judges each merge by it.
+func (s *Store) SnapshotAsOf(ctx context.Context, at time.Time) (*Snapshot, error) {
+	s.gitMu.Lock()
+	defer s.gitMu.Unlock()
+	head, err := s.fetchLocked(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("read catalog history: %w", err)
+	}
+	for h := head; !h.IsZero(); {
+		c, err := s.repo.CommitObject(h)
+		if err != nil {
+			return nil, fmt.Errorf("read catalog history: %w", err)
+		}
+		if !c.Committer.When.After(at) {
+			return s.snapshotLocked(h)
+		}
+		if c.NumParents() == 0 {
+			break
+		}
+		h = c.ParentHashes[0]
+	}
+	return s.snapshotLocked(plumbing.ZeroHash)
+}

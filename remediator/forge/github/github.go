@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/bradleyfalzon/ghinstallation/v2"
@@ -49,6 +50,10 @@ type Forge struct {
 	token       string
 	now         func() time.Time
 	logger      *slog.Logger
+	// appClient speaks as the App itself (a JWT), to learn its bot's name.
+	appClient *gh.Client
+	selfMu    sync.Mutex
+	self      string
 }
 
 // New builds the forge. It does not call GitHub.
@@ -87,6 +92,17 @@ func New(o Options) (*Forge, error) {
 		}
 		if o.BaseURL != "" {
 			itr.BaseURL = apiBase(o.BaseURL)
+		}
+		atr, err := ghinstallation.NewAppsTransport(rt, o.AppID, o.PrivateKey)
+		if err != nil {
+			return nil, fmt.Errorf("github forge: read the App's private key: %w", err)
+		}
+		f.appClient = gh.NewClient(&http.Client{Transport: atr})
+		if o.BaseURL != "" {
+			atr.BaseURL = apiBase(o.BaseURL)
+			if f.appClient, err = f.appClient.WithEnterpriseURLs(o.BaseURL, o.BaseURL); err != nil {
+				return nil, fmt.Errorf("github forge: base_url %q: %w", o.BaseURL, err)
+			}
 		}
 		f.app, rt = itr, itr
 	case o.Token == "":
@@ -138,11 +154,78 @@ func (f *Forge) Lookup(ctx context.Context, branch string) (forge.Proposal, bool
 		return forge.Proposal{}, false, fmt.Errorf("github: list pull requests of %s: %w", branch, err)
 	}
 	for _, pr := range prs {
-		if p, ok := proposal(pr); ok && pr.GetHead().GetRef() == branch {
+		ours, err := f.ours(ctx, pr)
+		if err != nil {
+			return forge.Proposal{}, false, err
+		}
+		if p, ok := proposal(pr); ok && ours && pr.GetHead().GetRef() == branch {
 			return p, true, nil
 		}
 	}
 	return forge.Proposal{}, false, nil
+}
+
+// ours says whether the remediator opened the pull request, from a branch of this
+// repository: a marker in anyone else's pull request (a collaborator's, a fork's)
+// names nothing the remediator will touch.
+func (f *Forge) ours(ctx context.Context, pr *gh.PullRequest) (bool, error) {
+	self, err := f.Self(ctx)
+	if err != nil {
+		return false, err
+	}
+	if !strings.EqualFold(pr.GetUser().GetLogin(), self) {
+		return false, nil
+	}
+	return strings.EqualFold(pr.GetHead().GetRepo().GetFullName(), f.owner+"/"+f.repo), nil
+}
+
+// Self is the remediator's own login on GitHub: the token's user, or the App's bot
+// account ("<slug>[bot]"). Asked once.
+func (f *Forge) Self(ctx context.Context) (string, error) {
+	f.selfMu.Lock()
+	defer f.selfMu.Unlock()
+	if f.self != "" {
+		return f.self, nil
+	}
+	if f.appClient != nil {
+		app, _, err := f.appClient.Apps.Get(ctx, "")
+		if err != nil {
+			return "", fmt.Errorf("github: who is this App: %w", err)
+		}
+		f.self = app.GetSlug() + "[bot]"
+		return f.self, nil
+	}
+	u, _, err := f.client.Users.Get(ctx, "")
+	if err != nil {
+		return "", fmt.Errorf("github: who owns the token: %w", err)
+	}
+	f.self = u.GetLogin()
+	return f.self, nil
+}
+
+// Pushers are the accounts that authored or committed a commit of the pull request.
+func (f *Forge) Pushers(ctx context.Context, number int) ([]string, error) {
+	seen := map[string]bool{}
+	var out []string
+	opts := &gh.ListOptions{PerPage: 100}
+	for {
+		commits, resp, err := f.client.PullRequests.ListCommits(ctx, f.owner, f.repo, number, opts)
+		if err != nil {
+			return nil, fmt.Errorf("github: commits of #%d: %w", number, err)
+		}
+		for _, c := range commits {
+			for _, login := range []string{c.GetAuthor().GetLogin(), c.GetCommitter().GetLogin()} {
+				if k := strings.ToLower(login); login != "" && !seen[k] {
+					seen[k] = true
+					out = append(out, login)
+				}
+			}
+		}
+		if resp.NextPage == 0 {
+			return out, nil
+		}
+		opts.Page = resp.NextPage
+	}
 }
 
 // Open opens the pull request for a pushed branch, labels it and asks for the
@@ -285,7 +368,11 @@ func (f *Forge) Proposals(ctx context.Context, since time.Time) ([]forge.Proposa
 				if state == "closed" && pr.GetCreatedAt().Before(since) {
 					break pages // newest first: the rest are older still
 				}
-				if p, ok := proposal(pr); ok && !seen[p.Number] {
+				ours, err := f.ours(ctx, pr)
+				if err != nil {
+					return nil, err
+				}
+				if p, ok := proposal(pr); ok && ours && !seen[p.Number] {
 					seen[p.Number] = true
 					out = append(out, p)
 				}

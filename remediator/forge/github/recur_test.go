@@ -139,7 +139,7 @@ func TestReviewsCountForTheHeadOnly(t *testing.T) {
 	if len(reviews) != 3 || !reviews[2].Bot || reviews[0].CommitID != p.Head {
 		t.Fatalf("reviews %+v", reviews)
 	}
-	got := lifecycle.CountReviews(reviews, p.Head, "remediator-bot")
+	got := lifecycle.CountReviews(reviews, p.Head, []string{"remediator-bot"})
 	if strings.Join(got.Approvers, ",") != "alice" || len(got.Ignored) != 2 {
 		t.Fatalf("count %+v", got)
 	}

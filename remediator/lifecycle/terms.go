@@ -1,0 +1,134 @@
+package lifecycle
+
+import (
+	"fmt"
+	"reflect"
+	"strings"
+
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/artifact"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/decision"
+	"github.com/gitops-remediation/terraform-provider-remediation/runbooks"
+)
+
+// Terms are what the catalog says about a proposal now: every input of its gates.
+// The rule "the catalog decides, the branch only names" means they come from here,
+// never from the artifact on the proposal branch (which anyone who can push to the
+// branch can edit): the artifact only names the runbook and the anomaly, and is
+// compared with the terms.
+type Terms struct {
+	Runbook *runbooks.Runbook // nil for the rollback of a runbook since deleted
+	Policy  *runbooks.Policy
+	Risk    runbooks.Risk
+	// Required is how many approvals the policy wants for the risk.
+	Required int
+	// AutoMerge says the policy lets the risk merge without a human.
+	AutoMerge bool
+	// Limits are the plan limits of the runbook and the policy.
+	Limits artifact.Limits
+}
+
+// Refusal is why a proposal may not merge under the catalog; it waits and says so.
+type Refusal struct{ Reason string }
+
+func (r *Refusal) Error() string { return r.Reason }
+
+func refuse(format string, args ...any) *Refusal { return &Refusal{Reason: fmt.Sprintf(format, args...)} }
+
+// TermsOf reads the terms of a proposal from the catalog and checks the artifact
+// against them. A rollback (artifact.RollbackOf) undoes a merged remediation, so it
+// is allowed when its runbook has since been disabled, changed or deleted; its
+// approvals are still the policy's, at the runbook's risk (critical when the runbook
+// is gone).
+func TermsOf(cat *runbooks.Catalog, router *runbooks.Router, id string, art *artifact.Artifact) (Terms, *Refusal) {
+	if art.ID != id {
+		return Terms{}, refuse("the artifact names remediation %q, but the branch is remediation/%s", art.ID, id)
+	}
+	rollback := art.RollbackOf != ""
+	if rollback && id != art.RollbackOf+"-rollback" {
+		return Terms{}, refuse("the artifact rolls back %q, but the branch is remediation/%s", art.RollbackOf, id)
+	}
+	rb := cat.Runbook(art.Runbook)
+	switch {
+	case rb == nil && !rollback:
+		return Terms{}, refuse("runbook %s is no longer in the catalog: nothing merges in its name", art.Runbook)
+	case rb != nil && !rollback && !rb.Spec.Enabled:
+		return Terms{}, refuse("runbook %s is disabled in the catalog", art.Runbook)
+	}
+	anomaly := runbooks.Anomaly{Labels: art.Anomaly.Labels, Annotations: art.Anomaly.Annotations, Value: art.Anomaly.Value}
+	d := decision.Decide(router, anomaly)
+	pol := cat.Policy(d.Policy)
+	if pol == nil {
+		pol = runbooks.DefaultPolicy()
+	}
+	t := Terms{Runbook: rb, Policy: pol, Risk: runbooks.RiskCritical}
+	if rb != nil {
+		t.Risk = rb.Spec.Risk
+		t.Limits = artifact.LimitsOf(rb, pol)
+	}
+	t.Required = pol.Spec.Approvals.For(t.Risk)
+	t.AutoMerge = pol.Spec.AutoMerge.Allows(t.Risk)
+	if !rollback {
+		version, err := runbooks.Version(rb)
+		if err != nil {
+			return Terms{}, refuse("version of runbook %s: %v", rb.Metadata.Name, err)
+		}
+		if version != art.RunbookVersion {
+			return Terms{}, refuse("runbook %s is at version %s in the catalog; this proposal was made by version %q, which the catalog no longer holds: it merges only what the current version proposes",
+				rb.Metadata.Name, version, art.RunbookVersion)
+		}
+		switch act := d.Acting; {
+		case act == nil:
+			return Terms{}, refuse("no enabled runbook of the catalog acts on the recorded anomaly now")
+		case act.Runbook != rb.Metadata.Name:
+			return Terms{}, refuse("the catalog routes the recorded anomaly to runbook %s now, not %s", act.Runbook, rb.Metadata.Name)
+		case act.ID != id:
+			return Terms{}, refuse("the recorded anomaly is remediation %s under the catalog, not %s", act.ID, id)
+		}
+	}
+	if r := disagreements(art, t, rollback); r != nil {
+		return Terms{}, r
+	}
+	return t, nil
+}
+
+// disagreements compares what the artifact claims with the terms: where they differ,
+// nothing merges, and the reason names each field.
+func disagreements(art *artifact.Artifact, t Terms, rollback bool) *Refusal {
+	var diffs []string
+	differ := func(field string, got, want any) {
+		if !reflect.DeepEqual(got, want) {
+			diffs = append(diffs, fmt.Sprintf("%s is %v in the artifact, %v in the catalog", field, show(got), show(want)))
+		}
+	}
+	differ("policy", art.Policy, t.Policy.Metadata.Name)
+	differ("risk", art.Risk, string(t.Risk))
+	differ("required_approvals", art.RequiredApprovals, t.Required)
+	if !rollback {
+		differ("plan_limits", normal(art.Limits), normal(t.Limits))
+		differ("rollback", art.Rollback, t.Runbook.Spec.Rollback)
+	}
+	if len(diffs) == 0 {
+		return nil
+	}
+	return refuse("the artifact disagrees with the catalog (%s): nothing merges until they agree; propose it again under the current catalog", strings.Join(diffs, "; "))
+}
+
+func show(v any) string {
+	switch x := v.(type) {
+	case string:
+		return fmt.Sprintf("%q", x)
+	case artifact.Limits:
+		return fmt.Sprintf("%+v", x)
+	}
+	return fmt.Sprint(v)
+}
+
+// normal makes empty lists nil, so a list written empty and one left out compare equal.
+func normal(l artifact.Limits) artifact.Limits {
+	for _, s := range []*[]string{&l.AllowedAddresses, &l.AllowedActions, &l.DeniedResourceTypes} {
+		if len(*s) == 0 {
+			*s = nil
+		}
+	}
+	return l
+}
