@@ -19,7 +19,7 @@ import (
 func mergedThroughPipeline(t *testing.T, within time.Duration) (cfg, infra, id string) {
 	t.Helper()
 	cfg, infra, id = proposed(t, func(rb *runbooks.Runbook, _ *runbooks.Policy) { rb.Spec.Verify.Within = runbooks.Duration(within) })
-	if code, _, errs := cli(t, "approve", "--config", cfg, "--id", id, "--reviewer", "Alice", "--email", "alice@example.com"); code != 0 {
+	if code, _, errs := cli(t, "approve", "--config", cfg, "--id", id, "--key", keyOf(cfg, "alice")); code != 0 {
 		t.Fatal(errs)
 	}
 	if code, out, errs := cli(t, "reconcile", "--config", cfg); code != 0 || !strings.HasPrefix(out, "merged: ") {
@@ -29,7 +29,7 @@ func mergedThroughPipeline(t *testing.T, within time.Duration) (cfg, infra, id s
 }
 
 func TestAuditLedgerFromTheRealPipeline(t *testing.T) {
-	_, infra, id := mergedThroughPipeline(t, time.Hour)
+	cfg, infra, id := mergedThroughPipeline(t, time.Hour)
 	merge := gittest.Run(t, infra, "rev-parse", "main")
 
 	code, out, errs := cli(t, "audit", "--repository", infra, "--format", "json")
@@ -42,7 +42,7 @@ func TestAuditLedgerFromTheRealPipeline(t *testing.T) {
 	}
 	e := entries[0]
 	if e.ID != id || e.Runbook != "scale-out-api" || e.RunbookVersion == "" || e.Policy != "production" || e.Risk != "medium" ||
-		e.RequiredApprovals != 1 || strings.Join(e.Approvers, ",") != "Alice <alice@example.com>" || e.Merge != merge ||
+		e.RequiredApprovals != 1 || strings.Join(e.Approvers, ",") != "alice@example.com" || e.Merge != merge ||
 		e.MergedBy != "remediator" || e.Outcome != audit.OutcomePending || !strings.Contains(e.Anomaly, "service=api-gateway") || e.Fingerprint != "fp-api-gateway" {
 		t.Fatalf("entry %+v", e)
 	}
@@ -56,8 +56,8 @@ func TestAuditLedgerFromTheRealPipeline(t *testing.T) {
 	if !strings.Contains(out, "| `"+id+"` | scale-out-api |") {
 		t.Fatalf("markdown:\n%s", out)
 	}
-	code, out, _ = cli(t, "audit", "verify", "--repository", infra)
-	if code != 0 || !strings.Contains(out, "1 merged remediation(s), no findings") {
+	code, out, errs = cli(t, "audit", "verify", "--repository", infra, "--config", cfg)
+	if code != 0 || !strings.Contains(out, "1 merged remediation(s), no findings") || errs != "" {
 		t.Fatalf("verify: %d %s", code, out)
 	}
 	// Through a URL too: fetched with its notes.
@@ -74,28 +74,28 @@ func TestAuditLedgerFromTheRealPipeline(t *testing.T) {
 
 func TestAuditVerifyFlagsWhatGitCannotAccountFor(t *testing.T) {
 	t.Run("no outcome after the window", func(t *testing.T) {
-		_, infra, id := mergedThroughPipeline(t, time.Second)
+		cfg, infra, id := mergedThroughPipeline(t, time.Second)
 		time.Sleep(1100 * time.Millisecond)
-		code, out, _ := cli(t, "audit", "verify", "--repository", infra)
+		code, out, _ := cli(t, "audit", "verify", "--repository", infra, "--config", cfg)
 		if code != 1 || !strings.Contains(out, "no-outcome "+id+": merged at") {
 			t.Fatalf("%d %s", code, out)
 		}
 	})
 	t.Run("an artifact committed directly", func(t *testing.T) {
-		_, infra, _ := mergedThroughPipeline(t, time.Hour)
+		cfg, infra, _ := mergedThroughPipeline(t, time.Hour)
 		fake := &artifact.Artifact{ID: "fake-0000000000", Runbook: "scale-out-api", Policy: "production", Risk: "low"}
 		data, err := fake.Encode()
 		if err != nil {
 			t.Fatal(err)
 		}
 		pushFile(t, infra, "main", artifact.Path(fake.ID), string(data), "record a remediation that never happened")
-		code, out, _ := cli(t, "audit", "verify", "--repository", infra)
+		code, out, _ := cli(t, "audit", "verify", "--repository", infra, "--config", cfg)
 		if code != 1 || !strings.Contains(out, `artifact-outside-merge fake-0000000000: .remediations/fake-0000000000.yaml changed by "record a remediation that never happened"`) {
 			t.Fatalf("%d %s", code, out)
 		}
 	})
 	t.Run("an Approved-by trailer forged without an approval", func(t *testing.T) {
-		_, infra, id := proposed(t, func(*runbooks.Runbook, *runbooks.Policy) {})
+		cfg, infra, id := proposed(t, func(*runbooks.Runbook, *runbooks.Policy) {})
 		// Merged by hand, bypassing reconcile, claiming an approval nobody gave.
 		work := filepath.Join(t.TempDir(), "w")
 		gittest.Run(t, "", "clone", "-q", infra, work)
@@ -107,8 +107,9 @@ func TestAuditVerifyFlagsWhatGitCannotAccountFor(t *testing.T) {
 		trailers := "Remediation-Id:" + after
 		gittest.Run(t, work, "merge", "-q", "--no-ff", "-m", "Merge remediation "+id+"\n\n"+trailers+"\nApproved-by: Mallory <mallory@example.com>", "origin/"+decision.Branch(id))
 		gittest.Run(t, work, "push", "-q", "origin", "main")
-		code, out, _ := cli(t, "audit", "verify", "--repository", infra)
-		if code != 1 || !strings.Contains(out, "unbacked-approval "+id+": Approved-by Mallory <mallory@example.com> has no approval recorded on the proposal head") ||
+		code, out, _ := cli(t, "audit", "verify", "--repository", infra, "--config", cfg)
+		if code != 1 || !strings.Contains(out, "unbacked-approval "+id+": Approved-by Mallory <mallory@example.com>: no approval recorded on the proposal head") ||
+			!strings.Contains(out, "merge-not-by-remediator "+id) ||
 			!strings.Contains(out, "too-few-approvals "+id+": merged with 0 valid approval(s); policy production required 1 for risk medium") {
 			t.Fatalf("%d %s", code, out)
 		}

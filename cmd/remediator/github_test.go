@@ -306,7 +306,7 @@ func TestGitHubReviewsGateTheMerge(t *testing.T) {
 	srv.Review("acme", "infra", pr.Number, "remediator-bot", "APPROVED", pr.HeadSHA, at)
 	srv.Review("acme", "infra", pr.Number, "ci[bot]", "APPROVED", pr.HeadSHA, at)
 	srv.Review("acme", "infra", pr.Number, "carol", "APPROVED", "0000000000000000000000000000000000000001", at)
-	if out := reconcile(); !strings.Contains(out, "0 of 1 approval(s)") || !strings.Contains(out, "author cannot approve") || !strings.Contains(out, "bot's approval") || !strings.Contains(out, "not the head") {
+	if out := reconcile(); !strings.Contains(out, "0 of 1 approval(s)") || !strings.Contains(out, "author or a pusher to its branch cannot approve") || !strings.Contains(out, "bot's approval") || !strings.Contains(out, "not the head") {
 		t.Fatalf("uncounted reviews: %s", out)
 	}
 	// An approval, then changes requested by someone else: blocked.
@@ -368,7 +368,7 @@ func TestGitHubReviewsGateTheMerge(t *testing.T) {
 			t.Errorf("merge trailers lack %q:\n%s", want, trailers)
 		}
 	}
-	if code, out, _ := cli(t, "audit", "verify", "--repository", bare); code != 0 {
+	if code, out, _ := cli(t, "audit", "verify", "--repository", bare, "--config", cfg); code != 0 {
 		t.Fatalf("audit verify: %d %s", code, out)
 	}
 }

@@ -45,7 +45,9 @@ func publishedCatalogWith(t *testing.T, adjust func(*runbooks.Runbook, *runbooks
 		}
 	}
 	cfg := filepath.Join(dir, "remediator.yaml")
-	content := "catalog:\n  repository: ./catalog.git\ninfrastructure:\n  repository: ./infra.git\nstate_dir: ./state\n"
+	writeKeys(t, dir)
+	content := "catalog:\n  repository: ./catalog.git\ninfrastructure:\n  repository: ./infra.git\nstate_dir: ./state\n" +
+		"forge:\n  type: local\n  allowed_signers_file: ./allowed_signers\n"
 	if err := os.WriteFile(cfg, []byte(content), 0o600); err != nil {
 		t.Fatal(err)
 	}

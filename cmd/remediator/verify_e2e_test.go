@@ -143,7 +143,7 @@ func loop(t *testing.T, within time.Duration, recovers bool) (cfg, infra, id str
 		_, err := gittest.Output(infra, "rev-parse", "--verify", "-q", decision.Branch(id))
 		return err == nil
 	})
-	if code, _, errs := cli(t, "approve", "--config", cfg, "--id", id, "--reviewer", "Alice", "--email", "alice@example.com"); code != 0 {
+	if code, _, errs := cli(t, "approve", "--config", cfg, "--id", id, "--key", keyOf(cfg, "alice")); code != 0 {
 		t.Fatal(errs)
 	}
 	if code, out, errs := cli(t, "reconcile", "--config", cfg); code != 0 || !strings.Contains(out, "merged: ") {
@@ -169,7 +169,7 @@ func TestVerifiedWithRealPrometheusAndAlertmanager(t *testing.T) {
 	if note := gittest.Run(t, infra, "notes", "--ref=remediation", "show", merge); !strings.HasPrefix(note, "outcome: verified\n") {
 		t.Fatalf("outcome note: %q", note)
 	}
-	if code, out, _ := cli(t, "audit", "verify", "--repository", infra); code != 0 {
+	if code, out, _ := cli(t, "audit", "verify", "--repository", infra, "--config", cfg); code != 0 {
 		t.Fatalf("audit verify: %d %s", code, out)
 	}
 }
@@ -286,7 +286,7 @@ func configValue(t *testing.T, cfg, section string) string {
 // resolves (Alertmanager's resolved notification asks for a pass), and the outcome
 // note on the merge says verified; GitHub shows it as a status, a comment and a label.
 func TestWholeLoopOnGitHubWithRealMonitoring(t *testing.T) {
-	_, srv, bare, g := githubLoop(t, "1h", runbooks.Verify{Within: runbooks.Duration(2 * time.Minute), AlertResolved: true, PromQL: `demo_latency_seconds{service="api-gateway"} < 0.5`}, nil)
+	cfg, srv, bare, g := githubLoop(t, "1h", runbooks.Verify{Within: runbooks.Duration(2 * time.Minute), AlertResolved: true, PromQL: `demo_latency_seconds{service="api-gateway"} < 0.5`}, nil)
 	waitFor(t, "the alert to become a pull request", func() bool { return len(srv.PullRequests("acme", "infra")) == 1 })
 	pr := srv.PullRequests("acme", "infra")[0]
 	srv.Review("acme", "infra", pr.Number, "alice", "APPROVED", pr.HeadSHA, time.Now())
@@ -297,7 +297,7 @@ func TestWholeLoopOnGitHubWithRealMonitoring(t *testing.T) {
 		note, err := gittest.Output(bare, "notes", "--ref=remediation", "show", merge)
 		return err == nil && strings.HasPrefix(note, "outcome: verified\n")
 	})
-	if code, out, _ := cli(t, "audit", "verify", "--repository", bare); code != 0 {
+	if code, out, _ := cli(t, "audit", "verify", "--repository", bare, "--config", cfg); code != 0 {
 		t.Fatalf("audit verify: %d %s", code, out)
 	}
 	pr = srv.PullRequests("acme", "infra")[0]

@@ -101,7 +101,7 @@ func (s *Server) authenticatedUser(w http.ResponseWriter, r *http.Request) {
 	login := r.Header.Get("X-Fake-Login")
 	u := s.user(login)
 	for k, v := range map[string]any{
-		"name": login, "company": nil, "blog": "", "location": nil, "email": nil, "hireable": nil, "bio": nil,
+		"user_view_type": "public", "name": login, "company": nil, "blog": "", "location": nil, "email": nil, "hireable": nil, "bio": nil,
 		"public_repos": 0, "public_gists": 0, "followers": 0, "following": 0,
 		"created_at": stamp(time.Unix(1600000000, 0)), "updated_at": stamp(time.Unix(1600000000, 0)),
 	} {

@@ -176,6 +176,9 @@ func scope(merge *object.Commit, e *Entry, terms *lifecycle.Terms, add func(kind
 		if name == "" {
 			name = c.From.Name
 		}
+		if name == artifact.Path(e.ID) {
+			continue
+		}
 		if pattern, bad := runbooks.ProtectedMatch(name, extra); bad {
 			add(FindingScope, "the merge changed %s, which is protected (%s)", name, pattern)
 			continue

@@ -200,7 +200,9 @@ func Counted(commit string, approvals []Approval, t Trust) (counted []Approval, 
 		seen[key] = true
 		counted = append(counted, a)
 	}
-	sort.SliceStable(counted, func(i, j int) bool { return strings.ToLower(counted[i].Principal) < strings.ToLower(counted[j].Principal) })
+	sort.SliceStable(counted, func(i, j int) bool {
+		return strings.ToLower(counted[i].Principal) < strings.ToLower(counted[j].Principal)
+	})
 	return counted, ignored
 }
 

@@ -58,6 +58,9 @@ func Scope(infra *infrarepo.Repo, base string, head plumbing.Hash, art *artifact
 	}
 	var bad []string
 	for _, f := range files {
+		if f == artifact.Path(art.ID) {
+			continue // its own record; every other file under .remediations/ is protected
+		}
 		if pattern, ok := runbooks.ProtectedMatch(f, t.Policy.Spec.ProtectedPaths); ok {
 			bad = append(bad, fmt.Sprintf("%s is protected (%s)", f, pattern))
 			continue

@@ -32,7 +32,9 @@ type Refusal struct{ Reason string }
 
 func (r *Refusal) Error() string { return r.Reason }
 
-func refuse(format string, args ...any) *Refusal { return &Refusal{Reason: fmt.Sprintf(format, args...)} }
+func refuse(format string, args ...any) *Refusal {
+	return &Refusal{Reason: fmt.Sprintf(format, args...)}
+}
 
 // TermsOf reads the terms of a proposal from the catalog and checks the artifact
 // against them. A rollback (artifact.RollbackOf) undoes a merged remediation, so it

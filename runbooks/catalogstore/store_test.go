@@ -318,7 +318,7 @@ func TestRedactURLHidesTokens(t *testing.T) {
 		"https://x-access-token:ghs_secret@github.example.com/acme/catalog.git": "https://x-access-token:REDACTED@github.example.com/acme/catalog.git",
 		"https://ghp_secret@github.example.com/acme/catalog.git":                "https://REDACTED@github.example.com/acme/catalog.git",
 		"ssh://git@github.example.com/acme/catalog.git":                         "ssh://git@github.example.com/acme/catalog.git",
-		"/srv/git/catalog.git":                                                  "/srv/git/catalog.git",
+		"/srv/git/catalog.git": "/srv/git/catalog.git",
 	} {
 		if got := catalogstore.RedactURL(in); got != want || strings.Contains(got, "secret") {
 			t.Errorf("RedactURL(%q) = %q, want %q", in, got, want)
