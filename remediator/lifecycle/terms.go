@@ -103,8 +103,12 @@ func disagreements(art *artifact.Artifact, t Terms, rollback bool) *Refusal {
 		}
 	}
 	differ("policy", art.Policy, t.Policy.Metadata.Name)
-	differ("risk", art.Risk, string(t.Risk))
-	differ("required_approvals", art.RequiredApprovals, t.Required)
+	// The rollback of a runbook since deleted is judged at critical risk, stricter
+	// than whatever it recorded: that is no disagreement to stop an undo for.
+	if t.Runbook != nil {
+		differ("risk", art.Risk, string(t.Risk))
+		differ("required_approvals", art.RequiredApprovals, t.Required)
+	}
 	if !rollback {
 		differ("plan_limits", normal(art.Limits), normal(t.Limits))
 		differ("rollback", art.Rollback, t.Runbook.Spec.Rollback)
