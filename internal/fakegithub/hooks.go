@@ -17,6 +17,8 @@ type Delivery struct {
 	Event  string
 	Status int
 	Err    error
+	// Body is the payload sent.
+	Body []byte
 }
 
 type hook struct {
@@ -95,7 +97,7 @@ func (s *Server) send(client *http.Client, h *hook, d delivery) {
 	req.Header.Set("X-GitHub-Event", d.event)
 	req.Header.Set("X-GitHub-Delivery", fmt.Sprintf("00000000-0000-0000-0000-%012d", id))
 	req.Header.Set("X-Hub-Signature-256", "sha256="+hex.EncodeToString(mac.Sum(nil)))
-	got := Delivery{Event: d.event}
+	got := Delivery{Event: d.event, Body: d.body}
 	resp, err := client.Do(req)
 	if err != nil {
 		got.Err = err

@@ -245,6 +245,9 @@ func (s *Server) dismissReview(w http.ResponseWriter, r *http.Request, rp *repo)
 
 // inPull says whether sha is a commit of the pull request (from its base to its head).
 func (s *Server) inPull(rp *repo, p *pull, sha string) bool {
+	if sha == p.headSHA {
+		return true
+	}
 	hr := s.headRepo(rp, p)
 	out, err := gittest.Output(hr.dir, "rev-list", p.baseSHA+".."+p.headSHA)
 	if err != nil {
