@@ -184,3 +184,31 @@ func (e *env) post(t *testing.T, path, body string, want int) {
 		t.Fatalf("POST %s: %d, want %d", path, resp.StatusCode, want)
 	}
 }
+
+// Whoever authored or committed a commit of the pull request is a pusher: none of
+// them may approve it (GitHub's require_last_push_approval, and more).
+func TestPushersAreTheCommitsAccounts(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	e.srv.AddCollaborator("bob")
+	e.srv.AddEmail("bob", "bob@example.com")
+	r := request("scale-api-2222222222", "low")
+	work := t.TempDir()
+	gittest.Run(t, "", "clone", "-q", e.dir, work)
+	gittest.Run(t, work, "checkout", "-q", "-b", r.Branch)
+	gittest.WriteFile(t, work+"/x.txt", "x\n")
+	gittest.Run(t, work, "add", "-A")
+	gittest.Run(t, work, "commit", "-q", "--author", "Bob <bob@example.com>", "-m", "bob's")
+	gittest.Run(t, work, "push", "-q", "origin", r.Branch)
+	p, err := e.forge.Open(ctx, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := e.forge.Pushers(ctx, p.Number)
+	if err != nil || strings.Join(got, ",") != "bob" {
+		t.Fatalf("pushers %v %v", got, err)
+	}
+	if self, err := e.forge.Self(ctx); err != nil || self != "remediator-bot" {
+		t.Fatalf("self %q %v", self, err)
+	}
+}
