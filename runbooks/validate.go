@@ -18,7 +18,8 @@ var (
 	labelNameRE = regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_]*$`)
 	// A GitHub login, or org/team for a team.
 	reviewerRE     = regexp.MustCompile(`^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(?:/[A-Za-z0-9][A-Za-z0-9._-]{0,99})?$`)
-	resourceTypeRE = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
+	// A resource type, or a pattern of one: aws_iam_* .
+	resourceTypeRE = regexp.MustCompile(`^[a-z*?][a-z0-9_*?]*$`)
 	clockRE        = regexp.MustCompile(`^([01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$`)
 )
 
@@ -225,8 +226,8 @@ func validateValuePath(f *fieldErrors, field, p string) {
 
 func validateRunbookPlan(f *fieldErrors, p *RunbookPlan) {
 	for i, a := range p.AllowedAddresses {
-		if strings.TrimSpace(a) == "" || !validGlob(a) {
-			f.add(fmt.Sprintf("spec.plan.allowed_addresses[%d]", i), "invalid address pattern %q", a)
+		if _, err := ParseAddressPattern(a); err != nil {
+			f.add(fmt.Sprintf("spec.plan.allowed_addresses[%d]", i), "invalid address pattern: %v (Terraform address syntax: module.db[0].aws_db_instance.*, aws_instance.worker[*], **.aws_autoscaling_group.api)", err)
 		}
 	}
 	actions := PlanActions()
@@ -312,7 +313,7 @@ func validatePolicySpec(f *fieldErrors, s *PolicySpec) {
 		f.add("spec.plan.max_changes", "must be 0 (no limit) or more")
 	}
 	for i, t := range s.Plan.DeniedResourceTypes {
-		if !resourceTypeRE.MatchString(t) {
+		if !resourceTypeRE.MatchString(t) || !MatchResourceTypeValid(t) {
 			f.add(fmt.Sprintf("spec.plan.denied_resource_types[%d]", i), "invalid resource type %q", t)
 		}
 	}

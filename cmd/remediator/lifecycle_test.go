@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/gitops-remediation/terraform-provider-remediation/internal/gittest"
-	"github.com/gitops-remediation/terraform-provider-remediation/remediator/artifact"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/decision"
 	"github.com/gitops-remediation/terraform-provider-remediation/runbooks"
 )
@@ -115,22 +114,21 @@ func TestReconcileGates(t *testing.T) {
 		assertNotMerged(t, infra)
 	})
 	t.Run("a required check: not reported, failed, then green", func(t *testing.T) {
-		cfg, infra, id := proposed(t, func(_ *runbooks.Runbook, p *runbooks.Policy) {
+		cfg, infra, id := proposed(t, func(rb *runbooks.Runbook, p *runbooks.Policy) {
 			p.Spec.RequiredChecks = []string{"remediation/plan-check"}
+			rb.Spec.Plan.AllowedAddresses = []string{"terraform_data.api[*]"}
 		})
 		head := gittest.Run(t, infra, "rev-parse", decision.Branch(id))
 		aliceApproves(t, cfg, id)
 		reconcileWants(t, cfg, "not reported yet: remediation/plan-check")
-		plan := syntheticPlan(t, 1) // one update
 		// CI runs plan-check on the proposal's head; the result lands in the checks note.
-		bad := writeArtifact(t, artifact.Limits{AllowedActions: []string{"create"}})
-		if code, _, errs := cli(t, "plan-check", "--plan", plan, "--artifact", bad, "--comment", "--config", cfg, "--sha", head); code != 1 {
+		art := proposalArtifactFile(t, infra, id)
+		if code, _, errs := cli(t, "plan-check", "--plan", planOf(t, "db"), "--artifact", art, "--comment", "--config", cfg, "--sha", head); code != 1 {
 			t.Fatalf("plan-check of a violating plan: %d %s", code, errs)
 		}
 		reconcileWants(t, cfg, "failed: remediation/plan-check")
 		assertNotMerged(t, infra)
-		good := writeArtifact(t, artifact.Limits{})
-		if code, _, errs := cli(t, "plan-check", "--plan", plan, "--artifact", good, "--comment", "--config", cfg, "--sha", head); code != 0 {
+		if code, _, errs := cli(t, "plan-check", "--plan", planOf(t, "api[0]", "api[1]"), "--artifact", art, "--comment", "--config", cfg, "--sha", head); code != 0 {
 			t.Fatalf("plan-check: %d %s", code, errs)
 		}
 		if note := gittest.Run(t, infra, "notes", "--ref=remediation-checks", "show", head); note != "failure remediation/plan-check\nsuccess remediation/plan-check" {

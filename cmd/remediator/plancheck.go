@@ -9,7 +9,11 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/artifact"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/config"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/lifecycle"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/plancheck"
+	"github.com/gitops-remediation/terraform-provider-remediation/runbooks"
+	"github.com/gitops-remediation/terraform-provider-remediation/runbooks/catalogstore"
 )
 
 // planCheckOptions are plan-check's flags.
@@ -18,6 +22,9 @@ type planCheckOptions struct {
 	comment                            bool
 	config, sha                        string
 	pr                                 int
+	// catalog is a catalog repository to check against, without a configuration.
+	catalog, catalogBranch, catalogDir string
+	configSet                          bool
 }
 
 func newPlanCheckCommand() *cobra.Command {
@@ -26,14 +33,20 @@ func newPlanCheckCommand() *cobra.Command {
 		Use:   "plan-check --plan PLAN.json [--artifact PATH | --repo DIR --base REF]",
 		Short: "Check a terraform plan against the remediation's runbook and policy limits",
 		Long: "Reads `terraform show -json PLANFILE` (Terraform or OpenTofu), finds the remediation artifact (given, or\n" +
-			"from the change against --base), and checks every planned change against the limits it records.\n" +
+			"from the change against --base), and checks every planned change against the limits of its runbook and\n" +
+			"policy in the catalog (of --config, or the repository --catalog): the artifact only names them, and\n" +
+			"limits it records that differ from the catalog's are a violation of their own (catalog-mismatch).\n" +
+			"Without a catalog the artifact's limits are shown, marked unchecked; --comment needs the catalog.\n" +
 			"Exit 0 pass (also for a change that is not a remediation), 1 violations, 2 bad input.\n" +
 			"With --comment it reports the result as the check remediation/plan-check on the head commit (--sha, or\n" +
 			"HEAD of --repo), where the forge of --config keeps checks: on GitHub one pull request comment, kept up\n" +
 			"to date, and a commit status (needs --pr); on the local forge a line in the commit's note under\n" +
 			"refs/notes/remediation-checks. A policy's required_checks are read from there before a merge.",
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error { return planCheck(cmd, o) },
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			o.configSet = cmd.Flags().Changed("config")
+			return planCheck(cmd, o)
+		},
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.plan, "plan", "", "the JSON of `terraform show -json PLANFILE`, or - for standard input")
@@ -44,6 +57,9 @@ func newPlanCheckCommand() *cobra.Command {
 	f.BoolVar(&o.comment, "comment", false, "report the result as the check remediation/plan-check on the head commit")
 	f.StringVar(&o.config, "config", "remediator.yaml", "configuration naming the github forge (with --comment)")
 	f.IntVar(&o.pr, "pr", 0, "pull request number (with --comment)")
+	f.StringVar(&o.catalog, "catalog", "", "the catalog repository (path or URL) to check against, instead of --config's")
+	f.StringVar(&o.catalogBranch, "catalog-branch", catalogstore.DefaultBranch, "the catalog's branch (with --catalog)")
+	f.StringVar(&o.catalogDir, "catalog-directory", catalogstore.DefaultDirectory, "the catalog's directory (with --catalog)")
 	f.StringVar(&o.sha, "sha", "", "head commit the status is set on (with --comment; default HEAD of --repo)")
 	return cmd
 }
@@ -54,6 +70,16 @@ func planCheck(cmd *cobra.Command, o planCheckOptions) error {
 	}
 	if o.format != "markdown" && o.format != "json" {
 		return badInput(fmt.Errorf("--format: want markdown or json, not %q", o.format))
+	}
+	if o.comment {
+		// Checked before anything is read, so a wrong flag costs no catalog fetch.
+		cfg, err := config.Load(o.config)
+		if err != nil {
+			return badInput(err)
+		}
+		if cfg.Forge.Type == config.ForgeGitHub && o.pr <= 0 {
+			return badInput(errors.New("--comment on the github forge needs --pr, the pull request number"))
+		}
 	}
 	data, err := readPlan(cmd.InOrStdin(), o.plan)
 	if err != nil {
@@ -80,8 +106,8 @@ func planCheck(cmd *cobra.Command, o planCheckOptions) error {
 	var res *plancheck.Result
 	if a == nil {
 		res = plancheck.NotARemediation(plan)
-	} else {
-		res = plancheck.Check(plan, a)
+	} else if res, err = checkAgainstCatalog(cmd, o, plan, a); err != nil {
+		return err
 	}
 	if o.format == "json" {
 		err = res.JSON(cmd.OutOrStdout())
@@ -100,6 +126,65 @@ func planCheck(cmd *cobra.Command, o planCheckOptions) error {
 		return &exitError{code: exitCheckFailed, err: fmt.Errorf("plan-check: %d violation(s) of the limits of remediation %s", len(res.Violations), res.ID)}
 	}
 	return nil
+}
+
+// checkAgainstCatalog checks the plan against the limits the catalog sets for the
+// artifact's runbook and policy. Without a catalog it shows the artifact's own limits,
+// marked unchecked, and refuses to report them as the check.
+func checkAgainstCatalog(cmd *cobra.Command, o planCheckOptions, plan *plancheck.Plan, a *artifact.Artifact) (*plancheck.Result, error) {
+	cat, router, err := planCheckCatalog(cmd, o)
+	if err != nil {
+		return nil, err
+	}
+	if cat == nil {
+		if o.comment {
+			return nil, badInput(errors.New("--comment reports the gate's check: give the catalog to check against (--config or --catalog)"))
+		}
+		res := plancheck.Check(plan, a)
+		res.Note = "limits read from the artifact, which anyone who can push to the branch can edit: not checked against the catalog (give --config or --catalog)"
+		return res, nil
+	}
+	terms, refusal := lifecycle.TermsOf(cat, router, a.ID, a)
+	if refusal == nil {
+		return plancheck.CheckWith(plan, a, terms.Limits), nil
+	}
+	// The catalog's limits where it has them (an artifact that only claims others),
+	// none otherwise (the runbook is gone): either way the mismatch fails the check.
+	res := plancheck.CheckWith(plan, a, terms.Limits)
+	res.Violations = append([]plancheck.Violation{{Rule: plancheck.RuleCatalog, Reason: refusal.Reason}}, res.Violations...)
+	return res, nil
+}
+
+// planCheckCatalog loads the catalog named by --catalog or an explicit --config;
+// nil when neither is given.
+func planCheckCatalog(cmd *cobra.Command, o planCheckOptions) (*runbooks.Catalog, *runbooks.Router, error) {
+	switch {
+	case o.catalog != "":
+		store, err := catalogstore.Open(cmd.Context(), catalogstore.Options{Repository: o.catalog, Branch: o.catalogBranch, Directory: o.catalogDir})
+		if err != nil {
+			return nil, nil, badInput(fmt.Errorf("--catalog %s: %w", o.catalog, err))
+		}
+		snap, err := store.Snapshot(cmd.Context())
+		if err != nil {
+			return nil, nil, err
+		}
+		cat, err := snap.Catalog()
+		if err != nil {
+			return nil, nil, badInput(fmt.Errorf("--catalog %s: %w", o.catalog, err))
+		}
+		router, err := runbooks.NewRouter(cat)
+		if err != nil {
+			return nil, nil, badInput(err)
+		}
+		return cat, router, nil
+	case o.configSet:
+		cfg, err := config.Load(o.config)
+		if err != nil {
+			return nil, nil, badInput(err)
+		}
+		return loadCatalog(cmd.Context(), cfg)
+	}
+	return nil, nil, nil
 }
 
 func readPlan(stdin io.Reader, name string) ([]byte, error) {

@@ -14,6 +14,7 @@ import (
 	"github.com/gitops-remediation/terraform-provider-remediation/internal/gittest"
 	"github.com/gitops-remediation/terraform-provider-remediation/internal/testenv"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/artifact"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/decision"
 	"github.com/gitops-remediation/terraform-provider-remediation/runbooks"
 )
 
@@ -45,8 +46,16 @@ resource "terraform_data" "db" {
 // returns `show -json` of that plan.
 func realPlan(t *testing.T, bin string, vars ...string) string {
 	t.Helper()
+	return realPlanOf(t, bin, map[string]string{"main.tf": infraHCL}, vars...)
+}
+
+// realPlanOf is realPlan of a configuration of its own.
+func realPlanOf(t *testing.T, bin string, files map[string]string, vars ...string) string {
+	t.Helper()
 	dir := t.TempDir()
-	writeFile(t, filepath.Join(dir, "main.tf"), infraHCL)
+	for name, content := range files {
+		writeFile(t, filepath.Join(dir, filepath.FromSlash(name)), content)
+	}
 	tf := func(args ...string) string {
 		t.Helper()
 		cmd := exec.CommandContext(context.Background(), bin, args...)
@@ -229,13 +238,32 @@ func TestPlanCheckBadInput(t *testing.T) {
 // plan for real.
 func syntheticPlan(t *testing.T, n int) string {
 	t.Helper()
+	addrs := make([]string, n)
+	for i := range addrs {
+		addrs[i] = fmt.Sprintf("r%d", i)
+	}
+	return planOf(t, addrs...)
+}
+
+// proposalArtifactFile writes the artifact of the proposal branch of id in repo to a
+// file, as CI has it in its checkout.
+func proposalArtifactFile(t *testing.T, repo, id string) string {
+	t.Helper()
+	f := filepath.Join(t.TempDir(), "artifact.yaml")
+	writeFile(t, f, gittest.Run(t, repo, "show", decision.Branch(id)+":"+artifact.Path(id))+"\n")
+	return f
+}
+
+// planOf is a plan updating terraform_data resources of the given names.
+func planOf(t *testing.T, names ...string) string {
+	t.Helper()
 	var b strings.Builder
 	b.WriteString(`{"format_version":"1.2","terraform_version":"1.8.5","planned_values":{},"resource_changes":[`)
-	for i := 0; i < n; i++ {
+	for i, n := range names {
 		if i > 0 {
 			b.WriteString(",")
 		}
-		fmt.Fprintf(&b, `{"address":"terraform_data.r%d","mode":"managed","type":"terraform_data","name":"r%d","change":{"actions":["update"]}}`, i, i)
+		fmt.Fprintf(&b, `{"address":"terraform_data.%s","mode":"managed","type":"terraform_data","name":"%s","change":{"actions":["update"]}}`, n, n)
 	}
 	b.WriteString("]}")
 	f := filepath.Join(t.TempDir(), "plan.json")
@@ -244,12 +272,14 @@ func syntheticPlan(t *testing.T, n int) string {
 }
 
 func TestPlanCheckComment(t *testing.T) {
-	cfg, srv, _ := githubSetup(t, func(*runbooks.Runbook, *runbooks.Policy) {})
+	cfg, srv, bare := githubSetup(t, func(rb *runbooks.Runbook, _ *runbooks.Policy) {
+		rb.Spec.Plan.AllowedAddresses = []string{"terraform_data.r1*"}
+	})
 	if code, _, errs := proposeRun(t, cfg, alert("api-gateway")); code != 0 {
 		t.Fatal(errs)
 	}
 	pr := srv.PullRequests("acme", "infra")[0]
-	art := writeArtifact(t, artifact.Limits{AllowedAddresses: []string{"terraform_data.r1*"}})
+	art := proposalArtifactFile(t, bare, decision.ID("scale-out-api", "service=api-gateway"))
 
 	// A large failing plan: the report is split across comments, fences intact.
 	code, _, errs := planCheckRun(t, "--plan", syntheticPlan(t, 3000), "--artifact", art, "--comment", "--config", cfg, "--pr", fmt.Sprint(pr.Number), "--sha", pr.HeadSHA)
@@ -271,8 +301,7 @@ func TestPlanCheckComment(t *testing.T) {
 	}
 
 	// Fixed: the same comments are reused, the surplus deleted, the status green.
-	fixed := writeArtifact(t, artifact.Limits{AllowedAddresses: []string{"terraform_data.r*"}})
-	code, _, errs = planCheckRun(t, "--plan", syntheticPlan(t, 2), "--artifact", fixed, "--comment", "--config", cfg, "--pr", fmt.Sprint(pr.Number), "--sha", pr.HeadSHA)
+	code, _, errs = planCheckRun(t, "--plan", planOf(t, "r1", "r12"), "--artifact", art, "--comment", "--config", cfg, "--pr", fmt.Sprint(pr.Number), "--sha", pr.HeadSHA)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
@@ -282,5 +311,101 @@ func TestPlanCheckComment(t *testing.T) {
 	}
 	if st := srv.Statuses("acme", "infra"); st[len(st)-1].State != "success" {
 		t.Fatalf("status %+v", st)
+	}
+}
+
+// countHCL has instances with keys: count on a resource, for_each on a module.
+var countHCL = map[string]string{
+	"main.tf": `variable "workers" {
+  type    = number
+  default = 2
+}
+variable "regions" {
+  type    = list(string)
+  default = ["eu"]
+}
+variable "db_suffix" {
+  type    = string
+  default = ""
+}
+resource "terraform_data" "worker" {
+  count = var.workers
+  input = count.index
+}
+module "db" {
+  source   = "./db"
+  for_each = toset(var.regions)
+  region   = each.key
+  suffix   = var.db_suffix
+}
+`,
+	"db/main.tf": `variable "region" {
+  type = string
+}
+variable "suffix" {
+  type = string
+}
+resource "terraform_data" "instance" {
+  input = "${var.region}${var.suffix}"
+}
+`,
+}
+
+// plan-check judges by the catalog: Terraform's index syntax in the runbook's
+// patterns matches count and for_each instances of real plans, and an artifact that
+// claims wider limits widens nothing.
+func TestPlanCheckAgainstTheCatalogOnCountAndForEach(t *testing.T) {
+	cfg := publishedCatalogWith(t, func(rb *runbooks.Runbook, _ *runbooks.Policy) {
+		rb.Spec.Plan.AllowedAddresses = []string{"terraform_data.worker[*]", `module.db["us"].terraform_data.*`}
+	})
+	infra := infraRepo(t, cfg)
+	if code, out, errs := proposeRun(t, cfg, alert("api-gateway")); code != 0 {
+		t.Fatalf("%s %s", out, errs)
+	}
+	id := decision.ID("scale-out-api", "service=api-gateway")
+	art := proposalArtifactFile(t, infra, id)
+	for _, cli := range []string{"terraform", "tofu"} {
+		t.Run(cli, func(t *testing.T) {
+			bin := cliBinary(t, cli)
+			within := realPlanOf(t, bin, countHCL, "workers=3", `regions=["eu","us"]`)
+			code, out, errs := planCheckRun(t, "--plan", within, "--artifact", art, "--config", cfg)
+			if code != 0 || !strings.Contains(out, "`terraform_data.worker[2]`") || !strings.Contains(out, "`module.db[\"us\"].terraform_data.instance`") {
+				t.Fatalf("count and for_each instances within the patterns: exit %d\n%s%s", code, out, errs)
+			}
+			// A plan that also touches the eu database goes beyond module.db["us"].
+			beyond := realPlanOf(t, bin, countHCL, `regions=["eu","us"]`, "db_suffix=-2")
+			code, out, _ = planCheckRun(t, "--plan", beyond, "--artifact", art, "--config", cfg)
+			if code != 1 || !strings.Contains(out, "**undeclared-resource** `module.db[\"eu\"].terraform_data.instance`") {
+				t.Fatalf("the eu instance passed: exit %d\n%s", code, out)
+			}
+		})
+	}
+	// The artifact widened by hand: the catalog's limits are checked all the same,
+	// and the disagreement is a violation of its own.
+	a, err := artifact.Decode([]byte(gittest.Run(t, infra, "show", decision.Branch(id)+":"+artifact.Path(id)) + "\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.Limits.AllowedAddresses = []string{"**.*"}
+	data, err := a.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	wide := filepath.Join(t.TempDir(), "wide.yaml")
+	writeFile(t, wide, string(data))
+	plan := planOf(t, "unrelated")
+	code, out, _ := planCheckRun(t, "--plan", plan, "--artifact", wide, "--config", cfg)
+	if code != 1 || !strings.Contains(out, "**catalog-mismatch**: the artifact disagrees with the catalog (plan_limits is") ||
+		!strings.Contains(out, "**undeclared-resource** `terraform_data.unrelated`") {
+		t.Fatalf("a widened artifact widened the check: exit %d\n%s", code, out)
+	}
+	// --catalog names the catalog without a configuration.
+	code, out, _ = planCheckRun(t, "--plan", plan, "--artifact", wide, "--catalog", filepath.Join(filepath.Dir(cfg), "catalog.git"))
+	if code != 1 || !strings.Contains(out, "catalog-mismatch") {
+		t.Fatalf("--catalog: exit %d\n%s", code, out)
+	}
+	// Without a catalog the artifact's limits are shown, marked unchecked.
+	if _, out, _ := planCheckRun(t, "--plan", plan, "--artifact", wide); !strings.Contains(out, "not checked against the catalog") {
+		t.Fatalf("no catalog: %s", out)
 	}
 }

@@ -37,7 +37,8 @@ func refuse(format string, args ...any) *Refusal {
 }
 
 // TermsOf reads the terms of a proposal from the catalog and checks the artifact
-// against them. A rollback (artifact.RollbackOf) undoes a merged remediation, so it
+// against them. On a disagreement the terms come back with the refusal (Policy set);
+// on any other refusal they are empty. A rollback (artifact.RollbackOf) undoes a merged remediation, so it
 // is allowed when its runbook has since been disabled, changed or deleted; its
 // approvals are still the policy's, at the runbook's risk (critical when the runbook
 // is gone).
@@ -88,7 +89,9 @@ func TermsOf(cat *runbooks.Catalog, router *runbooks.Router, id string, art *art
 		}
 	}
 	if r := disagreements(art, t, rollback); r != nil {
-		return Terms{}, r
+		// The terms come back with the refusal: plan-check checks the catalog's limits
+		// even when the artifact claims others.
+		return t, r
 	}
 	return t, nil
 }

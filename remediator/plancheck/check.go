@@ -5,9 +5,8 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/bmatcuk/doublestar/v4"
-
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/artifact"
+	"github.com/gitops-remediation/terraform-provider-remediation/runbooks"
 )
 
 // Rules a change can break.
@@ -17,6 +16,9 @@ const (
 	RuleDestroy    = "destroy-not-allowed"
 	RuleDeniedType = "denied-resource-type"
 	RuleMaxChanges = "max-changes"
+	// RuleCatalog: the artifact disagrees with the catalog (its limits are not the
+	// catalog's, or its runbook is gone); the catalog's limits are checked.
+	RuleCatalog = "catalog-mismatch"
 )
 
 // Change is one planned change that counts: reads and no-ops do not.
@@ -52,11 +54,25 @@ type Result struct {
 // Passed is true when no rule is broken.
 func (r *Result) Passed() bool { return len(r.Violations) == 0 }
 
-// Check compares the plan's changes with the artifact's limits.
+// Check compares the plan's changes with the limits the artifact records: for a
+// look without the catalog. The gate checks against the catalog's (CheckWith).
 func Check(p *Plan, a *artifact.Artifact) *Result {
+	return CheckWith(p, a, a.Limits)
+}
+
+// CheckWith compares the plan's changes with the given limits: the catalog's.
+func CheckWith(p *Plan, a *artifact.Artifact, l artifact.Limits) *Result {
 	res := &Result{Remediation: true, ID: a.ID, Runbook: a.Runbook, Policy: a.Policy, Risk: a.Risk,
 		Terraform: p.TerraformVersion, Changes: []Change{}, Violations: []Violation{}}
-	l := a.Limits
+	allowed := make([]*runbooks.AddressPattern, 0, len(l.AllowedAddresses))
+	for _, raw := range l.AllowedAddresses {
+		pat, err := runbooks.ParseAddressPattern(raw)
+		if err != nil {
+			res.Violations = append(res.Violations, Violation{Rule: RuleUndeclared, Reason: "allowed_addresses: " + err.Error()})
+			continue
+		}
+		allowed = append(allowed, pat)
+	}
 	for _, rc := range p.ResourceChanges {
 		act := rc.Action()
 		if act == "no-op" || act == "read" {
@@ -67,7 +83,7 @@ func Check(p *Plan, a *artifact.Artifact) *Result {
 			c.OK = false
 			res.Violations = append(res.Violations, Violation{Rule: rule, Address: rc.Address, Reason: reason})
 		}
-		if len(l.AllowedAddresses) > 0 && !matchAny(l.AllowedAddresses, rc.Address) {
+		if len(l.AllowedAddresses) > 0 && !matchAddress(allowed, rc.Address) {
 			add(RuleUndeclared, fmt.Sprintf("runbook %s never declared this resource (allowed_addresses: %s)", a.Runbook, strings.Join(l.AllowedAddresses, ", ")))
 		}
 		if len(l.AllowedActions) > 0 && !contains(l.AllowedActions, act) {
@@ -111,18 +127,19 @@ func NotARemediation(p *Plan) *Result {
 	return res
 }
 
-func matchAny(patterns []string, s string) bool {
-	_, ok := matchFirst(patterns, s)
-	return ok
+func matchAddress(patterns []*runbooks.AddressPattern, addr string) bool {
+	for _, p := range patterns {
+		if p.MatchAddress(addr) {
+			return true
+		}
+	}
+	return false
 }
 
-func matchFirst(patterns []string, s string) (string, bool) {
+// matchFirst returns the first resource type pattern the type matches.
+func matchFirst(patterns []string, typ string) (string, bool) {
 	for _, p := range patterns {
-		if p == s {
-			return p, true
-		}
-		// Patterns were validated when the catalog was published.
-		if doublestar.MatchUnvalidated(p, s) {
+		if runbooks.MatchResourceType(p, typ) {
 			return p, true
 		}
 	}

@@ -29,6 +29,9 @@ func (r *Result) Markdown(w io.Writer) error {
 		fmt.Fprintf(&b, "### ❌ plan-check: %d violation(s)\n\nRemediation `%s` (runbook **%s**, policy **%s**, risk **%s**): %d resource(s) change; the plan goes beyond what the runbook and policy allow.\n",
 			len(r.Violations), cell(r.ID), cell(r.Runbook), cell(r.Policy), cell(r.Risk), len(r.Changes))
 	}
+	if r.Remediation && r.Note != "" {
+		fmt.Fprintf(&b, "\n> **Note:** %s\n", r.Note)
+	}
 	if len(r.Changes) > 0 {
 		b.WriteString("\n| | address | type | action |\n|---|---|---|---|\n")
 		for i, c := range r.Changes {
