@@ -227,3 +227,26 @@ func TestWindows(t *testing.T) {
 		t.Error("window check depends on the zone of the time given")
 	}
 }
+
+func TestDefaultProtectedPathsCoverEveryCISystem(t *testing.T) {
+	for _, p := range []string{
+		".github/workflows/ci.yml", "CODEOWNERS", "docs/CODEOWNERS", "teams/x/CODEOWNERS",
+		".gitlab-ci.yml", "sub/.gitlab-ci.yml", ".gitlab/ci/templates.yml",
+		"Jenkinsfile", "pipelines/Jenkinsfile", "ci/deploy.Jenkinsfile",
+		"azure-pipelines.yml", "build/azure-pipelines.yaml", ".azuredevops/pipeline.yml",
+		".circleci/config.yml", ".buildkite/pipeline.yml", "buildkite.yml",
+		".drone.yml", "svc/.drone.star", ".travis.yml", "bitbucket-pipelines.yml",
+		".pre-commit-config.yaml", "modules/x/.pre-commit-config.yaml",
+		".gitattributes", "sub/.gitattributes", ".gitmodules", "atlantis.yaml", ".woodpecker.yml", ".tekton/run.yaml",
+		".remediations/other.yaml", ".GitLab-CI.yml",
+	} {
+		if _, ok := ProtectedMatch(p, nil); !ok {
+			t.Errorf("%s is not protected", p)
+		}
+	}
+	for _, p := range []string{"envs/prod/api.auto.tfvars", "modules/ci/main.tf", "docs/jenkins.md", "github/main.tf"} {
+		if pat, ok := ProtectedMatch(p, nil); ok {
+			t.Errorf("%s is protected by %s", p, pat)
+		}
+	}
+}

@@ -176,14 +176,32 @@ type PolicyPlan struct {
 // policy says: CI configuration, code ownership and the remediation artifacts themselves.
 func DefaultProtectedPaths() []string {
 	return []string{
+		// GitHub: workflows, actions, CODEOWNERS, Dependabot, rulesets' files.
 		".github/**",
-		"CODEOWNERS",
+		// CODEOWNERS anywhere (GitHub reads it at the root, docs/ and .github/; GitLab
+		// and Bitbucket elsewhere too).
 		"**/CODEOWNERS",
-		".gitlab-ci.yml",
+		// GitLab CI and its templates, at any depth (includes name any path).
+		"**/.gitlab-ci.yml", "**/.gitlab-ci.yaml", ".gitlab/**",
+		// Jenkins pipelines (multibranch jobs read a Jenkinsfile at any path).
+		"**/Jenkinsfile", "**/*.Jenkinsfile", "**/Jenkinsfile.*",
+		// Azure Pipelines.
+		"**/azure-pipelines.yml", "**/azure-pipelines.yaml", ".azure-pipelines/**", ".azuredevops/**",
+		// CircleCI, Buildkite, Drone, Travis, Bitbucket Pipelines.
 		".circleci/**",
-		"Jenkinsfile",
-		".buildkite/**",
-		"azure-pipelines.yml",
+		".buildkite/**", "**/buildkite.yml", "**/buildkite.yaml", "**/buildkite.json",
+		"**/.drone.yml", "**/.drone.yaml", "**/.drone.star", "**/.drone.jsonnet",
+		"**/.travis.yml", "**/.travis.yaml",
+		"**/bitbucket-pipelines.yml",
+		// Gitea and Forgejo Actions, Woodpecker, Tekton.
+		".gitea/**", ".forgejo/**", ".woodpecker/**", "**/.woodpecker.yml", "**/.woodpecker.yaml", ".tekton/**",
+		// Atlantis decides how plans and applies run.
+		"**/atlantis.yaml", "**/atlantis.yml",
+		// pre-commit hooks run on developers' machines and in CI.
+		"**/.pre-commit-config.yaml", "**/.pre-commit-config.yml", "**/.pre-commit-hooks.yaml",
+		// Repository control: attributes (filters, diff drivers) and submodules.
+		"**/.gitattributes", "**/.gitmodules",
+		// The remediations' own records: each proposal adds only its own.
 		".remediations/**",
 	}
 }

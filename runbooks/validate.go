@@ -17,7 +17,7 @@ var (
 	nameRE      = regexp.MustCompile(NamePattern)
 	labelNameRE = regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_]*$`)
 	// A GitHub login, or org/team for a team.
-	reviewerRE     = regexp.MustCompile(`^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(?:/[A-Za-z0-9][A-Za-z0-9._-]{0,99})?$`)
+	reviewerRE = regexp.MustCompile(`^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(?:/[A-Za-z0-9][A-Za-z0-9._-]{0,99})?$`)
 	// A resource type, or a pattern of one: aws_iam_* .
 	resourceTypeRE = regexp.MustCompile(`^[a-z*?][a-z0-9_*?]*$`)
 	clockRE        = regexp.MustCompile(`^([01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$`)

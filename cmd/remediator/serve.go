@@ -7,7 +7,9 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -47,6 +49,9 @@ func newServeCommand() *cobra.Command {
 			if reconcileEvery < 0 {
 				return badInput(fmt.Errorf("--reconcile-interval must not be negative"))
 			}
+			if err := secretsSet(cfg); err != nil {
+				return err
+			}
 			return serve(cmd.Context(), cfg, slog.New(slog.NewJSONHandler(cmd.ErrOrStderr(), nil)), reconcileEvery)
 		},
 	}
@@ -55,6 +60,20 @@ func newServeCommand() *cobra.Command {
 	cmd.Flags().DurationVar(&reconcileEvery, "reconcile-interval", time.Minute,
 		"how often to run a reconcile pass (merge what passes its gates, verify merged remediations); 0 disables")
 	return cmd
+}
+
+// secretsSet fails closed: a secret the configuration names but the environment does
+// not hold would leave the intake or the GitHub webhook open to anyone.
+func secretsSet(cfg *config.Config) error {
+	for _, s := range []struct{ field, env string }{
+		{"intake.bearer_token_env", cfg.Intake.BearerTokenEnv},
+		{"forge.webhook_secret_env", cfg.Forge.WebhookSecretEnv},
+	} {
+		if s.env != "" && strings.TrimSpace(os.Getenv(s.env)) == "" {
+			return badInput(fmt.Errorf("%s names %s, which is unset or empty: serve refuses to start rather than accept unauthenticated requests", s.field, s.env))
+		}
+	}
+	return nil
 }
 
 func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, reconcileEvery time.Duration) error {

@@ -18,6 +18,7 @@ import (
 	"github.com/gitops-remediation/terraform-provider-remediation/internal/gittest"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/intake"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/queue"
+	"github.com/gitops-remediation/terraform-provider-remediation/runbooks"
 )
 
 func freeAddr(t *testing.T) string {
@@ -198,5 +199,35 @@ func TestServe(t *testing.T) {
 		if !strings.Contains(metrics, want) {
 			t.Errorf("metrics lack %q", want)
 		}
+	}
+}
+
+// A secret the configuration names but the environment lacks would leave the
+// intake or the GitHub webhook open: serve refuses to start, naming the variable.
+func TestServeFailsClosedOnAMissingSecret(t *testing.T) {
+	for _, c := range []struct{ section, env string }{
+		{"intake:\n  bearer_token_env: TEST_UNSET_INTAKE_TOKEN\n", "TEST_UNSET_INTAKE_TOKEN"},
+		{"intake:\n  bearer_token_env: TEST_EMPTY_INTAKE_TOKEN\n", "TEST_EMPTY_INTAKE_TOKEN"},
+	} {
+		cfg := publishedCatalog(t)
+		t.Setenv("TEST_EMPTY_INTAKE_TOKEN", " ")
+		data, err := os.ReadFile(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		writeFile(t, cfg, string(data)+c.section)
+		code, _, errs := cli(t, "serve", "--config", cfg, "--listen", freeAddr(t))
+		if code != 2 || !strings.Contains(errs, "intake.bearer_token_env names "+c.env+", which is unset or empty") {
+			t.Fatalf("%s: exit %d %s", c.env, code, errs)
+		}
+	}
+	cfg, _, _ := githubSetup(t, func(*runbooks.Runbook, *runbooks.Policy) {})
+	data, err := os.ReadFile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, cfg, strings.Replace(string(data), "  token_env: TEST_GITHUB_TOKEN\n", "  token_env: TEST_GITHUB_TOKEN\n  webhook_secret_env: TEST_UNSET_WEBHOOK_SECRET\n", 1))
+	if code, _, errs := cli(t, "serve", "--config", cfg, "--listen", freeAddr(t)); code != 2 || !strings.Contains(errs, "forge.webhook_secret_env names TEST_UNSET_WEBHOOK_SECRET") {
+		t.Fatalf("webhook secret: exit %d %s", code, errs)
 	}
 }
