@@ -122,3 +122,94 @@ func TestAuditVerifyFlagsWhatGitCannotAccountFor(t *testing.T) {
 		}
 	})
 }
+
+// mergeByHand merges the proposal branch into main in a clone, as a person with push
+// access would, with the message given (trailers copied from the proposal), after
+// change has run in the clone on the merge.
+func mergeByHand(t *testing.T, infra, id, extraTrailers string, change func(work string)) {
+	t.Helper()
+	work := filepath.Join(t.TempDir(), "w")
+	gittest.Run(t, "", "clone", "-q", infra, work)
+	msg := gittest.Run(t, infra, "log", "-1", "--grep=^Remediation-Id:", "--format=%B", decision.Branch(id))
+	_, after, ok := strings.Cut(msg, "Remediation-Id:")
+	if !ok {
+		t.Fatalf("no trailers in %q", msg)
+	}
+	gittest.Run(t, work, "merge", "-q", "--no-ff", "--no-commit", "origin/"+decision.Branch(id))
+	if change != nil {
+		change(work)
+		gittest.Run(t, work, "add", "-A")
+	}
+	gittest.Run(t, work, "commit", "-q", "-m", "Merge remediation "+id+"\n\nRemediation-Id:"+after+"\n"+extraTrailers)
+	gittest.Run(t, work, "push", "-q", "origin", "main")
+}
+
+// audit verify finds, from Git alone, each bypass made by hand on the base.
+func TestAuditVerifyFlagsBypassesMadeByHand(t *testing.T) {
+	cases := []struct {
+		name   string
+		policy func(*runbooks.Runbook, *runbooks.Policy)
+		bypass func(t *testing.T, cfg, infra, id string)
+		want   []string
+	}{
+		{"a proposal merged by hand with a real approval", nil, func(t *testing.T, cfg, infra, id string) {
+			approveAs(t, cfg, id, "alice")
+			mergeByHand(t, infra, id, "Approved-by: alice@example.com\n", nil)
+		}, []string{"merge-not-by-remediator " + "%ID%"}},
+		{"a branch made by hand, merged by hand", nil, func(t *testing.T, cfg, infra, id string) {
+			pushFile(t, infra, decision.Branch(id), "envs/api-gateway.auto.tfvars", "replicas = 40\n", "more")
+			approveAs(t, cfg, id, "alice")
+			mergeByHand(t, infra, id, "Approved-by: alice@example.com\n", nil)
+		}, []string{"changed-by-person %ID%: changed by a person: the head", "merge-not-by-remediator %ID%"}},
+		{"a merge that also changes CI configuration", nil, func(t *testing.T, cfg, infra, id string) {
+			approveAs(t, cfg, id, "alice")
+			mergeByHand(t, infra, id, "Approved-by: alice@example.com\n", func(work string) {
+				gittest.WriteFile(t, filepath.Join(work, ".github", "workflows", "ci.yml"), "on: push\n# changed in the merge\n")
+				gittest.WriteFile(t, filepath.Join(work, "envs", "api-second.auto.tfvars"), "replicas = 30\n")
+			})
+		}, []string{"out-of-scope %ID%: the merge changed .github/workflows/ci.yml, which is protected (.github/**)",
+			"out-of-scope %ID%: the merge changed envs/api-second.auto.tfvars, which its artifact does not record"}},
+		{"an approval signed by a key nobody listed", nil, func(t *testing.T, cfg, infra, id string) {
+			addApprovalNote(t, infra, id, signedBy(t, cfg, infra, id, "mallory", "alice@example.com"))
+			mergeByHand(t, infra, id, "Approved-by: alice@example.com\n", nil)
+		}, []string{"unbacked-approval %ID%: Approved-by alice@example.com: its approval on the proposal head", "a key not in",
+			"too-few-approvals %ID%: merged with 0 valid approval(s)"}},
+		{"a proposal merged by hand after the policy was tightened", nil, func(t *testing.T, cfg, infra, id string) {
+			approveAs(t, cfg, id, "alice")
+			editCatalog(t, cfg, func(_ *runbooks.Runbook, p *runbooks.Policy) ([]runbooks.Document, []string) {
+				p.Spec.Approvals.Medium = 2
+				return []runbooks.Document{p}, nil
+			})
+			mergeByHand(t, infra, id, "Approved-by: alice@example.com\n", nil)
+		}, []string{"catalog-mismatch %ID%: the artifact disagrees with the catalog (required_approvals is 1 in the artifact, 2 in the catalog)"}},
+		{"a team requirement met by a non-member", func(_ *runbooks.Runbook, p *runbooks.Policy) {
+			p.Spec.RequiredReviewers = []string{"platform/sre"}
+		}, func(t *testing.T, cfg, infra, id string) {
+			setTeams(t, cfg, "platform/sre: [carol@example.com]")
+			approveAs(t, cfg, id, "bob")
+			mergeByHand(t, infra, id, "Approved-by: bob@example.com\n", nil)
+		}, []string{"required-reviewer-missing %ID%: policy production requires an approval by platform/sre"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			policy := c.policy
+			if policy == nil {
+				policy = func(*runbooks.Runbook, *runbooks.Policy) {}
+			}
+			cfg, infra, id := proposed(t, policy)
+			// Time passes between the proposal (and any catalog change) and the merge:
+			// the audit reads the catalog published at the merge.
+			time.Sleep(1100 * time.Millisecond)
+			c.bypass(t, cfg, infra, id)
+			code, out, errs := cli(t, "audit", "verify", "--repository", infra, "--config", cfg)
+			if code != 1 {
+				t.Fatalf("audit verify: exit %d\n%s%s", code, out, errs)
+			}
+			for _, w := range c.want {
+				if w = strings.ReplaceAll(w, "%ID%", id); !strings.Contains(out, w) {
+					t.Errorf("findings lack %q:\n%s", w, out)
+				}
+			}
+		})
+	}
+}
