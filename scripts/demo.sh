@@ -71,6 +71,20 @@ git -C "$infra_work" add -A
 git -C "$infra_work" -c user.name="Platform Team" -c user.email=platform@example.com commit -qm "infrastructure: api-gateway in eu1, emails workers"
 git -C "$infra_work" push -q "$demo/infra.git" main
 cp "$root/examples/demo/remediator.yaml" "$demo/remediator.yaml"
+
+step "SSH keys: the remediator's own (it signs its commits), and two reviewers' (they sign approvals)"
+rm -rf "$demo/keys"
+mkdir -p "$demo/keys"
+for who in remediator sam dana; do
+  ssh-keygen -q -t ed25519 -N "" -C "$who (demo)" -f "$demo/keys/$who"
+done
+{
+  echo "# principal  key: who may approve, and with which key"
+  echo "sam@example.com $(cat "$demo/keys/sam.pub")"
+  echo "dana@example.com $(cat "$demo/keys/dana.pub")"
+  echo "remediator@localhost $(cat "$demo/keys/remediator.pub")"
+} > "$demo/allowed_signers"
+cat "$demo/allowed_signers"
 alert="$root/examples/demo/alert-high-latency.json"
 
 step "remediator route: what would happen to HighLatency on api-gateway (value 0.82)"
@@ -97,8 +111,11 @@ id=${branch#remediation/}
 step "remediator reconcile: nothing merges without its approvals"
 "$demo/remediator" reconcile --config "$demo/remediator.yaml" 2>/dev/null
 
-step "remediator approve: an approval bound to the proposal's head commit (a git note)"
-"$demo/remediator" approve --config "$demo/remediator.yaml" --id "$id" --reviewer "Sam Developer" --email sam@example.com
+step "the proposal commit is signed by the remediator: git itself checks it"
+git -C "$demo/infra.git" -c gpg.ssh.allowedSignersFile="$demo/allowed_signers" verify-commit "$branch" 2>&1
+
+step "remediator approve: Sam signs an approval of the proposal's head commit with his SSH key (a git note)"
+"$demo/remediator" approve --config "$demo/remediator.yaml" --id "$id" --key "$demo/keys/sam"
 git -C "$demo/infra.git" notes --ref=remediation-approvals show "$branch"
 
 step "remediator reconcile again: one approval, but not from the team production requires"
@@ -170,7 +187,7 @@ step "remediator route: staging needs one approval until the runbook has earned 
   --labels alertname=HighLatency,service=api-search,cluster=stg1,env=staging --value 0.82
 
 step "remediator approve: Dana approves; serve's next pass merges it"
-"$demo/remediator" approve --config "$demo/remediator.yaml" --id "$loop_id" --reviewer "Dana SRE" --email dana@example.com
+"$demo/remediator" approve --config "$demo/remediator.yaml" --id "$loop_id" --key "$demo/keys/dana"
 merge_of() { git -C "$demo/infra.git" log --merges --format=%H --grep="Remediation-Id: $loop_id" main | head -n 1 | grep .; }
 wait_for "serve to merge it" 30 merge_of
 merge=$(merge_of)
@@ -188,7 +205,7 @@ trap - EXIT
 
 step "remediator audit: the ledger, rebuilt from Git alone"
 "$demo/remediator" audit --repository "$demo/infra.git"
-"$demo/remediator" audit verify --repository "$demo/infra.git"
+"$demo/remediator" audit verify --repository "$demo/infra.git" --config "$demo/remediator.yaml"
 
 commits=$(git -C "$demo/catalog.git" rev-list --count main)
 cat <<MSG
