@@ -24,9 +24,9 @@ type PullRequests interface {
 }
 
 // RunGitHub makes one pass over the open pull requests: reviews counted for the head
-// commit (invariant 2), then the same gates as the local forge, the approvals recorded
+// commit ("an approval is an identity"), then the same gates as the local forge, the approvals recorded
 // as a note on the head (so the audit can back each Approved-by), and the merge through
-// the API at exactly that head (GitHub refuses a moved head: invariant 3).
+// the API at exactly that head (GitHub refuses a moved head: "the merge is a compare-and-swap").
 func (r *Reconciler) RunGitHub(ctx context.Context, prs PullRequests, isHeadMoved func(error) bool) ([]Outcome, error) {
 	if err := r.Infra.Fetch(ctx); err != nil {
 		return nil, err

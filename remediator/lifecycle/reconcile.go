@@ -317,7 +317,7 @@ func (r *Reconciler) requiredReviewer(ctx context.Context, want string, counted 
 }
 
 // requiredChecks returns which of the policy's required checks is not green on the
-// head commit; one not reported yet is not green (invariant 2).
+// head commit; one not reported yet is not green (the rule "an approval is an identity", remediator/TRUST.md).
 func (r *Reconciler) requiredChecks(ctx context.Context, pol *runbooks.Policy, head string) (string, error) {
 	if len(pol.Spec.RequiredChecks) == 0 {
 		return "", nil

@@ -17,7 +17,7 @@ type ReviewCount struct {
 	Ignored []string
 }
 
-// CountReviews applies invariant 2 to forge reviews: per person only the latest
+// CountReviews applies "an approval is an identity" (remediator/TRUST.md) to forge reviews: per person only the latest
 // review that decides (approved, changes requested, dismissed; a comment decides
 // nothing), an approval counts only for the head commit it was given on, never from
 // the pull request's author, never from a bot, and a standing "changes requested"

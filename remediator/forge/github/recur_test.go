@@ -118,7 +118,7 @@ func TestProposalsCountsOpenAndRecentAcrossPages(t *testing.T) {
 	}
 }
 
-// Reviews read from GitHub, counted for the head only (invariant 2).
+// Reviews read from GitHub, counted for the head only (the rule "an approval is an identity", remediator/TRUST.md).
 func TestReviewsCountForTheHeadOnly(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
