@@ -230,10 +230,13 @@ func (r *policyResource) Schema(_ context.Context, _ resource.SchemaRequest, res
 						Optional:            true, Computed: true, Default: booldefault.StaticBool(false),
 					},
 					"max_changes":           positive("Most resources a plan may change; leave out for no limit."),
-					"denied_resource_types": optionalList("Resource types a plan may never change, such as `aws_iam_role`."),
+					"denied_resource_types": optionalList("Resource types a plan may never change, such as `aws_iam_role`, or a pattern of them: `aws_iam_*`."),
 				},
 			},
-			"protected_paths": optionalList("Glob patterns a remediation may never change, added to the built-in ones (`.github/**`, `CODEOWNERS`, CI configuration)."),
+			"protected_paths": optionalList("Glob patterns a remediation may never change, added to the built-in ones, which cannot be removed: " +
+						"the CI and repository-control files of GitHub, GitLab, Jenkins, Azure Pipelines, CircleCI, Buildkite, Drone, Travis, " +
+						"Bitbucket, Gitea/Forgejo, Woodpecker, Tekton, Atlantis and pre-commit at any depth they are read from, `CODEOWNERS` " +
+						"anywhere, `.gitattributes`, `.gitmodules` and `.remediations/`. Checked again right before every merge."),
 			"file": schema.StringAttribute{
 				MarkdownDescription: "Path of the policy's file in the catalog repository.",
 				Computed:            true,

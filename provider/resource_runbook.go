@@ -183,7 +183,11 @@ func (r *runbookResource) Schema(_ context.Context, _ resource.SchemaRequest, re
 					"max_changes": types.Int64Null(), "allow_destroy": types.BoolValue(false),
 				})),
 				Attributes: map[string]schema.Attribute{
-					"allowed_addresses": optionalList("Resource address patterns the plan may change, such as `module.api.aws_autoscaling_group.*`."),
+					"allowed_addresses": optionalList("Resource address patterns the plan may change, in Terraform's address syntax: " +
+						"`[0]` and `[\"key\"]` are instance keys (of `count` and `for_each`), `[*]` any key, `*` one name or part of one, " +
+						"`**` any module path (the root too); a step without a key matches every instance, as `-target` does. " +
+						"Examples: `aws_instance.worker[*]`, `module.db[0].aws_db_instance.*`, `module.region[\"eu\"].aws_autoscaling_group.api`, " +
+						"`**.aws_autoscaling_group.api`. Checked when the catalog is published; `remediator plan-check` reads them from the catalog, never from the proposal."),
 					"allowed_actions": schema.ListAttribute{
 						MarkdownDescription: "Actions the plan may take: `create`, `read`, `update`, `delete`, `replace`.",
 						Optional:            true, ElementType: types.StringType,

@@ -189,6 +189,8 @@ func TestAccRunbookBadInput(t *testing.T) {
 		{"name", strings.Replace(base, `"scale-out-api"`, `"Scale_Out"`, 1), `Attribute name must be 1 to 63 lowercase`},
 		{"empty list", strings.Replace(base, `owners      = ["team-api"]`, `owners      = []`, 1), `Attribute owners list must contain at least 1`},
 		{"revert without paths", strings.Replace(base, `kind  = "hcl"`, `kind  = "revert"`, 1), `(?s)changes\[0\].paths.*a revert needs at least one path`},
+		{"address pattern", strings.Replace(base, `cooldown = "1h"`, `cooldown = "1h"`+"\n"+`  plan = { allowed_addresses = ["aws_instance.worker[first]"] }`, 1),
+			`(?s)plan.allowed_addresses\[0\].*invalid address pattern.*instance key "first"`},
 	}
 	var steps []resource.TestStep
 	for _, tc := range cases {
