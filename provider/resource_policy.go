@@ -234,9 +234,9 @@ func (r *policyResource) Schema(_ context.Context, _ resource.SchemaRequest, res
 				},
 			},
 			"protected_paths": optionalList("Glob patterns a remediation may never change, added to the built-in ones, which cannot be removed: " +
-						"the CI and repository-control files of GitHub, GitLab, Jenkins, Azure Pipelines, CircleCI, Buildkite, Drone, Travis, " +
-						"Bitbucket, Gitea/Forgejo, Woodpecker, Tekton, Atlantis and pre-commit at any depth they are read from, `CODEOWNERS` " +
-						"anywhere, `.gitattributes`, `.gitmodules` and `.remediations/`. Checked again right before every merge."),
+				"the CI and repository-control files of GitHub, GitLab, Jenkins, Azure Pipelines, CircleCI, Buildkite, Drone, Travis, " +
+				"Bitbucket, Gitea/Forgejo, Woodpecker, Tekton, Atlantis and pre-commit at any depth they are read from, `CODEOWNERS` " +
+				"anywhere, `.gitattributes`, `.gitmodules` and `.remediations/`. Checked again right before every merge."),
 			"file": schema.StringAttribute{
 				MarkdownDescription: "Path of the policy's file in the catalog repository.",
 				Computed:            true,

@@ -18,9 +18,9 @@ import (
 // HTTP and reviews through the REST API, by people with push access.
 
 // restAs calls the fake's REST API with a person's token.
-func restAs(t *testing.T, srv *fakegithub.Server, token, method, path, body string) (int, string) {
+func restAs(t *testing.T, srv *fakegithub.Server, token, path, body string) (int, string) {
 	t.Helper()
-	req, err := http.NewRequest(method, srv.URL+"/api/v3"+path, strings.NewReader(body))
+	req, err := http.NewRequest(http.MethodPost, srv.URL+"/api/v3"+path, strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,7 +57,7 @@ func gitPushAs(t *testing.T, srv *fakegithub.Server, token, repo, branch, from, 
 
 func approveREST(t *testing.T, srv *fakegithub.Server, token string, number int) {
 	t.Helper()
-	if code, body := restAs(t, srv, token, "POST", fmt.Sprintf("/repos/acme/infra/pulls/%d/reviews", number), `{"event":"APPROVE"}`); code != 200 {
+	if code, body := restAs(t, srv, token, fmt.Sprintf("/repos/acme/infra/pulls/%d/reviews", number), `{"event":"APPROVE"}`); code != 200 {
 		t.Fatalf("review: %d %s", code, body)
 	}
 }
@@ -101,7 +101,7 @@ func TestGateBypassesOnGitHub(t *testing.T) {
 		forged := decision.ID("scale-out-api", "service=api-forged")
 		gitPushAs(t, srv, "mallory-token", "acme/infra", decision.Branch(forged), "main", "mallory@example.com",
 			map[string]string{"envs/api-forged.auto.tfvars": "replicas = 40\n", ".remediations/" + forged + ".yaml": strings.ReplaceAll(gittest.Run(t, bare, "show", decision.Branch(id)+":.remediations/"+id+".yaml"), id, forged)})
-		code, resp := restAs(t, srv, "mallory-token", "POST", "/repos/acme/infra/pulls",
+		code, resp := restAs(t, srv, "mallory-token", "/repos/acme/infra/pulls",
 			fmt.Sprintf(`{"title":"remediation","head":%q,"base":"main","body":%q}`, decision.Branch(forged), strings.ReplaceAll(body, id, forged)))
 		if code != 201 {
 			t.Fatalf("open: %d %s", code, resp)
@@ -118,7 +118,7 @@ func TestGateBypassesOnGitHub(t *testing.T) {
 		srv.CreateFork("acme", "infra", "mallory")
 		gitPushAs(t, srv, "mallory-token", "mallory/infra", decision.Branch(id), "main", "mallory@example.com", map[string]string{"envs/api-gateway.auto.tfvars": "replicas = 40\n"})
 		body := srv.PullRequests("acme", "infra")[0].Body
-		code, resp := restAs(t, srv, "mallory-token", "POST", "/repos/acme/infra/pulls",
+		code, resp := restAs(t, srv, "mallory-token", "/repos/acme/infra/pulls",
 			fmt.Sprintf(`{"title":"remediation","head":"mallory:%s","base":"main","body":%q}`, decision.Branch(id), body))
 		if code != 201 {
 			t.Fatalf("open: %d %s", code, resp)
@@ -178,7 +178,7 @@ func TestGateBypassesOnGitHub(t *testing.T) {
 	})
 	t.Run("the remediator cannot approve its own pull request", func(t *testing.T) {
 		_, srv, _, _ := setup(t)
-		if code, body := restAs(t, srv, ghToken, "POST", "/repos/acme/infra/pulls/1/reviews", `{"event":"APPROVE"}`); code != 422 {
+		if code, body := restAs(t, srv, ghToken, "/repos/acme/infra/pulls/1/reviews", `{"event":"APPROVE"}`); code != 422 {
 			t.Fatalf("GitHub lets the author approve: %d %s", code, body)
 		}
 	})

@@ -61,22 +61,22 @@ func editCatalog(t *testing.T, cfg string, edit func(rb *runbooks.Runbook, pol *
 // the trailers of a proposal commit.
 func forgeBranch(t *testing.T, infra, id string, edit func(a *artifact.Artifact), files map[string]string) {
 	t.Helper()
-	real := proposalArtifact(t, infra, id)
-	edit(real)
-	data, err := real.Encode()
+	made := proposalArtifact(t, infra, id)
+	edit(made)
+	data, err := made.Encode()
 	if err != nil {
 		t.Fatal(err)
 	}
 	work := filepath.Join(t.TempDir(), "w")
 	gittest.Run(t, "", "clone", "-q", infra, work)
-	gittest.Run(t, work, "checkout", "-q", "-b", decision.Branch(real.ID), "origin/main")
-	files[artifact.Path(real.ID)] = string(data)
+	gittest.Run(t, work, "checkout", "-q", "-b", decision.Branch(made.ID), "origin/main")
+	files[artifact.Path(made.ID)] = string(data)
 	for f, c := range files {
 		gittest.WriteFile(t, filepath.Join(work, filepath.FromSlash(f)), c)
 	}
 	gittest.Run(t, work, "add", "-A")
-	gittest.Run(t, work, "commit", "-qm", real.CommitMessage())
-	gittest.Run(t, work, "push", "-q", "-f", "origin", decision.Branch(real.ID))
+	gittest.Run(t, work, "commit", "-qm", made.CommitMessage())
+	gittest.Run(t, work, "push", "-q", "-f", "origin", decision.Branch(made.ID))
 }
 
 // proposalArtifact reads the artifact of the proposal branch of id.

@@ -193,18 +193,18 @@ func (s *Server) createReview(w http.ResponseWriter, r *http.Request, rp *repo) 
 	login := r.Header.Get("X-Fake-Login")
 	state, ok := map[string]string{"APPROVE": "APPROVED", "REQUEST_CHANGES": "CHANGES_REQUESTED", "COMMENT": "COMMENTED"}[in.Event]
 	if !ok {
-		reviewFailed(w, "Unprocessable Entity", fmt.Sprintf("event %q is not one of APPROVE, REQUEST_CHANGES, COMMENT", in.Event))
+		reviewFailed(w, fmt.Sprintf("event %q is not one of APPROVE, REQUEST_CHANGES, COMMENT", in.Event))
 		return
 	}
 	if strings.EqualFold(login, p.author) && state != "COMMENTED" {
 		verb := map[string]string{"APPROVED": "approve", "CHANGES_REQUESTED": "request changes on"}[state]
-		reviewFailed(w, "Unprocessable Entity", fmt.Sprintf("Review Can not %s your own pull request", verb))
+		reviewFailed(w, fmt.Sprintf("Review Can not %s your own pull request", verb))
 		return
 	}
 	sha := p.headSHA
 	if in.CommitID != "" {
 		if !s.inPull(rp, p, in.CommitID) {
-			reviewFailed(w, "Unprocessable Entity", "Commit "+in.CommitID+" is not part of the pull request")
+			reviewFailed(w, "Commit "+in.CommitID+" is not part of the pull request")
 			return
 		}
 		sha = in.CommitID
@@ -231,7 +231,7 @@ func (s *Server) dismissReview(w http.ResponseWriter, r *http.Request, rp *repo)
 			continue
 		}
 		if rv.state != "APPROVED" && rv.state != "CHANGES_REQUESTED" {
-			reviewFailed(w, "Unprocessable Entity", "Can not dismiss a "+strings.ToLower(rv.state)+" pull request review")
+			reviewFailed(w, "Can not dismiss a "+strings.ToLower(rv.state)+" pull request review")
 			return
 		}
 		rv.state = "DISMISSED"
@@ -257,8 +257,8 @@ func (s *Server) inPull(rp *repo, p *pull, sha string) bool {
 }
 
 // reviewFailed is GitHub's 422 for a review it refuses.
-func reviewFailed(w http.ResponseWriter, message, detail string) {
-	writeJSON(w, http.StatusUnprocessableEntity, map[string]any{"message": message, "errors": []any{detail},
+func reviewFailed(w http.ResponseWriter, detail string) {
+	writeJSON(w, http.StatusUnprocessableEntity, map[string]any{"message": "Unprocessable Entity", "errors": []any{detail},
 		"documentation_url": "https://docs.github.com/rest/pulls/reviews#create-a-review-for-a-pull-request", "status": "422"})
 }
 

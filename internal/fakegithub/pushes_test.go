@@ -15,9 +15,9 @@ import (
 )
 
 // callAs sends a request with a token.
-func callAs(t *testing.T, s *fakegithub.Server, token, method, path, body string) answer {
+func callAs(t *testing.T, s *fakegithub.Server, token, path, body string) answer {
 	t.Helper()
-	req, err := http.NewRequest(method, s.URL+"/api/v3"+path, strings.NewReader(body))
+	req, err := http.NewRequest(http.MethodPost, s.URL+"/api/v3"+path, strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,7 +81,7 @@ func TestPushMovesTheHead(t *testing.T) {
 	s.AddEmail("bob", "bob@example.com")
 	hooked(t, s)
 	before := s.PullRequests("octokit-fixture-org", "repo")[0].HeadSHA
-	if a := callAs(t, s, "bob-token", "POST", "/repos/octokit-fixture-org/repo/pulls/1/reviews", fmt.Sprintf(`{"event":"APPROVE","commit_id":%q}`, before)); a.status != 200 {
+	if a := callAs(t, s, "bob-token", "/repos/octokit-fixture-org/repo/pulls/1/reviews", fmt.Sprintf(`{"event":"APPROVE","commit_id":%q}`, before)); a.status != 200 {
 		t.Fatalf("review: %d %s", a.status, a.body)
 	}
 	after := pushAs(t, s, "t0k", "octokit-fixture-org/repo", "b1", "bob@example.com", "new.txt", "x\n")
@@ -125,7 +125,7 @@ func TestProtectionDismissesStaleReviewsAndGatesTheMerge(t *testing.T) {
 	if a := merge(head); a.status != 405 || !strings.Contains(string(a.body), "approving review is required") {
 		t.Fatalf("merge without review: %d %s", a.status, a.body)
 	}
-	callAs(t, s, "bob-token", "POST", "/repos/octokit-fixture-org/repo/pulls/1/reviews", `{"event":"APPROVE"}`)
+	callAs(t, s, "bob-token", "/repos/octokit-fixture-org/repo/pulls/1/reviews", `{"event":"APPROVE"}`)
 	newHead := pushAs(t, s, "t0k", "octokit-fixture-org/repo", "b1", "someone@example.com", "n.txt", "n\n")
 	a := call(t, s, "GET", "/repos/octokit-fixture-org/repo/pulls/1/reviews", "")
 	if !strings.Contains(string(a.body), `"state":"DISMISSED"`) {
@@ -137,12 +137,12 @@ func TestProtectionDismissesStaleReviewsAndGatesTheMerge(t *testing.T) {
 	// The last pusher's own approval does not satisfy require_last_push_approval.
 	s.AddToken("pusher-token", "someone-else")
 	pushAs(t, s, "bob-token", "octokit-fixture-org/repo", "b1", "bob@example.com", "m.txt", "m\n")
-	callAs(t, s, "bob-token", "POST", "/repos/octokit-fixture-org/repo/pulls/1/reviews", `{"event":"APPROVE"}`)
+	callAs(t, s, "bob-token", "/repos/octokit-fixture-org/repo/pulls/1/reviews", `{"event":"APPROVE"}`)
 	head = s.PullRequests("octokit-fixture-org", "repo")[0].HeadSHA
 	if a := merge(head); a.status != 405 {
 		t.Fatalf("the last pusher's approval satisfied the rule: %d %s", a.status, a.body)
 	}
-	callAs(t, s, "pusher-token", "POST", "/repos/octokit-fixture-org/repo/pulls/1/reviews", `{"event":"APPROVE"}`)
+	callAs(t, s, "pusher-token", "/repos/octokit-fixture-org/repo/pulls/1/reviews", `{"event":"APPROVE"}`)
 	if a := merge(head); a.status != 200 {
 		t.Fatalf("merge with another's approval: %d %s", a.status, a.body)
 	}
@@ -156,10 +156,10 @@ func TestReviewRules(t *testing.T) {
 	if a := call(t, s, "POST", "/repos/octokit-fixture-org/repo/pulls/1/reviews", `{"event":"APPROVE"}`); a.status != 422 || !strings.Contains(string(a.body), "Can not approve your own pull request") {
 		t.Fatalf("author's approval: %d %s", a.status, a.body)
 	}
-	if a := callAs(t, s, "alice-token", "POST", "/repos/octokit-fixture-org/repo/pulls/1/reviews", `{"event":"APPROVE","commit_id":"0000000000000000000000000000000000000001"}`); a.status != 422 {
+	if a := callAs(t, s, "alice-token", "/repos/octokit-fixture-org/repo/pulls/1/reviews", `{"event":"APPROVE","commit_id":"0000000000000000000000000000000000000001"}`); a.status != 422 {
 		t.Fatalf("foreign commit: %d %s", a.status, a.body)
 	}
-	a := callAs(t, s, "alice-token", "POST", "/repos/octokit-fixture-org/repo/pulls/1/reviews", `{"event":"APPROVE"}`)
+	a := callAs(t, s, "alice-token", "/repos/octokit-fixture-org/repo/pulls/1/reviews", `{"event":"APPROVE"}`)
 	var rv struct {
 		ID    int64  `json:"id"`
 		State string `json:"state"`
@@ -184,7 +184,7 @@ func TestForkPullRequest(t *testing.T) {
 	fork := s.CreateFork("octokit-fixture-org", "repo", "mallory")
 	gittest.Run(t, fork, "update-ref", "refs/heads/feature", "refs/heads/main")
 	pushAs(t, s, "mallory-token", "mallory/repo", "feature", "m@example.com", "f.txt", "f\n")
-	a := callAs(t, s, "mallory-token", "POST", "/repos/octokit-fixture-org/repo/pulls", `{"title":"from a fork","head":"mallory:feature","base":"main"}`)
+	a := callAs(t, s, "mallory-token", "/repos/octokit-fixture-org/repo/pulls", `{"title":"from a fork","head":"mallory:feature","base":"main"}`)
 	var pr struct {
 		Head struct {
 			Repo struct {

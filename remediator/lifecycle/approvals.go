@@ -145,7 +145,8 @@ func AddApproval(note []byte, a Approval) []byte {
 	have, _ := ParseApprovals(note)
 	var b bytes.Buffer
 	for _, h := range have {
-		if h.Signature != nil && !(strings.EqualFold(h.Principal, a.Principal) && h.Via == a.Via) {
+		same := strings.EqualFold(h.Principal, a.Principal) && h.Via == a.Via
+		if h.Signature != nil && !same {
 			b.Write(h.Entry())
 		}
 	}

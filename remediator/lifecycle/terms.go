@@ -28,9 +28,8 @@ type Terms struct {
 }
 
 // Refusal is why a proposal may not merge under the catalog; it waits and says so.
+// It is an answer, not a failure: the pass goes on.
 type Refusal struct{ Reason string }
-
-func (r *Refusal) Error() string { return r.Reason }
 
 func refuse(format string, args ...any) *Refusal {
 	return &Refusal{Reason: fmt.Sprintf(format, args...)}

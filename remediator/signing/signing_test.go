@@ -1,6 +1,7 @@
 package signing
 
 import (
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -195,7 +196,7 @@ func TestCommitSignaturesInteropWithGit(t *testing.T) {
 	run("commit", "-q", "--allow-empty", "-m", "unsigned")
 	head, _ = repo.Head()
 	uc, _ := repo.CommitObject(head.Hash())
-	if err := VerifyCommit(uc, k.Public()); err != ErrUnsigned {
+	if err := VerifyCommit(uc, k.Public()); !errors.Is(err, ErrUnsigned) {
 		t.Fatalf("unsigned commit: %v", err)
 	}
 }
