@@ -38,6 +38,7 @@ func githubSetup(t *testing.T, adjust func(*runbooks.Runbook, *runbooks.Policy))
 	srv = fakegithub.New(t)
 	srv.AddToken(ghToken, "remediator-bot")
 	srv.AddCollaborator("alice")
+	srv.AddTeam("acme", "sre")
 	bare = srv.CreateRepo("acme", "infra", map[string]string{
 		"envs/api-gateway.auto.tfvars": "# API gateway sizing\nreplicas      = 4 # raised in March\ninstance_type = \"m6i.large\"\n",
 		"envs/api-second.auto.tfvars":  "replicas      = 2\ninstance_type = \"m6i.large\"\n",

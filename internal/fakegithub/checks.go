@@ -41,6 +41,16 @@ func (s *Server) AddTeamMember(org, slug, login string) {
 	s.teams[org+"/"+slug] = append(s.teams[org+"/"+slug], login)
 }
 
+// AddTeam creates the team org/slug, with no members yet: a team review can be
+// requested only from a team that exists.
+func (s *Server) AddTeam(org, slug string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.teams[org+"/"+slug]; !ok {
+		s.teams[org+"/"+slug] = []string{}
+	}
+}
+
 // resolveRef turns a branch name or commit SHA into the commit SHA, or "".
 func resolveRef(rp *repo, ref string) string {
 	sha, err := gittest.Output(rp.dir, "rev-parse", "--verify", "-q", ref+"^{commit}")
@@ -143,9 +153,9 @@ func (s *Server) checkRun(rp *repo, cr *checkRun) map[string]any {
 		conclusion = cr.conclusion
 	}
 	return map[string]any{
-		"id": cr.id, "node_id": fmt.Sprintf("CR_%d", cr.id), "head_sha": cr.sha, "name": cr.name, "external_id": nil,
+		"id": cr.id, "node_id": fmt.Sprintf("CR_%d", cr.id), "head_sha": cr.sha, "name": cr.name, "external_id": "",
 		"url": s.api("/repos/%s/check-runs/%d", full, cr.id), "html_url": fmt.Sprintf("%s/%s/runs/%d", s.URL, full, cr.id),
-		"details_url": nil, "status": cr.status, "conclusion": conclusion, "started_at": nullStamp(cr.started),
+		"details_url": s.URL + "/ci/" + fmt.Sprint(cr.id), "status": cr.status, "conclusion": conclusion, "started_at": nullStamp(cr.started),
 		"completed_at": nullStamp(cr.completed), "output": map[string]any{"title": nil, "summary": nil, "text": nil,
 			"annotations_count": 0, "annotations_url": s.api("/repos/%s/check-runs/%d/annotations", full, cr.id)},
 		"check_suite": map[string]any{"id": cr.id + 1}, "app": nil, "pull_requests": []any{},

@@ -173,7 +173,7 @@ func TestWebhooksSignedInOrder(t *testing.T) {
 			Number int `json:"number"`
 		} `json:"pull_request"`
 	}
-	if err := json.Unmarshal(bodies[0], &review); err != nil || review.Action != "submitted" || review.Review.State != "APPROVED" ||
+	if err := json.Unmarshal(bodies[0], &review); err != nil || review.Action != "submitted" || review.Review.State != "approved" ||
 		review.Review.CommitID != sha || review.PullRequest.Number != 1 {
 		t.Errorf("review payload %+v (%v)", review, err)
 	}

@@ -208,3 +208,15 @@ func TestStatusAnswerAsRecorded(t *testing.T) {
 		}
 	}
 }
+
+// Webhook payloads are checked against GitHub's x-webhooks schemas too.
+func TestSpecCheckRejectsWrongWebhookPayloads(t *testing.T) {
+	s := newUnchecked(t, 0)
+	s.DeliverForTest("pull_request", map[string]any{"action": "synchronize", "number": 1})
+	ft := &fakeT{TB: t}
+	s.CheckSpec(ft)
+	if len(ft.errors) != 1 || !strings.Contains(ft.errors[0], "webhook pull-request-synchronize does not match GitHub's schema") ||
+		!strings.Contains(ft.errors[0], `property "pull_request" is missing`) {
+		t.Fatalf("a synchronize payload without its pull request passed: %v", ft.errors)
+	}
+}

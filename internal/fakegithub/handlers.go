@@ -229,6 +229,12 @@ func (s *Server) requestReviewers(w http.ResponseWriter, r *http.Request, rp *re
 			return
 		}
 	}
+	for _, t := range in.TeamReviewers {
+		if _, ok := s.teams[rp.owner+"/"+t]; !ok {
+			writeJSON(w, http.StatusUnprocessableEntity, map[string]any{"message": "Reviews may only be requested from collaborators. One or more of the users or teams you specified is not a collaborator of the " + rp.owner + "/" + rp.name + " repository.", "documentation_url": "https://docs.github.com/rest/pulls/review-requests#request-reviewers-for-a-pull-request", "status": "422"})
+			return
+		}
+	}
 	for _, rv := range in.Reviewers {
 		if !slices.Contains(p.reviewers, rv) {
 			p.reviewers = append(p.reviewers, rv)
@@ -392,9 +398,7 @@ func (s *Server) createStatus(w http.ResponseWriter, r *http.Request, rp *repo) 
 	rp.statuses = append(rp.statuses, st)
 	obj := s.status(rp, st)
 	writeJSON(w, http.StatusCreated, obj)
-	s.deliver("status", map[string]any{"id": st.id, "sha": sha, "name": rp.owner + "/" + rp.name, "state": st.state,
-		"context": st.context, "description": obj["description"], "target_url": obj["target_url"],
-		"repository": s.repository(rp), "sender": s.user(st.creator)})
+	s.deliver("status", s.statusPayload(rp, st, obj))
 }
 
 func (s *Server) listReviews(w http.ResponseWriter, r *http.Request, rp *repo) {

@@ -54,6 +54,19 @@ func (s *Server) Hook(url, secret string) {
 	}()
 }
 
+// Payload is one webhook payload the server made.
+type Payload struct {
+	Event string
+	Body  []byte
+}
+
+// Payloads lists every webhook payload made so far, in order.
+func (s *Server) Payloads() []Payload {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Payload(nil), s.payloads...)
+}
+
 // Unhook stops the deliveries of events from now on.
 func (s *Server) Unhook() {
 	s.mu.Lock()
@@ -70,13 +83,15 @@ func (s *Server) Deliveries() []Delivery {
 
 // deliver queues an event, with s.mu held: events queue in the order they happened.
 func (s *Server) deliver(event string, payload map[string]any) {
-	h := s.hook
-	if h == nil {
-		return
-	}
 	body, err := json.Marshal(payload)
 	if err != nil {
 		panic(err)
+	}
+	// Every payload is kept for CheckSpec, delivered or not.
+	s.payloads = append(s.payloads, Payload{Event: event, Body: body})
+	h := s.hook
+	if h == nil {
+		return
 	}
 	h.queue <- delivery{event: event, body: body}
 }

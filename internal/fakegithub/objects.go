@@ -2,6 +2,7 @@ package fakegithub
 
 import (
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -66,7 +67,7 @@ func (s *Server) repository(r *repo) map[string]any {
 		"forks_count": 0, "forks": 0, "stargazers_count": 0, "watchers_count": 0, "watchers": 0, "size": 1,
 		"default_branch": "main", "open_issues_count": s.openCount(r), "open_issues": s.openCount(r),
 		"has_issues": true, "has_projects": false, "has_wiki": false, "has_pages": false, "has_downloads": true,
-		"archived": false, "disabled": false, "license": nil, "visibility": "private",
+		"archived": false, "disabled": false, "license": nil, "visibility": "private", "has_discussions": false, "topics": []any{},
 		"pushed_at": stamp(r.created), "created_at": stamp(r.created), "updated_at": stamp(r.created),
 	}
 	return m
@@ -220,6 +221,13 @@ func (s *Server) status(r *repo, st *status) map[string]any {
 		"id": st.id, "node_id": fmt.Sprintf("SC_%d", st.id), "state": st.state, "description": desc, "target_url": target,
 		"context": st.context, "created_at": stamp(st.created), "updated_at": stamp(st.created), "creator": s.user(st.creator),
 	}
+}
+
+// hookReview is a review as webhook payloads carry it: the state in lower case.
+func (s *Server) hookReview(r *repo, p *pull, rv *review) map[string]any {
+	m := s.review(r, p, rv)
+	m["state"] = strings.ToLower(rv.state)
+	return m
 }
 
 func (s *Server) review(r *repo, p *pull, rv *review) map[string]any {

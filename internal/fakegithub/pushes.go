@@ -120,41 +120,71 @@ func (s *Server) listPullCommits(w http.ResponseWriter, r *http.Request, rp *rep
 	hr := s.headRepo(rp, p)
 	// The fork holds the head; the base's commits are reachable there too (a fork is
 	// a copy), so the range is read in the head's repository.
-	out, err := gittest.Output(hr.dir, "log", "--reverse", "--format=%H%x1f%P%x1f%an%x1f%ae%x1f%aI%x1f%cn%x1f%ce%x1f%cI%x1f%T%x1f%B%x1e",
-		p.baseSHA+".."+p.headSHA)
+	out, err := gittest.Output(hr.dir, "log", "--reverse", "--format="+commitFormat, p.baseSHA+".."+p.headSHA)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
 	}
-	full := rp.owner + "/" + rp.name
 	var list []any
 	for _, rec := range strings.Split(out, "\x1e") {
-		f := strings.Split(strings.TrimLeft(rec, "\n"), "\x1f")
-		if len(f) < 10 {
-			continue
+		if c := s.commitRecord(rp, rec); c != nil {
+			list = append(list, c)
 		}
-		parents := []any{}
-		for _, ph := range strings.Fields(f[1]) {
-			parents = append(parents, map[string]any{"sha": ph, "url": s.api("/repos/%s/commits/%s", full, ph), "html_url": fmt.Sprintf("%s/%s/commit/%s", s.URL, full, ph)})
-		}
-		u := s.api("/repos/%s/commits/%s", full, f[0])
-		list = append(list, map[string]any{
-			"sha": f[0], "node_id": "C_" + f[0][:12], "url": u, "html_url": fmt.Sprintf("%s/%s/commit/%s", s.URL, full, f[0]),
-			"comments_url": u + "/comments",
-			"commit": map[string]any{
-				"url": s.api("/repos/%s/git/commits/%s", full, f[0]), "message": strings.TrimRight(f[9], "\n"), "comment_count": 0,
-				"author":    map[string]any{"name": f[2], "email": f[3], "date": f[4]},
-				"committer": map[string]any{"name": f[5], "email": f[6], "date": f[7]},
-				"tree":      map[string]any{"sha": f[8], "url": s.api("/repos/%s/git/trees/%s", full, f[8])},
-			},
-			"author": s.accountOf(f[3]), "committer": s.accountOf(f[6]), "parents": parents,
-		})
 	}
 	page, per := paging(r.URL.Query())
 	shown := []any{}
 	shown = append(shown, pageOf(list, page, per)...)
 	s.linkHeader(w, r, page, per, len(list))
 	writeJSON(w, http.StatusOK, shown)
+}
+
+// commitFormat is what commitRecord reads, from git log --format.
+const commitFormat = "%H%x1f%P%x1f%an%x1f%ae%x1f%aI%x1f%cn%x1f%ce%x1f%cI%x1f%T%x1f%B%x1e"
+
+// commitRecord is one commit as the commits endpoints and payloads show it.
+func (s *Server) commitRecord(rp *repo, rec string) map[string]any {
+	f := strings.Split(strings.TrimLeft(rec, "\n"), "\x1f")
+	if len(f) < 10 {
+		return nil
+	}
+	full := rp.owner + "/" + rp.name
+	parents := []any{}
+	for _, ph := range strings.Fields(f[1]) {
+		parents = append(parents, map[string]any{"sha": ph, "url": s.api("/repos/%s/commits/%s", full, ph), "html_url": fmt.Sprintf("%s/%s/commit/%s", s.URL, full, ph)})
+	}
+	u := s.api("/repos/%s/commits/%s", full, f[0])
+	return map[string]any{
+		"sha": f[0], "node_id": "C_" + f[0][:12], "url": u, "html_url": fmt.Sprintf("%s/%s/commit/%s", s.URL, full, f[0]),
+		"comments_url": u + "/comments",
+		"commit": map[string]any{
+			"url": s.api("/repos/%s/git/commits/%s", full, f[0]), "message": strings.TrimRight(f[9], "\n"), "comment_count": 0,
+			"author":       map[string]any{"name": f[2], "email": f[3], "date": f[4]},
+			"committer":    map[string]any{"name": f[5], "email": f[6], "date": f[7]},
+			"tree":         map[string]any{"sha": f[8], "url": s.api("/repos/%s/git/trees/%s", full, f[8])},
+			"verification": map[string]any{"verified": false, "reason": "unsigned", "signature": nil, "payload": nil, "verified_at": nil},
+		},
+		"author": s.accountOf(f[3]), "committer": s.accountOf(f[6]), "parents": parents,
+	}
+}
+
+// statusPayload is the status webhook's payload: the status, its commit and the
+// branches holding the commit.
+func (s *Server) statusPayload(rp *repo, st *status, obj map[string]any) map[string]any {
+	out, _ := gittest.Output(rp.dir, "log", "-1", "--format="+commitFormat, st.sha)
+	commit := s.commitRecord(rp, out)
+	branches := []any{}
+	refs, _ := gittest.Output(rp.dir, "for-each-ref", "--contains", st.sha, "--format=%(refname:short)", "refs/heads/")
+	for _, b := range strings.Fields(refs) {
+		if len(branches) == 10 {
+			break
+		}
+		branches = append(branches, map[string]any{"name": b, "protected": rp.protection != nil && b == "main",
+			"commit": map[string]any{"sha": st.sha, "url": s.api("/repos/%s/%s/commits/%s", rp.owner, rp.name, st.sha)}})
+	}
+	return map[string]any{"id": st.id, "sha": st.sha, "name": rp.owner + "/" + rp.name, "state": st.state,
+		"context": st.context, "description": obj["description"], "target_url": obj["target_url"], "commit": commit,
+		"branches": branches, "created_at": stamp(st.created), "updated_at": stamp(st.created),
+		"repository": s.repository(rp), "sender": s.user(st.creator)}
 }
 
 // accountOf is the account a commit email belongs to, or null.
@@ -214,7 +244,7 @@ func (s *Server) createReview(w http.ResponseWriter, r *http.Request, rp *repo) 
 	p.reviews = append(p.reviews, rv)
 	p.reviewers = slices.DeleteFunc(p.reviewers, func(x string) bool { return strings.EqualFold(x, login) })
 	writeJSON(w, http.StatusOK, s.review(rp, p, rv))
-	s.deliver("pull_request_review", map[string]any{"action": "submitted", "review": s.review(rp, p, rv), "pull_request": s.pull(rp, p),
+	s.deliver("pull_request_review", map[string]any{"action": "submitted", "review": s.hookReview(rp, p, rv), "pull_request": s.pull(rp, p),
 		"repository": s.repository(rp), "sender": s.user(login)})
 }
 
@@ -236,7 +266,7 @@ func (s *Server) dismissReview(w http.ResponseWriter, r *http.Request, rp *repo)
 		}
 		rv.state = "DISMISSED"
 		writeJSON(w, http.StatusOK, s.review(rp, p, rv))
-		s.deliver("pull_request_review", map[string]any{"action": "dismissed", "review": s.review(rp, p, rv), "pull_request": s.pull(rp, p),
+		s.deliver("pull_request_review", map[string]any{"action": "dismissed", "review": s.hookReview(rp, p, rv), "pull_request": s.pull(rp, p),
 			"repository": s.repository(rp), "sender": s.user(r.Header.Get("X-Fake-Login"))})
 		return
 	}

@@ -227,3 +227,15 @@ func TestAuthenticatedUser(t *testing.T) {
 		t.Fatalf("%d %s", a.status, a.body)
 	}
 }
+
+// A team review can be requested only from a team that exists (GitHub's 422).
+func TestTeamReviewRequestsNeedTheTeam(t *testing.T) {
+	s := newServer(t, 1)
+	if a := call(t, s, "POST", "/repos/octokit-fixture-org/repo/pulls/1/requested_reviewers", `{"team_reviewers":["ghosts"]}`); a.status != 422 {
+		t.Fatalf("a team that does not exist: %d %s", a.status, a.body)
+	}
+	s.AddTeam("octokit-fixture-org", "sre")
+	if a := call(t, s, "POST", "/repos/octokit-fixture-org/repo/pulls/1/requested_reviewers", `{"team_reviewers":["sre"]}`); a.status != 201 {
+		t.Fatalf("an existing team: %d %s", a.status, a.body)
+	}
+}

@@ -53,6 +53,7 @@ type Server struct {
 	hook       *hook
 	deliveries []Delivery
 	emails     map[string]string // commit email -> login
+	payloads   []Payload
 }
 
 type repo struct {
@@ -311,7 +312,7 @@ func (s *Server) Review(owner, name string, number int, login, state, sha string
 	p.reviews = append(p.reviews, rv)
 	// As on GitHub, a review answers the request made of its reviewer.
 	p.reviewers = slices.DeleteFunc(p.reviewers, func(r string) bool { return strings.EqualFold(r, login) })
-	payload := map[string]any{"action": "submitted", "review": s.review(rp, p, rv), "pull_request": s.pull(rp, p),
+	payload := map[string]any{"action": "submitted", "review": s.hookReview(rp, p, rv), "pull_request": s.pull(rp, p),
 		"repository": s.repository(rp), "sender": s.user(login)}
 	s.deliver("pull_request_review", payload)
 	s.mu.Unlock()
@@ -323,7 +324,8 @@ func (s *Server) Close(owner, name string, number int, at time.Time) {
 	rp := s.repos[owner+"/"+name]
 	p := rp.pulls[number-1]
 	p.state, p.closed, p.updated = "closed", at, at
-	payload := map[string]any{"action": "closed", "number": p.number, "pull_request": s.pull(rp, p), "repository": s.repository(rp)}
+	payload := map[string]any{"action": "closed", "number": p.number, "pull_request": s.pull(rp, p), "repository": s.repository(rp),
+		"sender": s.user(rp.owner)}
 	s.deliver("pull_request", payload)
 	s.mu.Unlock()
 }

@@ -52,6 +52,11 @@ func (s *Server) CheckSpec(t testing.TB) {
 	if specErr != nil {
 		t.Fatalf("load GitHub's OpenAPI description: %v", specErr)
 	}
+	for _, p := range s.Payloads() {
+		if err := checkPayload(specDoc, p.Event, p.Body); err != nil {
+			t.Errorf("webhook %s: %v", p.Event, err)
+		}
+	}
 	for _, e := range s.Exchanges() {
 		err := checkExchange(specDoc, e)
 		if errors.Is(err, errUndocumented) && e.Injected {
@@ -84,9 +89,10 @@ func checkExchange(doc *openapi3.T, e Exchange) error {
 	} else {
 		return errUndocumented
 	}
-	if (media == nil || media.Schema == nil) && e.Status == 404 {
-		// GitHub answers every 404 with a basic error, also where the description
-		// documents no body ("if user has no team membership").
+	if (media == nil || media.Schema == nil) && e.Status >= 400 {
+		// GitHub answers every error with a basic error, also where the description
+		// documents no body (a 404 "if user has no team membership", the 422 of a
+		// review request from a non-collaborator).
 		media = &openapi3.MediaType{Schema: doc.Components.Schemas["basic-error"]}
 	}
 	if media == nil || media.Schema == nil {
@@ -121,6 +127,63 @@ func (s *Server) routeSet() []string {
 		"/user",
 		"/orgs/{org}/teams/{team_slug}/memberships/{username}",
 	}
+}
+
+// webhookKeys are the x-webhooks entries of the events the fake delivers.
+var webhookKeys = []string{
+	"pull-request-review-submitted", "pull-request-review-dismissed", "pull-request-synchronize", "pull-request-closed",
+	"check-run-created", "check-run-completed", "status",
+}
+
+// webhookSchemaRef is the payload schema of one x-webhooks entry.
+func webhookSchemaRef(entry any) string {
+	post, _ := entry.(map[string]any)["post"].(map[string]any)
+	body, _ := post["requestBody"].(map[string]any)
+	content, _ := body["content"].(map[string]any)
+	media, _ := content["application/json"].(map[string]any)
+	schema, _ := media["schema"].(map[string]any)
+	ref, _ := schema["$ref"].(string)
+	return ref
+}
+
+// checkPayload validates one delivered payload against GitHub's webhook schema for
+// its event and action.
+func checkPayload(doc *openapi3.T, event string, body []byte) error {
+	var v map[string]any
+	if err := json.Unmarshal(body, &v); err != nil {
+		return fmt.Errorf("payload is not JSON: %w", err)
+	}
+	key := strings.ReplaceAll(event, "_", "-")
+	if action, ok := v["action"].(string); ok {
+		key += "-" + action
+	}
+	ref := doc.Components.Schemas["x-webhook-"+key]
+	if ref == nil || ref.Value == nil {
+		return fmt.Errorf("webhook %s is not among those the fake is checked for", key)
+	}
+	var anyV any = v
+	if err := ref.Value.VisitJSON(anyV, openapi3.MultiErrors()); err != nil {
+		return fmt.Errorf("webhook %s does not match GitHub's schema: %s", key, schemaErrors(err))
+	}
+	return nil
+}
+
+// schemaErrors lists where and why a value breaks a schema, one short line each.
+func schemaErrors(err error) string {
+	var me openapi3.MultiError
+	if !errors.As(err, &me) {
+		return err.Error()
+	}
+	var lines []string
+	for _, e := range me {
+		var se *openapi3.SchemaError
+		if errors.As(e, &se) {
+			lines = append(lines, "/"+strings.Join(se.JSONPointer(), "/")+": "+se.Reason)
+			continue
+		}
+		lines = append(lines, schemaErrors(e))
+	}
+	return strings.Join(lines, "; ")
 }
 
 // loadSpec reads GitHub's description and keeps only the routes the fake serves and
@@ -169,6 +232,19 @@ func loadSpec(file string, routes []string) (*openapi3.T, error) {
 		}
 	}
 	walk(map[string]any{"$ref": "#/components/schemas/basic-error"})
+	// The webhook payloads the fake delivers, kept as components under their keys.
+	hooks, _ := full["x-webhooks"].(map[string]any)
+	for _, key := range webhookKeys {
+		ref := webhookSchemaRef(hooks[key])
+		if ref == "" {
+			return nil, fmt.Errorf("GitHub's description has no webhook %s", key)
+		}
+		walk(map[string]any{"$ref": ref})
+		if keptComps["schemas"] == nil {
+			keptComps["schemas"] = map[string]any{}
+		}
+		keptComps["schemas"]["x-webhook-"+key] = map[string]any{"$ref": ref}
+	}
 	for _, r := range routes {
 		p, ok := paths[r]
 		if !ok {

@@ -51,6 +51,7 @@ func newEnv(t *testing.T, mutate ...func(*github.Options)) *env {
 	srv := fakegithub.New(t)
 	srv.AddToken(token, "remediator-bot")
 	srv.AddCollaborator("alice")
+	srv.AddTeam("acme", "sre")
 	dir := srv.CreateRepo("acme", "infra", map[string]string{"envs/prod/api.auto.tfvars": "replicas = 2\n"})
 	t.Cleanup(func() { srv.CheckSpec(t) })
 	e := &env{srv: srv, dir: dir, sleeps: &sleeps{}, logs: &bytes.Buffer{}}
