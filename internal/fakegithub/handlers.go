@@ -439,9 +439,9 @@ func (s *Server) mergePull(w http.ResponseWriter, r *http.Request, rp *repo) {
 	if in.MergeMethod == "" {
 		in.MergeMethod = "merge"
 	}
-	if in.MergeMethod != "merge" && in.MergeMethod != "squash" {
+	if in.MergeMethod != "merge" && in.MergeMethod != "squash" && in.MergeMethod != "rebase" {
 		validationFailed(w, map[string]any{"resource": "PullRequest", "code": "invalid", "field": "merge_method",
-			"message": "merge_method " + in.MergeMethod + " is not supported by this test server"})
+			"message": "merge_method must be one of merge, squash, rebase"})
 		return
 	}
 	if reason := s.protectionRefusal(rp, p); reason != "" {
@@ -470,6 +470,17 @@ func (s *Server) mergePull(w http.ResponseWriter, r *http.Request, rp *repo) {
 		{"clone", "-q", "-b", p.base, rp.dir, work},
 		{"-C", work, "-c", "user.name=" + login, "-c", "user.email=" + login + "@users.noreply.github.com", "merge", "-q", "--no-ff", "-m", msg, head},
 		{"-C", work, "push", "-q", "origin", p.base},
+	}
+	if in.MergeMethod == "rebase" {
+		// The pull request's commits replayed on the base, no merge commit: what
+		// GitHub's rebase merge makes (committer is the merger).
+		ident := []string{"-c", "user.name=" + login, "-c", "user.email=" + login + "@users.noreply.github.com"}
+		steps = [][]string{
+			steps[0],
+			{"-C", work, "fetch", "-q", rp.dir, head},
+			append(append([]string{"-C", work}, ident...), "cherry-pick", "--allow-empty", p.baseSHA+".."+head),
+			steps[2],
+		}
 	}
 	if in.MergeMethod == "squash" {
 		// One commit with the change, one parent: what GitHub's squash merge makes.

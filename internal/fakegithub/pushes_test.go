@@ -239,3 +239,22 @@ func TestTeamReviewRequestsNeedTheTeam(t *testing.T) {
 		t.Fatalf("an existing team: %d %s", a.status, a.body)
 	}
 }
+
+// merge_method rebase replays the commits on the base: no merge commit.
+func TestRebaseMerge(t *testing.T) {
+	s := newServer(t, 1)
+	pushAs(t, s, "t0k", "octokit-fixture-org/repo", "b1", "someone@example.com", "r1.txt", "1\n")
+	pushAs(t, s, "t0k", "octokit-fixture-org/repo", "b1", "someone@example.com", "r2.txt", "2\n")
+	dir := filepath.Join(s.Root(), "octokit-fixture-org", "repo.git")
+	before := gittest.Run(t, dir, "rev-parse", "main")
+	head := s.PullRequests("octokit-fixture-org", "repo")[0].HeadSHA
+	if a := call(t, s, "PUT", "/repos/octokit-fixture-org/repo/pulls/1/merge", fmt.Sprintf(`{"sha":%q,"merge_method":"rebase"}`, head)); a.status != 200 {
+		t.Fatalf("%d %s", a.status, a.body)
+	}
+	if n := gittest.Run(t, dir, "rev-list", "--count", before+"..main"); n != "2" {
+		t.Fatalf("%s commits replayed, want 2", n)
+	}
+	if merges := gittest.Run(t, dir, "rev-list", "--count", "--merges", before+"..main"); merges != "0" {
+		t.Fatalf("%s merge commits after a rebase merge", merges)
+	}
+}
