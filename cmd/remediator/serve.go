@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/config"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/decision"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/forge/github"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/infrarepo"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/intake"
@@ -81,6 +82,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, reconcileE
 	if err != nil {
 		return err
 	}
+	defer func() { _ = q.Close() }()
 	store, err := catalogstore.Open(ctx, catalogstore.Options{
 		Repository: cfg.Catalog.Repository, Branch: cfg.Catalog.Branch, Directory: cfg.Catalog.Directory,
 		Token: config.Secret(cfg.Catalog.TokenEnv), Logger: log,
@@ -104,6 +106,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, reconcileE
 		Ready: src.ready, Now: time.Now,
 		GitHubWebhookSecret: config.Secret(cfg.Forge.WebhookSecretEnv),
 		OnGitHubEvent:       func(string) { src.kickPass() },
+		Route:               src.route,
 	})
 	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", cfg.Listen)
 	if err != nil {
@@ -231,6 +234,26 @@ func (c *catalogSource) count(outcomes []lifecycle.Outcome, err error) {
 		c.metrics.Lifecycle.WithLabelValues(o.Action).Inc()
 	}
 	c.metrics.Waiting.Set(float64(waiting))
+}
+
+// route is the intake's question to the current catalog: does a runbook act on this
+// anomaly? Before the catalog loads, everything is queued (the worker routes later).
+// A resolved alert asks for a reconcile pass either way: it may be what a merged
+// remediation's verification waits for.
+func (c *catalogSource) route(a intake.Anomaly) string {
+	if a.Status == intake.StatusResolved {
+		c.kickPass()
+	}
+	c.mu.Lock()
+	p := c.p
+	c.mu.Unlock()
+	if p == nil {
+		return ""
+	}
+	if d := decision.Decide(p.Router, runbooks.Anomaly{Labels: a.Labels, Annotations: a.Annotations, Value: a.Value}); d.Acting == nil {
+		return server.OutcomeNoMatch
+	}
+	return ""
 }
 
 // kickPass asks the reconcile loop for a pass now, unless one is already due.

@@ -126,6 +126,7 @@ func TestServe(t *testing.T) {
 	fmt.Fprintln(f, "intake:\n  bearer_token_env: TEST_INTAKE_TOKEN\n  max_body_bytes: 16384")
 	f.Close()
 	stateQueue := filepath.Join(filepath.Dir(cfg), "state", "queue")
+	addr := freeAddr(t)
 
 	// An anomaly accepted by a process that died before handling it: still on disk.
 	q, err := queue.Open(stateQueue, time.Now)
@@ -139,8 +140,9 @@ func TestServe(t *testing.T) {
 	if _, err := q.Put(anomalies); err != nil {
 		t.Fatal(err)
 	}
+	_ = q.Close()
+	drained := func() bool { return strings.Contains(scrape(t, addr), "\nremediator_queue_depth 0\n") }
 
-	addr := freeAddr(t)
 	stop := startServe(t, cfg, addr)
 	defer stop()
 
@@ -175,22 +177,25 @@ func TestServe(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	waitFor(t, "the queue to drain", func() bool { return q.Len() == 0 })
+	waitFor(t, "the queue to drain", drained)
 	branches := proposalBranches(t, infra)
 	if len(branches) != 2 {
 		t.Fatalf("proposal branches %v, want one per target (2)", branches)
 	}
 
 	// The generic endpoint, and the metrics of all this.
-	if code, body := post(t, addr, "/v1/anomalies", "intake-s3cret", `{"labels":{"alertname":"DiskFull","env":"prod"}}`); code != http.StatusAccepted {
+	// An anomaly no runbook acts on is answered at the intake, never queued.
+	if code, body := post(t, addr, "/v1/anomalies", "intake-s3cret", `{"labels":{"alertname":"DiskFull","env":"prod"}}`); code != http.StatusAccepted ||
+		!strings.Contains(body, `"queued":[]`) || !strings.Contains(body, `"no-match":1`) {
 		t.Fatalf("generic anomaly: %d %s", code, body)
 	}
-	waitFor(t, "the queue to drain", func() bool { return q.Len() == 0 })
+	waitFor(t, "the queue to drain", drained)
 	metrics := scrape(t, addr)
 	for _, want := range []string{
 		`remediator_decisions_total{action="opened"} 2`,
 		`remediator_decisions_total{action="updated"} 49`,
-		`remediator_decisions_total{action="no-match"} 1`,
+		`remediator_intake_alerts_total{outcome="no-match"} 1`,
+		`remediator_intake_alerts_total{outcome="queued"} 50`,
 		`remediator_intake_requests_total{code="401",endpoint="alertmanager"} 2`,
 		`remediator_intake_requests_total{code="413",endpoint="alertmanager"} 1`,
 		`remediator_intake_requests_total{code="202",endpoint="alertmanager"} 50`,

@@ -17,8 +17,12 @@ const AlertmanagerVersion = "4"
 // The payload type is Alertmanager's own (notify/webhook.Message), so the fields are
 // exactly those Alertmanager sends; anything else is refused.
 func ParseAlertmanager(body []byte) ([]Anomaly, error) {
+	return parseAlertmanagerWith(body, decodeStrict)
+}
+
+func parseAlertmanagerWith(body []byte, decode func([]byte, any) error) ([]Anomaly, error) {
 	msg := webhook.Message{Data: &template.Data{}}
-	if err := decodeStrict(body, &msg); err != nil {
+	if err := decode(body, &msg); err != nil {
 		return nil, err
 	}
 	if msg.Version != AlertmanagerVersion {

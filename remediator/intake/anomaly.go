@@ -16,6 +16,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
+
+	fastjson "github.com/goccy/go-json"
 )
 
 // Status of an anomaly.
@@ -67,6 +70,25 @@ func (e *Error) Error() string {
 
 // decodeStrict decodes one JSON value into v, refusing unknown fields and trailing data.
 func decodeStrict(body []byte, v any) error {
+	// The fast path (goccy/go-json, strict the same way) decodes what is well formed;
+	// anything it refuses, or a body that is not valid UTF-8 (which encoding/json
+	// repairs), is decoded again by encoding/json for its exact error and behaviour.
+	if utf8.Valid(body) {
+		fast := fastjson.NewDecoder(bytes.NewReader(body))
+		fast.DisallowUnknownFields()
+		if err := fast.Decode(v); err == nil {
+			rest, _ := io.ReadAll(fast.Buffered())
+			if len(bytes.TrimSpace(rest)) == 0 {
+				return nil
+			}
+		}
+	}
+	return decodeStrictReference(body, v)
+}
+
+// decodeStrictReference is encoding/json, strict: the reference the fast path is
+// fuzzed against, and the source of every error message.
+func decodeStrictReference(body []byte, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {

@@ -1,6 +1,8 @@
 package intake
 
 import (
+	"encoding/json"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -116,6 +118,38 @@ func FuzzParse(f *testing.F) {
 		for _, a := range as {
 			if len(a.Labels) == 0 || a.Fingerprint == "" || (a.Status != StatusFiring && a.Status != StatusResolved) {
 				t.Fatalf("accepted an invalid anomaly: %+v", a)
+			}
+		}
+	})
+}
+
+// The fast decoder accepts only what encoding/json, strict, accepts, and reads it the
+// same way: the slow path stays the reference.
+func FuzzFastDecoderAgreesWithEncodingJSON(f *testing.F) {
+	f.Add([]byte(`{"version":"4","groupKey":"g","truncatedAlerts":0,"status":"firing","receiver":"r","groupLabels":{},"commonLabels":{},"commonAnnotations":{},"externalURL":"http://127.0.0.1:9093","alerts":[{"status":"firing","labels":{"alertname":"A"},"annotations":{"value":"1.5"},"startsAt":"2026-11-24T10:00:00Z","endsAt":"0001-01-01T00:00:00Z","generatorURL":"","fingerprint":"f"}]}`))
+	f.Add([]byte(`{"version":"4","alerts":[{"labels":{"a":"\u00e9\ud800"},"startsAt":"2026-11-24T10:00:00Z","status":"firing"}]} `))
+	f.Add([]byte(`{"version":"4","version":"5","alerts":[]}`))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		fast, fastErr := ParseAlertmanager(body)
+		var slowMsg map[string]any
+		slowErr := json.Unmarshal(body, &slowMsg)
+		if fastErr == nil && slowErr != nil {
+			t.Fatalf("accepted a body encoding/json refuses: %v", slowErr)
+		}
+		if fastErr != nil {
+			return
+		}
+		// Decode once more through the reference path alone and compare.
+		ref, err := parseAlertmanagerWith(body, decodeStrictReference)
+		if err != nil {
+			t.Fatalf("fast path accepted, reference refused: %v", err)
+		}
+		if len(ref) != len(fast) {
+			t.Fatalf("%d anomalies, reference %d", len(fast), len(ref))
+		}
+		for i := range ref {
+			if fmt.Sprint(ref[i]) != fmt.Sprint(fast[i]) {
+				t.Fatalf("anomaly %d differs:\n%v\n%v", i, fast[i], ref[i])
 			}
 		}
 	})

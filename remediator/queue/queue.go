@@ -1,77 +1,186 @@
-// Package queue is the durable intake queue: an anomaly accepted over HTTP is on disk,
-// fsynced, before the reply, and stays there until it has been handled, so neither a
-// crash nor a restart loses it.
+// Package queue is the durable intake queue: the anomalies a notification carries are
+// on disk, fsynced, before the reply, and each stays there until it has been handled,
+// so neither a crash nor a restart loses one.
+//
+// The queue is an append-only log in segments. One notification is one record (one
+// append, one fdatasync, however many alerts it carries); each handled anomaly is one
+// line in the segment's done log. A process starts a new segment, so a record torn by
+// a crash (never acknowledged) is only ever at the end of a segment, where the reader
+// drops it. A segment whose anomalies are all handled is removed.
 package queue
 
 import (
-	"encoding/json"
+	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
+
+	json "github.com/goccy/go-json"
 
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/intake"
 )
 
-// Item is one queued anomaly.
+// Item is one queued anomaly. Its ID is "<notification>.<index>".
 type Item struct {
 	ID      string         `json:"id"`
 	Queued  time.Time      `json:"queued"`
 	Anomaly intake.Anomaly `json:"anomaly"`
 }
 
-// Queue is a directory of one JSON file per anomaly, named so that lexical order is
-// arrival order.
+// batch is the record of one notification.
+type batch struct {
+	ID        string           `json:"id"`
+	Queued    time.Time        `json:"queued"`
+	Anomalies []intake.Anomaly `json:"anomalies"`
+}
+
+// MaxSegmentBytes is the size after which the next notification starts a new segment.
+const MaxSegmentBytes = 8 << 20
+
+// Queue is the log directory and the pending anomalies it holds, in arrival order.
 type Queue struct {
 	dir string
 	now func() time.Time
 
-	mu     sync.Mutex
-	seq    uint64
+	mu      sync.Mutex
+	seq     uint64
+	cur     *os.File // the segment appended to
+	curName string
+	curSize int64
+	// pending are the anomalies not yet handled, oldest first.
+	pending []Item
+	// open counts the unhandled anomalies of each segment (by name).
+	open map[string]int
+	// segOf names the segment of each notification.
+	segOf  map[string]string
 	notify chan struct{}
 }
 
-// Open opens (creating) the queue directory; items left by an earlier run are kept.
+// Open opens (creating) the queue directory and reads what an earlier run left.
 func Open(dir string, now func() time.Time) (*Queue, error) {
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, fmt.Errorf("open queue: %w", err)
 	}
-	// Leftovers of a write interrupted before its rename were never acknowledged.
-	tmps, _ := filepath.Glob(filepath.Join(dir, "*.tmp"))
+	q := &Queue{dir: dir, now: now, notify: make(chan struct{}, 1), open: map[string]int{}, segOf: map[string]string{}}
+	if err := q.load(); err != nil {
+		return nil, fmt.Errorf("open queue: %w", err)
+	}
+	return q, nil
+}
+
+// load reads every segment (and the files of earlier versions) into pending.
+func (q *Queue) load() error {
+	// Leftovers of an earlier version's write interrupted before its rename were
+	// never acknowledged.
+	tmps, _ := filepath.Glob(filepath.Join(q.dir, "*.tmp"))
 	for _, t := range tmps {
 		_ = os.Remove(t)
 	}
-	return &Queue{dir: dir, now: now, notify: make(chan struct{}, 1)}, nil
+	segs, _ := filepath.Glob(filepath.Join(q.dir, "seg-*.log"))
+	sort.Strings(segs)
+	for _, s := range segs {
+		if err := q.loadSegment(filepath.Base(s)); err != nil {
+			return err
+		}
+	}
+	return q.loadLegacy()
 }
 
-// Put stores the anomalies durably: each file is written, fsynced and renamed into
-// place, and the directory fsynced, before Put returns.
-func (q *Queue) Put(anomalies []intake.Anomaly) ([]string, error) {
-	ids := make([]string, 0, len(anomalies))
-	for _, a := range anomalies {
-		item := Item{ID: q.nextID(), Queued: q.now().UTC(), Anomaly: a}
-		data, err := json.Marshal(item)
-		if err != nil {
-			return ids, err
-		}
-		final := filepath.Join(q.dir, item.ID+".json")
-		tmp := final + ".tmp"
-		if err := writeSync(tmp, data); err != nil {
-			_ = os.Remove(tmp)
-			return ids, fmt.Errorf("queue anomaly: %w", err)
-		}
-		if err := os.Rename(tmp, final); err != nil {
-			_ = os.Remove(tmp)
-			return ids, fmt.Errorf("queue anomaly: %w", err)
-		}
-		ids = append(ids, item.ID)
+func (q *Queue) loadSegment(name string) error {
+	data, err := os.ReadFile(filepath.Join(q.dir, name))
+	if err != nil {
+		return err
 	}
-	if err := syncDir(q.dir); err != nil {
-		return ids, fmt.Errorf("queue anomaly: %w", err)
+	done, err := readDone(filepath.Join(q.dir, doneName(name)))
+	if err != nil {
+		return err
+	}
+	n := 0
+	for _, b := range readRecords(data) {
+		q.segOf[b.ID] = name
+		for i, a := range b.Anomalies {
+			id := itemID(b.ID, i)
+			if done[id] {
+				continue
+			}
+			q.pending = append(q.pending, Item{ID: id, Queued: b.Queued, Anomaly: a})
+			n++
+		}
+	}
+	if n == 0 {
+		// Fully handled (or only a torn record): nothing to keep.
+		_ = os.Remove(filepath.Join(q.dir, name))
+		_ = os.Remove(filepath.Join(q.dir, doneName(name)))
+		return nil
+	}
+	q.open[name] = n
+	return nil
+}
+
+// loadLegacy reads the one-file-per-anomaly queue of earlier versions; a file this
+// queue did not write is set aside (.corrupt), never lost and never retried forever.
+func (q *Queue) loadLegacy() error {
+	files, _ := filepath.Glob(filepath.Join(q.dir, "*.json"))
+	sort.Strings(files)
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			return err
+		}
+		var it Item
+		if err := json.Unmarshal(data, &it); err != nil || it.ID+".json" != filepath.Base(f) {
+			_ = os.Rename(f, f+".corrupt")
+			continue
+		}
+		q.pending = append(q.pending, it)
+	}
+	return nil
+}
+
+// Put stores the anomalies of one notification durably: one record appended to the
+// current segment and fdatasynced before Put returns.
+func (q *Queue) Put(anomalies []intake.Anomaly) ([]string, error) {
+	if len(anomalies) == 0 {
+		return nil, nil
+	}
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.seq++
+	b := batch{ID: fmt.Sprintf("%020d-%06d-%d", q.now().UnixNano(), q.seq%1_000_000, os.Getpid()), Queued: q.now().UTC(), Anomalies: anomalies}
+	payload, err := json.Marshal(b)
+	if err != nil {
+		return nil, fmt.Errorf("queue anomalies: %w", err)
+	}
+	rec := record(payload)
+	if err := q.segment(int64(len(rec))); err != nil {
+		return nil, fmt.Errorf("queue anomalies: %w", err)
+	}
+	if _, err := q.cur.Write(rec); err != nil {
+		q.abandonSegment()
+		return nil, fmt.Errorf("queue anomalies: %w", err)
+	}
+	if err := fdatasync(q.cur); err != nil {
+		// Not acknowledged: the sender retries. The record may still be read after a
+		// restart; handling it then is harmless (the proposal is idempotent).
+		q.abandonSegment()
+		return nil, fmt.Errorf("queue anomalies: %w", err)
+	}
+	q.curSize += int64(len(rec))
+	q.segOf[b.ID] = q.curName
+	q.open[q.curName] += len(anomalies)
+	ids := make([]string, len(anomalies))
+	for i, a := range anomalies {
+		ids[i] = itemID(b.ID, i)
+		q.pending = append(q.pending, Item{ID: ids[i], Queued: b.Queued, Anomaly: a})
 	}
 	select {
 	case q.notify <- struct{}{}:
@@ -80,78 +189,212 @@ func (q *Queue) Put(anomalies []intake.Anomaly) ([]string, error) {
 	return ids, nil
 }
 
-func (q *Queue) nextID() string {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	q.seq++
-	return fmt.Sprintf("%020d-%06d-%d", q.now().UnixNano(), q.seq%1_000_000, os.Getpid())
+// segment makes sure a segment with room is open for appending; a new one has its
+// directory entry fsynced before any record is acknowledged in it.
+func (q *Queue) segment(need int64) error {
+	if q.cur != nil && q.curSize+need <= MaxSegmentBytes {
+		return nil
+	}
+	if q.cur != nil {
+		_ = q.cur.Close()
+		q.cur = nil
+		if q.open[q.curName] <= 0 {
+			// Everything in it was handled while it was being written.
+			_ = os.Remove(filepath.Join(q.dir, q.curName))
+			_ = os.Remove(filepath.Join(q.dir, doneName(q.curName)))
+			delete(q.open, q.curName)
+		}
+	}
+	name := fmt.Sprintf("seg-%020d-%d.log", q.now().UnixNano(), os.Getpid())
+	f, err := os.OpenFile(filepath.Join(q.dir, name), os.O_CREATE|os.O_EXCL|os.O_WRONLY|os.O_APPEND, 0o640)
+	if err != nil {
+		return err
+	}
+	if err := syncDir(q.dir); err != nil {
+		f.Close()
+		return err
+	}
+	q.cur, q.curName, q.curSize = f, name, 0
+	return nil
 }
 
-// Pending lists the queued items, oldest first.
-func (q *Queue) Pending() ([]Item, error) {
-	entries, err := os.ReadDir(q.dir)
+// abandonSegment stops appending to a segment after a failed write: the next record
+// starts a new one, so a half-written record stays the last of its segment.
+func (q *Queue) abandonSegment() {
+	if q.cur != nil {
+		_ = q.cur.Close()
+		q.cur = nil
+	}
+}
+
+// record frames a payload: "<length> <crc32>\n<payload>\n". A torn record (a crash
+// during its write) fails its length or checksum and is dropped by the reader.
+func record(payload []byte) []byte {
+	head := fmt.Sprintf("%d %08x\n", len(payload), crc32.ChecksumIEEE(payload))
+	out := make([]byte, 0, len(head)+len(payload)+1)
+	out = append(out, head...)
+	out = append(out, payload...)
+	return append(out, '\n')
+}
+
+// readRecords reads the records of a segment, stopping at the first that is torn.
+func readRecords(data []byte) []batch {
+	var out []batch
+	for len(data) > 0 {
+		nl := bytes.IndexByte(data, '\n')
+		if nl < 0 {
+			break
+		}
+		var n int
+		var sum uint32
+		if _, err := fmt.Sscanf(string(data[:nl]), "%d %x", &n, &sum); err != nil || n < 0 || nl+1+n+1 > len(data) {
+			break
+		}
+		payload := data[nl+1 : nl+1+n]
+		if crc32.ChecksumIEEE(payload) != sum || data[nl+1+n] != '\n' {
+			break
+		}
+		var b batch
+		if err := json.Unmarshal(payload, &b); err == nil && b.ID != "" {
+			out = append(out, b)
+		}
+		data = data[nl+1+n+1:]
+	}
+	return out
+}
+
+func itemID(batchID string, i int) string { return batchID + "." + strconv.Itoa(i) }
+
+func doneName(segment string) string { return strings.TrimSuffix(segment, ".log") + ".done" }
+
+// readDone reads the ids handled so far, one per line ending in ";". A line cut short
+// by a crash during its append is ignored (that anomaly is handled again, which the
+// proposal's idempotence makes harmless).
+func readDone(path string) (map[string]bool, error) {
+	data, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
 	if err != nil {
 		return nil, err
 	}
-	var names []string
-	for _, e := range entries {
-		if strings.HasSuffix(e.Name(), ".json") {
-			names = append(names, e.Name())
+	done := map[string]bool{}
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	for sc.Scan() {
+		if line := strings.TrimSpace(sc.Text()); strings.HasSuffix(line, ";") {
+			done[strings.TrimSuffix(line, ";")] = true
 		}
 	}
-	sort.Strings(names)
-	items := make([]Item, 0, len(names))
-	for _, n := range names {
-		data, err := os.ReadFile(filepath.Join(q.dir, n))
-		if errors.Is(err, os.ErrNotExist) {
-			continue
-		}
-		if err != nil {
-			return nil, err
-		}
-		var it Item
-		if err := json.Unmarshal(data, &it); err != nil {
-			// A file we did not write: keep it aside rather than lose or loop on it.
-			_ = os.Rename(filepath.Join(q.dir, n), filepath.Join(q.dir, n+".corrupt"))
-			continue
-		}
-		items = append(items, it)
-	}
-	return items, nil
+	return done, nil
 }
 
-// Len is the number of queued items.
+// Pending lists the queued anomalies not yet handled, oldest first.
+func (q *Queue) Pending() ([]Item, error) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return append([]Item(nil), q.pending...), nil
+}
+
+// Len is the number of anomalies queued and not yet handled.
 func (q *Queue) Len() int {
-	items, _ := filepath.Glob(filepath.Join(q.dir, "*.json"))
-	return len(items)
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return len(q.pending)
 }
 
-// Done removes a handled item.
+// Done records an anomaly as handled; a segment goes when all of its are.
 func (q *Queue) Done(id string) error {
-	err := os.Remove(filepath.Join(q.dir, id+".json"))
-	if err != nil && !errors.Is(err, os.ErrNotExist) {
-		return err
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	at := -1
+	for i, it := range q.pending {
+		if it.ID == id {
+			at = i
+			break
+		}
 	}
+	if at < 0 {
+		return nil // handled already
+	}
+	dot := strings.LastIndexByte(id, '.')
+	seg, ok := "", dot > 0
+	if ok {
+		seg, ok = q.segOf[id[:dot]]
+	}
+	if !ok {
+		// An anomaly of an earlier version's queue: its own file.
+		if err := os.Remove(filepath.Join(q.dir, id+".json")); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return err
+		}
+		q.pending = append(q.pending[:at], q.pending[at+1:]...)
+		return nil
+	}
+	q.open[seg]--
+	if q.open[seg] <= 0 && seg != q.curName {
+		// Every anomaly of a segment no longer written to is handled.
+		if err := os.Remove(filepath.Join(q.dir, seg)); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return err
+		}
+		_ = os.Remove(filepath.Join(q.dir, doneName(seg)))
+		delete(q.open, seg)
+	} else if err := appendSync(filepath.Join(q.dir, doneName(seg)), "\n"+id+";\n"); err != nil {
+		q.open[seg]++
+		return fmt.Errorf("queue: record %s as handled: %w", id, err)
+	}
+	q.pending = append(q.pending[:at], q.pending[at+1:]...)
 	return nil
 }
 
 // Wait returns a channel that receives after a Put.
 func (q *Queue) Wait() <-chan struct{} { return q.notify }
 
-func writeSync(path string, data []byte) error {
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o640)
+// Close closes the segment being written.
+func (q *Queue) Close() error {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.cur == nil {
+		return nil
+	}
+	err := q.cur.Close()
+	q.cur = nil
+	return err
+}
+
+// appendSync appends a line and fsyncs it; a file it creates has its directory entry
+// fsynced too, so the record survives a crash.
+func appendSync(path, line string) error {
+	_, statErr := os.Stat(path)
+	created := errors.Is(statErr, os.ErrNotExist)
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o640)
 	if err != nil {
 		return err
 	}
-	if _, err := f.Write(data); err != nil {
+	if _, err := f.WriteString(line); err != nil {
 		f.Close()
 		return err
 	}
-	if err := f.Sync(); err != nil {
+	if err := fdatasync(f); err != nil {
 		f.Close()
 		return err
 	}
-	return f.Close()
+	if err := f.Close(); err != nil {
+		return err
+	}
+	if created {
+		return syncDir(filepath.Dir(path))
+	}
+	return nil
+}
+
+// fdatasync flushes a file's data (and the size an append changed) without the
+// metadata an append does not need.
+func fdatasync(f *os.File) error {
+	for {
+		err := syscall.Fdatasync(int(f.Fd()))
+		if !errors.Is(err, syscall.EINTR) {
+			return err
+		}
+	}
 }
 
 func syncDir(dir string) error {

@@ -7,9 +7,12 @@ import (
 
 // Metrics are the remediator's own, on a registry of its own (no global state).
 type Metrics struct {
-	Registry  *prometheus.Registry
-	Requests  *prometheus.CounterVec
-	Accepted  *prometheus.CounterVec
+	Registry *prometheus.Registry
+	Requests *prometheus.CounterVec
+	Accepted *prometheus.CounterVec
+	// Routed counts the alerts of accepted notifications by what the intake did with
+	// them: queued, or answered without queueing because no runbook acts (no-match).
+	Routed    *prometheus.CounterVec
 	Decisions *prometheus.CounterVec
 	Errors    prometheus.Counter
 	Queue     prometheus.GaugeFunc
@@ -32,6 +35,9 @@ func NewMetrics(queueLen func() int) *Metrics {
 		Accepted: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "remediator_anomalies_accepted_total", Help: "Anomalies durably queued, by source.",
 		}, []string{"source"}),
+		Routed: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "remediator_intake_alerts_total", Help: "Alerts of accepted notifications by outcome at the intake: queued, or no-match (no enabled runbook acts; answered, never queued).",
+		}, []string{"outcome"}),
 		Decisions: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "remediator_decisions_total", Help: "Handled anomalies by outcome (opened, updated, unchanged, suppressed, no-match, failed, rejected).",
 		}, []string{"action"}),
@@ -55,7 +61,7 @@ func NewMetrics(queueLen func() int) *Metrics {
 	m.Queue = prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "remediator_queue_depth", Help: "Anomalies accepted and not yet handled.",
 	}, func() float64 { return float64(queueLen()) })
-	m.Registry.MustRegister(m.Requests, m.Accepted, m.Decisions, m.Errors, m.Duration, m.Queue, m.Lifecycle, m.Waiting, m.Passes,
+	m.Registry.MustRegister(m.Requests, m.Accepted, m.Routed, m.Decisions, m.Errors, m.Duration, m.Queue, m.Lifecycle, m.Waiting, m.Passes,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

@@ -32,6 +32,11 @@ type Options struct {
 	MaxBodyBytes int64
 	Ready        func() error
 	Now          func() time.Time
+	// Route says what the current catalog does with an anomaly: "" when a runbook
+	// acts on it (it is queued), or the outcome for one answered without queueing
+	// (OutcomeNoMatch). Nil queues everything (the catalog is not loaded yet: the
+	// worker routes later).
+	Route func(intake.Anomaly) string
 	// GitHubWebhookSecret enables POST /v1/github; OnGitHubEvent is told of each
 	// verified event that can change a decision.
 	GitHubWebhookSecret string
@@ -89,18 +94,53 @@ func (o Options) serveIntake(w http.ResponseWriter, r *http.Request, parse func(
 	if err != nil {
 		return refuse(w, http.StatusBadRequest, err.Error())
 	}
-	ids, err := o.Queue.Put(anomalies)
+	actionable, answered := o.route(anomalies)
+	ids, err := o.Queue.Put(actionable)
 	if err != nil {
 		o.Logger.Error("queue anomalies", "err", err)
 		// Not acknowledged: the sender retries (Alertmanager does on 5xx).
 		return refuse(w, http.StatusServiceUnavailable, "could not queue the anomalies durably")
 	}
-	for _, a := range anomalies {
+	for _, a := range actionable {
 		o.Metrics.Accepted.WithLabelValues(a.Source).Inc()
 	}
-	o.Logger.Info("anomalies accepted", "count", len(ids))
-	writeJSON(w, http.StatusAccepted, map[string]any{"accepted": len(ids), "queued": ids})
+	o.Metrics.Routed.WithLabelValues(OutcomeQueued).Add(float64(len(actionable)))
+	for outcome, n := range answered {
+		o.Metrics.Routed.WithLabelValues(outcome).Add(float64(n))
+	}
+	if len(ids) > 0 {
+		o.Logger.Info("anomalies accepted", "count", len(anomalies), "queued", len(ids))
+	}
+	if ids == nil {
+		ids = []string{}
+	}
+	writeJSON(w, http.StatusAccepted, map[string]any{"accepted": len(anomalies), "queued": ids, "answered": answered})
 	return http.StatusAccepted
+}
+
+// Outcomes of an alert at the intake.
+const (
+	OutcomeQueued  = "queued"
+	OutcomeNoMatch = "no-match"
+)
+
+// route splits the anomalies into those a runbook acts on and counts of the others
+// by outcome. Only the first are written to disk: an alert no enabled runbook acts on
+// costs no write and no worker pass.
+func (o Options) route(anomalies []intake.Anomaly) ([]intake.Anomaly, map[string]int) {
+	answered := map[string]int{}
+	if o.Route == nil {
+		return anomalies, answered
+	}
+	actionable := anomalies[:0:0]
+	for _, a := range anomalies {
+		if outcome := o.Route(a); outcome != "" {
+			answered[outcome]++
+			continue
+		}
+		actionable = append(actionable, a)
+	}
+	return actionable, answered
 }
 
 func refuse(w http.ResponseWriter, code int, msg string) int {
