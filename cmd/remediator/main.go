@@ -20,11 +20,14 @@ var (
 	commit  = "none"
 )
 
-// Exit codes, as documented: 0 ok, 1 a check failed, 2 bad usage or bad input.
+// Exit codes, as documented in --help and the README: 0 ok, 1 a check failed (a
+// policy violation, an audit finding), 2 bad usage or bad input, 3 a runtime failure
+// (network, Git, forge: trying again may work).
 const (
 	exitOK          = 0
 	exitCheckFailed = 1
 	exitBadInput    = 2
+	exitRuntime     = 3
 )
 
 // exitError carries an exit code out of a command.
@@ -73,7 +76,30 @@ func newRootCommand(stdout, stderr io.Writer) *cobra.Command {
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.AddCommand(newVersionCommand(), newCatalogCommand(), newRouteCommand(), newProposeCommand(), newServeCommand(), newPlanCheckCommand(), newApproveCommand(), newReconcileCommand(), newAuditCommand())
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return badInput(err) })
+	classifyRuntimeErrors(root)
+	root.Long += "\n\nExit codes: 0 ok, 1 a check failed (a policy violation, an audit finding), 2 bad usage or bad\n" +
+		"input (named with its field, file and line where known), 3 a runtime failure (network, Git, forge)."
 	return root
+}
+
+// classifyRuntimeErrors makes every error a command returns without a code of its own
+// a runtime failure (exit 3): bad input is always marked as such where it is found,
+// so what is left is the network, Git or the forge failing.
+func classifyRuntimeErrors(c *cobra.Command) {
+	if run := c.RunE; run != nil {
+		c.RunE = func(cmd *cobra.Command, args []string) error {
+			err := run(cmd, args)
+			var ee *exitError
+			if err == nil || errors.As(err, &ee) {
+				return err
+			}
+			return &exitError{code: exitRuntime, err: err}
+		}
+	}
+	for _, sub := range c.Commands() {
+		classifyRuntimeErrors(sub)
+	}
 }
 
 func newVersionCommand() *cobra.Command {

@@ -97,3 +97,21 @@ func TestVersion(t *testing.T) {
 		t.Fatalf("unknown command exit %d, want 2", code)
 	}
 }
+
+// Exit codes: 0 ok, 1 a check failed, 2 bad usage or input, 3 a runtime failure.
+func TestExitCodes(t *testing.T) {
+	cfg := publishedCatalog(t)
+	// No infrastructure repository where the configuration says: Git fails.
+	code, _, errs := proposeRun(t, cfg, alert("api-gateway"))
+	if code != 3 {
+		t.Fatalf("a repository that cannot be read: exit %d, want 3: %s", code, errs)
+	}
+	for _, args := range [][]string{{"propose", "--no-such-flag"}, {"no-such-command"}, {"reconcile", "--config", filepath.Join(t.TempDir(), "missing.yaml")}} {
+		if code, _, errs := cli(t, args...); code != 2 {
+			t.Errorf("%v: exit %d, want 2: %s", args, code, errs)
+		}
+	}
+	if code, out, _ := cli(t, "--help"); code != 0 || !strings.Contains(out, "3 a runtime failure") {
+		t.Fatalf("--help does not document the exit codes: %d %s", code, out)
+	}
+}
