@@ -9,6 +9,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -92,7 +93,11 @@ func Apply(root string, c runbooks.Change, a Anomaly, protected []string) (Edit,
 		if err != nil {
 			return nil, err
 		}
-		return scalar(out.Value())
+		val, err := scalar(out.Value())
+		if err != nil {
+			return nil, err
+		}
+		return val, sameKind(current, val)
 	}
 	after, cur, val, err := editor(src, c.Path, compute)
 	if err != nil {
@@ -157,12 +162,43 @@ func Resolve(root, fileTemplate string, a Anomaly, protected []string) (rel, abs
 // scalar accepts the values an edit can write.
 func scalar(v any) (any, error) {
 	switch x := v.(type) {
-	case int64, float64, string, bool:
+	case float64:
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			return nil, fmt.Errorf("the value expression yielded %v: not a number a file can hold (an alert's value annotation may be NaN or Inf)", x)
+		}
+		return x, nil
+	case int64, string, bool:
 		return x, nil
 	case uint64:
+		if x > math.MaxInt64 {
+			return nil, fmt.Errorf("the value expression yielded %d: out of range for a number in a file (at most %d)", x, int64(math.MaxInt64))
+		}
 		return int64(x), nil
 	}
 	return nil, fmt.Errorf("the value expression yielded %T: it must yield a number, string or bool", v)
+}
+
+// sameKind refuses a new value of another kind than the one it replaces: a number
+// stays a number, a string a string, a bool a bool.
+func sameKind(current, val any) error {
+	kind := func(v any) string {
+		switch v.(type) {
+		case int64, float64:
+			return "number"
+		case string:
+			return "string"
+		case bool:
+			return "bool"
+		}
+		return fmt.Sprintf("%T", v)
+	}
+	if current == nil {
+		return nil // a value that was null or absent takes any kind
+	}
+	if kc, kv := kind(current), kind(val); kc != kv {
+		return fmt.Errorf("the value expression yielded the %s %q where the file holds the %s %v: a remediation keeps the kind of the value it edits", kv, fmt.Sprint(val), kc, current)
+	}
+	return nil
 }
 
 // number turns a decoded number into what CEL computes with: int64 when integral.

@@ -2,6 +2,7 @@ package edits
 
 import (
 	"errors"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -208,5 +209,42 @@ func TestApplyRefuses(t *testing.T) {
 	// Nothing was written anywhere.
 	if b, _ := os.ReadFile(filepath.Join(root, ".github/workflows/ci.yml")); string(b) != "on: push\n" {
 		t.Fatalf("protected file changed: %q", b)
+	}
+}
+
+// Numbers a file cannot hold fail the change, in every format, and write nothing:
+// NaN and Inf from an alert's value, an integer beyond int64, a value of another kind.
+func TestApplyRefusesUnwritableNumbers(t *testing.T) {
+	files := map[string]string{
+		"a.auto.tfvars": "replicas = 4\nname = \"api\"\n",
+		"a.yaml":        "replicas: 4\nname: api\n",
+		"a.json":        `{"replicas": 4, "name": "api"}` + "\n",
+	}
+	for _, file := range []string{"a.auto.tfvars", "a.yaml", "a.json"} {
+		kind := map[string]string{"a.auto.tfvars": "hcl", "a.yaml": "yaml", "a.json": "json"}[file]
+		for _, tc := range []struct {
+			name, path, value string
+			anomaly           float64
+			want              string
+		}{
+			{"NaN", "replicas", "value", math.NaN(), "yielded NaN"},
+			{"+Inf", "replicas", "value * 2.0", math.Inf(1), "yielded +Inf"},
+			{"-Inf", "replicas", "value", math.Inf(-1), "yielded -Inf"},
+			{"beyond int64", "replicas", "18446744073709551615u", 0, "out of range"},
+			{"a string for a number", "replicas", `"four"`, 0, `the string "four" where the file holds the number 4`},
+			{"a number for a string", "name", "7", 0, "the number"},
+		} {
+			t.Run(kind+" "+tc.name, func(t *testing.T) {
+				root := workTree(t, files)
+				a := Anomaly{Labels: map[string]string{"service": "api"}, Value: tc.anomaly}
+				_, err := Apply(root, runbooks.Change{Kind: kind, File: file, Path: tc.path, Value: tc.value}, a, nil)
+				if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), file+": "+tc.path) {
+					t.Fatalf("err = %v, want %q naming %s: %s", err, tc.want, file, tc.path)
+				}
+				if got, _ := os.ReadFile(filepath.Join(root, file)); string(got) != files[file] {
+					t.Fatalf("written: %q", got)
+				}
+			})
+		}
 	}
 }

@@ -17,41 +17,66 @@ const AlertmanagerVersion = "4"
 // The payload type is Alertmanager's own (notify/webhook.Message), so the fields are
 // exactly those Alertmanager sends; anything else is refused.
 func ParseAlertmanager(body []byte) ([]Anomaly, error) {
-	return parseAlertmanagerWith(body, decodeStrict)
+	out, skipped, err := parseAlertmanager(body, decodeStrict)
+	if err == nil && len(skipped) > 0 {
+		return nil, skipped[0].Err
+	}
+	return out, err
+}
+
+// Skipped is an alert of a notification left out for a problem of its own (an
+// unusable value), while the others go on: Alertmanager would otherwise resend the
+// whole group forever.
+type Skipped struct {
+	Index int
+	Err   *Error
+}
+
+// ParseAlertmanagerSkipping reads a payload like ParseAlertmanager, except that an
+// alert whose value is unusable is left out and reported, not the whole payload.
+func ParseAlertmanagerSkipping(body []byte) ([]Anomaly, []Skipped, error) {
+	return parseAlertmanager(body, decodeStrict)
 }
 
 func parseAlertmanagerWith(body []byte, decode func([]byte, any) error) ([]Anomaly, error) {
+	out, _, err := parseAlertmanager(body, decode)
+	return out, err
+}
+
+func parseAlertmanager(body []byte, decode func([]byte, any) error) ([]Anomaly, []Skipped, error) {
 	msg := webhook.Message{Data: &template.Data{}}
 	if err := decode(body, &msg); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if msg.Version != AlertmanagerVersion {
-		return nil, &Error{Field: "version", Msg: fmt.Sprintf("unsupported webhook version %q: want %q", msg.Version, AlertmanagerVersion)}
+		return nil, nil, &Error{Field: "version", Msg: fmt.Sprintf("unsupported webhook version %q: want %q", msg.Version, AlertmanagerVersion)}
 	}
 	if len(msg.Alerts) == 0 {
-		return nil, &Error{Field: "alerts", Msg: "no alerts in the payload"}
+		return nil, nil, &Error{Field: "alerts", Msg: "no alerts in the payload"}
 	}
 	if len(msg.Alerts) > MaxAlertsPerPayload {
-		return nil, &Error{Field: "alerts", Msg: fmt.Sprintf("%d alerts, more than the %d allowed", len(msg.Alerts), MaxAlertsPerPayload)}
+		return nil, nil, &Error{Field: "alerts", Msg: fmt.Sprintf("%d alerts, more than the %d allowed", len(msg.Alerts), MaxAlertsPerPayload)}
 	}
 	out := make([]Anomaly, 0, len(msg.Alerts))
+	var skipped []Skipped
 	for i, a := range msg.Alerts {
 		field := fmt.Sprintf("alerts[%d]", i)
 		if a.Status != StatusFiring && a.Status != StatusResolved {
-			return nil, &Error{Field: field + ".status", Msg: fmt.Sprintf("%q is neither firing nor resolved", a.Status)}
+			return nil, nil, &Error{Field: field + ".status", Msg: fmt.Sprintf("%q is neither firing nor resolved", a.Status)}
 		}
 		if err := checkLabels(field+".labels", a.Labels, true); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if err := checkLabels(field+".annotations", a.Annotations, false); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if a.StartsAt.IsZero() {
-			return nil, &Error{Field: field + ".startsAt", Msg: "missing"}
+			return nil, nil, &Error{Field: field + ".startsAt", Msg: "missing"}
 		}
 		value, err := valueFromAnnotations(field, a.Annotations)
 		if err != nil {
-			return nil, err
+			skipped = append(skipped, Skipped{Index: i, Err: err})
+			continue
 		}
 		fp := a.Fingerprint
 		if fp == "" {
@@ -63,7 +88,7 @@ func parseAlertmanagerWith(body []byte, decode func([]byte, any) error) ([]Anoma
 			Fingerprint: fp, GeneratorURL: a.GeneratorURL,
 		})
 	}
-	return out, nil
+	return out, skipped, nil
 }
 
 func copyMap(m map[string]string) map[string]string {

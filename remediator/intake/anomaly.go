@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"sort"
 	"strconv"
 	"strings"
@@ -174,14 +175,17 @@ func Fingerprint(labels map[string]string) string {
 
 // valueFromAnnotations reads an alert's value from its "value" annotation, the usual
 // way alert rules expose it ({{ $value }}); 0 when absent.
-func valueFromAnnotations(field string, ann map[string]string) (float64, error) {
+func valueFromAnnotations(field string, ann map[string]string) (float64, *Error) {
 	s, ok := ann["value"]
 	if !ok || strings.TrimSpace(s) == "" {
 		return 0, nil
 	}
 	v, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
-	if err != nil {
+	if err != nil && !errors.Is(err, strconv.ErrRange) {
 		return 0, &Error{Field: field + ".annotations.value", Msg: fmt.Sprintf("%q is not a number", s)}
+	}
+	if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
+		return 0, &Error{Field: field + ".annotations.value", Msg: fmt.Sprintf("%q is not a finite number: no runbook can compute with it", s)}
 	}
 	return v, nil
 }

@@ -102,3 +102,31 @@ func TestIntakeQueuesEverythingWithoutACatalog(t *testing.T) {
 		t.Fatalf("queued %d", q.Len())
 	}
 }
+
+// A notification with one alert whose value is NaN still queues its good alerts, once:
+// the bad one is ignored and said so, and the sender gets no reason to resend.
+func TestIntakeIgnoresAnAlertWithAnUnusableValue(t *testing.T) {
+	srv, q, m, _ := newIntake(t, onlyHighLatency)
+	body := strings.Replace(notification("HighLatency", "HighLatency", "HighLatency"), `"annotations":{}`, `"annotations":{"value":"NaN"}`, 1)
+	code, resp := postBody(t, srv.Client(), srv.URL, body)
+	if code != http.StatusAccepted || !strings.Contains(resp, `alerts[0].annotations.value: \"NaN\" is not a finite number`) || !strings.Contains(resp, `"bad-value":1`) {
+		t.Fatalf("%d %s", code, resp)
+	}
+	items, _ := q.Pending()
+	if len(items) != 2 || items[0].Anomaly.Labels["service"] != "svc-1" || items[1].Anomaly.Labels["service"] != "svc-2" {
+		t.Fatalf("queued %+v", items)
+	}
+	if got := testutil.ToFloat64(m.Routed.WithLabelValues(OutcomeBadValue)); got != 1 {
+		t.Fatalf("bad-value counted %v", got)
+	}
+	// +Inf and a word are as unusable.
+	for _, v := range []string{"+Inf", "-inf", "1e999", "fast"} {
+		body := strings.Replace(notification("HighLatency"), `"annotations":{}`, `"annotations":{"value":"`+v+`"}`, 1)
+		if code, resp := postBody(t, srv.Client(), srv.URL, body); code != http.StatusAccepted || !strings.Contains(resp, `"bad-value":1`) {
+			t.Fatalf("%s: %d %s", v, code, resp)
+		}
+	}
+	if q.Len() != 2 {
+		t.Fatalf("queued %d", q.Len())
+	}
+}

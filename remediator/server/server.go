@@ -46,10 +46,10 @@ type Options struct {
 // New returns the HTTP handler.
 func New(o Options) http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("POST /v1/alertmanager", o.intake("alertmanager", intake.ParseAlertmanager))
-	mux.Handle("POST /v1/anomalies", o.intake("anomalies", func(b []byte) ([]intake.Anomaly, error) {
+	mux.Handle("POST /v1/alertmanager", o.intake("alertmanager", intake.ParseAlertmanagerSkipping))
+	mux.Handle("POST /v1/anomalies", o.intake("anomalies", func(b []byte) ([]intake.Anomaly, []intake.Skipped, error) {
 		a, err := intake.ParseGeneric(b, o.Now())
-		return []intake.Anomaly{a}, err
+		return []intake.Anomaly{a}, nil, err
 	}))
 	mux.Handle("POST /v1/github", o.github())
 	mux.Handle("GET /metrics", promhttp.HandlerFor(o.Metrics.Registry, promhttp.HandlerOpts{}))
@@ -66,14 +66,14 @@ func New(o Options) http.Handler {
 	return mux
 }
 
-func (o Options) intake(endpoint string, parse func([]byte) ([]intake.Anomaly, error)) http.Handler {
+func (o Options) intake(endpoint string, parse func([]byte) ([]intake.Anomaly, []intake.Skipped, error)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		code := o.serveIntake(w, r, parse)
 		o.Metrics.Requests.WithLabelValues(endpoint, strconv.Itoa(code)).Inc()
 	})
 }
 
-func (o Options) serveIntake(w http.ResponseWriter, r *http.Request, parse func([]byte) ([]intake.Anomaly, error)) int {
+func (o Options) serveIntake(w http.ResponseWriter, r *http.Request, parse func([]byte) ([]intake.Anomaly, []intake.Skipped, error)) int {
 	if o.BearerToken != "" {
 		const prefix = "Bearer "
 		got := r.Header.Get("Authorization")
@@ -90,11 +90,21 @@ func (o Options) serveIntake(w http.ResponseWriter, r *http.Request, parse func(
 		}
 		return refuse(w, http.StatusBadRequest, "could not read the body: "+err.Error())
 	}
-	anomalies, err := parse(body)
+	anomalies, skipped, err := parse(body)
 	if err != nil {
 		return refuse(w, http.StatusBadRequest, err.Error())
 	}
+	// An alert with an unusable value is left out and said so; the others go on, so
+	// the sender has no reason to resend the group.
+	ignored := make([]string, 0, len(skipped))
+	for _, sk := range skipped {
+		ignored = append(ignored, sk.Err.Error())
+		o.Logger.Warn("alert ignored", "alert", sk.Index, "reason", sk.Err.Error())
+	}
 	actionable, answered := o.route(anomalies)
+	if len(skipped) > 0 {
+		answered[OutcomeBadValue] = len(skipped)
+	}
 	ids, err := o.Queue.Put(actionable)
 	if err != nil {
 		o.Logger.Error("queue anomalies", "err", err)
@@ -114,7 +124,7 @@ func (o Options) serveIntake(w http.ResponseWriter, r *http.Request, parse func(
 	if ids == nil {
 		ids = []string{}
 	}
-	writeJSON(w, http.StatusAccepted, map[string]any{"accepted": len(anomalies), "queued": ids, "answered": answered})
+	writeJSON(w, http.StatusAccepted, map[string]any{"accepted": len(anomalies) + len(skipped), "queued": ids, "answered": answered, "ignored": ignored})
 	return http.StatusAccepted
 }
 
@@ -122,6 +132,9 @@ func (o Options) serveIntake(w http.ResponseWriter, r *http.Request, parse func(
 const (
 	OutcomeQueued  = "queued"
 	OutcomeNoMatch = "no-match"
+	// OutcomeBadValue: the alert's value is unusable (NaN, Inf, not a number); the
+	// alert is ignored, the rest of its notification goes on.
+	OutcomeBadValue = "bad-value"
 )
 
 // route splits the anomalies into those a runbook acts on and counts of the others
