@@ -34,6 +34,8 @@ type Item struct {
 	ID      string         `json:"id"`
 	Queued  time.Time      `json:"queued"`
 	Anomaly intake.Anomaly `json:"anomaly"`
+	// Attempts counts the failed attempts to handle it, across restarts.
+	Attempts int `json:"attempts,omitempty"`
 }
 
 // batch is the record of one notification.
@@ -100,7 +102,7 @@ func (q *Queue) loadSegment(name string) error {
 	if err != nil {
 		return err
 	}
-	done, err := readDone(filepath.Join(q.dir, doneName(name)))
+	done, failed, err := readDone(filepath.Join(q.dir, doneName(name)))
 	if err != nil {
 		return err
 	}
@@ -112,7 +114,7 @@ func (q *Queue) loadSegment(name string) error {
 			if done[id] {
 				continue
 			}
-			q.pending = append(q.pending, Item{ID: id, Queued: b.Queued, Anomaly: a})
+			q.pending = append(q.pending, Item{ID: id, Queued: b.Queued, Anomaly: a, Attempts: failed[id]})
 			n++
 		}
 	}
@@ -267,25 +269,33 @@ func itemID(batchID string, i int) string { return batchID + "." + strconv.Itoa(
 
 func doneName(segment string) string { return strings.TrimSuffix(segment, ".log") + ".done" }
 
-// readDone reads the ids handled so far, one per line ending in ";". A line cut short
-// by a crash during its append is ignored (that anomaly is handled again, which the
-// proposal's idempotence makes harmless).
-func readDone(path string) (map[string]bool, error) {
+// readDone reads the ids handled so far, one per line ending in ";", and the failed
+// attempts, one line "<id>!;" each. A line cut short by a crash during its append is
+// ignored (that anomaly is handled again, which the proposal's idempotence makes
+// harmless; a lost failure is one more attempt).
+func readDone(path string) (done map[string]bool, failed map[string]int, err error) {
 	data, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
-		return nil, nil
+		return nil, nil, nil
 	}
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	done := map[string]bool{}
+	done, failed = map[string]bool{}, map[string]int{}
 	sc := bufio.NewScanner(bytes.NewReader(data))
 	for sc.Scan() {
-		if line := strings.TrimSpace(sc.Text()); strings.HasSuffix(line, ";") {
-			done[strings.TrimSuffix(line, ";")] = true
+		line := strings.TrimSpace(sc.Text())
+		if !strings.HasSuffix(line, ";") {
+			continue
 		}
+		line = strings.TrimSuffix(line, ";")
+		if id, ok := strings.CutSuffix(line, "!"); ok {
+			failed[id]++
+			continue
+		}
+		done[line] = true
 	}
-	return done, nil
+	return done, failed, nil
 }
 
 // Pending lists the queued anomalies not yet handled, oldest first.
@@ -306,13 +316,7 @@ func (q *Queue) Len() int {
 func (q *Queue) Done(id string) error {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	at := -1
-	for i, it := range q.pending {
-		if it.ID == id {
-			at = i
-			break
-		}
-	}
+	at := q.find(id)
 	if at < 0 {
 		return nil // handled already
 	}
@@ -343,6 +347,36 @@ func (q *Queue) Done(id string) error {
 	}
 	q.pending = append(q.pending[:at], q.pending[at+1:]...)
 	return nil
+}
+
+// Fail records a failed attempt to handle an anomaly, durably, and returns how many
+// there have been: the count survives a restart, so an anomaly that crashes the
+// process every time is still given up on.
+func (q *Queue) Fail(id string) (int, error) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	at := q.find(id)
+	if at < 0 {
+		return 0, fmt.Errorf("queue: no pending anomaly %s", id)
+	}
+	if dot := strings.LastIndexByte(id, '.'); dot > 0 {
+		if seg, ok := q.segOf[id[:dot]]; ok {
+			if err := appendSync(filepath.Join(q.dir, doneName(seg)), "\n"+id+"!;\n"); err != nil {
+				return 0, fmt.Errorf("queue: record a failed attempt of %s: %w", id, err)
+			}
+		}
+	}
+	q.pending[at].Attempts++
+	return q.pending[at].Attempts, nil
+}
+
+func (q *Queue) find(id string) int {
+	for i, it := range q.pending {
+		if it.ID == id {
+			return i
+		}
+	}
+	return -1
 }
 
 // Wait returns a channel that receives after a Put.

@@ -15,8 +15,10 @@ type Metrics struct {
 	Routed    *prometheus.CounterVec
 	Decisions *prometheus.CounterVec
 	Errors    prometheus.Counter
-	Queue     prometheus.GaugeFunc
-	Duration  prometheus.Histogram
+	// DeadLetters counts anomalies given up on after repeated failures.
+	DeadLetters prometheus.Counter
+	Queue       prometheus.GaugeFunc
+	Duration    prometheus.Histogram
 	// Lifecycle counts what reconcile passes did: merged, verified, failed.
 	Lifecycle *prometheus.CounterVec
 	// Waiting is how many open proposals the last pass left waiting for a gate.
@@ -44,6 +46,9 @@ func NewMetrics(queueLen func() int) *Metrics {
 		Errors: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "remediator_processing_errors_total", Help: "Attempts to handle a queued anomaly that failed and will be retried.",
 		}),
+		DeadLetters: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "remediator_dead_letters_total", Help: "Anomalies moved to the dead letters after repeated failed attempts (errors or panics).",
+		}),
 		Duration: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name: "remediator_propose_duration_seconds", Help: "Time to handle one queued anomaly.",
 			Buckets: prometheus.ExponentialBuckets(0.01, 2, 12),
@@ -61,7 +66,7 @@ func NewMetrics(queueLen func() int) *Metrics {
 	m.Queue = prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "remediator_queue_depth", Help: "Anomalies accepted and not yet handled.",
 	}, func() float64 { return float64(queueLen()) })
-	m.Registry.MustRegister(m.Requests, m.Accepted, m.Routed, m.Decisions, m.Errors, m.Duration, m.Queue, m.Lifecycle, m.Waiting, m.Passes,
+	m.Registry.MustRegister(m.Requests, m.Accepted, m.Routed, m.Decisions, m.Errors, m.DeadLetters, m.Duration, m.Queue, m.Lifecycle, m.Waiting, m.Passes,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
