@@ -59,7 +59,7 @@ func newProposeCommand() *cobra.Command {
 			p := &propose.Proposer{
 				Catalog: cat, Router: router, Infra: infra, Forge: fg, Base: cfg.Infrastructure.Base,
 				AuthorName: cfg.Infrastructure.AuthorName, AuthorEmail: cfg.Infrastructure.AuthorEmail,
-				Now: time.Now, Logger: logger,
+				Now: time.Now, Logger: logger, Limits: proposalLimits(cfg),
 			}
 			var results []propose.Result
 			for _, a := range anomalies {
@@ -135,4 +135,10 @@ func printResults(w io.Writer, results []propose.Result, output string) error {
 		}
 	}
 	return nil
+}
+
+// proposalLimits are the configuration's bounds on proposals over every policy.
+func proposalLimits(cfg *config.Config) propose.Limits {
+	l := cfg.Limits
+	return propose.Limits{MaxOpen: l.MaxOpen, PerHour: l.PerHour, MaxOpenPerRunbook: l.MaxOpenPerRunbook, PerHourPerRunbook: l.PerHourPerRunbook}
 }

@@ -83,6 +83,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, reconcileE
 		return err
 	}
 	defer func() { _ = q.Close() }()
+	q.SetLimit(cfg.Intake.MaxQueued)
 	store, err := catalogstore.Open(ctx, catalogstore.Options{
 		Repository: cfg.Catalog.Repository, Branch: cfg.Catalog.Branch, Directory: cfg.Catalog.Directory,
 		Token: config.Secret(cfg.Catalog.TokenEnv), Logger: log,
@@ -195,7 +196,7 @@ func (c *catalogSource) proposer(ctx context.Context) (worker.Proposer, error) {
 	c.p = &propose.Proposer{
 		Catalog: cat, Router: router, Infra: c.infra, Forge: c.forge, Base: c.cfg.Infrastructure.Base,
 		AuthorName: c.cfg.Infrastructure.AuthorName, AuthorEmail: c.cfg.Infrastructure.AuthorEmail,
-		Now: time.Now, Logger: c.log,
+		Now: time.Now, Logger: c.log, Limits: proposalLimits(c.cfg),
 	}
 	if c.head != "" {
 		c.log.Info("catalog reloaded", "head", snap.Head, "runbooks", len(cat.Runbooks), "policies", len(cat.Policies))

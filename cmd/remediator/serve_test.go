@@ -236,3 +236,49 @@ func TestServeFailsClosedOnAMissingSecret(t *testing.T) {
 		t.Fatalf("webhook secret: exit %d %s", code, errs)
 	}
 }
+
+// An alert storm over 30 targets of one runbook, under a policy that sets no limits:
+// the remediator's own default bound (10 open proposals per runbook) holds, and what
+// it suppressed is counted; a configured bound replaces the default.
+func TestStormIsBoundedByDefault(t *testing.T) {
+	for _, c := range []struct {
+		extra string
+		want  int
+	}{{"", 10}, {"limits:\n  max_open_per_runbook: 3\n", 3}} {
+		cfg := publishedCatalog(t)
+		infra := infraRepo(t, cfg)
+		work := filepath.Join(t.TempDir(), "w")
+		gittest.Run(t, "", "clone", "-q", infra, work)
+		var alerts []string
+		for i := 0; i < 30; i++ {
+			gittest.WriteFile(t, filepath.Join(work, "envs", fmt.Sprintf("api-s%d.auto.tfvars", i)), "replicas = 2\n")
+			alerts = append(alerts, fmt.Sprintf(`{"status":"firing","labels":{"alertname":"HighLatency","service":"api-s%d","env":"prod"},"annotations":{"value":"0.9"},"startsAt":"2026-11-24T10:00:00Z","endsAt":"0001-01-01T00:00:00Z","generatorURL":"","fingerprint":"s%d"}`, i, i))
+		}
+		gittest.Run(t, work, "add", "-A")
+		gittest.Run(t, work, "commit", "-qm", "thirty services")
+		gittest.Run(t, work, "push", "-q", "origin", "main")
+		if c.extra != "" {
+			data, err := os.ReadFile(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			writeFile(t, cfg, string(data)+c.extra)
+		}
+		addr := freeAddr(t)
+		stop := startServe(t, cfg, addr, "--reconcile-interval", "0")
+		body := `{"version":"4","groupKey":"g","truncatedAlerts":0,"status":"firing","receiver":"r","groupLabels":{},"commonLabels":{},"commonAnnotations":{},"externalURL":"http://127.0.0.1:9093","alerts":[` + strings.Join(alerts, ",") + `]}`
+		if code, resp := post(t, addr, "/v1/alertmanager", "", body); code != http.StatusAccepted {
+			t.Fatalf("%d %s", code, resp)
+		}
+		waitFor(t, "the storm to be handled", func() bool {
+			return strings.Contains(scrape(t, addr), "\nremediator_queue_depth 0\n")
+		})
+		if got := len(proposalBranches(t, infra)); got != c.want {
+			t.Fatalf("%d proposals, want the bound %d", got, c.want)
+		}
+		if m := scrape(t, addr); !strings.Contains(m, fmt.Sprintf(`remediator_decisions_total{action="suppressed"} %d`, 30-c.want)) {
+			t.Fatalf("suppressions not counted:\n%s", m)
+		}
+		stop()
+	}
+}

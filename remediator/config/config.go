@@ -31,7 +31,20 @@ type Config struct {
 	Prometheus     Endpoint       `yaml:"prometheus"`
 	Intake         Intake         `yaml:"intake"`
 	Signing        Signing        `yaml:"signing"`
+	Limits         Limits         `yaml:"limits"`
 }
+
+// Limits bound proposals over every policy, so an alert storm never becomes a pull
+// request storm, even under a policy that sets no limits. 0 is no bound.
+type Limits struct {
+	MaxOpen           int `yaml:"max_open"`
+	PerHour           int `yaml:"per_hour"`
+	MaxOpenPerRunbook int `yaml:"max_open_per_runbook"`
+	PerHourPerRunbook int `yaml:"per_hour_per_runbook"`
+}
+
+// DefaultLimits are conservative: a team reviews a handful of proposals at a time.
+var DefaultLimits = Limits{MaxOpen: 20, PerHour: 30, MaxOpenPerRunbook: 10, PerHourPerRunbook: 10}
 
 // Signing is the remediator's own key: it signs every proposal and merge commit the
 // remediator makes, and its record of GitHub reviews, so its own work can be told
@@ -120,7 +133,13 @@ const DefaultRestartGrace = 5 * time.Minute
 type Intake struct {
 	BearerTokenEnv string `yaml:"bearer_token_env"`
 	MaxBodyBytes   int    `yaml:"max_body_bytes"`
+	// MaxQueued bounds the anomalies waiting in the queue; past it the intake answers
+	// 429 with Retry-After (Alertmanager retries) and memory stays bounded.
+	MaxQueued int `yaml:"max_queued"`
 }
+
+// DefaultMaxQueued is Intake.MaxQueued unless configured.
+const DefaultMaxQueued = 10000
 
 // MaxFileBytes bounds the configuration file.
 const MaxFileBytes = 1 << 20
@@ -139,7 +158,8 @@ func Load(file string) (*Config, error) {
 		Infrastructure: Infrastructure{Base: "main", AuthorName: "remediator", AuthorEmail: "remediator@localhost"},
 		Forge:          Forge{Type: ForgeLocal},
 		Listen:         "127.0.0.1:8080",
-		Intake:         Intake{MaxBodyBytes: 1 << 20},
+		Intake:         Intake{MaxBodyBytes: 1 << 20, MaxQueued: DefaultMaxQueued},
+		Limits:         DefaultLimits,
 		Alertmanager:   Alertmanager{RestartGrace: runbooks.Duration(DefaultRestartGrace)},
 	}
 	pos, err := strictyaml.Decode(file, data, c, MaxFileBytes)
@@ -233,6 +253,15 @@ func (c *Config) validate() strictyaml.Errors {
 	}
 	if c.Intake.MaxBodyBytes <= 0 {
 		add("intake.max_body_bytes", "must be positive")
+	}
+	if c.Intake.MaxQueued <= 0 {
+		add("intake.max_queued", "must be positive: the queue is bounded")
+	}
+	for field, v := range map[string]int{"limits.max_open": c.Limits.MaxOpen, "limits.per_hour": c.Limits.PerHour,
+		"limits.max_open_per_runbook": c.Limits.MaxOpenPerRunbook, "limits.per_hour_per_runbook": c.Limits.PerHourPerRunbook} {
+		if v < 0 {
+			add(field, "must be 0 (no bound) or more")
+		}
 	}
 	sortErrors(errs)
 	return errs

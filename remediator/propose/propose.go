@@ -95,6 +95,21 @@ type Proposer struct {
 	AuthorEmail string
 	Now         func() time.Time
 	Logger      *slog.Logger
+	// Limits bound a storm whatever the policies say; zero fields are no bound.
+	Limits Limits
+}
+
+// Limits are the remediator's own bounds on proposals, over every policy: what keeps
+// an alert storm from becoming a pull-request storm when a policy sets no limits.
+type Limits struct {
+	MaxOpen           int
+	PerHour           int
+	MaxOpenPerRunbook int
+	PerHourPerRunbook int
+}
+
+func (l Limits) any() bool {
+	return l.MaxOpen > 0 || l.PerHour > 0 || l.MaxOpenPerRunbook > 0 || l.PerHourPerRunbook > 0
 }
 
 // Propose handles one anomaly. With dryRun nothing is pushed or opened and
@@ -510,32 +525,55 @@ func (p *Proposer) gate(ctx context.Context, rb *runbooks.Runbook, pol *runbooks
 		}
 	}
 	limits := pol.Spec.Limits
-	if limits.MaxOpen == 0 && limits.PerHour == 0 {
+	if limits.MaxOpen == 0 && limits.PerHour == 0 && !p.Limits.any() {
 		return "", nil
 	}
 	props, err := p.Forge.Proposals(ctx, now.Add(-time.Hour))
 	if err != nil {
 		return "", err
 	}
-	open, lastHour := 0, 0
+	var c counts
 	for _, pr := range props {
-		if pr.Policy != pol.Metadata.Name {
-			continue
-		}
-		if pr.State == forge.Open {
-			open++
-		}
-		if pr.Created.After(now.Add(-time.Hour)) {
-			lastHour++
-		}
+		c.add(pr, pr.Policy == pol.Metadata.Name, pr.Runbook == rb.Metadata.Name, now)
 	}
-	switch {
-	case limits.MaxOpen > 0 && open >= limits.MaxOpen:
-		return fmt.Sprintf("limit: %d proposals already open under policy %s (max_open %d)", open, pol.Metadata.Name, limits.MaxOpen), nil
-	case limits.PerHour > 0 && lastHour >= limits.PerHour:
-		return fmt.Sprintf("limit: %d proposals opened in the last hour under policy %s (per_hour %d)", lastHour, pol.Metadata.Name, limits.PerHour), nil
+	g := p.Limits
+	for _, l := range []struct {
+		max, have  int
+		what, name string
+	}{
+		{limits.MaxOpen, c.policyOpen, "proposals already open under policy " + pol.Metadata.Name, "max_open"},
+		{limits.PerHour, c.policyHour, "proposals opened in the last hour under policy " + pol.Metadata.Name, "per_hour"},
+		{g.MaxOpen, c.open, "proposals already open in all", "limits.max_open of the remediator"},
+		{g.PerHour, c.hour, "proposals opened in the last hour in all", "limits.per_hour of the remediator"},
+		{g.MaxOpenPerRunbook, c.runbookOpen, "proposals of runbook " + rb.Metadata.Name + " already open", "limits.max_open_per_runbook of the remediator"},
+		{g.PerHourPerRunbook, c.runbookHour, "proposals of runbook " + rb.Metadata.Name + " opened in the last hour", "limits.per_hour_per_runbook of the remediator"},
+	} {
+		if l.max > 0 && l.have >= l.max {
+			return fmt.Sprintf("limit: %d %s (%s %d)", l.have, l.what, l.name, l.max), nil
+		}
 	}
 	return "", nil
+}
+
+// counts are the proposals a limit is counted from.
+type counts struct {
+	open, hour, policyOpen, policyHour, runbookOpen, runbookHour int
+}
+
+func (c *counts) add(pr forge.Proposal, samePolicy, sameRunbook bool, now time.Time) {
+	open := pr.State == forge.Open
+	recent := pr.Created.After(now.Add(-time.Hour))
+	inc := func(cond bool, n *int) {
+		if cond {
+			*n++
+		}
+	}
+	inc(open, &c.open)
+	inc(recent, &c.hour)
+	inc(open && samePolicy, &c.policyOpen)
+	inc(recent && samePolicy, &c.policyHour)
+	inc(open && sameRunbook, &c.runbookOpen)
+	inc(recent && sameRunbook, &c.runbookHour)
 }
 
 // mergeWindow says whether the policy's windows allow a merge now. Outside them the

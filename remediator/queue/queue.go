@@ -65,6 +65,18 @@ type Queue struct {
 	// segOf names the segment of each notification.
 	segOf  map[string]string
 	notify chan struct{}
+	// limit bounds the pending anomalies; 0 is no bound.
+	limit int
+}
+
+// ErrFull is a Put the queue's bound refuses: the sender should retry later.
+var ErrFull = errors.New("the queue is full")
+
+// SetLimit bounds the anomalies the queue holds; a Put past it fails with ErrFull.
+func (q *Queue) SetLimit(n int) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.limit = n
 }
 
 // Open opens (creating) the queue directory and reads what an earlier run left.
@@ -156,6 +168,9 @@ func (q *Queue) Put(anomalies []intake.Anomaly) ([]string, error) {
 	}
 	q.mu.Lock()
 	defer q.mu.Unlock()
+	if q.limit > 0 && len(q.pending)+len(anomalies) > q.limit {
+		return nil, fmt.Errorf("%d queued, %d more would pass the bound of %d: %w", len(q.pending), len(anomalies), q.limit, ErrFull)
+	}
 	q.seq++
 	b := batch{ID: fmt.Sprintf("%020d-%06d-%d", q.now().UnixNano(), q.seq%1_000_000, os.Getpid()), Queued: q.now().UTC(), Anomalies: anomalies}
 	payload, err := json.Marshal(b)

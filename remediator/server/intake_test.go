@@ -130,3 +130,25 @@ func TestIntakeIgnoresAnAlertWithAnUnusableValue(t *testing.T) {
 		t.Fatalf("queued %d", q.Len())
 	}
 }
+
+// A full queue answers 429 with Retry-After: Alertmanager retries, nothing is lost,
+// and memory stays bounded.
+func TestIntakeAnswers429WhenTheQueueIsFull(t *testing.T) {
+	srv, q, _, _ := newIntake(t, onlyHighLatency)
+	q.SetLimit(2)
+	if code, body := postBody(t, srv.Client(), srv.URL, notification("HighLatency")); code != http.StatusAccepted {
+		t.Fatalf("%d %s", code, body)
+	}
+	resp, err := srv.Client().Post(srv.URL+"/v1/alertmanager", "application/json", strings.NewReader(notification("HighLatency", "HighLatency")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("Retry-After") != "30" || q.Len() != 1 {
+		t.Fatalf("full queue: %d Retry-After %q, %d queued", resp.StatusCode, resp.Header.Get("Retry-After"), q.Len())
+	}
+	// Alerts nothing acts on still get their answer: they need no room.
+	if code, body := postBody(t, srv.Client(), srv.URL, notification("Noise", "Noise", "Noise")); code != http.StatusAccepted {
+		t.Fatalf("%d %s", code, body)
+	}
+}

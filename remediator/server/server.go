@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/intake"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/queue"
 )
 
 // Queue is where accepted anomalies go; Put must be durable when it returns.
@@ -106,6 +107,12 @@ func (o Options) serveIntake(w http.ResponseWriter, r *http.Request, parse func(
 		answered[OutcomeBadValue] = len(skipped)
 	}
 	ids, err := o.Queue.Put(actionable)
+	if errors.Is(err, queue.ErrFull) {
+		// Alertmanager retries a 429 after a while; nothing is lost, memory stays bounded.
+		w.Header().Set("Retry-After", "30")
+		o.Logger.Warn("queue full: intake refused", "err", err)
+		return refuse(w, http.StatusTooManyRequests, "the queue is full; retry later")
+	}
 	if err != nil {
 		o.Logger.Error("queue anomalies", "err", err)
 		// Not acknowledged: the sender retries (Alertmanager does on 5xx).
