@@ -16,7 +16,7 @@ var reviewers = map[string]string{
 }
 
 // writeKeys makes each reviewer's key under dir/keys and dir/allowed_signers.
-func writeKeys(t *testing.T, dir string) {
+func writeKeys(t testing.TB, dir string) {
 	t.Helper()
 	var allowed strings.Builder
 	allowed.WriteString("# reviewers of the tests\n")

@@ -16,7 +16,7 @@ import (
 )
 
 // infraRepo makes the infrastructure repository next to the config, as ./infra.git.
-func infraRepo(t *testing.T, cfg string) string {
+func infraRepo(t testing.TB, cfg string) string {
 	t.Helper()
 	dir := filepath.Dir(cfg)
 	repo := filepath.Join(dir, "infra.git")

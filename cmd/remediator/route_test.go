@@ -17,13 +17,13 @@ import (
 )
 
 // publishedCatalog publishes runbooks to a bare repository and writes a config naming it.
-func publishedCatalog(t *testing.T) string {
+func publishedCatalog(t testing.TB) string {
 	t.Helper()
 	return publishedCatalogWith(t, func(*runbooks.Runbook, *runbooks.Policy) {})
 }
 
 // publishedCatalogWith lets a test adjust the runbook and the policy before publishing.
-func publishedCatalogWith(t *testing.T, adjust func(*runbooks.Runbook, *runbooks.Policy)) string {
+func publishedCatalogWith(t testing.TB, adjust func(*runbooks.Runbook, *runbooks.Policy)) string {
 	t.Helper()
 	dir := t.TempDir()
 	repo := filepath.Join(dir, "catalog.git")

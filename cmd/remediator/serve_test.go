@@ -21,7 +21,7 @@ import (
 	"github.com/gitops-remediation/terraform-provider-remediation/runbooks"
 )
 
-func freeAddr(t *testing.T) string {
+func freeAddr(t testing.TB) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -33,7 +33,7 @@ func freeAddr(t *testing.T) string {
 }
 
 // startServe runs `remediator serve` in-process until the test ends.
-func startServe(t *testing.T, cfg, addr string, extra ...string) func() {
+func startServe(t testing.TB, cfg, addr string, extra ...string) func() {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int)
@@ -79,7 +79,7 @@ func (s *syncWriter) Write(p []byte) (int, error) {
 	return s.w.Write(p)
 }
 
-func post(t *testing.T, addr, path, token, body string) (int, string) {
+func post(t testing.TB, addr, path, token, body string) (int, string) {
 	t.Helper()
 	req, _ := http.NewRequest(http.MethodPost, "http://"+addr+path, strings.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
@@ -96,7 +96,7 @@ func post(t *testing.T, addr, path, token, body string) (int, string) {
 	return resp.StatusCode, string(b)
 }
 
-func waitFor(t *testing.T, what string, cond func() bool) {
+func waitFor(t testing.TB, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(60 * time.Second)
 	for !cond() {
@@ -107,7 +107,7 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-func proposalBranches(t *testing.T, infra string) []string {
+func proposalBranches(t testing.TB, infra string) []string {
 	out := gittest.Run(t, infra, "for-each-ref", "--format=%(refname:short)", "refs/heads/remediation/")
 	if out == "" {
 		return nil
