@@ -21,7 +21,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	json "github.com/goccy/go-json"
@@ -435,16 +434,6 @@ func appendSync(path, line string) error {
 	return nil
 }
 
-// fdatasync flushes a file's data (and the size an append changed) without the
-// metadata an append does not need.
-func fdatasync(f *os.File) error {
-	for {
-		err := syscall.Fdatasync(int(f.Fd()))
-		if !errors.Is(err, syscall.EINTR) {
-			return err
-		}
-	}
-}
 
 func syncDir(dir string) error {
 	d, err := os.Open(dir)
