@@ -434,7 +434,6 @@ func appendSync(path, line string) error {
 	return nil
 }
 
-
 func syncDir(dir string) error {
 	d, err := os.Open(dir)
 	if err != nil {
