@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/gitops-remediation/terraform-provider-remediation/internal/gittest"
+	"github.com/gitops-remediation/terraform-provider-remediation/internal/testenv"
 )
 
 // BenchmarkServeStorm is an alert storm into the real `remediator serve`: 10,000
@@ -60,7 +61,7 @@ func BenchmarkServeStorm(b *testing.B) {
 			b.StartTimer()
 		}
 		b.ReportMetric(float64(10_000*b.N)/b.Elapsed().Seconds(), "alerts/s")
-		b.ReportMetric(peakRSS(), "peak-RSS-MB")
+		b.ReportMetric(testenv.PeakRSSMB(), "peak-RSS-MB")
 	})
 	b.Run("peer=json_decode", func(b *testing.B) {
 		for i := 0; i < b.N; i++ {
@@ -88,19 +89,4 @@ func infraRepoTB(tb testing.TB, cfg string, n int) string {
 	gittest.Run(tb, work, "commit", "-qm", "services")
 	gittest.Run(tb, work, "push", "-q", "origin", "main")
 	return infra
-}
-
-// peakRSS is the process's peak resident memory (VmHWM), in MB.
-func peakRSS() float64 {
-	data, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(data), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			kb, _ := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 64)
-			return kb / 1024
-		}
-	}
-	return 0
 }

@@ -5,11 +5,11 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
-	"os"
 	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/gitops-remediation/terraform-provider-remediation/internal/testenv"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/decision"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/intake"
 	"github.com/gitops-remediation/terraform-provider-remediation/runbooks"
@@ -39,7 +39,7 @@ func BenchmarkIntakeStorm(b *testing.B) {
 			b.Fatalf("%d queued, want %d", q.Len(), 200*b.N)
 		}
 		b.ReportMetric(float64(10_000*b.N)/b.Elapsed().Seconds(), "alerts/s")
-		b.ReportMetric(peakRSSMB(), "peak-RSS-MB")
+		b.ReportMetric(testenv.PeakRSSMB(), "peak-RSS-MB")
 	})
 	b.Run("peer=json_decode", func(b *testing.B) {
 		for i := 0; i < b.N; i++ {
@@ -106,19 +106,4 @@ func stormRoute(b *testing.B) func(intake.Anomaly) string {
 		}
 		return ""
 	}
-}
-
-// peakRSSMB is the process's peak resident memory (VmHWM), in MB.
-func peakRSSMB() float64 {
-	data, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(data), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			kb, _ := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 64)
-			return kb / 1024
-		}
-	}
-	return 0
 }

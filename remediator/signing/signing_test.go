@@ -39,7 +39,7 @@ func pubLine(t *testing.T, keyFile string) string {
 func sshKeygen(t *testing.T, stdin string, args ...string) (string, error) {
 	t.Helper()
 	if _, err := exec.LookPath("ssh-keygen"); err != nil {
-		t.Skip("ssh-keygen not installed")
+		t.Fatal("ssh-keygen is not installed (Debian's openssh-client; .ci/run and make demo install it)")
 	}
 	cmd := exec.Command("ssh-keygen", args...)
 	cmd.Stdin = strings.NewReader(stdin)
@@ -114,7 +114,7 @@ func TestInteropWithSSHKeygen(t *testing.T) {
 // A commit we sign is verified by git itself, and a commit git signs by us.
 func TestCommitSignaturesInteropWithGit(t *testing.T) {
 	if _, err := exec.LookPath("git"); err != nil {
-		t.Skip("git not installed")
+		t.Fatal("git is not installed")
 	}
 	dir := t.TempDir()
 	k, keyFile := newKey(t, dir, "remediator")
