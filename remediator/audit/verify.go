@@ -213,8 +213,7 @@ func reviewed(want string, counted []lifecycle.Approval, teams map[string][]stri
 	}
 	for _, a := range counted {
 		for _, n := range names {
-			local, _, _ := strings.Cut(a.Principal, "@")
-			if strings.EqualFold(n, a.Principal) || strings.EqualFold(n, local) {
+			if a.Is(n) {
 				return true
 			}
 		}

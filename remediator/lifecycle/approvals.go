@@ -59,6 +59,17 @@ func (a Approval) identities() []string {
 	return out
 }
 
+// Is says whether the approval is by name: its principal, or the local part of a
+// principal that is an email (a required reviewer "alice" for alice@example.com).
+func (a Approval) Is(name string) bool {
+	for _, id := range a.identities() {
+		if name != "" && strings.EqualFold(id, name) {
+			return true
+		}
+	}
+	return false
+}
+
 // String is the approval as the merge commit's Approved-by trailer names it.
 func (a Approval) String() string { return a.Principal }
 
@@ -213,10 +224,8 @@ func (t Trust) refuse(commit string, a Approval) string {
 		return "unsigned approval (sign it with `remediator approve --key`)"
 	}
 	for _, ex := range t.Excluded {
-		for _, id := range a.identities() {
-			if ex != "" && strings.EqualFold(id, ex) {
-				return "the proposal's author or a pusher to its branch cannot approve it"
-			}
+		if a.Is(ex) {
+			return "the proposal's author or a pusher to its branch cannot approve it"
 		}
 	}
 	if isBot(a.Principal) {

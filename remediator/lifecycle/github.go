@@ -74,7 +74,7 @@ func (r *Reconciler) oneGitHub(ctx context.Context, prs PullRequests, p forge.Pr
 		o.Reason = "the head " + p.Head + " is not in the repository yet"
 		return o, nil //nolint:nilerr // fetched on the next pass
 	}
-	if reason := Provenance(c, p.ID, r.remediatorKey()); reason != "" {
+	if reason := Provenance(c, p.ID, r.Infra.Signer.Public()); reason != "" {
 		o.Reason = reason
 		return o, r.reportChangedByPerson(ctx, p, reason)
 	}
@@ -114,7 +114,7 @@ func (r *Reconciler) oneGitHub(ctx context.Context, prs PullRequests, p forge.Pr
 	if err != nil {
 		return o, err
 	}
-	reason, err := r.gate(ctx, gateInput{id: p.ID, art: art, terms: t, head: head, counted: approvals, ignored: count.Ignored})
+	reason, err := r.gate(ctx, gateInput{art: art, terms: t, head: head, counted: approvals, ignored: count.Ignored})
 	if err != nil || reason != "" {
 		o.Reason = reason
 		return o, err

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/go-git/go-git/v5/plumbing"
-	"golang.org/x/crypto/ssh"
 
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/artifact"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/decision"
@@ -149,7 +148,7 @@ func (r *Reconciler) one(ctx context.Context, branch string, head plumbing.Hash)
 	if err != nil {
 		return Outcome{}, nil //nolint:nilerr // no artifact: a branch a person made, not a proposal
 	}
-	if reason := Provenance(c, id, r.remediatorKey()); reason != "" {
+	if reason := Provenance(c, id, r.Infra.Signer.Public()); reason != "" {
 		o.Reason = reason
 		return o, nil
 	}
@@ -176,7 +175,7 @@ func (r *Reconciler) one(ctx context.Context, branch string, head plumbing.Hash)
 	for _, a := range counted {
 		o.Approvers = append(o.Approvers, a.String())
 	}
-	reason, err := r.gate(ctx, gateInput{id: id, art: art, terms: t, head: head, counted: counted, ignored: ignored})
+	reason, err := r.gate(ctx, gateInput{art: art, terms: t, head: head, counted: counted, ignored: ignored})
 	if err != nil || reason != "" {
 		o.Reason = reason
 		return o, err
@@ -192,14 +191,6 @@ func (r *Reconciler) one(ctx context.Context, branch string, head plumbing.Hash)
 	}
 	o.Action, o.Merge = Merged, mc.Hash.String()
 	return o, nil
-}
-
-// remediatorKey is the public half of the key the remediator signs its commits with.
-func (r *Reconciler) remediatorKey() ssh.PublicKey {
-	if r.Infra.Signer == nil {
-		return nil
-	}
-	return r.Infra.Signer.Public()
 }
 
 // router compiles the catalog's router once.
@@ -218,10 +209,7 @@ func (r *Reconciler) router() *runbooks.Router {
 // trust is what approvals are checked against: the reviewers' keys, and never the
 // proposal's author.
 func (r *Reconciler) trust(excluded ...string) Trust {
-	t := Trust{Reviewers: r.Reviewers, AcceptGitHub: r.Facts != nil, Now: r.Now()}
-	if r.Infra.Signer != nil {
-		t.Remediator = r.Infra.Signer.Public()
-	}
+	t := Trust{Reviewers: r.Reviewers, Remediator: r.Infra.Signer.Public(), AcceptGitHub: r.Facts != nil, Now: r.Now()}
 	t.Excluded = append(t.Excluded, r.AuthorName, r.AuthorEmail)
 	t.Excluded = append(t.Excluded, excluded...)
 	return t
@@ -229,7 +217,6 @@ func (r *Reconciler) trust(excluded ...string) Trust {
 
 // gateInput is one proposal at the gates.
 type gateInput struct {
-	id      string
 	art     *artifact.Artifact
 	terms   Terms
 	head    plumbing.Hash
@@ -307,10 +294,8 @@ func (r *Reconciler) requiredReviewer(ctx context.Context, want string, counted 
 		return reason
 	}
 	for _, a := range counted {
-		for _, who := range a.identities() {
-			if strings.EqualFold(who, want) {
-				return ""
-			}
+		if a.Is(want) {
+			return ""
 		}
 	}
 	return fmt.Sprintf("required reviewer %s has not approved this commit", want)

@@ -19,7 +19,6 @@ import (
 	"time"
 
 	"github.com/go-git/go-git/v5/plumbing"
-	"golang.org/x/crypto/ssh"
 
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/artifact"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/decision"
@@ -421,11 +420,7 @@ func (p *Proposer) ownBranch(head plumbing.Hash, id string) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	var key ssh.PublicKey
-	if p.Infra.Signer != nil {
-		key = p.Infra.Signer.Public()
-	}
-	return lifecycle.Provenance(c, id, key) == "", nil
+	return lifecycle.Provenance(c, id, p.Infra.Signer.Public()) == "", nil
 }
 
 // branchRequest rebuilds the forge request from what the proposal branch records:

@@ -48,26 +48,6 @@ func VerifyCommit(c *object.Commit, pub ssh.PublicKey) error {
 	return sig.VerifyWith(payload, pub, NamespaceGit)
 }
 
-// CommitSigner returns the key a commit's signature is made by, after checking the
-// signature; nil and ErrUnsigned for an unsigned commit.
-func CommitSigner(c *object.Commit) (ssh.PublicKey, error) {
-	if c.PGPSignature == "" {
-		return nil, ErrUnsigned
-	}
-	sig, err := ParseSignature([]byte(c.PGPSignature))
-	if err != nil {
-		return nil, err
-	}
-	payload, err := commitPayload(c)
-	if err != nil {
-		return nil, err
-	}
-	if err := sig.VerifyWith(payload, sig.PublicKey(), NamespaceGit); err != nil {
-		return nil, err
-	}
-	return sig.PublicKey(), nil
-}
-
 func commitPayload(c *object.Commit) ([]byte, error) {
 	obj := &plumbing.MemoryObject{}
 	if err := c.EncodeWithoutSignature(obj); err != nil {

@@ -34,8 +34,14 @@ type Key struct {
 	signer ssh.Signer
 }
 
-// Public is the key's public half.
-func (k *Key) Public() ssh.PublicKey { return k.signer.PublicKey() }
+// Public is the key's public half; nil for no key, so "signed by no key" checks fail
+// closed rather than panic.
+func (k *Key) Public() ssh.PublicKey {
+	if k == nil {
+		return nil
+	}
+	return k.signer.PublicKey()
+}
 
 // Fingerprint is the key's SHA256 fingerprint, as ssh-keygen -l shows it.
 func (k *Key) Fingerprint() string { return ssh.FingerprintSHA256(k.signer.PublicKey()) }
