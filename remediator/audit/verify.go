@@ -10,7 +10,6 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/object"
 	"golang.org/x/crypto/ssh"
 
-	"github.com/gitops-remediation/terraform-provider-remediation/remediator/artifact"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/lifecycle"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/signing"
 	"github.com/gitops-remediation/terraform-provider-remediation/runbooks"
@@ -150,20 +149,13 @@ func catalogTerms(e *Entry, t Trust, add func(kind, format string, args ...any))
 // scope flags what the merge changed beyond the files its artifact records, and any
 // protected path.
 func scope(merge *object.Commit, e *Entry, terms *lifecycle.Terms, add func(kind, format string, args ...any)) {
-	parent, err := merge.Parent(0)
+	files, err := mergeFiles(merge)
 	if err != nil {
+		// What cannot be read cannot be vouched for.
+		add(FindingScope, "the files the merge changed cannot be read: %v", err)
 		return
 	}
-	from, err1 := parent.Tree()
-	to, err2 := merge.Tree()
-	if err1 != nil || err2 != nil {
-		return
-	}
-	changes, err := object.DiffTree(from, to)
-	if err != nil {
-		return
-	}
-	allowed := map[string]bool{artifact.Path(e.ID): true}
+	allowed := map[string]bool{}
 	for _, c := range e.art.Changes {
 		allowed[c.File] = true
 	}
@@ -171,22 +163,42 @@ func scope(merge *object.Commit, e *Entry, terms *lifecycle.Terms, add func(kind
 	if terms != nil {
 		extra = terms.Policy.Spec.ProtectedPaths
 	}
+	for _, s := range lifecycle.OutOfScope(files, e.ID, extra, func(f string) bool { return allowed[f] }) {
+		if s.Protected != "" {
+			add(FindingScope, "the merge changed %s, which is protected (%s)", s.File, s.Protected)
+		} else {
+			add(FindingScope, "the merge changed %s, which its artifact does not record", s.File)
+		}
+	}
+}
+
+// mergeFiles lists the paths a merge changed against its first parent (the base).
+func mergeFiles(merge *object.Commit) ([]string, error) {
+	parent, err := merge.Parent(0)
+	if err != nil {
+		return nil, err
+	}
+	from, err := parent.Tree()
+	if err != nil {
+		return nil, err
+	}
+	to, err := merge.Tree()
+	if err != nil {
+		return nil, err
+	}
+	changes, err := object.DiffTree(from, to)
+	if err != nil {
+		return nil, err
+	}
+	files := make([]string, 0, len(changes))
 	for _, c := range changes {
 		name := c.To.Name
 		if name == "" {
 			name = c.From.Name
 		}
-		if name == artifact.Path(e.ID) {
-			continue
-		}
-		if pattern, bad := runbooks.ProtectedMatch(name, extra); bad {
-			add(FindingScope, "the merge changed %s, which is protected (%s)", name, pattern)
-			continue
-		}
-		if !allowed[name] {
-			add(FindingScope, "the merge changed %s, which its artifact does not record", name)
-		}
+		files = append(files, name)
 	}
+	return files, nil
 }
 
 func allViaGitHub(counted []lifecycle.Approval) bool {

@@ -57,22 +57,41 @@ func Scope(infra *infrarepo.Repo, base string, head plumbing.Hash, art *artifact
 		return "", err
 	}
 	var bad []string
-	for _, f := range files {
-		if f == artifact.Path(art.ID) {
-			continue // its own record; every other file under .remediations/ is protected
-		}
-		if pattern, ok := runbooks.ProtectedMatch(f, t.Policy.Spec.ProtectedPaths); ok {
-			bad = append(bad, fmt.Sprintf("%s is protected (%s)", f, pattern))
-			continue
-		}
-		if !allowed(f) {
-			bad = append(bad, f+" is not a file its runbook changes")
+	for _, s := range OutOfScope(files, art.ID, t.Policy.Spec.ProtectedPaths, allowed) {
+		if s.Protected != "" {
+			bad = append(bad, fmt.Sprintf("%s is protected (%s)", s.File, s.Protected))
+		} else {
+			bad = append(bad, s.File+" is not a file its runbook changes")
 		}
 	}
 	if len(bad) == 0 {
 		return "", nil
 	}
 	return "the change reaches beyond its runbook: " + strings.Join(bad, "; "), nil
+}
+
+// Stray is a file a change may not touch: a protected path (Protected names the
+// pattern), or one the proposal's runbook does not produce.
+type Stray struct{ File, Protected string }
+
+// OutOfScope lists the files of proposal id's change that it may not touch: its own
+// artifact always may be; a protected path (the defaults and protected) never; any
+// other file only when allowed says so. The gate and the audit both judge by it.
+func OutOfScope(files []string, id string, protected []string, allowed func(string) bool) []Stray {
+	var out []Stray
+	for _, f := range files {
+		if f == artifact.Path(id) {
+			continue // its own record; every other file under .remediations/ is protected
+		}
+		if pattern, ok := runbooks.ProtectedMatch(f, protected); ok {
+			out = append(out, Stray{File: f, Protected: pattern})
+			continue
+		}
+		if !allowed(f) {
+			out = append(out, Stray{File: f})
+		}
+	}
+	return out
 }
 
 // allowedFiles is the set of paths a proposal may change.
