@@ -38,11 +38,6 @@ func ParseAlertmanagerSkipping(body []byte) ([]Anomaly, []Skipped, error) {
 	return parseAlertmanager(body, decodeStrict)
 }
 
-func parseAlertmanagerWith(body []byte, decode func([]byte, any) error) ([]Anomaly, error) {
-	out, _, err := parseAlertmanager(body, decode)
-	return out, err
-}
-
 func parseAlertmanager(body []byte, decode func([]byte, any) error) ([]Anomaly, []Skipped, error) {
 	msg := webhook.Message{Data: &template.Data{}}
 	if err := decode(body, &msg); err != nil {

@@ -140,7 +140,7 @@ func FuzzFastDecoderAgreesWithEncodingJSON(f *testing.F) {
 			return
 		}
 		// Decode once more through the reference path alone and compare.
-		ref, err := parseAlertmanagerWith(body, decodeStrictReference)
+		ref, _, err := parseAlertmanager(body, decodeStrictReference)
 		if err != nil {
 			t.Fatalf("fast path accepted, reference refused: %v", err)
 		}
