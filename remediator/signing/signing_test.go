@@ -67,7 +67,8 @@ func TestInteropWithSSHKeygen(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sigFile := filepath.Join(dir, "msg.sig")
+	// Not msg.sig: ssh-keygen -Y sign below would find it there and keep it.
+	sigFile := filepath.Join(dir, "ours.sig")
 	if err := os.WriteFile(sigFile, sig, 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -87,7 +88,9 @@ func TestInteropWithSSHKeygen(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		_ = os.Remove(msgFile + ".sig")
+		if err := os.Remove(msgFile + ".sig"); err != nil {
+			t.Fatal(err)
+		}
 		err = as.Verify(msg, theirs, "alice@example.com", NamespaceApproval, time.Now())
 		switch who {
 		case "alice":
