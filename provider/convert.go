@@ -15,6 +15,14 @@ import (
 // and Terraform would report an inconsistent result. Optional values are therefore
 // either set to something or left out; these helpers map between the two worlds.
 
+// float64OrNull is null for 0: the catalog's "not set".
+func float64OrNull(f float64) types.Float64 {
+	if f == 0 {
+		return types.Float64Null()
+	}
+	return types.Float64Value(f)
+}
+
 func stringOrNull(s string) types.String {
 	if s == "" {
 		return types.StringNull()

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"regexp"
 
+	"github.com/hashicorp/terraform-plugin-framework-validators/float64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/listvalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
@@ -55,6 +56,7 @@ type policyModel struct {
 	Approvals         *approvalsModel  `tfsdk:"approvals"`
 	RequiredReviewers []types.String   `tfsdk:"required_reviewers"`
 	RequiredChecks    []types.String   `tfsdk:"required_checks"`
+	AppliedCheck      types.String     `tfsdk:"applied_check"`
 	AutoMerge         *autoMergeModel  `tfsdk:"auto_merge"`
 	ChangeWindows     []windowModel    `tfsdk:"change_windows"`
 	FreezeWindows     []windowModel    `tfsdk:"freeze_windows"`
@@ -73,8 +75,9 @@ type approvalsModel struct {
 }
 
 type autoMergeModel struct {
-	MaxRisk         types.String `tfsdk:"max_risk"`
-	MinVerifiedRuns types.Int64  `tfsdk:"min_verified_runs"`
+	MaxRisk         types.String  `tfsdk:"max_risk"`
+	MinVerifiedRuns types.Int64   `tfsdk:"min_verified_runs"`
+	MinSuccessRate  types.Float64 `tfsdk:"min_success_rate"`
 }
 
 type windowModel struct {
@@ -177,21 +180,29 @@ func (r *policyResource) Schema(_ context.Context, _ resource.SchemaRequest, res
 				},
 			},
 			"required_reviewers": optionalList("Users, or `org/team` teams, whose approval is always required."),
-			"required_checks":    optionalList("Commit statuses or check runs (by context or name, as CI reports them) that must be green on the proposal's head commit before it merges. A check not reported yet is not green."),
+			"applied_check": optionalString("The commit status or check run CI reports on a merge commit once it applied it (`remediator applied` does it): " +
+				"verification waits for it. A runbook's `verify.applied_check` overrides it; defaults to `" + runbooks.DefaultAppliedCheck + "`."),
+			"required_checks": optionalList("Commit statuses or check runs (by context or name, as CI reports them) that must be green on the proposal's head commit before it merges. A check not reported yet is not green."),
 			"auto_merge": schema.SingleNestedAttribute{
 				MarkdownDescription: "Which proposals may merge without a human.",
 				Optional:            true, Computed: true,
-				Default: objectdefault.StaticValue(types.ObjectValueMust(map[string]attr.Type{"max_risk": types.StringType, "min_verified_runs": types.Int64Type},
-					map[string]attr.Value{"max_risk": types.StringValue(runbooks.AutoMergeNone), "min_verified_runs": types.Int64Value(0)})),
+				Default: objectdefault.StaticValue(types.ObjectValueMust(map[string]attr.Type{"max_risk": types.StringType, "min_verified_runs": types.Int64Type, "min_success_rate": types.Float64Type},
+					map[string]attr.Value{"max_risk": types.StringValue(runbooks.AutoMergeNone), "min_verified_runs": types.Int64Value(0), "min_success_rate": types.Float64Null()})),
 				Attributes: map[string]schema.Attribute{
 					"max_risk": schema.StringAttribute{
 						MarkdownDescription: "Highest risk tier that may auto-merge: `none` (default), `low`, `medium`, `high` or `critical`.",
 						Optional:            true, Computed: true, Default: stringdefault.StaticString(runbooks.AutoMergeNone),
 						Validators: []validator.String{stringvalidator.OneOf(runbooks.AutoMergeNone, "low", "medium", "high", "critical")},
 					},
+					"min_success_rate": schema.Float64Attribute{
+						MarkdownDescription: "Optional: the lowest success rate a runbook version may show and still auto-merge, judged by the lower " +
+							"bound of the 95% Wilson interval of its verified over verified and failed outcomes (so three of three is not 100%), such as `0.8`.",
+						Optional: true, Validators: []validator.Float64{float64validator.Between(0, 1)},
+					},
 					"min_verified_runs": schema.Int64Attribute{
-						MarkdownDescription: "Verified successes in Git history a runbook needs before it may auto-merge. Defaults to `0`.",
-						Optional:            true, Computed: true, Default: int64default.StaticInt64(0),
+						MarkdownDescription: "Consecutive `verified` outcomes of the runbook's current version (its content hash), with no failure since, " +
+							"it needs before it may auto-merge: a new version earns them again, and one `failed` outcome starts the count over. Defaults to `0`.",
+						Optional: true, Computed: true, Default: int64default.StaticInt64(0),
 						Validators: []validator.Int64{int64validator.AtLeast(0)},
 					},
 				},
@@ -291,11 +302,15 @@ func (m *policyModel) toPolicy() *runbooks.Policy {
 	}
 	s.RequiredReviewers = fromStrings(m.RequiredReviewers)
 	s.RequiredChecks = fromStrings(m.RequiredChecks)
+	s.AppliedCheck = m.AppliedCheck.ValueString()
 	if a := m.AutoMerge; a != nil {
 		if v := a.MaxRisk.ValueString(); v != "" {
 			s.AutoMerge.MaxRisk = v
 		}
 		setInt(&s.AutoMerge.MinVerifiedRuns, a.MinVerifiedRuns)
+		if !a.MinSuccessRate.IsNull() && !a.MinSuccessRate.IsUnknown() {
+			s.AutoMerge.MinSuccessRate = a.MinSuccessRate.ValueFloat64()
+		}
 	}
 	s.ChangeWindows = windowsFromModel(m.ChangeWindows)
 	s.FreezeWindows = windowsFromModel(m.FreezeWindows)
@@ -331,10 +346,12 @@ func policyToModel(p *runbooks.Policy, dir string) policyModel {
 		},
 		RequiredReviewers: stringsOrNil(s.RequiredReviewers),
 		RequiredChecks:    stringsOrNil(s.RequiredChecks),
-		AutoMerge:         &autoMergeModel{MaxRisk: types.StringValue(s.AutoMerge.MaxRisk), MinVerifiedRuns: types.Int64Value(int64(s.AutoMerge.MinVerifiedRuns))},
-		ChangeWindows:     windowsToModel(s.ChangeWindows),
-		FreezeWindows:     windowsToModel(s.FreezeWindows),
-		Limits:            &limitsModel{MaxOpen: int64OrNull(s.Limits.MaxOpen), PerHour: int64OrNull(s.Limits.PerHour)},
+		AppliedCheck:      stringOrNull(s.AppliedCheck),
+		AutoMerge: &autoMergeModel{MaxRisk: types.StringValue(s.AutoMerge.MaxRisk), MinVerifiedRuns: types.Int64Value(int64(s.AutoMerge.MinVerifiedRuns)),
+			MinSuccessRate: float64OrNull(s.AutoMerge.MinSuccessRate)},
+		ChangeWindows: windowsToModel(s.ChangeWindows),
+		FreezeWindows: windowsToModel(s.FreezeWindows),
+		Limits:        &limitsModel{MaxOpen: int64OrNull(s.Limits.MaxOpen), PerHour: int64OrNull(s.Limits.PerHour)},
 		CircuitBreaker: &breakerModel{
 			Failures: int64OrNull(s.CircuitBreaker.Failures),
 			Window:   durationOrNull(s.CircuitBreaker.Window), Cooldown: durationOrNull(s.CircuitBreaker.Cooldown),

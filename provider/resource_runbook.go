@@ -85,6 +85,9 @@ type verifyModel struct {
 	Within        DurationValue `tfsdk:"within"`
 	AlertResolved types.Bool    `tfsdk:"alert_resolved"`
 	PromQL        types.String  `tfsdk:"promql"`
+	Soak          DurationValue `tfsdk:"soak"`
+	ApplyTimeout  DurationValue `tfsdk:"apply_timeout"`
+	AppliedCheck  types.String  `tfsdk:"applied_check"`
 }
 
 func (r *runbookResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
@@ -101,7 +104,10 @@ func runbookPlanAttrTypes() map[string]attr.Type {
 }
 
 func verifyAttrTypes() map[string]attr.Type {
-	return map[string]attr.Type{"within": DurationType{}, "alert_resolved": types.BoolType, "promql": types.StringType}
+	return map[string]attr.Type{
+		"within": DurationType{}, "alert_resolved": types.BoolType, "promql": types.StringType,
+		"soak": DurationType{}, "apply_timeout": DurationType{}, "applied_check": types.StringType,
+	}
 }
 
 // optionalString is an optional, non-empty string attribute.
@@ -116,6 +122,7 @@ func optionalList(desc string) schema.ListAttribute {
 
 func (r *runbookResource) Schema(_ context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
 	risks := []string{"low", "medium", "high", "critical"}
+	defaults := runbooks.NewRunbook("defaults").Spec.Verify
 	resp.Schema = schema.Schema{
 		MarkdownDescription: "A remediation runbook: which anomalies it handles, the changes it proposes to the infrastructure repository, " +
 			"what the terraform plan of those changes may do, and how success is verified. Written to `<directory>/runbooks/<name>.yaml` in the catalog repository.",
@@ -207,14 +214,29 @@ func (r *runbookResource) Schema(_ context.Context, _ resource.SchemaRequest, re
 				MarkdownDescription: "How a merged remediation proves it worked.",
 				Optional:            true, Computed: true,
 				Default: objectdefault.StaticValue(types.ObjectValueMust(verifyAttrTypes(), map[string]attr.Value{
-					"within": NewDurationValue(runbooks.NewRunbook("x").Spec.Verify.Within), "alert_resolved": types.BoolValue(true), "promql": types.StringNull(),
+					"within": NewDurationValue(defaults.Within), "alert_resolved": types.BoolValue(true), "promql": types.StringNull(),
+					"soak": NewDurationValue(defaults.Soak), "apply_timeout": NewDurationValue(defaults.ApplyTimeout), "applied_check": types.StringNull(),
 				})),
 				Attributes: map[string]schema.Attribute{
 					"within": schema.StringAttribute{
-						MarkdownDescription: "How long after the merge success may take. Defaults to `15m`.",
+						MarkdownDescription: "How long after the change is reported applied the anomaly may take to go; past it the outcome is `failed`. Defaults to `" + defaults.Within.String() + "`.",
 						Optional:            true, Computed: true, CustomType: DurationType{},
-						Default: stringdefault.StaticString("15m"),
+						Default: stringdefault.StaticString(defaults.Within.String()),
 					},
+					"soak": schema.StringAttribute{
+						MarkdownDescription: "How long the alert must then stay resolved, and `promql` hold at every step of a Prometheus range query, " +
+							"before the outcome is `verified`; a relapse inside it is `failed`. `0s` verifies on the first pass that holds. Defaults to `" + defaults.Soak.String() + "`.",
+						Optional: true, Computed: true, CustomType: DurationType{},
+						Default: stringdefault.StaticString(defaults.Soak.String()),
+					},
+					"apply_timeout": schema.StringAttribute{
+						MarkdownDescription: "How long after the merge CI may take to report the change applied (the `applied_check`); past it, or when " +
+							"the apply reports failure, the outcome is `not-applied`: no rollback, and the circuit breaker does not count it. Defaults to `" + defaults.ApplyTimeout.String() + "`.",
+						Optional: true, Computed: true, CustomType: DurationType{},
+						Default: stringdefault.StaticString(defaults.ApplyTimeout.String()),
+					},
+					"applied_check": optionalString("The commit status or check run on the merge commit that reports the change applied (`remediator applied` reports it " +
+						"from CI). Defaults to the policy's `applied_check`, else `" + runbooks.DefaultAppliedCheck + "`."),
 					"alert_resolved": schema.BoolAttribute{
 						MarkdownDescription: "Success requires the triggering alert to have resolved. Defaults to `true`.",
 						Optional:            true, Computed: true, Default: booldefault.StaticBool(true),
@@ -281,6 +303,13 @@ func (m *runbookModel) toRunbook() *runbooks.Runbook {
 			s.Verify.AlertResolved = m.Verify.AlertResolved.ValueBool()
 		}
 		s.Verify.PromQL = m.Verify.PromQL.ValueString()
+		if !m.Verify.Soak.IsNull() && !m.Verify.Soak.IsUnknown() {
+			s.Verify.Soak = parseDuration(m.Verify.Soak)
+		}
+		if !m.Verify.ApplyTimeout.IsNull() && !m.Verify.ApplyTimeout.IsUnknown() {
+			s.Verify.ApplyTimeout = parseDuration(m.Verify.ApplyTimeout)
+		}
+		s.Verify.AppliedCheck = m.Verify.AppliedCheck.ValueString()
 	}
 	if v := m.Rollback.ValueString(); v != "" {
 		s.Rollback = v
@@ -313,6 +342,9 @@ func runbookToModel(rb *runbooks.Runbook, dir string) runbookModel {
 			Within:        NewDurationValue(s.Verify.Within),
 			AlertResolved: types.BoolValue(s.Verify.AlertResolved),
 			PromQL:        stringOrNull(s.Verify.PromQL),
+			Soak:          NewDurationValue(s.Verify.Soak),
+			ApplyTimeout:  NewDurationValue(s.Verify.ApplyTimeout),
+			AppliedCheck:  stringOrNull(s.Verify.AppliedCheck),
 		},
 		Rollback: types.StringValue(s.Rollback),
 		Cooldown: durationOrNull(s.Cooldown),
@@ -340,6 +372,8 @@ func (m *runbookModel) keepSpellings(prior *runbookModel) {
 	m.Cooldown = keepSpelling(m.Cooldown, prior.Cooldown)
 	if m.Verify != nil && prior.Verify != nil {
 		m.Verify.Within = keepSpelling(m.Verify.Within, prior.Verify.Within)
+		m.Verify.Soak = keepSpelling(m.Verify.Soak, prior.Verify.Soak)
+		m.Verify.ApplyTimeout = keepSpelling(m.Verify.ApplyTimeout, prior.Verify.ApplyTimeout)
 	}
 	for i := range m.Changes {
 		if i < len(prior.Changes) {

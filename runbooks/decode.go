@@ -95,7 +95,8 @@ func newRunbook() *Runbook {
 	return &Runbook{Spec: RunbookSpec{
 		Enabled:  true,
 		Rollback: RollbackRevert,
-		Verify:   Verify{Within: Duration(defaultVerifyWithin), AlertResolved: true},
+		Verify: Verify{Within: Duration(defaultVerifyWithin), AlertResolved: true,
+			Soak: Duration(DefaultVerifySoak), ApplyTimeout: Duration(DefaultApplyTimeout)},
 	}}
 }
 

@@ -82,9 +82,19 @@ type RunbookPlan struct {
 
 // Verify says how a merged remediation proves it worked.
 type Verify struct {
+	// Within bounds how long after the change is applied the anomaly may take to go.
 	Within        Duration `yaml:"within"`
 	AlertResolved bool     `yaml:"alert_resolved"`
 	PromQL        string   `yaml:"promql,omitempty"`
+	// Soak is how long the alert must stay resolved and the PromQL condition hold,
+	// without a break, before the outcome is verified.
+	Soak Duration `yaml:"soak"`
+	// ApplyTimeout bounds how long after the merge the change may take to be
+	// reported applied; past it the outcome is not-applied.
+	ApplyTimeout Duration `yaml:"apply_timeout"`
+	// AppliedCheck names the check (commit status, check run or checks-note entry)
+	// on the merge commit that reports the change applied; empty takes the policy's.
+	AppliedCheck string `yaml:"applied_check,omitempty"`
 }
 
 // Rollback modes.
@@ -110,7 +120,10 @@ type PolicySpec struct {
 	RequiredReviewers []string  `yaml:"required_reviewers,omitempty"`
 	// RequiredChecks name the commit statuses or check runs that must be green on the
 	// proposal's head commit before it merges; one not reported yet is not green.
-	RequiredChecks []string       `yaml:"required_checks,omitempty"`
+	RequiredChecks []string `yaml:"required_checks,omitempty"`
+	// AppliedCheck names the check on a merge commit that reports the change applied
+	// (DefaultAppliedCheck when empty); a runbook's verify.applied_check overrides it.
+	AppliedCheck   string         `yaml:"applied_check,omitempty"`
 	AutoMerge      AutoMerge      `yaml:"auto_merge"`
 	ChangeWindows  []Window       `yaml:"change_windows,omitempty"`
 	FreezeWindows  []Window       `yaml:"freeze_windows,omitempty"`
@@ -138,8 +151,12 @@ type Approvals struct {
 type AutoMerge struct {
 	// MaxRisk is the highest risk tier that may auto-merge, or "none".
 	MaxRisk string `yaml:"max_risk"`
-	// MinVerifiedRuns is how many verified successes a runbook needs first.
+	// MinVerifiedRuns is how many consecutive verified outcomes of the runbook's
+	// current version, with no failure since, it needs first.
 	MinVerifiedRuns int `yaml:"min_verified_runs,omitempty"`
+	// MinSuccessRate, when set, also asks the lower bound of the 95% Wilson interval
+	// of the version's success rate (verified over verified and failed) to reach it.
+	MinSuccessRate float64 `yaml:"min_success_rate,omitempty"`
 }
 
 // Window is a recurring weekly time window in a time zone, optionally bounded by dates.

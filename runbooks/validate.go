@@ -9,6 +9,27 @@ import (
 
 const defaultVerifyWithin = 15 * time.Minute
 
+// Verification defaults: a change is applied within an hour of its merge, and
+// verified after its anomaly has stayed gone for ten minutes.
+const (
+	DefaultVerifySoak   = 10 * time.Minute
+	DefaultApplyTimeout = time.Hour
+	// DefaultAppliedCheck is the check CI reports on a merge commit once
+	// `terraform apply` of it succeeded.
+	DefaultAppliedCheck = "terraform-apply"
+)
+
+// AppliedCheck is the check that reports a runbook's change applied under a policy.
+func AppliedCheck(rb *Runbook, pol *Policy) string {
+	if rb != nil && rb.Spec.Verify.AppliedCheck != "" {
+		return rb.Spec.Verify.AppliedCheck
+	}
+	if pol != nil && pol.Spec.AppliedCheck != "" {
+		return pol.Spec.AppliedCheck
+	}
+	return DefaultAppliedCheck
+}
+
 // NamePattern is what a runbook or policy name must match. Names become file names and
 // parts of branch names, so they are DNS labels.
 const NamePattern = `^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`
@@ -251,6 +272,27 @@ func validateVerify(f *fieldErrors, v *Verify) {
 	if !v.AlertResolved && strings.TrimSpace(v.PromQL) == "" {
 		f.add("spec.verify", "nothing to verify: set alert_resolved, promql, or both")
 	}
+	if v.Soak < 0 {
+		f.add("spec.verify.soak", "must be a duration such as 10m (0s verifies on the first pass that holds)")
+	}
+	if v.ApplyTimeout <= 0 {
+		f.add("spec.verify.apply_timeout", "must be a positive duration such as 1h")
+	}
+	validateCheckName(f, "spec.verify.applied_check", v.AppliedCheck, true)
+}
+
+// validateCheckName checks the name of a commit status or check run.
+func validateCheckName(f *fieldErrors, field, c string, optional bool) bool {
+	switch {
+	case c == "" && optional:
+	case strings.TrimSpace(c) == "":
+		f.add(field, "empty check name: want a commit status context or check run name, as CI reports it")
+	case len(c) > 255 || strings.ContainsAny(c, "\n\r\t"):
+		f.add(field, "invalid check name %q: at most 255 characters, one line", c)
+	default:
+		return true
+	}
+	return false
 }
 
 func validatePolicySpec(f *fieldErrors, s *PolicySpec) {
@@ -271,12 +313,7 @@ func validatePolicySpec(f *fieldErrors, s *PolicySpec) {
 	seen := map[string]int{}
 	for i, c := range s.RequiredChecks {
 		field := fmt.Sprintf("spec.required_checks[%d]", i)
-		switch {
-		case strings.TrimSpace(c) == "":
-			f.add(field, "empty check name: want a commit status context or check run name, as CI reports it")
-		case len(c) > 255 || strings.ContainsAny(c, "\n\r\t"):
-			f.add(field, "invalid check name %q: at most 255 characters, one line", c)
-		case seen[c] > 0:
+		if validateCheckName(f, field, c, false) && seen[c] > 0 {
 			f.add(field, "check %q is listed twice (first at index %d)", c, seen[c]-1)
 		}
 		seen[c] = i + 1
@@ -287,6 +324,10 @@ func validatePolicySpec(f *fieldErrors, s *PolicySpec) {
 	if s.AutoMerge.MinVerifiedRuns < 0 {
 		f.add("spec.auto_merge.min_verified_runs", "must be 0 or more")
 	}
+	if r := s.AutoMerge.MinSuccessRate; r < 0 || r > 1 || r != r {
+		f.add("spec.auto_merge.min_success_rate", "must be between 0 and 1, such as 0.9")
+	}
+	validateCheckName(f, "spec.applied_check", s.AppliedCheck, true)
 	for i := range s.ChangeWindows {
 		validateWindow(f, fmt.Sprintf("spec.change_windows[%d]", i), &s.ChangeWindows[i])
 	}

@@ -193,7 +193,10 @@ wait_for "serve to merge it" 30 merge_of
 merge=$(merge_of)
 git -C "$demo/infra.git" log -1 --format='%n%B' "$merge"
 
-step "The remediation works: latency drops to 0.2s, the alert resolves, serve verifies"
+step "CI applies the merge commit and reports it: remediator applied (verification starts only now)"
+"$demo/remediator" applied --config "$demo/remediator.yaml" --sha "$merge"
+
+step "The remediation works: latency drops to 0.2s, the alert resolves and stays resolved for the 10s soak, serve verifies"
 curl_set() { (exec 3<>"/dev/tcp/${exporter_addr%:*}/${exporter_addr#*:}" && printf 'POST /set?value=%s HTTP/1.0\r\nHost: demo\r\n\r\n' "$1" >&3 && cat <&3 >/dev/null); }
 curl_set 0.2
 outcome() { git -C "$demo/infra.git" notes --ref=remediation show "$merge" | grep -q '^outcome: verified'; }
@@ -218,6 +221,7 @@ its artifact and trailers; the repeat alert was counted, not proposed again, and
 production's gates kept it waiting for an approval from its platform/sre team.
 Then the whole loop with real Prometheus and Alertmanager: the HighLatency alert of
 api-search became $loop, Dana approved it, remediator serve merged it
-with its trailers and Approved-by, the latency recovered, the alert resolved, and the
-outcome note on the merge says verified. The audit rebuilt all of it from Git.
+with its trailers and Approved-by, CI reported it applied, the latency recovered, the
+alert resolved and stayed resolved for the soak period, and the outcome note on the
+merge says verified. The audit rebuilt all of it from Git.
 MSG

@@ -10,6 +10,8 @@ import (
 
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/config"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/decision"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/infrarepo"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/lifecycle"
 	"github.com/gitops-remediation/terraform-provider-remediation/runbooks"
 )
 
@@ -36,17 +38,21 @@ func newRouteCommand() *cobra.Command {
 			if err != nil {
 				return badInput(err)
 			}
-			_, router, err := loadCatalog(cmd.Context(), cfg)
+			cat, router, err := loadCatalog(cmd.Context(), cfg)
 			if err != nil {
 				return err
 			}
 			d := decision.Decide(router, runbooks.Anomaly{Labels: labels, Annotations: annotations, Value: value})
+			out := routed{Decision: d}
+			if d.Acting != nil {
+				out.Autonomy, out.RecordError = autonomyOf(cmd, cfg, cat, d)
+			}
 			if output == "json" {
 				enc := json.NewEncoder(cmd.OutOrStdout())
 				enc.SetIndent("", "  ")
-				return enc.Encode(d)
+				return enc.Encode(out)
 			}
-			printDecision(cmd.OutOrStdout(), d)
+			printDecision(cmd.OutOrStdout(), out)
 			return nil
 		},
 	}
@@ -58,15 +64,56 @@ func newRouteCommand() *cobra.Command {
 	return cmd
 }
 
-func printDecision(w io.Writer, d decision.Decision) {
+// routed is the route command's answer: the decision, and the acting runbook's
+// earned autonomy read from the infrastructure repository's outcome notes.
+type routed struct {
+	decision.Decision
+	Autonomy    *lifecycle.Autonomy `json:"autonomy,omitempty"`
+	RecordError string              `json:"record_error,omitempty"`
+}
+
+// autonomyOf reads the acting runbook's record; a repository that cannot be read
+// leaves the routing answer intact and says so.
+func autonomyOf(cmd *cobra.Command, cfg *config.Config, cat *runbooks.Catalog, d decision.Decision) (*lifecycle.Autonomy, string) {
+	ctx := cmd.Context()
+	infra, err := infrarepo.Open(ctx, cfg.Infrastructure.Repository, config.Secret(cfg.Infrastructure.TokenEnv), cfg.StateDir)
+	if err == nil {
+		defer func() { _ = infra.Close() }()
+		err = infra.Fetch(ctx)
+	}
+	if err != nil {
+		return nil, err.Error()
+	}
+	pol := cat.Policy(d.Policy)
+	if pol == nil {
+		pol = runbooks.DefaultPolicy()
+	}
+	a, err := lifecycle.AutonomyOf(infra, cfg.Infrastructure.Base, cat.Runbook(d.Acting.Runbook), pol)
+	if err != nil {
+		return nil, err.Error()
+	}
+	return &a, ""
+}
+
+func printDecision(w io.Writer, out routed) {
+	d := out.Decision
 	fmt.Fprintf(w, "policy: %s\n", d.Policy)
 	if a := d.Acting; a != nil {
 		auto := "no"
-		if a.AutoMerge {
-			auto = fmt.Sprintf("yes, after %d verified run(s)", a.MinVerifiedRuns)
+		switch {
+		case out.Autonomy != nil && out.Autonomy.MayAutoMerge:
+			auto = "yes, earned"
+		case out.Autonomy != nil && a.AutoMerge:
+			auto = "not yet: " + out.Autonomy.Reason
+		case a.AutoMerge:
+			auto = fmt.Sprintf("after %d verified run(s) in a row of this version (record unknown: %s)", a.MinVerifiedRuns, out.RecordError)
 		}
 		fmt.Fprintf(w, "acting: %s (risk %s, target %q)\n  proposal %s on branch %s\n  approvals required: %d, auto-merge: %s\n",
 			a.Runbook, a.Risk, a.Target, a.ID, a.Branch, a.RequiredApprovals, auto)
+		if r := out.Autonomy; r != nil {
+			fmt.Fprintf(w, "  record of version %s: %d verified in a row; %d verified, %d failed, %d not applied, %d pending\n",
+				r.Record.Version, r.Record.Streak, r.Record.Verified, r.Record.Failed, r.Record.NotApplied, r.Record.Pending)
+		}
 	} else {
 		fmt.Fprintln(w, "acting: none: no enabled runbook handles this anomaly")
 	}

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,6 +19,7 @@ import (
 	"github.com/gitops-remediation/terraform-provider-remediation/internal/fakegithub"
 	"github.com/gitops-remediation/terraform-provider-remediation/internal/gittest"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/decision"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/lifecycle"
 	"github.com/gitops-remediation/terraform-provider-remediation/runbooks"
 )
 
@@ -124,16 +126,28 @@ receivers:
 	return promURL, amURL
 }
 
+// verifySpec is a runbook's verification for the tests: the alert must resolve
+// within `within` of the apply, then the alert and the query hold for `soak`.
+func verifySpec(within, soak, applyTimeout time.Duration, promql string) runbooks.Verify {
+	return runbooks.Verify{Within: runbooks.Duration(within), AlertResolved: true, PromQL: promql,
+		Soak: runbooks.Duration(soak), ApplyTimeout: runbooks.Duration(applyTimeout)}
+}
+
+const latencyOK = `demo_latency_seconds{service="api-gateway"} < 0.5`
+
 // loop runs the whole local loop with real monitoring: a real alert fires, Alertmanager
-// posts it to serve, the proposal is approved and merged; then the metric does what
-// the test says and reconcile records the outcome.
-func loop(t *testing.T, within time.Duration, recovers bool) (cfg, infra, id string) {
-	cfg = publishedCatalogWith(t, func(rb *runbooks.Runbook, _ *runbooks.Policy) {
-		rb.Spec.Verify = runbooks.Verify{Within: runbooks.Duration(within), AlertResolved: true, PromQL: `demo_latency_seconds{service="api-gateway"} < 0.5`}
+// posts it to serve, the proposal is approved and merged. The test then moves the
+// metric, reports the apply and runs the passes.
+func loop(t *testing.T, v runbooks.Verify, adjust func(p *runbooks.Policy)) (cfg, infra, id string, g *gauge) {
+	cfg = publishedCatalogWith(t, func(rb *runbooks.Runbook, p *runbooks.Policy) {
+		rb.Spec.Verify = v
+		if adjust != nil {
+			adjust(p)
+		}
 	})
 	infra = infraRepo(t, cfg)
 	addr := freeAddr(t)
-	g := monitored(t, cfg, addr, true)
+	g = monitored(t, cfg, addr, true)
 	// serve only takes the alerts in; the test runs the passes.
 	stop := startServe(t, cfg, addr, "--reconcile-interval", "0")
 	t.Cleanup(stop)
@@ -149,33 +163,146 @@ func loop(t *testing.T, within time.Duration, recovers bool) (cfg, infra, id str
 	if code, out, errs := cli(t, "reconcile", "--config", cfg); code != 0 || !strings.Contains(out, "merged: ") {
 		t.Fatalf("reconcile: %d %s %s", code, out, errs)
 	}
-	if recovers {
-		g.set(0.2) // the remediation worked: latency drops, the alert resolves
-	}
-	return cfg, infra, id
+	return cfg, infra, id, g
 }
 
-func TestVerifiedWithRealPrometheusAndAlertmanager(t *testing.T) {
-	cfg, infra, id := loop(t, 2*time.Minute, true)
+// applied is CI reporting that it applied the merge commit on main.
+func applied(t *testing.T, cfg, repo string) string {
+	t.Helper()
+	merge := gittest.Run(t, repo, "rev-parse", "main")
+	if code, out, errs := cli(t, "applied", "--config", cfg, "--sha", merge); code != 0 || !strings.Contains(out, "success terraform-apply on "+merge[:12]) {
+		t.Fatalf("applied: %d %s %s", code, out, errs)
+	}
+	return merge
+}
+
+// noteTimes reads the RFC 3339 times of an outcome note.
+func noteTimes(t *testing.T, note string, keys ...string) []time.Time {
+	t.Helper()
+	var out []time.Time
+	for _, k := range keys {
+		_, rest, ok := strings.Cut(note, "\n"+k+": ")
+		if !ok {
+			t.Fatalf("no %s in the note:\n%s", k, note)
+		}
+		v, _, _ := strings.Cut(rest, "\n")
+		at, err := time.Parse(time.RFC3339, v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, at)
+	}
+	return out
+}
+
+// The alert resolves before anyone applied the change: that proves nothing, so
+// nothing is verified until CI reports the apply, and then only after the alert and
+// the query have held for the whole soak period.
+func TestVerifiedOnlyAfterAppliedAndSoaked(t *testing.T) {
+	cfg, infra, id, g := loop(t, verifySpec(2*time.Minute, 4*time.Second, time.Minute, latencyOK), nil)
+	amURL := configValue(t, cfg, "alertmanager")
+	g.set(0.2) // the latency drops on its own, before any apply
+	waitFor(t, "Alertmanager to drop the alert", func() bool { return amAlerts(t, amURL) == "[]" })
+	for range 3 {
+		if _, out, _ := cli(t, "reconcile", "--config", cfg); strings.Contains(out, id) {
+			t.Fatalf("an outcome before the apply: %s", out)
+		}
+	}
+	merge := applied(t, cfg, infra)
 	var out string
 	waitFor(t, "the outcome", func() bool {
 		_, out, _ = cli(t, "reconcile", "--config", cfg)
 		return strings.Contains(out, "verified: "+id)
 	})
-	if !strings.Contains(out, "the triggering alert is no longer active") || !strings.Contains(out, "the verification query holds") {
+	if !strings.Contains(out, "the triggering alert is no longer active") || !strings.Contains(out, "held for the soak period of 4s") {
 		t.Fatalf("reconcile: %s", out)
 	}
-	merge := gittest.Run(t, infra, "rev-parse", "main")
-	if note := gittest.Run(t, infra, "notes", "--ref=remediation", "show", merge); !strings.HasPrefix(note, "outcome: verified\n") {
+	note := gittest.Run(t, infra, "notes", "--ref=remediation", "show", merge)
+	if !strings.HasPrefix(note, "outcome: verified\n") || !strings.Contains(note, "applied_check: terraform-apply\n") {
 		t.Fatalf("outcome note: %q", note)
+	}
+	times := noteTimes(t, note, "applied_at", "resolved_since", "checked_at")
+	if times[1].Before(times[0]) || times[2].Sub(times[1]) < 4*time.Second {
+		t.Fatalf("verified before the soak ended: applied %s, resolved since %s, checked %s", times[0], times[1], times[2])
 	}
 	if code, out, _ := cli(t, "audit", "verify", "--repository", infra, "--config", cfg); code != 0 {
 		t.Fatalf("audit verify: %d %s", code, out)
 	}
 }
 
+// The alert resolves after the apply, then fires again for a moment between two
+// passes: Alertmanager shows nothing by the next pass, but Prometheus's ALERTS history
+// does, so the remediation failed and its rollback is proposed.
+func TestRelapseInsideTheSoakFails(t *testing.T) {
+	cfg, infra, id, g := loop(t, verifySpec(time.Minute, time.Hour, time.Minute, latencyOK), nil)
+	applied(t, cfg, infra)
+	amURL, promURL := configValue(t, cfg, "alertmanager"), configValue(t, cfg, "prometheus")
+	g.set(0.2)
+	waitFor(t, "Alertmanager to drop the alert", func() bool { return amAlerts(t, amURL) == "[]" })
+	waitFor(t, "the soak to begin", func() bool {
+		_, out, _ := cli(t, "reconcile", "--config", cfg)
+		note, err := gittest.Output(infra, "notes", "--ref="+lifecycle.ProgressRef, "show", "main")
+		return err == nil && strings.Contains(note, "resolved_since: ") && !strings.Contains(out, id)
+	})
+	g.set(0.9) // the flap
+	waitFor(t, "the alert to fire again in Prometheus", func() bool { return firing(t, promURL) })
+	g.set(0.2)
+	waitFor(t, "the flap to end", func() bool { return !firing(t, promURL) && amAlerts(t, amURL) == "[]" })
+	var out string
+	waitFor(t, "the outcome", func() bool {
+		_, out, _ = cli(t, "reconcile", "--config", cfg)
+		return strings.Contains(out, "failed: "+id)
+	})
+	if !strings.Contains(out, "relapse during the soak period") || !strings.Contains(out, "rollback proposed on remediation/"+id+"-rollback") {
+		t.Fatalf("reconcile: %s", out)
+	}
+	if note := gittest.Run(t, infra, "notes", "--ref=remediation", "show", "main"); !strings.HasPrefix(note, "outcome: failed\n") {
+		t.Fatalf("outcome note: %q", note)
+	}
+}
+
+// firing says whether Prometheus has the HighLatency alert firing now.
+func firing(t *testing.T, promURL string) bool {
+	t.Helper()
+	resp, err := http.Get(promURL + `/api/v1/query?query=` + url.QueryEscape(`ALERTS{alertname="HighLatency",alertstate="firing"}`))
+	if err != nil {
+		return false
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return strings.Contains(string(body), `"alertname":"HighLatency"`)
+}
+
+// A change nobody applies is not-applied when apply_timeout ends, even though the
+// alert went: no rollback is proposed, and the circuit breaker does not count it.
+func TestNeverAppliedIsNotAppliedWithoutRollback(t *testing.T) {
+	cfg, infra, id, g := loop(t, verifySpec(time.Minute, 0, 3*time.Second, latencyOK), func(p *runbooks.Policy) {
+		p.Spec.CircuitBreaker = runbooks.CircuitBreaker{Failures: 1, Window: runbooks.Duration(time.Hour), Cooldown: runbooks.Duration(time.Hour)}
+	})
+	g.set(0.2)
+	var out string
+	waitFor(t, "the outcome", func() bool {
+		_, out, _ = cli(t, "reconcile", "--config", cfg)
+		return strings.Contains(out, "not-applied: "+id)
+	})
+	if !strings.Contains(out, "no check terraform-apply reported success on the merge commit within apply_timeout 3s") || strings.Contains(out, "rollback") {
+		t.Fatalf("reconcile: %s", out)
+	}
+	if note := gittest.Run(t, infra, "notes", "--ref=remediation", "show", "main"); !strings.HasPrefix(note, "outcome: not-applied\n") {
+		t.Fatalf("outcome note: %q", note)
+	}
+	if _, err := gittest.Output(infra, "rev-parse", "--verify", "-q", decision.Branch(id+"-rollback")); err == nil {
+		t.Fatal("a rollback was proposed for a change never applied")
+	}
+	// The breaker (one failure suspends) did not count it: another target proposes.
+	if code, out, errs := proposeRun(t, cfg, alert("api-second"), "--dry-run"); code != 0 || !strings.HasPrefix(out, "opened: ") {
+		t.Fatalf("after not-applied: %d %s %s", code, out, errs)
+	}
+}
+
 func TestFailedVerificationProposesTheRollback(t *testing.T) {
-	cfg, infra, id := loop(t, 3*time.Second, false)
+	cfg, infra, id, _ := loop(t, verifySpec(3*time.Second, 0, time.Minute, latencyOK), nil)
+	merge := applied(t, cfg, infra)
 	var out string
 	waitFor(t, "the outcome", func() bool {
 		_, out, _ = cli(t, "reconcile", "--config", cfg)
@@ -184,7 +311,6 @@ func TestFailedVerificationProposesTheRollback(t *testing.T) {
 	if !strings.Contains(out, "matching alert(s) still active") || !strings.Contains(out, "rollback proposed on remediation/"+id+"-rollback") {
 		t.Fatalf("reconcile: %s", out)
 	}
-	merge := gittest.Run(t, infra, "rev-parse", "main")
 	if note := gittest.Run(t, infra, "notes", "--ref=remediation", "show", merge); !strings.HasPrefix(note, "outcome: failed\n") {
 		t.Fatalf("outcome note: %q", note)
 	}
@@ -286,13 +412,14 @@ func configValue(t *testing.T, cfg, section string) string {
 // resolves (Alertmanager's resolved notification asks for a pass), and the outcome
 // note on the merge says verified; GitHub shows it as a status, a comment and a label.
 func TestWholeLoopOnGitHubWithRealMonitoring(t *testing.T) {
-	cfg, srv, bare, g := githubLoop(t, "1h", runbooks.Verify{Within: runbooks.Duration(2 * time.Minute), AlertResolved: true, PromQL: `demo_latency_seconds{service="api-gateway"} < 0.5`}, nil)
+	cfg, srv, bare, g := githubLoop(t, "1h", verifySpec(2*time.Minute, 0, time.Minute, latencyOK), nil)
 	waitFor(t, "the alert to become a pull request", func() bool { return len(srv.PullRequests("acme", "infra")) == 1 })
 	pr := srv.PullRequests("acme", "infra")[0]
 	srv.Review("acme", "infra", pr.Number, "alice", "APPROVED", pr.HeadSHA, time.Now())
 	waitFor(t, "the merge", func() bool { return srv.PullRequests("acme", "infra")[0].Merged })
 	g.set(0.2)
-	merge := gittest.Run(t, bare, "rev-parse", "main")
+	// CI applies the merge and says so: a commit status, whose webhook asks for a pass.
+	merge := applied(t, cfg, bare)
 	waitFor(t, "the outcome note", func() bool {
 		note, err := gittest.Output(bare, "notes", "--ref=remediation", "show", merge)
 		return err == nil && strings.HasPrefix(note, "outcome: verified\n")
@@ -333,7 +460,7 @@ func statusOf(srv *fakegithub.Server, sha string) string {
 // rollback opens as its own pull request, labelled rollback, waiting for its review,
 // and the failure trips the policy's circuit breaker: the runbook is suspended.
 func TestFailedOnGitHubOpensTheRollbackPullRequest(t *testing.T) {
-	cfg, srv, bare, _ := githubLoop(t, "300ms", runbooks.Verify{Within: runbooks.Duration(3 * time.Second), AlertResolved: true}, func(p *runbooks.Policy) {
+	cfg, srv, bare, _ := githubLoop(t, "300ms", verifySpec(3*time.Second, 0, time.Minute, ""), func(p *runbooks.Policy) {
 		p.Spec.CircuitBreaker = runbooks.CircuitBreaker{Failures: 1, Window: runbooks.Duration(time.Hour), Cooldown: runbooks.Duration(time.Hour)}
 	})
 	waitFor(t, "the pull request", func() bool { return len(srv.PullRequests("acme", "infra")) >= 1 })
@@ -344,7 +471,7 @@ func TestFailedOnGitHubOpensTheRollbackPullRequest(t *testing.T) {
 	}
 	srv.Review("acme", "infra", pr.Number, "alice", "APPROVED", pr.HeadSHA, time.Now())
 	waitFor(t, "the merge", func() bool { return srv.PullRequests("acme", "infra")[0].Merged })
-	merge := gittest.Run(t, bare, "rev-parse", "main")
+	merge := applied(t, cfg, bare)
 	// Labels follow the pull request's creation: wait for both.
 	waitFor(t, "the rollback pull request", func() bool {
 		prs := srv.PullRequests("acme", "infra")
@@ -385,18 +512,17 @@ func TestFailedOnGitHubOpensTheRollbackPullRequest(t *testing.T) {
 // only together with its rollback pull request, never without it.
 func TestRollbackIsProposedBeforeTheFailureIsRecorded(t *testing.T) {
 	// The window outlasts the pass serve still runs for the merge's own webhook.
-	cfg, srv, bare, _ := githubLoop(t, "1h", runbooks.Verify{Within: runbooks.Duration(6 * time.Second), AlertResolved: true}, nil)
+	cfg, srv, bare, _ := githubLoop(t, "1h", verifySpec(6*time.Second, 0, time.Minute, ""), nil)
 	waitFor(t, "the pull request", func() bool { return len(srv.PullRequests("acme", "infra")) == 1 })
 	pr := srv.PullRequests("acme", "infra")[0]
 	srv.Review("acme", "infra", pr.Number, "alice", "APPROVED", pr.HeadSHA, time.Now())
 	waitFor(t, "the merge", func() bool { return srv.PullRequests("acme", "infra")[0].Merged })
 	srv.Unhook() // from here only the test's passes run
-	merge := gittest.Run(t, bare, "rev-parse", "main")
-	mergedAt, err := time.Parse(time.RFC3339, gittest.Run(t, bare, "log", "-1", "--format=%cI", merge))
-	if err != nil {
-		t.Fatal(err)
+	merge := applied(t, cfg, bare)
+	if code, out, errs := cli(t, "reconcile", "--config", cfg); code != 0 || strings.Contains(out, "failed: ") {
+		t.Fatalf("the pass that sees the apply: %d %s %s", code, out, errs)
 	}
-	time.Sleep(time.Until(mergedAt.Add(6500 * time.Millisecond))) // the window ends; the alert still fires
+	time.Sleep(6500 * time.Millisecond) // the window after the apply ends; the alert still fires
 	srv.Inject(fakegithub.Fault{Method: http.MethodPost, Route: "/repos/{owner}/{repo}/pulls", Times: 5, Status: http.StatusBadGateway, Body: []byte(`{"message":"Server Error"}`)})
 	if code, out, errs := cli(t, "reconcile", "--config", cfg); code == 0 || !strings.Contains(errs, "open the rollback of") {
 		t.Fatalf("reconcile while GitHub fails: %d %s %s", code, out, errs)

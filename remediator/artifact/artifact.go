@@ -99,7 +99,47 @@ type Verify struct {
 	Within        string `yaml:"within"`
 	AlertResolved bool   `yaml:"alert_resolved"`
 	PromQL        string `yaml:"promql,omitempty"`
+	// Soak, ApplyTimeout and AppliedCheck: see runbooks.Verify. Empty in artifacts
+	// written before they existed, which are judged with the defaults.
+	Soak         string `yaml:"soak,omitempty"`
+	ApplyTimeout string `yaml:"apply_timeout,omitempty"`
+	AppliedCheck string `yaml:"applied_check,omitempty"`
 }
+
+// VerifyOf is how the catalog says a runbook's remediation is judged under a policy.
+func VerifyOf(rb *runbooks.Runbook, pol *runbooks.Policy) Verify {
+	v := rb.Spec.Verify
+	return Verify{
+		Within: v.Within.String(), AlertResolved: v.AlertResolved, PromQL: v.PromQL,
+		Soak: v.Soak.String(), ApplyTimeout: v.ApplyTimeout.String(), AppliedCheck: runbooks.AppliedCheck(rb, pol),
+	}
+}
+
+// Durations reads the verification's durations, defaults for those left out.
+func (v Verify) Durations() (within, soak, applyTimeout time.Duration) {
+	read := func(s string, def time.Duration) time.Duration {
+		if d, err := runbooks.ParseDuration(s); err == nil && s != "" {
+			return d.Std()
+		}
+		return def
+	}
+	return read(v.Within, 0), read(v.Soak, runbooks.DefaultVerifySoak), read(v.ApplyTimeout, runbooks.DefaultApplyTimeout)
+}
+
+// Check is the name of the check that reports the change applied.
+func (v Verify) Check() string {
+	if v.AppliedCheck != "" {
+		return v.AppliedCheck
+	}
+	return runbooks.DefaultAppliedCheck
+}
+
+// IsRollback says whether a remediation id names the rollback of another: a
+// rollback's outcome is no evidence about its runbook's change.
+func IsRollback(id string) bool { return strings.HasSuffix(id, RollbackSuffix) }
+
+// RollbackSuffix ends the id of a rollback: <id>-rollback.
+const RollbackSuffix = "-rollback"
 
 // Kind and APIVersion of an artifact.
 const (

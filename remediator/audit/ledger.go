@@ -322,7 +322,7 @@ func entry(repo *git.Repository, c *object.Commit, trailers [][2]string, id stri
 	}
 	if blob, ok := outcomes[c.Hash]; ok {
 		if note, err := blobContents(repo, blob); err == nil {
-			e.Outcome = lifecycle.OutcomeOf(note)
+			e.Outcome = string(lifecycle.OutcomeOf(note))
 		}
 	}
 	if blob, ok := approvals[c.ParentHashes[1]]; ok {

@@ -131,10 +131,13 @@ const OutcomeMarker = "<!-- remediation:outcome -->"
 
 // OutcomeComment reports a merged remediation's outcome; the detail (alert and query
 // results, which carry label values) stays inside a code span.
-func OutcomeComment(verified bool, detail, mergeSHA string) string {
-	headline := "**Verified.** The anomaly is gone."
-	if !verified {
-		headline = "**Verification failed.** The anomaly was still there when the verification window ended; the rollback is proposed unless the runbook says `rollback: none`."
+func OutcomeComment(outcome Outcome, detail, mergeSHA string) string {
+	headline := "**Verified.** The change was applied and the anomaly stayed gone for the soak period."
+	switch outcome {
+	case OutcomeFailed:
+		headline = "**Verification failed.** The anomaly did not go after the change was applied, or came back during the soak period; the rollback is proposed unless the runbook says `rollback: none`."
+	case OutcomeNotApplied:
+		headline = "**Not applied.** No check reported the change applied in time (or the apply failed); nothing is rolled back and the runbook's record does not count it."
 	}
 	return fmt.Sprintf("%s\n%s\n\n| | |\n|---|---|\n| Checked | `%s` |\n| Merge commit | `%s` |\n| Recorded in Git | note under `refs/notes/remediation` on the merge commit |\n",
 		OutcomeMarker, headline, code(detail), mergeSHA)

@@ -123,8 +123,24 @@ func Worse(a, b CheckState) CheckState {
 	return a
 }
 
+// Outcome is how a merged remediation ended, as its outcome note records it.
+type Outcome string
+
+// Outcomes of a merged remediation.
+const (
+	// OutcomeVerified: applied, then the anomaly stayed gone for the soak period.
+	OutcomeVerified Outcome = "verified"
+	// OutcomeFailed: applied, but the anomaly did not go, or came back during the
+	// soak; its rollback is proposed and the circuit breaker counts it.
+	OutcomeFailed Outcome = "failed"
+	// OutcomeNotApplied: never reported applied (or the apply failed): no evidence
+	// about the runbook either way, so no rollback and no breaker count.
+	OutcomeNotApplied Outcome = "not-applied"
+)
+
 // Labels of a merged remediation's outcome.
 const (
 	LabelVerified           = "verified"
 	LabelVerificationFailed = "verification-failed"
+	LabelNotApplied         = "not-applied"
 )

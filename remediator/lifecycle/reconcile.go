@@ -235,16 +235,25 @@ func (r *Reconciler) gate(ctx context.Context, in gateInput) (string, error) {
 	if required == 0 && !in.terms.AutoMerge {
 		required = 1 // nobody has to approve, but no bot may merge it alone either
 	}
-	if required == 0 && pol.Spec.AutoMerge.MinVerifiedRuns > 0 {
-		runs, err := VerifiedRuns(r.Infra, r.Base, in.art.Runbook)
-		if err != nil || runs < pol.Spec.AutoMerge.MinVerifiedRuns {
-			required = 1
+	var unearned string
+	if am := pol.Spec.AutoMerge; required == 0 && (am.MinVerifiedRuns > 0 || am.MinSuccessRate > 0) {
+		// Autonomy is earned per runbook version: the one the artifact records, which
+		// the terms have checked is the catalog's.
+		rec, err := RecordOf(r.Infra, r.Base, in.art.Runbook, in.art.RunbookVersion)
+		if err != nil {
+			return "", err
+		}
+		if ok, why := rec.Earned(am); !ok {
+			required, unearned = 1, why
 		}
 	}
 	if len(in.counted) < required {
 		reason := fmt.Sprintf("%d of %d approval(s) on the head commit", len(in.counted), required)
 		if len(in.ignored) > 0 {
 			reason += " (not counted: " + strings.Join(in.ignored, "; ") + ")"
+		}
+		if unearned != "" {
+			reason += "; no auto-merge yet: " + unearned
 		}
 		return reason, nil
 	}

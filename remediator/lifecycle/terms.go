@@ -25,6 +25,8 @@ type Terms struct {
 	AutoMerge bool
 	// Limits are the plan limits of the runbook and the policy.
 	Limits artifact.Limits
+	// Verify is how the merged change will be judged.
+	Verify artifact.Verify
 }
 
 // Refusal is why a proposal may not merge under the catalog; it waits and says so.
@@ -46,7 +48,7 @@ func TermsOf(cat *runbooks.Catalog, router *runbooks.Router, id string, art *art
 		return Terms{}, refuse("the artifact names remediation %q, but the branch is remediation/%s", art.ID, id)
 	}
 	rollback := art.RollbackOf != ""
-	if rollback && id != art.RollbackOf+"-rollback" {
+	if rollback && id != art.RollbackOf+artifact.RollbackSuffix {
 		return Terms{}, refuse("the artifact rolls back %q, but the branch is remediation/%s", art.RollbackOf, id)
 	}
 	rb := cat.Runbook(art.Runbook)
@@ -66,6 +68,7 @@ func TermsOf(cat *runbooks.Catalog, router *runbooks.Router, id string, art *art
 	if rb != nil {
 		t.Risk = rb.Spec.Risk
 		t.Limits = artifact.LimitsOf(rb, pol)
+		t.Verify = artifact.VerifyOf(rb, pol)
 	}
 	t.Required = pol.Spec.Approvals.For(t.Risk)
 	t.AutoMerge = pol.Spec.AutoMerge.Allows(t.Risk)
@@ -114,6 +117,7 @@ func disagreements(art *artifact.Artifact, t Terms, rollback bool) *Refusal {
 	if !rollback {
 		differ("plan_limits", normal(art.Limits), normal(t.Limits))
 		differ("rollback", art.Rollback, t.Runbook.Spec.Rollback)
+		differ("verify", art.Verify, t.Verify)
 	}
 	if len(diffs) == 0 {
 		return nil

@@ -35,7 +35,7 @@ func termsCatalog(t *testing.T) (*runbooks.Catalog, *runbooks.Router, *artifact.
 	}
 	id := decision.ID("scale-out-api", "service=api")
 	art := &artifact.Artifact{ID: id, Runbook: "scale-out-api", RunbookVersion: version, Policy: "production", Risk: "medium",
-		RequiredApprovals: 1, Rollback: rb.Spec.Rollback, Limits: artifact.LimitsOf(rb, pol),
+		RequiredApprovals: 1, Rollback: rb.Spec.Rollback, Limits: artifact.LimitsOf(rb, pol), Verify: artifact.VerifyOf(rb, pol),
 		Anomaly: artifact.Anomaly{Labels: map[string]string{"alertname": "HighLatency", "service": "api", "env": "prod"}}}
 	return cat, router, art
 }

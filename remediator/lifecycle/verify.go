@@ -17,6 +17,7 @@ import (
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/forge"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/infrarepo"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/verify"
+	"github.com/gitops-remediation/terraform-provider-remediation/runbooks"
 )
 
 // Opener opens a proposal on the forge (the rollback's pull request); the local
@@ -28,26 +29,21 @@ type Opener interface {
 // Reporter shows a merged remediation's outcome on the forge (on GitHub: a commit
 // status, a comment and a label); the local forge has only the note.
 type Reporter interface {
-	ReportOutcome(ctx context.Context, branch, mergeSHA string, verified bool, detail string) error
+	ReportOutcome(ctx context.Context, branch, mergeSHA string, outcome forge.Outcome, detail string) error
 }
 
-// Checker judges a merged remediation now.
+// Checker judges a merged remediation: Check now, Soaked over a past period (the
+// PromQL condition held at every step, the alert never fired).
 type Checker interface {
 	Check(ctx context.Context, a *artifact.Artifact) (verify.Result, error)
+	Soaked(ctx context.Context, a *artifact.Artifact, from, to time.Time) (verify.Result, error)
 }
-
-// More actions of a reconcile pass.
-const (
-	VerifiedAction = "verified"
-	FailedAction   = "failed"
-)
 
 // verifyHorizon bounds how far back a pass looks for merges without an outcome.
 const verifyHorizon = 7 * 24 * time.Hour
 
-// verifyMerged checks each recent merged remediation without an outcome note: verified
-// as soon as its checks hold; failed when its window ends first, and then its revert
-// is proposed (unless the runbook declares no rollback).
+// verifyMerged takes each recent merged remediation without an outcome note one step
+// further: applied, then resolved, then soaked (see judge).
 func (r *Reconciler) verifyMerged(ctx context.Context) ([]Outcome, error) {
 	now := r.Now()
 	var merges []*object.Commit
@@ -81,8 +77,8 @@ func (r *Reconciler) verifyMerged(ctx context.Context) ([]Outcome, error) {
 	return out, errors.Join(errs...)
 }
 
-// verifyOne checks one merge; done is false when there is nothing to record yet (an
-// outcome exists, or the window is still open).
+// verifyOne takes one merge a step further; done is false when there is nothing to
+// record yet (an outcome exists, or the change is still being applied or soaked).
 func (r *Reconciler) verifyOne(ctx context.Context, m *object.Commit, now time.Time) (Outcome, bool, error) {
 	if _, found, err := r.Infra.Note(OutcomeRef, m.Hash); err != nil || found {
 		return Outcome{}, false, err
@@ -96,43 +92,29 @@ func (r *Reconciler) verifyOne(ctx context.Context, m *object.Commit, now time.T
 	if err != nil {
 		return Outcome{}, false, nil //nolint:nilerr // same
 	}
-	within, err := time.ParseDuration(art.Verify.Within)
-	if err != nil {
-		within = 0
+	v, err := r.judge(ctx, m, art, now)
+	if err != nil || v.outcome == "" {
+		return Outcome{}, false, err
 	}
-	res, err := r.Verifier.Check(ctx, art)
-	if err != nil {
-		return Outcome{}, false, fmt.Errorf("verify %s: %w", id, err)
-	}
-	deadline := m.Committer.When.Add(within)
-	o := Outcome{ID: id, Branch: decision.Branch(id), Merge: m.Hash.String(), Reason: res.Detail}
-	switch {
-	case res.Holds:
-		o.Action = VerifiedAction
-	case now.Before(deadline):
-		return o, false, nil // still inside its window: ask again next pass
-	default:
-		o.Action = FailedAction
-	}
+	o := Outcome{ID: id, Branch: decision.Branch(id), Merge: m.Hash.String(), Action: string(v.outcome), Reason: v.detail}
 	// Reported before the note: the note ends the work on this merge, and every
 	// step of the report is idempotent, so a report that fails is retried.
 	if r.Reporter != nil {
-		if err := r.Reporter.ReportOutcome(ctx, o.Branch, o.Merge, o.Action == VerifiedAction, res.Detail); err != nil {
+		if err := r.Reporter.ReportOutcome(ctx, o.Branch, o.Merge, v.outcome, v.detail); err != nil {
 			return o, false, fmt.Errorf("report outcome of %s: %w", id, err)
 		}
 	}
 	// The rollback too comes before the note: proposing it again is harmless (the
 	// branch exists, the forge returns the open pull request), a failed remediation
 	// without its rollback is not.
-	if o.Action == FailedAction && art.Rollback != "none" {
+	if v.outcome == forge.OutcomeFailed && art.Rollback != runbooks.RollbackNone {
 		rolled, err := r.proposeRollback(ctx, m, art)
 		if err != nil {
 			return o, false, err
 		}
 		o.Reason += "; " + rolled
 	}
-	note := fmt.Sprintf("outcome: %s\nchecked_at: %s\nmerged_at: %s\nwithin: %s\ndetail: %s\n", o.Action,
-		now.UTC().Format(time.RFC3339), m.Committer.When.UTC().Format(time.RFC3339), art.Verify.Within, oneLineText(res.Detail))
+	note := outcomeNote(v, art, m, now)
 	if _, err := r.Infra.UpdateNote(ctx, OutcomeRef, m.Hash, "outcome of "+id, r.AuthorName, r.AuthorEmail, now,
 		func(old []byte) ([]byte, error) {
 			if old != nil {
@@ -142,8 +124,24 @@ func (r *Reconciler) verifyOne(ctx context.Context, m *object.Commit, now time.T
 		}); err != nil {
 		return o, false, err
 	}
-	r.Logger.Info("remediation checked", "remediation_id", id, "outcome", o.Action, "detail", res.Detail)
+	r.Logger.Info("remediation checked", "remediation_id", id, "outcome", o.Action, "detail", v.detail)
 	return o, true, nil
+}
+
+// outcomeNote is the outcome note's text: the outcome and the times that led to it.
+func outcomeNote(v verdict, art *artifact.Artifact, m *object.Commit, now time.Time) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "outcome: %s\nchecked_at: %s\nmerged_at: %s\n", v.outcome, now.UTC().Format(time.RFC3339), m.Committer.When.UTC().Format(time.RFC3339))
+	if !v.progress.AppliedAt.IsZero() {
+		fmt.Fprintf(&b, "applied_at: %s\n", v.progress.AppliedAt.UTC().Format(time.RFC3339))
+	}
+	if !v.progress.ResolvedSince.IsZero() {
+		fmt.Fprintf(&b, "resolved_since: %s\n", v.progress.ResolvedSince.UTC().Format(time.RFC3339))
+	}
+	within, soak, applyTimeout := art.Verify.Durations()
+	fmt.Fprintf(&b, "applied_check: %s\napply_timeout: %s\nwithin: %s\nsoak: %s\ndetail: %s\n", oneLineText(art.Verify.Check()),
+		span(applyTimeout), span(within), span(soak), oneLineText(v.detail))
+	return b.String()
 }
 
 // proposeRollback proposes the revert of a failed remediation's merge on its own
@@ -162,10 +160,11 @@ func (r *Reconciler) proposeRollback(ctx context.Context, merge *object.Commit, 
 	}
 	defer wt.Close()
 	rb := &artifact.Artifact{
-		ID: art.ID + "-rollback", RollbackOf: art.ID, Runbook: art.Runbook, RunbookVersion: art.RunbookVersion, Policy: art.Policy, Risk: art.Risk,
+		ID: art.ID + artifact.RollbackSuffix, RollbackOf: art.ID, Runbook: art.Runbook, RunbookVersion: art.RunbookVersion, Policy: art.Policy, Risk: art.Risk,
 		RequiredApprovals: art.RequiredApprovals, Target: art.Target, Anomaly: art.Anomaly, Rollback: "none",
 		Expected:   fmt.Sprintf("the state before remediation %s is restored", art.ID),
-		Verify:     artifact.Verify{Within: art.Verify.Within},
+		// Applied is all a rollback proves: the state before is back.
+		Verify:     artifact.Verify{Within: art.Verify.Within, Soak: "0s", ApplyTimeout: art.Verify.ApplyTimeout, AppliedCheck: art.Verify.AppliedCheck},
 		Reverts:    []artifact.Reverted{{Commit: merge.Hash.String(), Subject: "Merge remediation " + art.ID}},
 		Merge:      artifact.Merge{Allowed: true},
 		ProposedAt: artifact.Timestamp(r.Now()),

@@ -13,6 +13,7 @@ import (
 
 	"github.com/gitops-remediation/terraform-provider-remediation/internal/gittest"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/artifact"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/forge"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/infrarepo"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/lifecycle"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/verify"
@@ -29,10 +30,14 @@ func (c checker) Check(_ context.Context, a *artifact.Artifact) (verify.Result, 
 	return verify.Result{Holds: true, Detail: "the triggering alert is no longer active"}, nil
 }
 
+func (c checker) Soaked(_ context.Context, _ *artifact.Artifact, _, _ time.Time) (verify.Result, error) {
+	return verify.Result{Holds: true}, nil
+}
+
 // mergeRemediation commits a merged remediation (artifact, trailers) on main.
 func mergeRemediation(t *testing.T, work, id string) {
 	t.Helper()
-	a := &artifact.Artifact{ID: id, Runbook: "scale", Policy: "prod", Risk: "low", Rollback: "none", Verify: artifact.Verify{Within: "1h", AlertResolved: true}}
+	a := &artifact.Artifact{ID: id, Runbook: "scale", Policy: "prod", Risk: "low", Rollback: "none", Verify: artifact.Verify{Within: "1h", AlertResolved: true, Soak: "0s"}}
 	data, err := a.Encode()
 	if err != nil {
 		t.Fatal(err)
@@ -43,6 +48,8 @@ func mergeRemediation(t *testing.T, work, id string) {
 	gittest.Run(t, work, "commit", "-qm", "remediation "+id)
 	gittest.Run(t, work, "checkout", "-q", "main")
 	gittest.Run(t, work, "merge", "-q", "--no-ff", "-m", fmt.Sprintf("Merge remediation %s\n\nRemediation-Id: %s\nRunbook: scale\n", id, id), "remediation/"+id)
+	// CI applied it.
+	gittest.Run(t, work, "notes", "--ref="+lifecycle.ChecksRef, "append", "-m", "success terraform-apply", "HEAD")
 }
 
 // One merge whose check fails (its query errors) holds up none of the others: they
@@ -60,7 +67,7 @@ func TestVerificationOfOneMergeDoesNotBlockTheOthers(t *testing.T) {
 	for _, id := range []string{"scale-aaaaaaaaaa", "scale-bbbbbbbbbb", "scale-cccccccccc"} {
 		mergeRemediation(t, work, id)
 	}
-	gittest.Run(t, work, "push", "-q", "origin", "main")
+	gittest.Run(t, work, "push", "-q", "origin", "main", lifecycle.ChecksRef)
 	ctx := context.Background()
 	infra, err := infrarepo.Open(ctx, bare, "", t.TempDir())
 	if err != nil {
@@ -77,7 +84,7 @@ func TestVerificationOfOneMergeDoesNotBlockTheOthers(t *testing.T) {
 	}
 	var verified []string
 	for _, o := range out {
-		if o.Action == lifecycle.VerifiedAction {
+		if o.Action == string(forge.OutcomeVerified) {
 			verified = append(verified, o.ID)
 		}
 	}

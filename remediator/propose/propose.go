@@ -234,7 +234,7 @@ func (p *Proposer) open(ctx context.Context, res Result, d decision.Decision, rb
 			Fingerprint: a.Fingerprint, Source: a.Source, Status: a.Status, StartsAt: artifact.Timestamp(a.StartsAt),
 			Value: a.Value, Labels: a.Labels, Annotations: a.Annotations,
 		},
-		Verify: artifact.Verify{Within: rb.Spec.Verify.Within.String(), AlertResolved: rb.Spec.Verify.AlertResolved, PromQL: rb.Spec.Verify.PromQL},
+		Verify: artifact.VerifyOf(rb, pol),
 	}
 	if art.RunbookVersion, err = runbooks.Version(rb); err != nil {
 		return res, err

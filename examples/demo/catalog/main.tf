@@ -43,8 +43,12 @@ resource "remediation_runbook" "scale_out_api" {
     allowed_actions   = ["update"]
     max_changes       = 1
   }
+  # Verified only after CI reports the merge applied (`remediator applied`) and the
+  # alert then stays resolved for the soak period; short here so the demo is quick.
   verify = {
-    within = "15m"
+    within        = "15m"
+    soak          = "10s"
+    apply_timeout = "30m"
   }
   cooldown = "1h"
 }

@@ -72,6 +72,7 @@ func (f *Forge) markedComments(ctx context.Context, number int, marker string) (
 const (
 	StatusSuccess = "success"
 	StatusFailure = "failure"
+	StatusError   = "error"
 	StatusPending = "pending"
 )
 

@@ -14,10 +14,13 @@ const OutcomeContext = "remediation/outcome"
 // the merge commit, one comment on the pull request (found by its marker, so a
 // second report edits it) and a label. Each step is idempotent: a pass that fails
 // half-way reports again.
-func (f *Forge) ReportOutcome(ctx context.Context, branch, mergeSHA string, verified bool, detail string) error {
+func (f *Forge) ReportOutcome(ctx context.Context, branch, mergeSHA string, outcome forge.Outcome, detail string) error {
 	state, label := StatusSuccess, forge.LabelVerified
-	if !verified {
+	switch outcome {
+	case forge.OutcomeFailed:
 		state, label = StatusFailure, forge.LabelVerificationFailed
+	case forge.OutcomeNotApplied:
+		state, label = StatusError, forge.LabelNotApplied
 	}
 	if err := f.SetStatus(ctx, mergeSHA, OutcomeContext, state, detail); err != nil {
 		return err
@@ -26,7 +29,7 @@ func (f *Forge) ReportOutcome(ctx context.Context, branch, mergeSHA string, veri
 	if err != nil || !found {
 		return err
 	}
-	if err := f.UpsertComment(ctx, p.Number, forge.OutcomeMarker, forge.OutcomeComment(verified, detail, mergeSHA)); err != nil {
+	if err := f.UpsertComment(ctx, p.Number, forge.OutcomeMarker, forge.OutcomeComment(outcome, detail, mergeSHA)); err != nil {
 		return err
 	}
 	if _, _, err := f.client.Issues.AddLabelsToIssue(ctx, f.owner, f.repo, p.Number, []string{label}); err != nil {

@@ -1,0 +1,99 @@
+package main
+
+import (
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/spf13/cobra"
+
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/artifact"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/config"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/forge"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/forge/github"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/infrarepo"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/lifecycle"
+)
+
+// newAppliedCommand is what CI runs after `terraform apply` of a merge commit: it
+// reports the applied check that verification waits for, under the name the merged
+// remediation's artifact records (its runbook's or policy's applied_check).
+func newAppliedCommand() *cobra.Command {
+	var (
+		configFile, sha, check string
+		failed                 bool
+	)
+	cmd := &cobra.Command{
+		Use:   "applied --config FILE --sha MERGE_COMMIT",
+		Short: "Report that CI applied a merge commit (or failed to), for verification",
+		Long: "Verification of a merged remediation starts only once its change is reported applied: CI runs this after " +
+			"`terraform apply` of the merge commit. On the github forge it sets a commit status; on the local forge it appends " +
+			"to the commit's checks note (" + lifecycle.ChecksRef + "). A commit that is not a remediation's merge is left " +
+			"alone unless --check names the check.",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if !plumbing.IsHash(sha) {
+				return badInput(fmt.Errorf("--sha: want the merge commit's full 40-character hash, not %q", sha))
+			}
+			cfg, err := config.Load(configFile)
+			if err != nil {
+				return badInput(err)
+			}
+			ctx := cmd.Context()
+			log := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: slog.LevelInfo}))
+			infra, fg, err := openInfraUnsigned(ctx, cfg, log)
+			if err != nil {
+				return err
+			}
+			defer func() { _ = infra.Close() }()
+			if err := infra.Fetch(ctx); err != nil {
+				return err
+			}
+			c, err := infra.Commit(plumbing.NewHash(sha))
+			if err != nil {
+				return badInput(fmt.Errorf("--sha %s: no such commit in %s: %w", sha, cfg.Infrastructure.Repository, err))
+			}
+			id := infrarepo.Trailers(c.Message)["Remediation-Id"]
+			if check == "" {
+				if id == "" || c.NumParents() < 2 {
+					fmt.Fprintf(cmd.OutOrStdout(), "%s is not a remediation's merge: nothing to report\n", sha[:12])
+					return nil
+				}
+				data, err := infra.ReadFile(c.Hash, artifact.Path(id))
+				if err != nil {
+					return badInput(fmt.Errorf("--sha %s: the merge of %s carries no artifact: %w", sha[:12], id, err))
+				}
+				art, err := artifact.Decode(data)
+				if err != nil {
+					return badInput(fmt.Errorf("--sha %s: artifact %s: %w", sha[:12], artifact.Path(id), err))
+				}
+				check = art.Verify.Check()
+			}
+			state := forge.CheckSuccess
+			if failed {
+				state = forge.CheckFailure
+			}
+			if gh, ok := fg.(*github.Forge); ok {
+				ghState, desc := github.StatusSuccess, "applied"
+				if failed {
+					ghState, desc = github.StatusFailure, "the apply failed"
+				}
+				if err := gh.SetStatus(ctx, sha, check, ghState, desc); err != nil {
+					return err
+				}
+			} else if err := lifecycle.RecordCheck(ctx, infra, c.Hash, check, state,
+				cfg.Infrastructure.AuthorName, cfg.Infrastructure.AuthorEmail, time.Now()); err != nil {
+				return err
+			}
+			log.Info("apply reported", "sha", sha, "check", check, "state", state, "remediation_id", id)
+			fmt.Fprintf(cmd.OutOrStdout(), "%s %s on %s\n", state, check, sha[:12])
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&configFile, "config", "remediator.yaml", "configuration file")
+	cmd.Flags().StringVar(&sha, "sha", "", "the merge commit CI applied (required)")
+	cmd.Flags().StringVar(&check, "check", "", "the check to report (default: the applied_check the merged remediation records)")
+	cmd.Flags().BoolVar(&failed, "failed", false, "report that the apply failed: the outcome becomes not-applied")
+	return cmd
+}

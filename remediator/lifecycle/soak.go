@@ -1,0 +1,179 @@
+package lifecycle
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/go-git/go-git/v5/plumbing/object"
+
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/artifact"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/forge"
+	"github.com/gitops-remediation/terraform-provider-remediation/runbooks"
+)
+
+// ProgressRef holds what verification has seen of a merged remediation so far: when
+// its change was first seen applied and since when its anomaly has been gone. A
+// restarted remediator, or another replica, goes on from there; the outcome note
+// under OutcomeRef ends it.
+const ProgressRef = "refs/notes/remediation-verification"
+
+// Progress is a merged remediation's way to its outcome.
+type Progress struct {
+	// AppliedAt is the first pass that saw the applied check succeed.
+	AppliedAt time.Time
+	// ResolvedSince is the first pass after AppliedAt that found the anomaly gone:
+	// the soak period runs from there.
+	ResolvedSince time.Time
+}
+
+// ParseProgress reads a progress note; unknown or malformed lines are skipped.
+func ParseProgress(note []byte) Progress {
+	var p Progress
+	for _, line := range strings.Split(string(note), "\n") {
+		key, val, ok := strings.Cut(line, ": ")
+		if !ok {
+			continue
+		}
+		t, err := time.Parse(time.RFC3339Nano, strings.TrimSpace(val))
+		if err != nil {
+			continue
+		}
+		switch key {
+		case "applied_at":
+			p.AppliedAt = t
+		case "resolved_since":
+			p.ResolvedSince = t
+		}
+	}
+	return p
+}
+
+// text writes the times to the nanosecond: the soak's range queries start at
+// ResolvedSince, and a second earlier may still hold the last of the alert.
+func (p Progress) text() string {
+	var b strings.Builder
+	if !p.AppliedAt.IsZero() {
+		fmt.Fprintf(&b, "applied_at: %s\n", p.AppliedAt.UTC().Format(time.RFC3339Nano))
+	}
+	if !p.ResolvedSince.IsZero() {
+		fmt.Fprintf(&b, "resolved_since: %s\n", p.ResolvedSince.UTC().Format(time.RFC3339Nano))
+	}
+	return b.String()
+}
+
+// verdict is what judge decided: an outcome, or "" to wait.
+type verdict struct {
+	outcome  forge.Outcome
+	detail   string
+	progress Progress
+}
+
+// judge takes a merge one step along applied -> resolved -> soaked:
+//   - until the applied check succeeds on the merge commit, it waits; a failed apply,
+//     or none within apply_timeout of the merge, is not-applied;
+//   - applied, the anomaly must go within `within` (failed otherwise);
+//   - gone, it must stay gone, and the PromQL condition hold at every step, for the
+//     soak period (a relapse is failed); then it is verified.
+func (r *Reconciler) judge(ctx context.Context, m *object.Commit, art *artifact.Artifact, now time.Time) (verdict, error) {
+	within, soak, applyTimeout := art.Verify.Durations()
+	note, _, err := r.Infra.Note(ProgressRef, m.Hash)
+	if err != nil {
+		return verdict{}, err
+	}
+	p := ParseProgress(note)
+	v := verdict{progress: p}
+	if p.AppliedAt.IsZero() {
+		check := art.Verify.Check()
+		checks, err := r.facts().Checks(ctx, m.Hash.String())
+		if err != nil {
+			return v, fmt.Errorf("verify %s: checks of the merge commit: %w", art.ID, err)
+		}
+		switch checks[check] {
+		case forge.CheckSuccess:
+			p.AppliedAt = now
+			if p, err = r.saveProgress(ctx, m, art.ID, p, now); err != nil {
+				return v, err
+			}
+			v.progress = p
+		case forge.CheckFailure:
+			v.outcome = forge.OutcomeNotApplied
+			v.detail = fmt.Sprintf("the apply failed: check %s reports failure on the merge commit", check)
+			return v, nil
+		default:
+			if now.Before(m.Committer.When.Add(applyTimeout)) {
+				return v, nil // not applied yet
+			}
+			v.outcome = forge.OutcomeNotApplied
+			v.detail = fmt.Sprintf("no check %s reported success on the merge commit within apply_timeout %s of the merge", check, span(applyTimeout))
+			return v, nil
+		}
+	}
+	res, err := r.Verifier.Check(ctx, art)
+	if err != nil {
+		return v, fmt.Errorf("verify %s: %w", art.ID, err)
+	}
+	if !res.Holds {
+		switch {
+		case !p.ResolvedSince.IsZero():
+			v.outcome = forge.OutcomeFailed
+			v.detail = fmt.Sprintf("relapse during the soak period (gone since %s): %s", stamp(p.ResolvedSince), res.Detail)
+		case !now.Before(p.AppliedAt.Add(within)):
+			v.outcome = forge.OutcomeFailed
+			v.detail = fmt.Sprintf("not resolved within %s of being applied (at %s): %s", span(within), stamp(p.AppliedAt), res.Detail)
+		}
+		return v, nil
+	}
+	if p.ResolvedSince.IsZero() {
+		p.ResolvedSince = now
+		if p, err = r.saveProgress(ctx, m, art.ID, p, now); err != nil {
+			return v, err
+		}
+		v.progress = p
+	}
+	if now.Sub(p.ResolvedSince) >= time.Second {
+		// Over the period so far, not only at this pass: a flap between two passes
+		// is a relapse too.
+		held, err := r.Verifier.Soaked(ctx, art, p.ResolvedSince, now)
+		if err != nil {
+			return v, fmt.Errorf("verify %s: %w", art.ID, err)
+		}
+		if !held.Holds {
+			v.outcome = forge.OutcomeFailed
+			v.detail = fmt.Sprintf("relapse during the soak period (gone since %s): %s", stamp(p.ResolvedSince), held.Detail)
+			return v, nil
+		}
+	}
+	if now.Sub(p.ResolvedSince) < soak {
+		return v, nil
+	}
+	v.outcome = forge.OutcomeVerified
+	v.detail = fmt.Sprintf("%s; applied at %s, and it held for the soak period of %s since %s", res.Detail, stamp(p.AppliedAt), span(soak), stamp(p.ResolvedSince))
+	return v, nil
+}
+
+// saveProgress records how far a merge has come; a replica that recorded more
+// already keeps its times (the earliest sighting wins).
+func (r *Reconciler) saveProgress(ctx context.Context, m *object.Commit, id string, p Progress, now time.Time) (Progress, error) {
+	_, err := r.Infra.UpdateNote(ctx, ProgressRef, m.Hash, "verification of "+id, r.AuthorName, r.AuthorEmail, now,
+		func(old []byte) ([]byte, error) {
+			had := ParseProgress(old)
+			if !had.AppliedAt.IsZero() {
+				p.AppliedAt = had.AppliedAt
+			}
+			if !had.ResolvedSince.IsZero() {
+				p.ResolvedSince = had.ResolvedSince
+			}
+			return []byte(p.text()), nil
+		})
+	if err != nil {
+		return p, fmt.Errorf("record the verification of %s: %w", id, err)
+	}
+	return p, nil
+}
+
+func stamp(t time.Time) string { return t.UTC().Format(time.RFC3339) }
+
+// span spells a duration as catalogs do: 15m, 1h, 0s.
+func span(d time.Duration) string { return runbooks.Duration(d).String() }

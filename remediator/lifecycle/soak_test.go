@@ -1,0 +1,176 @@
+package lifecycle_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gitops-remediation/terraform-provider-remediation/internal/gittest"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/artifact"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/forge"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/infrarepo"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/lifecycle"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/verify"
+	"github.com/gitops-remediation/terraform-provider-remediation/runbooks"
+)
+
+// world is what the forge and monitoring say at one pass.
+type world struct {
+	apply  forge.CheckState // the applied check on the merge commit; "" not reported
+	holds  bool             // the alert is gone and the query holds, now
+	soaked bool             // ... and did at every step since the soak began
+}
+
+type worldChecker struct{ w *world }
+
+func (c worldChecker) Check(context.Context, *artifact.Artifact) (verify.Result, error) {
+	if c.w.holds {
+		return verify.Result{Holds: true, Detail: "the triggering alert is no longer active"}, nil
+	}
+	return verify.Result{Detail: "1 matching alert(s) still active in Alertmanager"}, nil
+}
+
+func (c worldChecker) Soaked(context.Context, *artifact.Artifact, time.Time, time.Time) (verify.Result, error) {
+	if c.w.soaked {
+		return verify.Result{Holds: true}, nil
+	}
+	return verify.Result{Detail: "the alert fired again at 12:03"}, nil
+}
+
+type worldFacts struct{ w *world }
+
+func (f worldFacts) Checks(context.Context, string) (map[string]forge.CheckState, error) {
+	if f.w.apply == "" {
+		return map[string]forge.CheckState{"plan": forge.CheckSuccess}, nil
+	}
+	return map[string]forge.CheckState{"terraform-apply": f.w.apply}, nil
+}
+
+func (worldFacts) TeamMember(context.Context, string, string) (bool, error) { return false, nil }
+
+// A merged remediation is verified only once its change was reported applied and
+// the anomaly then stayed gone for the whole soak period; a relapse fails it, and a
+// change never applied is not-applied, whatever the alert did.
+func TestVerifiedMeansAppliedThenSoaked(t *testing.T) {
+	type pass struct {
+		after time.Duration // since the merge
+		world world
+		want  forge.Outcome // "" keeps waiting
+	}
+	gone := world{apply: forge.CheckSuccess, holds: true, soaked: true}
+	firing := world{apply: forge.CheckSuccess}
+	for _, tc := range []struct {
+		name   string
+		passes []pass
+		detail string
+	}{
+		{"resolved before applied waits for the apply, then the soak", []pass{
+			{time.Minute, world{holds: true, soaked: true}, ""},
+			{20 * time.Minute, world{holds: true, soaked: true}, ""},
+			{21 * time.Minute, gone, ""},
+			{30 * time.Minute, gone, ""},
+			{31 * time.Minute, gone, forge.OutcomeVerified},
+		}, "held for the soak period of 10m"},
+		{"applied, resolves later, then soaks", []pass{
+			{time.Minute, firing, ""},
+			{5 * time.Minute, gone, ""},
+			{14 * time.Minute, gone, ""},
+			{15 * time.Minute, gone, forge.OutcomeVerified},
+		}, "held for the soak period"},
+		{"relapse seen at a pass inside the soak", []pass{
+			{time.Minute, gone, ""},
+			{6 * time.Minute, firing, forge.OutcomeFailed},
+		}, "relapse during the soak period"},
+		{"relapse between two passes, seen in the period's history", []pass{
+			{time.Minute, gone, ""},
+			{6 * time.Minute, world{apply: forge.CheckSuccess, holds: true}, forge.OutcomeFailed},
+		}, "fired again"},
+		{"applied but never resolved", []pass{
+			{time.Minute, firing, ""},
+			{15 * time.Minute, firing, ""},
+			{16 * time.Minute, firing, forge.OutcomeFailed},
+		}, "not resolved within 15m of being applied"},
+		{"never applied, though the alert went", []pass{
+			{30 * time.Minute, world{holds: true, soaked: true}, ""},
+			{61 * time.Minute, world{holds: true, soaked: true}, forge.OutcomeNotApplied},
+		}, "no check terraform-apply reported success on the merge commit within apply_timeout 1h"},
+		{"the apply failed", []pass{
+			{2 * time.Minute, world{apply: forge.CheckFailure, holds: true, soaked: true}, forge.OutcomeNotApplied},
+		}, "the apply failed"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			bare, merged := oneMerge(t)
+			ctx := context.Background()
+			infra, err := infrarepo.Open(ctx, bare, "", t.TempDir())
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _ = infra.Close() })
+			w := &world{}
+			now := merged
+			r := &lifecycle.Reconciler{Infra: infra, Catalog: &runbooks.Catalog{}, Base: "main", AuthorName: "remediator", AuthorEmail: "r@localhost",
+				Now: func() time.Time { return now }, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+				Verifier: worldChecker{w}, Facts: worldFacts{w}}
+			for i, p := range tc.passes {
+				now, *w = merged.Add(p.after), p.world
+				out, err := r.Run(ctx)
+				if err != nil {
+					t.Fatalf("pass %d: %v", i, err)
+				}
+				var got forge.Outcome
+				var detail string
+				for _, o := range out {
+					got, detail = forge.Outcome(o.Action), o.Reason
+				}
+				if got != p.want {
+					t.Fatalf("pass %d (+%s): outcome %q (%s), want %q", i, p.after, got, detail, p.want)
+				}
+				if got != "" && !strings.Contains(detail, tc.detail) {
+					t.Fatalf("pass %d: detail %q, want it to say %q", i, detail, tc.detail)
+				}
+			}
+			note := gittest.Run(t, bare, "notes", "--ref=remediation", "show", "main")
+			if !strings.Contains(note, "outcome: "+string(tc.passes[len(tc.passes)-1].want)) {
+				t.Fatalf("outcome note:\n%s", note)
+			}
+		})
+	}
+}
+
+// oneMerge makes an infrastructure repository with one merged remediation (soak 10m,
+// apply_timeout 1h, within 15m, no rollback) and returns it with the merge's time.
+func oneMerge(t *testing.T) (string, time.Time) {
+	t.Helper()
+	bare := gittest.BareRepo(t)
+	work := t.TempDir()
+	gittest.Run(t, "", "clone", "-q", bare, work)
+	gittest.Run(t, work, "config", "user.name", "t")
+	gittest.Run(t, work, "config", "user.email", "t@localhost")
+	gittest.WriteFile(t, filepath.Join(work, "README.md"), "infra\n")
+	gittest.Run(t, work, "add", "-A")
+	gittest.Run(t, work, "commit", "-qm", "initial")
+	gittest.Run(t, work, "branch", "-M", "main")
+	id := "scale-aaaaaaaaaa"
+	a := &artifact.Artifact{ID: id, Runbook: "scale", Policy: "prod", Risk: "low", Rollback: "none",
+		Verify: artifact.Verify{Within: "15m", AlertResolved: true, Soak: "10m", ApplyTimeout: "1h"}}
+	data, err := a.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	gittest.Run(t, work, "checkout", "-q", "-b", "remediation/"+id, "main")
+	gittest.WriteFile(t, filepath.Join(work, artifact.Path(id)), string(data))
+	gittest.Run(t, work, "add", "-A")
+	gittest.Run(t, work, "commit", "-qm", "remediation "+id)
+	gittest.Run(t, work, "checkout", "-q", "main")
+	gittest.Run(t, work, "merge", "-q", "--no-ff", "-m", "Merge remediation "+id+"\n\nRemediation-Id: "+id+"\nRunbook: scale\n", "remediation/"+id)
+	gittest.Run(t, work, "push", "-q", "origin", "main")
+	at, err := time.Parse(time.RFC3339, strings.TrimSpace(gittest.Run(t, work, "log", "-1", "--format=%cI")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return bare, at
+}
