@@ -162,7 +162,7 @@ func (r *Reconciler) proposeRollback(ctx context.Context, merge *object.Commit, 
 	rb := &artifact.Artifact{
 		ID: art.ID + artifact.RollbackSuffix, RollbackOf: art.ID, Runbook: art.Runbook, RunbookVersion: art.RunbookVersion, Policy: art.Policy, Risk: art.Risk,
 		RequiredApprovals: art.RequiredApprovals, Target: art.Target, Anomaly: art.Anomaly, Rollback: "none",
-		Expected:   fmt.Sprintf("the state before remediation %s is restored", art.ID),
+		Expected: fmt.Sprintf("the state before remediation %s is restored", art.ID),
 		// Applied is all a rollback proves: the state before is back.
 		Verify:     artifact.Verify{Within: art.Verify.Within, Soak: "0s", ApplyTimeout: art.Verify.ApplyTimeout, AppliedCheck: art.Verify.AppliedCheck},
 		Reverts:    []artifact.Reverted{{Commit: merge.Hash.String(), Subject: "Merge remediation " + art.ID}},
