@@ -2,13 +2,19 @@ package provider
 
 import (
 	"context"
+	"fmt"
+	"os"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/mapvalidator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/infrarepo"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/lifecycle"
 	"github.com/gitops-remediation/terraform-provider-remediation/runbooks"
 )
 
@@ -36,6 +42,21 @@ type routeModel struct {
 	AutoMerge         types.Bool              `tfsdk:"auto_merge"`
 	Matches           []routeMatchModel       `tfsdk:"matches"`
 	Skipped           []routeSkipModel        `tfsdk:"skipped"`
+	OutcomesRepo      types.String            `tfsdk:"outcomes_repository"`
+	OutcomesBranch    types.String            `tfsdk:"outcomes_branch"`
+	Record            *routeRecordModel       `tfsdk:"record"`
+}
+
+// routeRecordModel is the acting runbook version's earned autonomy.
+type routeRecordModel struct {
+	Version           types.String  `tfsdk:"version"`
+	Streak            types.Int64   `tfsdk:"streak"`
+	Verified          types.Int64   `tfsdk:"verified"`
+	Failed            types.Int64   `tfsdk:"failed"`
+	NotApplied        types.Int64   `tfsdk:"not_applied"`
+	SuccessLowerBound types.Float64 `tfsdk:"success_lower_bound"`
+	MayAutoMerge      types.Bool    `tfsdk:"may_auto_merge"`
+	Reason            types.String  `tfsdk:"reason"`
 }
 
 type routeMatchModel struct {
@@ -92,6 +113,33 @@ func (d *routeDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, 
 					"required_approvals": schema.Int64Attribute{MarkdownDescription: "Approvals needed.", Computed: true},
 					"auto_merge":         schema.BoolAttribute{MarkdownDescription: "Auto-merge allowed by policy.", Computed: true},
 				}},
+			},
+			"outcomes_repository": schema.StringAttribute{
+				MarkdownDescription: "The infrastructure repository (path or URL) whose outcome notes hold the runbooks' records. " +
+					"When set, `record` says whether the acting runbook's current version has earned auto-merge. Read with the provider's credentials.",
+				Optional: true, Validators: []validator.String{stringvalidator.LengthAtLeast(1)},
+			},
+			"outcomes_branch": schema.StringAttribute{
+				MarkdownDescription: "The branch of `outcomes_repository` remediations merge into. Defaults to `main`.",
+				Optional:            true, Validators: []validator.String{stringvalidator.LengthAtLeast(1)},
+			},
+			"record": schema.SingleNestedAttribute{
+				MarkdownDescription: "The acting runbook's record at its current version (its content hash), read from `outcomes_repository`: " +
+					"null without a repository or an acting runbook.",
+				Computed: true,
+				Attributes: map[string]schema.Attribute{
+					"version":             str("The runbook's current version."),
+					"streak":              schema.Int64Attribute{MarkdownDescription: "Verified outcomes in a row since the version's last failure.", Computed: true},
+					"verified":            schema.Int64Attribute{MarkdownDescription: "Verified outcomes of the version.", Computed: true},
+					"failed":              schema.Int64Attribute{MarkdownDescription: "Failed outcomes of the version.", Computed: true},
+					"not_applied":         schema.Int64Attribute{MarkdownDescription: "Merges of the version never reported applied.", Computed: true},
+					"success_lower_bound": schema.Float64Attribute{MarkdownDescription: "Lower bound of the 95% Wilson interval of the version's success rate.", Computed: true},
+					"may_auto_merge": schema.BoolAttribute{
+						MarkdownDescription: "Whether a proposal of the runbook may merge without a human now: the policy allows its risk and the version earned it.",
+						Computed:            true,
+					},
+					"reason": str("Why it may not auto-merge, when it may not."),
+				},
 			},
 			"skipped": schema.ListNestedAttribute{
 				MarkdownDescription: "Runbooks whose matchers matched but whose condition did not hold.",
@@ -155,5 +203,49 @@ func (d *routeDataSource) Read(ctx context.Context, req datasource.ReadRequest, 
 	for _, s := range dec.Skipped {
 		m.Skipped = append(m.Skipped, routeSkipModel{Runbook: types.StringValue(s.Runbook.Metadata.Name), Reason: types.StringValue(s.Reason)})
 	}
+	m.Record = nil
+	if !m.OutcomesRepo.IsNull() && !m.Runbook.IsNull() {
+		rec, err := d.record(ctx, m, cat.Runbook(m.Runbook.ValueString()), dec.Policy)
+		if err != nil {
+			resp.Diagnostics.AddAttributeError(path.Root("outcomes_repository"), "Cannot read the runbook's record",
+				fmt.Sprintf("Reading the outcome notes of %s failed. Check the repository and branch, and that the provider's credentials may read it.\n\n%s",
+					m.OutcomesRepo.ValueString(), err))
+			return
+		}
+		m.Record = rec
+	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
+}
+
+// record reads the acting runbook's record from the outcome notes of the
+// infrastructure repository, cloned into a temporary directory for the read.
+func (d *routeDataSource) record(ctx context.Context, m routeModel, rb *runbooks.Runbook, pol *runbooks.Policy) (*routeRecordModel, error) {
+	dir, err := os.MkdirTemp("", "remediation-outcomes-")
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = os.RemoveAll(dir) }()
+	token := ""
+	if d.data != nil {
+		token = d.data.opts.Token
+	}
+	repo, err := infrarepo.Open(ctx, m.OutcomesRepo.ValueString(), token, dir)
+	if err != nil {
+		return nil, fmt.Errorf("open outcomes repository: %w", err)
+	}
+	defer func() { _ = repo.Close() }()
+	branch := "main"
+	if !m.OutcomesBranch.IsNull() {
+		branch = m.OutcomesBranch.ValueString()
+	}
+	a, err := lifecycle.AutonomyOf(repo, branch, rb, pol)
+	if err != nil {
+		return nil, err
+	}
+	r := a.Record
+	return &routeRecordModel{
+		Version: types.StringValue(r.Version), Streak: types.Int64Value(int64(r.Streak)),
+		Verified: types.Int64Value(int64(r.Verified)), Failed: types.Int64Value(int64(r.Failed)), NotApplied: types.Int64Value(int64(r.NotApplied)),
+		SuccessLowerBound: types.Float64Value(r.SuccessLowerBound()), MayAutoMerge: types.BoolValue(a.MayAutoMerge), Reason: stringOrNull(a.Reason),
+	}, nil
 }

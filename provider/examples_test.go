@@ -12,13 +12,36 @@ import (
 	"time"
 
 	"github.com/gitops-remediation/terraform-provider-remediation/internal/gittest"
+	"github.com/gitops-remediation/terraform-provider-remediation/runbooks"
+	"github.com/gitops-remediation/terraform-provider-remediation/runbooks/catalogstore"
 )
 
 // TestDemoCatalogRoutingTests runs the demo catalog's own `terraform test` suite, the
 // way a catalog author does: the provider installed by `terraform init` from a local
 // mirror, the catalog published to a fresh repository, sample anomalies routed.
 func TestDemoCatalogRoutingTests(t *testing.T) {
-	bin := terraformCLI(t)
+	bin, work, env := terraformModule(t, "../examples/demo/catalog")
+	repo := gittest.BareRepo(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	if out, err := runCLI(ctx, bin, work, env, "init", "-input=false", "-no-color"); err != nil {
+		t.Fatalf("init: %v\n%s", err, out)
+	}
+	out, err := runCLI(ctx, bin, work, env, "test", "-no-color", "-var", "catalog_repository="+repo)
+	if err != nil {
+		t.Fatalf("terraform test failed: %v\n%s", err, out)
+	}
+	if !strings.Contains(out, "4 passed, 0 failed") {
+		t.Fatalf("unexpected test summary:\n%s", out)
+	}
+}
+
+// terraformModule copies a module to a temporary directory and returns the terraform
+// binary, the directory and the environment that installs this provider from a
+// local mirror, as `terraform init` does for a catalog author.
+func terraformModule(t *testing.T, src string) (bin, work string, env []string) {
+	t.Helper()
+	bin = terraformCLI(t)
 	const version = "0.1.0"
 	mirror := t.TempDir()
 	host := "registry.terraform.io"
@@ -29,13 +52,13 @@ func TestDemoCatalogRoutingTests(t *testing.T) {
 	if err := os.MkdirAll(pdir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	src := filepath.Join(providerBinaryDir(t), "terraform-provider-remediation")
-	if err := exec.Command("cp", src, filepath.Join(pdir, "terraform-provider-remediation_v"+version)).Run(); err != nil {
+	binary := filepath.Join(providerBinaryDir(t), "terraform-provider-remediation")
+	if err := exec.Command("cp", binary, filepath.Join(pdir, "terraform-provider-remediation_v"+version)).Run(); err != nil {
 		t.Fatal(err)
 	}
-	work := filepath.Join(t.TempDir(), "catalog")
-	if out, err := exec.Command("cp", "-r", "../examples/demo/catalog", work).CombinedOutput(); err != nil {
-		t.Fatalf("copy demo: %v %s", err, out)
+	work = filepath.Join(t.TempDir(), filepath.Base(src))
+	if out, err := exec.Command("cp", "-r", src, work).CombinedOutput(); err != nil {
+		t.Fatalf("copy %s: %v %s", src, err, out)
 	}
 	rc := filepath.Join(t.TempDir(), "cli.tfrc")
 	cfg := fmt.Sprintf(`provider_installation {
@@ -51,18 +74,68 @@ func TestDemoCatalogRoutingTests(t *testing.T) {
 	if err := os.WriteFile(rc, []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	env := append(os.Environ(), "TF_CLI_CONFIG_FILE="+rc, "CHECKPOINT_DISABLE=1", "TF_IN_AUTOMATION=1")
-	repo := gittest.BareRepo(t)
+	return bin, work, append(os.Environ(), "TF_CLI_CONFIG_FILE="+rc, "CHECKPOINT_DISABLE=1", "TF_IN_AUTOMATION=1")
+}
+
+// TestAutonomyInTerraformTest asserts a runbook's earned autonomy in `terraform test`
+// through the remediation_route data source, as a catalog author would before
+// giving a runbook more autonomy: two verified runs of the published version earn
+// auto-merge; a failure takes it away.
+func TestAutonomyInTerraformTest(t *testing.T) {
+	bin, work, env := terraformModule(t, "testdata/autonomy")
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
+	catalog := gittest.BareRepo(t)
+	store, err := catalogstore.Open(ctx, catalogstore.Options{Repository: catalog})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rb := runbooks.NewRunbook("scale-out-api")
+	rb.Spec.Risk = runbooks.RiskMedium
+	rb.Spec.Trigger = runbooks.Trigger{Matchers: []string{`alertname="HighLatency"`}, GroupBy: []string{"service"}}
+	rb.Spec.Changes = []runbooks.Change{{Kind: "hcl", File: "envs/{{ .labels.service }}.auto.tfvars", Path: "replicas", Value: "current + 1"}}
+	staging := runbooks.NewPolicy("staging")
+	staging.Spec.AutoMerge = runbooks.AutoMerge{MaxRisk: "medium", MinVerifiedRuns: 2}
+	for _, doc := range []runbooks.Document{rb, staging} {
+		if _, err := store.Put(ctx, doc); err != nil {
+			t.Fatal(err)
+		}
+	}
+	version, err := runbooks.Version(rb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	infra := gittest.BareRepo(t)
+	clone := t.TempDir()
+	gittest.Run(t, "", "clone", "-q", infra, clone)
+	gittest.Run(t, clone, "config", "user.name", "t")
+	gittest.Run(t, clone, "config", "user.email", "t@localhost")
+	gittest.Run(t, clone, "commit", "-q", "--allow-empty", "-m", "initial")
+	gittest.Run(t, clone, "branch", "-M", "main")
+	outcome := func(o string) {
+		gittest.Run(t, clone, "commit", "-q", "--allow-empty", "-m", "change")
+		gittest.Run(t, clone, "checkout", "-q", "HEAD~1")
+		gittest.Run(t, clone, "merge", "-q", "--no-ff", "-m", "Merge remediation\n\nRemediation-Id: scale-out-api-0123456789\nRunbook: scale-out-api\nRunbook-Version: "+version+"\n", "main")
+		gittest.Run(t, clone, "branch", "-f", "main", "HEAD")
+		gittest.Run(t, clone, "checkout", "-q", "main")
+		gittest.Run(t, clone, "notes", "--ref=remediation", "add", "-m", "outcome: "+o, "HEAD")
+		gittest.Run(t, clone, "push", "-q", "-f", "origin", "main", "refs/notes/remediation")
+	}
 	if out, err := runCLI(ctx, bin, work, env, "init", "-input=false", "-no-color"); err != nil {
 		t.Fatalf("init: %v\n%s", err, out)
 	}
-	out, err := runCLI(ctx, bin, work, env, "test", "-no-color", "-var", "catalog_repository="+repo)
-	if err != nil {
-		t.Fatalf("terraform test failed: %v\n%s", err, out)
+	expect := func(may bool, streak int) {
+		t.Helper()
+		out, err := runCLI(ctx, bin, work, env, "test", "-no-color", "-var", "catalog_repository="+catalog, "-var", "outcomes_repository="+infra,
+			"-var", fmt.Sprintf("want_may_auto_merge=%t", may), "-var", fmt.Sprintf("want_streak=%d", streak))
+		if err != nil || !strings.Contains(out, "1 passed, 0 failed") {
+			t.Fatalf("terraform test expecting may_auto_merge=%t streak=%d: %v\n%s", may, streak, err, out)
+		}
 	}
-	if !strings.Contains(out, "4 passed, 0 failed") {
-		t.Fatalf("unexpected test summary:\n%s", out)
-	}
+	outcome("verified")
+	expect(false, 1)
+	outcome("verified")
+	expect(true, 2)
+	outcome("failed")
+	expect(false, 0)
 }

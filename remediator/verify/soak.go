@@ -61,12 +61,13 @@ func (v *Verifier) Soaked(ctx context.Context, a *artifact.Artifact, from, to ti
 	return Result{Holds: holds, Detail: strings.Join(details, "; ")}, nil
 }
 
-// SoakStep is the resolution of a soak's range queries: 15s, or coarser for a long
-// period so that a query stays within maxSoakSteps points.
+// SoakStep is the resolution of a soak's range queries: a second, or coarser for a
+// long period so that a query stays within maxSoakSteps points. Finer than any
+// scrape interval, so the condition is looked at after every sample.
 func SoakStep(period time.Duration) time.Duration {
-	step := 15 * time.Second
-	if s := period / maxSoakSteps; s > step {
-		step = s.Round(time.Second)
+	step := time.Second
+	if s := (period / maxSoakSteps).Round(time.Second); s > step {
+		step = s
 	}
 	return step
 }
@@ -112,13 +113,17 @@ func (v *Verifier) gaps(ctx context.Context, q string, from, to time.Time, step 
 	return missed, nil
 }
 
-// fired returns the first time in [from, to] at which the anomaly's alert was firing
-// in Prometheus, or zero. A series counts when each of its labels equals the
-// anomaly's: the anomaly may carry more (external labels Alertmanager saw), never
-// other values.
+// fired returns about when in (from, to] the anomaly's alert was firing in
+// Prometheus, or zero. Each step looks back over the whole step (max_over_time), so
+// the windows tile the period and a flap shorter than a step is seen too. A series
+// counts when each of its labels equals the anomaly's: the anomaly may carry more
+// (external labels Alertmanager saw), never other values.
 func (v *Verifier) fired(ctx context.Context, labels map[string]string, from, to time.Time, step time.Duration) (time.Time, error) {
-	q := fmt.Sprintf(`ALERTS{alertstate="firing",alertname=%q}`, labels["alertname"])
-	m, err := v.rangeQuery(ctx, q, from, to, step)
+	if to.Before(from.Add(step)) {
+		return time.Time{}, nil
+	}
+	q := fmt.Sprintf(`max_over_time(ALERTS{alertstate="firing",alertname=%q}[%s])`, labels["alertname"], model.Duration(step))
+	m, err := v.rangeQuery(ctx, q, from.Add(step), to, step)
 	if err != nil {
 		return time.Time{}, err
 	}

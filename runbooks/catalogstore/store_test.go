@@ -32,7 +32,7 @@ func runbook(name string) *runbooks.Runbook {
 				Path:  "replicas",
 				Value: "math.least(current * 2, 20)",
 			}},
-			Verify:   runbooks.Verify{Within: runbooks.Duration(15 * time.Minute), AlertResolved: true},
+			Verify:   runbooks.Verify{Within: runbooks.Duration(15 * time.Minute), AlertResolved: true, Soak: runbooks.Duration(10 * time.Minute), ApplyTimeout: runbooks.Duration(time.Hour)},
 			Rollback: runbooks.RollbackRevert,
 		},
 	}

@@ -1,0 +1,18 @@
+# The Go test passes the record it expects (var.want_*) and changes the
+# repository's history between runs of `terraform test`.
+run "record" {
+  command = plan
+
+  assert {
+    condition     = data.remediation_route.staging_latency.runbook == "scale-out-api" && data.remediation_route.staging_latency.auto_merge
+    error_message = "staging lets scale-out-api auto-merge once earned"
+  }
+  assert {
+    condition     = data.remediation_route.staging_latency.record.may_auto_merge == var.want_may_auto_merge
+    error_message = "may_auto_merge is ${data.remediation_route.staging_latency.record.may_auto_merge}: ${coalesce(data.remediation_route.staging_latency.record.reason, "-")}"
+  }
+  assert {
+    condition     = data.remediation_route.staging_latency.record.streak == var.want_streak
+    error_message = "streak is ${data.remediation_route.staging_latency.record.streak}"
+  }
+}
