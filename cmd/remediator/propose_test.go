@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gitops-remediation/terraform-provider-remediation/internal/gittest"
 
@@ -45,10 +46,15 @@ func infraRepo(t testing.TB, cfg string) string {
 }
 
 func alert(service string) string {
+	return alertAt(service, time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC))
+}
+
+// alertAt is alert(service) that started firing at the given time.
+func alertAt(service string, startsAt time.Time) string {
 	return `{"version":"4","groupKey":"g","truncatedAlerts":0,"status":"firing","receiver":"remediator",
 "groupLabels":{},"commonLabels":{},"commonAnnotations":{},"externalURL":"http://127.0.0.1:9093",
 "alerts":[{"status":"firing","labels":{"alertname":"HighLatency","service":"` + service + `","env":"prod"},
-"annotations":{"value":"0.9"},"startsAt":"2026-11-24T10:00:00Z","endsAt":"0001-01-01T00:00:00Z","generatorURL":"","fingerprint":"fp-` + service + `"}]}`
+"annotations":{"value":"0.9"},"startsAt":"` + startsAt.UTC().Format(time.RFC3339) + `","endsAt":"0001-01-01T00:00:00Z","generatorURL":"","fingerprint":"fp-` + service + `"}]}`
 }
 
 func proposeRun(t *testing.T, cfg, anomaly string, extra ...string) (int, string, string) {

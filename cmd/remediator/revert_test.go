@@ -40,8 +40,8 @@ func TestProposeRevert(t *testing.T) {
 	branch := "remediation/" + decision.ID("scale-out-api", "service=api-gateway")
 
 	// Nothing changed recently: nothing to revert, and it says why.
-	code, out, errs := proposeRun(t, cfg, alert("api-gateway"))
-	if code != 0 || !strings.HasPrefix(out, "unchanged: ") || !strings.Contains(out, "nothing to revert: no commit on main within 2h") {
+	code, out, errs := proposeRun(t, cfg, alertAt("api-gateway", time.Now()))
+	if code != 0 || !strings.HasPrefix(out, "unchanged: ") || !strings.Contains(out, "nothing to revert: no commit on main within 2h before the anomaly started") {
 		t.Fatalf("exit %d: %s %s", code, out, errs)
 	}
 
@@ -51,7 +51,7 @@ func TestProposeRevert(t *testing.T) {
 	gittest.WriteFile(t, filepath.Join(work, "README.md"), "docs\n")
 	bad := commitAll(t, work, "shrink the gateway")
 
-	code, out, errs = proposeRun(t, cfg, alert("api-gateway"), "--output", "json")
+	code, out, errs = proposeRun(t, cfg, alertAt("api-gateway", time.Now()), "--output", "json")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
@@ -85,7 +85,7 @@ func TestProposeRevertUndoesTheNewestAndNeverAProtectedPath(t *testing.T) {
 	commitAll(t, work, "older")
 	gittest.WriteFile(t, filepath.Join(work, "envs/api-second.auto.tfvars"), "replicas = 9\n")
 	newest := commitAll(t, work, "newest")
-	code, out, errs := proposeRun(t, cfg, alert("api-gateway"))
+	code, out, errs := proposeRun(t, cfg, alertAt("api-gateway", time.Now()))
 	if code != 0 || !strings.HasPrefix(out, "opened: ") {
 		t.Fatalf("exit %d: %s %s", code, out, errs)
 	}
@@ -108,11 +108,54 @@ func TestProposeRevertUndoesTheNewestAndNeverAProtectedPath(t *testing.T) {
 	gittest.Run(t, "", "clone", "-q", infra2, work2)
 	gittest.WriteFile(t, filepath.Join(work2, ".github/workflows/ci.yml"), "on: pull_request\n")
 	commitAll(t, work2, "ci change")
-	code, _, errs = proposeRun(t, cfg2, alert("api-gateway"))
+	code, _, errs = proposeRun(t, cfg2, alertAt("api-gateway", time.Now()))
 	if code != 2 || !strings.Contains(errs, "is protected") {
 		t.Fatalf("protected: exit %d: %s", code, errs)
 	}
 	if refs := gittest.Run(t, infra2, "for-each-ref", "refs/heads/remediation/"); refs != "" {
 		t.Fatalf("pushed: %s", refs)
+	}
+}
+
+// The revert takes the change most likely to have caused the anomaly: merged before
+// it started (never after), within the window, and of those the one that lies most
+// within the runbook's paths, not merely the newest; the artifact says why.
+func TestProposeRevertTakesTheLikeliestCause(t *testing.T) {
+	cfg, infra, work := revertCatalog(t)
+	branch := "remediation/" + decision.ID("scale-out-api", "service=api-gateway")
+	gittest.WriteFile(t, filepath.Join(work, "envs/api-gateway.auto.tfvars"), "replicas = 1\n")
+	focused := commitAll(t, work, "shrink the gateway")
+	gittest.WriteFile(t, filepath.Join(work, "envs/api-second.auto.tfvars"), "replicas = 9\n")
+	for _, f := range []string{"README.md", "docs/a.md", "docs/b.md", "docs/c.md"} {
+		gittest.WriteFile(t, filepath.Join(work, f), "sweeping\n")
+	}
+	commitAll(t, work, "a sweeping change that also touches a service")
+	time.Sleep(1100 * time.Millisecond) // commit times have a second's resolution
+	started := time.Now()
+	time.Sleep(1100 * time.Millisecond)
+	gittest.WriteFile(t, filepath.Join(work, "envs/api-maxed.auto.tfvars"), "replicas = 19\n")
+	commitAll(t, work, "merged after the anomaly started")
+
+	code, out, errs := proposeRun(t, cfg, alertAt("api-gateway", started))
+	if code != 0 || !strings.HasPrefix(out, "opened: ") {
+		t.Fatalf("exit %d: %s %s", code, out, errs)
+	}
+	if got := gittest.Run(t, infra, "show", branch+":envs/api-gateway.auto.tfvars"); !strings.Contains(got, "raised in March") {
+		t.Fatalf("the focused change was not reverted: %q", got)
+	}
+	if got := gittest.Run(t, infra, "show", branch+":envs/api-second.auto.tfvars"); got != "replicas = 9" {
+		t.Fatalf("the sweeping change was reverted: %q", got)
+	}
+	if got := gittest.Run(t, infra, "show", branch+":envs/api-maxed.auto.tfvars"); got != "replicas = 19" {
+		t.Fatalf("a change merged after the anomaly started was reverted: %q", got)
+	}
+	art, err := artifact.Decode([]byte(gittest.Run(t, infra, "show", branch+":"+artifact.Path(decision.ID("scale-out-api", "service=api-gateway"))) + "\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(art.Reverts) != 1 || art.Reverts[0].Commit != focused ||
+		!strings.Contains(art.Reverts[0].Why, "1 of its 1 changed file(s) are under the runbook's paths; the best match of 2 candidate commit(s)") ||
+		!strings.Contains(art.Reverts[0].Why, "before the anomaly started at "+started.UTC().Format(time.RFC3339)) {
+		t.Fatalf("artifact reverts %+v", art.Reverts)
 	}
 }

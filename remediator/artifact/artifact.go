@@ -92,6 +92,8 @@ type Limits struct {
 type Reverted struct {
 	Commit  string `yaml:"commit"`
 	Subject string `yaml:"subject"`
+	// Why says why this commit was taken for the cause (see infrarepo.PlanRevert).
+	Why string `yaml:"why,omitempty"`
 }
 
 // Verify is how success will be judged.

@@ -18,6 +18,8 @@ type Revert struct {
 	// Commit is the commit undone.
 	Commit *object.Commit
 	Files  []RevertFile
+	// Why says why this commit was chosen among the candidates.
+	Why string
 }
 
 // RevertFile is one file put back as it was before the commit.
@@ -32,11 +34,19 @@ type RevertFile struct {
 // undoing the older commit blindly would undo the later one too.
 var ErrRevertConflict = errors.New("a later commit changed the file")
 
-// PlanRevert finds the newest commit on the base branch's first-parent history (a
-// merged pull request is its merge commit), committed no earlier than since, that
-// changes a path match accepts, and returns how to undo it for those paths. It
-// returns nil when there is none.
-func (r *Repo) PlanRevert(base string, since time.Time, match func(string) bool) (*Revert, error) {
+// Suspects bounds the commits a revert considers: those merged in the window before
+// the anomaly started (a change made after it cannot have caused it).
+type Suspects struct {
+	From, Until time.Time
+}
+
+// PlanRevert finds the commit of the base branch's first-parent history (a merged
+// pull request is its merge commit) most likely to have caused the anomaly: merged
+// within the suspects' window, changing paths match accepts, and, among those, the
+// one whose change lies most within them (matching files over changed files: a
+// change to the service alone is a likelier cause than a sweeping one), the latest
+// on a tie. It returns how to undo it for those paths, or nil when there is none.
+func (r *Repo) PlanRevert(base string, w Suspects, match func(string) bool) (*Revert, error) {
 	head, ok := r.Branch(base)
 	if !ok {
 		return nil, fmt.Errorf("no base branch %q", base)
@@ -49,43 +59,66 @@ func (r *Repo) PlanRevert(base string, since time.Time, match func(string) bool)
 	if err != nil {
 		return nil, err
 	}
+	var (
+		best                 *object.Commit
+		bestParent           *object.Commit
+		bestPaths            []string
+		bestScore            float64
+		bestTotal, suspected int
+	)
 	// The repository's first commit is never undone: there is nothing before it.
-	for c := headCommit; c != nil && c.NumParents() > 0 && !c.Committer.When.Before(since); {
+	for c := headCommit; c != nil && c.NumParents() > 0 && !c.Committer.When.Before(w.From); {
 		parent, err := c.Parent(0)
 		if err != nil {
 			return nil, fmt.Errorf("read parent of %s: %w", c.Hash, err)
 		}
-		paths, err := changedPaths(parent, c, match)
-		if err != nil {
-			return nil, err
-		}
-		if len(paths) > 0 {
-			return r.undo(c, parent, headTree, paths)
+		if !c.Committer.When.After(w.Until) {
+			paths, total, err := changedPaths(parent, c, match)
+			if err != nil {
+				return nil, err
+			}
+			if len(paths) > 0 {
+				suspected++
+				if score := float64(len(paths)) / float64(total); best == nil || score > bestScore {
+					best, bestParent, bestPaths, bestScore, bestTotal = c, parent, paths, score, total
+				}
+			}
 		}
 		c = parent
 	}
-	return nil, nil
-}
-
-// changedPaths lists the paths match accepts that c changes against parent.
-func changedPaths(parent, c *object.Commit, match func(string) bool) ([]string, error) {
-	tree, err := c.Tree()
+	if best == nil {
+		return nil, nil
+	}
+	rv, err := r.undo(best, bestParent, headTree, bestPaths)
 	if err != nil {
 		return nil, err
+	}
+	rv.Why = fmt.Sprintf("merged at %s, %s before the anomaly started at %s; %d of its %d changed file(s) are under the runbook's paths; the best match of %d candidate commit(s) merged from %s on",
+		best.Committer.When.UTC().Format(time.RFC3339), w.Until.Sub(best.Committer.When).Round(time.Second), w.Until.UTC().Format(time.RFC3339),
+		len(bestPaths), bestTotal, suspected, w.From.UTC().Format(time.RFC3339))
+	return rv, nil
+}
+
+// changedPaths lists the paths match accepts that c changes against parent, and
+// how many paths it changes in all.
+func changedPaths(parent, c *object.Commit, match func(string) bool) ([]string, int, error) {
+	tree, err := c.Tree()
+	if err != nil {
+		return nil, 0, err
 	}
 	ptree, err := parent.Tree()
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	changes, err := object.DiffTree(ptree, tree)
 	if err != nil {
-		return nil, fmt.Errorf("diff %s: %w", c.Hash, err)
+		return nil, 0, fmt.Errorf("diff %s: %w", c.Hash, err)
 	}
 	var out []string
 	for _, ch := range changes {
 		action, err := ch.Action()
 		if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 		name := ch.To.Name
 		if action == merkletrie.Delete {
@@ -98,7 +131,7 @@ func changedPaths(parent, c *object.Commit, match func(string) bool) ([]string, 
 			out = append(out, ch.From.Name)
 		}
 	}
-	return out, nil
+	return out, len(changes), nil
 }
 
 func (r *Repo) undo(c, parent *object.Commit, headTree *object.Tree, paths []string) (*Revert, error) {
@@ -184,7 +217,7 @@ func (r *Repo) PlanUndo(base string, commit plumbing.Hash, skip func(string) boo
 	if err != nil {
 		return nil, fmt.Errorf("undo %s: %w", commit, err)
 	}
-	paths, err := changedPaths(parent, c, func(p string) bool { return !skip(p) })
+	paths, _, err := changedPaths(parent, c, func(p string) bool { return !skip(p) })
 	if err != nil {
 		return nil, err
 	}

@@ -250,7 +250,7 @@ func (p *Proposer) open(ctx context.Context, res Result, d decision.Decision, rb
 		res.Action, res.Reason = Unchanged, "every change is already in place on "+p.Base
 		for _, c := range rb.Spec.Changes {
 			if c.Kind == runbooks.ChangeRevert {
-				res.Reason = fmt.Sprintf("nothing to revert: no commit on %s within %s changes %s", p.Base, c.Within, strings.Join(c.Paths, ", "))
+				res.Reason = fmt.Sprintf("nothing to revert: no commit on %s within %s before the anomaly started changes %s", p.Base, c.Within, strings.Join(c.Paths, ", "))
 			}
 		}
 		log.Info("nothing to change", "action", res.Action)
@@ -356,7 +356,13 @@ func (p *Proposer) revert(wt *infrarepo.WorkTree, rb *runbooks.Runbook, i int, c
 		}
 		return false
 	}
-	plan, err := p.Infra.PlanRevert(p.Base, p.Now().Add(-c.Within.Std()), match)
+	// The suspects are the changes merged within `within` before the anomaly
+	// started; one whose start is unknown started now.
+	until := p.Now()
+	if t, err := time.Parse(time.RFC3339, art.Anomaly.StartsAt); err == nil && !t.IsZero() && t.Before(until) {
+		until = t
+	}
+	plan, err := p.Infra.PlanRevert(p.Base, infrarepo.Suspects{From: until.Add(-c.Within.Std()), Until: until}, match)
 	if errors.Is(err, infrarepo.ErrRevertConflict) {
 		return nil, &InputError{fmt.Errorf("runbook %s change %d: %w", rb.Metadata.Name, i, err)}
 	}
@@ -364,7 +370,7 @@ func (p *Proposer) revert(wt *infrarepo.WorkTree, rb *runbooks.Runbook, i int, c
 		return nil, err
 	}
 	subject, _, _ := strings.Cut(plan.Commit.Message, "\n")
-	art.Reverts = append(art.Reverts, artifact.Reverted{Commit: plan.Commit.Hash.String(), Subject: subject})
+	art.Reverts = append(art.Reverts, artifact.Reverted{Commit: plan.Commit.Hash.String(), Subject: subject, Why: plan.Why})
 	var files []string
 	for _, f := range plan.Files {
 		if pattern, bad := runbooks.ProtectedMatch(f.Path, protected); bad {
