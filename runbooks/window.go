@@ -78,3 +78,54 @@ func clockMinutes(s string, dflt int) int {
 	}
 	return hh*60 + mm
 }
+
+// MergeBlocked says why the policy's windows hold a merge at t, or "": inside a
+// freeze window, or outside every change window when it has any.
+func (p *Policy) MergeBlocked(t time.Time) string {
+	if InWindows(p.Spec.FreezeWindows, t) {
+		return "inside a freeze window of policy " + p.Metadata.Name
+	}
+	if len(p.Spec.ChangeWindows) > 0 && !InWindows(p.Spec.ChangeWindows, t) {
+		return "outside every change window of policy " + p.Metadata.Name
+	}
+	return ""
+}
+
+// NextMerge is the first minute from t at which the policy's windows allow a merge,
+// looking at most horizon ahead; false when none does.
+func (p *Policy) NextMerge(t time.Time, horizon time.Duration) (time.Time, bool) {
+	if p.MergeBlocked(t) == "" {
+		return t, true
+	}
+	for at := t.Truncate(time.Minute).Add(time.Minute); !at.After(t.Add(horizon)); at = at.Add(time.Minute) {
+		if p.MergeBlocked(at) == "" {
+			return at, true
+		}
+	}
+	return time.Time{}, false
+}
+
+// Trips applies a circuit breaker to the times a runbook's remediations failed
+// (any order): when at least Failures of them lie within Window before now, the
+// runbook is suspended until Cooldown after the newest of them.
+func (cb CircuitBreaker) Trips(failures []time.Time, now time.Time) (until time.Time, tripped bool) {
+	if cb.Failures <= 0 {
+		return time.Time{}, false
+	}
+	n := 0
+	var newest time.Time
+	for _, f := range failures {
+		if f.After(now) || f.Before(now.Add(-cb.Window.Std())) {
+			continue
+		}
+		n++
+		if f.After(newest) {
+			newest = f
+		}
+	}
+	if n < cb.Failures {
+		return time.Time{}, false
+	}
+	until = newest.Add(cb.Cooldown.Std())
+	return until, now.Before(until)
+}

@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/config"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/decision"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/intake"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/propose"
 )
@@ -138,7 +139,7 @@ func printResults(w io.Writer, results []propose.Result, output string) error {
 }
 
 // proposalLimits are the configuration's bounds on proposals over every policy.
-func proposalLimits(cfg *config.Config) propose.Limits {
+func proposalLimits(cfg *config.Config) decision.Bounds {
 	l := cfg.Limits
-	return propose.Limits{MaxOpen: l.MaxOpen, PerHour: l.PerHour, MaxOpenPerRunbook: l.MaxOpenPerRunbook, PerHourPerRunbook: l.PerHourPerRunbook}
+	return decision.Bounds{MaxOpen: l.MaxOpen, PerHour: l.PerHour, MaxOpenPerRunbook: l.MaxOpenPerRunbook, PerHourPerRunbook: l.PerHourPerRunbook}
 }

@@ -76,11 +76,8 @@ func Suspended(repo *infrarepo.Repo, base string, rb *runbooks.Runbook, pol *run
 	if err != nil {
 		return "", err
 	}
-	if len(failures) < cb.Failures {
-		return "", nil
-	}
-	until := failures[0].Add(cb.Cooldown.Std())
-	if !now.Before(until) {
+	until, tripped := cb.Trips(failures, now)
+	if !tripped {
 		return "", nil
 	}
 	return fmt.Sprintf("circuit breaker of policy %s: %d failed remediation(s) of runbook %s within %s; suspended until %s",

@@ -257,11 +257,8 @@ func (r *Reconciler) gate(ctx context.Context, in gateInput) (string, error) {
 		}
 		return reason, nil
 	}
-	if runbooks.InWindows(pol.Spec.FreezeWindows, now) {
-		return "inside a freeze window of policy " + pol.Metadata.Name, nil
-	}
-	if len(pol.Spec.ChangeWindows) > 0 && !runbooks.InWindows(pol.Spec.ChangeWindows, now) {
-		return "outside every change window of policy " + pol.Metadata.Name, nil
+	if why := pol.MergeBlocked(now); why != "" {
+		return why, nil
 	}
 	if in.terms.Runbook != nil && in.art.RollbackOf == "" {
 		if reason, err := Suspended(r.Infra, r.Base, in.terms.Runbook, pol, now); err != nil || reason != "" {

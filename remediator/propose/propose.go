@@ -95,20 +95,7 @@ type Proposer struct {
 	Now         func() time.Time
 	Logger      *slog.Logger
 	// Limits bound a storm whatever the policies say; zero fields are no bound.
-	Limits Limits
-}
-
-// Limits are the remediator's own bounds on proposals, over every policy: what keeps
-// an alert storm from becoming a pull-request storm when a policy sets no limits.
-type Limits struct {
-	MaxOpen           int
-	PerHour           int
-	MaxOpenPerRunbook int
-	PerHourPerRunbook int
-}
-
-func (l Limits) any() bool {
-	return l.MaxOpen > 0 || l.PerHour > 0 || l.MaxOpenPerRunbook > 0 || l.PerHourPerRunbook > 0
+	Limits decision.Bounds
 }
 
 // Propose handles one anomaly. With dryRun nothing is pushed or opened and
@@ -526,65 +513,25 @@ func (p *Proposer) gate(ctx context.Context, rb *runbooks.Runbook, pol *runbooks
 		}
 	}
 	limits := pol.Spec.Limits
-	if limits.MaxOpen == 0 && limits.PerHour == 0 && !p.Limits.any() {
+	if limits.MaxOpen == 0 && limits.PerHour == 0 && !p.Limits.Any() {
 		return "", nil
 	}
 	props, err := p.Forge.Proposals(ctx, now.Add(-time.Hour))
 	if err != nil {
 		return "", err
 	}
-	var c counts
+	var c decision.Counts
 	for _, pr := range props {
-		c.add(pr, pr.Policy == pol.Metadata.Name, pr.Runbook == rb.Metadata.Name, now)
+		c.Add(pr.State == forge.Open, pr.Created.After(now.Add(-time.Hour)), pr.Policy == pol.Metadata.Name, pr.Runbook == rb.Metadata.Name)
 	}
-	g := p.Limits
-	for _, l := range []struct {
-		max, have  int
-		what, name string
-	}{
-		{limits.MaxOpen, c.policyOpen, "proposals already open under policy " + pol.Metadata.Name, "max_open"},
-		{limits.PerHour, c.policyHour, "proposals opened in the last hour under policy " + pol.Metadata.Name, "per_hour"},
-		{g.MaxOpen, c.open, "proposals already open in all", "limits.max_open of the remediator"},
-		{g.PerHour, c.hour, "proposals opened in the last hour in all", "limits.per_hour of the remediator"},
-		{g.MaxOpenPerRunbook, c.runbookOpen, "proposals of runbook " + rb.Metadata.Name + " already open", "limits.max_open_per_runbook of the remediator"},
-		{g.PerHourPerRunbook, c.runbookHour, "proposals of runbook " + rb.Metadata.Name + " opened in the last hour", "limits.per_hour_per_runbook of the remediator"},
-	} {
-		if l.max > 0 && l.have >= l.max {
-			return fmt.Sprintf("limit: %d %s (%s %d)", l.have, l.what, l.name, l.max), nil
-		}
-	}
-	return "", nil
-}
-
-// counts are the proposals a limit is counted from.
-type counts struct {
-	open, hour, policyOpen, policyHour, runbookOpen, runbookHour int
-}
-
-func (c *counts) add(pr forge.Proposal, samePolicy, sameRunbook bool, now time.Time) {
-	open := pr.State == forge.Open
-	recent := pr.Created.After(now.Add(-time.Hour))
-	inc := func(cond bool, n *int) {
-		if cond {
-			*n++
-		}
-	}
-	inc(open, &c.open)
-	inc(recent, &c.hour)
-	inc(open && samePolicy, &c.policyOpen)
-	inc(recent && samePolicy, &c.policyHour)
-	inc(open && sameRunbook, &c.runbookOpen)
-	inc(recent && sameRunbook, &c.runbookHour)
+	return decision.OverLimit(pol, rb.Metadata.Name, p.Limits, c), nil
 }
 
 // mergeWindow says whether the policy's windows allow a merge now. Outside them the
 // proposal is still opened, marked as not mergeable until a window opens.
 func mergeWindow(pol *runbooks.Policy, now time.Time) artifact.Merge {
-	if runbooks.InWindows(pol.Spec.FreezeWindows, now) {
-		return artifact.Merge{Allowed: false, Reason: "inside a freeze window of policy " + pol.Metadata.Name}
-	}
-	if len(pol.Spec.ChangeWindows) > 0 && !runbooks.InWindows(pol.Spec.ChangeWindows, now) {
-		return artifact.Merge{Allowed: false, Reason: "outside every change window of policy " + pol.Metadata.Name}
+	if why := pol.MergeBlocked(now); why != "" {
+		return artifact.Merge{Allowed: false, Reason: why}
 	}
 	return artifact.Merge{Allowed: true}
 }
