@@ -12,13 +12,15 @@ type genericPayload struct {
 	Annotations map[string]string `json:"annotations"`
 	Value       *float64          `json:"value"`
 	StartsAt    *time.Time        `json:"starts_at"`
+	EndsAt      *time.Time        `json:"ends_at"`
 	Status      string            `json:"status"`
 	Source      string            `json:"source"`
 }
 
 // ParseGeneric reads one anomaly in the generic format:
 // {"labels": {...}, "annotations": {...}, "value": 0.9, "starts_at": RFC 3339,
-// "status": "firing"|"resolved", "source": "grafana"}. now fills a missing starts_at.
+// "ends_at": RFC 3339, "status": "firing"|"resolved", "source": "grafana"}. now fills
+// a missing starts_at; ends_at, when given, is when it resolved (or will have).
 func ParseGeneric(body []byte, now time.Time) (Anomaly, error) {
 	var p genericPayload
 	if err := decodeStrict(body, &p); err != nil {
@@ -48,6 +50,12 @@ func ParseGeneric(body []byte, now time.Time) (Anomaly, error) {
 	}
 	if p.StartsAt != nil {
 		a.StartsAt = *p.StartsAt
+	}
+	if p.EndsAt != nil {
+		if p.EndsAt.Before(a.StartsAt) {
+			return Anomaly{}, &Error{Field: "ends_at", Msg: "is before starts_at"}
+		}
+		a.EndsAt = *p.EndsAt
 	}
 	a.Fingerprint = Fingerprint(a.Labels)
 	return a, nil
