@@ -198,3 +198,35 @@ func TestReplayBadInput(t *testing.T) {
 		}
 	}
 }
+
+// The CI example runs replay with flags replay has: it cannot drift from the command.
+func TestCatalogReplayExampleUsesRealFlags(t *testing.T) {
+	data, err := os.ReadFile("../../examples/ci/catalog-replay.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(data), "remediator replay ")
+	if !ok {
+		t.Fatal("the example runs no remediator replay")
+	}
+	invocation, _, _ := strings.Cut(rest, `> "$RUNNER_TEMP/replay.md"`)
+	cmd := newReplayCommand()
+	var used []string
+	for _, field := range strings.Fields(strings.ReplaceAll(invocation, "\\\n", " ")) {
+		if name, ok := strings.CutPrefix(field, "--"); ok {
+			if cmd.Flags().Lookup(name) == nil {
+				t.Errorf("the example passes --%s, which replay does not have", name)
+			}
+			used = append(used, name)
+		}
+	}
+	if strings.Join(used, " ") != "config prometheus from step catalog compare format" {
+		t.Errorf("flags used: %v", used)
+	}
+	if err := cmd.Flags().Parse([]string{"--from", "30d", "--step", "1m", "--format", "markdown"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := replayFrom("30d", time.Now()); err != nil {
+		t.Errorf("--from 30d: %v", err)
+	}
+}

@@ -44,22 +44,26 @@ func (c *Counts) Add(open, lastHour, samePolicy, sameRunbook bool) {
 
 // OverLimit says which limit one more proposal of the runbook under the policy
 // would break, or "": the policy's max_open and per_hour, then the remediator's.
+// The reason is built only for the limit broken: replay asks this of every anomaly.
 func OverLimit(pol *runbooks.Policy, runbook string, g Bounds, c Counts) string {
 	limits := pol.Spec.Limits
-	for _, l := range []struct {
-		max, have  int
-		what, name string
-	}{
-		{limits.MaxOpen, c.PolicyOpen, "proposals already open under policy " + pol.Metadata.Name, "max_open"},
-		{limits.PerHour, c.PolicyHour, "proposals opened in the last hour under policy " + pol.Metadata.Name, "per_hour"},
-		{g.MaxOpen, c.Open, "proposals already open in all", "limits.max_open of the remediator"},
-		{g.PerHour, c.Hour, "proposals opened in the last hour in all", "limits.per_hour of the remediator"},
-		{g.MaxOpenPerRunbook, c.RunbookOpen, "proposals of runbook " + runbook + " already open", "limits.max_open_per_runbook of the remediator"},
-		{g.PerHourPerRunbook, c.RunbookHour, "proposals of runbook " + runbook + " opened in the last hour", "limits.per_hour_per_runbook of the remediator"},
-	} {
-		if l.max > 0 && l.have >= l.max {
-			return fmt.Sprintf("limit: %d %s (%s %d)", l.have, l.what, l.name, l.max)
-		}
+	over := func(max, have int) bool { return max > 0 && have >= max }
+	say := func(have int, what, name string, max int) string {
+		return fmt.Sprintf("limit: %d %s (%s %d)", have, what, name, max)
+	}
+	switch {
+	case over(limits.MaxOpen, c.PolicyOpen):
+		return say(c.PolicyOpen, "proposals already open under policy "+pol.Metadata.Name, "max_open", limits.MaxOpen)
+	case over(limits.PerHour, c.PolicyHour):
+		return say(c.PolicyHour, "proposals opened in the last hour under policy "+pol.Metadata.Name, "per_hour", limits.PerHour)
+	case over(g.MaxOpen, c.Open):
+		return say(c.Open, "proposals already open in all", "limits.max_open of the remediator", g.MaxOpen)
+	case over(g.PerHour, c.Hour):
+		return say(c.Hour, "proposals opened in the last hour in all", "limits.per_hour of the remediator", g.PerHour)
+	case over(g.MaxOpenPerRunbook, c.RunbookOpen):
+		return say(c.RunbookOpen, "proposals of runbook "+runbook+" already open", "limits.max_open_per_runbook of the remediator", g.MaxOpenPerRunbook)
+	case over(g.PerHourPerRunbook, c.RunbookHour):
+		return say(c.RunbookHour, "proposals of runbook "+runbook+" opened in the last hour", "limits.per_hour_per_runbook of the remediator", g.PerHourPerRunbook)
 	}
 	return ""
 }

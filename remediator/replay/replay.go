@@ -6,9 +6,11 @@
 package replay
 
 import (
+	"cmp"
 	"container/heap"
 	"fmt"
-	"sort"
+	"slices"
+	"strconv"
 	"time"
 
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/decision"
@@ -78,8 +80,9 @@ type Options struct {
 
 // proposal is a simulated open proposal.
 type proposal struct {
-	id, policy, runbook string
-	closes              time.Time
+	target          *target
+	policy, runbook *tally
+	closes          time.Time
 }
 
 // closing orders open proposals by when they close.
@@ -96,10 +99,28 @@ func (c *closing) Pop() any {
 	return p
 }
 
+// tally counts a runbook's or a policy's proposals: open now, opened in the last
+// hour; a runbook's also carries its streak and failures.
+type tally struct {
+	open, hour int
+	rb         *runbooks.Runbook
+	streak     int
+	failures   []time.Time
+	// waitWhy is a policy's reason for waiting, by approvals needed, made once.
+	waitWhy map[int]string
+}
+
+// target is one remediation id: its open proposal and its last merge.
+type target struct {
+	open      *proposal
+	lastMerge time.Time
+	merged    bool
+}
+
 // opened is one proposal's opening, for the per-hour limits.
 type opened struct {
 	at              time.Time
-	policy, runbook string
+	policy, runbook *tally
 }
 
 // sim is the simulated state: what Git and the forge would hold at the clock.
@@ -108,118 +129,132 @@ type sim struct {
 	router *runbooks.Router
 	opts   Options
 
-	open      map[string]*proposal
-	byClose   closing
-	recent    []opened // openings of the last hour, oldest first
-	lastMerge map[string]time.Time
-	failures  map[string][]time.Time
-	streak    map[string]int
-	// counts of open proposals: in all, per policy, per runbook.
-	openAll     int
-	openPolicy  map[string]int
-	openRunbook map[string]int
+	runbooks, policies map[string]*tally
+	targets            map[string]*target
+	byClose            closing
+	proposals          []proposal // every proposal of the replay, allocated at once
+	recent             []opened   // openings of the last hour, oldest first, from recentAt
+	recentAt           int
+	openAll            int
 }
 
 // Run replays the anomalies (in any order; they are played by start time, ties in
 // the order given) against the catalog.
 func Run(cat *runbooks.Catalog, router *runbooks.Router, anomalies []intake.Anomaly, opts Options) []Result {
-	order := make([]int, len(anomalies))
-	for i := range order {
-		order[i] = i
+	type start struct {
+		at    int64
+		index int
 	}
-	sort.SliceStable(order, func(i, j int) bool { return anomalies[order[i]].StartsAt.Before(anomalies[order[j]].StartsAt) })
+	order := make([]start, len(anomalies))
+	for i := range order {
+		order[i] = start{anomalies[i].StartsAt.UnixNano(), i}
+	}
+	slices.SortFunc(order, func(a, b start) int {
+		if c := cmp.Compare(a.at, b.at); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.index, b.index) // ties in the order given
+	})
 	s := &sim{
 		cat: cat, router: router, opts: opts,
-		open: map[string]*proposal{}, lastMerge: map[string]time.Time{}, failures: map[string][]time.Time{},
-		streak: map[string]int{}, openPolicy: map[string]int{}, openRunbook: map[string]int{},
+		runbooks: make(map[string]*tally, len(cat.Runbooks)), policies: map[string]*tally{}, targets: map[string]*target{},
+		proposals: make([]proposal, 0, len(anomalies)),
 	}
-	for k, v := range opts.Streaks {
-		s.streak[k] = v
+	for _, rb := range cat.Runbooks {
+		s.runbooks[rb.Metadata.Name] = &tally{rb: rb, streak: opts.Streaks[rb.Metadata.Name]}
 	}
 	out := make([]Result, len(anomalies))
-	for _, i := range order {
-		out[i] = s.play(anomalies[i])
+	for _, o := range order {
+		s.play(&out[o.index], &anomalies[o.index])
 	}
 	return out
 }
 
-// advance closes every proposal that closed by t.
+// advance closes every proposal that closed by t and forgets openings older than
+// an hour.
 func (s *sim) advance(t time.Time) {
 	for s.byClose.Len() > 0 && !s.byClose[0].closes.After(t) {
 		p := heap.Pop(&s.byClose).(*proposal)
-		delete(s.open, p.id)
+		p.target.open = nil
 		s.openAll--
-		s.openPolicy[p.policy]--
-		s.openRunbook[p.runbook]--
+		p.policy.open--
+		p.runbook.open--
 	}
-	cut := 0
-	for cut < len(s.recent) && !s.recent[cut].at.After(t.Add(-time.Hour)) {
-		cut++
+	for s.recentAt < len(s.recent) && !s.recent[s.recentAt].at.After(t.Add(-time.Hour)) {
+		s.recent[s.recentAt].policy.hour--
+		s.recent[s.recentAt].runbook.hour--
+		s.recentAt++
 	}
-	s.recent = s.recent[cut:]
+	// Reuse the front of the queue once most of it has gone by.
+	if s.recentAt > 1024 && s.recentAt > len(s.recent)/2 {
+		n := copy(s.recent, s.recent[s.recentAt:])
+		s.recent, s.recentAt = s.recent[:n], 0
+	}
+}
+
+func (s *sim) policy(pol *runbooks.Policy) *tally {
+	pt := s.policies[pol.Metadata.Name]
+	if pt == nil {
+		pt = &tally{waitWhy: map[int]string{}}
+		s.policies[pol.Metadata.Name] = pt
+	}
+	return pt
 }
 
 // play decides one anomaly at its start, as the live loop would have.
-func (s *sim) play(a intake.Anomaly) Result {
+// It writes the result in place: a replay fills tens of thousands.
+func (s *sim) play(res *Result, a *intake.Anomaly) {
 	t := a.StartsAt
 	s.advance(t)
-	res := Result{At: t, Labels: a.Labels}
+	res.At, res.Labels = t, a.Labels
 	d := decision.Decide(s.router, runbooks.Anomaly{Labels: a.Labels, Annotations: a.Annotations, Value: a.Value})
 	res.Policy = d.Policy
 	if d.Acting == nil {
 		res.Action, res.Reason = NoMatch, noMatchReason(d)
-		return res
+		return
 	}
 	act := d.Acting
 	res.Runbook, res.ID = act.Runbook, act.ID
-	if _, ok := s.open[act.ID]; ok {
-		res.Action, res.Reason = Updated, "a proposal for this target is open: counted as a recurrence"
-		return res
+	tg := s.targets[act.ID]
+	if tg == nil {
+		tg = &target{}
+		s.targets[act.ID] = tg
 	}
-	rb := s.cat.Runbook(act.Runbook)
+	if tg.open != nil {
+		res.Action, res.Reason = Updated, "a proposal for this target is open: counted as a recurrence"
+		return
+	}
+	rt := s.runbooks[act.Runbook]
+	rb := rt.rb
 	pol := s.cat.Policy(d.Policy)
 	if pol == nil {
 		pol = runbooks.DefaultPolicy()
 	}
-	if until, tripped := pol.Spec.CircuitBreaker.Trips(s.failures[rb.Metadata.Name], t); tripped {
+	pt := s.policy(pol)
+	if until, tripped := pol.Spec.CircuitBreaker.Trips(rt.failures, t); tripped {
 		res.Action = Suspended
 		res.Reason = fmt.Sprintf("circuit breaker of policy %s: runbook %s suspended until %s", pol.Metadata.Name, rb.Metadata.Name, until.UTC().Format(time.RFC3339))
-		return res
+		return
 	}
-	if cd := rb.Spec.Cooldown.Std(); cd > 0 {
-		if last, ok := s.lastMerge[act.ID]; ok && t.Before(last.Add(cd)) {
-			res.Action = Suppressed
-			res.Reason = fmt.Sprintf("cooldown: this target was last remediated at %s; quiet until %s",
-				last.UTC().Format(time.RFC3339), last.Add(cd).UTC().Format(time.RFC3339))
-			return res
-		}
+	if cd := rb.Spec.Cooldown.Std(); cd > 0 && tg.merged && t.Before(tg.lastMerge.Add(cd)) {
+		res.Action = Suppressed
+		res.Reason = fmt.Sprintf("cooldown: this target was last remediated at %s; quiet until %s",
+			tg.lastMerge.UTC().Format(time.RFC3339), tg.lastMerge.Add(cd).UTC().Format(time.RFC3339))
+		return
 	}
 	if l := pol.Spec.Limits; l.MaxOpen > 0 || l.PerHour > 0 || s.opts.Bounds.Any() {
-		if why := decision.OverLimit(pol, rb.Metadata.Name, s.opts.Bounds, s.counts(pol.Metadata.Name, rb.Metadata.Name)); why != "" {
+		c := decision.Counts{Open: s.openAll, Hour: len(s.recent) - s.recentAt, PolicyOpen: pt.open, PolicyHour: pt.hour, RunbookOpen: rt.open, RunbookHour: rt.hour}
+		if why := decision.OverLimit(pol, rb.Metadata.Name, s.opts.Bounds, c); why != "" {
 			res.Action, res.Reason = Suppressed, why
-			return res
+			return
 		}
 	}
-	return s.propose(res, a, rb, pol, act)
-}
-
-// counts are the limits' counts at the clock.
-func (s *sim) counts(policy, runbook string) decision.Counts {
-	c := decision.Counts{Open: s.openAll, PolicyOpen: s.openPolicy[policy], RunbookOpen: s.openRunbook[runbook], Hour: len(s.recent)}
-	for _, o := range s.recent {
-		if o.policy == policy {
-			c.PolicyHour++
-		}
-		if o.runbook == runbook {
-			c.RunbookHour++
-		}
-	}
-	return c
+	s.propose(res, a, proposal{target: tg, policy: pt, runbook: rt}, pol, act)
 }
 
 // propose opens the simulated proposal: it stays open until the anomaly ends (a
 // resolved anomaly's proposal is closed), unless it would auto-merge first.
-func (s *sim) propose(res Result, a intake.Anomaly, rb *runbooks.Runbook, pol *runbooks.Policy, act *decision.Item) Result {
+func (s *sim) propose(res *Result, a *intake.Anomaly, p proposal, pol *runbooks.Policy, act *decision.Item) {
 	t := a.StartsAt
 	end := a.EndsAt
 	if end.IsZero() || end.Before(t) {
@@ -228,18 +263,22 @@ func (s *sim) propose(res Result, a intake.Anomaly, rb *runbooks.Runbook, pol *r
 	if end.IsZero() || end.Before(t) {
 		end = t.Add(24 * time.Hour)
 	}
-	p := &proposal{id: act.ID, policy: pol.Metadata.Name, runbook: rb.Metadata.Name, closes: end}
+	p.closes = end
+	rb := p.runbook.rb
 	res.Action, res.Approvals = Proposed, act.RequiredApprovals
 	am := pol.Spec.AutoMerge
 	switch {
 	case act.RequiredApprovals > 0 || !am.Allows(rb.Spec.Risk):
 		approvals := max(act.RequiredApprovals, 1)
 		res.Approvals = approvals
-		res.Reason = fmt.Sprintf("would wait for %d approval(s) under policy %s", approvals, pol.Metadata.Name)
-	case s.streak[rb.Metadata.Name] < am.MinVerifiedRuns:
+		if p.policy.waitWhy[approvals] == "" {
+			p.policy.waitWhy[approvals] = "would wait for " + strconv.Itoa(approvals) + " approval(s) under policy " + pol.Metadata.Name
+		}
+		res.Reason = p.policy.waitWhy[approvals]
+	case p.runbook.streak < am.MinVerifiedRuns:
 		res.Approvals = 1
 		res.Reason = fmt.Sprintf("would wait for 1 approval: runbook %s has %d verified run(s) in a row, auto-merge needs %d",
-			rb.Metadata.Name, s.streak[rb.Metadata.Name], am.MinVerifiedRuns)
+			rb.Metadata.Name, p.runbook.streak, am.MinVerifiedRuns)
 	default:
 		at, ok := pol.NextMerge(t, end.Sub(t))
 		if !ok || !at.Before(end) {
@@ -252,15 +291,18 @@ func (s *sim) propose(res Result, a intake.Anomaly, rb *runbooks.Runbook, pol *r
 			res.Reason += " (held until then: " + why + ")"
 		}
 		p.closes = at
-		s.merged(rb.Metadata.Name, act.ID, at, s.outcome(a))
+		s.merged(p.runbook, p.target, at, s.outcome(*a))
 	}
-	s.open[p.id] = p
-	heap.Push(&s.byClose, p)
+	s.proposals = append(s.proposals, p)
+	open := &s.proposals[len(s.proposals)-1] // no reallocation: room for every anomaly
+	p.target.open = open
+	heap.Push(&s.byClose, open)
 	s.openAll++
-	s.openPolicy[p.policy]++
-	s.openRunbook[p.runbook]++
+	p.policy.open++
+	p.runbook.open++
+	p.policy.hour++
+	p.runbook.hour++
 	s.recent = append(s.recent, opened{at: t, policy: p.policy, runbook: p.runbook})
-	return res
 }
 
 func (s *sim) outcome(a intake.Anomaly) Outcome {
@@ -275,14 +317,14 @@ func (s *sim) outcome(a intake.Anomaly) Outcome {
 
 // merged records a simulated merge and its outcome: the cooldown starts, and the
 // runbook's streak grows or, on a failure, starts over as its breaker counts it.
-func (s *sim) merged(runbook, id string, at time.Time, o Outcome) {
-	s.lastMerge[id] = at
+func (s *sim) merged(rt *tally, tg *target, at time.Time, o Outcome) {
+	tg.lastMerge, tg.merged = at, true
 	if o == Failed {
-		s.streak[runbook] = 0
-		s.failures[runbook] = append(s.failures[runbook], at)
+		rt.streak = 0
+		rt.failures = append(rt.failures, at)
 		return
 	}
-	s.streak[runbook]++
+	rt.streak++
 }
 
 func noMatchReason(d decision.Decision) string {
