@@ -50,9 +50,9 @@ func ParseProgress(note []byte) Progress {
 	return p
 }
 
-// text writes the times to the nanosecond: the soak's range queries start at
+// Text writes the times to the nanosecond: the soak's range queries start at
 // ResolvedSince, and a second earlier may still hold the last of the alert.
-func (p Progress) text() string {
+func (p Progress) Text() string {
 	var b strings.Builder
 	if !p.AppliedAt.IsZero() {
 		fmt.Fprintf(&b, "applied_at: %s\n", p.AppliedAt.UTC().Format(time.RFC3339Nano))
@@ -165,7 +165,7 @@ func (r *Reconciler) saveProgress(ctx context.Context, m *object.Commit, id stri
 			if !had.ResolvedSince.IsZero() {
 				p.ResolvedSince = had.ResolvedSince
 			}
-			return []byte(p.text()), nil
+			return []byte(p.Text()), nil
 		})
 	if err != nil {
 		return p, fmt.Errorf("record the verification of %s: %w", id, err)

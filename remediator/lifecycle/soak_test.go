@@ -174,3 +174,18 @@ func oneMerge(t *testing.T) (string, time.Time) {
 	}
 	return bare, at
 }
+
+// Progress notes live in Git where anyone with push access can write them: whatever
+// they hold, reading never fails, and what progress writes reads back the same.
+func FuzzParseProgress(f *testing.F) {
+	f.Add([]byte("applied_at: 2026-11-30T10:00:00.123456789Z\nresolved_since: 2026-11-30T10:05:00Z\n"))
+	f.Add([]byte("applied_at: yesterday\n"))
+	f.Add([]byte("resolved_since: 2026-11-30T10:05:00+02:00\napplied_at:2026-11-30T10:00:00Z"))
+	f.Fuzz(func(t *testing.T, note []byte) {
+		p := lifecycle.ParseProgress(note)
+		again := lifecycle.ParseProgress([]byte(p.Text()))
+		if !again.AppliedAt.Equal(p.AppliedAt) || !again.ResolvedSince.Equal(p.ResolvedSince) {
+			t.Fatalf("%q read %+v, written and read again %+v", note, p, again)
+		}
+	})
+}
