@@ -47,9 +47,9 @@ func (c *Counts) Add(open, lastHour, samePolicy, sameRunbook bool) {
 // The reason is built only for the limit broken: replay asks this of every anomaly.
 func OverLimit(pol *runbooks.Policy, runbook string, g Bounds, c Counts) string {
 	limits := pol.Spec.Limits
-	over := func(max, have int) bool { return max > 0 && have >= max }
-	say := func(have int, what, name string, max int) string {
-		return fmt.Sprintf("limit: %d %s (%s %d)", have, what, name, max)
+	over := func(limit, have int) bool { return limit > 0 && have >= limit }
+	say := func(have int, what, name string, limit int) string {
+		return fmt.Sprintf("limit: %d %s (%s %d)", have, what, name, limit)
 	}
 	switch {
 	case over(limits.MaxOpen, c.PolicyOpen):

@@ -226,7 +226,7 @@ func (p *Proposer) open(ctx context.Context, res Result, d decision.Decision, rb
 	if art.RunbookVersion, err = runbooks.Version(rb); err != nil {
 		return res, err
 	}
-	art.Expected = expected(rb, a)
+	art.Expected = expected(rb, pol, a)
 	art.Limits = artifact.LimitsOf(rb, pol)
 	art.Merge = mergeWindow(pol, p.Now())
 	files, err := p.applyChanges(ctx, wt, rb, a, protected, art)
@@ -479,7 +479,7 @@ func (p *Proposer) reopen(ctx context.Context, res Result, head plumbing.Hash, a
 	return res, nil
 }
 
-func expected(rb *runbooks.Runbook, a intake.Anomaly) string {
+func expected(rb *runbooks.Runbook, pol *runbooks.Policy, a intake.Anomaly) string {
 	what := "the triggering alert resolves"
 	if name := a.Labels["alertname"]; name != "" {
 		what = fmt.Sprintf("alert %s resolves", name)
@@ -489,7 +489,8 @@ func expected(rb *runbooks.Runbook, a intake.Anomaly) string {
 	} else if rb.Spec.Verify.PromQL != "" {
 		what += " and the verification query holds"
 	}
-	return fmt.Sprintf("%s within %s of the merge", what, rb.Spec.Verify.Within)
+	return fmt.Sprintf("%s within %s of the change being applied (check %s), and stays so for %s",
+		what, rb.Spec.Verify.Within, runbooks.AppliedCheck(rb, pol), rb.Spec.Verify.Soak)
 }
 
 // breaker applies the policy's circuit breaker to the runbook.

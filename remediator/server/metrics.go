@@ -54,7 +54,7 @@ func NewMetrics(queueLen func() int) *Metrics {
 			Buckets: prometheus.ExponentialBuckets(0.01, 2, 12),
 		}),
 		Lifecycle: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "remediator_lifecycle_total", Help: "Merged remediations by what a reconcile pass did with them (merged, verified, failed).",
+			Name: "remediator_lifecycle_total", Help: "Merged remediations by what a reconcile pass did with them (merged, verified, failed, not-applied).",
 		}, []string{"action"}),
 		Waiting: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "remediator_proposals_waiting", Help: "Open proposals the last reconcile pass left waiting for a gate (approvals, checks, windows).",
