@@ -137,12 +137,16 @@ func short(h plumbing.Hash) string { return h.String()[:12] }
 
 func newReconcileCommand() *cobra.Command {
 	var configFile, output string
+	var dryRun bool
 	cmd := &cobra.Command{
 		Use:   "reconcile --config FILE",
 		Short: "One pass over the open proposals: merge what passes its gates, verify what merged",
 		Long: "For each open proposal: the approvals of its head commit (distinct people, not the author, not bots),\n" +
 			"the policy's required reviewers and windows, then a merge commit with the proposal's trailers and one\n" +
-			"Approved-by per approver, pushed with compare-and-swap on the base. For cron or CI.",
+			"Approved-by per approver, pushed with compare-and-swap on the base. For cron or CI.\n" +
+			"With --dry-run nothing is merged, closed, reported or recorded: each proposal says what the pass\n" +
+			"would do (would-merge, would-close, or waiting and why), each merged remediation where its\n" +
+			"verification stands.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if output != "text" && output != "json" {
@@ -166,6 +170,7 @@ func newReconcileCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			r.DryRun = dryRun
 			var outcomes []lifecycle.Outcome
 			if prs, ok := fg.(lifecycle.PullRequests); ok {
 				outcomes, err = r.RunGitHub(cmd.Context(), prs, func(err error) bool { return errors.Is(err, github.ErrHeadMoved) })
@@ -188,7 +193,7 @@ func newReconcileCommand() *cobra.Command {
 				switch o.Action {
 				case lifecycle.Merged:
 					fmt.Fprintf(cmd.OutOrStdout(), "merged: %s as %s (approved by %s)\n", o.Branch, o.Merge[:12], strings.Join(o.Approvers, ", "))
-				case string(forge.OutcomeVerified), string(forge.OutcomeFailed), string(forge.OutcomeNotApplied):
+				case string(forge.OutcomeVerified), string(forge.OutcomeFailed), string(forge.OutcomeNotApplied), lifecycle.Verifying:
 					fmt.Fprintf(cmd.OutOrStdout(), "%s: %s (merge %s): %s\n", o.Action, o.ID, o.Merge[:12], o.Reason)
 				default:
 					fmt.Fprintf(cmd.OutOrStdout(), "%s: %s: %s\n", o.Action, o.Branch, o.Reason)
@@ -199,6 +204,7 @@ func newReconcileCommand() *cobra.Command {
 	}
 	cmd.Flags().StringVar(&configFile, "config", "remediator.yaml", "configuration file")
 	cmd.Flags().StringVar(&output, "output", "text", "text or json")
+	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "read only: say what the pass would do")
 	return cmd
 }
 

@@ -62,6 +62,17 @@ func TestApproveAndReconcileMerge(t *testing.T) {
 		t.Fatalf("note: %q", note)
 	}
 
+	// A dry run says the pass would merge it, and changes nothing.
+	refs := func() string { return gittest.Run(t, infra, "for-each-ref", "--format=%(refname) %(objectname)") }
+	before := refs()
+	code, out, errs = cli(t, "reconcile", "--config", cfg, "--dry-run")
+	if code != 0 || out != "would-merge: "+branch+": passes every gate\n" {
+		t.Fatalf("reconcile --dry-run: %d %q %s", code, out, errs)
+	}
+	if after := refs(); after != before {
+		t.Fatalf("a dry run changed the repository:\n%s\n->\n%s", before, after)
+	}
+
 	code, out, errs = cli(t, "reconcile", "--config", cfg)
 	if code != 0 || !strings.HasPrefix(out, "merged: "+branch) {
 		t.Fatalf("reconcile: %d %s %s", code, out, errs)

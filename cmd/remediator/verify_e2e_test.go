@@ -208,6 +208,9 @@ func TestVerifiedOnlyAfterAppliedAndSoaked(t *testing.T) {
 			t.Fatalf("an outcome before the apply: %s", out)
 		}
 	}
+	if _, out, _ := cli(t, "reconcile", "--config", cfg, "--dry-run"); !strings.Contains(out, "verifying: "+id) || !strings.Contains(out, "waiting for check terraform-apply on the merge commit") {
+		t.Fatalf("reconcile --dry-run before the apply: %s", out)
+	}
 	merge := applied(t, cfg, infra)
 	var out string
 	waitFor(t, "the outcome", func() bool {

@@ -119,6 +119,10 @@ func (r *Reconciler) oneGitHub(ctx context.Context, prs PullRequests, p forge.Pr
 		o.Reason = reason
 		return o, err
 	}
+	if r.DryRun {
+		o.Action, o.Reason = WouldMerge, "passes every gate"
+		return o, nil
+	}
 	// Recorded before the merge: a crash between the two leaves a harmless note on an
 	// unmerged head, never a merge whose approvals Git cannot show.
 	if len(approvals) > 0 {
@@ -171,6 +175,9 @@ func (r *Reconciler) recordReviews(p forge.Proposal, logins []string) ([]Approva
 // reportChangedByPerson says once on the pull request that the remediator will not
 // merge it, when the forge can say so.
 func (r *Reconciler) reportChangedByPerson(ctx context.Context, p forge.Proposal, reason string) error {
+	if r.DryRun {
+		return nil
+	}
 	if rep, ok := r.Reporter.(ProvenanceReporter); ok {
 		return rep.ReportChangedByPerson(ctx, p, reason)
 	}

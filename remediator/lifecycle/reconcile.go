@@ -24,6 +24,11 @@ const (
 	Waiting = "waiting"
 	// Closed: the anomaly resolved before the merge and the proposal was withdrawn.
 	Closed = "closed"
+	// WouldMerge and WouldClose are what a dry run says a pass would do.
+	WouldMerge = "would-merge"
+	WouldClose = "would-close"
+	// Verifying: a merged remediation on its way to an outcome (dry runs say so).
+	Verifying = "verifying"
 )
 
 // Outcome is what one pass did with one proposal.
@@ -65,6 +70,10 @@ type Reconciler struct {
 	Router *runbooks.Router
 	// Reviewers are the keys approvals on the local forge are signed with.
 	Reviewers *signing.AllowedSigners
+	// DryRun reads only: nothing is merged, closed, reported, proposed or recorded.
+	// Each proposal says what a pass would do, and each merged remediation without
+	// an outcome where its verification stands.
+	DryRun bool
 }
 
 // facts returns the forge's facts, the local forge's by default.
@@ -119,6 +128,8 @@ func (r *Reconciler) log(o Outcome, where ...any) {
 		log.Info("proposal merged", "merge", o.Merge, "approvers", strings.Join(o.Approvers, ", "))
 	case Closed:
 		log.Info("proposal closed", "reason", o.Reason)
+	case WouldMerge, WouldClose, Verifying:
+		log.Info("dry run", "action", o.Action, "reason", o.Reason)
 	default:
 		log.Info("proposal waits", "reason", o.Reason)
 	}
@@ -179,6 +190,10 @@ func (r *Reconciler) one(ctx context.Context, branch string, head plumbing.Hash)
 	if err != nil || reason != "" {
 		o.Reason = reason
 		return o, err
+	}
+	if r.DryRun {
+		o.Action, o.Reason = WouldMerge, "passes every gate"
+		return o, nil
 	}
 	msg := MergeMessage(art, c.Message, counted)
 	mc, err := r.Infra.Merge(ctx, r.Base, head, msg, r.AuthorName, r.AuthorEmail, r.Now())

@@ -37,6 +37,10 @@ func (r *Reconciler) closeIfResolved(ctx context.Context, art *artifact.Artifact
 	if !resolved {
 		return o, false, nil
 	}
+	if r.DryRun {
+		o.Action, o.Reason = WouldClose, "the anomaly resolved before the merge ("+why+")"
+		return o, true, nil
+	}
 	reason := fmt.Sprintf("The anomaly resolved before this proposal was merged (%s, %s): closing it. Remediation `%s` was not needed.",
 		why, r.Now().UTC().Format(time.RFC3339), art.ID)
 	if err := r.Closer.Close(ctx, p, reason); err != nil {

@@ -68,6 +68,8 @@ type verdict struct {
 	outcome  forge.Outcome
 	detail   string
 	progress Progress
+	// state says where a remediation without an outcome stands.
+	state string
 }
 
 // judge takes a merge one step along applied -> resolved -> soaked:
@@ -102,8 +104,9 @@ func (r *Reconciler) judge(ctx context.Context, m *object.Commit, art *artifact.
 			v.detail = fmt.Sprintf("the apply failed: check %s reports failure on the merge commit", check)
 			return v, nil
 		default:
-			if now.Before(m.Committer.When.Add(applyTimeout)) {
-				return v, nil // not applied yet
+			if deadline := m.Committer.When.Add(applyTimeout); now.Before(deadline) {
+				v.state = fmt.Sprintf("waiting for check %s on the merge commit (not-applied at %s)", check, stamp(deadline))
+				return v, nil
 			}
 			v.outcome = forge.OutcomeNotApplied
 			v.detail = fmt.Sprintf("no check %s reported success on the merge commit within apply_timeout %s of the merge", check, span(applyTimeout))
@@ -122,6 +125,8 @@ func (r *Reconciler) judge(ctx context.Context, m *object.Commit, art *artifact.
 		case !now.Before(p.AppliedAt.Add(within)):
 			v.outcome = forge.OutcomeFailed
 			v.detail = fmt.Sprintf("not resolved within %s of being applied (at %s): %s", span(within), stamp(p.AppliedAt), res.Detail)
+		default:
+			v.state = fmt.Sprintf("applied at %s; waiting for the anomaly to go (failed at %s): %s", stamp(p.AppliedAt), stamp(p.AppliedAt.Add(within)), res.Detail)
 		}
 		return v, nil
 	}
@@ -146,6 +151,7 @@ func (r *Reconciler) judge(ctx context.Context, m *object.Commit, art *artifact.
 		}
 	}
 	if now.Sub(p.ResolvedSince) < soak {
+		v.state = fmt.Sprintf("soaking since %s; verified at %s if it holds", stamp(p.ResolvedSince), stamp(p.ResolvedSince.Add(soak)))
 		return v, nil
 	}
 	v.outcome = forge.OutcomeVerified
@@ -156,6 +162,9 @@ func (r *Reconciler) judge(ctx context.Context, m *object.Commit, art *artifact.
 // saveProgress records how far a merge has come; a replica that recorded more
 // already keeps its times (the earliest sighting wins).
 func (r *Reconciler) saveProgress(ctx context.Context, m *object.Commit, id string, p Progress, now time.Time) (Progress, error) {
+	if r.DryRun {
+		return p, nil
+	}
 	_, err := r.Infra.UpdateNote(ctx, ProgressRef, m.Hash, "verification of "+id, r.AuthorName, r.AuthorEmail, now,
 		func(old []byte) ([]byte, error) {
 			had := ParseProgress(old)

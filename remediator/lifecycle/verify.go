@@ -93,10 +93,21 @@ func (r *Reconciler) verifyOne(ctx context.Context, m *object.Commit, now time.T
 		return Outcome{}, false, nil //nolint:nilerr // same
 	}
 	v, err := r.judge(ctx, m, art, now)
-	if err != nil || v.outcome == "" {
+	if err != nil {
 		return Outcome{}, false, err
 	}
 	o := Outcome{ID: id, Branch: decision.Branch(id), Merge: m.Hash.String(), Action: string(v.outcome), Reason: v.detail}
+	if r.DryRun {
+		if v.outcome == "" {
+			o.Action, o.Reason = Verifying, v.state
+		} else {
+			o.Reason = "would be recorded now: " + v.detail
+		}
+		return o, true, nil
+	}
+	if v.outcome == "" {
+		return Outcome{}, false, nil
+	}
 	// Reported before the note: the note ends the work on this merge, and every
 	// step of the report is idempotent, so a report that fails is retried.
 	if r.Reporter != nil {
