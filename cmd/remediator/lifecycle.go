@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -171,12 +172,7 @@ func newReconcileCommand() *cobra.Command {
 				return err
 			}
 			r.DryRun = dryRun
-			var outcomes []lifecycle.Outcome
-			if prs, ok := fg.(lifecycle.PullRequests); ok {
-				outcomes, err = r.RunGitHub(cmd.Context(), prs, func(err error) bool { return errors.Is(err, github.ErrHeadMoved) })
-			} else {
-				outcomes, err = r.Run(cmd.Context())
-			}
+			outcomes, err := runPass(cmd.Context(), r, fg)
 			// What the pass did is printed even when part of it failed; the error
 			// (and a non-zero exit) follows.
 			passErr := err
@@ -206,6 +202,15 @@ func newReconcileCommand() *cobra.Command {
 	cmd.Flags().StringVar(&output, "output", "text", "text or json")
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "read only: say what the pass would do")
 	return cmd
+}
+
+// runPass runs one reconcile pass of the kind the forge needs: GitHub's pull
+// requests, or the local forge's branches.
+func runPass(ctx context.Context, r *lifecycle.Reconciler, fg propose.Forge) ([]lifecycle.Outcome, error) {
+	if prs, ok := fg.(lifecycle.PullRequests); ok {
+		return r.RunGitHub(ctx, prs, func(err error) bool { return errors.Is(err, github.ErrHeadMoved) })
+	}
+	return r.Run(ctx)
 }
 
 // newReconciler is the lifecycle engine for a configuration: its infrastructure

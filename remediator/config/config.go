@@ -32,6 +32,15 @@ type Config struct {
 	Intake         Intake         `yaml:"intake"`
 	Signing        Signing        `yaml:"signing"`
 	Limits         Limits         `yaml:"limits"`
+	Status         Status         `yaml:"status"`
+}
+
+// Status configures the status page serve shows at /.
+type Status struct {
+	// BearerTokenEnv names the variable holding the token the page requires; unset,
+	// the page is open to whoever reaches the listen address (it is read only and
+	// shows no secret, but it shows what is remediated).
+	BearerTokenEnv string `yaml:"bearer_token_env"`
 }
 
 // Limits bound proposals over every policy, so an alert storm never becomes a pull
@@ -201,7 +210,8 @@ func (c *Config) validate() strictyaml.Errors {
 		add("state_dir", "required: a directory for the intake queue and the repository mirror")
 	}
 	for field, v := range map[string]string{"catalog.token_env": c.Catalog.TokenEnv, "infrastructure.token_env": c.Infrastructure.TokenEnv,
-		"forge.token_env": c.Forge.TokenEnv, "intake.bearer_token_env": c.Intake.BearerTokenEnv, "forge.webhook_secret_env": c.Forge.WebhookSecretEnv} {
+		"forge.token_env": c.Forge.TokenEnv, "intake.bearer_token_env": c.Intake.BearerTokenEnv, "forge.webhook_secret_env": c.Forge.WebhookSecretEnv,
+		"status.bearer_token_env": c.Status.BearerTokenEnv} {
 		if v != "" && !envNameRE.MatchString(v) {
 			add(field, "%q is not an environment variable name: name the variable that holds the secret, never the secret", v)
 		}

@@ -67,7 +67,7 @@ func (r *Reconciler) RunGitHub(ctx context.Context, prs PullRequests, isHeadMove
 }
 
 func (r *Reconciler) oneGitHub(ctx context.Context, prs PullRequests, p forge.Proposal, isHeadMoved func(error) bool) (Outcome, error) {
-	o := Outcome{ID: p.ID, Branch: p.Branch, Head: p.Head, Action: Waiting}
+	o := Outcome{ID: p.ID, Branch: p.Branch, Head: p.Head, Action: Waiting, URL: p.URL}
 	head := plumbing.NewHash(p.Head)
 	c, err := r.Infra.Commit(head)
 	if err != nil {

@@ -40,6 +40,8 @@ type Outcome struct {
 	Reason    string   `json:"reason,omitempty"`
 	Approvers []string `json:"approvers,omitempty"`
 	Merge     string   `json:"merge,omitempty"`
+	// URL is where the proposal is reviewed, where the forge has one.
+	URL string `json:"url,omitempty"`
 }
 
 // Reconciler merges the local forge's proposals that pass their gates.

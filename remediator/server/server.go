@@ -42,6 +42,8 @@ type Options struct {
 	// verified event that can change a decision.
 	GitHubWebhookSecret string
 	OnGitHubEvent       func(event string)
+	// Status, when set, adds the status page's routes (GET / and what it links to).
+	Status interface{ Register(mux *http.ServeMux) }
 }
 
 // New returns the HTTP handler.
@@ -64,6 +66,9 @@ func New(o Options) http.Handler {
 		}
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 	})
+	if o.Status != nil {
+		o.Status.Register(mux)
+	}
 	return mux
 }
 

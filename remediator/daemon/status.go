@@ -1,0 +1,51 @@
+package daemon
+
+import (
+	"context"
+	"time"
+
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/status"
+)
+
+// Status is a snapshot no older than StatusEvery: a dry-run pass (read only) of the
+// current catalog, made behind the mirror's lock like any pass.
+func (c *Daemon) Status(ctx context.Context) (*status.Snapshot, error) {
+	c.statusMu.Lock()
+	defer c.statusMu.Unlock()
+	if c.snap != nil && time.Since(c.snap.GeneratedAt) < c.o.StatusEvery {
+		return c.snap, nil
+	}
+	if _, err := c.Proposer(ctx); err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	cat := c.p.Catalog
+	c.mu.Unlock()
+	r, err := c.o.Reconciler(cat)
+	if err != nil {
+		return nil, err
+	}
+	r.DryRun = true
+	c.infraMu.Lock()
+	outcomes, passErr := c.o.Pass(ctx, r)
+	snap := status.Build(status.Inputs{
+		Pass: outcomes, PassErr: passErr, Infra: c.o.Infra, Base: c.o.Base, Catalog: cat, QueueDir: c.o.QueueDir, Now: time.Now(),
+	})
+	c.infraMu.Unlock()
+	c.snap = snap
+	return snap, nil
+}
+
+// Timeline tells one remediation from Git.
+func (c *Daemon) Timeline(_ context.Context, id string) (*status.Remediation, error) {
+	c.infraMu.Lock()
+	defer c.infraMu.Unlock()
+	return status.Timeline(c.o.Infra, c.o.Base, id, time.Now())
+}
+
+// forgetStatus drops the snapshot after a pass changed what it shows.
+func (c *Daemon) forgetStatus() {
+	c.statusMu.Lock()
+	c.snap = nil
+	c.statusMu.Unlock()
+}
