@@ -107,18 +107,18 @@ func notes(infra *infrarepo.Repo, head plumbing.Hash, merge *object.Commit, add 
 	if c, err := infra.Commit(head); err == nil {
 		checksAt = c.Committer.When
 	}
-	if note, _, err := infra.Note(lifecycle.ChecksRef, head); err != nil {
+	checksNote, _, err := infra.Note(lifecycle.ChecksRef, head)
+	if err != nil {
 		return err
-	} else {
-		names := []string{}
-		checks := lifecycle.ParseChecks(note)
-		for n := range checks {
-			names = append(names, n)
-		}
-		sort.Strings(names)
-		for _, n := range names {
-			add(checksAt, "check %s: %s", n, checks[n])
-		}
+	}
+	checks := lifecycle.ParseChecks(checksNote)
+	names := make([]string, 0, len(checks))
+	for n := range checks {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		add(checksAt, "check %s: %s", n, checks[n])
 	}
 	if merge == nil {
 		return nil
@@ -129,16 +129,16 @@ func notes(infra *infrarepo.Repo, head plumbing.Hash, merge *object.Commit, add 
 		by = "nobody (auto-merge)"
 	}
 	add(merge.Committer.When, "merged as %s (approved by %s)", merge.Hash.String()[:12], by)
-	if note, _, err := infra.Note(lifecycle.ProgressRef, merge.Hash); err != nil {
+	progress, _, err := infra.Note(lifecycle.ProgressRef, merge.Hash)
+	if err != nil {
 		return err
-	} else {
-		p := lifecycle.ParseProgress(note)
-		if !p.AppliedAt.IsZero() {
-			add(p.AppliedAt, "applied (seen by the remediator)")
-		}
-		if !p.ResolvedSince.IsZero() {
-			add(p.ResolvedSince, "anomaly gone: soak period began")
-		}
+	}
+	p := lifecycle.ParseProgress(progress)
+	if !p.AppliedAt.IsZero() {
+		add(p.AppliedAt, "applied (seen by the remediator)")
+	}
+	if !p.ResolvedSince.IsZero() {
+		add(p.ResolvedSince, "anomaly gone: soak period began")
 	}
 	note, found, err := infra.Note(lifecycle.OutcomeRef, merge.Hash)
 	if err != nil || !found {
