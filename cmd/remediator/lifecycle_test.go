@@ -317,3 +317,29 @@ func scrape(t *testing.T, addr string) string {
 	}
 	return string(data)
 }
+
+// `status` shows what waits and why, reads only, and says the same in JSON.
+func TestStatusCommand(t *testing.T) {
+	cfg, infra, id := proposed(t, func(*runbooks.Runbook, *runbooks.Policy) {})
+	before := gittest.Run(t, infra, "for-each-ref", "--format=%(refname) %(objectname)")
+	code, out, errs := cli(t, "status", "--config", cfg)
+	if code != 0 {
+		t.Fatalf("status: %d %s", code, errs)
+	}
+	for _, want := range []string{"open proposals (1)", "waiting  " + id + "  scale-out-api  0 of 1 approval(s) on the head commit",
+		"merged, being verified (0)", "runbooks (1)", "scale-out-api  version ", "0 verified in a row", "breaker closed", "queue: 0 queued, 0 dead letter(s)"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("status lacks %q:\n%s", want, out)
+		}
+	}
+	code, out, _ = cli(t, "status", "--config", cfg, "--format", "json")
+	if code != 0 || !strings.Contains(out, `"state": "waiting"`) || !strings.Contains(out, `"runbook": "scale-out-api"`) {
+		t.Fatalf("status json: %d %s", code, out)
+	}
+	if after := gittest.Run(t, infra, "for-each-ref", "--format=%(refname) %(objectname)"); after != before {
+		t.Fatal("status changed the repository")
+	}
+	if code, _, errs := cli(t, "status", "--config", cfg, "--format", "yaml"); code != 2 || !strings.Contains(errs, "--format") {
+		t.Fatalf("bad format: %d %s", code, errs)
+	}
+}

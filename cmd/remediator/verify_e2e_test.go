@@ -415,7 +415,7 @@ func configValue(t *testing.T, cfg, section string) string {
 // resolves (Alertmanager's resolved notification asks for a pass), and the outcome
 // note on the merge says verified; GitHub shows it as a status, a comment and a label.
 func TestWholeLoopOnGitHubWithRealMonitoring(t *testing.T) {
-	cfg, srv, bare, g := githubLoop(t, "1h", verifySpec(2*time.Minute, 0, time.Minute, latencyOK), nil)
+	cfg, srv, bare, g, _ := githubLoop(t, "1h", verifySpec(2*time.Minute, 0, time.Minute, latencyOK), nil)
 	waitFor(t, "the alert to become a pull request", func() bool { return len(srv.PullRequests("acme", "infra")) == 1 })
 	pr := srv.PullRequests("acme", "infra")[0]
 	srv.Review("acme", "infra", pr.Number, "alice", "APPROVED", pr.HeadSHA, time.Now())
@@ -463,7 +463,7 @@ func statusOf(srv *fakegithub.Server, sha string) string {
 // rollback opens as its own pull request, labelled rollback, waiting for its review,
 // and the failure trips the policy's circuit breaker: the runbook is suspended.
 func TestFailedOnGitHubOpensTheRollbackPullRequest(t *testing.T) {
-	cfg, srv, bare, _ := githubLoop(t, "300ms", verifySpec(3*time.Second, 0, time.Minute, ""), func(p *runbooks.Policy) {
+	cfg, srv, bare, _, _ := githubLoop(t, "300ms", verifySpec(3*time.Second, 0, time.Minute, ""), func(p *runbooks.Policy) {
 		p.Spec.CircuitBreaker = runbooks.CircuitBreaker{Failures: 1, Window: runbooks.Duration(time.Hour), Cooldown: runbooks.Duration(time.Hour)}
 	})
 	waitFor(t, "the pull request", func() bool { return len(srv.PullRequests("acme", "infra")) >= 1 })
@@ -515,7 +515,7 @@ func TestFailedOnGitHubOpensTheRollbackPullRequest(t *testing.T) {
 // only together with its rollback pull request, never without it.
 func TestRollbackIsProposedBeforeTheFailureIsRecorded(t *testing.T) {
 	// The window outlasts the pass serve still runs for the merge's own webhook.
-	cfg, srv, bare, _ := githubLoop(t, "1h", verifySpec(6*time.Second, 0, time.Minute, ""), nil)
+	cfg, srv, bare, _, _ := githubLoop(t, "1h", verifySpec(6*time.Second, 0, time.Minute, ""), nil)
 	waitFor(t, "the pull request", func() bool { return len(srv.PullRequests("acme", "infra")) == 1 })
 	pr := srv.PullRequests("acme", "infra")[0]
 	srv.Review("acme", "infra", pr.Number, "alice", "APPROVED", pr.HeadSHA, time.Now())
@@ -548,7 +548,7 @@ func TestRollbackIsProposedBeforeTheFailureIsRecorded(t *testing.T) {
 // githubLoop starts real monitoring and serve (a reconcile pass every interval, and on
 // each signed webhook the fake GitHub delivers) against the fake GitHub, with the
 // runbook verified as given; the metric starts high.
-func githubLoop(t *testing.T, interval string, v runbooks.Verify, adjust func(p *runbooks.Policy)) (string, *fakegithub.Server, string, *gauge) {
+func githubLoop(t *testing.T, interval string, v runbooks.Verify, adjust func(p *runbooks.Policy)) (string, *fakegithub.Server, string, *gauge, string) {
 	t.Helper()
 	cfg, srv, bare := githubSetup(t, func(rb *runbooks.Runbook, p *runbooks.Policy) {
 		p.Spec.RequiredReviewers = []string{"alice"}
@@ -568,7 +568,7 @@ func githubLoop(t *testing.T, interval string, v runbooks.Verify, adjust func(p 
 	g := monitored(t, cfg, addr, true)
 	srv.Hook("http://"+addr+"/v1/github", secret)
 	t.Cleanup(startServe(t, cfg, addr, "--reconcile-interval", interval))
-	return cfg, srv, bare, g
+	return cfg, srv, bare, g, addr
 }
 
 // monitored starts real monitoring whose Alertmanager posts to serve at addr, adds
