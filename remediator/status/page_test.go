@@ -22,7 +22,7 @@ func page(t *testing.T, token string) *httptest.Server {
 			State: lifecycle.Waiting, Reason: "0 of 1 approval(s) on the head commit",
 			Labels: map[string]string{"alertname": "HighLatency", "service": `<script>alert("x")</script>`}}},
 		Verifying: []status.Item{}, Outcomes: []status.Item{},
-		Runbooks:  []status.Runbook{{Name: "scale-out-api", Enabled: true, Risk: "medium", Version: "abc", Record: lifecycle.Record{Verified: 2, Streak: 2}}},
+		Runbooks: []status.Runbook{{Name: "scale-out-api", Enabled: true, Risk: "medium", Version: "abc", Record: lifecycle.Record{Verified: 2, Streak: 2}}},
 	}
 	mux := http.NewServeMux()
 	(&status.Page{
