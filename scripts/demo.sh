@@ -203,12 +203,20 @@ outcome() { git -C "$demo/infra.git" notes --ref=remediation show "$merge" | gre
 wait_for "the outcome note" 120 outcome
 echo "git notes --ref=remediation show ${merge:0:12}:"
 git -C "$demo/infra.git" notes --ref=remediation show "$merge"
+
+step "The status page serve shows at / (and its JSON at /api/v1/status)"
+page_shows() { (exec 3<>"/dev/tcp/${serve_addr%:*}/${serve_addr#*:}" && printf 'GET / HTTP/1.0\r\nHost: demo\r\n\r\n' >&3 && cat <&3) | grep -q "Recent outcomes"; }
+wait_for "the status page" 30 page_shows
+echo "status page: http://$serve_addr/ (remediation $loop_id: http://$serve_addr/remediations/$loop_id)"
 stop_all
 trap - EXIT
 
 step "remediator audit: the ledger, rebuilt from Git alone"
 "$demo/remediator" audit --repository "$demo/infra.git"
 "$demo/remediator" audit verify --repository "$demo/infra.git" --config "$demo/remediator.yaml"
+
+step "remediator status: what is in flight and why it waits, runbook records, the queue (read only)"
+"$demo/remediator" status --config "$demo/remediator.yaml"
 
 commits=$(git -C "$demo/catalog.git" rev-list --count main)
 cat <<MSG
@@ -223,5 +231,6 @@ Then the whole loop with real Prometheus and Alertmanager: the HighLatency alert
 api-search became $loop, Dana approved it, remediator serve merged it
 with its trailers and Approved-by, CI reported it applied, the latency recovered, the
 alert resolved and stayed resolved for the soak period, and the outcome note on the
-merge says verified. The audit rebuilt all of it from Git.
+merge says verified. The audit rebuilt all of it from Git. While serve ran, its
+status page was at http://$serve_addr/; \`remediator status\` shows the same above.
 MSG

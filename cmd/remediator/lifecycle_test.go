@@ -298,7 +298,7 @@ func TestServeReconcilesTheLocalForge(t *testing.T) {
 	}
 	waitFor(t, "the metrics to count the merge", func() bool {
 		m := scrape(t, addr)
-		return strings.Contains(m, `remediator_lifecycle_total{action="merged"} 1`+"\n") && strings.Contains(m, "remediator_proposals_waiting 0\n") &&
+		return strings.Contains(m, `remediator_lifecycle_total{action="merged",runbook="scale-out-api"} 1`+"\n") && strings.Contains(m, "remediator_proposals_waiting 0\n") &&
 			!strings.Contains(m, `remediator_reconcile_passes_total{result="error"}`)
 	})
 }

@@ -192,8 +192,8 @@ func TestServe(t *testing.T) {
 	waitFor(t, "the queue to drain", drained)
 	metrics := scrape(t, addr)
 	for _, want := range []string{
-		`remediator_decisions_total{action="opened"} 2`,
-		`remediator_decisions_total{action="updated"} 49`,
+		`remediator_decisions_total{action="opened",runbook="scale-out-api"} 2`,
+		`remediator_decisions_total{action="updated",runbook="scale-out-api"} 49`,
 		`remediator_intake_alerts_total{outcome="no-match"} 1`,
 		`remediator_intake_alerts_total{outcome="queued"} 50`,
 		`remediator_intake_requests_total{code="401",endpoint="alertmanager"} 2`,
@@ -276,7 +276,7 @@ func TestStormIsBoundedByDefault(t *testing.T) {
 		if got := len(proposalBranches(t, infra)); got != c.want {
 			t.Fatalf("%d proposals, want the bound %d", got, c.want)
 		}
-		if m := scrape(t, addr); !strings.Contains(m, fmt.Sprintf(`remediator_decisions_total{action="suppressed"} %d`, 30-c.want)) {
+		if m := scrape(t, addr); !strings.Contains(m, fmt.Sprintf(`remediator_decisions_total{action="suppressed",runbook="scale-out-api"} %d`, 30-c.want)) {
 			t.Fatalf("suppressions not counted:\n%s", m)
 		}
 		stop()

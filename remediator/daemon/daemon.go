@@ -11,6 +11,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/go-git/go-git/v5/plumbing"
+
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/decision"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/infrarepo"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/intake"
@@ -118,7 +120,7 @@ func (c *Daemon) locked() worker.Proposer {
 	return &lockedProposer{mu: &c.infraMu, p: c.p, resolved: c.KickPass}
 }
 
-// count records a pass in the metrics.
+// count records a pass in the metrics. Called with infraMu held.
 func (c *Daemon) count(outcomes []lifecycle.Outcome, err error) {
 	if err != nil {
 		c.o.Metrics.Passes.WithLabelValues("error").Inc()
@@ -126,14 +128,19 @@ func (c *Daemon) count(outcomes []lifecycle.Outcome, err error) {
 	}
 	c.o.Metrics.Passes.WithLabelValues("ok").Inc()
 	waiting := 0
+	var oldest time.Duration
 	for _, o := range outcomes {
 		if o.Action == lifecycle.Waiting {
 			waiting++
+			if head, err := c.o.Infra.Commit(plumbing.NewHash(o.Head)); err == nil && time.Since(head.Committer.When) > oldest {
+				oldest = time.Since(head.Committer.When)
+			}
 			continue
 		}
-		c.o.Metrics.Lifecycle.WithLabelValues(o.Action).Inc()
+		c.o.Metrics.Lifecycle.WithLabelValues(o.Action, decision.RunbookOf(o.ID)).Inc()
 	}
 	c.o.Metrics.Waiting.Set(float64(waiting))
+	c.o.Metrics.OldestWaiting.Set(oldest.Seconds())
 }
 
 // Route is the intake's question to the current catalog: does a runbook act on this
@@ -223,9 +230,9 @@ func (c *Daemon) ReconcileLoop(ctx context.Context, every time.Duration) {
 		}
 		c.infraMu.Lock()
 		outcomes, err := c.o.Pass(ctx, r)
+		c.count(outcomes, err) // reads the mirror: under its lock
 		c.infraMu.Unlock()
 		c.forgetStatus()
-		c.count(outcomes, err)
 		if err != nil && ctx.Err() == nil {
 			c.o.Logger.Error("reconcile pass failed", "err", err)
 		}

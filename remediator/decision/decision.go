@@ -6,6 +6,7 @@ package decision
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"strings"
 
 	"github.com/gitops-remediation/terraform-provider-remediation/runbooks"
 )
@@ -18,6 +19,15 @@ const BranchPrefix = "remediation/"
 func ID(runbook, target string) string {
 	sum := sha256.Sum256([]byte(runbook + "\n" + target))
 	return runbook + "-" + hex.EncodeToString(sum[:5])
+}
+
+// RunbookOf is the runbook an id names (a rollback's too), as ID made it.
+func RunbookOf(id string) string {
+	id = strings.TrimSuffix(id, "-rollback")
+	if i := strings.LastIndexByte(id, '-'); i > 0 && len(id)-i-1 == 10 {
+		return id[:i]
+	}
+	return ""
 }
 
 // Branch is the proposal branch of an id.

@@ -175,13 +175,13 @@ func (w *Worker) handle(ctx context.Context, it queue.Item) {
 	case errors.As(err, &bad):
 		// The runbook cannot apply to this anomaly (a missing label, a protected
 		// path): retrying cannot help. Recorded, then dropped from the queue.
-		w.Metrics.Decisions.WithLabelValues("rejected").Inc()
+		w.Metrics.Decisions.WithLabelValues("rejected", res.Runbook).Inc()
 		log.Warn("anomaly rejected", "remediation_id", res.ID, "runbook", res.Runbook, "reason", err.Error())
 	case err != nil:
 		w.failed(it, err, log.With("remediation_id", res.ID))
 		return
 	default:
-		w.Metrics.Decisions.WithLabelValues(res.Action).Inc()
+		w.Metrics.Decisions.WithLabelValues(res.Action, res.Runbook).Inc()
 	}
 	delete(w.nextTry, it.ID)
 	if err := w.Queue.Done(it.ID); err != nil {
