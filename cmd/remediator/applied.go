@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"log/slog"
 	"time"
 
 	"github.com/go-git/go-git/v5/plumbing"
@@ -41,7 +40,7 @@ func newAppliedCommand() *cobra.Command {
 				return badInput(err)
 			}
 			ctx := cmd.Context()
-			log := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: slog.LevelInfo}))
+			log := newLogger(cmd, logText)
 			infra, fg, err := openInfraUnsigned(ctx, cfg, log)
 			if err != nil {
 				return err

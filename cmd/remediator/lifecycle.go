@@ -157,7 +157,7 @@ func newReconcileCommand() *cobra.Command {
 			if err != nil {
 				return badInput(err)
 			}
-			logger := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: slog.LevelInfo}))
+			logger := newLogger(cmd, logText)
 			infra, fg, err := openInfra(cmd.Context(), cfg, logger)
 			if err != nil {
 				return err

@@ -72,7 +72,9 @@ func newRootCommand(stdout, stderr io.Writer) *cobra.Command {
 			"on an infrastructure-as-code repository, and records every outcome in Git.",
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error { return checkLogFlags(cmd) },
 	}
+	addLogFlags(root)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.AddCommand(newVersionCommand(), newCatalogCommand(), newRouteCommand(), newProposeCommand(), newServeCommand(), newPlanCheckCommand(), newApproveCommand(), newAppliedCommand(), newReconcileCommand(), newReplayCommand(), newStatusCommand(), newAuditCommand(), newQueueCommand())

@@ -115,3 +115,31 @@ func TestExitCodes(t *testing.T) {
 		t.Fatalf("--help does not document the exit codes: %d %s", code, out)
 	}
 }
+
+// --log-format and --log-level shape every command's logs; a value they do not
+// know is bad usage.
+func TestLogFlags(t *testing.T) {
+	cfg := publishedCatalog(t)
+	infraRepo(t, cfg)
+	code, _, errs := proposeRun(t, cfg, alert("api-gateway"), "--log-format", "json", "--log-level", "debug")
+	if code != 0 {
+		t.Fatalf("propose: %d %s", code, errs)
+	}
+	about := 0
+	for _, line := range strings.Split(strings.TrimSpace(errs), "\n") {
+		if !strings.HasPrefix(line, "{") {
+			t.Fatalf("not a JSON line: %q", line)
+		}
+		if strings.Contains(line, `"remediation_id":"scale-out-api-`) && strings.Contains(line, `"runbook":"scale-out-api"`) {
+			about++
+		}
+	}
+	if about == 0 {
+		t.Fatalf("no line names the remediation and its runbook:\n%s", errs)
+	}
+	for _, bad := range [][]string{{"--log-format", "xml"}, {"--log-level", "loud"}} {
+		if code, _, errs := cli(t, append([]string{"reconcile", "--config", cfg}, bad...)...); code != 2 || !strings.Contains(errs, bad[0]) {
+			t.Errorf("%v: %d %s", bad, code, errs)
+		}
+	}
+}

@@ -31,7 +31,7 @@ func postPlanCheck(cmd *cobra.Command, o planCheckOptions, res *plancheck.Result
 	if err != nil {
 		return badInput(err)
 	}
-	log := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: slog.LevelInfo}))
+	log := newLogger(cmd, logText)
 	sha, err := headSHA(o)
 	if err != nil {
 		return err

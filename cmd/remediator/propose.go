@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"time"
 
@@ -51,7 +50,7 @@ func newProposeCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			logger := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: slog.LevelInfo}))
+			logger := newLogger(cmd, logText)
 			infra, fg, err := openInfra(ctx, cfg, logger)
 			if err != nil {
 				return err

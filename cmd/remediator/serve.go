@@ -50,7 +50,7 @@ func newServeCommand() *cobra.Command {
 			if err := secretsSet(cfg); err != nil {
 				return err
 			}
-			return serve(cmd.Context(), cfg, slog.New(slog.NewJSONHandler(cmd.ErrOrStderr(), nil)), reconcileEvery)
+			return serve(cmd.Context(), cfg, newLogger(cmd, logJSON), reconcileEvery)
 		},
 	}
 	cmd.Flags().StringVar(&configFile, "config", "remediator.yaml", "configuration file")

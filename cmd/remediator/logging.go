@@ -1,0 +1,51 @@
+package main
+
+import (
+	"fmt"
+	"log/slog"
+
+	"github.com/spf13/cobra"
+)
+
+// Log formats of --log-format.
+const (
+	logText = "text"
+	logJSON = "json"
+)
+
+// addLogFlags adds --log-format and --log-level to every command.
+func addLogFlags(root *cobra.Command) {
+	root.PersistentFlags().String("log-format", "", "log lines as text or json (default: json for serve, text otherwise)")
+	root.PersistentFlags().String("log-level", "info", "least level logged: debug, info, warn or error")
+}
+
+// checkLogFlags refuses a format or level it does not know, before a command runs.
+func checkLogFlags(cmd *cobra.Command) error {
+	format, _ := cmd.Flags().GetString("log-format")
+	if format != "" && format != logText && format != logJSON {
+		return badInput(fmt.Errorf("--log-format: want text or json, not %q", format))
+	}
+	level, _ := cmd.Flags().GetString("log-level")
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		return badInput(fmt.Errorf("--log-level: want debug, info, warn or error, not %q", level))
+	}
+	return nil
+}
+
+// newLogger is the command's logger, on standard error, as --log-format and
+// --log-level ask; dflt is the format when none is asked for.
+func newLogger(cmd *cobra.Command, dflt string) *slog.Logger {
+	format, _ := cmd.Flags().GetString("log-format")
+	if format == "" {
+		format = dflt
+	}
+	levelText, _ := cmd.Flags().GetString("log-level")
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(levelText)) // checked by checkLogFlags
+	opts := &slog.HandlerOptions{Level: level}
+	if format == logJSON {
+		return slog.New(slog.NewJSONHandler(cmd.ErrOrStderr(), opts))
+	}
+	return slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), opts))
+}
