@@ -70,8 +70,8 @@ func newRootCommand(stdout, stderr io.Writer) *cobra.Command {
 		Short: "Turn detected anomalies into reviewed, recorded Git changes",
 		Long: "remediator routes anomalies to the runbooks of a catalog, proposes each fix as a pull request\n" +
 			"on an infrastructure-as-code repository, and records every outcome in Git.",
-		SilenceUsage:  true,
-		SilenceErrors: true,
+		SilenceUsage:      true,
+		SilenceErrors:     true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error { return checkLogFlags(cmd) },
 	}
 	addLogFlags(root)
