@@ -21,6 +21,7 @@ import (
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/lifecycle"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/propose"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/signing"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/tracing"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/verify"
 	"github.com/gitops-remediation/terraform-provider-remediation/runbooks"
 )
@@ -207,6 +208,9 @@ func newReconcileCommand() *cobra.Command {
 // runPass runs one reconcile pass of the kind the forge needs: GitHub's pull
 // requests, or the local forge's branches.
 func runPass(ctx context.Context, r *lifecycle.Reconciler, fg propose.Forge) ([]lifecycle.Outcome, error) {
+	if r.Tracer == nil {
+		r.Tracer = tracing.Tracer(tracing.Provider(ctx))
+	}
 	if prs, ok := fg.(lifecycle.PullRequests); ok {
 		return r.RunGitHub(ctx, prs, func(err error) bool { return errors.Is(err, github.ErrHeadMoved) })
 	}

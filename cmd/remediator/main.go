@@ -10,8 +10,11 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/tracing"
 )
 
 // Set by goreleaser.
@@ -49,9 +52,23 @@ func main() {
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	// Traces are exported when the standard OTEL_* variables ask for it.
+	tp, shutdown, err := tracing.Setup(ctx, version)
+	if err != nil {
+		fmt.Fprintln(stderr, "warning: traces are off:", err)
+		tp, shutdown = nil, func(context.Context) error { return nil }
+	}
+	defer func() {
+		flush, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		if err := shutdown(flush); err != nil {
+			fmt.Fprintln(stderr, "warning: traces not all exported:", err)
+		}
+	}()
+	ctx = tracing.WithProvider(ctx, tp)
 	root := newRootCommand(stdout, stderr)
 	root.SetArgs(args)
-	err := root.ExecuteContext(ctx)
+	err = root.ExecuteContext(ctx)
 	if err == nil {
 		return exitOK
 	}

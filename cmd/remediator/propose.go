@@ -14,6 +14,7 @@ import (
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/decision"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/intake"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/propose"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/tracing"
 )
 
 func newProposeCommand() *cobra.Command {
@@ -59,7 +60,7 @@ func newProposeCommand() *cobra.Command {
 			p := &propose.Proposer{
 				Catalog: cat, Router: router, Infra: infra, Forge: fg, Base: cfg.Infrastructure.Base,
 				AuthorName: cfg.Infrastructure.AuthorName, AuthorEmail: cfg.Infrastructure.AuthorEmail,
-				Now: time.Now, Logger: logger, Limits: proposalLimits(cfg),
+				Now: time.Now, Logger: logger, Limits: proposalLimits(cfg), Tracer: tracing.Tracer(tracing.Provider(ctx)),
 			}
 			var results []propose.Result
 			for _, a := range anomalies {

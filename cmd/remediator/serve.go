@@ -21,6 +21,7 @@ import (
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/queue"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/server"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/status"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/tracing"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/worker"
 	"github.com/gitops-remediation/terraform-provider-remediation/runbooks"
 	"github.com/gitops-remediation/terraform-provider-remediation/runbooks/catalogstore"
@@ -95,6 +96,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, reconcileE
 	}
 	defer func() { _ = infra.Close() }()
 	metrics := server.NewMetrics(q.Len)
+	tracer := tracing.Tracer(tracing.Provider(ctx))
 	src := daemon.New(daemon.Options{
 		Store: store, Infra: infra, Forge: fg, Base: cfg.Infrastructure.Base,
 		AuthorName: cfg.Infrastructure.AuthorName, AuthorEmail: cfg.Infrastructure.AuthorEmail,
@@ -105,7 +107,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, reconcileE
 		Pass: func(ctx context.Context, r *lifecycle.Reconciler) ([]lifecycle.Outcome, error) {
 			return runPass(ctx, r, fg)
 		},
-		QueueDir: filepath.Join(cfg.StateDir, "queue"), StatusEvery: 5 * time.Second,
+		QueueDir: filepath.Join(cfg.StateDir, "queue"), StatusEvery: 5 * time.Second, Tracer: tracer,
 	})
 	page := &status.Page{Snapshot: src.Status, Timeline: src.Timeline, BearerToken: config.Secret(cfg.Status.BearerTokenEnv),
 		Refresh: 10 * time.Second, Logger: log}
@@ -115,7 +117,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, reconcileE
 	}
 	handler := server.New(server.Options{
 		Queue: q, Metrics: metrics, Logger: log, BearerToken: token, MaxBodyBytes: int64(cfg.Intake.MaxBodyBytes),
-		Ready: src.Ready, Now: time.Now, Status: page,
+		Ready: src.Ready, Now: time.Now, Status: page, Tracer: tracer,
 		GitHubWebhookSecret: config.Secret(cfg.Forge.WebhookSecretEnv),
 		OnGitHubEvent:       func(string) { src.KickPass() },
 		Route:               src.Route,
@@ -130,7 +132,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, reconcileE
 	if _, err := src.Proposer(ctx); err != nil {
 		log.Error("catalog not loaded; not ready until it loads", "err", err)
 	}
-	w := &worker.Worker{Queue: q, Source: src.Proposer, Metrics: metrics, Logger: log, Poll: 2 * time.Second}
+	w := &worker.Worker{Queue: q, Source: src.Proposer, Metrics: metrics, Logger: log, Poll: 2 * time.Second, Tracer: tracer}
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()

@@ -48,6 +48,9 @@ type Artifact struct {
 	Rollback   string `yaml:"rollback"`
 	Merge      Merge  `yaml:"merge"`
 	ProposedAt string `yaml:"proposed_at"`
+	// TraceParent names the proposal's span (W3C traceparent): reconcile passes and
+	// verification continue the anomaly's trace from it. Not a gate input.
+	TraceParent string `yaml:"trace_parent,omitempty"`
 }
 
 // Merge records whether the policy's change and freeze windows allowed a merge when

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/go-git/go-git/v5/plumbing"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/decision"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/infrarepo"
@@ -44,6 +45,8 @@ type Options struct {
 	// StatusEvery is the least time between two status snapshots: a page reloaded by
 	// many browsers costs one dry-run pass.
 	StatusEvery time.Duration
+	// Tracer records the proposals' steps; nil traces nothing.
+	Tracer trace.Tracer
 }
 
 // Daemon is the state serve keeps.
@@ -96,7 +99,7 @@ func (c *Daemon) Proposer(ctx context.Context) (worker.Proposer, error) {
 	c.p = &propose.Proposer{
 		Catalog: cat, Router: router, Infra: c.o.Infra, Forge: c.o.Forge, Base: c.o.Base,
 		AuthorName: c.o.AuthorName, AuthorEmail: c.o.AuthorEmail,
-		Now: time.Now, Logger: c.o.Logger, Limits: c.o.Limits,
+		Now: time.Now, Logger: c.o.Logger, Limits: c.o.Limits, Tracer: c.o.Tracer,
 	}
 	if c.head != "" {
 		c.o.Logger.Info("catalog reloaded", "head", snap.Head, "runbooks", len(cat.Runbooks), "policies", len(cat.Policies))

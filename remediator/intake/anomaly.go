@@ -40,6 +40,8 @@ type Anomaly struct {
 	// Fingerprint identifies the label set: Alertmanager's own when it sent one.
 	Fingerprint  string `json:"fingerprint"`
 	GeneratorURL string `json:"generator_url,omitempty"`
+	// TraceParent continues the anomaly's trace (W3C traceparent) once it is queued.
+	TraceParent string `json:"trace_parent,omitempty"`
 }
 
 // Limits on one payload, beyond the HTTP body limit.

@@ -11,6 +11,7 @@ import (
 
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/artifact"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/forge"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/tracing"
 )
 
 // PullRequests is what a pass on GitHub needs of the forge.
@@ -88,6 +89,9 @@ func (r *Reconciler) oneGitHub(ctx context.Context, prs PullRequests, p forge.Pr
 		o.Reason = err.Error()
 		return o, nil //nolint:nilerr // same: reported, never merged
 	}
+	ctx, span := r.span(ctx, art, "reconcile")
+	defer span.End()
+	o.TraceID = tracing.TraceID(ctx)
 	t, refusal := TermsOf(r.Catalog, r.router(), p.ID, art)
 	if refusal != nil {
 		o.Reason = refusal.Reason
@@ -114,7 +118,9 @@ func (r *Reconciler) oneGitHub(ctx context.Context, prs PullRequests, p forge.Pr
 	if err != nil {
 		return o, err
 	}
-	reason, err := r.gate(ctx, gateInput{art: art, terms: t, head: head, counted: approvals, ignored: count.Ignored})
+	gateCtx, gateSpan := r.span(ctx, nil, "gates")
+	reason, err := r.gate(gateCtx, gateInput{art: art, terms: t, head: head, counted: approvals, ignored: count.Ignored})
+	gateSpan.End()
 	if err != nil || reason != "" {
 		o.Reason = reason
 		return o, err
@@ -138,7 +144,9 @@ func (r *Reconciler) oneGitHub(ctx context.Context, prs PullRequests, p forge.Pr
 		}
 	}
 	title, body, _ := strings.Cut(MergeMessage(art, c.Message, approvals), "\n\n")
-	sha, err := prs.Merge(ctx, p.Number, p.Head, title, body)
+	mergeCtx, mergeSpan := r.span(ctx, nil, "merge")
+	sha, err := prs.Merge(mergeCtx, p.Number, p.Head, title, body)
+	mergeSpan.End()
 	if err != nil && isHeadMoved(err) {
 		o.Reason = "the head moved between the check and the merge; the next pass reviews the new head"
 		return o, nil

@@ -9,12 +9,15 @@ import (
 	"time"
 
 	"github.com/go-git/go-git/v5/plumbing"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/artifact"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/decision"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/forge"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/infrarepo"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/signing"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/tracing"
 	"github.com/gitops-remediation/terraform-provider-remediation/runbooks"
 )
 
@@ -42,6 +45,8 @@ type Outcome struct {
 	Merge     string   `json:"merge,omitempty"`
 	// URL is where the proposal is reviewed, where the forge has one.
 	URL string `json:"url,omitempty"`
+	// TraceID is the anomaly's trace, when its proposal recorded one.
+	TraceID string `json:"trace_id,omitempty"`
 }
 
 // Reconciler merges the local forge's proposals that pass their gates.
@@ -72,6 +77,9 @@ type Reconciler struct {
 	Router *runbooks.Router
 	// Reviewers are the keys approvals on the local forge are signed with.
 	Reviewers *signing.AllowedSigners
+	// Tracer continues each anomaly's trace (from its artifact) with the pass's
+	// gates, merge and verification; nil traces nothing.
+	Tracer trace.Tracer
 	// DryRun reads only: nothing is merged, closed, reported, proposed or recorded.
 	// Each proposal says what a pass would do, and each merged remediation without
 	// an outcome where its verification stands.
@@ -124,7 +132,10 @@ func (r *Reconciler) Run(ctx context.Context) ([]Outcome, error) {
 
 // log reports what a pass did with one proposal.
 func (r *Reconciler) log(o Outcome, where ...any) {
-	log := r.Logger.With(append([]any{"remediation_id", o.ID, "head", o.Head}, where...)...)
+	log := r.Logger.With(append([]any{"remediation_id", o.ID, "runbook", decision.RunbookOf(o.ID), "head", o.Head}, where...)...)
+	if o.TraceID != "" {
+		log = log.With("trace_id", o.TraceID)
+	}
 	switch o.Action {
 	case Merged:
 		log.Info("proposal merged", "merge", o.Merge, "approvers", strings.Join(o.Approvers, ", "))
@@ -170,6 +181,9 @@ func (r *Reconciler) one(ctx context.Context, branch string, head plumbing.Hash)
 		o.Reason = err.Error()
 		return o, nil //nolint:nilerr // reported, never merged
 	}
+	ctx, span := r.span(ctx, art, "reconcile")
+	defer span.End()
+	o.TraceID = tracing.TraceID(ctx)
 	t, refusal := TermsOf(r.Catalog, r.router(), id, art)
 	if refusal != nil {
 		o.Reason = refusal.Reason
@@ -188,7 +202,10 @@ func (r *Reconciler) one(ctx context.Context, branch string, head plumbing.Hash)
 	for _, a := range counted {
 		o.Approvers = append(o.Approvers, a.String())
 	}
-	reason, err := r.gate(ctx, gateInput{art: art, terms: t, head: head, counted: counted, ignored: ignored})
+	gateCtx, gateSpan := r.span(ctx, nil, "gates")
+	reason, err := r.gate(gateCtx, gateInput{art: art, terms: t, head: head, counted: counted, ignored: ignored})
+	gateSpan.SetAttributes(attribute.String("gates.waiting", reason))
+	gateSpan.End()
 	if err != nil || reason != "" {
 		o.Reason = reason
 		return o, err
@@ -198,7 +215,9 @@ func (r *Reconciler) one(ctx context.Context, branch string, head plumbing.Hash)
 		return o, nil
 	}
 	msg := MergeMessage(art, c.Message, counted)
-	mc, err := r.Infra.Merge(ctx, r.Base, head, msg, r.AuthorName, r.AuthorEmail, r.Now())
+	mergeCtx, mergeSpan := r.span(ctx, nil, "merge")
+	mc, err := r.Infra.Merge(mergeCtx, r.Base, head, msg, r.AuthorName, r.AuthorEmail, r.Now())
+	mergeSpan.End()
 	if errors.Is(err, infrarepo.ErrBaseMoved) || errors.Is(err, infrarepo.ErrMergeConflict) {
 		o.Reason = err.Error()
 		return o, nil
@@ -208,6 +227,20 @@ func (r *Reconciler) one(ctx context.Context, branch string, head plumbing.Hash)
 	}
 	o.Action, o.Merge = Merged, mc.Hash.String()
 	return o, nil
+}
+
+// span starts a step of a pass in the anomaly's trace: with an artifact, the trace
+// its proposal recorded; without, a child of ctx's span.
+func (r *Reconciler) span(ctx context.Context, art *artifact.Artifact, name string) (context.Context, trace.Span) {
+	tracer := r.Tracer
+	if tracer == nil {
+		tracer = tracing.Tracer(nil)
+	}
+	if art == nil {
+		return tracer.Start(ctx, name)
+	}
+	return tracer.Start(tracing.Extract(ctx, art.TraceParent), name,
+		trace.WithAttributes(tracing.RemediationID.String(art.ID), tracing.Runbook.String(art.Runbook), tracing.Policy.String(art.Policy)))
 }
 
 // router compiles the catalog's router once.

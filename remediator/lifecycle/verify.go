@@ -16,6 +16,7 @@ import (
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/decision"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/forge"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/infrarepo"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/tracing"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/verify"
 	"github.com/gitops-remediation/terraform-provider-remediation/runbooks"
 )
@@ -92,11 +93,14 @@ func (r *Reconciler) verifyOne(ctx context.Context, m *object.Commit, now time.T
 	if err != nil {
 		return Outcome{}, false, nil //nolint:nilerr // same
 	}
+	ctx, span := r.span(ctx, art, "verify")
+	defer span.End()
 	v, err := r.judge(ctx, m, art, now)
 	if err != nil {
 		return Outcome{}, false, err
 	}
-	o := Outcome{ID: id, Branch: decision.Branch(id), Merge: m.Hash.String(), Action: string(v.outcome), Reason: v.detail}
+	span.SetAttributes(tracing.Action.String(string(v.outcome)))
+	o := Outcome{ID: id, Branch: decision.Branch(id), Merge: m.Hash.String(), Action: string(v.outcome), Reason: v.detail, TraceID: tracing.TraceID(ctx)}
 	if r.DryRun {
 		if v.outcome == "" {
 			o.Action, o.Reason = Verifying, v.state

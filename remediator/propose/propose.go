@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/go-git/go-git/v5/plumbing"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/artifact"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/decision"
@@ -27,6 +28,7 @@ import (
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/infrarepo"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/intake"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/lifecycle"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/tracing"
 	"github.com/gitops-remediation/terraform-provider-remediation/runbooks"
 )
 
@@ -96,14 +98,37 @@ type Proposer struct {
 	Logger      *slog.Logger
 	// Limits bound a storm whatever the policies say; zero fields are no bound.
 	Limits decision.Bounds
+	// Tracer records the proposal's steps in the anomaly's trace; nil traces nothing.
+	Tracer trace.Tracer
+}
+
+// span starts a step of the proposal in the anomaly's trace.
+func (p *Proposer) span(ctx context.Context, name string) (context.Context, trace.Span) {
+	if p.Tracer == nil {
+		return tracing.Tracer(nil).Start(ctx, name)
+	}
+	return p.Tracer.Start(ctx, name)
 }
 
 // Propose handles one anomaly. With dryRun nothing is pushed or opened and
 // Result.Diff holds the change.
-func (p *Proposer) Propose(ctx context.Context, a intake.Anomaly, dryRun bool) (Result, error) {
+func (p *Proposer) Propose(ctx context.Context, a intake.Anomaly, dryRun bool) (res Result, err error) {
+	ctx, span := p.span(ctx, "propose")
+	defer func() {
+		span.SetAttributes(tracing.RemediationID.String(res.ID), tracing.Runbook.String(res.Runbook), tracing.Policy.String(res.Policy), tracing.Action.String(res.Action))
+		if err != nil {
+			span.RecordError(err)
+		}
+		span.End()
+	}()
+	_, routeSpan := p.span(ctx, "route")
 	d := decision.Decide(p.Router, runbooks.Anomaly{Labels: a.Labels, Annotations: a.Annotations, Value: a.Value})
-	res := Result{Policy: d.Policy}
+	routeSpan.End()
+	res = Result{Policy: d.Policy}
 	log := p.Logger.With("fingerprint", a.Fingerprint)
+	if id := tracing.TraceID(ctx); id != "" {
+		log = log.With("trace_id", id)
+	}
 	if d.Acting == nil {
 		res.Action, res.Reason = NoMatch, "no enabled runbook handles this anomaly"
 		log.Info("no runbook acts", "action", res.Action, "policy", d.Policy)
@@ -221,7 +246,8 @@ func (p *Proposer) open(ctx context.Context, res Result, d decision.Decision, rb
 			Fingerprint: a.Fingerprint, Source: a.Source, Status: a.Status, StartsAt: artifact.Timestamp(a.StartsAt),
 			Value: a.Value, Labels: a.Labels, Annotations: a.Annotations,
 		},
-		Verify: artifact.VerifyOf(rb, pol),
+		Verify:      artifact.VerifyOf(rb, pol),
+		TraceParent: tracing.Inject(ctx),
 	}
 	if art.RunbookVersion, err = runbooks.Version(rb); err != nil {
 		return res, err
@@ -229,7 +255,9 @@ func (p *Proposer) open(ctx context.Context, res Result, d decision.Decision, rb
 	art.Expected = expected(rb, pol, a)
 	art.Limits = artifact.LimitsOf(rb, pol)
 	art.Merge = mergeWindow(pol, p.Now())
+	_, editSpan := p.span(ctx, "edit")
 	files, err := p.applyChanges(ctx, wt, rb, a, protected, art)
+	editSpan.End()
 	if err != nil {
 		return res, err
 	}
@@ -251,7 +279,9 @@ func (p *Proposer) open(ctx context.Context, res Result, d decision.Decision, rb
 		return res, err
 	}
 	files = append(files, artifact.Path(act.ID))
+	_, commitSpan := p.span(ctx, "commit")
 	commit, err := wt.Commit(files, art.CommitMessage(), p.AuthorName, p.AuthorEmail, p.Now())
+	commitSpan.End()
 	if err != nil {
 		return res, err
 	}
@@ -265,7 +295,10 @@ func (p *Proposer) open(ctx context.Context, res Result, d decision.Decision, rb
 	if err != nil {
 		return res, err
 	}
-	if err := wt.PushOver(ctx, commit, act.Branch, replace); err != nil {
+	pushCtx, pushSpan := p.span(ctx, "push")
+	err = wt.PushOver(pushCtx, commit, act.Branch, replace)
+	pushSpan.End()
+	if err != nil {
 		if errors.Is(err, infrarepo.ErrBranchExists) {
 			res.Action, res.Reason, res.Commit = Updated, "another writer opened this proposal first", ""
 			log.Info("proposal raced", "action", res.Action)
@@ -275,7 +308,9 @@ func (p *Proposer) open(ctx context.Context, res Result, d decision.Decision, rb
 	}
 	req := p.request(art, act.Branch, commit.Hash.String(), pol, a)
 	req.DiffStat = diffStat(stat)
-	prop, err := p.Forge.Open(ctx, req)
+	forgeCtx, forgeSpan := p.span(ctx, "forge.open")
+	prop, err := p.Forge.Open(forgeCtx, req)
+	forgeSpan.End()
 	if err != nil {
 		// The branch is pushed: the next occurrence (or the queue's retry) opens
 		// the proposal from it.

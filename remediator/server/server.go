@@ -3,6 +3,7 @@
 package server
 
 import (
+	"context"
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
@@ -14,9 +15,12 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/intake"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/queue"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/tracing"
 )
 
 // Queue is where accepted anomalies go; Put must be durable when it returns.
@@ -44,6 +48,8 @@ type Options struct {
 	OnGitHubEvent       func(event string)
 	// Status, when set, adds the status page's routes (GET / and what it links to).
 	Status interface{ Register(mux *http.ServeMux) }
+	// Tracer starts each actionable anomaly's trace; nil traces nothing.
+	Tracer trace.Tracer
 }
 
 // New returns the HTTP handler.
@@ -108,6 +114,7 @@ func (o Options) serveIntake(w http.ResponseWriter, r *http.Request, parse func(
 		o.Logger.Warn("alert ignored", "alert", sk.Index, "reason", sk.Err.Error())
 	}
 	actionable, answered := o.route(anomalies)
+	o.startTraces(r.Context(), actionable)
 	if len(skipped) > 0 {
 		answered[OutcomeBadValue] = len(skipped)
 	}
@@ -166,6 +173,28 @@ func (o Options) route(anomalies []intake.Anomaly) ([]intake.Anomaly, map[string
 		actionable = append(actionable, a)
 	}
 	return actionable, answered
+}
+
+// startTraces opens the trace of each anomaly queued: its root span, and the
+// intake's, recorded in the anomaly (traceparent) for the worker to continue.
+func (o Options) startTraces(ctx context.Context, anomalies []intake.Anomaly) {
+	if o.Tracer == nil {
+		return
+	}
+	for i := range anomalies {
+		a := &anomalies[i]
+		root, span := o.Tracer.Start(ctx, "anomaly", trace.WithNewRoot(), trace.WithLinks(trace.LinkFromContext(ctx)),
+			trace.WithAttributes(attribute.String("alert.name", a.Labels["alertname"]), attribute.String("alert.fingerprint", a.Fingerprint),
+				attribute.String("alert.source", a.Source)))
+		if !span.SpanContext().IsValid() {
+			span.End()
+			return // a no-op tracer: nothing to record
+		}
+		child, intakeSpan := o.Tracer.Start(root, "intake")
+		a.TraceParent = tracing.Inject(child)
+		intakeSpan.End()
+		span.End()
+	}
 }
 
 func refuse(w http.ResponseWriter, code int, msg string) int {

@@ -12,10 +12,14 @@ import (
 	"strings"
 	"time"
 
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/intake"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/propose"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/queue"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/server"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/tracing"
 )
 
 // Proposer handles one anomaly.
@@ -42,6 +46,8 @@ type Worker struct {
 	// DefaultBackoff.
 	Backoff func(n int) time.Duration
 	Now     func() time.Time
+	// Tracer continues each anomaly's trace with its proposal; nil traces nothing.
+	Tracer trace.Tracer
 
 	// nextTry holds failed anomalies back until their backoff has passed.
 	nextTry map[string]time.Time
@@ -160,7 +166,16 @@ func firstLine(s string) string {
 
 func (w *Worker) handle(ctx context.Context, it queue.Item) {
 	start := time.Now()
+	tracer := w.Tracer
+	if tracer == nil {
+		tracer = tracing.Tracer(nil)
+	}
+	ctx, span := tracer.Start(tracing.Extract(ctx, it.Anomaly.TraceParent), "queue.handle")
+	defer span.End()
 	log := w.Logger.With("queue_id", it.ID, "fingerprint", it.Anomaly.Fingerprint)
+	if id := tracing.TraceID(ctx); id != "" {
+		log = log.With("trace_id", id)
+	}
 	p, err := w.Source(ctx)
 	if err != nil {
 		// The catalog, not this anomaly: no attempt is counted against it.
@@ -170,6 +185,11 @@ func (w *Worker) handle(ctx context.Context, it queue.Item) {
 	}
 	res, err := w.propose(ctx, p, it.Anomaly)
 	w.Metrics.Duration.Observe(time.Since(start).Seconds())
+	span.SetAttributes(tracing.RemediationID.String(res.ID), tracing.Runbook.String(res.Runbook), tracing.Policy.String(res.Policy), tracing.Action.String(res.Action))
+	if err != nil {
+		span.RecordError(err)
+		span.SetStatus(codes.Error, firstLine(err.Error()))
+	}
 	var bad *propose.InputError
 	switch {
 	case errors.As(err, &bad):
