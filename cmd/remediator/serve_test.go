@@ -59,11 +59,14 @@ func startServe(t testing.TB, cfg, addr string, extra ...string) func() {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	stop := func() {
-		cancel()
-		if code := <-done; code != 0 {
-			t.Errorf("serve exited %d: %s", code, logs.String())
-		}
+	var once sync.Once
+	stop := func() { // idempotent: a test may stop serve before its cleanup does
+		once.Do(func() {
+			cancel()
+			if code := <-done; code != 0 {
+				t.Errorf("serve exited %d: %s", code, logs.String())
+			}
+		})
 	}
 	return stop
 }
