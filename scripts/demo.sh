@@ -5,18 +5,17 @@
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
-tools="$root/.tools/bin"
 demo="$root/.demo"
 version=0.1.0
 platform="$(go env GOOS)_$(go env GOARCH)"
-terraform="$tools/terraform"
+terraform=$("$root/scripts/demo-terraform.sh")
 
 step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
 
 rm -rf "$demo"
 mkdir -p "$demo"
 
-step "Building terraform-provider-remediation $version and remediator"
+step "Building terraform-provider-remediation $version and remediator (a minute or two on a new machine, while Go fetches the modules)"
 mirror="$demo/plugins/registry.terraform.io/gitops-remediation/remediation/$version/$platform"
 mkdir -p "$mirror"
 (cd "$root" && go build -ldflags "-X main.version=$version" -o "$mirror/terraform-provider-remediation_v$version" .)
