@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"strings"
 	"testing"
@@ -138,4 +139,58 @@ func TestAutonomyInTerraformTest(t *testing.T) {
 	expect(true, 2)
 	outcome("failed")
 	expect(false, 0)
+}
+
+// TestGuidesHCL validates the guides' Terraform with terraform itself: each guide's
+// configuration blocks as one module, its `run` blocks as a test file of it.
+func TestGuidesHCL(t *testing.T) {
+	files, err := filepath.Glob("../docs/guides/*.md")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("guides: %v %v", files, err)
+	}
+	fence := regexp.MustCompile("(?ms)^```hcl\\n(.*?)^```$")
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var module, tests []string
+		for _, m := range fence.FindAllStringSubmatch(string(data), -1) {
+			if strings.HasPrefix(strings.TrimSpace(m[1]), "run ") {
+				tests = append(tests, m[1])
+			} else {
+				module = append(module, m[1])
+			}
+		}
+		if len(module) == 0 {
+			continue
+		}
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			src := filepath.Join(t.TempDir(), "guide")
+			if err := os.MkdirAll(src, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			main := strings.Join(module, "\n")
+			if !strings.Contains(main, "required_providers") {
+				main = "terraform {\n  required_providers {\n    remediation = {\n      source = \"gitops-remediation/remediation\"\n    }\n  }\n}\n\n" + main
+			}
+			if err := os.WriteFile(filepath.Join(src, "main.tf"), []byte(main), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if len(tests) > 0 {
+				if err := os.WriteFile(filepath.Join(src, "guide.tftest.hcl"), []byte(strings.Join(tests, "\n")), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			bin, work, env := terraformModule(t, src)
+			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+			defer cancel()
+			if out, err := runCLI(ctx, bin, work, env, "init", "-input=false", "-no-color"); err != nil {
+				t.Fatalf("init: %v\n%s", err, out)
+			}
+			if out, err := runCLI(ctx, bin, work, env, "validate", "-no-color"); err != nil {
+				t.Fatalf("terraform validate of %s: %v\n%s", filepath.Base(f), err, out)
+			}
+		})
+	}
 }
