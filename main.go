@@ -15,7 +15,10 @@ import (
 // version is set by goreleaser.
 var version = "dev"
 
-//go:generate go run github.com/hashicorp/terraform-plugin-docs/cmd/tfplugindocs generate --provider-name remediation
+// Docs: `go generate ./...` with a terraform on the PATH (tfplugindocs reads the
+// provider's schema through it) renders docs/ as `make generate` does; tfplugindocs
+// is pinned as a tool in go.mod.
+//go:generate go tool tfplugindocs generate --provider-name remediation --rendered-provider-name Remediation
 
 func main() {
 	var debug bool
