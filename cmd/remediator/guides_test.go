@@ -8,7 +8,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gitops-remediation/terraform-provider-remediation/internal/gittest"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/config"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/decision"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/signing"
 )
 
@@ -132,5 +134,74 @@ func TestGuides(t *testing.T) {
 		if checked[want] == 0 {
 			t.Errorf("no %q block was checked", want)
 		}
+	}
+}
+
+// The plain-Git guide runs as written: its configuration, with the guide's server
+// and files replaced by local ones, and its commands in order, from proposing to the
+// audit, each exiting 0. (Its plan-check line needs a plan of a checkout: the CI
+// examples' tests run plan-check the same way.)
+func TestPlainGitGuideRuns(t *testing.T) {
+	var cfgText string
+	var commands []string
+	for _, f := range guideFences(t) {
+		if f.guide != "getting-started-git.md" {
+			continue
+		}
+		switch {
+		case f.name == "remediator.yaml":
+			cfgText = f.text
+		case f.lang == "sh":
+			commands = append(commands, strings.Split(strings.TrimSpace(f.text), "\n")...)
+		}
+	}
+	if cfgText == "" || len(commands) < 8 {
+		t.Fatalf("config %q, %d commands", cfgText, len(commands))
+	}
+	// A published catalog and an infrastructure repository, as the other tests make.
+	local := publishedCatalog(t)
+	infra := infraRepo(t, local)
+	dir := filepath.Dir(local)
+	etc := t.TempDir()
+	data, err := os.ReadFile(filepath.Join(dir, "allowed_signers"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(etc, "allowed_signers"), string(data))
+	if err := signing.GenerateKeyFile(filepath.Join(etc, "signing_key")); err != nil {
+		t.Fatal(err)
+	}
+	replace := strings.NewReplacer(
+		"ssh://git@git.example.com/platform/remediation-catalog.git", filepath.Join(dir, "catalog.git"),
+		"ssh://git@git.example.com/platform/infra.git", infra,
+		"/etc/remediator/", etc+"/",
+		"/var/lib/remediator", filepath.Join(t.TempDir(), "state"),
+	)
+	work := t.TempDir()
+	writeFile(t, filepath.Join(work, "remediator.yaml"), replace.Replace(cfgText))
+	writeFile(t, filepath.Join(work, "alert.json"), alert("api-gateway"))
+	t.Chdir(work)
+	id := decision.ID("scale-out-api", "service=api-gateway")
+	ran := 0
+	for _, line := range commands {
+		if strings.HasPrefix(line, "remediator plan-check") {
+			continue
+		}
+		line = strings.NewReplacer("scale-out-api-0123456789", id, "~/.ssh/id_ed25519", keyOf(local, "dana")).Replace(replace.Replace(line))
+		if strings.Contains(line, "0123456789abcdef0123456789abcdef01234567") {
+			line = strings.ReplaceAll(line, "0123456789abcdef0123456789abcdef01234567", gittest.Run(t, infra, "rev-parse", "main"))
+		}
+		args := strings.Fields(line)[1:]
+		code, out, errs := cli(t, args...)
+		if code != 0 {
+			t.Fatalf("%s: exit %d\n%s%s", line, code, out, errs)
+		}
+		ran++
+	}
+	if !strings.Contains(gittest.Run(t, infra, "log", "-1", "--format=%B", "main"), "Remediation-Id: "+id) {
+		t.Fatal("the guide's commands did not merge the remediation")
+	}
+	if ran < 8 {
+		t.Fatalf("ran %d commands", ran)
 	}
 }
