@@ -6,6 +6,7 @@ import (
 	"flag"
 	"log"
 	"os"
+	"runtime/pprof"
 
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 
@@ -25,6 +26,9 @@ func main() {
 	flag.BoolVar(&debug, "debug", false, "run the provider with support for debuggers like delve")
 	flag.Parse()
 	quietSDKLogs()
+	if stop := profile(); stop != nil {
+		defer stop()
+	}
 
 	err := providerserver.Serve(context.Background(), provider.New(version), providerserver.ServeOpts{
 		Address: "registry.terraform.io/gitops-remediation/remediation",
@@ -33,6 +37,27 @@ func main() {
 	if err != nil {
 		log.Fatal(err.Error())
 	}
+}
+
+// profile writes a CPU profile of this provider process when
+// TF_REMEDIATION_CPUPROFILE names a directory (one file per process): what the apply
+// benchmark's profile is made of, since Terraform starts the provider itself.
+func profile() func() {
+	dir := os.Getenv("TF_REMEDIATION_CPUPROFILE")
+	if dir == "" {
+		return nil
+	}
+	f, err := os.CreateTemp(dir, "provider-*.pprof")
+	if err != nil {
+		log.Printf("cpu profile: %v", err)
+		return nil
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		log.Printf("cpu profile: %v", err)
+		_ = f.Close()
+		return nil
+	}
+	return func() { pprof.StopCPUProfile(); _ = f.Close() }
 }
 
 // quietSDKLogs keeps the plugin SDK's trace logging off unless the user asked for

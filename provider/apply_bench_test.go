@@ -1,15 +1,20 @@
 package provider
 
 import (
+	"context"
 	"fmt"
+	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/gitops-remediation/terraform-provider-remediation/internal/gittest"
 )
 
 // BenchmarkApply200 times a terraform apply of 200 remediation_runbook resources,
-// each committed and pushed to a catalog repository, against its peer: an apply of
-// 200 terraform_data resources, which Terraform keeps in local state only.
+// each committed and pushed to a catalog repository, against its peer: 200 files of
+// a local_file-like plugin-framework provider (testdata/localbench), a real provider
+// process that writes one file per resource. terraform_data, which Terraform keeps
+// in local state without any provider, is the floor.
 func BenchmarkApply200(b *testing.B) {
 	bin := terraformCLI(b)
 	const n = 200
@@ -18,7 +23,8 @@ func BenchmarkApply200(b *testing.B) {
 		config func(repo string) string
 	}{
 		{"remediation_runbook", func(repo string) string { return manyRunbooks(repo, "bench", n) }},
-		{"peer=terraform_data", func(string) string {
+		{"peer=local_file", func(repo string) string { return manyFiles(filepath.Dir(repo), n) }},
+		{"floor=terraform_data", func(string) string {
 			return fmt.Sprintf(`
 resource "terraform_data" "r" {
   for_each = toset([for i in range(%d) : format("bench-%%03d", i)])
@@ -42,6 +48,23 @@ resource "terraform_data" "r" {
 	}
 }
 
+// manyFiles configures n files of the local_file-like peer, under dir.
+func manyFiles(dir string, n int) string {
+	return fmt.Sprintf(`
+terraform {
+  required_providers {
+    localbench = { source = "gitops-remediation/localbench" }
+  }
+}
+
+resource "localbench_file" "f" {
+  for_each = toset([for i in range(%d) : format("bench-%%03d", i)])
+  filename = "%s/${each.key}.yaml"
+  content  = yamlencode({ name = each.key, risk = "low", matchers = ["alertname=\"${each.key}\""] })
+}
+`, n, dir)
+}
+
 func benchRepo(b *testing.B) string {
 	b.Helper()
 	dir := b.TempDir() + "/catalog.git"
@@ -49,4 +72,44 @@ func benchRepo(b *testing.B) string {
 		b.Fatalf("git init: %v %s", err, out)
 	}
 	return dir
+}
+
+// BenchmarkPlan1000 times a terraform plan (with its refresh) of 1,000 applied
+// remediation_runbook resources against 1,000 files of the local_file-like peer.
+func BenchmarkPlan1000(b *testing.B) {
+	bin := terraformCLI(b)
+	const n = 1000
+	cases := []struct {
+		name   string
+		config func(repo string) string
+	}{
+		{"remediation_runbook", func(repo string) string { return manyRunbooks(repo, "bench", n) }},
+		{"peer=local_file", func(repo string) string { return manyFiles(filepath.Dir(repo), n) }},
+	}
+	for _, bc := range cases {
+		b.Run(bc.name, func(b *testing.B) {
+			repo := benchRepo(b)
+			dir, env := workdir(b, bc.config(repo))
+			if err := apply(bin, dir, env); err != nil {
+				b.Fatal(err)
+			}
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				if err := plan(bin, dir, env); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// plan runs terraform plan, which refreshes every resource first, and wants no change.
+func plan(bin, dir string, env []string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	out, err := runCLI(ctx, bin, dir, env, "plan", "-input=false", "-no-color", "-detailed-exitcode")
+	if err != nil {
+		return fmt.Errorf("%s plan in %s (exit 2 means a change): %w\n%s", filepath.Base(bin), dir, err, tail(out, 40))
+	}
+	return nil
 }

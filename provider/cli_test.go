@@ -36,6 +36,12 @@ func providerBinaryDir(tb testing.TB) string {
 			buildErr = fmt.Errorf("go build: %w\n%s", err, out)
 			return
 		}
+		// The apply benchmark's peer, a local_file-like provider, beside it.
+		cmd = exec.Command("go", "build", "-o", filepath.Join(dir, "terraform-provider-localbench"), "./testdata/localbench")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			buildErr = fmt.Errorf("go build localbench: %w\n%s", err, out)
+			return
+		}
 		builtProvider = dir
 	})
 	if buildErr != nil {
@@ -71,10 +77,12 @@ func workdir(tb testing.TB, mainTF string) (string, []string) {
   dev_overrides {
     "registry.terraform.io/gitops-remediation/remediation" = %q
     "registry.opentofu.org/gitops-remediation/remediation" = %q
+    "registry.terraform.io/gitops-remediation/localbench" = %q
+    "registry.opentofu.org/gitops-remediation/localbench" = %q
   }
   direct {}
 }
-`, pdir, pdir)
+`, pdir, pdir, pdir, pdir)
 	if err := os.WriteFile(rc, []byte(cfg), 0o644); err != nil {
 		tb.Fatal(err)
 	}
