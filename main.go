@@ -26,14 +26,12 @@ func main() {
 	flag.BoolVar(&debug, "debug", false, "run the provider with support for debuggers like delve")
 	flag.Parse()
 	quietSDKLogs()
-	if stop := profile(); stop != nil {
-		defer stop()
-	}
-
+	stop := profile()
 	err := providerserver.Serve(context.Background(), provider.New(version), providerserver.ServeOpts{
 		Address: "registry.terraform.io/gitops-remediation/remediation",
 		Debug:   debug,
 	})
+	stop()
 	if err != nil {
 		log.Fatal(err.Error())
 	}
@@ -43,19 +41,20 @@ func main() {
 // TF_REMEDIATION_CPUPROFILE names a directory (one file per process): what the apply
 // benchmark's profile is made of, since Terraform starts the provider itself.
 func profile() func() {
+	none := func() {}
 	dir := os.Getenv("TF_REMEDIATION_CPUPROFILE")
 	if dir == "" {
-		return nil
+		return none
 	}
 	f, err := os.CreateTemp(dir, "provider-*.pprof")
 	if err != nil {
 		log.Printf("cpu profile: %v", err)
-		return nil
+		return none
 	}
 	if err := pprof.StartCPUProfile(f); err != nil {
 		log.Printf("cpu profile: %v", err)
 		_ = f.Close()
-		return nil
+		return none
 	}
 	return func() { pprof.StopCPUProfile(); _ = f.Close() }
 }
