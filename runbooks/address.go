@@ -28,6 +28,17 @@ type addressStep struct {
 	// key is the instance key as written in canonical form (0, "eu"), "" when none.
 	key    string
 	hasKey bool
+	// literal: a pattern step's name has no wildcard, so it is compared as text.
+	literal bool
+}
+
+// Address is a parsed resource address: parse it once to match many patterns.
+type Address struct{ steps []addressStep }
+
+// ParseAddress reads a resource address as `terraform show -json` writes it.
+func ParseAddress(s string) (Address, error) {
+	steps, err := splitAddress(s, false)
+	return Address{steps: steps}, err
 }
 
 // AddressPattern is a parsed address pattern.
@@ -45,7 +56,8 @@ func ParseAddressPattern(s string) (*AddressPattern, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, st := range steps {
+	for i, st := range steps {
+		steps[i].literal = !strings.ContainsAny(st.name, `*?[\`)
 		if st.name == "**" && st.hasKey {
 			return nil, fmt.Errorf("%q: ** matches module paths and takes no instance key", s)
 		}
@@ -61,11 +73,19 @@ func ParseAddressPattern(s string) (*AddressPattern, error) {
 // MatchAddress says whether a resource address (as `terraform show -json` writes it)
 // matches the pattern. An address that does not parse matches nothing.
 func (p *AddressPattern) MatchAddress(addr string) bool {
-	steps, err := splitAddress(addr, false)
+	a, err := ParseAddress(addr)
 	if err != nil {
 		return false
 	}
-	return matchSteps(p.steps, steps)
+	return p.Match(a)
+}
+
+// Match says whether a parsed address matches the pattern.
+func (p *AddressPattern) Match(a Address) bool {
+	if len(a.steps) == 0 {
+		return false
+	}
+	return matchSteps(p.steps, a.steps)
 }
 
 func matchSteps(pat, addr []addressStep) bool {
@@ -90,7 +110,11 @@ func matchSteps(pat, addr []addressStep) bool {
 }
 
 func matchStep(p, a addressStep) bool {
-	if ok, _ := path.Match(p.name, a.name); !ok {
+	if p.literal {
+		if p.name != a.name {
+			return false
+		}
+	} else if ok, _ := path.Match(p.name, a.name); !ok {
 		return false
 	}
 	switch {
@@ -109,7 +133,7 @@ func splitAddress(s string, pattern bool) ([]addressStep, error) {
 	if strings.TrimSpace(s) != s || s == "" {
 		return nil, fmt.Errorf("%q: empty, or spaces around it", s)
 	}
-	var steps []addressStep
+	steps := make([]addressStep, 0, 4)
 	for rest := s; ; {
 		name, after, _ := strings.Cut(rest, ".")
 		st := addressStep{name: name}

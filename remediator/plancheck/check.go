@@ -63,7 +63,7 @@ func Check(p *Plan, a *artifact.Artifact) *Result {
 // CheckWith compares the plan's changes with the given limits: the catalog's.
 func CheckWith(p *Plan, a *artifact.Artifact, l artifact.Limits) *Result {
 	res := &Result{Remediation: true, ID: a.ID, Runbook: a.Runbook, Policy: a.Policy, Risk: a.Risk,
-		Terraform: p.TerraformVersion, Changes: []Change{}, Violations: []Violation{}}
+		Terraform: p.TerraformVersion, Changes: make([]Change, 0, len(p.ResourceChanges)), Violations: []Violation{}}
 	allowed := make([]*runbooks.AddressPattern, 0, len(l.AllowedAddresses))
 	for _, raw := range l.AllowedAddresses {
 		pat, err := runbooks.ParseAddressPattern(raw)
@@ -83,7 +83,7 @@ func CheckWith(p *Plan, a *artifact.Artifact, l artifact.Limits) *Result {
 			c.OK = false
 			res.Violations = append(res.Violations, Violation{Rule: rule, Address: rc.Address, Reason: reason})
 		}
-		if len(l.AllowedAddresses) > 0 && !matchAddress(allowed, rc.Address) {
+		if len(l.AllowedAddresses) > 0 && !matchAddress(allowed, rc.Address) { // parsed once for every pattern
 			add(RuleUndeclared, fmt.Sprintf("runbook %s never declared this resource (allowed_addresses: %s)", a.Runbook, strings.Join(l.AllowedAddresses, ", ")))
 		}
 		if len(l.AllowedActions) > 0 && !contains(l.AllowedActions, act) {
@@ -128,8 +128,12 @@ func NotARemediation(p *Plan) *Result {
 }
 
 func matchAddress(patterns []*runbooks.AddressPattern, addr string) bool {
+	a, err := runbooks.ParseAddress(addr)
+	if err != nil {
+		return false
+	}
 	for _, p := range patterns {
-		if p.MatchAddress(addr) {
+		if p.Match(a) {
 			return true
 		}
 	}

@@ -27,12 +27,12 @@ type Plan struct {
 	PlannedValues json.RawMessage `json:"planned_values"`
 }
 
-// ResourceChange is one resource's planned change.
+// ResourceChange is one resource's planned change: only what the checks read, so
+// the decoder skips the rest (mode, name, before and after values) without
+// allocating for it.
 type ResourceChange struct {
 	Address string `json:"address"`
-	Mode    string `json:"mode"`
 	Type    string `json:"type"`
-	Name    string `json:"name"`
 	Change  struct {
 		Actions []string `json:"actions"`
 	} `json:"change"`
