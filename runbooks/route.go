@@ -65,12 +65,14 @@ func DefaultPolicy() *Policy {
 type routeEntry struct {
 	rb        *Runbook
 	matchers  labels.Matchers
+	fast      []fastMatcher
 	condition *Expr
 }
 
 type policyEntry struct {
 	p        *Policy
 	matchers labels.Matchers
+	fast     []fastMatcher
 }
 
 // Router routes anomalies over one catalog revision. Runbooks with an equality matcher
@@ -99,7 +101,7 @@ func NewRouter(c *Catalog) (*Router, error) {
 			errs = append(errs, &Error{File: rb.Metadata.Name, Field: "spec.trigger.matchers", Msg: err.Error()})
 			continue
 		}
-		e := routeEntry{rb: rb, matchers: ms}
+		e := routeEntry{rb: rb, matchers: ms, fast: compileMatchers(ms)}
 		if src := rb.Spec.Trigger.Condition; src != "" {
 			if e.condition, err = CompileCondition(src); err != nil {
 				errs = append(errs, &Error{File: rb.Metadata.Name, Field: "spec.trigger.condition", Msg: err.Error()})
@@ -114,7 +116,7 @@ func NewRouter(c *Catalog) (*Router, error) {
 			errs = append(errs, &Error{File: p.Metadata.Name, Field: "spec.selector.matchers", Msg: err.Error()})
 			continue
 		}
-		r.policies = append(r.policies, policyEntry{p: p, matchers: ms})
+		r.policies = append(r.policies, policyEntry{p: p, matchers: ms, fast: compileMatchers(ms)})
 	}
 	if len(errs) > 0 {
 		return nil, errs
@@ -317,7 +319,7 @@ func (r *Router) decide(a Anomaly, cand []int) Decision {
 	d := Decision{Policy: r.policyFor(a.Labels)}
 	for _, i := range cand {
 		e := &r.entries[i]
-		if !matchLabels(e.matchers, a.Labels) {
+		if !matchFast(e.fast, a.Labels) {
 			continue
 		}
 		if e.condition != nil {
@@ -346,7 +348,7 @@ func (r *Router) decide(a Anomaly, cand []int) Decision {
 
 func (r *Router) policyFor(lset map[string]string) *Policy {
 	for _, p := range r.policies {
-		if matchLabels(p.matchers, lset) {
+		if matchFast(p.fast, lset) {
 			return p.p
 		}
 	}
