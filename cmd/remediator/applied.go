@@ -46,9 +46,6 @@ func newAppliedCommand() *cobra.Command {
 				return err
 			}
 			defer func() { _ = infra.Close() }()
-			if err := infra.Fetch(ctx); err != nil {
-				return err
-			}
 			c, err := infra.Commit(plumbing.NewHash(sha))
 			if err != nil {
 				return badInput(fmt.Errorf("--sha %s: no such commit in %s: %w", sha, cfg.Infrastructure.Repository, err))

@@ -76,9 +76,6 @@ func recordLocalCheck(cmd *cobra.Command, cfg *config.Config, log *slog.Logger, 
 		return err
 	}
 	defer func() { _ = infra.Close() }()
-	if err := infra.Fetch(ctx); err != nil {
-		return err
-	}
 	if _, err := infra.Commit(plumbing.NewHash(sha)); err != nil {
 		return badInput(fmt.Errorf("--sha %s: no such commit in %s: %w", sha, cfg.Infrastructure.Repository, err))
 	}

@@ -248,9 +248,6 @@ func streaks(ctx context.Context, cfg *config.Config, cat *runbooks.Catalog) (ma
 		return nil, err
 	}
 	defer func() { _ = infra.Close() }()
-	if err := infra.Fetch(ctx); err != nil {
-		return nil, err
-	}
 	out := map[string]int{}
 	for _, rb := range cat.Runbooks {
 		version, err := runbooks.Version(rb)

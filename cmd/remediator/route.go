@@ -77,13 +77,10 @@ type routed struct {
 func autonomyOf(cmd *cobra.Command, cfg *config.Config, cat *runbooks.Catalog, d decision.Decision) (*lifecycle.Autonomy, string) {
 	ctx := cmd.Context()
 	infra, err := infrarepo.Open(ctx, cfg.Infrastructure.Repository, config.Secret(cfg.Infrastructure.TokenEnv), cfg.StateDir)
-	if err == nil {
-		defer func() { _ = infra.Close() }()
-		err = infra.Fetch(ctx)
-	}
 	if err != nil {
 		return nil, err.Error()
 	}
+	defer func() { _ = infra.Close() }()
 	pol := cat.Policy(d.Policy)
 	if pol == nil {
 		pol = runbooks.DefaultPolicy()
