@@ -7,7 +7,6 @@ import (
 	"bytes"
 	"fmt"
 	"path"
-	"sort"
 	"strings"
 	"time"
 
@@ -191,7 +190,7 @@ func (a *Artifact) Trailers() [][2]string {
 func (a *Artifact) CommitMessage() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "remediation(%s): %s\n\n", a.Runbook, oneLine(subject(a)))
-	fmt.Fprintf(&b, "Anomaly %s", oneLine(labelString(a.Anomaly.Labels)))
+	fmt.Fprintf(&b, "Anomaly %s", oneLine(runbooks.FormatLabels(a.Anomaly.Labels)))
 	if a.Anomaly.Value != 0 {
 		fmt.Fprintf(&b, " at value %g", a.Anomaly.Value)
 	}
@@ -208,19 +207,6 @@ func subject(a *Artifact) string {
 		return fmt.Sprintf("%s %s %s -> %s", c.File, c.Path, c.From, c.To)
 	}
 	return fmt.Sprintf("%d changes for %s", len(a.Changes), a.Target)
-}
-
-func labelString(m map[string]string) string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	parts := make([]string, len(keys))
-	for i, k := range keys {
-		parts[i] = fmt.Sprintf("%s=%q", k, m[k])
-	}
-	return "{" + strings.Join(parts, ", ") + "}"
 }
 
 // oneLine keeps label values from injecting lines (or trailers) into a message.

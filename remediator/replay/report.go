@@ -4,10 +4,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"sort"
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/gitops-remediation/terraform-provider-remediation/runbooks"
 )
 
 // Report is one catalog's replay.
@@ -105,7 +106,7 @@ func (r *Report) Write(w io.Writer, format string) error {
 		tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "STARTED\tANOMALY\tRUNBOOK\tOUTCOME\tWHY")
 		for _, res := range r.Results {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", res.At.UTC().Format(time.RFC3339), labelText(res.Labels), dash(res.Runbook), res.Action, res.Reason)
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", res.At.UTC().Format(time.RFC3339), runbooks.FormatLabels(res.Labels), dash(res.Runbook), res.Action, res.Reason)
 		}
 		if err := tw.Flush(); err != nil {
 			return err
@@ -135,7 +136,7 @@ func (c *Comparison) Write(w io.Writer, format string) error {
 					fmt.Fprintf(w, "| | … and %d more | | |\n", len(c.Differences)-maxListed)
 					break
 				}
-				fmt.Fprintf(w, "| %s | `%s` | %s | %s |\n", d.At.UTC().Format(time.RFC3339), mdCell(labelText(d.Labels)), mdCell(outcomeText(d.Base)), mdCell(outcomeText(d.Head)))
+				fmt.Fprintf(w, "| %s | `%s` | %s | %s |\n", d.At.UTC().Format(time.RFC3339), mdCell(runbooks.FormatLabels(d.Labels)), mdCell(outcomeText(d.Base)), mdCell(outcomeText(d.Head)))
 			}
 			fmt.Fprintln(w, "\n</details>")
 		}
@@ -151,7 +152,7 @@ func (c *Comparison) Write(w io.Writer, format string) error {
 			return err
 		}
 		for _, d := range c.Differences {
-			fmt.Fprintf(w, "%s %s: %s -> %s\n", d.At.UTC().Format(time.RFC3339), labelText(d.Labels), outcomeText(d.Base), outcomeText(d.Head))
+			fmt.Fprintf(w, "%s %s: %s -> %s\n", d.At.UTC().Format(time.RFC3339), runbooks.FormatLabels(d.Labels), outcomeText(d.Base), outcomeText(d.Head))
 		}
 		return nil
 	}
@@ -179,7 +180,7 @@ func listMarkdown(w io.Writer, results []Result) {
 			fmt.Fprintf(w, "| | … and %d more | | | |\n", len(results)-maxListed)
 			break
 		}
-		fmt.Fprintf(w, "| %s | `%s` | %s | %s | %s |\n", res.At.UTC().Format(time.RFC3339), mdCell(labelText(res.Labels)), dash(res.Runbook), res.Action, mdCell(res.Reason))
+		fmt.Fprintf(w, "| %s | `%s` | %s | %s | %s |\n", res.At.UTC().Format(time.RFC3339), mdCell(runbooks.FormatLabels(res.Labels)), dash(res.Runbook), res.Action, mdCell(res.Reason))
 	}
 	fmt.Fprintln(w, "\n</details>")
 }
@@ -189,19 +190,6 @@ func outcomeText(r Result) string {
 		return string(r.Action)
 	}
 	return fmt.Sprintf("%s by %s", r.Action, r.Runbook)
-}
-
-func labelText(m map[string]string) string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	parts := make([]string, len(keys))
-	for i, k := range keys {
-		parts[i] = fmt.Sprintf("%s=%q", k, m[k])
-	}
-	return "{" + strings.Join(parts, ",") + "}"
 }
 
 // mdCell keeps a value inside its table cell: no pipe ends it, no newline breaks

@@ -12,6 +12,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/gitops-remediation/terraform-provider-remediation/runbooks"
 )
 
 //go:embed templates/*.html
@@ -30,7 +32,7 @@ var pages = template.Must(template.New("").Funcs(template.FuncMap{
 		}
 		return s
 	},
-	"labels": labelText,
+	"labels": runbooks.FormatLabels,
 	"join":   strings.Join,
 }).ParseFS(templateFiles, "templates/*.html"))
 

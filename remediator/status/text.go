@@ -5,6 +5,8 @@ import (
 	"io"
 	"strings"
 	"text/tabwriter"
+
+	"github.com/gitops-remediation/terraform-provider-remediation/runbooks"
 )
 
 // WriteText renders the snapshot as the `status` command's tables.
@@ -43,7 +45,7 @@ func (s *Snapshot) WriteText(w io.Writer) error {
 	}
 	fmt.Fprintf(tw, "queue: %d queued, %d dead letter(s)\n", s.Queue.Queued, len(s.Queue.Dead))
 	for _, d := range s.Queue.Dead {
-		fmt.Fprintf(tw, "  dead\t%s\t%s\t%s\n", d.Item.ID, labelText(d.Item.Anomaly.Labels), d.Error)
+		fmt.Fprintf(tw, "  dead\t%s\t%s\t%s\n", d.Item.ID, runbooks.FormatLabels(d.Item.Anomaly.Labels), d.Error)
 	}
 	return tw.Flush()
 }

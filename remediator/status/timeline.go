@@ -15,6 +15,7 @@ import (
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/decision"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/infrarepo"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/lifecycle"
+	"github.com/gitops-remediation/terraform-provider-remediation/runbooks"
 )
 
 // Event is one step of a remediation's way, in the order it happened.
@@ -71,7 +72,7 @@ func Timeline(infra *infrarepo.Repo, base, id string, now time.Time) (*Remediati
 		r.Timeline = append(r.Timeline, Event{At: t.UTC(), What: fmt.Sprintf(format, args...)})
 	}
 	if t, err := time.Parse(time.RFC3339, art.Anomaly.StartsAt); err == nil && t.Year() > 1 {
-		add(t, "anomaly %s started", labelText(art.Anomaly.Labels))
+		add(t, "anomaly %s started", runbooks.FormatLabels(art.Anomaly.Labels))
 	}
 	proposed, _ := time.Parse(time.RFC3339, art.ProposedAt)
 	add(proposed, "proposed by runbook %s (risk %s, policy %s, %d approval(s) required)", art.Runbook, art.Risk, art.Policy, art.RequiredApprovals)
@@ -177,17 +178,4 @@ func mergeOf(infra *infrarepo.Repo, base, id string, now time.Time) (*object.Com
 		return nil, err
 	}
 	return found, nil
-}
-
-func labelText(m map[string]string) string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	parts := make([]string, len(keys))
-	for i, k := range keys {
-		parts[i] = fmt.Sprintf("%s=%q", k, m[k])
-	}
-	return "{" + strings.Join(parts, ", ") + "}"
 }
