@@ -48,9 +48,41 @@ func compileMatcher(m *labels.Matcher) func(string) bool {
 // literal, a set of literals, or a literal then .* (which, as in Go's regexp, does
 // not cross a newline); nil for any other.
 func literalRegexp(expr string) func(string) bool {
+	shape, ok := readRegexShape(expr)
+	switch {
+	case !ok:
+		return nil
+	case len(shape.values) == 1:
+		lit := shape.values[0]
+		return func(v string) bool { return v == lit }
+	case len(shape.values) > 1:
+		set := make(map[string]bool, len(shape.values))
+		for _, lit := range shape.values {
+			set[lit] = true
+		}
+		return func(v string) bool { return set[v] }
+	case shape.prefix != "" && shape.anyTail:
+		lit := shape.prefix
+		return func(v string) bool { return strings.HasPrefix(v, lit) && !strings.Contains(v[len(lit):], "\n") }
+	}
+	return nil
+}
+
+// regexShape is what a regex is made of, where it is made of literals: exactly one
+// of values, or a literal prefix, followed by .* when anyTail.
+type regexShape struct {
+	values  []string
+	prefix  string
+	anyTail bool
+}
+
+// readRegexShape reads the literal structure of an Alertmanager regex (anchored at
+// both ends); ok is false when it has none. Routing reads it twice: to index a
+// runbook (regexAnchor) and to match without a regexp (literalRegexp).
+func readRegexShape(expr string) (regexShape, bool) {
 	re, err := syntax.Parse(expr, syntax.Perl)
 	if err != nil {
-		return nil
+		return regexShape{}, false
 	}
 	re = re.Simplify()
 	literal := func(r *syntax.Regexp) (string, bool) {
@@ -60,30 +92,34 @@ func literalRegexp(expr string) func(string) bool {
 		return "", false
 	}
 	if lit, ok := literal(re); ok {
-		return func(v string) bool { return v == lit }
+		return regexShape{values: []string{lit}}, true
 	}
-	if re.Op == syntax.OpEmptyMatch {
-		return func(v string) bool { return v == "" }
-	}
-	if re.Op == syntax.OpAlternate {
-		set := map[string]bool{}
+	switch re.Op {
+	case syntax.OpEmptyMatch:
+		return regexShape{values: []string{""}}, true
+	case syntax.OpAlternate:
+		values := make([]string, 0, len(re.Sub))
 		for _, sub := range re.Sub {
 			lit, ok := literal(sub)
 			if !ok {
-				return nil
+				return regexShape{}, false
 			}
-			set[lit] = true
+			values = append(values, lit)
 		}
-		return func(v string) bool { return set[v] }
-	}
-	if re.Op == syntax.OpConcat && len(re.Sub) == 2 {
+		return regexShape{values: values}, true
+	case syntax.OpConcat:
+		if len(re.Sub) == 0 {
+			return regexShape{}, false
+		}
 		lit, ok := literal(re.Sub[0])
-		star := re.Sub[1]
-		if ok && star.Op == syntax.OpStar && len(star.Sub) == 1 && star.Sub[0].Op == syntax.OpAnyCharNotNL {
-			return func(v string) bool { return strings.HasPrefix(v, lit) && !strings.Contains(v[len(lit):], "\n") }
+		if !ok {
+			return regexShape{}, false
 		}
+		tail := re.Sub[len(re.Sub)-1]
+		anyTail := len(re.Sub) == 2 && tail.Op == syntax.OpStar && len(tail.Sub) == 1 && tail.Sub[0].Op == syntax.OpAnyCharNotNL
+		return regexShape{prefix: lit, anyTail: anyTail}, true
 	}
-	return nil
+	return regexShape{}, false
 }
 
 // matchFast reports whether every compiled matcher matches; a missing label reads

@@ -2,7 +2,6 @@ package runbooks
 
 import (
 	"fmt"
-	"regexp/syntax"
 	"sort"
 	"strings"
 
@@ -251,42 +250,22 @@ func anchor(ms labels.Matchers) anchorKey {
 }
 
 // regexAnchor reads what an Alertmanager regex (anchored at both ends) requires: a
-// set of literal values ("prod|staging") or a literal prefix ("svc-1.*").
+// set of literal values ("prod|staging") or a literal prefix ("svc-1.*"). A regex
+// that may match the empty value anchors nothing: an absent label reads as "".
 func regexAnchor(name, expr string) anchorKey {
-	re, err := syntax.Parse(expr, syntax.Perl)
-	if err != nil {
+	shape, ok := readRegexShape(expr)
+	if !ok {
 		return anchorKey{}
 	}
-	re = re.Simplify()
-	literal := func(r *syntax.Regexp) (string, bool) {
-		if r.Op == syntax.OpLiteral && r.Flags&syntax.FoldCase == 0 {
-			return string(r.Rune), true
-		}
-		return "", false
-	}
-	if lit, ok := literal(re); ok && lit != "" {
-		return anchorKey{name: name, values: []string{lit}}
-	}
-	if re.Op == syntax.OpAlternate {
-		var values []string
-		for _, sub := range re.Sub {
-			lit, ok := literal(sub)
-			if !ok || lit == "" {
-				values = nil
-				break
+	if len(shape.values) > 0 {
+		for _, v := range shape.values {
+			if v == "" {
+				return anchorKey{}
 			}
-			values = append(values, lit)
 		}
-		if values != nil {
-			return anchorKey{name: name, values: values}
-		}
+		return anchorKey{name: name, values: shape.values}
 	}
-	if re.Op == syntax.OpConcat && len(re.Sub) > 0 {
-		if lit, ok := literal(re.Sub[0]); ok && lit != "" {
-			return anchorKey{name: name, prefix: lit}
-		}
-	}
-	return anchorKey{}
+	return anchorKey{name: name, prefix: shape.prefix}
 }
 
 // Route decides which runbooks handle the anomaly and which policy governs it.
