@@ -248,17 +248,17 @@ func streaks(ctx context.Context, cfg *config.Config, cat *runbooks.Catalog) (ma
 		return nil, err
 	}
 	defer func() { _ = infra.Close() }()
+	recs, err := lifecycle.AllRecords(infra, cfg.Infrastructure.Base)
+	if err != nil {
+		return nil, err
+	}
 	out := map[string]int{}
 	for _, rb := range cat.Runbooks {
 		version, err := runbooks.Version(rb)
 		if err != nil {
 			return nil, err
 		}
-		rec, err := lifecycle.RecordOf(infra, cfg.Infrastructure.Base, rb.Metadata.Name, version)
-		if err != nil {
-			return nil, err
-		}
-		out[rb.Metadata.Name] = rec.Streak
+		out[rb.Metadata.Name] = recs.Of(rb.Metadata.Name, version).Streak
 	}
 	return out, nil
 }

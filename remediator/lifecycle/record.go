@@ -32,17 +32,54 @@ type Record struct {
 	LastFailure time.Time `json:"last_failure,omitzero"`
 }
 
+// RecordKey names one version of one runbook.
+type RecordKey struct{ Runbook, Version string }
+
 // RecordOf reads a runbook version's record from the outcome notes of its merges.
 func RecordOf(repo *infrarepo.Repo, base, runbook, version string) (Record, error) {
-	rec := Record{Runbook: runbook, Version: version}
-	broken := false
+	key := RecordKey{runbook, version}
+	recs, err := records(repo, base, func(k RecordKey) bool { return k == key })
+	if err != nil {
+		return Record{Runbook: runbook, Version: version}, err
+	}
+	return recs.Of(runbook, version), nil
+}
+
+// Records are the records of every runbook version the base's history holds.
+type Records map[RecordKey]*Record
+
+// Of is one version's record; empty (but named) when it has none.
+func (rs Records) Of(runbook, version string) Record {
+	if r, ok := rs[RecordKey{runbook, version}]; ok {
+		return *r
+	}
+	return Record{Runbook: runbook, Version: version}
+}
+
+// AllRecords reads every runbook version's record in one walk of the history: what
+// a view of all runbooks needs, instead of a walk per runbook.
+func AllRecords(repo *infrarepo.Repo, base string) (Records, error) {
+	return records(repo, base, nil)
+}
+
+// records walks the base's first-parent history once, newest first, counting the
+// outcomes of the merges whose runbook version keep accepts (nil: all).
+func records(repo *infrarepo.Repo, base string, keep func(RecordKey) bool) (Records, error) {
+	recs := Records{}
+	broken := map[RecordKey]bool{}
 	err := repo.WalkFirstParent(base, func(c *object.Commit) error {
 		if c.NumParents() < 2 {
 			return nil
 		}
 		tr := infrarepo.Trailers(c.Message)
-		if tr["Runbook"] != runbook || tr["Runbook-Version"] != version || artifact.IsRollback(tr["Remediation-Id"]) {
+		key := RecordKey{tr["Runbook"], tr["Runbook-Version"]}
+		if key.Runbook == "" || artifact.IsRollback(tr["Remediation-Id"]) || (keep != nil && !keep(key)) {
 			return nil
+		}
+		rec := recs[key]
+		if rec == nil {
+			rec = &Record{Runbook: key.Runbook, Version: key.Version}
+			recs[key] = rec
 		}
 		note, found, err := repo.Note(OutcomeRef, c.Hash)
 		if err != nil {
@@ -55,24 +92,24 @@ func RecordOf(repo *infrarepo.Repo, base, runbook, version string) (Record, erro
 		switch OutcomeOf(note) {
 		case forge.OutcomeVerified:
 			rec.Verified++
-			if !broken {
+			if !broken[key] {
 				rec.Streak++
 			}
 		case forge.OutcomeFailed:
 			rec.Failed++
-			if !broken {
+			if !broken[key] {
 				rec.LastFailure = c.Committer.When
 			}
-			broken = true
+			broken[key] = true
 		case forge.OutcomeNotApplied:
 			rec.NotApplied++
 		}
 		return nil
 	})
 	if err != nil && !errors.Is(err, storer.ErrStop) {
-		return rec, fmt.Errorf("record of runbook %s: %w", runbook, err)
+		return recs, fmt.Errorf("runbook records: %w", err)
 	}
-	return rec, nil
+	return recs, nil
 }
 
 // SuccessLowerBound is the lower bound of the 95% Wilson score interval of the

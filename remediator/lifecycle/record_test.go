@@ -84,6 +84,17 @@ func TestAutonomyIsEarnedPerVersion(t *testing.T) {
 			t.Errorf("%s: earned %v (%s), want %v (%s)", tc.version, ok, why, tc.earned, tc.why)
 		}
 	}
+	// One walk for every version reads the same records as a walk per version.
+	all, err := lifecycle.AllRecords(repo, "main")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range []string{"A", "B", "C"} {
+		one, err := lifecycle.RecordOf(repo, "main", "scale", v)
+		if err != nil || all.Of("scale", v) != one {
+			t.Errorf("%s: all %+v, one %+v (%v)", v, all.Of("scale", v), one, err)
+		}
+	}
 	rec, _ := lifecycle.RecordOf(repo, "main", "scale", "A")
 	if rec.NotApplied != 1 {
 		t.Errorf("not-applied of A: %d", rec.NotApplied)

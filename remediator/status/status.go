@@ -210,6 +210,13 @@ func runbookStanding(in Inputs, outcomes []Item) ([]Runbook, error) {
 		return out, nil
 	}
 	var errs []error
+	var recs lifecycle.Records
+	if in.Infra != nil {
+		var err error
+		if recs, err = lifecycle.AllRecords(in.Infra, in.Base); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	for _, rb := range in.Catalog.Runbooks {
 		version, err := runbooks.Version(rb)
 		if err != nil {
@@ -217,10 +224,8 @@ func runbookStanding(in Inputs, outcomes []Item) ([]Runbook, error) {
 			continue
 		}
 		r := Runbook{Name: rb.Metadata.Name, Enabled: rb.Spec.Enabled, Risk: string(rb.Spec.Risk), Version: version}
+		r.Record = recs.Of(rb.Metadata.Name, version)
 		if in.Infra != nil {
-			if r.Record, err = lifecycle.RecordOf(in.Infra, in.Base, rb.Metadata.Name, version); err != nil {
-				errs = append(errs, err)
-			}
 			for _, pol := range in.Catalog.Policies {
 				why, err := lifecycle.Suspended(in.Infra, in.Base, rb, pol, in.Now)
 				if err != nil {
