@@ -6,7 +6,6 @@ import (
 	"strings"
 	"time"
 
-	promapi "github.com/prometheus/client_golang/api"
 	promv1 "github.com/prometheus/client_golang/api/prometheus/v1"
 	"github.com/prometheus/common/model"
 
@@ -73,14 +72,11 @@ func SoakStep(period time.Duration) time.Duration {
 }
 
 func (v *Verifier) rangeQuery(ctx context.Context, q string, from, to time.Time, step time.Duration) (model.Matrix, error) {
-	if v.Prometheus == "" {
-		return nil, fmt.Errorf("verify: the runbook has a PromQL check but prometheus.url is not configured")
-	}
-	c, err := promapi.NewClient(promapi.Config{Address: v.Prometheus, Client: v.client()})
+	api, err := v.prometheus()
 	if err != nil {
 		return nil, err
 	}
-	val, _, _, err := promv1.NewAPI(c).QueryRange(ctx, q, promv1.Range{Start: from, End: to, Step: step}, promv1.WithTimeout(30*time.Second))
+	val, _, _, err := api.QueryRange(ctx, q, promv1.Range{Start: from, End: to, Step: step}, promv1.WithTimeout(30*time.Second))
 	if err != nil {
 		return nil, fmt.Errorf("verify: range query Prometheus: %w", err)
 	}

@@ -118,14 +118,11 @@ func (v *Verifier) activeAlerts(ctx context.Context, labels map[string]string) (
 // query says whether a PromQL expression holds: a non-empty result whose values are
 // not all zero (a comparison drops the series that fail it).
 func (v *Verifier) query(ctx context.Context, q string) (bool, error) {
-	if v.Prometheus == "" {
-		return false, errors.New("verify: the runbook has a PromQL check but prometheus.url is not configured")
-	}
-	c, err := promapi.NewClient(promapi.Config{Address: v.Prometheus, Client: v.client()})
+	api, err := v.prometheus()
 	if err != nil {
 		return false, err
 	}
-	val, _, _, err := promv1.NewAPI(c).Query(ctx, q, time.Now())
+	val, _, _, err := api.Query(ctx, q, time.Now())
 	if err != nil {
 		return false, fmt.Errorf("verify: query Prometheus: %w", err)
 	}
@@ -137,6 +134,18 @@ func (v *Verifier) query(ctx context.Context, q string) (bool, error) {
 	default:
 		return false, fmt.Errorf("verify: the query returns a %s, want a vector or a scalar", val.Type())
 	}
+}
+
+// prometheus is the Prometheus API the PromQL checks ask.
+func (v *Verifier) prometheus() (promv1.API, error) {
+	if v.Prometheus == "" {
+		return nil, errors.New("verify: the runbook has a PromQL check but prometheus.url is not configured")
+	}
+	c, err := promapi.NewClient(promapi.Config{Address: v.Prometheus, Client: v.client()})
+	if err != nil {
+		return nil, err
+	}
+	return promv1.NewAPI(c), nil
 }
 
 func (v *Verifier) client() *http.Client {
