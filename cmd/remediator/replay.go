@@ -16,7 +16,6 @@ import (
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/lifecycle"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/replay"
 	"github.com/gitops-remediation/terraform-provider-remediation/runbooks"
-	"github.com/gitops-remediation/terraform-provider-remediation/runbooks/catalogstore"
 )
 
 type replayOptions struct {
@@ -194,51 +193,6 @@ func replayCatalog(ctx context.Context, cmd *cobra.Command, cfg *config.Config, 
 		}
 	}
 	return replay.NewReport(name, replay.Run(cat, router, anomalies, opts)), nil
-}
-
-// loadCatalogAt reads the catalog from a checkout directory, a ref of the catalog
-// repository, or (empty) its published branch.
-func loadCatalogAt(ctx context.Context, cfg *config.Config, which string) (*runbooks.Catalog, string, error) {
-	if which != "" {
-		if st, err := os.Stat(which); err == nil && st.IsDir() {
-			dir := cfg.Catalog.Directory
-			if dir == "" {
-				dir = catalogstore.DefaultDirectory
-			}
-			cat, err := runbooks.LoadFS(os.DirFS(which), dir)
-			if err != nil {
-				return nil, "", badInput(fmt.Errorf("catalog in %s: %w", which, err))
-			}
-			return cat, which, nil
-		}
-	}
-	store, err := catalogstore.Open(ctx, catalogstore.Options{
-		Repository: cfg.Catalog.Repository, Branch: cfg.Catalog.Branch, Directory: cfg.Catalog.Directory,
-		Token: config.Secret(cfg.Catalog.TokenEnv),
-	})
-	if err != nil {
-		return nil, "", err
-	}
-	var snap *catalogstore.Snapshot
-	name := which
-	if which == "" {
-		name = store.Branch()
-		snap, err = store.Snapshot(ctx)
-	} else {
-		snap, err = store.SnapshotAt(ctx, which)
-	}
-	if err != nil {
-		if which != "" {
-			// The repository answered (Open fetched it): the ref is what is wrong.
-			return nil, "", badInput(fmt.Errorf("catalog %q: neither a directory nor a ref of %s: %w", which, cfg.Catalog.Repository, err))
-		}
-		return nil, "", err
-	}
-	cat, err := snap.Catalog()
-	if err != nil {
-		return nil, "", badInput(fmt.Errorf("catalog at %s: %w", name, err))
-	}
-	return cat, name, nil
 }
 
 // streaks are the runbooks' verified-in-a-row counts at their current version.
