@@ -19,15 +19,7 @@ import (
 // pending), with "rollback" as a third word for a rollback's merge.
 func history(t *testing.T, entries ...string) *infrarepo.Repo {
 	t.Helper()
-	bare := gittest.BareRepo(t)
-	work := t.TempDir()
-	gittest.Run(t, "", "clone", "-q", bare, work)
-	gittest.Run(t, work, "config", "user.name", "t")
-	gittest.Run(t, work, "config", "user.email", "t@localhost")
-	gittest.WriteFile(t, filepath.Join(work, "README.md"), "infra\n")
-	gittest.Run(t, work, "add", "-A")
-	gittest.Run(t, work, "commit", "-qm", "initial")
-	gittest.Run(t, work, "branch", "-M", "main")
+	bare, work := infraWork(t)
 	for i, e := range entries {
 		f := strings.Fields(e)
 		id := fmt.Sprintf("scale-%010d", i)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"io"
 	"log/slog"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -145,28 +144,9 @@ func TestVerifiedMeansAppliedThenSoaked(t *testing.T) {
 // apply_timeout 1h, within 15m, no rollback) and returns it with the merge's time.
 func oneMerge(t *testing.T) (string, time.Time) {
 	t.Helper()
-	bare := gittest.BareRepo(t)
-	work := t.TempDir()
-	gittest.Run(t, "", "clone", "-q", bare, work)
-	gittest.Run(t, work, "config", "user.name", "t")
-	gittest.Run(t, work, "config", "user.email", "t@localhost")
-	gittest.WriteFile(t, filepath.Join(work, "README.md"), "infra\n")
-	gittest.Run(t, work, "add", "-A")
-	gittest.Run(t, work, "commit", "-qm", "initial")
-	gittest.Run(t, work, "branch", "-M", "main")
-	id := "scale-aaaaaaaaaa"
-	a := &artifact.Artifact{ID: id, Runbook: "scale", Policy: "prod", Risk: "low", Rollback: "none",
-		Verify: artifact.Verify{Within: "15m", AlertResolved: true, Soak: "10m", ApplyTimeout: "1h"}}
-	data, err := a.Encode()
-	if err != nil {
-		t.Fatal(err)
-	}
-	gittest.Run(t, work, "checkout", "-q", "-b", "remediation/"+id, "main")
-	gittest.WriteFile(t, filepath.Join(work, artifact.Path(id)), string(data))
-	gittest.Run(t, work, "add", "-A")
-	gittest.Run(t, work, "commit", "-qm", "remediation "+id)
-	gittest.Run(t, work, "checkout", "-q", "main")
-	gittest.Run(t, work, "merge", "-q", "--no-ff", "-m", "Merge remediation "+id+"\n\nRemediation-Id: "+id+"\nRunbook: scale\n", "remediation/"+id)
+	bare, work := infraWork(t)
+	mergeArtifact(t, work, &artifact.Artifact{ID: "scale-aaaaaaaaaa", Runbook: "scale", Policy: "prod", Risk: "low", Rollback: "none",
+		Verify: artifact.Verify{Within: "15m", AlertResolved: true, Soak: "10m", ApplyTimeout: "1h"}})
 	gittest.Run(t, work, "push", "-q", "origin", "main")
 	at, err := time.Parse(time.RFC3339, strings.TrimSpace(gittest.Run(t, work, "log", "-1", "--format=%cI")))
 	if err != nil {

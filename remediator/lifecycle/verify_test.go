@@ -34,29 +34,12 @@ func (c checker) Soaked(_ context.Context, _ *artifact.Artifact, _, _ time.Time)
 	return verify.Result{Holds: true}, nil
 }
 
-// mergeRemediation commits a merged remediation (artifact, trailers) on main.
-func mergeRemediation(t *testing.T, work, id string) {
+// infraWork makes a bare infrastructure repository and a clone of it whose main
+// holds one commit, for the tests to build history in and push.
+func infraWork(t *testing.T) (bare, work string) {
 	t.Helper()
-	a := &artifact.Artifact{ID: id, Runbook: "scale", Policy: "prod", Risk: "low", Rollback: "none", Verify: artifact.Verify{Within: "1h", AlertResolved: true, Soak: "0s"}}
-	data, err := a.Encode()
-	if err != nil {
-		t.Fatal(err)
-	}
-	gittest.Run(t, work, "checkout", "-q", "-b", "remediation/"+id, "main")
-	gittest.WriteFile(t, filepath.Join(work, artifact.Path(id)), string(data))
-	gittest.Run(t, work, "add", "-A")
-	gittest.Run(t, work, "commit", "-qm", "remediation "+id)
-	gittest.Run(t, work, "checkout", "-q", "main")
-	gittest.Run(t, work, "merge", "-q", "--no-ff", "-m", fmt.Sprintf("Merge remediation %s\n\nRemediation-Id: %s\nRunbook: scale\n", id, id), "remediation/"+id)
-	// CI applied it.
-	gittest.Run(t, work, "notes", "--ref="+lifecycle.ChecksRef, "append", "-m", "success terraform-apply", "HEAD")
-}
-
-// One merge whose check fails (its query errors) holds up none of the others: they
-// get their outcome, and the pass reports the failure at the end.
-func TestVerificationOfOneMergeDoesNotBlockTheOthers(t *testing.T) {
-	bare := gittest.BareRepo(t)
-	work := t.TempDir()
+	bare = gittest.BareRepo(t)
+	work = t.TempDir()
 	gittest.Run(t, "", "clone", "-q", bare, work)
 	gittest.Run(t, work, "config", "user.name", "t")
 	gittest.Run(t, work, "config", "user.email", "t@localhost")
@@ -64,6 +47,38 @@ func TestVerificationOfOneMergeDoesNotBlockTheOthers(t *testing.T) {
 	gittest.Run(t, work, "add", "-A")
 	gittest.Run(t, work, "commit", "-qm", "initial")
 	gittest.Run(t, work, "branch", "-M", "main")
+	return bare, work
+}
+
+// mergeArtifact commits the artifact on remediation/<id> and merges it into main
+// with the trailers, as a merged remediation is.
+func mergeArtifact(t *testing.T, work string, a *artifact.Artifact) {
+	t.Helper()
+	data, err := a.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	gittest.Run(t, work, "checkout", "-q", "-b", "remediation/"+a.ID, "main")
+	gittest.WriteFile(t, filepath.Join(work, artifact.Path(a.ID)), string(data))
+	gittest.Run(t, work, "add", "-A")
+	gittest.Run(t, work, "commit", "-qm", "remediation "+a.ID)
+	gittest.Run(t, work, "checkout", "-q", "main")
+	gittest.Run(t, work, "merge", "-q", "--no-ff", "-m", fmt.Sprintf("Merge remediation %s\n\nRemediation-Id: %s\nRunbook: %s\n", a.ID, a.ID, a.Runbook), "remediation/"+a.ID)
+}
+
+// mergeRemediation commits a merged remediation (artifact, trailers) on main that
+// CI reported applied.
+func mergeRemediation(t *testing.T, work, id string) {
+	t.Helper()
+	mergeArtifact(t, work, &artifact.Artifact{ID: id, Runbook: "scale", Policy: "prod", Risk: "low", Rollback: "none",
+		Verify: artifact.Verify{Within: "1h", AlertResolved: true, Soak: "0s"}})
+	gittest.Run(t, work, "notes", "--ref="+lifecycle.ChecksRef, "append", "-m", "success terraform-apply", "HEAD")
+}
+
+// One merge whose check fails (its query errors) holds up none of the others: they
+// get their outcome, and the pass reports the failure at the end.
+func TestVerificationOfOneMergeDoesNotBlockTheOthers(t *testing.T) {
+	bare, work := infraWork(t)
 	for _, id := range []string{"scale-aaaaaaaaaa", "scale-bbbbbbbbbb", "scale-cccccccccc"} {
 		mergeRemediation(t, work, id)
 	}
