@@ -232,10 +232,7 @@ func (r *Reconciler) one(ctx context.Context, branch string, head plumbing.Hash)
 // span starts a step of a pass in the anomaly's trace: with an artifact, the trace
 // its proposal recorded; without, a child of ctx's span.
 func (r *Reconciler) span(ctx context.Context, art *artifact.Artifact, name string) (context.Context, trace.Span) {
-	tracer := r.Tracer
-	if tracer == nil {
-		tracer = tracing.Tracer(nil)
-	}
+	tracer := tracing.Or(r.Tracer)
 	if art == nil {
 		return tracer.Start(ctx, name)
 	}

@@ -104,10 +104,7 @@ type Proposer struct {
 
 // span starts a step of the proposal in the anomaly's trace.
 func (p *Proposer) span(ctx context.Context, name string) (context.Context, trace.Span) {
-	if p.Tracer == nil {
-		return tracing.Tracer(nil).Start(ctx, name)
-	}
-	return p.Tracer.Start(ctx, name)
+	return tracing.Or(p.Tracer).Start(ctx, name)
 }
 
 // Propose handles one anomaly. With dryRun nothing is pushed or opened and

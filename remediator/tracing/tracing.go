@@ -70,6 +70,15 @@ func Tracer(tp trace.TracerProvider) trace.Tracer {
 	return tp.Tracer(Name)
 }
 
+// Or is t, or a no-op tracer when t is nil: stages whose Tracer field is unset trace
+// nothing.
+func Or(t trace.Tracer) trace.Tracer {
+	if t == nil {
+		return Tracer(nil)
+	}
+	return t
+}
+
 var propagator = propagation.TraceContext{}
 
 // Inject is the W3C traceparent of the span in ctx, or "" when there is none.

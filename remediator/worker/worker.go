@@ -166,11 +166,7 @@ func firstLine(s string) string {
 
 func (w *Worker) handle(ctx context.Context, it queue.Item) {
 	start := time.Now()
-	tracer := w.Tracer
-	if tracer == nil {
-		tracer = tracing.Tracer(nil)
-	}
-	ctx, span := tracer.Start(tracing.Extract(ctx, it.Anomaly.TraceParent), "queue.handle")
+	ctx, span := tracing.Or(w.Tracer).Start(tracing.Extract(ctx, it.Anomaly.TraceParent), "queue.handle")
 	defer span.End()
 	log := w.Logger.With("queue_id", it.ID, "fingerprint", it.Anomaly.Fingerprint)
 	if id := tracing.TraceID(ctx); id != "" {
