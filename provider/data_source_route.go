@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/mapvalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
@@ -12,6 +13,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
+	"golang.org/x/crypto/ssh"
 
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/infrarepo"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/lifecycle"
@@ -44,6 +46,7 @@ type routeModel struct {
 	Skipped           []routeSkipModel        `tfsdk:"skipped"`
 	OutcomesRepo      types.String            `tfsdk:"outcomes_repository"`
 	OutcomesBranch    types.String            `tfsdk:"outcomes_branch"`
+	RemediatorKey     types.String            `tfsdk:"remediator_public_key"`
 	Record            *routeRecordModel       `tfsdk:"record"`
 }
 
@@ -54,6 +57,7 @@ type routeRecordModel struct {
 	Verified          types.Int64   `tfsdk:"verified"`
 	Failed            types.Int64   `tfsdk:"failed"`
 	NotApplied        types.Int64   `tfsdk:"not_applied"`
+	Unaccounted       types.Int64   `tfsdk:"unaccounted"`
 	SuccessLowerBound types.Float64 `tfsdk:"success_lower_bound"`
 	MayAutoMerge      types.Bool    `tfsdk:"may_auto_merge"`
 	Reason            types.String  `tfsdk:"reason"`
@@ -117,6 +121,15 @@ func (d *routeDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, 
 			"outcomes_repository": schema.StringAttribute{
 				MarkdownDescription: "The infrastructure repository (path or URL) whose outcome notes hold the runbooks' records. " +
 					"When set, `record` says whether the acting runbook's current version has earned auto-merge. Read with the provider's credentials.",
+				Optional: true, Validators: []validator.String{
+					stringvalidator.LengthAtLeast(1),
+					stringvalidator.AlsoRequires(path.MatchRoot("remediator_public_key")),
+				},
+			},
+			"remediator_public_key": schema.StringAttribute{
+				MarkdownDescription: "The remediator's public key (`signing.key_file`'s `.pub`, an `ssh-ed25519 AAAA...` line). " +
+					"Only merges it signed (or, on GitHub, recorded before merging) and outcome notes it sealed count for a record: " +
+					"anyone with push access can write a note. Required with `outcomes_repository`.",
 				Optional: true, Validators: []validator.String{stringvalidator.LengthAtLeast(1)},
 			},
 			"outcomes_branch": schema.StringAttribute{
@@ -128,11 +141,15 @@ func (d *routeDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, 
 					"null without a repository or an acting runbook.",
 				Computed: true,
 				Attributes: map[string]schema.Attribute{
-					"version":             str("The runbook's current version."),
-					"streak":              schema.Int64Attribute{MarkdownDescription: "Verified outcomes in a row since the version's last failure.", Computed: true},
-					"verified":            schema.Int64Attribute{MarkdownDescription: "Verified outcomes of the version.", Computed: true},
-					"failed":              schema.Int64Attribute{MarkdownDescription: "Failed outcomes of the version.", Computed: true},
-					"not_applied":         schema.Int64Attribute{MarkdownDescription: "Merges of the version never reported applied.", Computed: true},
+					"version":     str("The runbook's current version."),
+					"streak":      schema.Int64Attribute{MarkdownDescription: "Verified outcomes in a row since the version's last failure.", Computed: true},
+					"verified":    schema.Int64Attribute{MarkdownDescription: "Verified outcomes of the version.", Computed: true},
+					"failed":      schema.Int64Attribute{MarkdownDescription: "Failed outcomes of the version.", Computed: true},
+					"not_applied": schema.Int64Attribute{MarkdownDescription: "Merges of the version never reported applied.", Computed: true},
+					"unaccounted": schema.Int64Attribute{
+						MarkdownDescription: "Merges of the version whose outcome the remediator cannot vouch for (a note it did not seal, or none within 7 days): they break the streak as a failure does.",
+						Computed:            true,
+					},
 					"success_lower_bound": schema.Float64Attribute{MarkdownDescription: "Lower bound of the 95% Wilson interval of the version's success rate.", Computed: true},
 					"may_auto_merge": schema.BoolAttribute{
 						MarkdownDescription: "Whether a proposal of the runbook may merge without a human now: the policy allows its risk and the version earned it.",
@@ -205,7 +222,13 @@ func (d *routeDataSource) Read(ctx context.Context, req datasource.ReadRequest, 
 	}
 	m.Record = nil
 	if !m.OutcomesRepo.IsNull() && !m.Runbook.IsNull() {
-		rec, err := d.record(ctx, m, cat.Runbook(m.Runbook.ValueString()), dec.Policy)
+		key, _, _, _, err := ssh.ParseAuthorizedKey([]byte(m.RemediatorKey.ValueString()))
+		if err != nil {
+			resp.Diagnostics.AddAttributeError(path.Root("remediator_public_key"), "Invalid remediator public key",
+				fmt.Sprintf("remediator_public_key must be one public key line as in the remediator's signing key .pub file (\"ssh-ed25519 AAAA... remediator\").\n\n%s", err))
+			return
+		}
+		rec, err := d.record(ctx, m, key, cat.Runbook(m.Runbook.ValueString()), dec.Policy)
 		if err != nil {
 			resp.Diagnostics.AddAttributeError(path.Root("outcomes_repository"), "Cannot read the runbook's record",
 				fmt.Sprintf("Reading the outcome notes of %s failed. Check the repository and branch, and that the provider's credentials may read it.\n\n%s",
@@ -219,7 +242,7 @@ func (d *routeDataSource) Read(ctx context.Context, req datasource.ReadRequest, 
 
 // record reads the acting runbook's record from the outcome notes of the
 // infrastructure repository, cloned into a temporary directory for the read.
-func (d *routeDataSource) record(ctx context.Context, m routeModel, rb *runbooks.Runbook, pol *runbooks.Policy) (*routeRecordModel, error) {
+func (d *routeDataSource) record(ctx context.Context, m routeModel, key ssh.PublicKey, rb *runbooks.Runbook, pol *runbooks.Policy) (*routeRecordModel, error) {
 	dir, err := os.MkdirTemp("", "remediation-outcomes-")
 	if err != nil {
 		return nil, err
@@ -238,7 +261,8 @@ func (d *routeDataSource) record(ctx context.Context, m routeModel, rb *runbooks
 	if !m.OutcomesBranch.IsNull() {
 		branch = m.OutcomesBranch.ValueString()
 	}
-	a, err := lifecycle.AutonomyOf(repo, branch, rb, pol)
+	h := lifecycle.History{Repo: repo, Base: branch, Remediator: key, Now: time.Now()}
+	a, err := h.AutonomyOf(rb, pol)
 	if err != nil {
 		return nil, err
 	}
@@ -246,6 +270,7 @@ func (d *routeDataSource) record(ctx context.Context, m routeModel, rb *runbooks
 	return &routeRecordModel{
 		Version: types.StringValue(r.Version), Streak: types.Int64Value(int64(r.Streak)),
 		Verified: types.Int64Value(int64(r.Verified)), Failed: types.Int64Value(int64(r.Failed)), NotApplied: types.Int64Value(int64(r.NotApplied)),
+		Unaccounted:       types.Int64Value(int64(r.Unaccounted)),
 		SuccessLowerBound: types.Float64Value(r.SuccessLowerBound()), MayAutoMerge: types.BoolValue(a.MayAutoMerge), Reason: stringOrNull(a.Reason),
 	}, nil
 }

@@ -1,6 +1,7 @@
 package provider
 
 import (
+	"regexp"
 	"testing"
 
 	"github.com/gitops-remediation/terraform-provider-remediation/internal/gittest"
@@ -92,6 +93,26 @@ func TestAccRouteAndCatalogDataSources(t *testing.T) {
 					statecheck.ExpectKnownValue("data.remediation_catalog.all", tfjsonpath.New("policies"), knownvalue.ListSizeExact(2)),
 					statecheck.ExpectKnownValue("data.remediation_catalog.all", tfjsonpath.New("head"), knownvalue.StringRegexp(regexpHex40)),
 				},
+			},
+			// A record read without the remediator's key could count anyone's notes.
+			{
+				Config: providerBlock(repo) + routingCatalog + `
+data "remediation_route" "record" {
+  labels              = { alertname = "HighLatency", service = "api", cluster = "eu1", env = "prod" }
+  value               = 0.9
+  outcomes_repository = "` + repo + `"
+}`,
+				ExpectError: regexp.MustCompile(`(?s)Attribute "remediator_public_key" must be specified when\s+"outcomes_repository"`),
+			},
+			{
+				Config: providerBlock(repo) + routingCatalog + `
+data "remediation_route" "record" {
+  labels                = { alertname = "HighLatency", service = "api", cluster = "eu1", env = "prod" }
+  value                 = 0.9
+  outcomes_repository   = "` + repo + `"
+  remediator_public_key = "ssh-ed25519 not-a-key"
+}`,
+				ExpectError: regexp.MustCompile(`(?s)Invalid remediator public key.*remediator_public_key must be one public key\s+line`),
 			},
 		},
 	})

@@ -12,7 +12,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-git/go-git/v5/plumbing"
+
 	"github.com/gitops-remediation/terraform-provider-remediation/internal/gittest"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/lifecycle"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/signing"
 	"github.com/gitops-remediation/terraform-provider-remediation/runbooks"
 	"github.com/gitops-remediation/terraform-provider-remediation/runbooks/catalogstore"
 )
@@ -113,21 +117,45 @@ func TestAutonomyInTerraformTest(t *testing.T) {
 	gittest.Run(t, clone, "config", "user.email", "t@localhost")
 	gittest.Run(t, clone, "commit", "-q", "--allow-empty", "-m", "initial")
 	gittest.Run(t, clone, "branch", "-M", "main")
-	outcome := func(o string) {
+	// The remediator's key signs its merges and seals its outcome notes; only those count.
+	keyFile := filepath.Join(t.TempDir(), "signing_key")
+	if err := signing.GenerateKeyFile(keyFile); err != nil {
+		t.Fatal(err)
+	}
+	key, err := signing.LoadKey(keyFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub, err := os.ReadFile(keyFile + ".pub")
+	if err != nil {
+		t.Fatal(err)
+	}
+	merged := func(o string, byRemediator bool) {
 		gittest.Run(t, clone, "commit", "-q", "--allow-empty", "-m", "change")
 		gittest.Run(t, clone, "checkout", "-q", "HEAD~1")
-		gittest.Run(t, clone, "merge", "-q", "--no-ff", "-m", "Merge remediation\n\nRemediation-Id: scale-out-api-0123456789\nRunbook: scale-out-api\nRunbook-Version: "+version+"\n", "main")
+		sign := []string{"-c", "gpg.format=ssh", "-c", "user.signingKey=" + keyFile, "-c", "commit.gpgSign=" + fmt.Sprint(byRemediator)}
+		gittest.Run(t, clone, append(sign, "merge", "-q", "--no-ff", "-m", "Merge remediation\n\nRemediation-Id: scale-out-api-0123456789\nRunbook: scale-out-api\nRunbook-Version: "+version+"\n", "main")...)
 		gittest.Run(t, clone, "branch", "-f", "main", "HEAD")
 		gittest.Run(t, clone, "checkout", "-q", "main")
-		gittest.Run(t, clone, "notes", "--ref=remediation", "add", "-m", "outcome: "+o, "HEAD")
+		note := []byte("outcome: " + o + "\n")
+		if byRemediator {
+			if note, err = lifecycle.Seal(key, lifecycle.KindOutcome, plumbing.NewHash(gittest.Run(t, clone, "rev-parse", "HEAD")), string(note)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		noteFile := filepath.Join(t.TempDir(), "note")
+		gittest.WriteFile(t, noteFile, string(note))
+		gittest.Run(t, clone, "notes", "--ref=remediation", "add", "-F", noteFile, "HEAD")
 		gittest.Run(t, clone, "push", "-q", "-f", "origin", "main", "refs/notes/remediation")
 	}
+	outcome := func(o string) { merged(o, true) }
 	if out, err := runCLI(ctx, bin, work, env, "init", "-input=false", "-no-color"); err != nil {
 		t.Fatalf("init: %v\n%s", err, out)
 	}
 	expect := func(may bool, streak int) {
 		t.Helper()
 		out, err := runCLI(ctx, bin, work, env, "test", "-no-color", "-var", "catalog_repository="+catalog, "-var", "outcomes_repository="+infra,
+			"-var", "remediator_public_key="+strings.TrimSpace(string(pub)),
 			"-var", fmt.Sprintf("want_may_auto_merge=%t", may), "-var", fmt.Sprintf("want_streak=%d", streak))
 		if err != nil || !strings.Contains(out, "1 passed, 0 failed") {
 			t.Fatalf("terraform test expecting may_auto_merge=%t streak=%d: %v\n%s", may, streak, err, out)
@@ -138,6 +166,11 @@ func TestAutonomyInTerraformTest(t *testing.T) {
 	outcome("verified")
 	expect(true, 2)
 	outcome("failed")
+	expect(false, 0)
+	// Someone with push access merges by hand with the same trailers and notes
+	// "outcome: verified": it earns nothing.
+	merged("verified", false)
+	merged("verified", false)
 	expect(false, 0)
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/artifact"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/audit"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/decision"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/lifecycle"
 	"github.com/gitops-remediation/terraform-provider-remediation/runbooks"
 )
 
@@ -47,7 +48,7 @@ func TestAuditLedgerFromTheRealPipeline(t *testing.T) {
 		t.Fatalf("entry %+v", e)
 	}
 	// The outcome note, once verification writes it.
-	gittest.Run(t, infra, "notes", "--ref=remediation", "add", "-m", "outcome: verified", merge)
+	gittest.Run(t, infra, "notes", "--ref=remediation", "add", "-F", sealedNote(t, cfg, lifecycle.KindOutcome, merge, "outcome: verified"), merge)
 	_, out, _ = cli(t, "audit", "--repository", infra)
 	if !strings.Contains(out, id) || !strings.Contains(out, "verified") || !strings.HasPrefix(out, "ID ") {
 		t.Fatalf("table:\n%s", out)
@@ -111,6 +112,20 @@ func TestAuditVerifyFlagsWhatGitCannotAccountFor(t *testing.T) {
 		if code != 1 || !strings.Contains(out, "unbacked-approval "+id+": Approved-by Mallory <mallory@example.com>: no approval recorded on the proposal head") ||
 			!strings.Contains(out, "merge-not-by-remediator "+id) ||
 			!strings.Contains(out, "too-few-approvals "+id+": merged with 0 valid approval(s); policy production required 1 for risk medium") {
+			t.Fatalf("%d %s", code, out)
+		}
+	})
+	t.Run("an outcome note written by hand", func(t *testing.T) {
+		cfg, infra, id := mergedThroughPipeline(t, time.Hour)
+		gittest.Run(t, infra, "notes", "--ref=remediation", "add", "-m", "outcome: verified", "main")
+		code, out, _ := cli(t, "audit", "verify", "--repository", infra, "--config", cfg)
+		if code != 1 || !strings.Contains(out, "outcome-not-by-remediator "+id+": outcome note not sealed by the remediator: unsigned") {
+			t.Fatalf("%d %s", code, out)
+		}
+		// Sealed for another merge, copied onto this one: as worthless.
+		other := sealedNote(t, cfg, lifecycle.KindOutcome, strings.Repeat("0", 40), "outcome: verified")
+		gittest.Run(t, infra, "notes", "--ref=remediation", "add", "-f", "-F", other, "main")
+		if code, out, _ := cli(t, "audit", "verify", "--repository", infra, "--config", cfg); code != 1 || !strings.Contains(out, "outcome-not-by-remediator "+id) {
 			t.Fatalf("%d %s", code, out)
 		}
 	})

@@ -9,13 +9,22 @@ import (
 	"testing"
 
 	"github.com/gitops-remediation/terraform-provider-remediation/internal/gittest"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/lifecycle"
 	"github.com/gitops-remediation/terraform-provider-remediation/runbooks"
 	"github.com/gitops-remediation/terraform-provider-remediation/runbooks/catalogstore"
 )
 
 // addOutcome merges one remediation of the runbook version into the infrastructure
-// repository's main and records its outcome note, as a finished loop leaves them.
-func addOutcome(t *testing.T, infra, version, outcome string) {
+// repository's main and records its outcome note, as a finished loop leaves them:
+// the merge signed and the note sealed by the remediator of cfg.
+func addOutcome(t *testing.T, cfg, infra, version, outcome string) {
+	t.Helper()
+	addMerge(t, cfg, infra, version, outcome, true)
+}
+
+// addMerge is addOutcome, or with byRemediator false what someone with push access
+// could do: the same trailers on a merge of their own, an "outcome: ..." note.
+func addMerge(t *testing.T, cfg, infra, version, outcome string, byRemediator bool) {
 	t.Helper()
 	work := t.TempDir()
 	gittest.Run(t, "", "clone", "-q", infra, work)
@@ -29,9 +38,16 @@ func addOutcome(t *testing.T, infra, version, outcome string) {
 	gittest.Run(t, work, "add", "-A")
 	gittest.Run(t, work, "commit", "-qm", "remediation "+id)
 	gittest.Run(t, work, "checkout", "-q", "main")
-	gittest.Run(t, work, "merge", "-q", "--no-ff", "-m",
-		fmt.Sprintf("Merge remediation %s\n\nRemediation-Id: %s\nRunbook: scale-out-api\nRunbook-Version: %s\n", id, id, version), "r")
-	gittest.Run(t, work, "notes", "--ref=remediation", "add", "-m", "outcome: "+outcome, "HEAD")
+	merge := []string{"merge", "-q", "--no-ff", "-m",
+		fmt.Sprintf("Merge remediation %s\n\nRemediation-Id: %s\nRunbook: scale-out-api\nRunbook-Version: %s\n", id, id, version), "r"}
+	if !byRemediator {
+		gittest.Run(t, work, merge...)
+		gittest.Run(t, work, "notes", "--ref=remediation", "add", "-m", "outcome: "+outcome, "HEAD")
+	} else {
+		asRemediator(t, cfg, work, merge...)
+		sha := gittest.Run(t, work, "rev-parse", "HEAD")
+		gittest.Run(t, work, "notes", "--ref=remediation", "add", "-F", sealedNote(t, cfg, lifecycle.KindOutcome, sha, "outcome: "+outcome), "HEAD")
+	}
 	gittest.Run(t, work, "push", "-q", "origin", "main", "refs/notes/remediation")
 }
 
@@ -65,19 +81,25 @@ func TestRouteShowsAutonomyEarnedPerVersion(t *testing.T) {
 		return r.Autonomy.Record.Version
 	}
 	a := expect("new runbook", false, 0, "has 0 verified run(s) in a row, auto-merge needs 2")
-	addOutcome(t, infra, a, "verified")
+	// Tried as someone with push access would: merges of their own with the
+	// runbook's trailers and "outcome: verified" notes earn nothing.
+	addMerge(t, cfg, infra, a, "verified", false)
+	addMerge(t, cfg, infra, a, "not-applied", false)
+	addMerge(t, cfg, infra, a, "verified", false)
+	expect("merges and notes by hand", false, 0, "has 0 verified run(s) in a row, auto-merge needs 2")
+	addOutcome(t, cfg, infra, a, "verified")
 	expect("one verified", false, 1, "has 1 verified run(s) in a row")
-	addOutcome(t, infra, a, "not-applied")
-	addOutcome(t, infra, a, "verified")
+	addOutcome(t, cfg, infra, a, "not-applied")
+	addOutcome(t, cfg, infra, a, "verified")
 	expect("two verified (a change never applied between them)", true, 2, "")
 	if _, out, _ := cli(t, "route", "--config", cfg, "--labels", labels, "--value", "0.9"); !strings.Contains(out, "auto-merge: yes, earned") ||
 		!strings.Contains(out, "record of version "+a+": 2 verified in a row; 2 verified, 0 failed, 1 not applied, 0 pending") {
 		t.Fatalf("route text:\n%s", out)
 	}
-	addOutcome(t, infra, a, "failed")
+	addOutcome(t, cfg, infra, a, "failed")
 	expect("a failure", false, 0, "(counted since its failure merged at ")
-	addOutcome(t, infra, a, "verified")
-	addOutcome(t, infra, a, "verified")
+	addOutcome(t, cfg, infra, a, "verified")
+	addOutcome(t, cfg, infra, a, "verified")
 	expect("earned again", true, 2, "")
 
 	// Publish version B: a changed runbook earns its autonomy from nothing.

@@ -2,9 +2,12 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
+
+	"golang.org/x/crypto/ssh"
 
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/config"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/forge/github"
@@ -118,3 +121,22 @@ func allowedSigners(cfg *config.Config) (*signing.AllowedSigners, error) {
 
 // The github forge is what a reconcile pass on GitHub needs.
 var _ lifecycle.PullRequests = (*github.Forge)(nil)
+
+// remediatorPublicKey is the public half of the remediator's key, for commands that
+// read its records (route, replay) and must not create a key: its FILE.pub, else the
+// key file itself. A remediator that never ran has made no key in state_dir yet, nor
+// any record: nil, and every record is empty.
+func remediatorPublicKey(cfg *config.Config) (ssh.PublicKey, error) {
+	file := cfg.SigningKeyFile()
+	if _, err := os.Stat(file); cfg.Signing.KeyFile == "" && errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	pub, err := signing.LoadPublicKey(file + ".pub")
+	if err == nil {
+		return pub, nil
+	}
+	if pub, err2 := signing.LoadPublicKey(file); err2 == nil {
+		return pub, nil
+	}
+	return nil, fmt.Errorf("the remediator's public key (signing.key_file %s, or its .pub): %w; without it no outcome counts", file, err)
+}

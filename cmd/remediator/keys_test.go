@@ -6,6 +6,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/go-git/go-git/v5/plumbing"
+
+	"github.com/gitops-remediation/terraform-provider-remediation/internal/gittest"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/config"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/lifecycle"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/signing"
 )
 
@@ -46,4 +51,41 @@ func approveAs(t *testing.T, cfg, id, who string) {
 	if code, _, errs := cli(t, "approve", "--config", cfg, "--id", id, "--key", keyOf(cfg, who)); code != 0 {
 		t.Fatalf("approve as %s: %s", who, errs)
 	}
+}
+
+// remediatorKeyOf is the remediator's own key under the config's state_dir (made
+// now when no command has made it yet), and its file.
+func remediatorKeyOf(t testing.TB, cfg string) (*signing.Key, string) {
+	t.Helper()
+	c, err := config.Load(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, _, err := signing.LoadOrCreateKey(c.SigningKeyFile())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k, c.SigningKeyFile()
+}
+
+// asRemediator is git run with the remediator's key signing the commits: a merge
+// made so is one the remediator made, as far as any check can tell.
+func asRemediator(t testing.TB, cfg, work string, args ...string) string {
+	t.Helper()
+	_, file := remediatorKeyOf(t, cfg)
+	return gittest.Run(t, work, append([]string{"-c", "gpg.format=ssh", "-c", "user.signingKey=" + file, "-c", "commit.gpgSign=true"}, args...)...)
+}
+
+// sealedNote writes the remediator's sealed record of commit to a file, for
+// `git notes add -F`: what verification writes.
+func sealedNote(t testing.TB, cfg string, kind lifecycle.RecordKind, commit, body string) string {
+	t.Helper()
+	k, _ := remediatorKeyOf(t, cfg)
+	note, err := lifecycle.Seal(k, kind, plumbing.NewHash(commit), body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := filepath.Join(t.TempDir(), "note")
+	writeFile(t, f, string(note))
+	return f
 }

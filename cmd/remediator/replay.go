@@ -202,7 +202,12 @@ func streaks(ctx context.Context, cfg *config.Config, cat *runbooks.Catalog) (ma
 		return nil, err
 	}
 	defer func() { _ = infra.Close() }()
-	recs, err := lifecycle.AllRecords(infra, cfg.Infrastructure.Base)
+	key, err := remediatorPublicKey(cfg)
+	if err != nil {
+		return nil, err
+	}
+	h := lifecycle.History{Repo: infra, Base: cfg.Infrastructure.Base, Remediator: key, Now: time.Now()}
+	recs, err := h.AllRecords()
 	if err != nil {
 		return nil, err
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"text/tabwriter"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -85,7 +86,12 @@ func autonomyOf(cmd *cobra.Command, cfg *config.Config, cat *runbooks.Catalog, d
 	if pol == nil {
 		pol = runbooks.DefaultPolicy()
 	}
-	a, err := lifecycle.AutonomyOf(infra, cfg.Infrastructure.Base, cat.Runbook(d.Acting.Runbook), pol)
+	key, err := remediatorPublicKey(cfg)
+	if err != nil {
+		return nil, err.Error()
+	}
+	h := lifecycle.History{Repo: infra, Base: cfg.Infrastructure.Base, Remediator: key, Now: time.Now()}
+	a, err := h.AutonomyOf(cat.Runbook(d.Acting.Runbook), pol)
 	if err != nil {
 		return nil, err.Error()
 	}

@@ -46,7 +46,9 @@ type Entry struct {
 	noteApps   []lifecycle.Approval
 	unreadable []string
 	headAuth   [2]string
-	art        *artifact.Artifact
+	// outcomeNote and mergeIntent are the raw notes, checked by Verify.
+	outcomeNote, mergeIntent []byte
+	art                      *artifact.Artifact
 }
 
 // Outcomes shown for an entry without a note.
@@ -80,6 +82,9 @@ const (
 	FindingArtifact    = "artifact-outside-merge"
 	FindingNoOutcome   = "no-outcome"
 	FindingBadArtifact = "unreadable-artifact"
+	// FindingOutcomeNotOurs: the merge's outcome note is not sealed by the remediator:
+	// written or replaced by someone else, it proves nothing.
+	FindingOutcomeNotOurs = "outcome-not-by-remediator"
 )
 
 // Ledger is the audit of one base branch.
@@ -105,6 +110,11 @@ func Build(repo, trees *git.Repository, base string, since, now time.Time) (*Led
 	if err != nil {
 		return nil, err
 	}
+	intents, err := readNotes(repo, lifecycle.MergesRef)
+	if err != nil {
+		return nil, err
+	}
+	notes := ledgerNotes{outcomes: outcomes, approvals: approvals, intents: intents}
 	l := &Ledger{}
 	byMerge := map[string]int{}
 
@@ -165,7 +175,7 @@ func Build(repo, trees *git.Repository, base string, since, now time.Time) (*Led
 		if isMerge {
 			job.mergeID = id
 			byMerge[c.Hash.String()] = len(l.Entries)
-			l.Entries = append(l.Entries, entry(repo, c, trailers, id, outcomes, approvals))
+			l.Entries = append(l.Entries, entry(repo, c, trailers, id, notes))
 		}
 		pending = append(pending, job)
 		flush(false)
@@ -313,19 +323,30 @@ func (r *rootTrees) artifactEntry(tree plumbing.Hash) (*object.TreeEntry, error)
 	return e, nil
 }
 
-func entry(repo *git.Repository, c *object.Commit, trailers [][2]string, id string, outcomes, approvals map[plumbing.Hash]plumbing.Hash) Entry {
+// ledgerNotes are the note blobs by annotated commit, of each notes ref the ledger reads.
+type ledgerNotes struct {
+	outcomes, approvals, intents map[plumbing.Hash]plumbing.Hash
+}
+
+func entry(repo *git.Repository, c *object.Commit, trailers [][2]string, id string, notes ledgerNotes) Entry {
 	e := Entry{
 		ID: id, Runbook: first(trailers, "Runbook"), RunbookVersion: first(trailers, "Runbook-Version"),
 		Policy: first(trailers, "Policy"), Risk: first(trailers, "Risk"), Fingerprint: first(trailers, "Anomaly-Fingerprint"),
 		Approvers: all(trailers, "Approved-by"), MergedAt: c.Committer.When, MergedBy: c.Author.Name,
 		Merge: c.Hash.String(), Head: c.ParentHashes[1].String(),
 	}
-	if blob, ok := outcomes[c.Hash]; ok {
+	if blob, ok := notes.outcomes[c.Hash]; ok {
 		if note, err := blobContents(repo, blob); err == nil {
 			e.Outcome = string(lifecycle.OutcomeOf(note))
+			e.outcomeNote = note
 		}
 	}
-	if blob, ok := approvals[c.ParentHashes[1]]; ok {
+	if blob, ok := notes.intents[c.ParentHashes[1]]; ok {
+		if note, err := blobContents(repo, blob); err == nil {
+			e.mergeIntent = note
+		}
+	}
+	if blob, ok := notes.approvals[c.ParentHashes[1]]; ok {
 		if note, err := blobContents(repo, blob); err == nil {
 			e.noteApps, e.unreadable = lifecycle.ParseApprovals(note)
 		}

@@ -69,8 +69,15 @@ func verifyEntry(repo *git.Repository, e *Entry, t Trust) []Finding {
 		}
 	}
 	counted := approvals(e, t, add)
-	if t.Remediator != nil && signing.VerifyCommit(merge, t.Remediator) != nil && !allViaGitHub(counted) {
-		add(FindingMergeNotOurs, "the merge commit is not signed by the remediator, and no GitHub review it recorded backs it: merged by hand")
+	if t.Remediator != nil && !allViaGitHub(counted) {
+		if reason := lifecycle.MergeProvenance(merge, e.ID, e.mergeIntent, t.Remediator); reason != "" {
+			add(FindingMergeNotOurs, "%s", reason)
+		}
+	}
+	if t.Remediator != nil && e.outcomeNote != nil {
+		if ev := lifecycle.ReadOutcome(e.outcomeNote, merge.Hash, t.Remediator); ev.Tampered != "" {
+			add(FindingOutcomeNotOurs, "%s: it counts for nothing (no record, no breaker)", ev.Tampered)
+		}
 	}
 	if e.art != nil {
 		scope(merge, e, terms, add)

@@ -143,6 +143,16 @@ func (r *Reconciler) oneGitHub(ctx context.Context, prs PullRequests, p forge.Pr
 			return o, err
 		}
 	}
+	// GitHub makes the merge commit, so the remediator's signature cannot be on it:
+	// its sealed intent on the head is what shows the merge was its own.
+	intent, err := Seal(r.Infra.Signer, KindMerge, head, mergeIntentBody(p.ID))
+	if err != nil {
+		return o, err
+	}
+	if _, err := r.Infra.UpdateNote(ctx, MergesRef, head, "merge of "+p.ID, r.AuthorName, r.AuthorEmail, r.Now(),
+		func([]byte) ([]byte, error) { return intent, nil }); err != nil {
+		return o, err
+	}
 	title, body, _ := strings.Cut(MergeMessage(art, c.Message, approvals), "\n\n")
 	mergeCtx, mergeSpan := r.span(ctx, nil, "merge")
 	sha, err := prs.Merge(mergeCtx, p.Number, p.Head, title, body)

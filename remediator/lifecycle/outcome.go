@@ -9,7 +9,9 @@ import (
 
 	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/go-git/go-git/v5/plumbing/storer"
+	"golang.org/x/crypto/ssh"
 
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/artifact"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/forge"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/infrarepo"
 	"github.com/gitops-remediation/terraform-provider-remediation/runbooks"
@@ -18,7 +20,7 @@ import (
 // OutcomeRef holds the outcome notes of merged remediations.
 const OutcomeRef = "refs/notes/remediation"
 
-// OutcomeOf reads "outcome: X" from an outcome note.
+// OutcomeOf reads "outcome: X" from an outcome note's text.
 func OutcomeOf(note []byte) forge.Outcome {
 	for _, line := range strings.Split(string(note), "\n") {
 		if v, ok := strings.CutPrefix(line, "outcome: "); ok {
@@ -28,55 +30,134 @@ func OutcomeOf(note []byte) forge.Outcome {
 	return ""
 }
 
-// Failures lists when the runbook's merged remediations on the base were recorded as
-// failed, newest first, back to since: what its policy's circuit breaker counts.
-func Failures(repo *infrarepo.Repo, base, runbook string, since time.Time) ([]time.Time, error) {
-	var out []time.Time
-	err := repo.WalkFirstParent(base, func(c *object.Commit) error {
-		if c.Committer.When.Before(since.Add(-verifyHorizon)) {
-			return storer.ErrStop // merged long before the window: failed (if at all) before it too
+// History is the base branch's history read as evidence: the merges the remediator
+// made and the outcomes it sealed for them. What anyone else wrote (a merge by hand
+// with the right trailers, an outcome note pushed by a person) earns nothing.
+type History struct {
+	Repo *infrarepo.Repo
+	Base string
+	// Remediator is the remediator's public key, which signs its merges and seals
+	// its records; without it nothing counts.
+	Remediator ssh.PublicKey
+	// Now ends the wait for an outcome: a merge older than the verification horizon
+	// without one is unaccounted for.
+	Now time.Time
+}
+
+// merge is one merged remediation of the remediator's, as the history shows it.
+type merge struct {
+	commit *object.Commit
+	id     string
+	key    RecordKey
+	// outcome is the sealed one, or failed when its rollback merged (whatever
+	// the note says now).
+	outcome forge.Outcome
+	// tampered says why its outcome note is not the remediator's record.
+	tampered string
+	// missing: no outcome although the verification horizon has passed.
+	missing bool
+	// checkedAt is when the outcome was recorded (the merge time when unknown).
+	checkedAt time.Time
+}
+
+// merges walks the base's first-parent history back to since (zero: all), newest
+// first, and calls fn for each merged remediation the remediator made, rollbacks
+// excepted; a rollback that merged marks the merge it undid failed.
+func (h History) merges(since time.Time, fn func(m merge) error) error {
+	rolledBack := map[string]bool{}
+	err := h.Repo.WalkFirstParent(h.Base, func(c *object.Commit) error {
+		if !since.IsZero() && c.Committer.When.Before(since) {
+			return storer.ErrStop
 		}
-		if c.NumParents() < 2 || infrarepo.Trailers(c.Message)["Runbook"] != runbook {
+		if c.NumParents() < 2 {
 			return nil
 		}
-		note, found, err := repo.Note(OutcomeRef, c.Hash)
-		if err != nil || !found || OutcomeOf(note) != forge.OutcomeFailed {
+		tr := infrarepo.Trailers(c.Message)
+		id := tr["Remediation-Id"]
+		if id == "" || tr["Runbook"] == "" {
+			return nil
+		}
+		if why, err := MergeProvenanceOf(h.Repo, c, id, h.Remediator); err != nil || why != "" {
 			return err
 		}
-		at := c.Committer.When
-		for _, line := range strings.Split(string(note), "\n") {
-			if v, ok := strings.CutPrefix(line, "checked_at: "); ok {
-				if t, err := time.Parse(time.RFC3339, strings.TrimSpace(v)); err == nil {
-					at = t
-				}
+		if artifact.IsRollback(id) {
+			rolledBack[strings.TrimSuffix(id, artifact.RollbackSuffix)] = true
+			return nil
+		}
+		m := merge{commit: c, id: id, key: RecordKey{tr["Runbook"], tr["Runbook-Version"]}, checkedAt: c.Committer.When}
+		note, _, err := h.Repo.Note(OutcomeRef, c.Hash)
+		if err != nil {
+			return err
+		}
+		ev := ReadOutcome(note, c.Hash, h.Remediator)
+		m.outcome = ev.Outcome
+		m.checkedAt = checkedAt(ev.Body, c.Committer.When)
+		switch {
+		case rolledBack[id]:
+			m.outcome = forge.OutcomeFailed
+		case ev.Tampered != "":
+			m.tampered = ev.Tampered
+		case ev.Outcome == "" && c.Committer.When.Before(h.Now.Add(-verifyHorizon)):
+			m.missing = true
+		}
+		return fn(m)
+	})
+	if err != nil && !errors.Is(err, storer.ErrStop) {
+		return err
+	}
+	return nil
+}
+
+// checkedAt reads when an outcome was recorded from its note.
+func checkedAt(body []byte, fallback time.Time) time.Time {
+	for _, line := range strings.Split(string(body), "\n") {
+		if v, ok := strings.CutPrefix(line, "checked_at: "); ok {
+			if t, err := time.Parse(time.RFC3339, strings.TrimSpace(v)); err == nil {
+				return t
 			}
 		}
-		if !at.Before(since) {
-			out = append(out, at)
+	}
+	return fallback
+}
+
+// Failures lists when the runbook's merged remediations were recorded as failed,
+// newest first, back to since: what its policy's circuit breaker counts. A merge whose
+// outcome note is not the remediator's counts as failed: the breaker fails closed
+// when its evidence was tampered with.
+func (h History) Failures(runbook string, since time.Time) ([]time.Time, error) {
+	var out []time.Time
+	// merged long before the window: failed (if at all) before it too
+	err := h.merges(since.Add(-verifyHorizon), func(m merge) error {
+		if m.key.Runbook != runbook {
+			return nil
+		}
+		if m.outcome == forge.OutcomeFailed || m.tampered != "" {
+			if !m.checkedAt.Before(since) {
+				out = append(out, m.checkedAt)
+			}
 		}
 		return nil
 	})
-	if err != nil && !errors.Is(err, storer.ErrStop) {
-		return nil, err
+	if err != nil {
+		return nil, fmt.Errorf("failures of runbook %s: %w", runbook, err)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].After(out[j]) })
 	return out, nil
 }
 
 // Suspended applies the policy's circuit breaker to a runbook: failures of its merged
-// remediations, counted from their outcome notes, within the window; when they reach
-// the threshold the runbook is suspended for the cooldown after the last one. It
-// returns why the runbook is suspended, or "".
-func Suspended(repo *infrarepo.Repo, base string, rb *runbooks.Runbook, pol *runbooks.Policy, now time.Time) (string, error) {
+// remediations within the window; when they reach the threshold the runbook is
+// suspended for the cooldown after the last one. It returns why, or "".
+func (h History) Suspended(rb *runbooks.Runbook, pol *runbooks.Policy) (string, error) {
 	cb := pol.Spec.CircuitBreaker
 	if cb.Failures <= 0 {
 		return "", nil
 	}
-	failures, err := Failures(repo, base, rb.Metadata.Name, now.Add(-cb.Window.Std()))
+	failures, err := h.Failures(rb.Metadata.Name, h.Now.Add(-cb.Window.Std()))
 	if err != nil {
 		return "", err
 	}
-	until, tripped := cb.Trips(failures, now)
+	until, tripped := cb.Trips(failures, h.Now)
 	if !tripped {
 		return "", nil
 	}

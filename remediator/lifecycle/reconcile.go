@@ -231,6 +231,11 @@ func (r *Reconciler) one(ctx context.Context, branch string, head plumbing.Hash)
 
 // span starts a step of a pass in the anomaly's trace: with an artifact, the trace
 // its proposal recorded; without, a child of ctx's span.
+// history is the base's history as the evidence this remediator's key vouches for.
+func (r *Reconciler) history(now time.Time) History {
+	return History{Repo: r.Infra, Base: r.Base, Remediator: r.Infra.Signer.Public(), Now: now}
+}
+
 func (r *Reconciler) span(ctx context.Context, art *artifact.Artifact, name string) (context.Context, trace.Span) {
 	tracer := tracing.Or(r.Tracer)
 	if art == nil {
@@ -286,7 +291,7 @@ func (r *Reconciler) gate(ctx context.Context, in gateInput) (string, error) {
 	if am := pol.Spec.AutoMerge; required == 0 && (am.MinVerifiedRuns > 0 || am.MinSuccessRate > 0) {
 		// Autonomy is earned per runbook version: the one the artifact records, which
 		// the terms have checked is the catalog's.
-		rec, err := RecordOf(r.Infra, r.Base, in.art.Runbook, in.art.RunbookVersion)
+		rec, err := r.history(now).RecordOf(in.art.Runbook, in.art.RunbookVersion)
 		if err != nil {
 			return "", err
 		}
@@ -308,7 +313,7 @@ func (r *Reconciler) gate(ctx context.Context, in gateInput) (string, error) {
 		return why, nil
 	}
 	if in.terms.Runbook != nil && in.art.RollbackOf == "" {
-		if reason, err := Suspended(r.Infra, r.Base, in.terms.Runbook, pol, now); err != nil || reason != "" {
+		if reason, err := r.history(now).Suspended(in.terms.Runbook, pol); err != nil || reason != "" {
 			return reason, err
 		}
 	}

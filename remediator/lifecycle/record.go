@@ -1,17 +1,11 @@
 package lifecycle
 
 import (
-	"errors"
 	"fmt"
 	"math"
 	"time"
 
-	"github.com/go-git/go-git/v5/plumbing/object"
-	"github.com/go-git/go-git/v5/plumbing/storer"
-
-	"github.com/gitops-remediation/terraform-provider-remediation/remediator/artifact"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/forge"
-	"github.com/gitops-remediation/terraform-provider-remediation/remediator/infrarepo"
 	"github.com/gitops-remediation/terraform-provider-remediation/runbooks"
 )
 
@@ -30,15 +24,20 @@ type Record struct {
 	Streak int `json:"streak"`
 	// LastFailure is when the newest failed remediation of the version merged.
 	LastFailure time.Time `json:"last_failure,omitzero"`
+	// Unaccounted are merges without a believable outcome: a note the remediator
+	// did not seal, or none within the verification horizon. They break the streak.
+	Unaccounted int `json:"unaccounted"`
+	// LastUnaccounted is when the newest of them merged.
+	LastUnaccounted time.Time `json:"last_unaccounted,omitzero"`
 }
 
 // RecordKey names one version of one runbook.
 type RecordKey struct{ Runbook, Version string }
 
-// RecordOf reads a runbook version's record from the outcome notes of its merges.
-func RecordOf(repo *infrarepo.Repo, base, runbook, version string) (Record, error) {
+// RecordOf reads a runbook version's record from the outcomes of its merges.
+func (h History) RecordOf(runbook, version string) (Record, error) {
 	key := RecordKey{runbook, version}
-	recs, err := records(repo, base, func(k RecordKey) bool { return k == key })
+	recs, err := h.records(func(k RecordKey) bool { return k == key })
 	if err != nil {
 		return Record{Runbook: runbook, Version: version}, err
 	}
@@ -58,55 +57,52 @@ func (rs Records) Of(runbook, version string) Record {
 
 // AllRecords reads every runbook version's record in one walk of the history: what
 // a view of all runbooks needs, instead of a walk per runbook.
-func AllRecords(repo *infrarepo.Repo, base string) (Records, error) {
-	return records(repo, base, nil)
+func (h History) AllRecords() (Records, error) {
+	return h.records(nil)
 }
 
-// records walks the base's first-parent history once, newest first, counting the
-// outcomes of the merges whose runbook version keep accepts (nil: all).
-func records(repo *infrarepo.Repo, base string, keep func(RecordKey) bool) (Records, error) {
+// records walks the base's history once, newest first, counting the outcomes of the
+// remediator's merges whose runbook version keep accepts (nil: all). A merge without
+// a believable outcome (a note someone else wrote, none after the horizon) breaks
+// the streak as a failure does: nobody can vouch for it.
+func (h History) records(keep func(RecordKey) bool) (Records, error) {
 	recs := Records{}
 	broken := map[RecordKey]bool{}
-	err := repo.WalkFirstParent(base, func(c *object.Commit) error {
-		if c.NumParents() < 2 {
+	err := h.merges(time.Time{}, func(m merge) error {
+		if keep != nil && !keep(m.key) {
 			return nil
 		}
-		tr := infrarepo.Trailers(c.Message)
-		key := RecordKey{tr["Runbook"], tr["Runbook-Version"]}
-		if key.Runbook == "" || artifact.IsRollback(tr["Remediation-Id"]) || (keep != nil && !keep(key)) {
-			return nil
-		}
-		rec := recs[key]
+		rec := recs[m.key]
 		if rec == nil {
-			rec = &Record{Runbook: key.Runbook, Version: key.Version}
-			recs[key] = rec
+			rec = &Record{Runbook: m.key.Runbook, Version: m.key.Version}
+			recs[m.key] = rec
 		}
-		note, found, err := repo.Note(OutcomeRef, c.Hash)
-		if err != nil {
-			return err
-		}
-		if !found {
-			rec.Pending++
-			return nil
-		}
-		switch OutcomeOf(note) {
-		case forge.OutcomeVerified:
+		switch {
+		case m.tampered != "" || m.missing:
+			rec.Unaccounted++
+			if !broken[m.key] {
+				rec.LastUnaccounted = m.commit.Committer.When
+			}
+			broken[m.key] = true
+		case m.outcome == forge.OutcomeVerified:
 			rec.Verified++
-			if !broken[key] {
+			if !broken[m.key] {
 				rec.Streak++
 			}
-		case forge.OutcomeFailed:
+		case m.outcome == forge.OutcomeFailed:
 			rec.Failed++
-			if !broken[key] {
-				rec.LastFailure = c.Committer.When
+			if !broken[m.key] {
+				rec.LastFailure = m.commit.Committer.When
 			}
-			broken[key] = true
-		case forge.OutcomeNotApplied:
+			broken[m.key] = true
+		case m.outcome == forge.OutcomeNotApplied:
 			rec.NotApplied++
+		default:
+			rec.Pending++
 		}
 		return nil
 	})
-	if err != nil && !errors.Is(err, storer.ErrStop) {
+	if err != nil {
 		return recs, fmt.Errorf("runbook records: %w", err)
 	}
 	return recs, nil
@@ -132,8 +128,12 @@ func (r Record) SuccessLowerBound() float64 {
 func (r Record) Earned(am runbooks.AutoMerge) (bool, string) {
 	if r.Streak < am.MinVerifiedRuns {
 		why := fmt.Sprintf("runbook %s version %s has %d verified run(s) in a row, auto-merge needs %d", r.Runbook, r.Version, r.Streak, am.MinVerifiedRuns)
-		if !r.LastFailure.IsZero() {
-			why += fmt.Sprintf(" (counted since its failure merged at %s)", r.LastFailure.UTC().Format(time.RFC3339))
+		switch last := r.lastBreak(); {
+		case last.IsZero():
+		case last.Equal(r.LastUnaccounted):
+			why += fmt.Sprintf(" (counted since a merge at %s whose outcome the remediator cannot vouch for)", last.UTC().Format(time.RFC3339))
+		default:
+			why += fmt.Sprintf(" (counted since its failure merged at %s)", last.UTC().Format(time.RFC3339))
 		}
 		return false, why
 	}
@@ -144,6 +144,15 @@ func (r Record) Earned(am runbooks.AutoMerge) (bool, string) {
 		}
 	}
 	return true, ""
+}
+
+// lastBreak is when the merge that broke the streak merged: the newest failure or
+// unaccounted merge.
+func (r Record) lastBreak() time.Time {
+	if r.LastUnaccounted.After(r.LastFailure) {
+		return r.LastUnaccounted
+	}
+	return r.LastFailure
 }
 
 // Autonomy is whether a runbook's proposals under a policy may merge without a
@@ -157,12 +166,12 @@ type Autonomy struct {
 }
 
 // AutonomyOf reads the record of the runbook's current version and judges it.
-func AutonomyOf(repo *infrarepo.Repo, base string, rb *runbooks.Runbook, pol *runbooks.Policy) (Autonomy, error) {
+func (h History) AutonomyOf(rb *runbooks.Runbook, pol *runbooks.Policy) (Autonomy, error) {
 	version, err := runbooks.Version(rb)
 	if err != nil {
 		return Autonomy{}, err
 	}
-	rec, err := RecordOf(repo, base, rb.Metadata.Name, version)
+	rec, err := h.RecordOf(rb.Metadata.Name, version)
 	if err != nil {
 		return Autonomy{}, err
 	}

@@ -7,35 +7,75 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/go-git/go-git/v5/plumbing"
 
 	"github.com/gitops-remediation/terraform-provider-remediation/internal/gittest"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/forge"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/infrarepo"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/lifecycle"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/signing"
 	"github.com/gitops-remediation/terraform-provider-remediation/runbooks"
 )
 
+// remediatorKey makes a remediator's signing key, as state_dir holds it.
+func remediatorKey(t *testing.T) *signing.Key {
+	t.Helper()
+	file := filepath.Join(t.TempDir(), "signing_key")
+	if err := signing.GenerateKeyFile(file); err != nil {
+		t.Fatal(err)
+	}
+	k, err := signing.LoadKey(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
 // history makes an infrastructure repository whose main holds one merge per entry,
-// oldest first: "<version> <outcome>" (outcome verified, failed, not-applied or
-// pending), with "rollback" as a third word for a rollback's merge.
-func history(t *testing.T, entries ...string) *infrarepo.Repo {
+// oldest first: "<version> <outcome> [how]" (outcome verified, failed, not-applied or
+// pending). The remediator signs the merge and seals the outcome note, unless how
+// says otherwise: "hand" (merged and noted by a person, with the same trailers),
+// "unsealed" (the remediator's merge, its note written by a person), or "rollback"
+// (the remediator's rollback of the previous entry).
+func history(t *testing.T, entries ...string) (*infrarepo.Repo, *signing.Key) {
 	t.Helper()
 	bare, work := infraWork(t)
+	key := workKey(t, work)
+	ids := make([]string, len(entries))
 	for i, e := range entries {
-		f := strings.Fields(e)
-		id := fmt.Sprintf("scale-%010d", i)
-		if len(f) == 3 {
-			id += "-rollback"
+		f := append(strings.Fields(e), "")
+		version, outcome, how := f[0], f[1], f[2]
+		ids[i] = fmt.Sprintf("scale-%010d", i)
+		if how == "rollback" {
+			ids[i] = ids[i-1] + "-rollback"
 		}
 		gittest.Run(t, work, "checkout", "-q", "-b", "b"+fmt.Sprint(i), "main")
 		gittest.WriteFile(t, filepath.Join(work, "f"+fmt.Sprint(i)), e)
 		gittest.Run(t, work, "add", "-A")
 		gittest.Run(t, work, "commit", "-qm", "change "+e)
 		gittest.Run(t, work, "checkout", "-q", "main")
-		gittest.Run(t, work, "merge", "-q", "--no-ff", "-m",
-			fmt.Sprintf("Merge remediation %s\n\nRemediation-Id: %s\nRunbook: scale\nRunbook-Version: %s\n", id, id, f[0]), "b"+fmt.Sprint(i))
-		if f[1] != "pending" {
-			gittest.Run(t, work, "notes", "--ref=remediation", "add", "-m", "outcome: "+f[1], "HEAD")
+		merge := []string{"merge", "-S", "-q", "--no-ff", "-m",
+			fmt.Sprintf("Merge remediation %s\n\nRemediation-Id: %s\nRunbook: scale\nRunbook-Version: %s\n", ids[i], ids[i], version), "b" + fmt.Sprint(i)}
+		if how == "hand" {
+			merge[1] = "--no-gpg-sign"
 		}
+		gittest.Run(t, work, merge...)
+		if outcome == "pending" {
+			continue
+		}
+		note := []byte("outcome: " + outcome + "\n")
+		if how == "" || how == "rollback" {
+			sha := plumbing.NewHash(gittest.Run(t, work, "rev-parse", "HEAD"))
+			var err error
+			if note, err = lifecycle.Seal(key, lifecycle.KindOutcome, sha, string(note)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		file := filepath.Join(t.TempDir(), "note")
+		gittest.WriteFile(t, file, string(note))
+		gittest.Run(t, work, "notes", "--ref=remediation", "add", "-F", file, "HEAD")
 	}
 	gittest.Run(t, work, "push", "-q", "origin", "main", "refs/notes/remediation")
 	repo, err := infrarepo.Open(context.Background(), bare, "", t.TempDir())
@@ -43,15 +83,24 @@ func history(t *testing.T, entries ...string) *infrarepo.Repo {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = repo.Close() })
-	return repo
+	return repo, key
+}
+
+func recordOf(t *testing.T, repo *infrarepo.Repo, key *signing.Key, version string) lifecycle.Record {
+	t.Helper()
+	rec, err := lifecycle.History{Repo: repo, Base: "main", Remediator: key.Public(), Now: time.Now()}.RecordOf("scale", version)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rec
 }
 
 // Autonomy is earned per runbook version: two verified runs of version A let A
 // auto-merge; version B starts from nothing; one failure starts the count over; a
 // change never applied and a rollback's outcome are no evidence either way.
 func TestAutonomyIsEarnedPerVersion(t *testing.T) {
-	repo := history(t,
-		"A verified", "A not-applied", "A verified", "A failed rollback",
+	repo, key := history(t,
+		"A verified", "A not-applied", "A verified", "X failed", "X verified rollback",
 		"B verified", "B failed", "B verified", "B pending")
 	am := runbooks.AutoMerge{MaxRisk: "medium", MinVerifiedRuns: 2}
 	for _, tc := range []struct {
@@ -63,11 +112,9 @@ func TestAutonomyIsEarnedPerVersion(t *testing.T) {
 		{"A", 2, 2, 0, true, ""},
 		{"B", 1, 2, 1, false, "runbook scale version B has 1 verified run(s) in a row, auto-merge needs 2 (counted since its failure merged at "},
 		{"C", 0, 0, 0, false, "version C has 0 verified run(s) in a row"},
+		{"X", 0, 0, 1, false, "version X has 0 verified run(s) in a row"},
 	} {
-		rec, err := lifecycle.RecordOf(repo, "main", "scale", tc.version)
-		if err != nil {
-			t.Fatal(err)
-		}
+		rec := recordOf(t, repo, key, tc.version)
 		if rec.Streak != tc.streak || rec.Verified != tc.verified || rec.Failed != tc.failed {
 			t.Errorf("%s: record %+v", tc.version, rec)
 		}
@@ -77,22 +124,115 @@ func TestAutonomyIsEarnedPerVersion(t *testing.T) {
 		}
 	}
 	// One walk for every version reads the same records as a walk per version.
-	all, err := lifecycle.AllRecords(repo, "main")
+	all, err := lifecycle.History{Repo: repo, Base: "main", Remediator: key.Public(), Now: time.Now()}.AllRecords()
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, v := range []string{"A", "B", "C"} {
-		one, err := lifecycle.RecordOf(repo, "main", "scale", v)
-		if err != nil || all.Of("scale", v) != one {
-			t.Errorf("%s: all %+v, one %+v (%v)", v, all.Of("scale", v), one, err)
+		if one := recordOf(t, repo, key, v); all.Of("scale", v) != one {
+			t.Errorf("%s: all %+v, one %+v", v, all.Of("scale", v), one)
 		}
 	}
-	rec, _ := lifecycle.RecordOf(repo, "main", "scale", "A")
-	if rec.NotApplied != 1 {
+	if rec := recordOf(t, repo, key, "A"); rec.NotApplied != 1 {
 		t.Errorf("not-applied of A: %d", rec.NotApplied)
 	}
-	if rec, _ := lifecycle.RecordOf(repo, "main", "scale", "B"); rec.Pending != 1 {
+	if rec := recordOf(t, repo, key, "B"); rec.Pending != 1 {
 		t.Errorf("pending of B: %d", rec.Pending)
+	}
+}
+
+// Tried as someone with push access would: merges made by hand with the runbook's
+// trailers and "outcome: verified" notes earn nothing; replacing the note of a failed
+// remediation, or deleting the note of one that was rolled back, breaks the streak
+// rather than restore it; a note sealed for one merge is worthless on another; and
+// a record read with another key than the remediator's counts nothing.
+func TestOutcomesOnlyTheRemediatorSealedCount(t *testing.T) {
+	am := runbooks.AutoMerge{MaxRisk: "medium", MinVerifiedRuns: 2}
+	for _, tc := range []struct {
+		name    string
+		entries []string
+		streak  int
+		check   func(t *testing.T, rec lifecycle.Record)
+	}{
+		{name: "merges by hand", entries: []string{"A verified hand", "A verified hand", "A verified hand"}, streak: 0,
+			check: func(t *testing.T, rec lifecycle.Record) {
+				if rec.Verified != 0 || rec.Pending != 0 {
+					t.Errorf("merges by hand counted: %+v", rec)
+				}
+			}},
+		{name: "a failure's note replaced", entries: []string{"A verified", "A verified", "A verified unsealed", "A verified"}, streak: 1,
+			check: func(t *testing.T, rec lifecycle.Record) {
+				if rec.Unaccounted != 1 || rec.LastUnaccounted.IsZero() {
+					t.Errorf("replaced note not unaccounted: %+v", rec)
+				}
+				if _, why := rec.Earned(am); !strings.Contains(why, "whose outcome the remediator cannot vouch for") {
+					t.Errorf("why: %s", why)
+				}
+			}},
+		{name: "a rolled-back failure's note deleted", entries: []string{"A verified", "A verified", "A pending", "A none rollback"}, streak: 0,
+			check: func(t *testing.T, rec lifecycle.Record) {
+				if rec.Failed != 1 {
+					t.Errorf("the rollback's merge does not make its remediation a failure: %+v", rec)
+				}
+			}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			repo, key := history(t, tc.entries...)
+			rec := recordOf(t, repo, key, "A")
+			if rec.Streak != tc.streak {
+				t.Errorf("streak %d, want %d: %+v", rec.Streak, tc.streak, rec)
+			}
+			if ok, _ := rec.Earned(am); ok != (tc.streak >= 2) {
+				t.Errorf("earned %v with streak %d", ok, rec.Streak)
+			}
+			tc.check(t, rec)
+		})
+	}
+	t.Run("another key", func(t *testing.T) {
+		repo, _ := history(t, "A verified", "A verified")
+		other := remediatorKey(t)
+		if rec := recordOf(t, repo, other, "A"); rec.Streak != 0 || rec.Verified != 0 {
+			t.Errorf("read with another key: %+v", rec)
+		}
+	})
+}
+
+// A seal binds the record to its kind and its commit.
+func TestSealBindsKindAndCommit(t *testing.T) {
+	key := remediatorKey(t)
+	a, b := plumbing.NewHash(strings.Repeat("a", 40)), plumbing.NewHash(strings.Repeat("b", 40))
+	note, err := lifecycle.Seal(key, lifecycle.KindOutcome, a, "outcome: verified")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ev := lifecycle.ReadOutcome(note, a, key.Public()); ev.Outcome != forge.OutcomeVerified || ev.Tampered != "" {
+		t.Fatalf("own seal: %+v", ev)
+	}
+	other := remediatorKey(t)
+	for name, ev := range map[string]lifecycle.Evidence{
+		"another commit":  lifecycle.ReadOutcome(note, b, key.Public()),
+		"another key":     lifecycle.ReadOutcome(note, a, other.Public()),
+		"edited body":     lifecycle.ReadOutcome([]byte(strings.Replace(string(note), "verified", "failed", 1)), a, key.Public()),
+		"unsigned":        lifecycle.ReadOutcome([]byte("outcome: verified\n"), a, key.Public()),
+		"no key to check": lifecycle.ReadOutcome(note, a, nil),
+	} {
+		if ev.Outcome != "" || ev.Tampered == "" {
+			t.Errorf("%s: %+v", name, ev)
+		}
+	}
+	progress := fmt.Sprintf("applied_at: %s\n", time.Now().UTC().Format(time.RFC3339Nano))
+	if p := lifecycle.ReadProgress([]byte(progress), a, key.Public()); p != (lifecycle.Progress{}) {
+		t.Errorf("unsealed progress believed: %+v", p)
+	}
+	sealed, err := lifecycle.Seal(key, lifecycle.KindProgress, a, progress)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := lifecycle.ReadProgress(sealed, a, key.Public()); p.AppliedAt.IsZero() {
+		t.Errorf("sealed progress not read")
+	}
+	if p := lifecycle.ReadProgress(note, a, key.Public()); p != (lifecycle.Progress{}) {
+		t.Errorf("an outcome seal passed for progress: %+v", p)
 	}
 }
 

@@ -84,7 +84,7 @@ func (r *Reconciler) judge(ctx context.Context, m *object.Commit, art *artifact.
 	if err != nil {
 		return verdict{}, err
 	}
-	p := ParseProgress(note)
+	p := ReadProgress(note, m.Hash, r.Infra.Signer.Public())
 	v := verdict{progress: p}
 	if p.AppliedAt.IsZero() {
 		check := art.Verify.Check()
@@ -167,14 +167,14 @@ func (r *Reconciler) saveProgress(ctx context.Context, m *object.Commit, id stri
 	}
 	_, err := r.Infra.UpdateNote(ctx, ProgressRef, m.Hash, "verification of "+id, r.AuthorName, r.AuthorEmail, now,
 		func(old []byte) ([]byte, error) {
-			had := ParseProgress(old)
+			had := ReadProgress(old, m.Hash, r.Infra.Signer.Public())
 			if !had.AppliedAt.IsZero() {
 				p.AppliedAt = had.AppliedAt
 			}
 			if !had.ResolvedSince.IsZero() {
 				p.ResolvedSince = had.ResolvedSince
 			}
-			return []byte(p.Text()), nil
+			return Seal(r.Infra.Signer, KindProgress, m.Hash, p.Text())
 		})
 	if err != nil {
 		return p, fmt.Errorf("record the verification of %s: %w", id, err)

@@ -8,11 +8,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-git/go-git/v5/plumbing"
+
 	"github.com/gitops-remediation/terraform-provider-remediation/internal/gittest"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/artifact"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/forge"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/infrarepo"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/lifecycle"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/signing"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/verify"
 	"github.com/gitops-remediation/terraform-provider-remediation/runbooks"
 )
@@ -102,13 +105,14 @@ func TestVerifiedMeansAppliedThenSoaked(t *testing.T) {
 		}, "the apply failed"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			bare, merged := oneMerge(t)
+			bare, key, merged := oneMerge(t)
 			ctx := context.Background()
 			infra, err := infrarepo.Open(ctx, bare, "", t.TempDir())
 			if err != nil {
 				t.Fatal(err)
 			}
 			t.Cleanup(func() { _ = infra.Close() })
+			infra.Signer = key
 			w := &world{}
 			now := merged
 			r := &lifecycle.Reconciler{Infra: infra, Catalog: &runbooks.Catalog{}, Base: "main", AuthorName: "remediator", AuthorEmail: "r@localhost",
@@ -141,8 +145,9 @@ func TestVerifiedMeansAppliedThenSoaked(t *testing.T) {
 }
 
 // oneMerge makes an infrastructure repository with one merged remediation (soak 10m,
-// apply_timeout 1h, within 15m, no rollback) and returns it with the merge's time.
-func oneMerge(t *testing.T) (string, time.Time) {
+// apply_timeout 1h, within 15m, no rollback) and returns it with the remediator's key
+// and the merge's time.
+func oneMerge(t *testing.T) (string, *signing.Key, time.Time) {
 	t.Helper()
 	bare, work := infraWork(t)
 	mergeArtifact(t, work, &artifact.Artifact{ID: "scale-aaaaaaaaaa", Runbook: "scale", Policy: "prod", Risk: "low", Rollback: "none",
@@ -152,7 +157,7 @@ func oneMerge(t *testing.T) (string, time.Time) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return bare, at
+	return bare, workKey(t, work), at
 }
 
 // Progress notes live in Git where anyone with push access can write them: whatever
@@ -166,6 +171,101 @@ func FuzzParseProgress(f *testing.F) {
 		again := lifecycle.ParseProgress([]byte(p.Text()))
 		if !again.AppliedAt.Equal(p.AppliedAt) || !again.ResolvedSince.Equal(p.ResolvedSince) {
 			t.Fatalf("%q read %+v, written and read again %+v", note, p, again)
+		}
+	})
+}
+
+// Verification believes only what the remediator wrote, tried as someone with push
+// access would: a merge made by hand is never verified (so it can never earn its
+// runbook anything); a forged progress note ("applied an hour ago, gone since") does
+// not skip the wait for the apply; and a forged outcome note on the remediator's
+// merge is replaced by the outcome the remediator finds and seals.
+func TestVerificationBelievesOnlyItsOwnRecords(t *testing.T) {
+	ctx := context.Background()
+	run := func(t *testing.T, bare string, key *signing.Key, now time.Time, w world) ([]lifecycle.Outcome, *infrarepo.Repo) {
+		t.Helper()
+		infra, err := infrarepo.Open(ctx, bare, "", t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = infra.Close() })
+		infra.Signer = key
+		r := &lifecycle.Reconciler{Infra: infra, Catalog: &runbooks.Catalog{}, Base: "main", AuthorName: "remediator", AuthorEmail: "r@localhost",
+			Now: func() time.Time { return now }, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+			Verifier: worldChecker{&w}, Facts: worldFacts{&w}}
+		out, err := r.Run(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out, infra
+	}
+	gone := world{apply: forge.CheckSuccess, holds: true, soaked: true}
+
+	t.Run("a merge by hand", func(t *testing.T) {
+		bare, work := infraWork(t)
+		gittest.Run(t, work, "config", "gpg.format", "openpgp") // merge -S would fail: nobody signs
+		a := &artifact.Artifact{ID: "scale-aaaaaaaaaa", Runbook: "scale", Policy: "prod", Risk: "low", Rollback: "none",
+			Verify: artifact.Verify{Within: "15m", AlertResolved: true, Soak: "0s", ApplyTimeout: "1h"}}
+		data, err := a.Encode()
+		if err != nil {
+			t.Fatal(err)
+		}
+		gittest.Run(t, work, "checkout", "-q", "-b", "remediation/"+a.ID)
+		gittest.WriteFile(t, work+"/"+artifact.Path(a.ID), string(data))
+		gittest.Run(t, work, "add", "-A")
+		gittest.Run(t, work, "commit", "-qm", "remediation "+a.ID)
+		gittest.Run(t, work, "checkout", "-q", "main")
+		gittest.Run(t, work, "merge", "-q", "--no-ff", "-m", "Merge remediation "+a.ID+"\n\nRemediation-Id: "+a.ID+"\nRunbook: scale\n", "remediation/"+a.ID)
+		gittest.Run(t, work, "push", "-q", "origin", "main")
+		out, _ := run(t, bare, workKey(t, work), time.Now().Add(time.Hour), gone)
+		if len(out) != 0 {
+			t.Fatalf("a merge by hand was verified: %+v", out)
+		}
+		if _, err := gittest.Output(bare, "notes", "--ref=remediation", "show", "main"); err == nil {
+			t.Fatal("an outcome note was written for a merge by hand")
+		}
+	})
+
+	t.Run("a forged progress note", func(t *testing.T) {
+		bare, key, merged := oneMerge(t)
+		work := t.TempDir()
+		gittest.Run(t, "", "clone", "-q", bare, work)
+		early := merged.Add(-time.Hour).UTC().Format(time.RFC3339Nano)
+		gittest.Run(t, work, "notes", "--ref="+lifecycle.ProgressRef, "add", "-m", "applied_at: "+early+"\nresolved_since: "+early, "HEAD")
+		gittest.Run(t, work, "push", "-q", "origin", lifecycle.ProgressRef)
+		notApplied := gone
+		notApplied.apply = ""
+		if out, _ := run(t, bare, key, merged.Add(20*time.Minute), notApplied); len(out) != 0 {
+			t.Fatalf("the forged progress was believed: %+v", out)
+		}
+		out, _ := run(t, bare, key, merged.Add(21*time.Minute), gone)
+		if len(out) != 0 {
+			t.Fatalf("verified without a soak after the apply: %+v", out)
+		}
+	})
+
+	t.Run("a forged outcome note", func(t *testing.T) {
+		bare, key, merged := oneMerge(t)
+		work := t.TempDir()
+		gittest.Run(t, "", "clone", "-q", bare, work)
+		gittest.Run(t, work, "notes", "--ref=remediation", "add", "-m", "outcome: verified", "HEAD")
+		gittest.Run(t, work, "push", "-q", "origin", "refs/notes/remediation")
+		relapse := gone
+		relapse.holds, relapse.soaked = false, false
+		if out, _ := run(t, bare, key, merged.Add(2*time.Minute), gone); len(out) != 0 {
+			t.Fatalf("the forged outcome stood, or the soak was skipped: %+v", out)
+		}
+		out, infra := run(t, bare, key, merged.Add(5*time.Minute), relapse)
+		if len(out) != 1 || out[0].Action != string(forge.OutcomeFailed) {
+			t.Fatalf("the remediator did not judge its merge itself: %+v", out)
+		}
+		m, err := infra.Commit(plumbing.NewHash(out[0].Merge))
+		if err != nil {
+			t.Fatal(err)
+		}
+		note, _, _ := infra.Note(lifecycle.OutcomeRef, m.Hash)
+		if ev := lifecycle.ReadOutcome(note, m.Hash, key.Public()); ev.Outcome != forge.OutcomeFailed {
+			t.Fatalf("outcome note after the pass: %+v\n%s", ev, note)
 		}
 	})
 }

@@ -81,10 +81,23 @@ func (r *Reconciler) verifyMerged(ctx context.Context) ([]Outcome, error) {
 // verifyOne takes one merge a step further; done is false when there is nothing to
 // record yet (an outcome exists, or the change is still being applied or soaked).
 func (r *Reconciler) verifyOne(ctx context.Context, m *object.Commit, now time.Time) (Outcome, bool, error) {
-	if _, found, err := r.Infra.Note(OutcomeRef, m.Hash); err != nil || found {
+	id := infrarepo.Trailers(m.Message)["Remediation-Id"]
+	key := r.Infra.Signer.Public()
+	if why, err := MergeProvenanceOf(r.Infra, m, id, key); err != nil || why != "" {
+		// A merge by hand is people's own process: the remediator neither vouches
+		// for its outcome nor rolls it back (audit verify reports it).
+		r.Logger.Debug("merge not verified", "remediation_id", id, "merge", m.Hash.String(), "reason", why)
 		return Outcome{}, false, err
 	}
-	id := infrarepo.Trailers(m.Message)["Remediation-Id"]
+	note, _, err := r.Infra.Note(OutcomeRef, m.Hash)
+	if err != nil {
+		return Outcome{}, false, err
+	}
+	if ev := ReadOutcome(note, m.Hash, key); ev.Outcome != "" {
+		return Outcome{}, false, nil
+	} else if ev.Tampered != "" {
+		r.Logger.Warn("outcome note not written by the remediator; verifying the merge itself", "remediation_id", id, "merge", m.Hash.String(), "reason", ev.Tampered)
+	}
 	data, err := r.Infra.ReadFile(m.Hash, artifact.Path(id))
 	if err != nil {
 		return Outcome{}, false, nil //nolint:nilerr // no artifact: audit verify reports it
@@ -129,13 +142,16 @@ func (r *Reconciler) verifyOne(ctx context.Context, m *object.Commit, now time.T
 		}
 		o.Reason += "; " + rolled
 	}
-	note := outcomeNote(v, art, m, now)
+	sealed, err := Seal(r.Infra.Signer, KindOutcome, m.Hash, outcomeNote(v, art, m, now))
+	if err != nil {
+		return o, false, err
+	}
 	if _, err := r.Infra.UpdateNote(ctx, OutcomeRef, m.Hash, "outcome of "+id, r.AuthorName, r.AuthorEmail, now,
 		func(old []byte) ([]byte, error) {
-			if old != nil {
+			if ReadOutcome(old, m.Hash, key).Outcome != "" {
 				return old, nil // another replica recorded it first
 			}
-			return []byte(note), nil
+			return sealed, nil // and a note someone else wrote is replaced
 		}); err != nil {
 		return o, false, err
 	}

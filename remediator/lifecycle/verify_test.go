@@ -16,6 +16,7 @@ import (
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/forge"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/infrarepo"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/lifecycle"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/signing"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/verify"
 	"github.com/gitops-remediation/terraform-provider-remediation/runbooks"
 )
@@ -43,11 +44,28 @@ func infraWork(t *testing.T) (bare, work string) {
 	gittest.Run(t, "", "clone", "-q", bare, work)
 	gittest.Run(t, work, "config", "user.name", "t")
 	gittest.Run(t, work, "config", "user.email", "t@localhost")
+	// The remediator's key, with which `merge -S` makes the merges it would make.
+	keyFile := filepath.Join(work, ".git", "remediator_key")
+	if err := signing.GenerateKeyFile(keyFile); err != nil {
+		t.Fatal(err)
+	}
+	gittest.Run(t, work, "config", "gpg.format", "ssh")
+	gittest.Run(t, work, "config", "user.signingKey", keyFile)
 	gittest.WriteFile(t, filepath.Join(work, "README.md"), "infra\n")
 	gittest.Run(t, work, "add", "-A")
 	gittest.Run(t, work, "commit", "-qm", "initial")
 	gittest.Run(t, work, "branch", "-M", "main")
 	return bare, work
+}
+
+// workKey is the remediator's key of an infraWork clone.
+func workKey(t *testing.T, work string) *signing.Key {
+	t.Helper()
+	k, err := signing.LoadKey(filepath.Join(work, ".git", "remediator_key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
 }
 
 // mergeArtifact commits the artifact on remediation/<id> and merges it into main
@@ -63,7 +81,7 @@ func mergeArtifact(t *testing.T, work string, a *artifact.Artifact) {
 	gittest.Run(t, work, "add", "-A")
 	gittest.Run(t, work, "commit", "-qm", "remediation "+a.ID)
 	gittest.Run(t, work, "checkout", "-q", "main")
-	gittest.Run(t, work, "merge", "-q", "--no-ff", "-m", fmt.Sprintf("Merge remediation %s\n\nRemediation-Id: %s\nRunbook: %s\n", a.ID, a.ID, a.Runbook), "remediation/"+a.ID)
+	gittest.Run(t, work, "merge", "-S", "-q", "--no-ff", "-m", fmt.Sprintf("Merge remediation %s\n\nRemediation-Id: %s\nRunbook: %s\n", a.ID, a.ID, a.Runbook), "remediation/"+a.ID)
 }
 
 // mergeRemediation commits a merged remediation (artifact, trailers) on main that
@@ -89,6 +107,7 @@ func TestVerificationOfOneMergeDoesNotBlockTheOthers(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = infra.Close() })
+	infra.Signer = workKey(t, work)
 	cat := &runbooks.Catalog{}
 	r := &lifecycle.Reconciler{Infra: infra, Catalog: cat, Base: "main", AuthorName: "remediator", AuthorEmail: "r@localhost",
 		Now: time.Now, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),

@@ -527,7 +527,8 @@ func expected(rb *runbooks.Runbook, pol *runbooks.Policy, a intake.Anomaly) stri
 
 // breaker applies the policy's circuit breaker to the runbook.
 func (p *Proposer) breaker(rb *runbooks.Runbook, pol *runbooks.Policy) (string, error) {
-	return lifecycle.Suspended(p.Infra, p.Base, rb, pol, p.Now())
+	h := lifecycle.History{Repo: p.Infra, Base: p.Base, Remediator: p.Infra.Signer.Public(), Now: p.Now()}
+	return h.Suspended(rb, pol)
 }
 
 // gate applies the runbook's cooldown, counted from the base branch's history, and the

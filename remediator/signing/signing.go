@@ -27,6 +27,9 @@ const (
 	NamespaceGit = "git"
 	// NamespaceApproval is what approvals of a proposal's head are signed in.
 	NamespaceApproval = "remediation-approval"
+	// NamespaceRecord is what the remediator signs its own records in: the outcome
+	// and verification progress of a merge, and its intent to merge a head.
+	NamespaceRecord = "remediation-record"
 )
 
 // Key is a private signing key.
@@ -149,4 +152,22 @@ func (s *Signature) VerifyWith(data []byte, pub ssh.PublicKey, namespace string)
 // SameKey says whether two public keys are the same key.
 func SameKey(a, b ssh.PublicKey) bool {
 	return a != nil && b != nil && bytes.Equal(a.Marshal(), b.Marshal())
+}
+
+// LoadPublicKey reads a public key in the authorized-keys format (a FILE.pub, or a
+// line of an allowed-signers file's key part), or the public half of a private key
+// file: what a reader of the remediator's records needs, without its secret.
+func LoadPublicKey(file string) (ssh.PublicKey, error) {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return nil, fmt.Errorf("read public key: %w", err)
+	}
+	if pub, _, _, _, err := ssh.ParseAuthorizedKey(data); err == nil {
+		return pub, nil
+	}
+	signer, err := ssh.ParsePrivateKey(data)
+	if err != nil {
+		return nil, fmt.Errorf("parse public key %s: neither an authorized-keys line nor an unencrypted private key", file)
+	}
+	return signer.PublicKey(), nil
 }

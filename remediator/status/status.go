@@ -87,6 +87,9 @@ type Inputs struct {
 }
 
 // recentOutcomes bounds the outcomes listed; horizon how far back they are read.
+// Tampered is the state of an outcome note the remediator did not seal.
+const Tampered = "tampered"
+
 const (
 	recentOutcomes = 50
 	horizon        = 30 * 24 * time.Hour
@@ -182,8 +185,15 @@ func history(infra *infrarepo.Repo, base string, now time.Time) ([]Item, error) 
 		if err != nil || !found {
 			return err
 		}
-		it := Item{ID: id, Runbook: tr["Runbook"], Branch: decision.Branch(id), Merge: c.Hash.String(), State: string(lifecycle.OutcomeOf(note)), At: c.Committer.When.UTC()}
-		for _, line := range strings.Split(string(note), "\n") {
+		it := Item{ID: id, Runbook: tr["Runbook"], Branch: decision.Branch(id), Merge: c.Hash.String(), At: c.Committer.When.UTC()}
+		ev := lifecycle.ReadOutcome(note, c.Hash, infra.Signer.Public())
+		if ev.Tampered != "" {
+			it.State, it.Reason = Tampered, ev.Tampered+": it proves nothing"
+			out = append(out, it)
+			return nil
+		}
+		it.State = string(ev.Outcome)
+		for _, line := range strings.Split(string(ev.Body), "\n") {
 			if v, ok := strings.CutPrefix(line, "detail: "); ok {
 				it.Reason = v
 			}
@@ -211,9 +221,11 @@ func runbookStanding(in Inputs, outcomes []Item) ([]Runbook, error) {
 	}
 	var errs []error
 	var recs lifecycle.Records
+	var h lifecycle.History
 	if in.Infra != nil {
+		h = lifecycle.History{Repo: in.Infra, Base: in.Base, Remediator: in.Infra.Signer.Public(), Now: in.Now}
 		var err error
-		if recs, err = lifecycle.AllRecords(in.Infra, in.Base); err != nil {
+		if recs, err = h.AllRecords(); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -227,7 +239,7 @@ func runbookStanding(in Inputs, outcomes []Item) ([]Runbook, error) {
 		r.Record = recs.Of(rb.Metadata.Name, version)
 		if in.Infra != nil {
 			for _, pol := range in.Catalog.Policies {
-				why, err := lifecycle.Suspended(in.Infra, in.Base, rb, pol, in.Now)
+				why, err := h.Suspended(rb, pol)
 				if err != nil {
 					errs = append(errs, err)
 				}

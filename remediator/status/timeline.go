@@ -130,11 +130,18 @@ func notes(infra *infrarepo.Repo, head plumbing.Hash, merge *object.Commit, add 
 		by = "nobody (auto-merge)"
 	}
 	add(merge.Committer.When, "merged as %s (approved by %s)", merge.Hash.String()[:12], by)
+	key := infra.Signer.Public()
+	if why, err := lifecycle.MergeProvenanceOf(infra, merge, tr["Remediation-Id"], key); err != nil || why != "" {
+		if err == nil {
+			add(merge.Committer.When, "%s; the remediator does not verify it", why)
+		}
+		return err
+	}
 	progress, _, err := infra.Note(lifecycle.ProgressRef, merge.Hash)
 	if err != nil {
 		return err
 	}
-	p := lifecycle.ParseProgress(progress)
+	p := lifecycle.ReadProgress(progress, merge.Hash, key)
 	if !p.AppliedAt.IsZero() {
 		add(p.AppliedAt, "applied (seen by the remediator)")
 	}
@@ -145,9 +152,14 @@ func notes(infra *infrarepo.Repo, head plumbing.Hash, merge *object.Commit, add 
 	if err != nil || !found {
 		return err
 	}
+	ev := lifecycle.ReadOutcome(note, merge.Hash, key)
+	if ev.Tampered != "" {
+		add(merge.Committer.When, "%s: it proves nothing", ev.Tampered)
+		return nil
+	}
 	checked := merge.Committer.When
 	detail := ""
-	for _, line := range strings.Split(string(note), "\n") {
+	for _, line := range strings.Split(string(ev.Body), "\n") {
 		if v, ok := strings.CutPrefix(line, "checked_at: "); ok {
 			if t, err := time.Parse(time.RFC3339, v); err == nil {
 				checked = t
@@ -157,7 +169,7 @@ func notes(infra *infrarepo.Repo, head plumbing.Hash, merge *object.Commit, add 
 			detail = v
 		}
 	}
-	add(checked, "%s: %s", lifecycle.OutcomeOf(note), detail)
+	add(checked, "%s: %s", ev.Outcome, detail)
 	return nil
 }
 

@@ -16,6 +16,11 @@ variable "outcomes_repository" {
   type = string
 }
 
+# Only merges and outcome notes this key signed count.
+variable "remediator_public_key" {
+  type = string
+}
+
 provider "remediation" {
   repository = var.catalog_repository
 }
@@ -23,7 +28,8 @@ provider "remediation" {
 data "remediation_route" "staging_latency" {
   labels              = { alertname = "HighLatency", service = "api-search", env = "staging" }
   value               = 0.9
-  outcomes_repository = var.outcomes_repository
+  outcomes_repository   = var.outcomes_repository
+  remediator_public_key = var.remediator_public_key
 }
 
 output "record" {

@@ -1,0 +1,73 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/gitops-remediation/terraform-provider-remediation/internal/gittest"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/lifecycle"
+	"github.com/gitops-remediation/terraform-provider-remediation/runbooks"
+)
+
+// On GitHub the merge commit is GitHub's, not signed by the remediator: its sealed
+// merge record on the head is what shows a merge was its own. An auto-merge (no
+// review to record) is the remediator's all the same, and a pull request a person
+// merged through GitHub is not, however good its review.
+func TestGitHubMergesAreTheRemediatorsOnlyWhenItMadeThem(t *testing.T) {
+	autoMerge := func(_ *runbooks.Runbook, p *runbooks.Policy) {
+		p.Spec.RequiredReviewers = nil
+		p.Spec.AutoMerge = runbooks.AutoMerge{MaxRisk: string(runbooks.RiskMedium)}
+		p.Spec.Approvals.Medium = 0
+	}
+	t.Run("auto-merged by the remediator", func(t *testing.T) {
+		cfg, srv, bare := githubSetup(t, autoMerge)
+		if code, _, errs := proposeRun(t, cfg, alert("api-gateway")); code != 0 {
+			t.Fatal(errs)
+		}
+		if code, out, errs := cli(t, "reconcile", "--config", cfg); code != 0 || !strings.Contains(out, "merged: ") {
+			t.Fatalf("reconcile: %d %s %s", code, out, errs)
+		}
+		head := srv.PullRequests("acme", "infra")[0].HeadSHA
+		if note := gittest.Run(t, bare, "notes", "--ref="+lifecycle.MergesRef, "show", head); !strings.Contains(note, "BEGIN SSH SIGNATURE") {
+			t.Fatalf("merge record on the head:\n%s", note)
+		}
+		if code, out, errs := cli(t, "audit", "verify", "--repository", bare, "--config", cfg); code != 0 {
+			t.Fatalf("audit verify of an auto-merge: %d %s %s", code, out, errs)
+		}
+	})
+	t.Run("merged by a person through GitHub", func(t *testing.T) {
+		cfg, srv, bare := githubSetup(t, func(_ *runbooks.Runbook, p *runbooks.Policy) { p.Spec.RequiredReviewers = nil })
+		srv.AddToken("alice-token", "alice")
+		if code, _, errs := proposeRun(t, cfg, alert("api-gateway")); code != 0 {
+			t.Fatal(errs)
+		}
+		approveREST(t, srv, "alice-token", 1)
+		pr := srv.PullRequests("acme", "infra")[0]
+		// With the remediator's trailers, as its own merges carry them.
+		msg := gittest.Run(t, bare, "log", "-1", "--format=%B", pr.HeadSHA)
+		_, trailers, _ := strings.Cut(msg, "Remediation-Id:")
+		in, _ := json.Marshal(map[string]string{"sha": pr.HeadSHA, "commit_title": "Merge remediation", "commit_message": "Remediation-Id:" + trailers + "Approved-by: alice\n"})
+		req, err := http.NewRequest(http.MethodPut, srv.URL+"/api/v3/repos/acme/infra/pulls/1/merge", bytes.NewReader(in))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Authorization", "token alice-token")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		_ = resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("merge as alice: %d %s", resp.StatusCode, body)
+		}
+		code, out, _ := cli(t, "audit", "verify", "--repository", bare, "--config", cfg)
+		if code != 1 || !strings.Contains(out, "merge-not-by-remediator") || !strings.Contains(out, "no merge record of the remediator backs its head") {
+			t.Fatalf("audit verify of a merge by hand: %d %s", code, out)
+		}
+	})
+}
