@@ -71,16 +71,17 @@ git -C "$infra_work" -c user.name="Platform Team" -c user.email=platform@example
 git -C "$infra_work" push -q "$demo/infra.git" main
 cp "$root/examples/demo/remediator.yaml" "$demo/remediator.yaml"
 
-step "SSH keys: the remediator's own (it signs its commits), and two reviewers' (they sign approvals)"
+step "SSH keys: the remediator's own (it signs its commits), two reviewers' (they sign approvals), CI's (it signs check reports)"
 rm -rf "$demo/keys"
 mkdir -p "$demo/keys"
-for who in remediator sam dana; do
+for who in remediator sam dana ci; do
   ssh-keygen -q -t ed25519 -N "" -C "$who (demo)" -f "$demo/keys/$who"
 done
 {
   echo "# principal  key: who may approve, and with which key"
-  echo "sam@example.com $(cat "$demo/keys/sam.pub")"
-  echo "dana@example.com $(cat "$demo/keys/dana.pub")"
+  echo "sam@example.com namespaces=\"remediation-approval\" $(cat "$demo/keys/sam.pub")"
+  echo "dana@example.com namespaces=\"remediation-approval\" $(cat "$demo/keys/dana.pub")"
+  echo "ci@example.com namespaces=\"remediation-check\" $(cat "$demo/keys/ci.pub")"
   echo "remediator@localhost $(cat "$demo/keys/remediator.pub")"
 } > "$demo/allowed_signers"
 cat "$demo/allowed_signers"
@@ -193,7 +194,7 @@ merge=$(merge_of)
 git -C "$demo/infra.git" log -1 --format='%n%B' "$merge"
 
 step "CI applies the merge commit and reports it: remediator applied (verification starts only now)"
-"$demo/remediator" applied --config "$demo/remediator.yaml" --sha "$merge"
+"$demo/remediator" applied --config "$demo/remediator.yaml" --sha "$merge" --key "$demo/keys/ci"
 
 step "The remediation works: latency drops to 0.2s, the alert resolves and stays resolved for the 10s soak, serve verifies"
 curl_set() { (exec 3<>"/dev/tcp/${exporter_addr%:*}/${exporter_addr#*:}" && printf 'POST /set?value=%s HTTP/1.0\r\nHost: demo\r\n\r\n' "$1" >&3 && cat <&3 >/dev/null); }

@@ -13,6 +13,7 @@ import (
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/forge/github"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/infrarepo"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/lifecycle"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/signing"
 )
 
 // newAppliedCommand is what CI runs after `terraform apply` of a merge commit: it
@@ -21,6 +22,7 @@ import (
 func newAppliedCommand() *cobra.Command {
 	var (
 		configFile, sha, check string
+		keyFile, principal     string
 		failed                 bool
 	)
 	cmd := &cobra.Command{
@@ -41,6 +43,13 @@ func newAppliedCommand() *cobra.Command {
 			}
 			ctx := cmd.Context()
 			log := newLogger(cmd, logText)
+			var key *signing.Key
+			var who string
+			if cfg.Forge.Type != config.ForgeGitHub {
+				if key, who, err = checkReporter(cfg, keyFile, principal); err != nil {
+					return err
+				}
+			}
 			infra, fg, err := openInfraUnsigned(ctx, cfg, log)
 			if err != nil {
 				return err
@@ -78,9 +87,14 @@ func newAppliedCommand() *cobra.Command {
 				if err := gh.SetStatus(ctx, sha, check, ghState, desc); err != nil {
 					return err
 				}
-			} else if err := lifecycle.RecordCheck(ctx, infra, c.Hash, check, state,
-				cfg.Infrastructure.AuthorName, cfg.Infrastructure.AuthorEmail, time.Now()); err != nil {
-				return err
+			} else {
+				report, err := lifecycle.SignCheck(key, c.Hash.String(), check, state, who, time.Now())
+				if err != nil {
+					return badInput(err)
+				}
+				if err := lifecycle.RecordCheck(ctx, infra, c.Hash, report, who, who, report.At); err != nil {
+					return err
+				}
 			}
 			log.Info("apply reported", "sha", sha, "check", check, "state", state, "remediation_id", id)
 			fmt.Fprintf(cmd.OutOrStdout(), "%s %s on %s\n", state, check, sha[:12])
@@ -91,5 +105,7 @@ func newAppliedCommand() *cobra.Command {
 	cmd.Flags().StringVar(&sha, "sha", "", "the merge commit CI applied (required)")
 	cmd.Flags().StringVar(&check, "check", "", "the check to report (default: the applied_check the merged remediation records)")
 	cmd.Flags().BoolVar(&failed, "failed", false, "report that the apply failed: the outcome becomes not-applied")
+	cmd.Flags().StringVar(&keyFile, "key", "", "CI's SSH private key, which signs the report (local forge; listed for a principal of forge.check_reporters)")
+	cmd.Flags().StringVar(&principal, "principal", "", "CI's principal in the allowed-signers file, when its key is listed under several")
 	return cmd
 }

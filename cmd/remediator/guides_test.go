@@ -187,7 +187,7 @@ func TestPlainGitGuideRuns(t *testing.T) {
 		if strings.HasPrefix(line, "remediator plan-check") {
 			continue
 		}
-		line = strings.NewReplacer("scale-out-api-0123456789", id, "~/.ssh/id_ed25519", keyOf(local, "dana")).Replace(replace.Replace(line))
+		line = strings.NewReplacer("scale-out-api-0123456789", id, "~/.ssh/id_ed25519", keyOf(local, "dana"), "~/.ssh/ci_ed25519", keyOf(local, "ci")).Replace(replace.Replace(line))
 		if strings.Contains(line, "0123456789abcdef0123456789abcdef01234567") {
 			line = strings.ReplaceAll(line, "0123456789abcdef0123456789abcdef01234567", gittest.Run(t, infra, "rev-parse", "main"))
 		}

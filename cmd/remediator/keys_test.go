@@ -15,9 +15,11 @@ import (
 )
 
 // reviewers are the people of the tests, each with an SSH key: those with a
-// principal are listed in the allowed-signers file; mallory is not.
+// principal are listed in the allowed-signers file; mallory is not. ci is CI's key,
+// which signs check reports (forge.check_reporters).
 var reviewers = map[string]string{
 	"alice": "alice@example.com", "bob": "bob@example.com", "carol": "carol@example.com", "dana": "dana@example.com", "mallory": "",
+	"ci": "ci@example.com",
 }
 
 // writeKeys makes each reviewer's key under dir/keys and dir/allowed_signers.

@@ -226,7 +226,8 @@ func newReconciler(cfg *config.Config, infra *infrarepo.Repo, fg propose.Forge, 
 		return nil, err
 	}
 	r := &lifecycle.Reconciler{Infra: infra, Catalog: cat, Base: cfg.Infrastructure.Base, Teams: cfg.Forge.Teams, Closer: fg, Reviewers: reviewers,
-		AuthorName: cfg.Infrastructure.AuthorName, AuthorEmail: cfg.Infrastructure.AuthorEmail, Now: time.Now, Logger: logger}
+		CheckReporters: cfg.Forge.CheckReporters,
+		AuthorName:     cfg.Infrastructure.AuthorName, AuthorEmail: cfg.Infrastructure.AuthorEmail, Now: time.Now, Logger: logger}
 	if cfg.Alertmanager.URL != "" || cfg.Prometheus.URL != "" {
 		r.Verifier = &verify.Verifier{Alertmanager: cfg.Alertmanager.URL, Prometheus: cfg.Prometheus.URL, RestartGrace: cfg.Alertmanager.RestartGrace.Std()}
 	}

@@ -134,15 +134,25 @@ func TestReconcileGates(t *testing.T) {
 		reconcileWants(t, cfg, "not reported yet: remediation/plan-check")
 		// CI runs plan-check on the proposal's head; the result lands in the checks note.
 		art := proposalArtifactFile(t, infra, id)
-		if code, _, errs := cli(t, "plan-check", "--plan", planOf(t, "db"), "--artifact", art, "--comment", "--config", cfg, "--sha", head); code != 1 {
+		if code, _, errs := cli(t, "plan-check", "--plan", planOf(t, "db"), "--artifact", art, "--comment", "--config", cfg, "--sha", head, "--key", keyOf(cfg, "ci")); code != 1 {
 			t.Fatalf("plan-check of a violating plan: %d %s", code, errs)
 		}
 		reconcileWants(t, cfg, "failed: remediation/plan-check")
 		assertNotMerged(t, infra)
-		if code, _, errs := cli(t, "plan-check", "--plan", planOf(t, "api[0]", "api[1]"), "--artifact", art, "--comment", "--config", cfg, "--sha", head); code != 0 {
+		// Someone with push access writes the green report by hand: it does not count.
+		work := filepath.Join(t.TempDir(), "w")
+		gittest.Run(t, "", "clone", "-q", infra, work)
+		gittest.Run(t, work, "fetch", "-q", "origin", "refs/notes/remediation-checks:refs/notes/remediation-checks")
+		gittest.Run(t, work, "notes", "--ref=remediation-checks", "append", "-m", "success remediation/plan-check", head)
+		gittest.Run(t, work, "push", "-q", "origin", "refs/notes/remediation-checks")
+		reconcileWants(t, cfg, "failed: remediation/plan-check")
+		assertNotMerged(t, infra)
+		if code, _, errs := cli(t, "plan-check", "--plan", planOf(t, "api[0]", "api[1]"), "--artifact", art, "--comment", "--config", cfg, "--sha", head, "--key", keyOf(cfg, "ci")); code != 0 {
 			t.Fatalf("plan-check: %d %s", code, errs)
 		}
-		if note := gittest.Run(t, infra, "notes", "--ref=remediation-checks", "show", head); note != "failure remediation/plan-check\nsuccess remediation/plan-check" {
+		note := gittest.Run(t, infra, "notes", "--ref=remediation-checks", "show", head)
+		if !strings.HasPrefix(note, "failure remediation/plan-check by ci@example.com at ") || strings.Count(note, "BEGIN SSH SIGNATURE") != 2 ||
+			!strings.Contains(note, "\nsuccess remediation/plan-check\nsuccess remediation/plan-check by ci@example.com at ") {
 			t.Fatalf("checks note %q", note)
 		}
 		if code, out, _ := cli(t, "reconcile", "--config", cfg); code != 0 || !strings.HasPrefix(out, "merged: ") {

@@ -22,6 +22,8 @@ type planCheckOptions struct {
 	comment                            bool
 	config, sha                        string
 	pr                                 int
+	// key and principal sign the report on the local forge (CI's identity).
+	key, principal string
 	// catalog is a catalog repository to check against, without a configuration.
 	catalog, catalogBranch, catalogDir string
 	configSet                          bool
@@ -61,6 +63,8 @@ func newPlanCheckCommand() *cobra.Command {
 	f.StringVar(&o.catalogBranch, "catalog-branch", catalogstore.DefaultBranch, "the catalog's branch (with --catalog)")
 	f.StringVar(&o.catalogDir, "catalog-directory", catalogstore.DefaultDirectory, "the catalog's directory (with --catalog)")
 	f.StringVar(&o.sha, "sha", "", "head commit the status is set on (with --comment; default HEAD of --repo)")
+	f.StringVar(&o.key, "key", "", "CI's SSH private key, which signs the report (with --comment on the local forge)")
+	f.StringVar(&o.principal, "principal", "", "CI's principal in the allowed-signers file, when its key is listed under several")
 	return cmd
 }
 
@@ -79,6 +83,11 @@ func planCheck(cmd *cobra.Command, o planCheckOptions) error {
 		}
 		if cfg.Forge.Type == config.ForgeGitHub && o.pr <= 0 {
 			return badInput(errors.New("--comment on the github forge needs --pr, the pull request number"))
+		}
+		if cfg.Forge.Type != config.ForgeGitHub {
+			if _, _, err := checkReporter(cfg, o.key, o.principal); err != nil {
+				return err
+			}
 		}
 	}
 	data, err := readPlan(cmd.InOrStdin(), o.plan)

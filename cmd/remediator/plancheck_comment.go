@@ -37,7 +37,7 @@ func postPlanCheck(cmd *cobra.Command, o planCheckOptions, res *plancheck.Result
 		return err
 	}
 	if cfg.Forge.Type != config.ForgeGitHub {
-		return recordLocalCheck(cmd, cfg, log, sha, res)
+		return recordLocalCheck(cmd, cfg, log, o, sha, res)
 	}
 	if o.pr <= 0 {
 		return badInput(errors.New("--comment on the github forge needs --pr, the pull request number"))
@@ -69,8 +69,12 @@ func postPlanCheck(cmd *cobra.Command, o planCheckOptions, res *plancheck.Result
 }
 
 // recordLocalCheck appends the result to the head commit's checks note.
-func recordLocalCheck(cmd *cobra.Command, cfg *config.Config, log *slog.Logger, sha string, res *plancheck.Result) error {
+func recordLocalCheck(cmd *cobra.Command, cfg *config.Config, log *slog.Logger, o planCheckOptions, sha string, res *plancheck.Result) error {
 	ctx := cmd.Context()
+	key, who, err := checkReporter(cfg, o.key, o.principal)
+	if err != nil {
+		return err
+	}
 	infra, err := infrarepo.Open(ctx, cfg.Infrastructure.Repository, config.Secret(cfg.Infrastructure.TokenEnv), cfg.StateDir)
 	if err != nil {
 		return err
@@ -83,8 +87,11 @@ func recordLocalCheck(cmd *cobra.Command, cfg *config.Config, log *slog.Logger, 
 	if !res.Passed() {
 		state = forge.CheckFailure
 	}
-	if err := lifecycle.RecordCheck(ctx, infra, plumbing.NewHash(sha), StatusContext, state,
-		cfg.Infrastructure.AuthorName, cfg.Infrastructure.AuthorEmail, time.Now()); err != nil {
+	report, err := lifecycle.SignCheck(key, sha, StatusContext, state, who, time.Now())
+	if err != nil {
+		return err
+	}
+	if err := lifecycle.RecordCheck(ctx, infra, plumbing.NewHash(sha), report, who, who, report.At); err != nil {
 		return err
 	}
 	log.Info("plan-check recorded", "sha", sha, "check", StatusContext, "state", state, "remediation_id", res.ID, "notes", lifecycle.ChecksRef)

@@ -47,7 +47,7 @@ func publishedCatalogWith(t testing.TB, adjust func(*runbooks.Runbook, *runbooks
 	cfg := filepath.Join(dir, "remediator.yaml")
 	writeKeys(t, dir)
 	content := "catalog:\n  repository: ./catalog.git\ninfrastructure:\n  repository: ./infra.git\nstate_dir: ./state\n" +
-		"forge:\n  type: local\n  allowed_signers_file: ./allowed_signers\n"
+		"forge:\n  type: local\n  check_reporters: [ci@example.com]\n  allowed_signers_file: ./allowed_signers\n"
 	if err := os.WriteFile(cfg, []byte(content), 0o600); err != nil {
 		t.Fatal(err)
 	}

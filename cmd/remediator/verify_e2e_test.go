@@ -170,7 +170,7 @@ func loop(t *testing.T, v runbooks.Verify, adjust func(p *runbooks.Policy)) (cfg
 func applied(t *testing.T, cfg, repo string) string {
 	t.Helper()
 	merge := gittest.Run(t, repo, "rev-parse", "main")
-	if code, out, errs := cli(t, "applied", "--config", cfg, "--sha", merge); code != 0 || !strings.Contains(out, "success terraform-apply on "+merge[:12]) {
+	if code, out, errs := cli(t, "applied", "--config", cfg, "--sha", merge, "--key", keyOf(cfg, "ci")); code != 0 || !strings.Contains(out, "success terraform-apply on "+merge[:12]) {
 		t.Fatalf("applied: %d %s %s", code, out, errs)
 	}
 	return merge

@@ -118,6 +118,11 @@ type Forge struct {
 	// gpg.ssh.allowedSignersFile format: on the local forge an approval counts only
 	// when signed by a key listed there for the principal it names.
 	AllowedSignersFile string `yaml:"allowed_signers_file"`
+	// CheckReporters are the principals of the allowed-signers file whose signed
+	// check reports count on the local forge: CI's, which runs `remediator applied`
+	// and `plan-check --comment` with its own key. None: no report counts, so
+	// required checks never pass and nothing is ever seen applied.
+	CheckReporters []string `yaml:"check_reporters"`
 }
 
 // Endpoint is an HTTP API the remediator queries.
@@ -237,6 +242,17 @@ func (c *Config) validate() strictyaml.Errors {
 		}
 	default:
 		add("forge.type", "unknown forge %q: want local or github", c.Forge.Type)
+	}
+	for i, p := range c.Forge.CheckReporters {
+		field := fmt.Sprintf("forge.check_reporters[%d]", i)
+		switch {
+		case c.Forge.Type == ForgeGitHub:
+			add(field, "check reporters are for the local forge: on GitHub a check is a status or check run")
+		case strings.TrimSpace(p) == "" || strings.ContainsAny(p, " \t"):
+			add(field, "invalid principal %q: want one word, as in the allowed-signers file", p)
+		case c.Forge.AllowedSignersFile == "":
+			add(field, "needs forge.allowed_signers_file, which lists the reporter's key")
+		}
 	}
 	for team, members := range c.Forge.Teams {
 		field := "forge.teams." + team

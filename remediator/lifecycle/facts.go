@@ -1,8 +1,10 @@
 package lifecycle
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -10,6 +12,7 @@ import (
 
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/forge"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/infrarepo"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/signing"
 )
 
 // Facts are what the forge knows about a proposal beyond its approvals: the checks
@@ -19,44 +22,191 @@ type Facts interface {
 	TeamMember(ctx context.Context, team, login string) (bool, error)
 }
 
-// ChecksRef holds the local forge's check results: one note per commit, one line per
-// report, "<state> <name>", the last line for a name winning. CI (or `remediator
-// plan-check --comment` on the local forge) appends to it.
+// ChecksRef holds the local forge's check reports: one note per commit, one entry per
+// report, the last counted report of a name winning. CI appends to it with
+// `remediator applied` and `remediator plan-check --comment`, each report signed with
+// CI's own key: a note is Git data anyone with push access can write, so a report
+// counts only when a key the allowed-signers file lists for a principal of
+// forge.check_reporters signed it.
 const ChecksRef = "refs/notes/remediation-checks"
 
-// ParseChecks reads a checks note; lines that are not "<state> <name>" are skipped.
-func ParseChecks(note []byte) map[string]forge.CheckState {
-	out := map[string]forge.CheckState{}
-	for _, line := range strings.Split(string(note), "\n") {
-		state, name, ok := strings.Cut(strings.TrimSpace(line), " ")
-		name = strings.TrimSpace(name)
-		if !ok || name == "" {
+// CheckReport is one report of a check's state on a commit.
+type CheckReport struct {
+	Name  string
+	State forge.CheckState
+	// By is the reporter's principal and At when it reported; both empty in an
+	// unsigned report ("<state> <name>"), which never counts.
+	By string
+	At time.Time
+	// Signature is the armored SSH signature over Payload(commit).
+	Signature []byte
+}
+
+// Payload is what a report on a commit signs: a report of one commit is worthless
+// for any other, and its state and name cannot be changed.
+func (r CheckReport) Payload(commit string) []byte {
+	return fmt.Appendf(nil, "remediation check v1\ncommit %s\ncheck %s\nstate %s\nby %s\nat %s\n",
+		commit, r.Name, r.State, r.By, r.At.UTC().Format(time.RFC3339))
+}
+
+// Entry is the report as the checks note holds it.
+func (r CheckReport) Entry() []byte {
+	name := strings.TrimSpace(strings.ReplaceAll(strings.ReplaceAll(r.Name, "\r", " "), "\n", " "))
+	if r.Signature == nil {
+		return []byte(string(r.State) + " " + name + "\n")
+	}
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "%s %s by %s at %s\n", r.State, name, r.By, r.At.UTC().Format(time.RFC3339))
+	b.Write(bytes.TrimSpace(r.Signature))
+	b.WriteByte('\n')
+	return b.Bytes()
+}
+
+// SignCheck makes a signed report of a check on commit by principal, CI's identity
+// in the allowed-signers file.
+func SignCheck(k *signing.Key, commit, name string, state forge.CheckState, principal string, at time.Time) (CheckReport, error) {
+	r := CheckReport{Name: strings.TrimSpace(name), State: state, By: strings.TrimSpace(principal), At: at.UTC().Truncate(time.Second)}
+	if r.By == "" || strings.ContainsAny(r.By, " \t\r\n") {
+		return CheckReport{}, fmt.Errorf("reporter %q: want one word, a principal of the allowed-signers file", principal)
+	}
+	if r.Name == "" || strings.ContainsAny(r.Name, "\r\n") {
+		return CheckReport{}, fmt.Errorf("check name %q: want one line", name)
+	}
+	sig, err := k.Sign(r.Payload(commit), signing.NamespaceCheck)
+	if err != nil {
+		return CheckReport{}, err
+	}
+	r.Signature = sig
+	return r, nil
+}
+
+// ParseChecks reads a checks note's reports in order; lines that are neither a
+// report header nor its signature are skipped. Nothing read is believed before Count.
+func ParseChecks(note []byte) []CheckReport {
+	var out []CheckReport
+	lines := strings.Split(string(note), "\n")
+	for i := 0; i < len(lines); i++ {
+		r, ok := parseCheckHeader(lines[i])
+		if !ok {
 			continue
 		}
-		switch s := forge.CheckState(state); s {
-		case forge.CheckSuccess, forge.CheckPending, forge.CheckFailure:
-			out[name] = s
+		if r.By != "" && i+1 < len(lines) && strings.TrimSpace(lines[i+1]) == sigBegin {
+			// The block ends at its END line; a line that cannot be armor ends a
+			// truncated one there, so it never swallows the reports after it.
+			var sig bytes.Buffer
+			j := i + 1
+			for ; j < len(lines); j++ {
+				line := strings.TrimSpace(lines[j])
+				if j > i+1 && line != sigEnd && !isArmor(line) {
+					break
+				}
+				sig.WriteString(line + "\n")
+				if line == sigEnd {
+					r.Signature = sig.Bytes()
+					break
+				}
+			}
+			if r.Signature != nil {
+				i = j
+			} else {
+				i = j - 1
+			}
 		}
+		out = append(out, r)
 	}
 	return out
 }
 
+// isArmor says whether a line can be part of an armored signature's base64 body.
+func isArmor(line string) bool {
+	const armor = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/="
+	return line != "" && strings.Trim(line, armor) == ""
+}
+
+// parseCheckHeader reads "<state> <name>" or "<state> <name> by <principal> at <time>".
+func parseCheckHeader(line string) (CheckReport, bool) {
+	state, name, ok := strings.Cut(strings.TrimSpace(line), " ")
+	name = strings.TrimSpace(name)
+	r := CheckReport{State: forge.CheckState(state)}
+	switch r.State {
+	case forge.CheckSuccess, forge.CheckPending, forge.CheckFailure:
+	default:
+		return r, false
+	}
+	if !ok || name == "" {
+		return r, false
+	}
+	r.Name = name
+	if rest, at, ok := cutLast(name, " at "); ok {
+		if n, by, ok := cutLast(rest, " by "); ok && by != "" && !strings.ContainsAny(by, " \t") && strings.TrimSpace(n) != "" {
+			if t, err := time.Parse(time.RFC3339, at); err == nil {
+				r.Name, r.By, r.At = strings.TrimSpace(n), by, t
+			}
+		}
+	}
+	return r, true
+}
+
+func cutLast(s, sep string) (before, after string, found bool) {
+	if i := strings.LastIndex(s, sep); i >= 0 {
+		return s[:i], s[i+len(sep):], true
+	}
+	return s, "", false
+}
+
 // AddCheck appends one report to a checks note.
-func AddCheck(note []byte, name string, state forge.CheckState) []byte {
+func AddCheck(note []byte, r CheckReport) []byte {
 	s := string(note)
 	if s != "" && !strings.HasSuffix(s, "\n") {
 		s += "\n"
 	}
-	return []byte(s + string(state) + " " + strings.ReplaceAll(name, "\n", " ") + "\n")
+	return append([]byte(s), r.Entry()...)
+}
+
+// CheckTrust is who may report checks on the local forge.
+type CheckTrust struct {
+	// Signers is the allowed-signers file with the reporters' keys.
+	Signers *signing.AllowedSigners
+	// Reporters are the principals whose signed reports count (forge.check_reporters).
+	Reporters []string
+}
+
+// Count is the state of each check the reports establish, the last counted report of
+// a name winning; ignored says why each other report did not count.
+func (t CheckTrust) Count(commit string, reports []CheckReport) (states map[string]forge.CheckState, ignored []string) {
+	states = map[string]forge.CheckState{}
+	for _, r := range reports {
+		if why := t.refuse(commit, r); why != "" {
+			ignored = append(ignored, r.Name+": "+why)
+			continue
+		}
+		states[r.Name] = r.State
+	}
+	return states, ignored
+}
+
+func (t CheckTrust) refuse(commit string, r CheckReport) string {
+	switch {
+	case r.Signature == nil:
+		return "unsigned report (CI signs it: remediator applied/plan-check --comment --key)"
+	case !slices.ContainsFunc(t.Reporters, func(p string) bool { return strings.EqualFold(p, r.By) }):
+		return fmt.Sprintf("reported by %s, who is not in forge.check_reporters", r.By)
+	case t.Signers == nil:
+		return "no allowed-signers file to check the reporter's key (forge.allowed_signers_file)"
+	}
+	if err := t.Signers.Verify(r.Payload(commit), r.Signature, r.By, signing.NamespaceCheck, r.At); err != nil {
+		return err.Error()
+	}
+	return ""
 }
 
 // RecordCheck appends a check report to the commit's checks note and pushes it.
-func RecordCheck(ctx context.Context, infra *infrarepo.Repo, sha plumbing.Hash, name string, state forge.CheckState, author, email string, now time.Time) error {
-	_, err := infra.UpdateNote(ctx, ChecksRef, sha, "check "+name, author, email, now, func(old []byte) ([]byte, error) {
-		return AddCheck(old, name, state), nil
+func RecordCheck(ctx context.Context, infra *infrarepo.Repo, sha plumbing.Hash, r CheckReport, author, email string, now time.Time) error {
+	_, err := infra.UpdateNote(ctx, ChecksRef, sha, "check "+r.Name, author, email, now, func(old []byte) ([]byte, error) {
+		return AddCheck(old, r), nil
 	})
 	if err != nil {
-		return fmt.Errorf("record check %s: %w", name, err)
+		return fmt.Errorf("record check %s: %w", r.Name, err)
 	}
 	return nil
 }
@@ -66,6 +216,7 @@ func RecordCheck(ctx context.Context, infra *infrarepo.Repo, sha plumbing.Hash, 
 type localFacts struct {
 	infra *infrarepo.Repo
 	teams map[string][]string
+	trust CheckTrust
 }
 
 func (f localFacts) Checks(_ context.Context, sha string) (map[string]forge.CheckState, error) {
@@ -73,7 +224,8 @@ func (f localFacts) Checks(_ context.Context, sha string) (map[string]forge.Chec
 	if err != nil {
 		return nil, err
 	}
-	return ParseChecks(note), nil
+	states, _ := f.trust.Count(sha, ParseChecks(note))
+	return states, nil
 }
 
 func (f localFacts) TeamMember(_ context.Context, team, who string) (bool, error) {

@@ -3,45 +3,90 @@ package lifecycle_test
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/forge"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/lifecycle"
 )
 
-func TestParseChecksLastReportWins(t *testing.T) {
-	note := []byte("pending ci/plan\nsuccess remediation/plan-check\nfailure ci/plan\nbogus line\nsuccess\n  success  ci/plan  \ngreen x\n")
-	got := lifecycle.ParseChecks(note)
-	if len(got) != 2 || got["ci/plan"] != forge.CheckSuccess || got["remediation/plan-check"] != forge.CheckSuccess {
-		t.Fatalf("%v", got)
+// On the local forge a check report counts only when CI signed it, with a key the
+// allowed-signers file lists for a principal of forge.check_reporters, for this
+// commit; the last counted report of a name wins. Tried as someone with push
+// access would: "success terraform-apply" written by hand, a report signed by a
+// reviewer, one signed for another commit or edited after signing count for nothing.
+func TestCheckReportsCountOnlyWhenCISignedThem(t *testing.T) {
+	at := time.Date(2026, 11, 30, 10, 0, 0, 0, time.UTC)
+	k, as := keys(t, []string{"ci", "alice", "mallory"}, map[string]string{"ci": "ci@example.com", "alice": "alice@example.com"})
+	trust := lifecycle.CheckTrust{Signers: as, Reporters: []string{"ci@example.com"}}
+	report := func(key, by, c, name string, state forge.CheckState) []byte {
+		r, err := lifecycle.SignCheck(k[key], c, name, state, by, at)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r.Entry()
 	}
-	if got := lifecycle.ParseChecks(lifecycle.AddCheck([]byte("success a b"), "a b", forge.CheckFailure)); got["a b"] != forge.CheckFailure {
-		t.Fatalf("a name with a space: %v", got)
+	other := strings.Repeat("f", 40)
+	cases := []struct {
+		name    string
+		note    string
+		want    forge.CheckState
+		ignored string
+	}{
+		{"signed by CI", string(report("ci", "ci@example.com", commit, "terraform-apply", forge.CheckSuccess)), forge.CheckSuccess, ""},
+		{"written by hand", "success terraform-apply\n", "", "unsigned report"},
+		{"signed by a reviewer", string(report("alice", "alice@example.com", commit, "terraform-apply", forge.CheckSuccess)), "",
+			"reported by alice@example.com, who is not in forge.check_reporters"},
+		{"signed by an unknown key in CI's name", string(report("mallory", "ci@example.com", commit, "terraform-apply", forge.CheckSuccess)), "", "a key not in"},
+		{"signed for another commit", string(report("ci", "ci@example.com", other, "terraform-apply", forge.CheckSuccess)), "", "does not verify"},
+		{"failure turned into success", strings.Replace(string(report("ci", "ci@example.com", commit, "terraform-apply", forge.CheckFailure)), "failure", "success", 1), "", "does not verify"},
+		{"the last counted report wins", string(report("ci", "ci@example.com", commit, "terraform-apply", forge.CheckFailure)) +
+			string(report("ci", "ci@example.com", commit, "terraform-apply", forge.CheckSuccess)) + "failure terraform-apply\n", forge.CheckSuccess, "unsigned report"},
 	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			states, ignored := trust.Count(commit, lifecycle.ParseChecks([]byte(c.note)))
+			if states["terraform-apply"] != c.want {
+				t.Errorf("state %q, want %q (ignored %v)", states["terraform-apply"], c.want, ignored)
+			}
+			if c.ignored != "" && !strings.Contains(strings.Join(ignored, "; "), c.ignored) {
+				t.Errorf("ignored %v, want it to say %q", ignored, c.ignored)
+			}
+		})
+	}
+	t.Run("nobody is a reporter", func(t *testing.T) {
+		states, _ := lifecycle.CheckTrust{Signers: as}.Count(commit, lifecycle.ParseChecks(report("ci", "ci@example.com", commit, "terraform-apply", forge.CheckSuccess)))
+		if len(states) != 0 {
+			t.Errorf("counted without forge.check_reporters: %v", states)
+		}
+	})
 }
 
-// Checks notes are pushed by CI and people: whatever they hold, a report written
-// with AddCheck reads back as written, and nothing reads as green that was not.
+// Checks notes are pushed by CI and people: whatever they hold, reading never
+// fails nor yields a state or name that cannot be, a report appended reads back as
+// written, and nothing unsigned is ever counted.
 func FuzzParseChecks(f *testing.F) {
-	f.Add([]byte("success remediation/plan-check\n"), "terraform plan", "failure")
-	f.Add([]byte("failure a\nsuccess a\n"), "a", "pending")
-	f.Add([]byte("success\n"), "x\nsuccess y", "success")
-	f.Fuzz(func(t *testing.T, note []byte, name, state string) {
-		for n, s := range lifecycle.ParseChecks(note) {
-			if n == "" || strings.ContainsAny(n, "\n") || (s != forge.CheckSuccess && s != forge.CheckPending && s != forge.CheckFailure) {
-				t.Fatalf("read %q = %q", n, s)
+	f.Add([]byte("success remediation/plan-check\n"), "terraform plan", "failure", "ci")
+	f.Add([]byte("failure a\nsuccess a by ci at 2026-11-30T10:00:00Z\n-----BEGIN SSH SIGNATURE-----\n"), "a", "pending", "ci@x")
+	f.Add([]byte("success\n"), "x\nsuccess y", "success", "")
+	f.Add([]byte("success a by b at c\n"), "a by b", "success", "b")
+	f.Fuzz(func(t *testing.T, note []byte, name, state, by string) {
+		reports := lifecycle.ParseChecks(note)
+		for _, r := range reports {
+			if r.Name == "" || strings.ContainsAny(r.Name, "\n") || (r.State != forge.CheckSuccess && r.State != forge.CheckPending && r.State != forge.CheckFailure) {
+				t.Fatalf("read %+v", r)
 			}
 		}
+		if states, _ := (lifecycle.CheckTrust{Reporters: []string{by}}).Count(commit, reports); len(states) != 0 {
+			t.Fatalf("counted without a signature check: %v", states)
+		}
 		st := forge.CheckState(state)
-		if st != forge.CheckSuccess && st != forge.CheckPending && st != forge.CheckFailure {
-			return
-		}
 		key := strings.TrimSpace(strings.ReplaceAll(name, "\n", " "))
-		if key == "" || strings.ContainsAny(key, "\r") {
+		if (st != forge.CheckSuccess && st != forge.CheckPending && st != forge.CheckFailure) || key == "" || strings.ContainsAny(key, "\r") {
 			return
 		}
-		got := lifecycle.ParseChecks(lifecycle.AddCheck(note, name, st))
-		if got[key] != st {
-			t.Fatalf("after AddCheck(%q, %q): %q = %q", name, st, key, got[key])
+		got := lifecycle.ParseChecks(lifecycle.AddCheck(note, lifecycle.CheckReport{Name: name, State: st}))
+		if last := got[len(got)-1]; last.Name != key || last.State != st || last.Signature != nil {
+			t.Fatalf("after AddCheck(%q, %q): %+v", name, st, last)
 		}
 	})
 }

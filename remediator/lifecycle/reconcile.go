@@ -75,8 +75,12 @@ type Reconciler struct {
 	Teams map[string][]string
 	// Router routes the recorded anomalies through the catalog; nil compiles one.
 	Router *runbooks.Router
-	// Reviewers are the keys approvals on the local forge are signed with.
+	// Reviewers are the keys approvals on the local forge are signed with, and
+	// check reports too.
 	Reviewers *signing.AllowedSigners
+	// CheckReporters are the principals whose signed check reports count on the
+	// local forge; none means no report counts.
+	CheckReporters []string
 	// Tracer continues each anomaly's trace (from its artifact) with the pass's
 	// gates, merge and verification; nil traces nothing.
 	Tracer trace.Tracer
@@ -91,7 +95,7 @@ func (r *Reconciler) facts() Facts {
 	if r.Facts != nil {
 		return r.Facts
 	}
-	return localFacts{infra: r.Infra, teams: r.Teams}
+	return localFacts{infra: r.Infra, teams: r.Teams, trust: CheckTrust{Signers: r.Reviewers, Reporters: r.CheckReporters}}
 }
 
 // Run makes one pass over the open proposals.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -51,6 +52,16 @@ func infraWork(t *testing.T) (bare, work string) {
 	}
 	gittest.Run(t, work, "config", "gpg.format", "ssh")
 	gittest.Run(t, work, "config", "user.signingKey", keyFile)
+	// CI's key, which signs check reports, listed as ci@example.com.
+	ciFile := filepath.Join(work, ".git", "ci_key")
+	if err := signing.GenerateKeyFile(ciFile); err != nil {
+		t.Fatal(err)
+	}
+	pub, err := os.ReadFile(ciFile + ".pub")
+	if err != nil {
+		t.Fatal(err)
+	}
+	gittest.WriteFile(t, filepath.Join(work, ".git", "allowed_signers"), "ci@example.com "+string(pub))
 	gittest.WriteFile(t, filepath.Join(work, "README.md"), "infra\n")
 	gittest.Run(t, work, "add", "-A")
 	gittest.Run(t, work, "commit", "-qm", "initial")
@@ -66,6 +77,31 @@ func workKey(t *testing.T, work string) *signing.Key {
 		t.Fatal(err)
 	}
 	return k
+}
+
+// ciReports are the check reporters of an infraWork clone: its CI key's
+// allowed-signers file and principal, as a Reconciler takes them.
+func ciReports(t *testing.T, work string) (*signing.AllowedSigners, []string) {
+	t.Helper()
+	as, err := signing.LoadAllowedSigners(filepath.Join(work, ".git", "allowed_signers"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return as, []string{"ci@example.com"}
+}
+
+// reportCheck appends CI's signed report to HEAD's checks note in the clone.
+func reportCheck(t *testing.T, work, name string, state forge.CheckState) {
+	t.Helper()
+	k, err := signing.LoadKey(filepath.Join(work, ".git", "ci_key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := lifecycle.SignCheck(k, gittest.Run(t, work, "rev-parse", "HEAD"), name, state, "ci@example.com", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	gittest.Run(t, work, "notes", "--ref="+lifecycle.ChecksRef, "append", "-m", strings.TrimSpace(string(r.Entry())), "HEAD")
 }
 
 // mergeArtifact commits the artifact on remediation/<id> and merges it into main
@@ -90,7 +126,7 @@ func mergeRemediation(t *testing.T, work, id string) {
 	t.Helper()
 	mergeArtifact(t, work, &artifact.Artifact{ID: id, Runbook: "scale", Policy: "prod", Risk: "low", Rollback: "none",
 		Verify: artifact.Verify{Within: "1h", AlertResolved: true, Soak: "0s"}})
-	gittest.Run(t, work, "notes", "--ref="+lifecycle.ChecksRef, "append", "-m", "success terraform-apply", "HEAD")
+	reportCheck(t, work, "terraform-apply", forge.CheckSuccess)
 }
 
 // One merge whose check fails (its query errors) holds up none of the others: they
@@ -109,7 +145,9 @@ func TestVerificationOfOneMergeDoesNotBlockTheOthers(t *testing.T) {
 	t.Cleanup(func() { _ = infra.Close() })
 	infra.Signer = workKey(t, work)
 	cat := &runbooks.Catalog{}
+	signers, reporters := ciReports(t, work)
 	r := &lifecycle.Reconciler{Infra: infra, Catalog: cat, Base: "main", AuthorName: "remediator", AuthorEmail: "r@localhost",
+		Reviewers: signers, CheckReporters: reporters,
 		Now: time.Now, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Verifier: checker{"scale-bbbbbbbbbb": errors.New("query Prometheus: bad_data: parse error")}}
 	out, err := r.Run(ctx)
@@ -131,5 +169,48 @@ func TestVerificationOfOneMergeDoesNotBlockTheOthers(t *testing.T) {
 		if (err == nil) != want {
 			t.Errorf("%s: outcome note present %v, want %v", id, err == nil, want)
 		}
+	}
+}
+
+// On the local forge, "applied" is CI's signed report: someone with push access who
+// writes "success terraform-apply" into the checks note starts no verification, and
+// the merge ends not-applied; CI's signed report starts it.
+func TestAppliedOnlyWhenCIReportedIt(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		report func(t *testing.T, work string)
+		want   forge.Outcome
+	}{
+		{"written by hand", func(t *testing.T, work string) {
+			gittest.Run(t, work, "notes", "--ref="+lifecycle.ChecksRef, "append", "-m", "success terraform-apply", "HEAD")
+		}, forge.OutcomeNotApplied},
+		{"signed by CI", func(t *testing.T, work string) { reportCheck(t, work, "terraform-apply", forge.CheckSuccess) }, forge.OutcomeVerified},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			bare, work := infraWork(t)
+			mergeArtifact(t, work, &artifact.Artifact{ID: "scale-aaaaaaaaaa", Runbook: "scale", Policy: "prod", Risk: "low", Rollback: "none",
+				Verify: artifact.Verify{Within: "1h", AlertResolved: true, Soak: "0s", ApplyTimeout: "1h"}})
+			tc.report(t, work)
+			gittest.Run(t, work, "push", "-q", "origin", "main", lifecycle.ChecksRef)
+			ctx := context.Background()
+			infra, err := infrarepo.Open(ctx, bare, "", t.TempDir())
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _ = infra.Close() })
+			infra.Signer = workKey(t, work)
+			signers, reporters := ciReports(t, work)
+			later := time.Now().Add(2 * time.Hour)
+			r := &lifecycle.Reconciler{Infra: infra, Catalog: &runbooks.Catalog{}, Base: "main", AuthorName: "remediator", AuthorEmail: "r@localhost",
+				Reviewers: signers, CheckReporters: reporters, Now: func() time.Time { return later },
+				Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Verifier: checker{}}
+			out, err := r.Run(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(out) != 1 || out[0].Action != string(tc.want) {
+				t.Fatalf("outcome %+v, want %s", out, tc.want)
+			}
+		})
 	}
 }

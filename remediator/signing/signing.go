@@ -30,6 +30,8 @@ const (
 	// NamespaceRecord is what the remediator signs its own records in: the outcome
 	// and verification progress of a merge, and its intent to merge a head.
 	NamespaceRecord = "remediation-record"
+	// NamespaceCheck is what CI signs its check reports on the local forge in.
+	NamespaceCheck = "remediation-check"
 )
 
 // Key is a private signing key.

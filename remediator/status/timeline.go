@@ -112,14 +112,12 @@ func notes(infra *infrarepo.Repo, head plumbing.Hash, merge *object.Commit, add 
 	if err != nil {
 		return err
 	}
-	checks := lifecycle.ParseChecks(checksNote)
-	names := make([]string, 0, len(checks))
-	for n := range checks {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
-		add(checksAt, "check %s: %s", n, checks[n])
+	for _, r := range lifecycle.ParseChecks(checksNote) {
+		if r.Signature == nil {
+			add(checksAt, "check %s: %s (an unsigned report, which does not count)", r.Name, r.State)
+			continue
+		}
+		add(r.At, "check %s: %s (reported by %s)", r.Name, r.State, r.By)
 	}
 	if merge == nil {
 		return nil
