@@ -67,7 +67,7 @@ func newGitHubForge(cfg *config.Config, log *slog.Logger) (*github.Forge, error)
 	o := github.Options{
 		Owner: cfg.Forge.Owner, Repository: cfg.Forge.Repository, BaseURL: cfg.Forge.BaseURL,
 		Token: config.Secret(cfg.Forge.TokenEnv), AppID: int64(cfg.Forge.AppID), InstallationID: int64(cfg.Forge.InstallationID),
-		Logger: log,
+		Logger: log, Reporters: cfg.Forge.CheckReporters,
 	}
 	if cfg.Forge.TokenEnv != "" && o.Token == "" {
 		return nil, badInput(fmt.Errorf("forge.token_env: the environment variable %s is not set", cfg.Forge.TokenEnv))

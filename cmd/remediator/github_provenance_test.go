@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 
@@ -70,4 +71,48 @@ func TestGitHubMergesAreTheRemediatorsOnlyWhenItMadeThem(t *testing.T) {
 			t.Fatalf("audit verify of a merge by hand: %d %s", code, out)
 		}
 	})
+}
+
+// GitHub lets anyone with write access set a commit status, and any installed App
+// make a check run. With forge.check_reporters the remediator counts only the
+// reporters named, as branch protection pins a required check to its source: a
+// collaborator's green "terraform-plan" status and another App's run of the same
+// name leave the gate closed; CI's run opens it.
+func TestGitHubChecksCountOnlyFromTheirReporters(t *testing.T) {
+	cfg, srv, _ := githubSetup(t, func(_ *runbooks.Runbook, p *runbooks.Policy) {
+		p.Spec.RequiredReviewers = nil
+		p.Spec.RequiredChecks = []string{"terraform-plan"}
+		p.Spec.AutoMerge = runbooks.AutoMerge{MaxRisk: string(runbooks.RiskMedium)}
+		p.Spec.Approvals.Medium = 0
+	})
+	data, err := os.ReadFile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, cfg, strings.Replace(string(data), "  token_env: TEST_GITHUB_TOKEN\n", "  token_env: TEST_GITHUB_TOKEN\n  check_reporters: [ci]\n", 1))
+	srv.AddCollaborator("mallory")
+	srv.AddToken("mallory-token", "mallory")
+	if code, _, errs := proposeRun(t, cfg, alert("api-gateway")); code != 0 {
+		t.Fatal(errs)
+	}
+	pr := srv.PullRequests("acme", "infra")[0]
+	reconcile := func() string {
+		t.Helper()
+		code, out, errs := cli(t, "reconcile", "--config", cfg)
+		if code != 0 {
+			t.Fatalf("reconcile: %d %s", code, errs)
+		}
+		return out
+	}
+	if code, body := restAs(t, srv, "mallory-token", "/repos/acme/infra/statuses/"+pr.HeadSHA, `{"state":"success","context":"terraform-plan"}`); code != http.StatusCreated {
+		t.Fatalf("mallory's status: %d %s", code, body)
+	}
+	srv.CheckRunBy("mallory-app", "acme", "infra", pr.HeadSHA, "terraform-plan", "completed", "success")
+	if out := reconcile(); !strings.Contains(out, "not reported yet: terraform-plan") {
+		t.Fatalf("a check by someone else opened the gate: %s", out)
+	}
+	srv.CheckRun("acme", "infra", pr.HeadSHA, "terraform-plan", "completed", "success")
+	if out := reconcile(); !strings.Contains(out, "merged: ") {
+		t.Fatalf("CI's check: %s", out)
+	}
 }

@@ -13,23 +13,30 @@ type checkRun struct {
 	id                            int64
 	sha, name, status, conclusion string
 	started, completed            time.Time
+	// app is the slug of the GitHub App that made the run: only an App can.
+	app string
 }
 
-// CheckRun records a check run on commit sha, as a CI app would report it: status
-// queued, in_progress or completed; conclusion (success, failure, neutral, ...) only
-// when completed. A later run of the same name supersedes the earlier one.
+// CheckRun records a check run on commit sha, as the CI app "ci" would report it:
+// status queued, in_progress or completed; conclusion (success, failure, neutral, ...)
+// only when completed. A later run of the same name supersedes the earlier one.
 func (s *Server) CheckRun(owner, name, sha, check, status, conclusion string) {
+	s.CheckRunBy("ci", owner, name, sha, check, status, conclusion)
+}
+
+// CheckRunBy is CheckRun made by the App with the slug app.
+func (s *Server) CheckRunBy(app, owner, name, sha, check, status, conclusion string) {
 	s.mu.Lock()
 	rp := s.repos[owner+"/"+name]
 	s.nextID++
 	now := s.now()
-	cr := &checkRun{id: s.nextID, sha: sha, name: check, status: status, conclusion: conclusion, started: now}
+	cr := &checkRun{id: s.nextID, sha: sha, name: check, status: status, conclusion: conclusion, started: now, app: app}
 	if status == "completed" {
 		cr.completed = now
 	}
 	rp.checkRuns = append(rp.checkRuns, cr)
 	payload := map[string]any{"action": map[bool]string{true: "completed", false: "created"}[status == "completed"],
-		"check_run": s.checkRun(rp, cr), "repository": s.repository(rp), "sender": s.user("ci[bot]")}
+		"check_run": s.checkRun(rp, cr), "repository": s.repository(rp), "sender": s.user(app + "[bot]")}
 	s.deliver("check_run", payload)
 	s.mu.Unlock()
 }
@@ -158,8 +165,42 @@ func (s *Server) checkRun(rp *repo, cr *checkRun) map[string]any {
 		"details_url": s.URL + "/ci/" + fmt.Sprint(cr.id), "status": cr.status, "conclusion": conclusion, "started_at": nullStamp(cr.started),
 		"completed_at": nullStamp(cr.completed), "output": map[string]any{"title": nil, "summary": nil, "text": nil,
 			"annotations_count": 0, "annotations_url": s.api("/repos/%s/check-runs/%d/annotations", full, cr.id)},
-		"check_suite": map[string]any{"id": cr.id + 1}, "app": nil, "pull_requests": []any{},
+		"check_suite": map[string]any{"id": cr.id + 1}, "app": s.app(cr.app), "pull_requests": []any{},
 	}
+}
+
+// app is a GitHub App as the API shows it (the integration object).
+func (s *Server) app(slug string) map[string]any {
+	id := s.userID(slug + "[app]")
+	return map[string]any{
+		"id": id, "slug": slug, "node_id": fmt.Sprintf("A_%d", id), "owner": s.user("acme"), "name": slug,
+		"description": nil, "external_url": s.URL + "/apps/" + slug, "html_url": s.URL + "/apps/" + slug,
+		"created_at": "2026-01-01T00:00:00Z", "updated_at": "2026-01-01T00:00:00Z",
+		"permissions": map[string]any{"checks": "write", "statuses": "write"}, "events": []any{"check_run"},
+	}
+}
+
+// listStatuses answers with every status of the commit, newest first, each with its
+// creator (which the combined status leaves out).
+func (s *Server) listStatuses(w http.ResponseWriter, r *http.Request, rp *repo) {
+	sha := resolveRef(rp, r.PathValue("ref"))
+	if sha == "" {
+		notFound(w)
+		return
+	}
+	var mine []*status
+	for i := len(rp.statuses) - 1; i >= 0; i-- {
+		if rp.statuses[i].sha == sha {
+			mine = append(mine, rp.statuses[i])
+		}
+	}
+	page, per := paging(r.URL.Query())
+	out := []any{}
+	for _, st := range pageOf(mine, page, per) {
+		out = append(out, s.status(rp, st))
+	}
+	s.linkHeader(w, r, page, per, len(mine))
+	writeJSON(w, http.StatusOK, out)
 }
 
 // teamMembership answers whether a user is in a team: 200 with the membership, or

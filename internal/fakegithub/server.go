@@ -369,6 +369,7 @@ func (s *Server) routes() http.Handler {
 	org("GET /user", s.authenticatedUser)
 	api("PUT /repos/{owner}/{repo}/pulls/{pull_number}/merge", s.mergePull)
 	api("GET /repos/{owner}/{repo}/commits/{ref}/status", s.combinedStatus)
+	api("GET /repos/{owner}/{repo}/commits/{ref}/statuses", s.listStatuses)
 	api("GET /repos/{owner}/{repo}/commits/{ref}/check-runs", s.listCheckRuns)
 	org("GET /orgs/{org}/teams/{team_slug}/memberships/{username}", s.teamMembership)
 	mux.HandleFunc("POST /api/v3/app/installations/{installation_id}/access_tokens", func(w http.ResponseWriter, r *http.Request) {

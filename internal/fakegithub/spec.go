@@ -122,7 +122,7 @@ func (s *Server) routeSet() []string {
 		"/repos/{owner}/{repo}/issues/{issue_number}/comments", "/repos/{owner}/{repo}/issues/comments/{comment_id}",
 		"/app/installations/{installation_id}/access_tokens", "/repos/{owner}/{repo}/statuses/{sha}",
 		"/repos/{owner}/{repo}/pulls/{pull_number}/reviews", "/repos/{owner}/{repo}/pulls/{pull_number}/merge",
-		"/repos/{owner}/{repo}/commits/{ref}/status", "/repos/{owner}/{repo}/commits/{ref}/check-runs",
+		"/repos/{owner}/{repo}/commits/{ref}/status", "/repos/{owner}/{repo}/commits/{ref}/statuses", "/repos/{owner}/{repo}/commits/{ref}/check-runs",
 		"/repos/{owner}/{repo}/pulls/{pull_number}/commits", "/repos/{owner}/{repo}/pulls/{pull_number}/reviews/{review_id}/dismissals",
 		"/user",
 		"/orgs/{org}/teams/{team_slug}/memberships/{username}",

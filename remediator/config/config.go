@@ -118,10 +118,12 @@ type Forge struct {
 	// gpg.ssh.allowedSignersFile format: on the local forge an approval counts only
 	// when signed by a key listed there for the principal it names.
 	AllowedSignersFile string `yaml:"allowed_signers_file"`
-	// CheckReporters are the principals of the allowed-signers file whose signed
-	// check reports count on the local forge: CI's, which runs `remediator applied`
-	// and `plan-check --comment` with its own key. None: no report counts, so
-	// required checks never pass and nothing is ever seen applied.
+	// CheckReporters are who may report checks. On the local forge: principals of
+	// the allowed-signers file whose signed reports count (CI's, which runs
+	// `remediator applied` and `plan-check --comment` with its own key); none, and no
+	// report counts. On GitHub: the logins whose commit statuses and the Apps (by
+	// slug) whose check runs count; none, and every one counts, as GitHub lets anyone
+	// with write access set a status.
 	CheckReporters []string `yaml:"check_reporters"`
 }
 
@@ -246,11 +248,9 @@ func (c *Config) validate() strictyaml.Errors {
 	for i, p := range c.Forge.CheckReporters {
 		field := fmt.Sprintf("forge.check_reporters[%d]", i)
 		switch {
-		case c.Forge.Type == ForgeGitHub:
-			add(field, "check reporters are for the local forge: on GitHub a check is a status or check run")
 		case strings.TrimSpace(p) == "" || strings.ContainsAny(p, " \t"):
-			add(field, "invalid principal %q: want one word, as in the allowed-signers file", p)
-		case c.Forge.AllowedSignersFile == "":
+			add(field, "invalid reporter %q: want one word (a principal of the allowed-signers file; on GitHub a login or an App's slug)", p)
+		case c.Forge.Type != ForgeGitHub && c.Forge.AllowedSignersFile == "":
 			add(field, "needs forge.allowed_signers_file, which lists the reporter's key")
 		}
 	}

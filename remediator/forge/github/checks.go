@@ -14,7 +14,8 @@ import (
 
 // Checks reports every named check on a commit: commit statuses by context (the
 // newest per context, as the combined status gives them) and check runs by name (the
-// newest run per name). A name absent from the map has not reported.
+// newest run per name). A name absent from the map has not reported. With reporters
+// set, only statuses those logins created and check runs those Apps made count.
 func (f *Forge) Checks(ctx context.Context, sha string) (map[string]forge.CheckState, error) {
 	out := map[string]forge.CheckState{}
 	add := func(name string, s forge.CheckState) {
@@ -23,27 +24,24 @@ func (f *Forge) Checks(ctx context.Context, sha string) (map[string]forge.CheckS
 		}
 		out[name] = s
 	}
-	opts := &gh.ListOptions{PerPage: 100}
-	for {
-		combined, resp, err := f.client.Repositories.GetCombinedStatus(ctx, f.owner, f.repo, sha, opts)
-		if err != nil {
-			return nil, fmt.Errorf("github: statuses of %s: %w", sha, err)
-		}
-		for _, s := range combined.Statuses {
-			add(s.GetContext(), statusState(s.GetState()))
-		}
-		if resp.NextPage == 0 {
-			break
-		}
-		opts.Page = resp.NextPage
+	if err := f.statuses(ctx, sha, add); err != nil {
+		return nil, err
 	}
 	runOpts := &gh.ListCheckRunsOptions{Filter: gh.String("latest"), ListOptions: gh.ListOptions{PerPage: 100}}
+	if len(f.reporters) > 0 {
+		runOpts.Filter = gh.String("all") // the latest run of a name may be an untrusted App's
+	}
+	seen := map[string]bool{}
 	for {
 		runs, resp, err := f.client.Checks.ListCheckRunsForRef(ctx, f.owner, f.repo, sha, runOpts)
 		if err != nil {
 			return nil, fmt.Errorf("github: check runs of %s: %w", sha, err)
 		}
 		for _, r := range runs.CheckRuns {
+			if len(f.reporters) > 0 && (!f.trusted(r.GetApp().GetSlug()) || seen[r.GetName()]) {
+				continue // newest first: the first trusted run of a name is its latest
+			}
+			seen[r.GetName()] = true
 			add(r.GetName(), runState(r.GetStatus(), r.GetConclusion()))
 		}
 		if resp.NextPage == 0 {
@@ -52,6 +50,56 @@ func (f *Forge) Checks(ctx context.Context, sha string) (map[string]forge.CheckS
 		runOpts.Page = resp.NextPage
 	}
 	return out, nil
+}
+
+// statuses adds the commit statuses: the combined status, or with reporters the
+// newest status per context among those a trusted login created (only the full
+// list names each status's creator).
+func (f *Forge) statuses(ctx context.Context, sha string, add func(string, forge.CheckState)) error {
+	opts := &gh.ListOptions{PerPage: 100}
+	if len(f.reporters) == 0 {
+		for {
+			combined, resp, err := f.client.Repositories.GetCombinedStatus(ctx, f.owner, f.repo, sha, opts)
+			if err != nil {
+				return fmt.Errorf("github: statuses of %s: %w", sha, err)
+			}
+			for _, s := range combined.Statuses {
+				add(s.GetContext(), statusState(s.GetState()))
+			}
+			if resp.NextPage == 0 {
+				return nil
+			}
+			opts.Page = resp.NextPage
+		}
+	}
+	seen := map[string]bool{}
+	for {
+		list, resp, err := f.client.Repositories.ListStatuses(ctx, f.owner, f.repo, sha, opts)
+		if err != nil {
+			return fmt.Errorf("github: statuses of %s: %w", sha, err)
+		}
+		for _, s := range list {
+			if seen[s.GetContext()] || !f.trusted(s.GetCreator().GetLogin()) {
+				continue
+			}
+			seen[s.GetContext()] = true
+			add(s.GetContext(), statusState(s.GetState()))
+		}
+		if resp.NextPage == 0 {
+			return nil
+		}
+		opts.Page = resp.NextPage
+	}
+}
+
+// trusted says whether a status creator's login or a check run's App slug may report.
+func (f *Forge) trusted(who string) bool {
+	for _, r := range f.reporters {
+		if who != "" && strings.EqualFold(r, who) {
+			return true
+		}
+	}
+	return false
 }
 
 // statusState maps a commit status: error counts as failure.

@@ -40,6 +40,10 @@ type Options struct {
 	// Sleep waits between retries; tests replace it to see the waits without taking them.
 	Sleep  func(context.Context, time.Duration) error
 	Logger *slog.Logger
+	// Reporters, when set, are whose checks count: the logins that create commit
+	// statuses and the slugs of the Apps that make check runs. GitHub lets anyone
+	// with write access set a status; this is the pin branch protection offers.
+	Reporters []string
 }
 
 // Forge opens and keeps up the remediator's pull requests on one repository.
@@ -54,6 +58,7 @@ type Forge struct {
 	appClient *gh.Client
 	selfMu    sync.Mutex
 	self      string
+	reporters []string
 }
 
 // New builds the forge. It does not call GitHub.
@@ -78,7 +83,7 @@ func New(o Options) (*Forge, error) {
 		base = http.DefaultTransport
 	}
 	var rt http.RoundTripper = &retryTransport{base: base, retry: o.Retry, now: o.Now, sleep: o.Sleep, logger: o.Logger}
-	f := &Forge{owner: o.Owner, repo: o.Repository, token: o.Token, now: o.Now, logger: o.Logger}
+	f := &Forge{owner: o.Owner, repo: o.Repository, token: o.Token, now: o.Now, logger: o.Logger, reporters: o.Reporters}
 	switch {
 	case o.Token != "" && o.AppID != 0:
 		return nil, errors.New("github forge: set a token or a GitHub App, not both")
