@@ -263,3 +263,29 @@ func TestSuccessRateLowerBound(t *testing.T) {
 		t.Errorf("50 of 50 against 0.8: %s", why)
 	}
 }
+
+// The circuit breaker counts the remediator's sealed failures, fails closed on a
+// failure's note replaced by someone else (it counts as one), counts a merge whose
+// rollback merged whatever its note says, and never counts merges made by hand.
+func TestBreakerCountsOnlyTheRemediatorsFailures(t *testing.T) {
+	for _, tc := range []struct {
+		entries []string
+		want    int
+	}{
+		{[]string{"A failed", "A failed"}, 2},
+		{[]string{"A failed hand", "A failed hand", "A failed hand"}, 0},
+		{[]string{"A verified unsealed"}, 1},
+		{[]string{"A pending", "A none rollback"}, 1},
+		{[]string{"A verified", "A not-applied"}, 0},
+	} {
+		repo, key := history(t, tc.entries...)
+		h := lifecycle.History{Repo: repo, Base: "main", Remediator: key.Public(), Now: time.Now()}
+		failures, err := h.Failures("scale", time.Now().Add(-time.Hour))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(failures) != tc.want {
+			t.Errorf("%v: %d failure(s), want %d", tc.entries, len(failures), tc.want)
+		}
+	}
+}
