@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"runtime"
+	"strconv"
 	"strings"
 	"time"
 
@@ -136,14 +138,17 @@ func buildLedgerRepo(ctx context.Context, o auditOptions) (*audit.Ledger, *git.R
 		cleanup()
 		return nil, nil, nil, err
 	}
-	// Two handles: the commit walk and the artifact-tree comparison run in parallel.
+	// A handle for the commit walk, and one per tree worker: the artifact trees are
+	// compared in parallel with the walk.
 	repo, err := audit.Open(dir)
 	if err != nil {
 		return fail(badInput(fmt.Errorf("--repository %s: %w", o.repository, err)))
 	}
-	trees, err := audit.Open(dir)
-	if err != nil {
-		return fail(badInput(fmt.Errorf("--repository %s: %w", o.repository, err)))
+	trees := make([]*git.Repository, auditWorkers())
+	for i := range trees {
+		if trees[i], err = audit.Open(dir); err != nil {
+			return fail(badInput(fmt.Errorf("--repository %s: %w", o.repository, err)))
+		}
 	}
 	l, err := audit.Build(repo, trees, o.base, since, time.Now())
 	if err != nil {
@@ -234,4 +239,13 @@ func auditDir(ctx context.Context, o auditOptions) (string, func(), error) {
 		return "", nil, err
 	}
 	return infra.MirrorDir(), func() { _ = infra.Close(); cleanup() }, nil
+}
+
+// auditWorkers is how many tree workers the audit runs beside its walk: one per CPU
+// (at least one, at most four: each holds its own pack indexes).
+func auditWorkers() int {
+	if n, err := strconv.Atoi(os.Getenv("REMEDIATOR_AUDIT_WORKERS")); err == nil && n > 0 {
+		return n
+	}
+	return max(1, min(runtime.GOMAXPROCS(0), 4))
 }

@@ -66,6 +66,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 	}()
 	ctx = tracing.WithProvider(ctx, tp)
+	defer cpuProfile(stderr)()
 	root := newRootCommand(stdout, stderr)
 	root.SetArgs(args)
 	err = root.ExecuteContext(ctx)

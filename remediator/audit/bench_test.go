@@ -13,10 +13,11 @@ import (
 	"github.com/gitops-remediation/terraform-provider-remediation/internal/testenv"
 )
 
-// historyRepo builds, with git fast-import, a repository whose main has 100,000
+// historyRepo builds, with git fast-import, a repository whose main has total
 // commits: ordinary changes, and every 50th a remediation merged with its artifact,
-// trailers and an Approved-by, 2,000 in all.
-func historyRepo(b *testing.B) string {
+// trailers and an Approved-by (2,000 of 100,000); with tamperEvery, every so many
+// commits an ordinary change also edits the newest artifact (a finding).
+func historyRepo(b testing.TB, total, tamperEvery int) string {
 	b.Helper()
 	repo := filepath.Join(b.TempDir(), "infra.git")
 	gittest.Run(b, "", "init", "-q", "--bare", "--initial-branch=main", repo)
@@ -33,10 +34,10 @@ func historyRepo(b *testing.B) string {
 	}
 	w := bufio.NewWriterSize(in, 1<<20)
 	data := func(s string) { fmt.Fprintf(w, "data %d\n%s\n", len(s), s) }
-	const total = 100000
 	t := int64(1700000000)
 	mark := 0
 	prev := 0
+	lastID := ""
 	for i := 0; i < total; i++ {
 		t += 60
 		if i > 0 && i%50 == 0 {
@@ -59,6 +60,7 @@ func historyRepo(b *testing.B) string {
 			fmt.Fprintf(w, "M 100644 inline .remediations/%s.yaml\n", id)
 			data("x\n")
 			prev = mark
+			lastID = id
 			continue
 		}
 		mark++
@@ -69,6 +71,10 @@ func historyRepo(b *testing.B) string {
 		}
 		fmt.Fprintf(w, "M 100644 inline envs/svc-%d.auto.tfvars\n", i%500)
 		data(fmt.Sprintf("replicas = %d\n", i))
+		if tamperEvery > 0 && i%tamperEvery == 0 && lastID != "" {
+			fmt.Fprintf(w, "M 100644 inline .remediations/%s.yaml\n", lastID)
+			data(fmt.Sprintf("edited by hand %d\n", i))
+		}
 		prev = mark
 	}
 	if err := w.Flush(); err != nil {
@@ -86,7 +92,9 @@ func historyRepo(b *testing.B) string {
 // remediator's `audit --format json`, against its peer: `git log
 // --format='%(trailers)'` over the same history.
 func BenchmarkAudit100k(b *testing.B) {
-	repo := historyRepo(b)
+	repo := historyRepo(b, 100000, 0)
+	// As `git gc` leaves a repository: with a commit-graph, which both read.
+	gittest.Run(b, repo, "commit-graph", "write", "--reachable")
 	bin := testenv.Remediator(b)
 	b.Run("remediator", func(b *testing.B) {
 		for i := 0; i < b.N; i++ {

@@ -94,10 +94,11 @@ type Ledger struct {
 }
 
 // Build walks the base branch's first-parent history, newest first, back to since
-// (zero: all of it). trees is a second handle on the same repository: the artifact
-// trees are compared on it in parallel with the walk (go-git handles are not safe for
-// concurrent use; nil compares them on repo, after the walk).
-func Build(repo, trees *git.Repository, base string, since, now time.Time) (*Ledger, error) {
+// (zero: all of it). trees are more handles on the same repository: the artifact
+// trees are compared on them in parallel with the walk, a worker per handle (go-git
+// handles are not safe for concurrent use; none compares them on repo, after the
+// walk). The ledger is the same either way.
+func Build(repo *git.Repository, trees []*git.Repository, base string, since, now time.Time) (*Ledger, error) {
 	head, err := resolveBase(repo, base)
 	if err != nil {
 		return nil, err
@@ -118,78 +119,68 @@ func Build(repo, trees *git.Repository, base string, since, now time.Time) (*Led
 	l := &Ledger{}
 	byMerge := map[string]int{}
 
-	// The walk decodes commits; the tree worker finds the commits that change
-	// artifacts. Batches keep the channel cheap.
+	// The walk reads the first-parent line; tree workers, one per handle in trees,
+	// find the commits that change artifacts. Batches keep the channel cheap.
 	const batch = 512
-	jobs := make(chan []treeJob, 16)
-	var artifactFindings []Finding
-	var artifacts map[plumbing.Hash]artifactRead
-	var workerErr error
-	done := make(chan struct{})
-	start := func(r *git.Repository) {
-		go func() {
-			defer close(done)
-			artifactFindings, artifacts, workerErr = compareTrees(r, jobs)
-		}()
-	}
-	if trees != nil {
-		start(trees)
-	}
+	pool := startTreeWorkers(trees)
 	var pending []treeJob
 	var all [][]treeJob
 	flush := func(force bool) {
 		if len(pending) == 0 || (!force && len(pending) < batch) {
 			return
 		}
-		if trees != nil {
-			jobs <- pending
+		if len(trees) > 0 {
+			pool.send(pending)
 		} else {
 			all = append(all, pending)
 		}
 		pending = nil
 	}
-	c, err := repo.CommitObject(head)
+	graph := openNodes(repo)
+	defer graph.close()
+	cur, err := graph.get(head)
 	if err != nil {
-		close(jobs)
+		_, _, _ = pool.wait() // nothing was sent
 		return nil, fmt.Errorf("read %s: %w", base, err)
 	}
 	var walkErr error
-	for c != nil {
-		if !since.IsZero() && c.Committer.When.Before(since) {
-			break
-		}
-		var parent *object.Commit
-		if c.NumParents() > 0 {
-			if parent, walkErr = c.Parent(0); walkErr != nil {
+	for since.IsZero() || !cur.when.Before(since) {
+		var parent node
+		if len(cur.parents) > 0 {
+			if parent, walkErr = graph.parent(cur); walkErr != nil {
 				break
 			}
 		}
-		trailers := Trailers(c.Message)
-		id := first(trailers, "Remediation-Id")
-		isMerge := c.NumParents() >= 2 && id != ""
-		job := treeJob{commit: c.Hash, tree: c.TreeHash}
-		if parent != nil {
-			job.ptree = parent.TreeHash
-		}
-		job.subject, _, _ = strings.Cut(c.Message, "\n")
-		if isMerge {
-			job.mergeID = id
-			byMerge[c.Hash.String()] = len(l.Entries)
-			l.Entries = append(l.Entries, entry(repo, c, trailers, id, notes))
+		job := treeJob{commit: cur.hash, tree: cur.tree, ptree: parent.tree}
+		if len(cur.parents) >= 2 {
+			// Only a merge can be a remediation's: the one commit kind decoded.
+			c, err := graph.decode(&cur)
+			if err != nil {
+				walkErr = err
+				break
+			}
+			trailers := Trailers(c.Message)
+			if id := first(trailers, "Remediation-Id"); id != "" {
+				job.mergeID = id
+				byMerge[c.Hash.String()] = len(l.Entries)
+				l.Entries = append(l.Entries, entry(repo, c, trailers, id, notes))
+			}
 		}
 		pending = append(pending, job)
 		flush(false)
-		c = parent
+		if len(cur.parents) == 0 {
+			break
+		}
+		cur = parent
 	}
 	flush(true)
-	if trees == nil {
-		start(repo)
+	if len(trees) == 0 {
+		pool = startTreeWorkers([]*git.Repository{repo})
 		for _, b := range all {
-			jobs <- b
+			pool.send(b)
 		}
 	}
-	close(jobs)
-	<-done
+	artifactFindings, artifacts, workerErr := pool.wait()
 	if walkErr != nil {
 		return nil, walkErr
 	}
@@ -234,7 +225,7 @@ func Build(repo, trees *git.Repository, base string, since, now time.Time) (*Led
 // treeJob is one commit of the walk, for the tree worker.
 type treeJob struct {
 	commit, tree, ptree plumbing.Hash
-	mergeID, subject    string
+	mergeID             string
 }
 
 // artifactRead is the artifact a merge commit holds, or why it could not be read.
@@ -243,58 +234,63 @@ type artifactRead struct {
 	err error
 }
 
-// compareTrees flags each commit that changes an artifact other than its own merge's,
-// and reads the artifact of each merge.
-func compareTrees(repo *git.Repository, jobs <-chan []treeJob) ([]Finding, map[plumbing.Hash]artifactRead, error) {
-	var out []Finding
-	arts := map[plumbing.Hash]artifactRead{}
-	var err error
-	dirs := &artifactDirs{repo: repo}
-	roots := &rootTrees{repo: repo}
-	for b := range jobs {
+// compareTrees flags each commit of a batch that changes an artifact other than its
+// own merge's, and reads the artifact of each merge.
+func compareTrees(repo *git.Repository, dirs *artifactDirs, roots *rootTrees, b []treeJob, res *batchResult) error {
+	for _, j := range b {
+		now, err := roots.artifactEntry(j.tree)
 		if err != nil {
-			continue // drain, so the walk never blocks
+			return err
 		}
-		for _, j := range b {
-			var now, before *object.TreeEntry
-			if now, err = roots.artifactEntry(j.tree); err != nil {
-				break
+		var before *dirEntry
+		if !j.ptree.IsZero() {
+			if before, err = roots.artifactEntry(j.ptree); err != nil {
+				return err
 			}
-			if !j.ptree.IsZero() {
-				if before, err = roots.artifactEntry(j.ptree); err != nil {
-					break
-				}
+		}
+		changed, err := dirs.changed(now, before)
+		if err != nil {
+			return err
+		}
+		if j.mergeID != "" {
+			res.arts[j.commit] = readArtifact(repo, dirs, now, j.mergeID)
+		}
+		for _, name := range changed {
+			own := strings.TrimSuffix(path.Base(name), ".yaml")
+			if j.mergeID != "" && own == j.mergeID {
+				continue
 			}
-			var changed []string
-			if changed, err = dirs.changed(now, before); err != nil {
-				break
-			}
-			if j.mergeID != "" {
-				arts[j.commit] = readArtifact(repo, dirs, now, j.mergeID)
-			}
-			for _, name := range changed {
-				own := strings.TrimSuffix(path.Base(name), ".yaml")
-				if j.mergeID != "" && own == j.mergeID {
-					continue
-				}
-				out = append(out, Finding{Commit: j.commit.String(), ID: own, Kind: FindingArtifact,
-					Detail: fmt.Sprintf("%s changed by %q, not by the merge of proposal %s", name, j.subject, own)})
-			}
+			res.findings = append(res.findings, Finding{Commit: j.commit.String(), ID: own, Kind: FindingArtifact,
+				Detail: fmt.Sprintf("%s changed by %q, not by the merge of proposal %s", name, subject(repo, j.commit), own)})
 		}
 	}
-	return out, arts, err
+	return nil
 }
 
-func readArtifact(repo *git.Repository, dirs *artifactDirs, dir *object.TreeEntry, id string) artifactRead {
-	entries, err := dirs.entries(dir)
+// subject is a commit's first line, read only for a finding: the walk decodes no
+// commit but the merges.
+func subject(repo *git.Repository, h plumbing.Hash) string {
+	c, err := repo.CommitObject(h)
+	if err != nil {
+		return h.String()[:12]
+	}
+	s, _, _ := strings.Cut(c.Message, "\n")
+	return s
+}
+
+func readArtifact(repo *git.Repository, dirs *artifactDirs, dir *dirEntry, id string) artifactRead {
+	raw, err := dirs.raw(dir)
 	if err != nil {
 		return artifactRead{err: err}
 	}
-	blob, ok := entries[id+".yaml"]
-	if !ok {
+	e, err := findEntry(raw, id+".yaml")
+	if err != nil {
+		return artifactRead{err: err}
+	}
+	if e == nil || e.dir {
 		return artifactRead{err: errors.New("missing from the merge")}
 	}
-	data, err := blobContents(repo, blob)
+	data, err := blobContents(repo, e.hash)
 	if err != nil {
 		return artifactRead{err: err}
 	}
@@ -307,18 +303,21 @@ func readArtifact(repo *git.Repository, dirs *artifactDirs, dir *object.TreeEntr
 type rootTrees struct {
 	repo  *git.Repository
 	last  plumbing.Hash
-	entry *object.TreeEntry
+	entry *dirEntry
 }
 
-func (r *rootTrees) artifactEntry(tree plumbing.Hash) (*object.TreeEntry, error) {
+func (r *rootTrees) artifactEntry(tree plumbing.Hash) (*dirEntry, error) {
 	if tree == r.last && !tree.IsZero() {
 		return r.entry, nil
 	}
-	t, err := r.repo.TreeObject(tree)
+	raw, err := readRaw(r.repo, tree)
 	if err != nil {
 		return nil, err
 	}
-	e, _ := t.FindEntry(artifact.Dir)
+	e, err := findEntry(raw, artifact.Dir)
+	if err != nil {
+		return nil, fmt.Errorf("tree %s: %w", tree, err)
+	}
 	r.last, r.entry = tree, e
 	return e, nil
 }
@@ -370,65 +369,58 @@ func anomaly(a *artifact.Artifact) string {
 	return strings.Join(parts, ",")
 }
 
-// artifactDirs decodes .remediations trees, remembering the last two: walking the
-// first-parent line, a commit's parent tree is the next commit's own.
+// artifactDirs reads .remediations directories, remembering the last two read: the
+// directory one change left is the one the change before it made.
 type artifactDirs struct {
 	repo *git.Repository
 	memo [2]struct {
-		hash    plumbing.Hash
-		entries map[string]plumbing.Hash
+		hash plumbing.Hash
+		raw  []byte
 	}
 }
 
-func (d *artifactDirs) entries(e *object.TreeEntry) (map[string]plumbing.Hash, error) {
-	if e == nil || e.Mode != filemode.Dir {
+func (d *artifactDirs) raw(e *dirEntry) ([]byte, error) {
+	if e == nil || !e.dir {
 		return nil, nil
 	}
 	for _, m := range d.memo {
-		if m.hash == e.Hash && m.entries != nil {
-			return m.entries, nil
+		if m.hash == e.hash && m.raw != nil {
+			return m.raw, nil
 		}
 	}
-	t, err := d.repo.TreeObject(e.Hash)
+	raw, err := readRaw(d.repo, e.hash)
 	if err != nil {
 		return nil, err
 	}
-	out := make(map[string]plumbing.Hash, len(t.Entries))
-	for _, x := range t.Entries {
-		out[x.Name] = x.Hash
-	}
 	d.memo[1] = d.memo[0]
-	d.memo[0].hash, d.memo[0].entries = e.Hash, out
-	return out, nil
+	d.memo[0].hash, d.memo[0].raw = e.hash, raw
+	return raw, nil
 }
 
 // changed lists the artifact files that differ between two .remediations entries,
 // reading their trees only when their hashes differ (most commits share it).
-func (d *artifactDirs) changed(now, before *object.TreeEntry) ([]string, error) {
+func (d *artifactDirs) changed(now, before *dirEntry) ([]string, error) {
 	switch {
 	case now == nil && before == nil:
 		return nil, nil
-	case now != nil && before != nil && now.Hash == before.Hash:
+	case now != nil && before != nil && now.hash == before.hash:
 		return nil, nil
 	}
-	b, err := d.entries(now)
+	b, err := d.raw(now)
 	if err != nil {
 		return nil, err
 	}
-	a, err := d.entries(before)
+	a, err := d.raw(before)
 	if err != nil {
 		return nil, err
 	}
-	var out []string
-	for name, h := range b {
-		if a[name] != h {
-			out = append(out, path.Join(artifact.Dir, name))
-		}
+	names, err := diffEntries(b, a)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", artifact.Dir, err)
 	}
-	for name := range a {
-		if _, ok := b[name]; !ok {
-			out = append(out, path.Join(artifact.Dir, name))
-		}
+	out := make([]string, len(names))
+	for i, n := range names {
+		out[i] = path.Join(artifact.Dir, n)
 	}
 	sort.Strings(out)
 	return out, nil
