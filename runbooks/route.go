@@ -2,6 +2,7 @@ package runbooks
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -296,11 +297,18 @@ func (r *Router) routeLinear(a Anomaly) Decision {
 
 func (r *Router) decide(a Anomaly, cand []int) Decision {
 	d := Decision{Policy: r.policyFor(a.Labels)}
+	// The matchers first, filtering cand in place (it is the caller's own slice), so
+	// that the matches are allocated once, at their size.
+	matched := cand[:0]
 	for _, i := range cand {
-		e := &r.entries[i]
-		if !matchFast(e.fast, a.Labels) {
-			continue
+		if matchFast(r.entries[i].fast, a.Labels) {
+			matched = append(matched, i)
 		}
+	}
+	d.Matches = make([]RunbookMatch, 0, len(matched))
+	var targets targetMemo
+	for _, i := range matched {
+		e := &r.entries[i]
 		if e.condition != nil {
 			ok, err := e.condition.EvalBool(ExprInput{Labels: a.Labels, Annotations: a.Annotations, Value: a.Value})
 			if err != nil {
@@ -315,14 +323,33 @@ func (r *Router) decide(a Anomaly, cand []int) Decision {
 		risk := e.rb.Spec.Risk
 		d.Matches = append(d.Matches, RunbookMatch{
 			Runbook:           e.rb,
-			Target:            Target(e.rb, a.Labels),
+			Target:            targets.of(e.rb, a.Labels),
 			Risk:              risk,
 			RequiredApprovals: d.Policy.Spec.Approvals.For(risk),
 			AutoMerge:         d.Policy.Spec.AutoMerge.Allows(risk),
 			MinVerifiedRuns:   d.Policy.Spec.AutoMerge.MinVerifiedRuns,
 		})
 	}
+	if len(d.Matches) == 0 {
+		d.Matches = nil
+	}
 	return d
+}
+
+// targetMemo renders each runbook's target of one anomaly, reusing the last one for
+// a runbook with the same group_by: most of a catalog groups by the same labels.
+type targetMemo struct {
+	groupBy []string
+	target  string
+}
+
+func (m *targetMemo) of(rb *Runbook, lset map[string]string) string {
+	g := rb.Spec.Trigger.GroupBy
+	if m.groupBy != nil && slices.Equal(m.groupBy, g) {
+		return m.target
+	}
+	m.groupBy, m.target = g, Target(rb, lset)
+	return m.target
 }
 
 func (r *Router) policyFor(lset map[string]string) *Policy {
