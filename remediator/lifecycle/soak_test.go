@@ -244,6 +244,41 @@ func TestVerificationBelievesOnlyItsOwnRecords(t *testing.T) {
 		}
 	})
 
+	t.Run("a failure's notes deleted after its rollback was proposed", func(t *testing.T) {
+		bare, work := infraWork(t)
+		mergeArtifact(t, work, &artifact.Artifact{ID: "scale-aaaaaaaaaa", Runbook: "scale", Policy: "prod", Risk: "low", Rollback: "revert",
+			Verify: artifact.Verify{Within: "15m", AlertResolved: true, Soak: "10m", ApplyTimeout: "1h"}})
+		gittest.Run(t, work, "push", "-q", "origin", "main")
+		merge := gittest.Run(t, work, "rev-parse", "HEAD")
+		at, err := time.Parse(time.RFC3339, gittest.Run(t, work, "log", "-1", "--format=%cI"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		key := workKey(t, work)
+		relapse := gone
+		relapse.holds, relapse.soaked = false, false
+		run(t, bare, key, at.Add(2*time.Minute), gone)
+		if out, _ := run(t, bare, key, at.Add(5*time.Minute), relapse); len(out) != 1 || out[0].Action != string(forge.OutcomeFailed) {
+			t.Fatalf("relapse: %+v", out)
+		}
+		// Someone with push access removes the failure and the progress before it.
+		gittest.Run(t, work, "fetch", "-q", "origin", "refs/notes/*:refs/notes/*")
+		gittest.Run(t, work, "notes", "--ref=remediation", "remove", merge)
+		gittest.Run(t, work, "notes", "--ref="+lifecycle.ProgressRef, "remove", merge)
+		gittest.Run(t, work, "push", "-q", "origin", "refs/notes/remediation", lifecycle.ProgressRef)
+		for _, after := range []time.Duration{30 * time.Minute, 41 * time.Minute} {
+			out, _ := run(t, bare, key, at.Add(after), gone)
+			for _, o := range out {
+				if o.ID == "scale-aaaaaaaaaa" && o.Action != string(forge.OutcomeFailed) {
+					t.Fatalf("judged again after its failure's notes were removed: %+v", o)
+				}
+			}
+		}
+		if note := gittest.Run(t, bare, "notes", "--ref=remediation", "show", merge); !strings.HasPrefix(note, "outcome: failed\n") {
+			t.Fatalf("outcome note:\n%s", note)
+		}
+	})
+
 	t.Run("a forged outcome note", func(t *testing.T) {
 		bare, key, merged := oneMerge(t)
 		work := t.TempDir()

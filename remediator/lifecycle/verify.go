@@ -11,6 +11,7 @@ import (
 
 	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/go-git/go-git/v5/plumbing/storer"
+	"golang.org/x/crypto/ssh"
 
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/artifact"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/decision"
@@ -108,8 +109,12 @@ func (r *Reconciler) verifyOne(ctx context.Context, m *object.Commit, now time.T
 	}
 	ctx, span := r.span(ctx, art, "verify")
 	defer span.End()
-	v, err := r.judge(ctx, m, art, now)
-	if err != nil {
+	var v verdict
+	if r.rollbackProposed(id, key) {
+		// It failed before: its rollback is the remediator's own word for that,
+		// whatever became of the outcome note. It is not judged again.
+		v = verdict{outcome: forge.OutcomeFailed, detail: "its rollback was proposed earlier; the note that recorded the failure was removed"}
+	} else if v, err = r.judge(ctx, m, art, now); err != nil {
 		return Outcome{}, false, err
 	}
 	span.SetAttributes(tracing.Action.String(string(v.outcome)))
@@ -157,6 +162,18 @@ func (r *Reconciler) verifyOne(ctx context.Context, m *object.Commit, now time.T
 	}
 	r.Logger.Info("remediation checked", "remediation_id", id, "outcome", o.Action, "detail", v.detail)
 	return o, true, nil
+}
+
+// rollbackProposed says whether the remediator pushed the rollback of remediation id:
+// its branch exists with the remediator's own commit for the rollback's id.
+func (r *Reconciler) rollbackProposed(id string, key ssh.PublicKey) bool {
+	rid := id + artifact.RollbackSuffix
+	head, ok := r.Infra.Branch(decision.Branch(rid))
+	if !ok {
+		return false
+	}
+	c, err := r.Infra.Commit(head)
+	return err == nil && Provenance(c, rid, key) == ""
 }
 
 // outcomeNote is the outcome note's text: the outcome and the times that led to it.
