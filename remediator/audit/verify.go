@@ -70,7 +70,8 @@ func verifyEntry(repo *git.Repository, e *Entry, t Trust) []Finding {
 	}
 	counted := approvals(e, t, add)
 	if t.Remediator != nil && !allViaGitHub(counted) {
-		if reason := lifecycle.MergeProvenance(merge, e.ID, e.mergeIntent, t.Remediator); reason != "" {
+		intent := func(plumbing.Hash) ([]byte, error) { return e.mergeIntent, nil }
+		if reason, _ := lifecycle.MergeProvenance(merge, e.ID, intent, t.Remediator); reason != "" {
 			add(FindingMergeNotOurs, "%s", reason)
 		}
 	}

@@ -20,24 +20,29 @@ const MergesRef = "refs/notes/remediation-merges"
 
 // MergeProvenance says whether the remediator made a merge: its signature on the merge
 // commit, or its sealed intent to merge the merged head (the second parent) for this
-// remediation id. intent is the MergesRef note on the head. It returns why not, or "".
-// Only the remediator's merges are verified and count for a runbook's record: a merge
-// made by hand is people's own process, whatever its trailers say.
-func MergeProvenance(merge *object.Commit, id string, intent []byte, remediator ssh.PublicKey) string {
+// remediation id. intent reads the MergesRef note of a head, only when the merge
+// commit is not signed. It returns why not, or "". Only the remediator's merges are
+// verified and count for a runbook's record: a merge made by hand is people's own
+// process, whatever its trailers say.
+func MergeProvenance(merge *object.Commit, id string, intent func(head plumbing.Hash) ([]byte, error), remediator ssh.PublicKey) (string, error) {
 	if remediator == nil {
-		return "no remediator key to check the merge against"
+		return "no remediator key to check the merge against", nil
 	}
 	if signing.VerifyCommit(merge, remediator) == nil {
-		return ""
+		return "", nil
 	}
-	if merge.NumParents() >= 2 && intent != nil {
+	if merge.NumParents() >= 2 {
 		head := merge.ParentHashes[1]
-		body, err := Unseal(intent, KindMerge, head, remediator)
+		note, err := intent(head)
+		if err != nil {
+			return "", err
+		}
+		body, err := Unseal(note, KindMerge, head, remediator)
 		if err == nil && strings.TrimSpace(string(body)) == mergeIntentBody(id) {
-			return ""
+			return "", nil
 		}
 	}
-	return "the merge commit is not signed by the remediator, and no merge record of the remediator backs its head: merged by hand"
+	return "the merge commit is not signed by the remediator, and no merge record of the remediator backs its head: merged by hand", nil
 }
 
 // mergeIntentBody is the text of a merge record: which remediation the head is.
@@ -79,16 +84,8 @@ func ReadProgress(note []byte, merge plumbing.Hash, remediator ssh.PublicKey) Pr
 
 // MergeProvenanceOf is MergeProvenance of a merge in repo, reading its intent record.
 func MergeProvenanceOf(repo *infrarepo.Repo, c *object.Commit, id string, remediator ssh.PublicKey) (string, error) {
-	if remediator != nil && signing.VerifyCommit(c, remediator) == nil {
-		return "", nil
-	}
-	var intent []byte
-	if c.NumParents() >= 2 {
-		note, _, err := repo.Note(MergesRef, c.ParentHashes[1])
-		if err != nil {
-			return "", err
-		}
-		intent = note
-	}
-	return MergeProvenance(c, id, intent, remediator), nil
+	return MergeProvenance(c, id, func(head plumbing.Hash) ([]byte, error) {
+		note, _, err := repo.Note(MergesRef, head)
+		return note, err
+	}, remediator)
 }

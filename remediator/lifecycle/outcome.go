@@ -61,9 +61,11 @@ type merge struct {
 }
 
 // merges walks the base's first-parent history back to since (zero: all), newest
-// first, and calls fn for each merged remediation the remediator made, rollbacks
-// excepted; a rollback that merged marks the merge it undid failed.
-func (h History) merges(since time.Time, fn func(m merge) error) error {
+// first, and calls fn for each merged remediation the remediator made whose runbook
+// version keep accepts (nil: all), rollbacks excepted; a rollback that merged marks
+// the merge it undid failed (its trailers name the same runbook version). keep is
+// asked first, so that only the merges asked about have their signature checked.
+func (h History) merges(since time.Time, keep func(RecordKey) bool, fn func(m merge) error) error {
 	rolledBack := map[string]bool{}
 	err := h.Repo.WalkFirstParent(h.Base, func(c *object.Commit) error {
 		if !since.IsZero() && c.Committer.When.Before(since) {
@@ -74,7 +76,8 @@ func (h History) merges(since time.Time, fn func(m merge) error) error {
 		}
 		tr := infrarepo.Trailers(c.Message)
 		id := tr["Remediation-Id"]
-		if id == "" || tr["Runbook"] == "" {
+		key := RecordKey{tr["Runbook"], tr["Runbook-Version"]}
+		if id == "" || key.Runbook == "" || (keep != nil && !keep(key)) {
 			return nil
 		}
 		if why, err := MergeProvenanceOf(h.Repo, c, id, h.Remediator); err != nil || why != "" {
@@ -84,7 +87,7 @@ func (h History) merges(since time.Time, fn func(m merge) error) error {
 			rolledBack[strings.TrimSuffix(id, artifact.RollbackSuffix)] = true
 			return nil
 		}
-		m := merge{commit: c, id: id, key: RecordKey{tr["Runbook"], tr["Runbook-Version"]}, checkedAt: c.Committer.When}
+		m := merge{commit: c, id: id, key: key, checkedAt: c.Committer.When}
 		note, _, err := h.Repo.Note(OutcomeRef, c.Hash)
 		if err != nil {
 			return err
@@ -127,10 +130,8 @@ func checkedAt(body []byte, fallback time.Time) time.Time {
 func (h History) Failures(runbook string, since time.Time) ([]time.Time, error) {
 	var out []time.Time
 	// merged long before the window: failed (if at all) before it too
-	err := h.merges(since.Add(-verifyHorizon), func(m merge) error {
-		if m.key.Runbook != runbook {
-			return nil
-		}
+	ofRunbook := func(k RecordKey) bool { return k.Runbook == runbook }
+	err := h.merges(since.Add(-verifyHorizon), ofRunbook, func(m merge) error {
 		if m.outcome == forge.OutcomeFailed || m.tampered != "" {
 			if !m.checkedAt.Before(since) {
 				out = append(out, m.checkedAt)

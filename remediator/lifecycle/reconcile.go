@@ -233,13 +233,13 @@ func (r *Reconciler) one(ctx context.Context, branch string, head plumbing.Hash)
 	return o, nil
 }
 
-// span starts a step of a pass in the anomaly's trace: with an artifact, the trace
-// its proposal recorded; without, a child of ctx's span.
 // history is the base's history as the evidence this remediator's key vouches for.
 func (r *Reconciler) history(now time.Time) History {
 	return History{Repo: r.Infra, Base: r.Base, Remediator: r.Infra.Signer.Public(), Now: now}
 }
 
+// span starts a step of a pass in the anomaly's trace: with an artifact, the trace
+// its proposal recorded; without, a child of ctx's span.
 func (r *Reconciler) span(ctx context.Context, art *artifact.Artifact, name string) (context.Context, trace.Span) {
 	tracer := tracing.Or(r.Tracer)
 	if art == nil {

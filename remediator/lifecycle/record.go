@@ -68,10 +68,7 @@ func (h History) AllRecords() (Records, error) {
 func (h History) records(keep func(RecordKey) bool) (Records, error) {
 	recs := Records{}
 	broken := map[RecordKey]bool{}
-	err := h.merges(time.Time{}, func(m merge) error {
-		if keep != nil && !keep(m.key) {
-			return nil
-		}
+	err := h.merges(time.Time{}, keep, func(m merge) error {
 		rec := recs[m.key]
 		if rec == nil {
 			rec = &Record{Runbook: m.key.Runbook, Version: m.key.Version}
