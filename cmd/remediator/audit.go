@@ -11,7 +11,6 @@ import (
 
 	"github.com/go-git/go-git/v5"
 	"github.com/spf13/cobra"
-	"golang.org/x/crypto/ssh"
 
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/audit"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/config"
@@ -191,13 +190,9 @@ func auditTrust(ctx context.Context, o auditOptions) (audit.Trust, []string, err
 	}
 	var skipped []string
 	if keyFile != "" {
-		data, err := os.ReadFile(keyFile)
+		pub, err := signing.LoadPublicKey(keyFile)
 		if err != nil {
 			return t, nil, badInput(fmt.Errorf("the remediator's public key: %w", err))
-		}
-		pub, _, _, _, err := ssh.ParseAuthorizedKey(data)
-		if err != nil {
-			return t, nil, badInput(fmt.Errorf("the remediator's public key %s: %w", keyFile, err))
 		}
 		t.Remediator = pub
 	} else {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"time"
 
 	"golang.org/x/crypto/ssh"
 
@@ -121,6 +122,22 @@ func allowedSigners(cfg *config.Config) (*signing.AllowedSigners, error) {
 
 // The github forge is what a reconcile pass on GitHub needs.
 var _ lifecycle.PullRequests = (*github.Forge)(nil)
+
+// recordHistory opens the infrastructure repository as the evidence of the runbooks'
+// records (route, replay): the remediator's merges and sealed outcomes. close
+// releases the mirror.
+func recordHistory(ctx context.Context, cfg *config.Config) (h lifecycle.History, closeFn func(), err error) {
+	key, err := remediatorPublicKey(cfg)
+	if err != nil {
+		return h, nil, err
+	}
+	infra, err := infrarepo.Open(ctx, cfg.Infrastructure.Repository, config.Secret(cfg.Infrastructure.TokenEnv), cfg.StateDir)
+	if err != nil {
+		return h, nil, err
+	}
+	h = lifecycle.History{Repo: infra, Base: cfg.Infrastructure.Base, Remediator: key, Now: time.Now()}
+	return h, func() { _ = infra.Close() }, nil
+}
 
 // remediatorPublicKey is the public half of the remediator's key, for commands that
 // read its records (route, replay) and must not create a key: its FILE.pub, else the

@@ -75,19 +75,12 @@ func planCheck(cmd *cobra.Command, o planCheckOptions) error {
 	if o.format != "markdown" && o.format != "json" {
 		return badInput(fmt.Errorf("--format: want markdown or json, not %q", o.format))
 	}
+	var dest *commentDest
 	if o.comment {
 		// Checked before anything is read, so a wrong flag costs no catalog fetch.
-		cfg, err := config.Load(o.config)
-		if err != nil {
-			return badInput(err)
-		}
-		if cfg.Forge.Type == config.ForgeGitHub && o.pr <= 0 {
-			return badInput(errors.New("--comment on the github forge needs --pr, the pull request number"))
-		}
-		if cfg.Forge.Type != config.ForgeGitHub {
-			if _, _, err := checkReporter(cfg, o.key, o.principal); err != nil {
-				return err
-			}
+		var err error
+		if dest, err = commentDestOf(o); err != nil {
+			return err
 		}
 	}
 	data, err := readPlan(cmd.InOrStdin(), o.plan)
@@ -126,8 +119,8 @@ func planCheck(cmd *cobra.Command, o planCheckOptions) error {
 	if err != nil {
 		return err
 	}
-	if o.comment {
-		if err := postPlanCheck(cmd, o, res); err != nil {
+	if dest != nil {
+		if err := postPlanCheck(cmd, o, dest, res); err != nil {
 			return err
 		}
 	}

@@ -17,30 +17,52 @@ import (
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/infrarepo"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/lifecycle"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/plancheck"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/signing"
 )
 
 // StatusContext is the commit status plan-check sets.
 const StatusContext = "remediation/plan-check"
 
+// commentDest is where --comment reports: the configuration's forge and, on the
+// local forge, CI's signing key and principal.
+type commentDest struct {
+	cfg *config.Config
+	key *signing.Key
+	who string
+}
+
+// commentDestOf reads and checks where --comment will report, before any work.
+func commentDestOf(o planCheckOptions) (*commentDest, error) {
+	cfg, err := config.Load(o.config)
+	if err != nil {
+		return nil, badInput(err)
+	}
+	d := &commentDest{cfg: cfg}
+	if cfg.Forge.Type == config.ForgeGitHub {
+		if o.pr <= 0 {
+			return nil, badInput(errors.New("--comment on the github forge needs --pr, the pull request number"))
+		}
+		return d, nil
+	}
+	if d.key, d.who, err = checkReporter(cfg, o.key, o.principal); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
 // postPlanCheck reports the result where the forge keeps checks. On GitHub: the
 // report on the pull request (one comment, kept up to date) and the commit status on
 // the head commit. On the local forge: the check in the head commit's checks note,
 // which the reconcile gate reads for a policy's required_checks.
-func postPlanCheck(cmd *cobra.Command, o planCheckOptions, res *plancheck.Result) error {
-	cfg, err := config.Load(o.config)
-	if err != nil {
-		return badInput(err)
-	}
+func postPlanCheck(cmd *cobra.Command, o planCheckOptions, dest *commentDest, res *plancheck.Result) error {
+	cfg := dest.cfg
 	log := newLogger(cmd, logText)
 	sha, err := headSHA(o)
 	if err != nil {
 		return err
 	}
 	if cfg.Forge.Type != config.ForgeGitHub {
-		return recordLocalCheck(cmd, cfg, log, o, sha, res)
-	}
-	if o.pr <= 0 {
-		return badInput(errors.New("--comment on the github forge needs --pr, the pull request number"))
+		return recordLocalCheck(cmd, dest, log, sha, res)
 	}
 	gh, err := newGitHubForge(cfg, log)
 	if err != nil {
@@ -69,12 +91,9 @@ func postPlanCheck(cmd *cobra.Command, o planCheckOptions, res *plancheck.Result
 }
 
 // recordLocalCheck appends the result to the head commit's checks note.
-func recordLocalCheck(cmd *cobra.Command, cfg *config.Config, log *slog.Logger, o planCheckOptions, sha string, res *plancheck.Result) error {
+func recordLocalCheck(cmd *cobra.Command, dest *commentDest, log *slog.Logger, sha string, res *plancheck.Result) error {
 	ctx := cmd.Context()
-	key, who, err := checkReporter(cfg, o.key, o.principal)
-	if err != nil {
-		return err
-	}
+	cfg, key, who := dest.cfg, dest.key, dest.who
 	infra, err := infrarepo.Open(ctx, cfg.Infrastructure.Repository, config.Secret(cfg.Infrastructure.TokenEnv), cfg.StateDir)
 	if err != nil {
 		return err

@@ -11,9 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/config"
-	"github.com/gitops-remediation/terraform-provider-remediation/remediator/infrarepo"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/intake"
-	"github.com/gitops-remediation/terraform-provider-remediation/remediator/lifecycle"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/replay"
 	"github.com/gitops-remediation/terraform-provider-remediation/runbooks"
 )
@@ -197,16 +195,11 @@ func replayCatalog(ctx context.Context, cmd *cobra.Command, cfg *config.Config, 
 
 // streaks are the runbooks' verified-in-a-row counts at their current version.
 func streaks(ctx context.Context, cfg *config.Config, cat *runbooks.Catalog) (map[string]int, error) {
-	infra, err := infrarepo.Open(ctx, cfg.Infrastructure.Repository, config.Secret(cfg.Infrastructure.TokenEnv), cfg.StateDir)
+	h, closeRepo, err := recordHistory(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
-	defer func() { _ = infra.Close() }()
-	key, err := remediatorPublicKey(cfg)
-	if err != nil {
-		return nil, err
-	}
-	h := lifecycle.History{Repo: infra, Base: cfg.Infrastructure.Base, Remediator: key, Now: time.Now()}
+	defer closeRepo()
 	recs, err := h.AllRecords()
 	if err != nil {
 		return nil, err

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/config"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/lifecycle"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/signing"
 )
 
@@ -33,10 +34,8 @@ func checkReporter(cfg *config.Config, keyFile, principal string) (*signing.Key,
 	if err != nil {
 		return nil, "", err
 	}
-	for _, p := range cfg.Forge.CheckReporters {
-		if strings.EqualFold(p, who) {
-			return key, who, nil
-		}
+	if (lifecycle.CheckTrust{Signers: signers, Reporters: cfg.Forge.CheckReporters}).Reports(who) {
+		return key, who, nil
 	}
 	return nil, "", badInput(fmt.Errorf("--key signs as %s, who is not in forge.check_reporters (%s): the remediator would not count the report",
 		who, strings.Join(cfg.Forge.CheckReporters, ", ")))

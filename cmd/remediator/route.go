@@ -5,13 +5,11 @@ import (
 	"fmt"
 	"io"
 	"text/tabwriter"
-	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/config"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/decision"
-	"github.com/gitops-remediation/terraform-provider-remediation/remediator/infrarepo"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/lifecycle"
 	"github.com/gitops-remediation/terraform-provider-remediation/runbooks"
 )
@@ -76,21 +74,15 @@ type routed struct {
 // autonomyOf reads the acting runbook's record; a repository that cannot be read
 // leaves the routing answer intact and says so.
 func autonomyOf(cmd *cobra.Command, cfg *config.Config, cat *runbooks.Catalog, d decision.Decision) (*lifecycle.Autonomy, string) {
-	ctx := cmd.Context()
-	infra, err := infrarepo.Open(ctx, cfg.Infrastructure.Repository, config.Secret(cfg.Infrastructure.TokenEnv), cfg.StateDir)
+	h, closeRepo, err := recordHistory(cmd.Context(), cfg)
 	if err != nil {
 		return nil, err.Error()
 	}
-	defer func() { _ = infra.Close() }()
+	defer closeRepo()
 	pol := cat.Policy(d.Policy)
 	if pol == nil {
 		pol = runbooks.DefaultPolicy()
 	}
-	key, err := remediatorPublicKey(cfg)
-	if err != nil {
-		return nil, err.Error()
-	}
-	h := lifecycle.History{Repo: infra, Base: cfg.Infrastructure.Base, Remediator: key, Now: time.Now()}
 	a, err := h.AutonomyOf(cat.Runbook(d.Acting.Runbook), pol)
 	if err != nil {
 		return nil, err.Error()

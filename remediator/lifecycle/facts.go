@@ -171,6 +171,11 @@ type CheckTrust struct {
 	Reporters []string
 }
 
+// Reports says whether principal is one whose signed reports count.
+func (t CheckTrust) Reports(principal string) bool {
+	return slices.ContainsFunc(t.Reporters, func(p string) bool { return strings.EqualFold(p, principal) })
+}
+
 // Count is the state of each check the reports establish, the last counted report of
 // a name winning; ignored says why each other report did not count.
 func (t CheckTrust) Count(commit string, reports []CheckReport) (states map[string]forge.CheckState, ignored []string) {
@@ -189,7 +194,7 @@ func (t CheckTrust) refuse(commit string, r CheckReport) string {
 	switch {
 	case r.Signature == nil:
 		return "unsigned report (CI signs it: remediator applied/plan-check --comment --key)"
-	case !slices.ContainsFunc(t.Reporters, func(p string) bool { return strings.EqualFold(p, r.By) }):
+	case !t.Reports(r.By):
 		return fmt.Sprintf("reported by %s, who is not in forge.check_reporters", r.By)
 	case t.Signers == nil:
 		return "no allowed-signers file to check the reporter's key (forge.allowed_signers_file)"
