@@ -20,7 +20,13 @@ import (
 // restAs calls the fake's REST API with a person's token.
 func restAs(t *testing.T, srv *fakegithub.Server, token, path, body string) (int, string) {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodPost, srv.URL+"/api/v3"+path, strings.NewReader(body))
+	return restDo(t, srv, http.MethodPost, token, path, body)
+}
+
+// restDo is a REST call to the fake GitHub with a person's token.
+func restDo(t *testing.T, srv *fakegithub.Server, method, token, path, body string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequest(method, srv.URL+"/api/v3"+path, strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,14 +79,6 @@ func TestGateBypassesOnGitHub(t *testing.T) {
 			t.Fatal(errs)
 		}
 		return cfg, srv, bare, decision.ID("scale-out-api", "service=api-gateway")
-	}
-	reconcileGH := func(t *testing.T, cfg string) string {
-		t.Helper()
-		code, out, errs := cli(t, "reconcile", "--config", cfg)
-		if code != 0 {
-			t.Fatalf("reconcile: %d %s", code, errs)
-		}
-		return out
 	}
 	notMerged := func(t *testing.T, srv *fakegithub.Server, bare, before string) {
 		t.Helper()
@@ -192,4 +190,14 @@ func TestGateBypassesOnGitHub(t *testing.T) {
 			t.Fatalf("audit verify: %d %s %s", code, out, errs)
 		}
 	})
+}
+
+// reconcileGH runs one reconcile pass, which must not fail, and returns its output.
+func reconcileGH(t *testing.T, cfg string) string {
+	t.Helper()
+	code, out, errs := cli(t, "reconcile", "--config", cfg)
+	if code != 0 {
+		t.Fatalf("reconcile: %d %s", code, errs)
+	}
+	return out
 }

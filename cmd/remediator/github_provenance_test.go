@@ -1,9 +1,7 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
-	"io"
 	"net/http"
 	"os"
 	"strings"
@@ -29,8 +27,8 @@ func TestGitHubMergesAreTheRemediatorsOnlyWhenItMadeThem(t *testing.T) {
 		if code, _, errs := proposeRun(t, cfg, alert("api-gateway")); code != 0 {
 			t.Fatal(errs)
 		}
-		if code, out, errs := cli(t, "reconcile", "--config", cfg); code != 0 || !strings.Contains(out, "merged: ") {
-			t.Fatalf("reconcile: %d %s %s", code, out, errs)
+		if out := reconcileGH(t, cfg); !strings.Contains(out, "merged: ") {
+			t.Fatalf("reconcile: %s", out)
 		}
 		head := srv.PullRequests("acme", "infra")[0].HeadSHA
 		if note := gittest.Run(t, bare, "notes", "--ref="+lifecycle.MergesRef, "show", head); !strings.Contains(note, "BEGIN SSH SIGNATURE") {
@@ -52,19 +50,8 @@ func TestGitHubMergesAreTheRemediatorsOnlyWhenItMadeThem(t *testing.T) {
 		msg := gittest.Run(t, bare, "log", "-1", "--format=%B", pr.HeadSHA)
 		_, trailers, _ := strings.Cut(msg, "Remediation-Id:")
 		in, _ := json.Marshal(map[string]string{"sha": pr.HeadSHA, "commit_title": "Merge remediation", "commit_message": "Remediation-Id:" + trailers + "Approved-by: alice\n"})
-		req, err := http.NewRequest(http.MethodPut, srv.URL+"/api/v3/repos/acme/infra/pulls/1/merge", bytes.NewReader(in))
-		if err != nil {
-			t.Fatal(err)
-		}
-		req.Header.Set("Authorization", "token alice-token")
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		body, _ := io.ReadAll(resp.Body)
-		_ = resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			t.Fatalf("merge as alice: %d %s", resp.StatusCode, body)
+		if code, body := restDo(t, srv, http.MethodPut, "alice-token", "/repos/acme/infra/pulls/1/merge", string(in)); code != http.StatusOK {
+			t.Fatalf("merge as alice: %d %s", code, body)
 		}
 		code, out, _ := cli(t, "audit", "verify", "--repository", bare, "--config", cfg)
 		if code != 1 || !strings.Contains(out, "merge-not-by-remediator") || !strings.Contains(out, "no merge record of the remediator backs its head") {
@@ -96,14 +83,7 @@ func TestGitHubChecksCountOnlyFromTheirReporters(t *testing.T) {
 		t.Fatal(errs)
 	}
 	pr := srv.PullRequests("acme", "infra")[0]
-	reconcile := func() string {
-		t.Helper()
-		code, out, errs := cli(t, "reconcile", "--config", cfg)
-		if code != 0 {
-			t.Fatalf("reconcile: %d %s", code, errs)
-		}
-		return out
-	}
+	reconcile := func() string { t.Helper(); return reconcileGH(t, cfg) }
 	if code, body := restAs(t, srv, "mallory-token", "/repos/acme/infra/statuses/"+pr.HeadSHA, `{"state":"success","context":"terraform-plan"}`); code != http.StatusCreated {
 		t.Fatalf("mallory's status: %d %s", code, body)
 	}

@@ -292,14 +292,7 @@ func TestGitHubReviewsGateTheMerge(t *testing.T) {
 	pr := srv.PullRequests("acme", "infra")[0]
 	id := decision.ID("scale-out-api", "service=api-gateway")
 	at := time.Now()
-	reconcile := func() string {
-		t.Helper()
-		code, out, errs := cli(t, "reconcile", "--config", cfg)
-		if code != 0 {
-			t.Fatalf("reconcile: %d %s", code, errs)
-		}
-		return out
-	}
+	reconcile := func() string { t.Helper(); return reconcileGH(t, cfg) }
 	if out := reconcile(); !strings.Contains(out, "0 of 1 approval(s)") {
 		t.Fatalf("no review: %s", out)
 	}

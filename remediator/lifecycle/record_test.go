@@ -1,7 +1,6 @@
 package lifecycle_test
 
 import (
-	"context"
 	"fmt"
 	"math"
 	"path/filepath"
@@ -20,7 +19,7 @@ import (
 )
 
 // remediatorKey makes a remediator's signing key, as state_dir holds it.
-func remediatorKey(t *testing.T) *signing.Key {
+func remediatorKey(t testing.TB) *signing.Key {
 	t.Helper()
 	file := filepath.Join(t.TempDir(), "signing_key")
 	if err := signing.GenerateKeyFile(file); err != nil {
@@ -78,12 +77,7 @@ func history(t *testing.T, entries ...string) (*infrarepo.Repo, *signing.Key) {
 		gittest.Run(t, work, "notes", "--ref=remediation", "add", "-F", file, "HEAD")
 	}
 	gittest.Run(t, work, "push", "-q", "origin", "main", "refs/notes/remediation")
-	repo, err := infrarepo.Open(context.Background(), bare, "", t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = repo.Close() })
-	return repo, key
+	return openInfra(t, bare, nil), key
 }
 
 func recordOf(t *testing.T, repo *infrarepo.Repo, key *signing.Key, version string) lifecycle.Record {

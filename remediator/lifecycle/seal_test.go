@@ -1,13 +1,11 @@
 package lifecycle_test
 
 import (
-	"path/filepath"
 	"testing"
 
 	"github.com/go-git/go-git/v5/plumbing"
 
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/lifecycle"
-	"github.com/gitops-remediation/terraform-provider-remediation/remediator/signing"
 )
 
 // Outcome notes are Git data anyone with push access writes: whatever a note holds,
@@ -15,14 +13,7 @@ import (
 // sealed, for that commit: no edit of a sealed note (its body, its signature, text
 // around them) makes it say anything else.
 func FuzzReadOutcome(f *testing.F) {
-	file := filepath.Join(f.TempDir(), "signing_key")
-	if err := signing.GenerateKeyFile(file); err != nil {
-		f.Fatal(err)
-	}
-	key, err := signing.LoadKey(file)
-	if err != nil {
-		f.Fatal(err)
-	}
+	key := remediatorKey(f)
 	commit := plumbing.NewHash("0123456789abcdef0123456789abcdef01234567")
 	const body = "outcome: failed\nchecked_at: 2026-11-30T10:00:00Z\n"
 	sealed, err := lifecycle.Seal(key, lifecycle.KindOutcome, commit, body)

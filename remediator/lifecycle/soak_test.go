@@ -107,12 +107,7 @@ func TestVerifiedMeansAppliedThenSoaked(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			bare, key, merged := oneMerge(t)
 			ctx := context.Background()
-			infra, err := infrarepo.Open(ctx, bare, "", t.TempDir())
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { _ = infra.Close() })
-			infra.Signer = key
+			infra := openInfra(t, bare, key)
 			w := &world{}
 			now := merged
 			r := &lifecycle.Reconciler{Infra: infra, Catalog: &runbooks.Catalog{}, Base: "main", AuthorName: "remediator", AuthorEmail: "r@localhost",
@@ -184,12 +179,7 @@ func TestVerificationBelievesOnlyItsOwnRecords(t *testing.T) {
 	ctx := context.Background()
 	run := func(t *testing.T, bare string, key *signing.Key, now time.Time, w world) ([]lifecycle.Outcome, *infrarepo.Repo) {
 		t.Helper()
-		infra, err := infrarepo.Open(ctx, bare, "", t.TempDir())
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = infra.Close() })
-		infra.Signer = key
+		infra := openInfra(t, bare, key)
 		r := &lifecycle.Reconciler{Infra: infra, Catalog: &runbooks.Catalog{}, Base: "main", AuthorName: "remediator", AuthorEmail: "r@localhost",
 			Now: func() time.Time { return now }, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 			Verifier: worldChecker{&w}, Facts: worldFacts{&w}}

@@ -69,6 +69,18 @@ func infraWork(t *testing.T) (bare, work string) {
 	return bare, work
 }
 
+// openInfra opens the remediator's mirror of bare, signing with key (nil: none).
+func openInfra(t *testing.T, bare string, key *signing.Key) *infrarepo.Repo {
+	t.Helper()
+	infra, err := infrarepo.Open(context.Background(), bare, "", t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = infra.Close() })
+	infra.Signer = key
+	return infra
+}
+
 // workKey is the remediator's key of an infraWork clone.
 func workKey(t *testing.T, work string) *signing.Key {
 	t.Helper()
@@ -138,12 +150,7 @@ func TestVerificationOfOneMergeDoesNotBlockTheOthers(t *testing.T) {
 	}
 	gittest.Run(t, work, "push", "-q", "origin", "main", lifecycle.ChecksRef)
 	ctx := context.Background()
-	infra, err := infrarepo.Open(ctx, bare, "", t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = infra.Close() })
-	infra.Signer = workKey(t, work)
+	infra := openInfra(t, bare, workKey(t, work))
 	cat := &runbooks.Catalog{}
 	signers, reporters := ciReports(t, work)
 	r := &lifecycle.Reconciler{Infra: infra, Catalog: cat, Base: "main", AuthorName: "remediator", AuthorEmail: "r@localhost",
@@ -193,12 +200,7 @@ func TestAppliedOnlyWhenCIReportedIt(t *testing.T) {
 			tc.report(t, work)
 			gittest.Run(t, work, "push", "-q", "origin", "main", lifecycle.ChecksRef)
 			ctx := context.Background()
-			infra, err := infrarepo.Open(ctx, bare, "", t.TempDir())
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { _ = infra.Close() })
-			infra.Signer = workKey(t, work)
+			infra := openInfra(t, bare, workKey(t, work))
 			signers, reporters := ciReports(t, work)
 			later := time.Now().Add(2 * time.Hour)
 			r := &lifecycle.Reconciler{Infra: infra, Catalog: &runbooks.Catalog{}, Base: "main", AuthorName: "remediator", AuthorEmail: "r@localhost",
