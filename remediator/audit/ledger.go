@@ -476,24 +476,7 @@ func readNotes(repo *git.Repository, ref string) (map[plumbing.Hash]plumbing.Has
 	return out, walk(t, "")
 }
 
+// blobContents returns a blob's content: a note, an artifact.
 func blobContents(repo *git.Repository, h plumbing.Hash) ([]byte, error) {
-	b, err := repo.BlobObject(h)
-	if err != nil {
-		return nil, err
-	}
-	r, err := b.Reader()
-	if err != nil {
-		return nil, err
-	}
-	defer r.Close()
-	var sb strings.Builder
-	buf := make([]byte, 4096)
-	for {
-		n, err := r.Read(buf)
-		sb.Write(buf[:n])
-		if err != nil {
-			break
-		}
-	}
-	return []byte(sb.String()), nil
+	return objectContents(repo, plumbing.BlobObject, h)
 }

@@ -23,9 +23,14 @@ type dirEntry struct {
 
 // readRaw returns a tree object's content.
 func readRaw(repo *git.Repository, h plumbing.Hash) ([]byte, error) {
-	obj, err := repo.Storer.EncodedObject(plumbing.TreeObject, h)
+	return objectContents(repo, plumbing.TreeObject, h)
+}
+
+// objectContents returns the content of an object of a type: a raw tree, a blob.
+func objectContents(repo *git.Repository, typ plumbing.ObjectType, h plumbing.Hash) ([]byte, error) {
+	obj, err := repo.Storer.EncodedObject(typ, h)
 	if err != nil {
-		return nil, fmt.Errorf("read tree %s: %w", h, err)
+		return nil, fmt.Errorf("read %s %s: %w", typ, h, err)
 	}
 	r, err := obj.Reader()
 	if err != nil {
