@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -423,7 +424,7 @@ func (d *artifactDirs) changed(now, before *dirEntry) ([]string, error) {
 		out[i] = path.Join(artifact.Dir, n)
 	}
 	sort.Strings(out)
-	return out, nil
+	return slices.Compact(out), nil
 }
 
 func resolveBase(repo *git.Repository, base string) (plumbing.Hash, error) {
@@ -476,7 +477,4 @@ func readNotes(repo *git.Repository, ref string) (map[plumbing.Hash]plumbing.Has
 	return out, walk(t, "")
 }
 
-// blobContents returns a blob's content: a note, an artifact.
-func blobContents(repo *git.Repository, h plumbing.Hash) ([]byte, error) {
-	return objectContents(repo, plumbing.BlobObject, h)
-}
+

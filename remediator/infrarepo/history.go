@@ -172,15 +172,19 @@ func (r *Repo) Stat(h plumbing.Hash) ([]FileStat, error) {
 	if err != nil {
 		return nil, err
 	}
-	stats, err := c.Stats()
+	var parentTree plumbing.Hash
+	if len(c.ParentHashes) > 0 {
+		p, err := r.repo.CommitObject(c.ParentHashes[0])
+		if err != nil {
+			return nil, fmt.Errorf("diff %s: %w", h, err)
+		}
+		parentTree = p.TreeHash
+	}
+	stats, err := statTrees(r.repo.Storer, parentTree, c.TreeHash)
 	if err != nil {
 		return nil, fmt.Errorf("diff %s: %w", h, err)
 	}
-	out := make([]FileStat, 0, len(stats))
-	for _, s := range stats {
-		out = append(out, FileStat{File: s.Name, Additions: s.Addition, Deletions: s.Deletion})
-	}
-	return out, nil
+	return stats, nil
 }
 
 // WalkFirstParent calls fn for each commit of the base branch's first-parent line,

@@ -374,27 +374,9 @@ func (w *WorkTree) Diff(c *object.Commit) (string, error) {
 	return patch.String(), nil
 }
 
-// FileStat is the size of a commit's change to one file.
-type FileStat struct {
-	File                 string
-	Additions, Deletions int
-}
-
 // Stat summarises a commit's change against the base, per file.
 func (w *WorkTree) Stat(c *object.Commit) ([]FileStat, error) {
-	base, err := w.r.repo.CommitObject(w.Base)
-	if err != nil {
-		return nil, err
-	}
-	patch, err := base.Patch(c)
-	if err != nil {
-		return nil, err
-	}
-	var out []FileStat
-	for _, s := range patch.Stats() {
-		out = append(out, FileStat{File: s.Name, Additions: s.Addition, Deletions: s.Deletion})
-	}
-	return out, nil
+	return statTrees(w.r.repo.Storer, w.baseTree.Hash, c.TreeHash)
 }
 
 // Push creates the branch at the commit. It never moves an existing branch: when the
