@@ -476,5 +476,3 @@ func readNotes(repo *git.Repository, ref string) (map[plumbing.Hash]plumbing.Has
 	}
 	return out, walk(t, "")
 }
-
-
