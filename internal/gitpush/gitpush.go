@@ -12,14 +12,14 @@ import (
 	"strings"
 
 	"github.com/go-git/go-git/v5/plumbing"
-	"github.com/go-git/go-git/v5/plumbing/filemode"
-	"github.com/go-git/go-git/v5/plumbing/format/packfile"
 	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/go-git/go-git/v5/plumbing/protocol/packp"
 	"github.com/go-git/go-git/v5/plumbing/protocol/packp/capability"
 	"github.com/go-git/go-git/v5/plumbing/storer"
 	"github.com/go-git/go-git/v5/plumbing/transport"
 	"github.com/go-git/go-git/v5/plumbing/transport/client"
+
+	"github.com/gitops-remediation/terraform-provider-remediation/internal/gittree"
 )
 
 // ErrStale means the ref was not where the update expected: it exists when it should
@@ -36,15 +36,18 @@ func Update(ctx context.Context, url string, auth transport.AuthMethod, s storer
 		return err
 	}
 	defer sess.Close()
-	hashes, err := newObjects(s, commit, parentTree)
+	// A remote that cannot complete a thin pack says so ("no-thin"): then every
+	// object goes whole.
+	thin := adv == nil || !adv.Capabilities.Supports(capability.Capability("no-thin"))
+	objs, err := newObjects(s, commit, parentTree, thin)
 	if err != nil {
 		return err
 	}
-	var pack bytes.Buffer
-	if _, err := packfile.NewEncoder(&pack, s, false).Encode(hashes, 0); err != nil {
-		return fmt.Errorf("pack: %w", err)
+	pack, err := packBytes(s, objs)
+	if err != nil {
+		return err
 	}
-	return send(ctx, sess, adv, &packp.Command{Name: ref, Old: old, New: commit.Hash}, &pack)
+	return send(ctx, sess, adv, &packp.Command{Name: ref, Old: old, New: commit.Hash}, pack)
 }
 
 // Delete removes ref on the remote at url if and only if it is at old.
@@ -137,49 +140,53 @@ func short(h plumbing.Hash) string {
 }
 
 // newObjects lists the objects a commit adds to its parent tree: the commit and,
-// walking only where the two trees differ, the new trees and blobs.
-func newObjects(s storer.EncodedObjectStorer, c *object.Commit, parentTree plumbing.Hash) ([]plumbing.Hash, error) {
-	out := []plumbing.Hash{c.Hash}
+// walking only where the two trees differ, the new trees and blobs. With thin, each
+// tree or blob that replaces one of the parent tree's at its path names that one as
+// its delta base.
+func newObjects(s storer.EncodedObjectStorer, c *object.Commit, parentTree plumbing.Hash, thin bool) ([]packObject, error) {
+	out := []packObject{{hash: c.Hash}}
+	add := func(h, base plumbing.Hash) {
+		if !thin {
+			base = plumbing.ZeroHash
+		}
+		out = append(out, packObject{hash: h, base: base})
+	}
 	var walk func(newTree, oldTree plumbing.Hash) error
 	walk = func(newTree, oldTree plumbing.Hash) error {
 		if newTree == oldTree {
 			return nil
 		}
-		out = append(out, newTree)
-		nt, err := object.GetTree(s, newTree)
+		add(newTree, oldTree)
+		now, err := gittree.ReadRaw(s, newTree)
 		if err != nil {
 			return err
 		}
-		old := map[string]object.TreeEntry{}
+		var before []byte
 		if !oldTree.IsZero() {
-			ot, err := object.GetTree(s, oldTree)
-			if err != nil {
+			if before, err = gittree.ReadRaw(s, oldTree); err != nil {
 				return err
 			}
-			for _, e := range ot.Entries {
-				old[e.Name] = e
-			}
 		}
-		for _, e := range nt.Entries {
-			prev, had := old[e.Name]
-			if had && prev.Hash == e.Hash {
-				continue
-			}
-			switch e.Mode {
-			case filemode.Dir:
-				prevHash := plumbing.ZeroHash
-				if had && prev.Mode == filemode.Dir {
-					prevHash = prev.Hash
+		return gittree.DiffRaw(now, before, func(n, b *gittree.Entry) error {
+			switch {
+			case n == nil, n.IsGitlink():
+				return nil // deleted, or a submodule's commit: nothing to send
+			case b != nil && b.Hash == n.Hash:
+				return nil // only the mode changed: the remote has the object
+			case n.IsDir():
+				prev := plumbing.ZeroHash
+				if b != nil && b.IsDir() {
+					prev = b.Hash
 				}
-				if err := walk(e.Hash, prevHash); err != nil {
-					return err
-				}
-			case filemode.Submodule:
-			default:
-				out = append(out, e.Hash)
+				return walk(n.Hash, prev)
 			}
-		}
-		return nil
+			base := plumbing.ZeroHash
+			if b != nil && !b.IsDir() && !b.IsGitlink() {
+				base = b.Hash
+			}
+			add(n.Hash, base)
+			return nil
+		})
 	}
 	if err := walk(c.TreeHash, parentTree); err != nil {
 		return nil, fmt.Errorf("list new objects: %w", err)

@@ -20,6 +20,7 @@ import (
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/filemode"
 	"github.com/go-git/go-git/v5/plumbing/object"
+	"github.com/go-git/go-git/v5/plumbing/storer"
 	"github.com/go-git/go-git/v5/plumbing/transport"
 
 	"github.com/gitops-remediation/terraform-provider-remediation/internal/gitpush"
@@ -39,6 +40,9 @@ type Repo struct {
 	tokens TokenFunc
 	mirror string
 	repo   *git.Repository
+	// objects is where the remediator writes the objects of its commits: the
+	// mirror's, loose, at zlib's best speed (gittree.Loose).
+	objects storer.EncodedObjectStorer
 	// release gives the mirror back (see claimMirror).
 	release func() error
 	// Signer signs every commit the remediator makes here (proposals, merges,
@@ -80,6 +84,7 @@ func OpenWith(ctx context.Context, url string, tokens TokenFunc, token, stateDir
 		return nil, fmt.Errorf("open infrastructure mirror %s: %w", r.mirror, err)
 	}
 	r.repo = repo
+	r.objects = gittree.Loose{EncodedObjectStorer: repo.Storer, ObjectsDir: filepath.Join(r.mirror, "objects")}
 	if err := r.Fetch(ctx); err != nil {
 		_ = release()
 		return nil, err
@@ -208,12 +213,12 @@ func (w *WorkTree) materialize(rel string, depth int) error {
 	parts := strings.Split(clampPath(rel), "/")
 	for i := range parts {
 		prefix := strings.Join(parts[:i+1], "/")
-		entry, err := w.baseTree.FindEntry(prefix)
-		if errors.Is(err, object.ErrEntryNotFound) || errors.Is(err, object.ErrDirectoryNotFound) {
-			return nil // absent: the edit reports it
-		}
+		entry, found, err := w.entry(parts[:i+1])
 		if err != nil {
 			return fmt.Errorf("read %s: %w", prefix, err)
+		}
+		if !found {
+			return nil // absent: the edit reports it
 		}
 		dst := filepath.Join(w.Dir, filepath.FromSlash(prefix))
 		switch entry.Mode {
@@ -262,6 +267,31 @@ func (w *WorkTree) materialize(rel string, depth int) error {
 	return nil
 }
 
+// entry looks a path up in the base tree, reading the trees on its way raw: a
+// directory of 10,000 files is scanned, not decoded into 10,000 objects.
+func (w *WorkTree) entry(parts []string) (object.TreeEntry, bool, error) {
+	tree := w.baseTree.Hash
+	for i, name := range parts {
+		raw, err := gittree.ReadRaw(w.r.repo.Storer, tree)
+		if err != nil {
+			return object.TreeEntry{}, false, err
+		}
+		e, found, err := gittree.Find(raw, name)
+		if err != nil || !found {
+			return object.TreeEntry{}, false, err
+		}
+		if i == len(parts)-1 {
+			mode, err := filemode.New(string(e.Mode))
+			return object.TreeEntry{Name: name, Mode: mode, Hash: e.Hash}, err == nil, err
+		}
+		if !e.IsDir() {
+			return object.TreeEntry{}, false, nil // a file where a directory should be
+		}
+		tree = e.Hash
+	}
+	return object.TreeEntry{}, false, nil
+}
+
 // clampPath cleans a path the way a root-confined lookup sees it: ".." never climbs
 // above the root and a leading "/" is the root.
 func clampPath(p string) string {
@@ -297,7 +327,7 @@ func (w *WorkTree) blob(h plumbing.Hash) ([]byte, error) {
 // of the base, without a full checkout: their blobs are stored and the base tree is
 // edited along their paths. A listed file absent from the work tree is deleted.
 func (w *WorkTree) Commit(files []string, message, authorName, authorEmail string, when time.Time) (*object.Commit, error) {
-	st := w.r.repo.Storer
+	st := w.r.objects
 	edits := map[string]*plumbing.Hash{}
 	for _, f := range files {
 		p := filepath.Join(w.Dir, filepath.FromSlash(f))
@@ -337,11 +367,11 @@ func (r *Repo) storeCommit(c *object.Commit) (*object.Commit, error) {
 			return nil, err
 		}
 	}
-	obj := r.repo.Storer.NewEncodedObject()
+	obj := r.objects.NewEncodedObject()
 	if err := c.Encode(obj); err != nil {
 		return nil, fmt.Errorf("encode commit: %w", err)
 	}
-	h, err := r.repo.Storer.SetEncodedObject(obj)
+	h, err := r.objects.SetEncodedObject(obj)
 	if err != nil {
 		return nil, fmt.Errorf("store commit: %w", err)
 	}

@@ -112,7 +112,7 @@ func (r *Repo) mergeTree(base, from, prop *object.Commit) (plumbing.Hash, error)
 		h := c.To.TreeEntry.Hash
 		edits[name] = &h
 	}
-	return gittree.Edit(r.repo.Storer, baseTree.Hash, edits)
+	return gittree.Edit(r.objects, baseTree.Hash, edits)
 }
 
 // entryHash is the hash of a path in a tree, zero when absent.

@@ -87,7 +87,7 @@ func (r *Repo) UpdateNote(ctx context.Context, notesRef string, commit plumbing.
 		if string(next) == string(old) && old != nil {
 			return next, nil
 		}
-		st := r.repo.Storer
+		st := r.objects
 		blob, err := gittree.WriteBlob(st, next)
 		if err != nil {
 			return nil, err

@@ -1,0 +1,89 @@
+package gittree
+
+import (
+	"compress/zlib"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/storer"
+)
+
+// Loose is an object store that writes new objects loose into a repository's objects
+// directory, deflated at zlib's best speed, and reads through the store it wraps.
+// go-git writes at zlib's default level, with no way to ask for another: for the
+// half-megabyte tree of a directory of 10,000 files that a one-file proposal
+// rewrites, that was a third of the proposal's time. Git reads loose objects of any
+// level.
+type Loose struct {
+	storer.EncodedObjectStorer
+	// ObjectsDir is the repository's objects directory (.git/objects, or objects in a
+	// bare repository).
+	ObjectsDir string
+}
+
+// SetEncodedObject writes o as a loose object, unless it is there already.
+func (l Loose) SetEncodedObject(o plumbing.EncodedObject) (plumbing.Hash, error) {
+	if o.Type() == plumbing.OFSDeltaObject || o.Type() == plumbing.REFDeltaObject {
+		return plumbing.ZeroHash, plumbing.ErrInvalidType
+	}
+	h := o.Hash()
+	hex := h.String()
+	dir := filepath.Join(l.ObjectsDir, hex[:2])
+	path := filepath.Join(dir, hex[2:])
+	if _, err := os.Stat(path); err == nil {
+		return h, nil
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return plumbing.ZeroHash, fmt.Errorf("write object %s: %w", hex, err)
+	}
+	tmp, err := os.CreateTemp(l.ObjectsDir, "tmp_obj_")
+	if err != nil {
+		return plumbing.ZeroHash, fmt.Errorf("write object %s: %w", hex, err)
+	}
+	err = writeLoose(tmp, o)
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		// Git makes loose objects read-only; rename is atomic, so a reader sees
+		// the whole object or none.
+		if err = os.Chmod(tmp.Name(), 0o444); err == nil {
+			err = os.Rename(tmp.Name(), path)
+		}
+	}
+	if err != nil {
+		_ = os.Remove(tmp.Name())
+		return plumbing.ZeroHash, fmt.Errorf("write object %s: %w", hex, err)
+	}
+	return h, nil
+}
+
+// writeLoose deflates "<type> <size>\0<content>" into w.
+func writeLoose(w io.Writer, o plumbing.EncodedObject) error {
+	zw, err := zlib.NewWriterLevel(w, zlib.BestSpeed)
+	if err != nil {
+		return err
+	}
+	hdr := append([]byte(o.Type().String()+" "), strconv.FormatInt(o.Size(), 10)...)
+	if _, err := zw.Write(append(hdr, 0)); err != nil {
+		return err
+	}
+	r, err := o.Reader()
+	if err != nil {
+		return err
+	}
+	n, err := io.Copy(zw, r)
+	r.Close()
+	if err != nil {
+		return err
+	}
+	if n != o.Size() {
+		return errors.New("object shorter than its size")
+	}
+	return zw.Close()
+}
