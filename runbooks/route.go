@@ -63,10 +63,15 @@ func DefaultPolicy() *Policy {
 }
 
 type routeEntry struct {
-	rb        *Runbook
-	matchers  labels.Matchers
-	fast      []fastMatcher
+	rb       *Runbook
+	matchers labels.Matchers
+	fast     []fastMatcher
+	// unproven are the matchers that finding the entry through the index does not
+	// prove: all but an exact-value anchor (see anchor).
+	unproven  []fastMatcher
 	condition *Expr
+	// group numbers the entry's group_by list: entries with equal lists share it.
+	group int
 }
 
 type policyEntry struct {
@@ -129,8 +134,22 @@ func NewRouter(c *Catalog) (*Router, error) {
 		}
 		return a.Metadata.Name < b.Metadata.Name
 	})
-	for i, e := range r.entries {
-		r.add(i, anchor(e.matchers))
+	groups := map[string]int{}
+	for i := range r.entries {
+		e := &r.entries[i]
+		key := strings.Join(e.rb.Spec.Trigger.GroupBy, "\x00")
+		if _, ok := groups[key]; !ok {
+			groups[key] = len(groups) + 1
+		}
+		e.group = groups[key]
+		a := anchor(e.matchers)
+		r.add(i, a)
+		e.unproven = e.fast
+		if len(a.values) > 0 {
+			// An entry indexed by exact values is found only under the anomaly's
+			// value of that label, which the anchor's matcher accepts.
+			e.unproven = append(slices.Clip(e.fast[:a.matcher]), e.fast[a.matcher+1:]...)
+		}
 	}
 	return r, nil
 }
@@ -213,6 +232,8 @@ type anchorKey struct {
 	name   string
 	values []string
 	prefix string
+	// matcher is the index of the matcher the key was read from.
+	matcher int
 }
 
 // anchor picks the matcher to index a runbook by. Exact values beat prefixes; among
@@ -233,7 +254,7 @@ func anchor(ms labels.Matchers) anchorKey {
 		}
 		return 0
 	}
-	for _, m := range ms {
+	for i, m := range ms {
 		var k anchorKey
 		switch m.Type {
 		case labels.MatchEqual:
@@ -245,6 +266,7 @@ func anchor(ms labels.Matchers) anchorKey {
 		}
 		if r, br := rank(k), rank(best); r > br || (r == br && r > 0 && k.name < best.name) {
 			best = k
+			best.matcher = i
 		}
 	}
 	return best
@@ -282,7 +304,7 @@ func (r *Router) Route(a Anomaly) Decision {
 	}
 	cand = append(cand, r.scan...)
 	sort.Ints(cand)
-	return r.decide(a, cand)
+	return r.decide(a, cand, true)
 }
 
 // routeLinear is Route without the index: every runbook is tried. It is the reference
@@ -292,16 +314,22 @@ func (r *Router) routeLinear(a Anomaly) Decision {
 	for i := range all {
 		all[i] = i
 	}
-	return r.decide(a, all)
+	return r.decide(a, all, false)
 }
 
-func (r *Router) decide(a Anomaly, cand []int) Decision {
+// decide routes an anomaly over candidate entries; indexed says they were found
+// through the index, so that the matchers it proved need no second look.
+func (r *Router) decide(a Anomaly, cand []int, indexed bool) Decision {
 	d := Decision{Policy: r.policyFor(a.Labels)}
 	// The matchers first, filtering cand in place (it is the caller's own slice), so
 	// that the matches are allocated once, at their size.
 	matched := cand[:0]
 	for _, i := range cand {
-		if matchFast(r.entries[i].fast, a.Labels) {
+		ms := r.entries[i].fast
+		if indexed {
+			ms = r.entries[i].unproven
+		}
+		if matchFast(ms, a.Labels) {
 			matched = append(matched, i)
 		}
 	}
@@ -323,7 +351,7 @@ func (r *Router) decide(a Anomaly, cand []int) Decision {
 		risk := e.rb.Spec.Risk
 		d.Matches = append(d.Matches, RunbookMatch{
 			Runbook:           e.rb,
-			Target:            targets.of(e.rb, a.Labels),
+			Target:            targets.of(e, a.Labels),
 			Risk:              risk,
 			RequiredApprovals: d.Policy.Spec.Approvals.For(risk),
 			AutoMerge:         d.Policy.Spec.AutoMerge.Allows(risk),
@@ -339,16 +367,14 @@ func (r *Router) decide(a Anomaly, cand []int) Decision {
 // targetMemo renders each runbook's target of one anomaly, reusing the last one for
 // a runbook with the same group_by: most of a catalog groups by the same labels.
 type targetMemo struct {
-	groupBy []string
-	target  string
+	group  int // 0: none yet
+	target string
 }
 
-func (m *targetMemo) of(rb *Runbook, lset map[string]string) string {
-	g := rb.Spec.Trigger.GroupBy
-	if m.groupBy != nil && slices.Equal(m.groupBy, g) {
-		return m.target
+func (m *targetMemo) of(e *routeEntry, lset map[string]string) string {
+	if m.group != e.group {
+		m.group, m.target = e.group, Target(e.rb, lset)
 	}
-	m.groupBy, m.target = g, Target(rb, lset)
 	return m.target
 }
 

@@ -166,10 +166,15 @@ func genAnomaly(rng *rand.Rand, n int) Anomaly {
 }
 
 // The index is an optimisation only: it must decide exactly what trying every runbook
-// decides.
+// decides, and each match's target is its own runbook's group_by of the anomaly
+// however the runbooks around it group.
 func TestIndexedRouteEqualsLinearScan(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	c := genCatalog(t, 2000, rng)
+	groupings := [][]string{{"service"}, {"service", "env"}, {"alertname", "instance"}, {"service"}}
+	for _, rb := range c.Runbooks {
+		rb.Spec.Trigger.GroupBy = groupings[rng.IntN(len(groupings))]
+	}
 	r, err := NewRouter(c)
 	if err != nil {
 		t.Fatal(err)
@@ -180,6 +185,11 @@ func TestIndexedRouteEqualsLinearScan(t *testing.T) {
 		got, want := r.Route(a), r.routeLinear(a)
 		if !reflect.DeepEqual(got, want) {
 			t.Fatalf("anomaly %v:\nindexed %v\nlinear  %v", a.Labels, names(got), names(want))
+		}
+		for _, m := range got.Matches {
+			if want := Target(m.Runbook, a.Labels); m.Target != want {
+				t.Fatalf("%s: target %q, want %q", m.Runbook.Metadata.Name, m.Target, want)
+			}
 		}
 		matched += len(got.Matches)
 	}
