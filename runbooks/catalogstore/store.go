@@ -43,9 +43,12 @@ type Store struct {
 
 	// lastPush is when this store last pushed, lastArrival when a write was last
 	// queued; both guarded by mu.
-	lastPush    time.Time
-	lastBatch   int
-	lastArrival time.Time
+	lastPush  time.Time
+	lastBatch int
+	// lastPushTook is what the last push cost: the committer lingers for a share
+	// of it (see linger).
+	lastPushTook time.Duration
+	lastArrival  time.Time
 
 	// mu guards the queue of writes waiting to be committed.
 	mu       sync.Mutex
@@ -90,11 +93,11 @@ func checkBranch(b string) error {
 
 // notePush records a successful push: the remote-tracking ref moves to the commit, so
 // later reads see the write without a fetch.
-func (s *Store) notePush(commit plumbing.Hash, writes int) {
+func (s *Store) notePush(commit plumbing.Hash, writes int, took time.Duration) {
 	_ = s.repo.Storer.SetReference(plumbing.NewHashReference(s.remoteRef(), commit))
 	s.pushedHead = commit
 	s.mu.Lock()
-	s.lastPush, s.lastBatch = s.opts.Now(), writes
+	s.lastPush, s.lastBatch, s.lastPushTook = s.opts.Now(), writes, took
 	s.mu.Unlock()
 }
 

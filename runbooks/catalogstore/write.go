@@ -19,15 +19,25 @@ import (
 
 // Batching. Terraform applies up to ten resources at a time; when a push returns,
 // the resources it carried finish and the next ones arrive over the following tens
-// of milliseconds. So after a recent push the committer waits until writes stop
-// arriving for batchQuiet (at most batchMaxWait) and pushes them all at once: a push
-// to a Git server costs far more than the wait.
+// of milliseconds. Writes that arrive while a push is under way always share the
+// next push. After a recent push that carried several writes, the committer also
+// lingers until writes stop arriving for a while, so that a round of Terraform's
+// writes goes in one push rather than trickling into many: but only for a quarter of
+// what a push costs (at most batchQuiet, and at most the push's cost in all). Against
+// a slow server (a second per push) a round then takes one push, not two; against a
+// fast one (25 ms) the committer does not wait longer than the push it saves.
 const (
 	batchAfter   = 250 * time.Millisecond
 	batchQuiet   = 60 * time.Millisecond
 	batchMaxWait = 250 * time.Millisecond
-	batchPoll    = 5 * time.Millisecond
+	batchPoll    = 2 * time.Millisecond
 )
+
+// linger is how long the committer waits for writes to stop arriving (quiet) and at
+// most in all (limit), given what the last push took.
+func linger(pushTook time.Duration) (quiet, limit time.Duration) {
+	return min(batchQuiet, pushTook/4), min(batchMaxWait, pushTook)
+}
 
 type opMode int
 
@@ -141,16 +151,17 @@ func (s *Store) flush(ctx context.Context) {
 func (s *Store) gather() {
 	start := s.opts.Now()
 	s.mu.Lock()
-	last, size := s.lastPush, s.lastBatch
+	last, size, took := s.lastPush, s.lastBatch, s.lastPushTook
 	s.mu.Unlock()
 	if size < 2 || last.IsZero() || start.Sub(last) >= batchAfter {
 		return
 	}
+	wantQuiet, limit := linger(took)
 	for {
 		s.mu.Lock()
 		quiet := s.opts.Now().Sub(s.lastArrival)
 		s.mu.Unlock()
-		if quiet >= batchQuiet || s.opts.Now().Sub(start) >= batchMaxWait {
+		if quiet >= wantQuiet || s.opts.Now().Sub(start) >= limit {
 			return
 		}
 		s.opts.Sleep(batchPoll)
@@ -188,10 +199,11 @@ func (s *Store) commitBatch(ctx context.Context, batch []*op) {
 			}
 			return
 		}
+		pushStart := s.opts.Now()
 		err = s.push(ctx, commit, base)
 		s.pushedHead = plumbing.ZeroHash
 		if err == nil {
-			s.notePush(commit, len(batch))
+			s.notePush(commit, len(batch), s.opts.Now().Sub(pushStart))
 			s.opts.Logger.Debug("catalog pushed", "commit", commit.String(), "writes", len(batch), "attempt", attempt+1)
 			for i, o := range batch {
 				r := results[i]
