@@ -1,6 +1,9 @@
 package runbooks
 
-import "testing"
+import (
+	"path"
+	"testing"
+)
 
 func TestAddressPatterns(t *testing.T) {
 	cases := []struct {
@@ -59,10 +62,25 @@ func FuzzAddressPattern(f *testing.F) {
 		}
 		_ = p.MatchAddress(addr)
 		// An address is a pattern matching itself.
-		if _, err := splitAddress(addr, false); err == nil {
+		if _, err := splitAddress(nil, addr, false); err == nil {
 			if self, err := ParseAddressPattern(addr); err == nil && !self.MatchAddress(addr) {
 				t.Fatalf("%q does not match itself", addr)
 			}
+		}
+	})
+}
+
+// FuzzMatchGlob holds the prefix shortcut to path.Match, for resource types and
+// address steps alike.
+func FuzzMatchGlob(f *testing.F) {
+	f.Add("aws_iam_*", "aws_iam_role")
+	f.Add("web*", "web/1")
+	f.Add(`a\*`, "a*")
+	f.Add("*", "")
+	f.Fuzz(func(t *testing.T, pattern, name string) {
+		ok, err := path.Match(pattern, name)
+		if want := err == nil && ok; matchGlob(pattern, name) != want {
+			t.Fatalf("matchGlob(%q, %q) = %v, path.Match says %v", pattern, name, !want, want)
 		}
 	})
 }

@@ -1,10 +1,12 @@
 package main
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 
 	"github.com/spf13/cobra"
 
@@ -69,6 +71,7 @@ func newPlanCheckCommand() *cobra.Command {
 }
 
 func planCheck(cmd *cobra.Command, o planCheckOptions) error {
+	oneShotGC()
 	if o.plan == "" {
 		return badInput(errors.New("--plan is required: the output of `terraform show -json PLANFILE`"))
 	}
@@ -189,8 +192,24 @@ func planCheckCatalog(cmd *cobra.Command, o planCheckOptions) (*runbooks.Catalog
 	return nil, nil, nil
 }
 
+// oneShotGC lets a plan-check process run without collecting until its heap nears
+// 256 MiB: a check allocates a few times its plan's size and exits, and collecting at
+// 4, 8 and 16 MiB on the way was a sixth of its time. A GOGC or GOMEMLIMIT the user
+// set is left as it is.
+func oneShotGC() {
+	if os.Getenv("GOGC") != "" || os.Getenv("GOMEMLIMIT") != "" {
+		return
+	}
+	debug.SetMemoryLimit(256 << 20)
+	debug.SetGCPercent(-1)
+}
+
 func readPlan(stdin io.Reader, name string) ([]byte, error) {
 	r := stdin
+	// A file is read into one buffer of its size: io.ReadAll doubles its way up to
+	// a large plan, zeroing and copying each step (a sixth of a 10,000-resource
+	// check).
+	size := int64(bytes.MinRead)
 	if name != "-" {
 		f, err := os.Open(name)
 		if err != nil {
@@ -198,10 +217,13 @@ func readPlan(stdin io.Reader, name string) ([]byte, error) {
 		}
 		defer f.Close()
 		r = f
+		if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
+			size += min(fi.Size(), plancheck.MaxPlanBytes)
+		}
 	}
-	data, err := io.ReadAll(io.LimitReader(r, plancheck.MaxPlanBytes+1))
-	if err != nil {
+	buf := bytes.NewBuffer(make([]byte, 0, size+bytes.MinRead))
+	if _, err := buf.ReadFrom(io.LimitReader(r, plancheck.MaxPlanBytes+1)); err != nil {
 		return nil, fmt.Errorf("read plan: %w", err)
 	}
-	return data, nil
+	return buf.Bytes(), nil
 }

@@ -2,9 +2,7 @@ package intake
 
 import (
 	"fmt"
-
-	"github.com/prometheus/alertmanager/notify/webhook"
-	"github.com/prometheus/alertmanager/template"
+	"time"
 )
 
 // SourceAlertmanager names anomalies that came from Alertmanager's webhook.
@@ -14,7 +12,7 @@ const SourceAlertmanager = "alertmanager"
 const AlertmanagerVersion = "4"
 
 // ParseAlertmanager reads an Alertmanager webhook payload into one anomaly per alert.
-// The payload type is Alertmanager's own (notify/webhook.Message), so the fields are
+// The payload type mirrors Alertmanager's own (webhookMessage), so the fields are
 // exactly those Alertmanager sends; anything else is refused.
 func ParseAlertmanager(body []byte) ([]Anomaly, error) {
 	out, skipped, err := parseAlertmanager(body, decodeStrict)
@@ -39,7 +37,7 @@ func ParseAlertmanagerSkipping(body []byte) ([]Anomaly, []Skipped, error) {
 }
 
 func parseAlertmanager(body []byte, decode func([]byte, any) error) ([]Anomaly, []Skipped, error) {
-	msg := webhook.Message{Data: &template.Data{}}
+	msg := webhookMessage{webhookData: &webhookData{}}
 	if err := decode(body, &msg); err != nil {
 		return nil, nil, err
 	}
@@ -95,4 +93,45 @@ func copyMap(m map[string]string) map[string]string {
 		out[k] = v
 	}
 	return out
+}
+
+// webhookMessage is Alertmanager's webhook payload: notify/webhook.Message, with its
+// template.Data, field for field and tag for tag (TestWebhookMirrorsAlertmanager holds
+// it to Alertmanager's types, so an upgrade that changes them fails the build's
+// tests). Importing those types linked Alertmanager's notifier, cluster and silence
+// packages into every remediator command; initialising them was half the start of a
+// process such as plan-check, which never reads a webhook.
+type webhookMessage struct {
+	*webhookData
+
+	Version         string `json:"version"`
+	GroupKey        string `json:"groupKey"`
+	TruncatedAlerts uint64 `json:"truncatedAlerts"`
+}
+
+// webhookData is Alertmanager's template.Data.
+type webhookData struct {
+	Receiver string         `json:"receiver"`
+	Status   string         `json:"status"`
+	Alerts   []webhookAlert `json:"alerts"`
+
+	NotificationReason string `json:"notification_reason"`
+
+	GroupLabels       map[string]string `json:"groupLabels"`
+	CommonLabels      map[string]string `json:"commonLabels"`
+	CommonAnnotations map[string]string `json:"commonAnnotations"`
+	RouteLabels       map[string]string `json:"routeLabels"`
+
+	ExternalURL string `json:"externalURL"`
+}
+
+// webhookAlert is Alertmanager's template.Alert.
+type webhookAlert struct {
+	Status       string            `json:"status"`
+	Labels       map[string]string `json:"labels"`
+	Annotations  map[string]string `json:"annotations"`
+	StartsAt     time.Time         `json:"startsAt"`
+	EndsAt       time.Time         `json:"endsAt"`
+	GeneratorURL string            `json:"generatorURL"`
+	Fingerprint  string            `json:"fingerprint"`
 }

@@ -73,6 +73,7 @@ func CheckWith(p *Plan, a *artifact.Artifact, l artifact.Limits) *Result {
 		}
 		allowed = append(allowed, pat)
 	}
+	var scratch runbooks.Address
 	for _, rc := range p.ResourceChanges {
 		act := rc.Action()
 		if act == "no-op" || act == "read" {
@@ -83,7 +84,7 @@ func CheckWith(p *Plan, a *artifact.Artifact, l artifact.Limits) *Result {
 			c.OK = false
 			res.Violations = append(res.Violations, Violation{Rule: rule, Address: rc.Address, Reason: reason})
 		}
-		if len(l.AllowedAddresses) > 0 && !matchAddress(allowed, rc.Address) { // parsed once for every pattern
+		if len(l.AllowedAddresses) > 0 && !matchAddress(allowed, rc.Address, &scratch) { // parsed once for every pattern
 			add(RuleUndeclared, fmt.Sprintf("runbook %s never declared this resource (allowed_addresses: %s)", a.Runbook, strings.Join(l.AllowedAddresses, ", ")))
 		}
 		if len(l.AllowedActions) > 0 && !contains(l.AllowedActions, act) {
@@ -127,13 +128,14 @@ func NotARemediation(p *Plan) *Result {
 	return res
 }
 
-func matchAddress(patterns []*runbooks.AddressPattern, addr string) bool {
-	a, err := runbooks.ParseAddress(addr)
-	if err != nil {
+// matchAddress parses addr into scratch (reused from one change to the next) and
+// says whether any pattern matches it.
+func matchAddress(patterns []*runbooks.AddressPattern, addr string, scratch *runbooks.Address) bool {
+	if err := runbooks.ParseAddressInto(addr, scratch); err != nil {
 		return false
 	}
 	for _, p := range patterns {
-		if p.Match(a) {
+		if p.Match(*scratch) {
 			return true
 		}
 	}

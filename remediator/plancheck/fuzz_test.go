@@ -1,6 +1,8 @@
 package plancheck_test
 
 import (
+	"bytes"
+	"encoding/json"
 	"testing"
 
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/artifact"
@@ -37,3 +39,38 @@ func FuzzParse(f *testing.F) {
 type discard struct{}
 
 func (discard) Write(p []byte) (int, error) { return len(p), nil }
+
+// FuzzResultJSON holds the hand-written report encoder to encoding/json: the same
+// document for any strings a plan or an artifact can carry, byte for byte.
+func FuzzResultJSON(f *testing.F) {
+	f.Add("module.a.b[\"x\"]", "aws_iam_role", "runbook <a&b>", "\u2028\x00\xff\"\\", true, false)
+	f.Add("", "", "", "", false, true)
+	f.Fuzz(func(t *testing.T, addr, typ, name, note string, remediation, violate bool) {
+		r := &plancheck.Result{Remediation: remediation, ID: name, Runbook: name, Risk: typ, Terraform: note, Note: note,
+			Changes: []plancheck.Change{{Address: addr, Type: typ, Action: "update", OK: !violate}, {Address: note, Type: name, Action: addr}}}
+		if violate {
+			r.Violations = []plancheck.Violation{{Rule: "undeclared", Address: addr, Reason: note}, {Rule: name, Reason: typ}}
+		}
+		var got bytes.Buffer
+		if err := r.JSON(&got); err != nil {
+			t.Fatal(err)
+		}
+		outcome := "pass"
+		switch {
+		case !remediation:
+			outcome = "not-a-remediation"
+		case violate:
+			outcome = "fail"
+		}
+		want, err := json.Marshal(struct {
+			Outcome string `json:"result"`
+			*plancheck.Result
+		}{outcome, r})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.String() != string(want)+"\n" {
+			t.Fatalf("hand-written:\n%s\nencoding/json:\n%s", got.String(), want)
+		}
+	})
+}

@@ -97,7 +97,10 @@ func Parse(file string, data []byte) (*Plan, error) {
 		return nil, &ParseError{File: file, Msg: "planned_values: missing: this is a state, not a plan (run `terraform show -json PLANFILE`)"}
 	}
 	for i, rc := range p.ResourceChanges {
-		field := fmt.Sprintf("resource_changes[%d]", i)
+		if rc.Address != "" && rc.Type != "" && len(rc.Change.Actions) > 0 && knownAll(rc.Change.Actions) {
+			continue
+		}
+		field := fmt.Sprintf("resource_changes[%d]", i) // only for the error: 10,000 of them cost a millisecond
 		switch {
 		case rc.Address == "":
 			return nil, &ParseError{File: file, Msg: field + ".address: missing"}
@@ -113,6 +116,15 @@ func Parse(file string, data []byte) (*Plan, error) {
 		}
 	}
 	return &p, nil
+}
+
+func knownAll(actions []string) bool {
+	for _, a := range actions {
+		if !knownActions[a] {
+			return false
+		}
+	}
+	return true
 }
 
 // jsonError turns a decoding error into one with a line and column.

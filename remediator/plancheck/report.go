@@ -3,9 +3,9 @@ package plancheck
 import (
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
-
-	fastjson "github.com/goccy/go-json"
+	"unicode/utf8"
 )
 
 // Marker identifies plan-check's comment on a pull request.
@@ -60,23 +60,134 @@ func (r *Result) Markdown(w io.Writer) error {
 	return err
 }
 
-// JSON writes the result as one JSON document.
+// JSON writes the result as one JSON document, on one line. It is written by hand:
+// a JSON library compiles an encoder for a type on its first use, which in a one-shot
+// plan-check process cost more than encoding 10,000 changes (FuzzResultJSON holds it
+// to encoding/json).
 func (r *Result) JSON(w io.Writer) error {
-	// Compact, and encoded with goccy/go-json: a report of 10,000 changes is for jq
-	// and programs, and encoding it costs as much as checking the plan.
-	enc := fastjson.NewEncoder(w)
-	type view struct {
-		Outcome string `json:"result"`
-		*Result
-	}
-	v := view{Outcome: "pass", Result: r}
+	outcome := "pass"
 	switch {
 	case !r.Remediation:
-		v.Outcome = "not-a-remediation"
+		outcome = "not-a-remediation"
 	case !r.Passed():
-		v.Outcome = "fail"
+		outcome = "fail"
 	}
-	return enc.Encode(v)
+	b := make([]byte, 0, 256+100*len(r.Changes)+200*len(r.Violations))
+	b = append(b, `{"result":`...)
+	b = appendString(b, outcome)
+	b = append(b, `,"remediation":`...)
+	b = strconv.AppendBool(b, r.Remediation)
+	for _, f := range [...]struct{ name, value string }{
+		{"id", r.ID}, {"runbook", r.Runbook}, {"policy", r.Policy}, {"risk", r.Risk}, {"terraform_version", r.Terraform},
+	} {
+		b = appendField(b, f.name, f.value, true)
+	}
+	b = append(b, `,"changes":`...)
+	if r.Changes == nil {
+		b = append(b, "null"...)
+	} else {
+		b = append(b, '[')
+		for i, c := range r.Changes {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, `{"address":`...)
+			b = appendString(b, c.Address)
+			b = appendField(b, "type", c.Type, false)
+			b = appendField(b, "action", c.Action, false)
+			b = append(b, `,"ok":`...)
+			b = strconv.AppendBool(b, c.OK)
+			b = append(b, '}')
+		}
+		b = append(b, ']')
+	}
+	b = append(b, `,"violations":`...)
+	if r.Violations == nil {
+		b = append(b, "null"...)
+	} else {
+		b = append(b, '[')
+		for i, v := range r.Violations {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, `{"rule":`...)
+			b = appendString(b, v.Rule)
+			b = appendField(b, "address", v.Address, true)
+			b = appendField(b, "reason", v.Reason, false)
+			b = append(b, '}')
+		}
+		b = append(b, ']')
+	}
+	b = appendField(b, "note", r.Note, true)
+	b = append(b, "}\n"...)
+	_, err := w.Write(b)
+	return err
+}
+
+// appendField appends `,"name":"value"`, or nothing for an empty value when
+// omitEmpty (the omitempty of the struct tags).
+func appendField(b []byte, name, value string, omitEmpty bool) []byte {
+	if omitEmpty && value == "" {
+		return b
+	}
+	b = append(b, ',', '"')
+	b = append(b, name...)
+	b = append(b, '"', ':')
+	return appendString(b, value)
+}
+
+// appendString appends s as a JSON string, escaped as encoding/json escapes it:
+// quotes, backslashes and control characters, <, > and & (so that the report is safe
+// inside HTML), U+2028 and U+2029, and invalid UTF-8 as U+FFFD.
+func appendString(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			case '\b':
+				b = append(b, '\\', 'b')
+			case '\f':
+				b = append(b, '\\', 'f')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+		case r == '\u2028' || r == '\u2029':
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hex[r&0xf])
+		default:
+			i += size
+			continue
+		}
+		i += size
+		start = i
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
 }
 
 // cell keeps a value inside one table cell or code span.

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gitops-remediation/terraform-provider-remediation/runbooks"
@@ -19,22 +20,26 @@ import (
 //go:embed templates/*.html
 var templateFiles embed.FS
 
-var pages = template.Must(template.New("").Funcs(template.FuncMap{
-	"when": func(t time.Time) string {
-		if t.IsZero() {
-			return ""
-		}
-		return t.UTC().Format("2006-01-02 15:04:05Z")
-	},
-	"short": func(s string) string {
-		if len(s) > 12 {
-			return s[:12]
-		}
-		return s
-	},
-	"labels": runbooks.FormatLabels,
-	"join":   strings.Join,
-}).ParseFS(templateFiles, "templates/*.html"))
+// pages are parsed on the first page served, not when the package initialises: every
+// remediator command links this package, and most never serve a page.
+var pages = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("").Funcs(template.FuncMap{
+		"when": func(t time.Time) string {
+			if t.IsZero() {
+				return ""
+			}
+			return t.UTC().Format("2006-01-02 15:04:05Z")
+		},
+		"short": func(s string) string {
+			if len(s) > 12 {
+				return s[:12]
+			}
+			return s
+		},
+		"labels": runbooks.FormatLabels,
+		"join":   strings.Join,
+	}).ParseFS(templateFiles, "templates/*.html"))
+})
 
 // Page serves the status page (server-rendered HTML that needs no JavaScript,
 // everything from alerts escaped by html/template) and the JSON behind it. It only
@@ -116,7 +121,7 @@ func (p *Page) render(w http.ResponseWriter, r *http.Request, name string, v vie
 		v.Token = r.URL.Query().Get("token")
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	if err := pages.ExecuteTemplate(w, name, v); err != nil && p.Logger != nil {
+	if err := pages().ExecuteTemplate(w, name, v); err != nil && p.Logger != nil {
 		p.Logger.Error("status page", "page", name, "err", err)
 	}
 }
