@@ -6,6 +6,7 @@ import (
 	"flag"
 	"log"
 	"os"
+	"runtime/debug"
 	"runtime/pprof"
 
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
@@ -26,6 +27,7 @@ func main() {
 	flag.BoolVar(&debug, "debug", false, "run the provider with support for debuggers like delve")
 	flag.Parse()
 	quietSDKLogs()
+	lessGC()
 	stop := profile()
 	err := providerserver.Serve(context.Background(), provider.New(version), providerserver.ServeOpts{
 		Address: "registry.terraform.io/gitops-remediation/remediation",
@@ -34,6 +36,17 @@ func main() {
 	stop()
 	if err != nil {
 		log.Fatal(err.Error())
+	}
+}
+
+// lessGC collects when the heap has grown five times over, not twice (unless GOGC or
+// GOMEMLIMIT says otherwise). A provider's live heap is a few megabytes, and the
+// plugin framework allocates per attribute per resource on every call: at Go's
+// default, collection was a quarter of the provider's CPU in a 200-resource apply,
+// on the same cores as Terraform.
+func lessGC() {
+	if os.Getenv("GOGC") == "" && os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetGCPercent(400)
 	}
 }
 

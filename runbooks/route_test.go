@@ -260,3 +260,55 @@ func TestDefaultProtectedPathsCoverEveryCISystem(t *testing.T) {
 		}
 	}
 }
+
+// TestIndexProvesOnlyItsAnchor: a runbook found through the index skips only the
+// matcher its anchor proved. Every kind of anchor (one value, a set of values from a
+// regex, a prefix, none), each beside matchers the anomaly may fail, over every
+// combination of the labels' values: the index decides what the linear scan decides.
+func TestIndexProvesOnlyItsAnchor(t *testing.T) {
+	rbs := []*Runbook{
+		testRunbook("equal", RiskLow, `service="api"`, `env!="dev"`),
+		testRunbook("equal-regex-too", RiskLow, `service="api"`, `env=~"prod|staging"`, `severity=~"crit.*"`),
+		testRunbook("value-set", RiskLow, `env=~"prod|staging"`, `service!="web"`),
+		testRunbook("value-set-and-prefix", RiskLow, `env=~"prod|staging"`, `service=~"ap.*"`),
+		testRunbook("prefix-beside-equal", RiskLow, `service=~"ap.*"`, `severity="critical"`),
+		testRunbook("prefix", RiskLow, `service=~"ap.*i"`, `env!="dev"`),
+		testRunbook("scan", RiskLow, `env!="dev"`, `severity!~"info|warning"`),
+		testRunbook("alertname-and-equal", RiskLow, `alertname="A"`, `service="web"`),
+	}
+	r := mustRouter(t, rbs, []*Policy{testPolicy("all", 0)})
+	values := map[string][]string{
+		"alertname": {"A", "B", ""},
+		"service":   {"api", "apx", "web", ""},
+		"env":       {"prod", "staging", "dev", ""},
+		"severity":  {"critical", "crit", "info", ""},
+	}
+	order := []string{"alertname", "service", "env", "severity"}
+	matched := 0
+	var walk func(i int, labels map[string]string)
+	walk = func(i int, labels map[string]string) {
+		if i == len(order) {
+			a := Anomaly{Labels: labels}
+			got, want := r.Route(a), r.routeLinear(a)
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("%v: indexed %v, linear %v", labels, names(got), names(want))
+			}
+			matched += len(got.Matches)
+			return
+		}
+		for _, v := range values[order[i]] {
+			next := map[string]string{}
+			for k, x := range labels {
+				next[k] = x
+			}
+			if v != "" { // "": the label is absent
+				next[order[i]] = v
+			}
+			walk(i+1, next)
+		}
+	}
+	walk(0, map[string]string{})
+	if matched == 0 {
+		t.Fatal("nothing matched: the comparison proves nothing")
+	}
+}
