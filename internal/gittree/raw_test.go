@@ -41,10 +41,7 @@ func TestDiffBlobsAgreesWithGoGit(t *testing.T) {
 		return root
 	}
 	tree := func(h plumbing.Hash) *object.Tree {
-		if h.IsZero() {
-			return &object.Tree{}
-		}
-		tr, err := object.GetTree(s, h)
+		tr, err := Tree(s, h)
 		if err != nil {
 			t.Fatal(err)
 		}

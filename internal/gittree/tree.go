@@ -129,3 +129,12 @@ func WriteBlob(s storer.EncodedObjectStorer, data []byte) (plumbing.Hash, error)
 	}
 	return s.SetEncodedObject(obj)
 }
+
+// Tree returns the tree h, or an empty tree for the zero hash (the parent of a root
+// commit, a catalog with no commit yet).
+func Tree(s storer.EncodedObjectStorer, h plumbing.Hash) (*object.Tree, error) {
+	if h.IsZero() {
+		return &object.Tree{}, nil
+	}
+	return object.GetTree(s, h)
+}

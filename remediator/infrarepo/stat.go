@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/go-git/go-git/v5/plumbing"
-	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/go-git/go-git/v5/plumbing/storer"
 	"github.com/go-git/go-git/v5/utils/binary"
 	"github.com/go-git/go-git/v5/utils/diff"
@@ -104,17 +103,11 @@ func mayRename(changes []gittree.BlobChange) bool {
 
 // statWithRenames is go-git's stat of two trees, renames detected.
 func statWithRenames(s storer.EncodedObjectStorer, from, to plumbing.Hash) ([]FileStat, error) {
-	tree := func(h plumbing.Hash) (*object.Tree, error) {
-		if h.IsZero() {
-			return &object.Tree{}, nil
-		}
-		return object.GetTree(s, h)
-	}
-	a, err := tree(from)
+	a, err := gittree.Tree(s, from)
 	if err != nil {
 		return nil, err
 	}
-	b, err := tree(to)
+	b, err := gittree.Tree(s, to)
 	if err != nil {
 		return nil, err
 	}

@@ -66,10 +66,7 @@ func TestStatCountsAsGoGitDoes(t *testing.T) {
 		return out
 	}
 	tree := func(h plumbing.Hash) *object.Tree {
-		if h.IsZero() {
-			return &object.Tree{}
-		}
-		tr, err := object.GetTree(s, h)
+		tr, err := gittree.Tree(s, h)
 		if err != nil {
 			t.Fatal(err)
 		}

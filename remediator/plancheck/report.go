@@ -82,46 +82,45 @@ func (r *Result) JSON(w io.Writer) error {
 	} {
 		b = appendField(b, f.name, f.value, true)
 	}
-	b = append(b, `,"changes":`...)
-	if r.Changes == nil {
-		b = append(b, "null"...)
-	} else {
-		b = append(b, '[')
-		for i, c := range r.Changes {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = append(b, `{"address":`...)
-			b = appendString(b, c.Address)
-			b = appendField(b, "type", c.Type, false)
-			b = appendField(b, "action", c.Action, false)
-			b = append(b, `,"ok":`...)
-			b = strconv.AppendBool(b, c.OK)
-			b = append(b, '}')
-		}
-		b = append(b, ']')
-	}
-	b = append(b, `,"violations":`...)
-	if r.Violations == nil {
-		b = append(b, "null"...)
-	} else {
-		b = append(b, '[')
-		for i, v := range r.Violations {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = append(b, `{"rule":`...)
-			b = appendString(b, v.Rule)
-			b = appendField(b, "address", v.Address, true)
-			b = appendField(b, "reason", v.Reason, false)
-			b = append(b, '}')
-		}
-		b = append(b, ']')
-	}
+	b = appendArray(b, "changes", r.Changes, func(b []byte, c Change) []byte {
+		b = append(b, `{"address":`...)
+		b = appendString(b, c.Address)
+		b = appendField(b, "type", c.Type, false)
+		b = appendField(b, "action", c.Action, false)
+		b = append(b, `,"ok":`...)
+		b = strconv.AppendBool(b, c.OK)
+		return append(b, '}')
+	})
+	b = appendArray(b, "violations", r.Violations, func(b []byte, v Violation) []byte {
+		b = append(b, `{"rule":`...)
+		b = appendString(b, v.Rule)
+		b = appendField(b, "address", v.Address, true)
+		b = appendField(b, "reason", v.Reason, false)
+		return append(b, '}')
+	})
 	b = appendField(b, "note", r.Note, true)
 	b = append(b, "}\n"...)
 	_, err := w.Write(b)
 	return err
+}
+
+// appendArray appends `,"name":[...]` with each item appended by item, or null for
+// a nil slice (as encoding/json writes one).
+func appendArray[T any](b []byte, name string, items []T, item func([]byte, T) []byte) []byte {
+	b = append(b, ',', '"')
+	b = append(b, name...)
+	b = append(b, '"', ':')
+	if items == nil {
+		return append(b, "null"...)
+	}
+	b = append(b, '[')
+	for i, it := range items {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = item(b, it)
+	}
+	return append(b, ']')
 }
 
 // appendField appends `,"name":"value"`, or nothing for an empty value when
