@@ -145,7 +145,12 @@ func short(h plumbing.Hash) string {
 // its delta base.
 func newObjects(s storer.EncodedObjectStorer, c *object.Commit, parentTree plumbing.Hash, thin bool) ([]packObject, error) {
 	out := []packObject{{hash: c.Hash}}
+	seen := map[plumbing.Hash]bool{}
 	add := func(h, base plumbing.Hash) {
+		if seen[h] {
+			return // two new files of one content: one object
+		}
+		seen[h] = true
 		if !thin {
 			base = plumbing.ZeroHash
 		}

@@ -117,13 +117,28 @@ func TestUpdateSendsOnlyTheChange(t *testing.T) {
 		t.Errorf("untouched content %q", got)
 	}
 
+	// Two new files of one content are one object in the pack (git receive-pack
+	// may refuse a pack that holds an object twice).
+	c3 := commit(t, s, edit(t, s, tree2, map[string]string{"new/a": "same\n", "new/b": "same\n"}), c2.Hash)
+	objs, err := newObjects(s, c3, tree2, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(objs) != 4 { // commit, root, new/, one blob
+		t.Errorf("sends %d objects for two files of one content, want 4", len(objs))
+	}
+	if err := Update(ctx, "file://"+remote, nil, s, c3, tree2, main, c2.Hash); err != nil {
+		t.Fatalf("third push: %v", err)
+	}
+	gittest.Run(t, remote, "fsck", "--strict", "--no-dangling")
+
 	// The compare half of compare-and-swap: a push from a stale old value fails.
-	c3 := commit(t, s, edit(t, s, tree2, map[string]string{"README": "bye\n"}), c2.Hash)
-	err = Update(ctx, "file://"+remote, nil, s, c3, tree2, main, c1.Hash)
+	c4 := commit(t, s, edit(t, s, tree2, map[string]string{"README": "bye\n"}), c2.Hash)
+	err = Update(ctx, "file://"+remote, nil, s, c4, tree2, main, c2.Hash)
 	if !errors.Is(err, ErrStale) {
 		t.Fatalf("push over a moved branch: %v, want ErrStale", err)
 	}
-	if got := gittest.Run(t, remote, "rev-parse", "main"); got != c2.Hash.String() {
+	if got := gittest.Run(t, remote, "rev-parse", "main"); got != c3.Hash.String() {
 		t.Errorf("a stale push moved main to %s", got)
 	}
 }
