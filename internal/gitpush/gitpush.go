@@ -146,32 +146,30 @@ func short(h plumbing.Hash) string {
 func newObjects(s storer.EncodedObjectStorer, c *object.Commit, parentTree plumbing.Hash, thin bool) ([]packObject, error) {
 	out := []packObject{{hash: c.Hash}}
 	seen := map[plumbing.Hash]bool{}
-	add := func(h, base plumbing.Hash) {
-		if seen[h] {
+	add := func(o packObject) {
+		if seen[o.hash] {
 			return // two new files of one content: one object
 		}
-		seen[h] = true
+		seen[o.hash] = true
 		if !thin {
-			base = plumbing.ZeroHash
+			o.base, o.baseRaw = plumbing.ZeroHash, nil
 		}
-		out = append(out, packObject{hash: h, base: base})
+		out = append(out, o)
 	}
 	var walk func(newTree, oldTree plumbing.Hash) error
 	walk = func(newTree, oldTree plumbing.Hash) error {
 		if newTree == oldTree {
 			return nil
 		}
-		add(newTree, oldTree)
 		now, err := gittree.ReadRaw(s, newTree)
 		if err != nil {
 			return err
 		}
-		var before []byte
-		if !oldTree.IsZero() {
-			if before, err = gittree.ReadRaw(s, oldTree); err != nil {
-				return err
-			}
+		before, err := gittree.ReadRaw(s, oldTree)
+		if err != nil {
+			return err
 		}
+		add(packObject{hash: newTree, base: oldTree, raw: now, baseRaw: before})
 		return gittree.DiffRaw(now, before, func(n, b *gittree.Entry) error {
 			switch {
 			case n == nil, n.IsGitlink():
@@ -189,7 +187,7 @@ func newObjects(s storer.EncodedObjectStorer, c *object.Commit, parentTree plumb
 			if b != nil && !b.IsDir() && !b.IsGitlink() {
 				base = b.Hash
 			}
-			add(n.Hash, base)
+			add(packObject{hash: n.Hash, base: base})
 			return nil
 		})
 	}

@@ -22,9 +22,12 @@ import (
 // completes it), and deflates at zlib's best speed: what it sends is small.
 
 // packObject is an object to send and, when not zero, the object it replaces on the
-// remote, to send it as a delta against.
+// remote, to send it as a delta against. A tree's content, and its base's, are those
+// the walk that listed it read (raw), so the pack does not read them again; nil
+// means read it from the store.
 type packObject struct {
-	hash, base plumbing.Hash
+	hash, base   plumbing.Hash
+	raw, baseRaw []byte
 }
 
 // Git's pack object types (gitformat-pack).
@@ -61,24 +64,25 @@ func writePack(w io.Writer, s storer.EncodedObjectStorer, objs []packObject) err
 // writeObject writes one pack entry: the object whole, or a delta against its base
 // when that is less than half its size.
 func writeObject(out io.Writer, zw *zlib.Writer, s storer.EncodedObjectStorer, o packObject) error {
-	obj, err := s.EncodedObject(plumbing.AnyObject, o.hash)
-	if err != nil {
-		return err
-	}
-	r, err := obj.Reader()
-	if err != nil {
-		return err
-	}
-	data, err := io.ReadAll(r)
-	r.Close()
-	if err != nil {
-		return err
-	}
-	typ, body := int(obj.Type()), data
-	if !o.base.IsZero() {
-		base, err := gittree.Contents(s, obj.Type(), o.base)
+	objType, data := plumbing.TreeObject, o.raw
+	if data == nil {
+		obj, err := s.EncodedObject(plumbing.AnyObject, o.hash)
 		if err != nil {
-			return fmt.Errorf("delta base: %w", err)
+			return err
+		}
+		if data, err = gittree.ReadObject(obj); err != nil {
+			return err
+		}
+		objType = obj.Type()
+	}
+	typ, body := int(objType), data
+	if !o.base.IsZero() {
+		base := o.baseRaw
+		if base == nil {
+			var err error
+			if base, err = gittree.Contents(s, objType, o.base); err != nil {
+				return fmt.Errorf("delta base: %w", err)
+			}
 		}
 		// An empty base has nothing to copy (and go-git refuses it as a base).
 		if d := spanDelta(base, data); len(base) > 0 && len(d) < len(data)/2 {

@@ -32,17 +32,11 @@ func diffTrees(s storer.EncodedObjectStorer, dir string, from, to plumbing.Hash,
 	if from == to {
 		return nil
 	}
-	read := func(h plumbing.Hash) ([]byte, error) {
-		if h.IsZero() {
-			return nil, nil
-		}
-		return ReadRaw(s, h)
-	}
-	before, err := read(from)
+	before, err := ReadRaw(s, from)
 	if err != nil {
 		return err
 	}
-	now, err := read(to)
+	now, err := ReadRaw(s, to)
 	if err != nil {
 		return err
 	}

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"io"
 
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/storer"
@@ -31,8 +30,12 @@ func (e Entry) IsDir() bool { return string(e.Mode) == "40000" }
 // IsGitlink reports whether the entry is a submodule's commit.
 func (e Entry) IsGitlink() bool { return string(e.Mode) == "160000" }
 
-// ReadRaw returns a tree object's content.
+// ReadRaw returns a tree object's content; the zero hash reads as the empty tree
+// (nil), as in Tree.
 func ReadRaw(s storer.EncodedObjectStorer, h plumbing.Hash) ([]byte, error) {
+	if h.IsZero() {
+		return nil, nil
+	}
 	return Contents(s, plumbing.TreeObject, h)
 }
 
@@ -42,15 +45,25 @@ func Contents(s storer.EncodedObjectStorer, typ plumbing.ObjectType, h plumbing.
 	if err != nil {
 		return nil, fmt.Errorf("read %s %s: %w", typ, h, err)
 	}
+	data, err := ReadObject(obj)
+	if err != nil {
+		return nil, fmt.Errorf("read %s %s: %w", typ, h, err)
+	}
+	return data, nil
+}
+
+// ReadObject returns an object's content, read to its end (where zlib checks its
+// checksum) into one buffer: room for its size and the read that finds the end, so
+// that a large tree is not copied into a buffer twice its size on the way.
+func ReadObject(obj plumbing.EncodedObject) ([]byte, error) {
 	r, err := obj.Reader()
 	if err != nil {
 		return nil, err
 	}
 	defer r.Close()
-	out := make([]byte, 0, obj.Size())
-	buf := bytes.NewBuffer(out)
-	if _, err := io.Copy(buf, r); err != nil {
-		return nil, fmt.Errorf("read %s %s: %w", typ, h, err)
+	buf := bytes.NewBuffer(make([]byte, 0, obj.Size()+bytes.MinRead))
+	if _, err := buf.ReadFrom(r); err != nil {
+		return nil, err
 	}
 	return buf.Bytes(), nil
 }
