@@ -121,6 +121,32 @@ func TestGateBypassesOfIdentityAndChecksOnTheLocalForge(t *testing.T) {
 			editSigners(t, cfg, "", signerLine(t, cfg, "mallory", "oncall@vendor.example", ""))
 			approveAs(t, cfg, id, "mallory")
 		}, "no approval on this commit from a member of required team platform/oncall"},
+		// A reporter is not a reviewer.
+		{"CI's key, listed for a reviewer too, approves", nil, func(t *testing.T, cfg, infra, id string) {
+			editSigners(t, cfg, "ci@example.com", signerLine(t, cfg, "ci", "ci@example.com,build@example.com", ""))
+			addApprovalNote(t, infra, id, signedBy(t, cfg, infra, id, "ci", "build@example.com"))
+		}, "check reporter"},
+		{"the remediator's own key, listed for a reviewer, approves", nil, func(t *testing.T, cfg, infra, id string) {
+			_, keyFile := remediatorKeyOf(t, cfg)
+			pub, err := os.ReadFile(keyFile + ".pub")
+			if err != nil {
+				t.Fatal(err)
+			}
+			editSigners(t, cfg, "", "ops@example.com "+strings.TrimSpace(string(pub))+"\n")
+			k, _ := remediatorKeyOf(t, cfg)
+			a, err := lifecycle.Sign(k, gittest.Run(t, infra, "rev-parse", decision.Branch(id)), "ops@example.com", lifecycle.ViaSSH, time.Now())
+			if err != nil {
+				t.Fatal(err)
+			}
+			addApprovalNote(t, infra, id, a.Entry())
+		}, "the remediator's own key"},
+		// One identity, one spelling: a line the remediator cannot honour stops only itself.
+		{"a cert-authority line does not stop another reviewer's approval", func(_ *runbooks.Runbook, p *runbooks.Policy) {
+			p.Spec.RequiredReviewers = []string{"bob@example.com"}
+		}, func(t *testing.T, cfg, infra, id string) {
+			editSigners(t, cfg, "", signerLine(t, cfg, "mallory", "*@example.com", "cert-authority"))
+			addApprovalNote(t, infra, id, append(signedBy(t, cfg, infra, id, "mallory", "bob@example.com"), signedBy(t, cfg, infra, id, "alice", "alice@example.com")...))
+		}, "required reviewer bob@example.com has not approved"},
 		// Checks fail closed.
 		{"the checks note reordered so an older success follows a newer failure", requiredCheck, func(t *testing.T, cfg, infra, id string) {
 			aliceApproves(t, cfg, id)
@@ -137,7 +163,11 @@ func TestGateBypassesOfIdentityAndChecksOnTheLocalForge(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			cfg, infra, id := proposed(t, c.policy)
+			policy := c.policy
+			if policy == nil {
+				policy = func(*runbooks.Runbook, *runbooks.Policy) {}
+			}
+			cfg, infra, id := proposed(t, policy)
 			before := gittest.Run(t, infra, "rev-parse", "main")
 			c.attack(t, cfg, infra, id)
 			code, out, errs := cli(t, "reconcile", "--config", cfg)
