@@ -219,6 +219,11 @@ func TestRuleApprovalsNoteIsUntrustedText(t *testing.T) {
 	if got[0].At != rulesNow.Add(-time.Hour) || string(got[0].Signature) != strings.TrimSpace(string(a.Signature))+"\n" {
 		t.Fatalf("entry read back differs: %+v", got[0])
 	}
+	// A header on the note's last line, without a newline, is an unsigned approval.
+	got, unreadable = lifecycle.ParseApprovals([]byte("approval: carol via ssh at 2026-01-01T00:00:00Z"))
+	if len(got) != 1 || got[0].Signature != nil || len(unreadable) != 1 || unreadable[0] != "carol: unsigned approval" {
+		t.Fatalf("a last header without a newline: %v %q", got, unreadable)
+	}
 	// A signature cut short ends the note: nothing after it is read.
 	cut := strings.SplitAfter(string(a.Entry()), "\n")
 	truncated := strings.Join(cut[:len(cut)-2], "") + string(b.Entry()[:40])
