@@ -33,7 +33,7 @@ fi
 [[ -x $GREMLINS ]] || { echo "no gremlins at $GREMLINS: run make mutation-tools" >&2; exit 2; }
 
 # name dir files-regexp skip-pattern, from .mutation/targets.
-declare -A dir files skip
+declare -A dir files skip only
 names=()
 while read -r n d f s; do
   [[ -z $n || $n == \#* ]] && continue
@@ -56,7 +56,11 @@ if ((quick)) && ((${#chosen[@]} == 0)); then
   if [[ -n $b ]]; then
     changed=$(git diff --name-only "$b" HEAD --)
     for n in "${names[@]}"; do
-      grep -q "^${dir[$n]}/[^/]*\.go$" <<<"$changed" && chosen+=("$n")
+      grep -q "^${dir[$n]}/[^/]*\.go$" <<<"$changed" || continue
+      chosen+=("$n")
+      # Only the changed files of the target are mutated (all of them when only its
+      # tests changed): what fits the time box.
+      only[$n]=$(grep "^${dir[$n]}/[^/]*\.go$" <<<"$changed" | grep -v '_test\.go$' | sed "s#^${dir[$n]}/##" || true)
     done
     echo "mutation: changed since ${b:0:12}: ${chosen[*]:-none}"
   fi
@@ -79,7 +83,9 @@ for n in "${chosen[@]}"; do
   args=()
   while read -r f; do
     rel=${f#"${dir[$n]}"/}
-    [[ $rel =~ ${files[$n]} && $rel != */* ]] && continue
+    if [[ $rel =~ ${files[$n]} && $rel != */* ]] && { [[ -z ${only[$n]:-} ]] || grep -qxF "$rel" <<<"${only[$n]}"; }; then
+      continue
+    fi
     args+=(-E "^${rel//./\\.}\$")
   done < <(find "${dir[$n]}" -name '*.go' ! -name '*_test.go' | sort)
   goflags=${GOFLAGS:-}
@@ -87,7 +93,7 @@ for n in "${chosen[@]}"; do
     goflags="$goflags -skip=${skip[$n]}"
   fi
   rm -f "$OUT/$n.json"
-  echo "==> mutation: $n (${dir[$n]}, files ${files[$n]}${goflags:+, GOFLAGS=$goflags})"
+  echo "==> mutation: $n (${dir[$n]}, files ${files[$n]}${only[$n]:+ changed: ${only[$n]//$'\n'/ }}${goflags:+, GOFLAGS=$goflags})"
   start=$SECONDS
   limit=()
   ((quick)) && limit=(timeout --kill-after=30 "$BUDGET")
