@@ -8,7 +8,6 @@ import (
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/lifecycle"
 )
 
-
 // A check report counts only when signed, by a principal of forge.check_reporters,
 // with a key the allowed-signers file lists for it, for this very commit; the last
 // counted report of a name wins.
