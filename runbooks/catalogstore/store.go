@@ -41,12 +41,10 @@ type Store struct {
 	// otherwise; zero when unknown.
 	pushedHead plumbing.Hash
 
-	// lastPush is when this store's last push returned and lastBatch how many
-	// writes it carried; returnDelay how long after a push writes usually arrive (a
-	// moving average): the committer waits for a round by it (see linger). Guarded
-	// by mu.
+	// lastPush is when this store's last push returned; returnDelay how long after
+	// a push writes usually arrive (a moving average): the committer waits for a
+	// round by it (see linger). Guarded by mu.
 	lastPush    time.Time
-	lastBatch   int
 	returnDelay time.Duration
 
 	// mu guards the queue of writes waiting to be committed.
@@ -96,11 +94,11 @@ func checkBranch(b string) error {
 
 // notePush records a successful push: the remote-tracking ref moves to the commit, so
 // later reads see the write without a fetch.
-func (s *Store) notePush(commit plumbing.Hash, writes int) {
+func (s *Store) notePush(commit plumbing.Hash) {
 	_ = s.repo.Storer.SetReference(plumbing.NewHashReference(s.remoteRef(), commit))
 	s.pushedHead = commit
 	s.mu.Lock()
-	s.lastPush, s.lastBatch = s.opts.Now(), writes
+	s.lastPush = s.opts.Now()
 	s.mu.Unlock()
 }
 

@@ -21,13 +21,14 @@ import (
 // resource's write returns only once it is pushed: a Terraform round is at most ten
 // writes, and the next round's writes arrive only as this one's return. A push costs
 // about the same whatever it carries (against a local repository, five git processes
-// on the server), so the committer pushes each round once. After a push that carried
-// several writes it waits until every writer this store has seen at once is waiting
-// again (the round is whole: nothing more can arrive until the push answers), or, when
-// fewer resources than slots remain or other work holds the slots, until twice the
-// time a released writer usually takes to write again has passed since the push
-// returned. That time is measured, so the wait scales with the machine: on a busy one
-// a round takes longer. It is never more than batchMaxWait. A writer alone never waits.
+// on the server), so the committer pushes each round once. Right after a push, once
+// several writers have been seen at once, it waits until every writer this store has
+// seen at once is waiting again (the round is whole: nothing more can arrive until the
+// push answers), or, when fewer resources than slots remain or other work holds the
+// slots, until twice the time a released writer usually takes to write again has
+// passed since the push returned. That time is measured, so the wait scales with the
+// machine: on a busy one a round takes longer. It is never more than batchMaxWait. A
+// writer that never had company never waits.
 const (
 	batchAfter   = 250 * time.Millisecond
 	batchMaxWait = 2 * time.Second
@@ -113,7 +114,11 @@ func (s *Store) submit(ctx context.Context, o *op) (Result, error) {
 	s.mu.Lock()
 	s.pending = append(s.pending, o)
 	if d := s.opts.Now().Sub(s.lastPush); !s.lastPush.IsZero() && d < batchMaxWait {
-		// How long after a push writes arrive, averaged over the last eight or so.
+		// How long after a push writes arrive, averaged over the last eight or so
+		// (the first one as it is: from zero, the first rounds would not wait).
+		if s.returnDelay == 0 {
+			s.returnDelay = d
+		}
 		s.returnDelay += (d - s.returnDelay) / 8
 	}
 	s.waiting++
@@ -156,14 +161,14 @@ func (s *Store) flush(ctx context.Context) {
 	}
 }
 
-// gather waits, after a recent push that carried several writes, for the rest of the
-// round: until every writer seen at once is waiting, or the round's time is up. A
-// writer whose pushes carry one write at a time is alone and never waits.
+// gather waits, right after a push, for the rest of the round: until every writer
+// seen at once is waiting, or the round's time is up. A writer that never had company
+// never waits.
 func (s *Store) gather() {
 	s.mu.Lock()
-	last, size, wait := s.lastPush, s.lastBatch, linger(s.returnDelay)
+	last, peak, wait := s.lastPush, s.peakWaiting, linger(s.returnDelay)
 	s.mu.Unlock()
-	if size < 2 || last.IsZero() || s.opts.Now().Sub(last) >= batchAfter {
+	if peak < 2 || last.IsZero() || s.opts.Now().Sub(last) >= batchAfter {
 		return
 	}
 	for {
@@ -211,7 +216,7 @@ func (s *Store) commitBatch(ctx context.Context, batch []*op) {
 		err = s.push(ctx, commit, base)
 		s.pushedHead = plumbing.ZeroHash
 		if err == nil {
-			s.notePush(commit, len(batch))
+			s.notePush(commit)
 			s.opts.Logger.Debug("catalog pushed", "commit", commit.String(), "writes", len(batch), "attempt", attempt+1)
 			for i, o := range batch {
 				r := results[i]
