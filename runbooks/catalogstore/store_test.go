@@ -345,7 +345,7 @@ func TestRoundsShareOnePush(t *testing.T) {
 					return
 				}
 				// Terraform's work between one resource's write and the next one's.
-				time.Sleep(time.Duration(5+3*w) * time.Millisecond)
+				time.Sleep(time.Duration(20+4*w) * time.Millisecond)
 			}
 		}()
 	}
