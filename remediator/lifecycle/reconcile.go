@@ -186,6 +186,10 @@ func (r *Reconciler) one(ctx context.Context, branch string, head plumbing.Hash)
 		o.Reason = reason
 		return o, nil
 	}
+	if reason, err := r.closedHead(id, head); err != nil || reason != "" {
+		o.Reason = reason
+		return o, err
+	}
 	art, err := artifact.Decode(data)
 	if err != nil {
 		o.Reason = err.Error()

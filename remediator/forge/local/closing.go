@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/go-git/go-git/v5/plumbing"
+	"golang.org/x/crypto/ssh"
 
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/decision"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/forge"
@@ -67,10 +68,11 @@ func (f *Forge) Closing(id string) (lifecycle.Closing, bool, error) {
 	if err != nil {
 		return lifecycle.Closing{}, false, fmt.Errorf("local forge: read the closing of %s: %w", id, err)
 	}
-	if f.Infra.Signer == nil {
-		return lifecycle.Closing{}, false, nil
+	var remediator ssh.PublicKey
+	if f.Infra.Signer != nil {
+		remediator = f.Infra.Signer.Public()
 	}
-	c, ok, _ := lifecycle.ReadClosing(note, id, f.Infra.Signer.Public(), f.Reviewers, f.now())
+	c, ok, _ := lifecycle.ReadClosing(note, id, remediator, f.Reviewers, f.now())
 	return c, ok, nil
 }
 
