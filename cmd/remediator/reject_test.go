@@ -11,7 +11,9 @@ import (
 	"github.com/gitops-remediation/terraform-provider-remediation/runbooks"
 )
 
-func withCooldown(rb *runbooks.Runbook, _ *runbooks.Policy) { rb.Spec.Cooldown = runbooks.Duration(time.Hour) }
+func withCooldown(rb *runbooks.Runbook, _ *runbooks.Policy) {
+	rb.Spec.Cooldown = runbooks.Duration(time.Hour)
+}
 
 func closedNote(t *testing.T, infra, id string) string {
 	t.Helper()
