@@ -42,7 +42,12 @@ func openInfraUnsigned(ctx context.Context, cfg *config.Config, log *slog.Logger
 		if err != nil {
 			return nil, nil, err
 		}
-		return infra, &local.Forge{Infra: infra, Base: cfg.Infrastructure.Base,
+		reviewers, err := allowedSigners(cfg)
+		if err != nil {
+			_ = infra.Close()
+			return nil, nil, err
+		}
+		return infra, &local.Forge{Infra: infra, Base: cfg.Infrastructure.Base, Reviewers: reviewers,
 			AuthorName: cfg.Infrastructure.AuthorName, AuthorEmail: cfg.Infrastructure.AuthorEmail}, nil
 	}
 	gh, err := newGitHubForge(cfg, log)

@@ -242,5 +242,15 @@ func newReconciler(cfg *config.Config, infra *infrarepo.Repo, fg propose.Forge, 
 	if cfg.Alertmanager.URL != "" || cfg.Prometheus.URL != "" {
 		r.Verifier = &verify.Verifier{Alertmanager: cfg.Alertmanager.URL, Prometheus: cfg.Prometheus.URL, RestartGrace: cfg.Alertmanager.RestartGrace.Std()}
 	}
+	router, err := runbooks.NewRouter(cat)
+	if err != nil {
+		return nil, fmt.Errorf("route the catalog: %w", err)
+	}
+	r.Router = router
+	r.Reproposer = reproposer{p: &propose.Proposer{
+		Catalog: cat, Router: router, Infra: infra, Forge: fg, Base: cfg.Infrastructure.Base,
+		AuthorName: cfg.Infrastructure.AuthorName, AuthorEmail: cfg.Infrastructure.AuthorEmail,
+		Now: time.Now, Logger: logger, Limits: proposalLimits(cfg),
+	}}
 	return r, nil
 }

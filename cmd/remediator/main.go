@@ -96,6 +96,7 @@ func newRootCommand(stdout, stderr io.Writer) *cobra.Command {
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.AddCommand(newVersionCommand(), newCatalogCommand(), newRouteCommand(), newProposeCommand(), newServeCommand(), newPlanCheckCommand(), newApproveCommand(), newAppliedCommand(), newReconcileCommand(), newReplayCommand(), newStatusCommand(), newAuditCommand(), newQueueCommand())
+	root.AddCommand(newRejectCommand(), newCloseCommand())
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return badInput(err) })
 	classifyRuntimeErrors(root)
 	root.Long += "\n\nExit codes: 0 ok, 1 a check failed (a policy violation, an audit finding), 2 bad usage or bad\n" +

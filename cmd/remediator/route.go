@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"text/tabwriter"
@@ -45,6 +46,7 @@ func newRouteCommand() *cobra.Command {
 			out := routed{Decision: d}
 			if d.Acting != nil {
 				out.Autonomy, out.RecordError = autonomyOf(cmd, cfg, cat, d)
+				out.Need = needOf(cat, d, out)
 			}
 			if output == "json" {
 				enc := json.NewEncoder(cmd.OutOrStdout())
@@ -69,6 +71,28 @@ type routed struct {
 	decision.Decision
 	Autonomy    *lifecycle.Autonomy `json:"autonomy,omitempty"`
 	RecordError string              `json:"record_error,omitempty"`
+	// Need is what the proposal will need to merge: reconcile's answer
+	// (lifecycle.NeedOf), not the policy's bare count for the risk.
+	Need *lifecycle.Need `json:"need,omitempty"`
+}
+
+// needOf is what the acting runbook's proposal needs, from the record read for its
+// autonomy; a record that could not be read leaves it needing a person.
+func needOf(cat *runbooks.Catalog, d decision.Decision, out routed) *lifecycle.Need {
+	pol := cat.Policy(d.Policy)
+	if pol == nil {
+		pol = runbooks.DefaultPolicy()
+	}
+	n, err := lifecycle.NeedOf(pol, runbooks.Risk(d.Acting.Risk), func() (lifecycle.Record, error) {
+		if out.Autonomy == nil {
+			return lifecycle.Record{}, errors.New(out.RecordError)
+		}
+		return out.Autonomy.Record, nil
+	})
+	if err != nil {
+		n.Approvals, n.Why = 1, err.Error()
+	}
+	return &n
 }
 
 // autonomyOf reads the acting runbook's record; a repository that cannot be read
@@ -104,7 +128,10 @@ func printDecision(w io.Writer, out routed) {
 			auto = fmt.Sprintf("after %d verified run(s) in a row of this version (record unknown: %s)", a.MinVerifiedRuns, out.RecordError)
 		}
 		fmt.Fprintf(w, "acting: %s (risk %s, target %q)\n  proposal %s on branch %s\n  approvals required: %d, auto-merge: %s\n",
-			a.Runbook, a.Risk, a.Target, a.ID, a.Branch, a.RequiredApprovals, auto)
+			a.Runbook, a.Risk, a.Target, a.ID, a.Branch, out.Need.Approvals, auto)
+		if n := out.Need; n.Why != "" || len(n.Reviewers) > 0 || len(n.Checks) > 0 {
+			fmt.Fprintf(w, "  needs: %s\n", n)
+		}
 		if r := out.Autonomy; r != nil {
 			fmt.Fprintf(w, "  record of version %s: %d verified in a row; %d verified, %d failed, %d not applied, %d pending\n",
 				r.Record.Version, r.Record.Streak, r.Record.Verified, r.Record.Failed, r.Record.NotApplied, r.Record.Pending)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -31,27 +32,10 @@ func newStatusCommand() *cobra.Command {
 			if err != nil {
 				return badInput(err)
 			}
-			ctx := cmd.Context()
-			logger := slog.New(slog.DiscardHandler)
-			infra, fg, err := openInfra(ctx, cfg, logger)
+			snap, err := statusSnapshot(cmd.Context(), cfg)
 			if err != nil {
 				return err
 			}
-			defer func() { _ = infra.Close() }()
-			cat, _, err := loadCatalog(ctx, cfg)
-			if err != nil {
-				return err
-			}
-			r, err := newReconciler(cfg, infra, fg, cat, logger)
-			if err != nil {
-				return err
-			}
-			r.DryRun = true
-			outcomes, passErr := runPass(ctx, r, fg)
-			snap := status.Build(status.Inputs{
-				Pass: outcomes, PassErr: passErr, Infra: infra, Base: cfg.Infrastructure.Base, Catalog: cat,
-				QueueDir: filepath.Join(cfg.StateDir, "queue"), Now: time.Now(),
-			})
 			if format == "json" {
 				enc := json.NewEncoder(cmd.OutOrStdout())
 				enc.SetIndent("", "  ")
@@ -63,4 +47,29 @@ func newStatusCommand() *cobra.Command {
 	cmd.Flags().StringVar(&configFile, "config", "remediator.yaml", "configuration file")
 	cmd.Flags().StringVar(&format, "format", "table", "table or json")
 	return cmd
+}
+
+// statusSnapshot is what `status` shows: a dry-run pass over the configuration's
+// repository and catalog, the history and the queue.
+func statusSnapshot(ctx context.Context, cfg *config.Config) (*status.Snapshot, error) {
+	logger := slog.New(slog.DiscardHandler)
+	infra, fg, err := openInfra(ctx, cfg, logger)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = infra.Close() }()
+	cat, _, err := loadCatalog(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	r, err := newReconciler(cfg, infra, fg, cat, logger)
+	if err != nil {
+		return nil, err
+	}
+	r.DryRun = true
+	outcomes, passErr := runPass(ctx, r, fg)
+	return status.Build(status.Inputs{
+		Pass: outcomes, PassErr: passErr, Infra: infra, Base: cfg.Infrastructure.Base, Catalog: cat,
+		QueueDir: filepath.Join(cfg.StateDir, "queue"), Now: time.Now(),
+	}), nil
 }

@@ -89,6 +89,10 @@ const LabelRemediation = "remediation"
 // LabelResolved marks a proposal closed because its anomaly resolved before the merge.
 const LabelResolved = "resolved"
 
+// LabelSuperseded marks a proposal closed because the catalog it was made under
+// changed; the anomaly is proposed again under the current one.
+const LabelSuperseded = "superseded"
+
 // Review is one review of a pull request as the forge reports it.
 type Review struct {
 	Login string

@@ -93,6 +93,9 @@ func (r *Reconciler) oneGitHub(ctx context.Context, prs PullRequests, p forge.Pr
 	defer span.End()
 	o.TraceID = tracing.TraceID(ctx)
 	t, refusal := TermsOf(r.Catalog, r.router(), p.ID, art)
+	if refusal != nil && refusal.Superseded {
+		return r.supersede(ctx, art, p, o, refusal.Reason)
+	}
 	if refusal != nil {
 		o.Reason = refusal.Reason
 		return o, nil
@@ -119,7 +122,7 @@ func (r *Reconciler) oneGitHub(ctx context.Context, prs PullRequests, p forge.Pr
 		return o, err
 	}
 	gateCtx, gateSpan := r.span(ctx, nil, "gates")
-	reason, err := r.gate(gateCtx, gateInput{art: art, terms: t, head: head, counted: approvals, ignored: count.Ignored})
+	reason, err := r.gate(gateCtx, gateInput{art: art, terms: t, head: head, counted: approvals, ignored: count.Ignored, outcome: &o})
 	gateSpan.End()
 	if err != nil || reason != "" {
 		o.Reason = reason

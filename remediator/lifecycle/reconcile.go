@@ -47,6 +47,8 @@ type Outcome struct {
 	URL string `json:"url,omitempty"`
 	// TraceID is the anomaly's trace, when its proposal recorded one.
 	TraceID string `json:"trace_id,omitempty"`
+	// Need is what the proposal needs to merge, once the catalog's terms are known.
+	Need *Need `json:"need,omitempty"`
 }
 
 // Reconciler merges the local forge's proposals that pass their gates.
@@ -62,6 +64,9 @@ type Reconciler struct {
 	Verifier Checker
 	// Opener opens rollback proposals on forges where a branch alone is not one.
 	Opener Opener
+	// Reproposer proposes the anomaly of a superseded proposal again under the
+	// current catalog; nil leaves that to its next alert.
+	Reproposer Reproposer
 	// Closer withdraws proposals whose anomaly resolved before their merge (when
 	// the Verifier can tell, see Resolver); nil leaves them open.
 	Closer Closer
@@ -155,10 +160,11 @@ func (r *Reconciler) log(o Outcome, where ...any) {
 	}
 }
 
-// verifyAfter ends a pass: merged remediations are checked when a verifier is set.
+// verifyAfter ends a pass: merged remediations are checked when a verifier is set;
+// a dry run lists them either way, with the step each waits on.
 // The errors of the proposals the pass could not finish come back with it.
 func (r *Reconciler) verifyAfter(ctx context.Context, out []Outcome, errs []error) ([]Outcome, error) {
-	if r.Verifier != nil {
+	if r.Verifier != nil || r.DryRun {
 		checked, err := r.verifyMerged(ctx)
 		out = append(out, checked...)
 		errs = append(errs, err)
@@ -187,6 +193,10 @@ func (r *Reconciler) one(ctx context.Context, branch string, head plumbing.Hash)
 		o.Reason = reason
 		return o, err
 	}
+	if reason, err := r.closedHead(id, head); err != nil || reason != "" {
+		o.Reason = reason
+		return o, err
+	}
 	art, err := artifact.Decode(data)
 	if err != nil {
 		o.Reason = err.Error()
@@ -196,6 +206,9 @@ func (r *Reconciler) one(ctx context.Context, branch string, head plumbing.Hash)
 	defer span.End()
 	o.TraceID = tracing.TraceID(ctx)
 	t, refusal := TermsOf(r.Catalog, r.router(), id, art)
+	if refusal != nil && refusal.Superseded {
+		return r.supersede(ctx, art, forge.Proposal{ID: id, Branch: branch, Head: head.String()}, o, refusal.Reason)
+	}
 	if refusal != nil {
 		o.Reason = refusal.Reason
 		return o, nil
@@ -214,7 +227,7 @@ func (r *Reconciler) one(ctx context.Context, branch string, head plumbing.Hash)
 		o.Approvers = append(o.Approvers, a.String())
 	}
 	gateCtx, gateSpan := r.span(ctx, nil, "gates")
-	reason, err := r.gate(gateCtx, gateInput{art: art, terms: t, head: head, counted: counted, ignored: ignored})
+	reason, err := r.gate(gateCtx, gateInput{art: art, terms: t, head: head, counted: counted, ignored: ignored, outcome: &o})
 	gateSpan.SetAttributes(attribute.String("gates.waiting", reason))
 	gateSpan.End()
 	if err != nil || reason != "" {
@@ -285,6 +298,8 @@ type gateInput struct {
 	head    plumbing.Hash
 	counted []Approval
 	ignored []string
+	// outcome, when set, is told what the proposal needs.
+	outcome *Outcome
 }
 
 // gate returns why the proposal cannot merge now, or "". Every input is the
@@ -294,29 +309,24 @@ type gateInput struct {
 func (r *Reconciler) gate(ctx context.Context, in gateInput) (string, error) {
 	pol := in.terms.Policy
 	now := r.Now()
-	required := in.terms.Required
-	if required == 0 && !in.terms.AutoMerge {
-		required = 1 // nobody has to approve, but no bot may merge it alone either
+	// Autonomy is earned per runbook version: the one the artifact records, which
+	// the terms have checked is the catalog's.
+	need, err := NeedOf(pol, in.terms.Risk, func() (Record, error) {
+		return r.history(now).RecordOf(in.art.Runbook, in.art.RunbookVersion)
+	})
+	if err != nil {
+		return "", err
 	}
-	var unearned string
-	if am := pol.Spec.AutoMerge; required == 0 && (am.MinVerifiedRuns > 0 || am.MinSuccessRate > 0) {
-		// Autonomy is earned per runbook version: the one the artifact records, which
-		// the terms have checked is the catalog's.
-		rec, err := r.history(now).RecordOf(in.art.Runbook, in.art.RunbookVersion)
-		if err != nil {
-			return "", err
-		}
-		if ok, why := rec.Earned(am); !ok {
-			required, unearned = 1, why
-		}
+	if in.outcome != nil {
+		in.outcome.Need = &need
 	}
-	if len(in.counted) < required {
-		reason := fmt.Sprintf("%d of %d approval(s) on the head commit", len(in.counted), required)
+	if len(in.counted) < need.Approvals {
+		reason := fmt.Sprintf("%d of %d approval(s) on the head commit", len(in.counted), need.Approvals)
 		if len(in.ignored) > 0 {
 			reason += " (not counted: " + strings.Join(in.ignored, "; ") + ")"
 		}
-		if unearned != "" {
-			reason += "; no auto-merge yet: " + unearned
+		if need.Why != "" {
+			reason += "; " + need.Why
 		}
 		return reason, nil
 	}

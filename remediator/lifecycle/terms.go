@@ -31,10 +31,21 @@ type Terms struct {
 
 // Refusal is why a proposal may not merge under the catalog; it waits and says so.
 // It is an answer, not a failure: the pass goes on.
-type Refusal struct{ Reason string }
+type Refusal struct {
+	Reason string
+	// Superseded says the catalog changed since the proposal was made (its runbook's
+	// version, or what the catalog says of its policy, risk, approvals, limits,
+	// rollback or verification) in a way a new proposal under the current catalog
+	// fixes: the proposal is closed and made again (see Reconciler.supersede).
+	Superseded bool
+}
 
 func refuse(format string, args ...any) *Refusal {
 	return &Refusal{Reason: fmt.Sprintf(format, args...)}
+}
+
+func superseded(format string, args ...any) *Refusal {
+	return &Refusal{Reason: fmt.Sprintf(format, args...), Superseded: true}
 }
 
 // TermsOf reads the terms of a proposal from the catalog and checks the artifact
@@ -78,7 +89,7 @@ func TermsOf(cat *runbooks.Catalog, router *runbooks.Router, id string, art *art
 			return Terms{}, refuse("version of runbook %s: %v", rb.Metadata.Name, err)
 		}
 		if version != art.RunbookVersion {
-			return Terms{}, refuse("runbook %s is at version %s in the catalog; this proposal was made by version %q, which the catalog no longer holds: it merges only what the current version proposes",
+			return Terms{}, superseded("runbook %s is at version %s in the catalog; this proposal was made by version %q, which the catalog no longer holds: it merges only what the current version proposes",
 				rb.Metadata.Name, version, art.RunbookVersion)
 		}
 		switch act := d.Acting; {
@@ -91,6 +102,8 @@ func TermsOf(cat *runbooks.Catalog, router *runbooks.Router, id string, art *art
 		}
 	}
 	if r := disagreements(art, t, rollback); r != nil {
+		// A rollback is not proposed again: it waits until the catalog agrees.
+		r.Superseded = !rollback
 		// The terms come back with the refusal: plan-check checks the catalog's limits
 		// even when the artifact claims others.
 		return t, r

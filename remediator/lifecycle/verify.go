@@ -41,6 +41,9 @@ type Checker interface {
 	Soaked(ctx context.Context, a *artifact.Artifact, from, to time.Time) (verify.Result, error)
 }
 
+// NoVerifier is where a merged remediation stands when nothing can verify it.
+const NoVerifier = "waiting for a verifier: neither alertmanager.url nor prometheus.url is configured, so nothing checks this merge and it gets no outcome"
+
 // verifyHorizon bounds how far back a pass looks for merges without an outcome.
 const verifyHorizon = 7 * 24 * time.Hour
 
@@ -114,6 +117,9 @@ func (r *Reconciler) verifyOne(ctx context.Context, m *object.Commit, now time.T
 		// It failed before: its rollback is the remediator's own word for that,
 		// whatever became of the outcome note. It is not judged again.
 		v = verdict{outcome: forge.OutcomeFailed, detail: "its rollback was proposed earlier; the note that recorded the failure was removed"}
+	} else if r.Verifier == nil {
+		// Only a dry run gets here (see verifyAfter): it says what the merge waits on.
+		v = verdict{state: NoVerifier}
 	} else if v, err = r.judge(ctx, m, art, now); err != nil {
 		return Outcome{}, false, err
 	}

@@ -167,8 +167,9 @@ func (p *Proposer) Propose(ctx context.Context, a intake.Anomaly, dryRun bool) (
 			return res, nil
 		}
 		return p.reopen(ctx, res, branchHead, a, pol, dryRun, log)
-	case found && prop.State == forge.Closed && !slices.Contains(prop.Labels, forge.LabelResolved):
-		// Rejected by a reviewer (not withdrawn because the anomaly resolved).
+	case found && prop.State == forge.Closed && !slices.Contains(prop.Labels, forge.LabelResolved) && !slices.Contains(prop.Labels, forge.LabelSuperseded):
+		// Rejected by a reviewer (not withdrawn because the anomaly resolved, nor
+		// superseded by a change of the catalog).
 		if cd := rb.Spec.Cooldown.Std(); cd > 0 && p.Now().Before(prop.Closed.Add(cd)) {
 			res.Action = Suppressed
 			res.Reason = fmt.Sprintf("the proposal %s was closed without merge at %s; suppressed until %s (cooldown)",

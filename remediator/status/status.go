@@ -53,6 +53,8 @@ type Item struct {
 	Approvers []string          `json:"approvers,omitempty"`
 	Labels    map[string]string `json:"labels,omitempty"`
 	At        time.Time         `json:"at,omitzero"`
+	// Need is what an open proposal needs to merge (lifecycle.NeedOf, as reconcile says).
+	Need *lifecycle.Need `json:"need,omitempty"`
 }
 
 // Runbook is one runbook's standing.
@@ -103,7 +105,7 @@ func Build(in Inputs) *Snapshot {
 		s.Problems = append(s.Problems, "the pass did not finish: "+in.PassErr.Error())
 	}
 	for _, o := range in.Pass {
-		it := Item{ID: o.ID, Branch: o.Branch, URL: o.URL, Head: o.Head, Merge: o.Merge, State: o.Action, Reason: o.Reason, Approvers: o.Approvers}
+		it := Item{ID: o.ID, Branch: o.Branch, URL: o.URL, Head: o.Head, Merge: o.Merge, State: o.Action, Reason: o.Reason, Approvers: o.Approvers, Need: o.Need}
 		it.Runbook, it.Labels, it.At = describe(in.Infra, o)
 		switch o.Action {
 		case lifecycle.Waiting, lifecycle.WouldMerge, lifecycle.WouldClose:

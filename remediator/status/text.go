@@ -51,10 +51,14 @@ func (s *Snapshot) WriteText(w io.Writer) error {
 }
 
 func why(it Item) string {
-	if len(it.Approvers) == 0 {
-		return it.Reason
+	s := it.Reason
+	if it.Need != nil {
+		s += " [needs " + it.Need.String() + "]"
 	}
-	return it.Reason + " (approved by " + strings.Join(it.Approvers, ", ") + ")"
+	if len(it.Approvers) > 0 {
+		s += " (approved by " + strings.Join(it.Approvers, ", ") + ")"
+	}
+	return s
 }
 
 func dash(s string) string {

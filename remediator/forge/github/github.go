@@ -433,7 +433,13 @@ func alreadyExists(err error) bool {
 // resolved: a rejection by a reviewer suppresses the anomaly for the cooldown, this
 // does not.
 func (f *Forge) Close(ctx context.Context, p forge.Proposal, reason string) error {
-	if _, _, err := f.client.Issues.AddLabelsToIssue(ctx, f.owner, f.repo, p.Number, []string{forge.LabelResolved}); err != nil {
+	return f.closeLabeled(ctx, p, reason, forge.LabelResolved)
+}
+
+// closeLabeled labels the pull request with why it is closed, says so in one
+// comment, and closes it.
+func (f *Forge) closeLabeled(ctx context.Context, p forge.Proposal, reason, label string) error {
+	if _, _, err := f.client.Issues.AddLabelsToIssue(ctx, f.owner, f.repo, p.Number, []string{label}); err != nil {
 		return fmt.Errorf("github: label #%d: %w", p.Number, err)
 	}
 	// One comment, found by its marker: a close retried after a failure half-way

@@ -17,6 +17,7 @@ import (
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/decision"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/forge"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/infrarepo"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/signing"
 )
 
 // RecurrencesRef holds the recurrence counts of open proposals.
@@ -28,14 +29,19 @@ type Forge struct {
 	Base        string
 	AuthorName  string
 	AuthorEmail string
+	// Reviewers are the keys a rejection is checked against (the allowed-signers file).
+	Reviewers *signing.AllowedSigners
+	// Now is the clock of closing records; nil is time.Now.
+	Now func() time.Time
 }
 
-// Lookup reads the proposal branch as last fetched: open, or merged when the base
-// already holds its head. A branch deleted without merge leaves nothing to find.
+// Lookup reads the proposal branch as last fetched: open, merged when the base
+// already holds its head, closed when its closing record names its head. A branch
+// deleted without merge is found by its closing record, or not at all.
 func (f *Forge) Lookup(_ context.Context, branch string) (forge.Proposal, bool, error) {
 	head, ok := f.Infra.Branch(branch)
 	if !ok {
-		return forge.Proposal{}, false, nil
+		return f.closed(branch)
 	}
 	return f.proposal(branch, head)
 }
@@ -60,6 +66,11 @@ func (f *Forge) proposal(branch string, head plumbing.Hash) (forge.Proposal, boo
 	}
 	if merged {
 		p.State = forge.Merged
+		return p, true, nil
+	}
+	// A closed head pushed again is still closed.
+	if c, ok, err := f.Closing(p.ID); err != nil || (ok && c.Head == p.Head) {
+		return asClosed(p, c), err == nil, err
 	}
 	return p, true, nil
 }
@@ -119,13 +130,4 @@ func (f *Forge) Proposals(_ context.Context, since time.Time) ([]forge.Proposal,
 		}
 	}
 	return out, nil
-}
-
-// Close withdraws an open proposal: its branch is deleted, if it is still at the head
-// the proposal was read at (a push since means someone is working on it).
-func (f *Forge) Close(ctx context.Context, p forge.Proposal, _ string) error {
-	if err := f.Infra.DeleteBranch(ctx, p.Branch, plumbing.NewHash(p.Head)); err != nil {
-		return fmt.Errorf("local forge: close %s: %w", p.ID, err)
-	}
-	return nil
 }
