@@ -70,7 +70,9 @@ func legacyPermission(role string) string {
 // grants, as GitHub does (the role is the highest of every grant).
 func (s *Server) collaboratorPermission(w http.ResponseWriter, r *http.Request, rp *repo) {
 	login := r.PathValue("username")
-	if _, known := s.userIDs[login]; !known && s.roles[login] == "" && login != rp.owner {
+	_, seen := s.userIDs[login]
+	_, hasRole := s.roles[login]
+	if !seen && !hasRole && login != rp.owner {
 		notFound(w)
 		return
 	}

@@ -22,6 +22,13 @@ type PullRequests interface {
 	// Pushers are the accounts that authored or committed any commit of the pull
 	// request: none of them may approve it.
 	Pushers(ctx context.Context, number int) ([]string, error)
+	// Access is an account's access to the repository now: only writers approve.
+	Access(ctx context.Context, login string) (forge.Access, error)
+	// Timeline is who closed, reopened, force-pushed to the pull request and who
+	// dismissed which review.
+	Timeline(ctx context.Context, number int) ([]forge.Event, error)
+	// PullRequest reads the pull request again, right before the merge call.
+	PullRequest(ctx context.Context, number int) (forge.Proposal, error)
 }
 
 // RunGitHub makes one pass over the open pull requests: reviews counted for the head
@@ -50,11 +57,12 @@ func (r *Reconciler) RunGitHub(ctx context.Context, prs PullRequests, isHeadMove
 	}
 	var out []Outcome
 	var errs []error
+	pass := newGHPass(prs)
 	for _, p := range props {
 		if p.State != forge.Open {
 			continue
 		}
-		o, err := r.oneGitHub(ctx, prs, p, isHeadMoved)
+		o, err := r.oneGitHub(ctx, pass, p, isHeadMoved)
 		if err != nil {
 			// One pull request the pass cannot finish holds up none of the others.
 			r.Logger.Error("reconcile of a pull request failed", "pull_request", p.Number, "remediation_id", p.ID, "err", err)
@@ -67,8 +75,12 @@ func (r *Reconciler) RunGitHub(ctx context.Context, prs PullRequests, isHeadMove
 	return r.verifyAfter(ctx, out, errs)
 }
 
-func (r *Reconciler) oneGitHub(ctx context.Context, prs PullRequests, p forge.Proposal, isHeadMoved func(error) bool) (Outcome, error) {
+func (r *Reconciler) oneGitHub(ctx context.Context, pass *ghPass, p forge.Proposal, isHeadMoved func(error) bool) (Outcome, error) {
+	prs := pass.prs
 	o := Outcome{ID: p.ID, Branch: p.Branch, Head: p.Head, Action: Waiting, URL: p.URL}
+	if o.Reason = r.wrongBase(p); o.Reason != "" {
+		return o, nil
+	}
 	head := plumbing.NewHash(p.Head)
 	c, err := r.Infra.Commit(head)
 	if err != nil {
@@ -100,29 +112,21 @@ func (r *Reconciler) oneGitHub(ctx context.Context, prs PullRequests, p forge.Pr
 	if o, done, err := r.closeIfResolved(ctx, art, p, o); done || err != nil {
 		return o, err
 	}
-	reviews, err := prs.Reviews(ctx, p.Number)
-	if err != nil {
+	count, reason, err := r.countGitHub(ctx, pass, p, t)
+	if err != nil || reason != "" {
+		o.Reason = reason
 		return o, err
 	}
-	pushers, err := prs.Pushers(ctx, p.Number)
-	if err != nil {
-		return o, err
-	}
-	count := CountReviews(reviews, p.Head, append([]string{p.Author}, pushers...))
 	o.Approvers = count.Approvers
-	if len(count.Blockers) > 0 {
-		o.Reason = "changes requested by " + strings.Join(count.Blockers, ", ")
-		return o, nil
-	}
 	approvals, err := r.recordReviews(p, count.Approvers)
 	if err != nil {
 		return o, err
 	}
 	gateCtx, gateSpan := r.span(ctx, nil, "gates")
-	reason, err := r.gate(gateCtx, gateInput{art: art, terms: t, head: head, counted: approvals, ignored: count.Ignored})
+	reason, err = r.gate(gateCtx, gateInput{art: art, terms: t, head: head, counted: approvals, ignored: count.Ignored})
 	gateSpan.End()
 	if err != nil || reason != "" {
-		o.Reason = reason
+		o.Reason = r.explainChecks(reason)
 		return o, err
 	}
 	if r.DryRun {
@@ -151,6 +155,11 @@ func (r *Reconciler) oneGitHub(ctx context.Context, prs PullRequests, p forge.Pr
 	}
 	if _, err := r.Infra.UpdateNote(ctx, MergesRef, head, "merge of "+p.ID, r.AuthorName, r.AuthorEmail, r.Now(),
 		func([]byte) ([]byte, error) { return intent, nil }); err != nil {
+		return o, err
+	}
+	// Right before the merge call: the pull request as it is now (GitHub's merge
+	// names the head, not the base, so the base is read again here).
+	if o.Reason, err = r.lastLook(ctx, prs, p); err != nil || o.Reason != "" {
 		return o, err
 	}
 	title, body, _ := strings.Cut(MergeMessage(art, c.Message, approvals), "\n\n")
@@ -207,4 +216,49 @@ func (r *Reconciler) reportChangedByPerson(ctx context.Context, p forge.Proposal
 // is left to people's own process.
 type ProvenanceReporter interface {
 	ReportChangedByPerson(ctx context.Context, p forge.Proposal, reason string) error
+}
+
+// countGitHub counts the pull request's reviews for its head: never from its
+// author, a pusher (by commit or by force-push), a check reporter, a bot, or an
+// account without write access now; a standing objection blocks. A pull request
+// someone else closed is a rejection. It returns the count, or why it waits.
+func (r *Reconciler) countGitHub(ctx context.Context, pass *ghPass, p forge.Proposal, t Terms) (ReviewCount, string, error) {
+	prs := pass.prs
+	events, err := prs.Timeline(ctx, p.Number)
+	if err != nil {
+		return ReviewCount{}, "", err
+	}
+	if why := rejected(events, p.Author); why != "" {
+		return ReviewCount{}, why, nil
+	}
+	reviews, err := prs.Reviews(ctx, p.Number)
+	if err != nil {
+		return ReviewCount{}, "", err
+	}
+	pushers, err := prs.Pushers(ctx, p.Number)
+	if err != nil {
+		return ReviewCount{}, "", err
+	}
+	excluded := append(append([]string{p.Author}, pushers...), forcePushers(events)...)
+	count := CountReviews(reviews, p.Head, excluded)
+	objections, err := r.standingObjections(ctx, reviews, events, t.Policy.Spec.RequiredReviewers)
+	if err != nil {
+		return count, "", err
+	}
+	if blockers := append(count.Blockers, objections...); len(blockers) > 0 {
+		return count, "changes requested by " + strings.Join(blockers, ", "), nil
+	}
+	count = withoutReporters(count, r.CheckReporters)
+	count, err = withoutNonWriters(ctx, pass, count)
+	return count, "", err
+}
+
+// explainChecks adds to a wait on required checks why none counts on GitHub when
+// forge.check_reporters is unset: checks fail closed.
+func (r *Reconciler) explainChecks(reason string) string {
+	if len(r.CheckReporters) > 0 || !strings.HasPrefix(reason, "required checks not green") {
+		return reason
+	}
+	return reason + "; forge.check_reporters is not set, so no commit status or check run counts on GitHub " +
+		`(name CI's login or App, or ["*"] to count everyone with write access)`
 }
