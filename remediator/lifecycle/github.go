@@ -148,8 +148,14 @@ func (r *Reconciler) oneGitHub(ctx context.Context, pass *ghPass, p forge.Propos
 		}
 	}
 	// GitHub makes the merge commit, so the remediator's signature cannot be on it:
-	// its sealed intent on the head is what shows the merge was its own.
-	intent, err := Seal(r.Infra.Signer, KindMerge, head, mergeIntentBody(p.ID))
+	// its sealed intent on the head, binding the base and the tree the merge makes,
+	// is what shows the merge was its own.
+	baseHead, tree, err := r.Infra.MergeTreeOf(r.Base, head)
+	if err != nil {
+		o.Reason = "cannot merge into " + r.Base + ": " + err.Error()
+		return o, nil //nolint:nilerr // a conflict with the base: it waits and says why
+	}
+	intent, err := SealMergeIntent(r.Infra.Signer, p.ID, baseHead, head, tree)
 	if err != nil {
 		return o, err
 	}
@@ -178,7 +184,34 @@ func (r *Reconciler) oneGitHub(ctx context.Context, pass *ghPass, p forge.Propos
 		return o, err
 	}
 	o.Action, o.Merge = Merged, sha
+	r.recordMerged(ctx, p.ID, sha)
 	return o, nil
+}
+
+// recordMerged seals the record of the merge commit the remediator's own merge call
+// made, with its actual parents and tree (the base may have moved since the intent).
+// A failure leaves the intent, which binds the merge unless the base moved: logged,
+// and the merge stands.
+func (r *Reconciler) recordMerged(ctx context.Context, id, sha string) {
+	err := func() error {
+		if err := r.Infra.Fetch(ctx); err != nil {
+			return err
+		}
+		mc, err := r.Infra.Commit(plumbing.NewHash(sha))
+		if err != nil {
+			return err
+		}
+		rec, err := SealMerged(r.Infra.Signer, id, mc)
+		if err != nil {
+			return err
+		}
+		_, err = r.Infra.UpdateNote(ctx, MergesRef, mc.Hash, "merged "+id, r.AuthorName, r.AuthorEmail, r.Now(),
+			func([]byte) ([]byte, error) { return rec, nil })
+		return err
+	}()
+	if err != nil {
+		r.Logger.Error("record of the merge not written", "remediation_id", id, "merge", sha, "err", err)
+	}
 }
 
 // recordReviews turns the counted GitHub reviews into approvals the remediator signs,
