@@ -133,6 +133,23 @@ func (r *Reconciler) oneGitHub(ctx context.Context, pass *ghPass, p forge.Propos
 		o.Action, o.Reason = WouldMerge, "passes every gate"
 		return o, nil
 	}
+	return r.mergeGitHub(ctx, prs, ghMerge{o: o, p: p, art: art, message: c.Message, head: head, approvals: approvals}, isHeadMoved)
+}
+
+// ghMerge is a pull request that passed every gate, on its way to the merge.
+type ghMerge struct {
+	o         Outcome
+	p         forge.Proposal
+	art       *artifact.Artifact
+	message   string // the proposal commit's
+	head      plumbing.Hash
+	approvals []Approval
+}
+
+// mergeGitHub records the approvals and the intent, looks at the pull request a
+// last time and merges it at exactly the reviewed head.
+func (r *Reconciler) mergeGitHub(ctx context.Context, prs PullRequests, m ghMerge, isHeadMoved func(error) bool) (Outcome, error) {
+	o, p, art, head, approvals := m.o, m.p, m.art, m.head, m.approvals
 	// Recorded before the merge: a crash between the two leaves a harmless note on an
 	// unmerged head, never a merge whose approvals Git cannot show.
 	if len(approvals) > 0 {
@@ -168,7 +185,7 @@ func (r *Reconciler) oneGitHub(ctx context.Context, pass *ghPass, p forge.Propos
 	if o.Reason, err = r.lastLook(ctx, prs, p); err != nil || o.Reason != "" {
 		return o, err
 	}
-	title, body, _ := strings.Cut(MergeMessage(art, c.Message, approvals), "\n\n")
+	title, body, _ := strings.Cut(MergeMessage(art, m.message, approvals), "\n\n")
 	mergeCtx, mergeSpan := r.span(ctx, nil, "merge")
 	sha, err := prs.Merge(mergeCtx, p.Number, p.Head, title, body)
 	mergeSpan.End()
