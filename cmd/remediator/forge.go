@@ -89,6 +89,10 @@ func newGitHubForge(cfg *config.Config, log *slog.Logger) (*github.Forge, error)
 	if err != nil {
 		return nil, badInput(err)
 	}
+	if len(cfg.Forge.CheckReporters) == 0 {
+		log.Warn(`forge.check_reporters is not set: on GitHub no commit status or check run counts, so a policy's required_checks ` +
+			`and a runbook's applied check never pass; name CI's login or App there, or ["*"] to count everyone with write access`)
+	}
 	return gh, nil
 }
 

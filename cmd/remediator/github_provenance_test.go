@@ -54,7 +54,7 @@ func TestGitHubMergesAreTheRemediatorsOnlyWhenItMadeThem(t *testing.T) {
 			t.Fatalf("merge as alice: %d %s", code, body)
 		}
 		code, out, _ := cli(t, "audit", "verify", "--repository", bare, "--config", cfg)
-		if code != 1 || !strings.Contains(out, "merge-not-by-remediator") || !strings.Contains(out, "no merge record of the remediator backs its head") {
+		if code != 1 || !strings.Contains(out, "merge-not-by-remediator") || !strings.Contains(out, "no merge record of the remediator binds its parents and tree") {
 			t.Fatalf("audit verify of a merge by hand: %d %s", code, out)
 		}
 	})

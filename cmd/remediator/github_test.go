@@ -286,6 +286,7 @@ func TestGitHubReviewsGateTheMerge(t *testing.T) {
 		p.Spec.RequiredChecks = []string{"terraform-plan"}
 	})
 	srv.AddCollaborator("bob")
+	withForgeLines(t, cfg, "check_reporters: [ci]") // the CI App's check runs count
 	if code, _, errs := proposeRun(t, cfg, alert("api-gateway")); code != 0 {
 		t.Fatal(errs)
 	}

@@ -563,7 +563,9 @@ func githubLoop(t *testing.T, interval string, v runbooks.Verify, adjust func(p 
 	if err != nil {
 		t.Fatal(err)
 	}
-	writeFile(t, cfg, strings.Replace(string(data), "  token_env: TEST_GITHUB_TOKEN\n", "  token_env: TEST_GITHUB_TOKEN\n  webhook_secret_env: TEST_WEBHOOK_SECRET\n", 1))
+	writeFile(t, cfg, strings.Replace(string(data), "  token_env: TEST_GITHUB_TOKEN\n", "  token_env: TEST_GITHUB_TOKEN\n  webhook_secret_env: TEST_WEBHOOK_SECRET\n"+
+		// `remediator applied` reports with the forge's token here: its login is CI's.
+		"  check_reporters: [remediator-bot]\n", 1))
 	addr := freeAddr(t)
 	g := monitored(t, cfg, addr, true)
 	srv.Hook("http://"+addr+"/v1/github", secret)

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gitops-remediation/terraform-provider-remediation/internal/gittest"
 )
@@ -182,10 +183,28 @@ func (s *Server) updatePull(w http.ResponseWriter, r *http.Request, rp *repo) {
 		return
 	}
 	var in struct {
-		Title, Body, State *string
+		Title, Body, State, Base *string
 	}
 	if !decode(w, r, &in) {
 		return
+	}
+	// As on GitHub: the author may edit their pull request; anyone else needs write
+	// access to edit it, and triage to close or reopen it.
+	login := r.Header.Get("X-Fake-Login")
+	want := RoleWrite
+	if in.Title == nil && in.Body == nil && in.Base == nil {
+		want = RoleTriage
+	}
+	if !strings.EqualFold(login, p.author) && s.denied(w, r, rp, want, http.StatusForbidden) {
+		return
+	}
+	if in.Base != nil {
+		base, err := gittest.Output(rp.dir, "rev-parse", "--verify", "-q", "refs/heads/"+*in.Base)
+		if err != nil {
+			validationFailed(w, map[string]any{"resource": "PullRequest", "code": "invalid", "field": "base"})
+			return
+		}
+		p.base, p.baseSHA = *in.Base, base
 	}
 	if in.Title != nil {
 		p.title = *in.Title
@@ -198,9 +217,14 @@ func (s *Server) updatePull(w http.ResponseWriter, r *http.Request, rp *repo) {
 			validationFailed(w, map[string]any{"resource": "PullRequest", "code": "invalid", "field": "state"})
 			return
 		}
-		p.state = *in.State
-		if p.state == "closed" {
-			p.closed = s.now()
+		if *in.State != p.state && p.merged.IsZero() {
+			kind := map[string]string{"open": "reopened", "closed": "closed"}[*in.State]
+			s.addEvent(p, kind, login, "", nil)
+			p.state = *in.State
+			p.closed = time.Time{}
+			if p.state == "closed" {
+				p.closed = s.now()
+			}
 		}
 	}
 	p.updated = s.now()
@@ -369,6 +393,9 @@ func (s *Server) deleteComment(w http.ResponseWriter, r *http.Request, rp *repo)
 }
 
 func (s *Server) createStatus(w http.ResponseWriter, r *http.Request, rp *repo) {
+	if s.denied(w, r, rp, RoleWrite, http.StatusNotFound) {
+		return // a status needs write access
+	}
 	sha := r.PathValue("sha")
 	if _, err := gittest.Output(rp.dir, "cat-file", "-e", sha+"^{commit}"); err != nil {
 		validationFailed(w, map[string]any{"resource": "Status", "code": "custom", "field": "sha", "message": "No commit found for SHA: " + sha})
@@ -430,6 +457,9 @@ func (s *Server) mergePull(w http.ResponseWriter, r *http.Request, rp *repo) {
 	}
 	if !decode(w, r, &in) {
 		return
+	}
+	if s.denied(w, r, rp, RoleWrite, http.StatusForbidden) {
+		return // merging needs write access
 	}
 	head, err := gittest.Output(rp.dir, "rev-parse", "refs/heads/"+p.head)
 	if p.state != "open" || err != nil {
@@ -502,6 +532,8 @@ func (s *Server) mergePull(w http.ResponseWriter, r *http.Request, rp *repo) {
 	sha, _ := gittest.Output(rp.dir, "rev-parse", "refs/heads/"+p.base)
 	now := s.now()
 	p.state, p.merged, p.closed, p.updated, p.mergedBy, p.mergeSHA = "closed", now, now, now, login, sha
+	s.addEvent(p, "merged", login, sha, nil)
+	s.addEvent(p, "closed", login, "", nil)
 	writeJSON(w, http.StatusOK, map[string]any{"sha": sha, "merged": true, "message": "Pull Request successfully merged"})
 	s.deliver("pull_request", map[string]any{"action": "closed", "number": p.number, "pull_request": s.pull(rp, p),
 		"repository": s.repository(rp), "sender": s.user(login)})

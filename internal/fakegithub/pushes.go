@@ -75,10 +75,13 @@ func (s *Server) afterPush(rp *repo, login string) {
 			before := p.headSHA
 			p.headSHA, p.updated = sha, s.now()
 			p.lastPusher = login
+			if _, err := gittest.Output(rp.dir, "merge-base", "--is-ancestor", before, sha); err != nil {
+				s.addEvent(p, "head_ref_force_pushed", login, "", nil)
+			}
 			if base.protection != nil && base.protection.DismissStaleReviews {
 				for _, rv := range p.reviews {
 					if rv.state == "APPROVED" {
-						rv.state = "DISMISSED"
+						s.dismiss(p, rv, login, "The head moved: stale approvals are dismissed")
 					}
 				}
 			}
@@ -255,6 +258,19 @@ func (s *Server) dismissReview(w http.ResponseWriter, r *http.Request, rp *repo)
 	if p == nil {
 		return
 	}
+	var in struct {
+		Message string `json:"message"`
+	}
+	if !decode(w, r, &in) {
+		return
+	}
+	if in.Message == "" {
+		reviewFailed(w, "message is required")
+		return
+	}
+	if s.denied(w, r, rp, RoleWrite, http.StatusNotFound) {
+		return // dismissing a review needs write access
+	}
 	id, _ := strconv.ParseInt(r.PathValue("review_id"), 10, 64)
 	for _, rv := range p.reviews {
 		if rv.id != id {
@@ -264,7 +280,7 @@ func (s *Server) dismissReview(w http.ResponseWriter, r *http.Request, rp *repo)
 			reviewFailed(w, "Can not dismiss a "+strings.ToLower(rv.state)+" pull request review")
 			return
 		}
-		rv.state = "DISMISSED"
+		s.dismiss(p, rv, r.Header.Get("X-Fake-Login"), in.Message)
 		writeJSON(w, http.StatusOK, s.review(rp, p, rv))
 		s.deliver("pull_request_review", map[string]any{"action": "dismissed", "review": s.hookReview(rp, p, rv), "pull_request": s.pull(rp, p),
 			"repository": s.repository(rp), "sender": s.user(r.Header.Get("X-Fake-Login"))})

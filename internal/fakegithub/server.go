@@ -49,6 +49,7 @@ type Server struct {
 	faults     []*Fault
 	exchanges  []Exchange
 	collabs    map[string]bool
+	roles      map[string]string   // login -> repository role (access.go)
 	teams      map[string][]string // org/slug -> logins
 	hook       *hook
 	deliveries []Delivery
@@ -90,6 +91,8 @@ type pull struct {
 	headRepo *repo
 	// lastPusher is who last moved the head by a push.
 	lastPusher string
+	// events are the timeline's, oldest first (timeline.go).
+	events []*event
 }
 
 type review struct {
@@ -153,7 +156,7 @@ func New(t testing.TB) *Server {
 	s := &Server{
 		t: t, root: t.TempDir(), now: time.Now,
 		repos: map[string]*repo{}, tokens: map[string]string{}, apps: map[int64]*rsa.PublicKey{},
-		userIDs: map[string]int64{}, nextID: 1000, collabs: map[string]bool{}, teams: map[string][]string{},
+		userIDs: map[string]int64{}, nextID: 1000, collabs: map[string]bool{}, roles: map[string]string{}, teams: map[string][]string{},
 		emails: map[string]string{},
 	}
 	s.backend = &cgi.Handler{
@@ -169,12 +172,13 @@ func New(t testing.TB) *Server {
 	return s
 }
 
-// AddToken lets a token act as login, over REST and Git.
+// AddToken lets a token act as login, over REST and Git, with write access unless
+// SetRole says otherwise.
 func (s *Server) AddToken(token, login string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.tokens[token] = login
-	s.collabs[login] = true
+	s.grantWrite(login)
 }
 
 // AddApp registers a GitHub App whose JWTs are signed by key.
@@ -184,11 +188,12 @@ func (s *Server) AddApp(appID int64, key *rsa.PublicKey) {
 	s.apps[appID] = key
 }
 
-// AddCollaborator makes a login a reviewer the repositories accept.
+// AddCollaborator makes a login a writer of the repositories (unless SetRole gave
+// it another role): a reviewer they accept.
 func (s *Server) AddCollaborator(login string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.collabs[login] = true
+	s.grantWrite(login)
 }
 
 // CreateRepo makes owner/name with one commit on main holding files, and returns the
@@ -318,14 +323,22 @@ func (s *Server) Review(owner, name string, number int, login, state, sha string
 	s.mu.Unlock()
 }
 
-// Close closes a pull request without merging, as a reviewer rejecting it would.
+// Close closes a pull request without merging, as a reviewer rejecting it would
+// (the repository's owner).
 func (s *Server) Close(owner, name string, number int, at time.Time) {
+	s.CloseAs(owner, name, number, owner, at)
+}
+
+// CloseAs closes a pull request without merging, as login.
+func (s *Server) CloseAs(owner, name string, number int, login string, at time.Time) {
 	s.mu.Lock()
 	rp := s.repos[owner+"/"+name]
 	p := rp.pulls[number-1]
 	p.state, p.closed, p.updated = "closed", at, at
+	s.nextID++
+	p.events = append(p.events, &event{id: s.nextID, kind: "closed", actor: login, created: at})
 	payload := map[string]any{"action": "closed", "number": p.number, "pull_request": s.pull(rp, p), "repository": s.repository(rp),
-		"sender": s.user(rp.owner)}
+		"sender": s.user(login)}
 	s.deliver("pull_request", payload)
 	s.mu.Unlock()
 }
@@ -366,6 +379,8 @@ func (s *Server) routes() http.Handler {
 	api("POST /repos/{owner}/{repo}/pulls/{pull_number}/reviews", s.createReview)
 	api("PUT /repos/{owner}/{repo}/pulls/{pull_number}/reviews/{review_id}/dismissals", s.dismissReview)
 	api("GET /repos/{owner}/{repo}/pulls/{pull_number}/commits", s.listPullCommits)
+	api("GET /repos/{owner}/{repo}/collaborators/{username}/permission", s.collaboratorPermission)
+	api("GET /repos/{owner}/{repo}/issues/{issue_number}/timeline", s.timeline)
 	org("GET /user", s.authenticatedUser)
 	api("PUT /repos/{owner}/{repo}/pulls/{pull_number}/merge", s.mergePull)
 	api("GET /repos/{owner}/{repo}/commits/{ref}/status", s.combinedStatus)
@@ -533,6 +548,7 @@ func (s *Server) accessToken(w http.ResponseWriter, r *http.Request) {
 	s.nextID++
 	tok := fmt.Sprintf("ghs_fake%d", s.nextID)
 	s.tokens[tok] = "remediator[bot]"
+	s.grantWrite("remediator[bot]") // the installation's contents and pull requests: write
 	s.mu.Unlock()
 	writeJSON(w, http.StatusCreated, map[string]any{"token": tok, "expires_at": stamp(s.now().Add(time.Hour)), "permissions": map[string]any{"pull_requests": "write", "contents": "write", "issues": "write"}, "repository_selection": "selected"})
 }
@@ -548,6 +564,16 @@ func (s *Server) serveGit(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("WWW-Authenticate", `Basic realm="GitHub"`)
 		http.Error(w, "authentication required", http.StatusUnauthorized)
 		return
+	}
+	if push := strings.HasSuffix(r.URL.Path, "/git-receive-pack") || r.URL.Query().Get("service") == "git-receive-pack"; push && rp != nil {
+		s.mu.Lock()
+		role := s.roleIn(rp, login)
+		s.mu.Unlock()
+		if !atLeast(role, RoleWrite) {
+			// GitHub refuses a push from an account without write access.
+			http.Error(w, "remote: Permission to "+rp.owner+"/"+rp.name+".git denied to "+login+".", http.StatusForbidden)
+			return
+		}
 	}
 	s.backend.ServeHTTP(w, r)
 	// A push moves the heads of the pull requests from the pushed branches.

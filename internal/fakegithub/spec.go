@@ -82,9 +82,10 @@ func checkExchange(doc *openapi3.T, e Exchange) error {
 	var media *openapi3.MediaType
 	if ref := op.Responses.Status(e.Status); ref != nil && ref.Value != nil {
 		media = ref.Value.Content.Get("application/json")
-	} else if e.Status == 401 {
-		// Any operation answers bad credentials with a basic error; the description
-		// lists that only where it is special.
+	} else if e.Status == 401 || e.Status == 404 && e.Header.Get(deniedHeader) != "" {
+		// Any operation answers bad credentials with a basic error, and an account
+		// without the role it needs with 404 (GitHub hides what it may not change); the
+		// description lists those only where they are special.
 		media = &openapi3.MediaType{Schema: doc.Components.Schemas["basic-error"]}
 	} else {
 		return errUndocumented
@@ -124,7 +125,7 @@ func (s *Server) routeSet() []string {
 		"/repos/{owner}/{repo}/pulls/{pull_number}/reviews", "/repos/{owner}/{repo}/pulls/{pull_number}/merge",
 		"/repos/{owner}/{repo}/commits/{ref}/status", "/repos/{owner}/{repo}/commits/{ref}/statuses", "/repos/{owner}/{repo}/commits/{ref}/check-runs",
 		"/repos/{owner}/{repo}/pulls/{pull_number}/commits", "/repos/{owner}/{repo}/pulls/{pull_number}/reviews/{review_id}/dismissals",
-		"/user",
+		"/user", "/repos/{owner}/{repo}/collaborators/{username}/permission", "/repos/{owner}/{repo}/issues/{issue_number}/timeline",
 		"/orgs/{org}/teams/{team_slug}/memberships/{username}",
 	}
 }

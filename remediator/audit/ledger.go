@@ -49,9 +49,10 @@ type Entry struct {
 	noteApps   []lifecycle.Approval
 	unreadable []string
 	headAuth   [2]string
-	// outcomeNote and mergeIntent are the raw notes, checked by Verify.
-	outcomeNote, mergeIntent []byte
-	art                      *artifact.Artifact
+	// outcomeNote and mergeIntent are the raw notes, checked by Verify; mergedRecord
+	// is the remediator's record on the merge commit itself (GitHub).
+	outcomeNote, mergeIntent, mergedRecord []byte
+	art                                    *artifact.Artifact
 }
 
 // Outcomes shown for an entry without a note.
@@ -380,6 +381,11 @@ func entry(repo *git.Repository, c *object.Commit, trailers [][2]string, id stri
 		if note, err := blobContents(repo, blob); err == nil {
 			e.Outcome = string(lifecycle.OutcomeOf(note))
 			e.outcomeNote = note
+		}
+	}
+	if blob, ok := notes.intents[c.Hash]; ok {
+		if note, err := blobContents(repo, blob); err == nil {
+			e.mergedRecord = note
 		}
 	}
 	if blob, ok := notes.intents[c.ParentHashes[1]]; ok {

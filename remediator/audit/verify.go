@@ -72,9 +72,10 @@ func verifyEntry(repo *git.Repository, e *Entry, t Trust) []Finding {
 		}
 	}
 	counted := approvals(e, t, add)
-	if t.Remediator != nil && !allViaGitHub(counted) {
-		intent := func(plumbing.Hash) ([]byte, error) { return e.mergeIntent, nil }
-		if reason, _ := lifecycle.MergeProvenance(merge, e.ID, intent, t.Remediator); reason != "" {
+	if t.Remediator != nil {
+		// Every merge, whatever its approvals: the remediator's records of GitHub
+		// reviews prove approvals, never who merged (provenance_github.go).
+		if reason := mergeProvenance(merge, e, t.Remediator); reason != "" {
 			add(FindingMergeNotOurs, "%s", reason)
 		}
 	}
@@ -84,7 +85,7 @@ func verifyEntry(repo *git.Repository, e *Entry, t Trust) []Finding {
 		}
 	}
 	if e.art != nil {
-		scope(merge, e, terms, add)
+		scope(merge, scopeEntry(head, e, add), terms, add)
 	}
 	if len(counted) < required {
 		add(FindingApprovals, "merged with %d valid approval(s); policy %s required %d for risk %s", len(counted), e.Policy, required, e.Risk)
@@ -210,18 +211,6 @@ func mergeFiles(merge *object.Commit) ([]string, error) {
 		files = append(files, name)
 	}
 	return files, nil
-}
-
-func allViaGitHub(counted []lifecycle.Approval) bool {
-	if len(counted) == 0 {
-		return false
-	}
-	for _, a := range counted {
-		if a.Via != lifecycle.ViaGitHub {
-			return false
-		}
-	}
-	return true
 }
 
 // reviewed says whether a required reviewer (a user, or an org/team of the local

@@ -122,8 +122,10 @@ type Forge struct {
 	// the allowed-signers file whose signed reports count (CI's, which runs
 	// `remediator applied` and `plan-check --comment` with its own key); none, and no
 	// report counts. On GitHub: the logins whose commit statuses and the Apps (by
-	// slug) whose check runs count; none, and every one counts, as GitHub lets anyone
-	// with write access set a status.
+	// slug) whose check runs count; none, and none counts either (checks fail
+	// closed). ["*"] counts every status and check run, as GitHub itself does
+	// (anyone with write access can set a status): an explicit choice, GitHub only.
+	// A reporter never approves.
 	CheckReporters []string `yaml:"check_reporters"`
 }
 
@@ -248,6 +250,10 @@ func (c *Config) validate() strictyaml.Errors {
 	for i, p := range c.Forge.CheckReporters {
 		field := fmt.Sprintf("forge.check_reporters[%d]", i)
 		switch {
+		case p == AnyReporter && c.Forge.Type != ForgeGitHub:
+			add(field, `"*" (every reporter) is for the github forge only: on the local forge a report counts only when a listed reporter's key signed it`)
+		case p == AnyReporter && len(c.Forge.CheckReporters) > 1:
+			add(field, `"*" counts every status and check run: it stands alone, not beside named reporters`)
 		case strings.TrimSpace(p) == "" || strings.ContainsAny(p, " \t"):
 			add(field, "invalid reporter %q: want one word (a principal of the allowed-signers file; on GitHub a login or an App's slug)", p)
 		case c.Forge.Type != ForgeGitHub && c.Forge.AllowedSignersFile == "":
@@ -292,6 +298,10 @@ func (c *Config) validate() strictyaml.Errors {
 	sortErrors(errs)
 	return errs
 }
+
+// AnyReporter in forge.check_reporters counts every commit status and check run on
+// GitHub, as GitHub itself does: the operator's explicit choice, never the default.
+const AnyReporter = "*"
 
 var teamRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9-]*/[A-Za-z0-9][A-Za-z0-9._-]*$`)
 

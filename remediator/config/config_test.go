@@ -61,6 +61,8 @@ func TestLoadErrors(t *testing.T) {
 		{"team name", strings.Replace(valid, "type: local", "type: local\n  teams: {platform: [alice]}", 1), `forge.teams.platform: invalid team "platform": want org/team`},
 		{"empty team", strings.Replace(valid, "type: local", "type: local\n  teams: {platform/sre: []}", 1), "forge.teams.platform/sre: no members"},
 		{"check reporter without keys", strings.Replace(valid, "type: local", "type: local\n  check_reporters: [ci@example.com]", 1), "forge.check_reporters[0]: needs forge.allowed_signers_file"},
+		{"every reporter on the local forge", strings.Replace(valid, "type: local", "type: local\n  allowed_signers_file: /dev/null\n  check_reporters: [\"*\"]", 1), `forge.check_reporters[0]: "*" (every reporter) is for the github forge only`},
+		{"every reporter beside a named one", strings.Replace(valid, "type: local", "type: github\n  owner: acme\n  repository: infra\n  token_env: GH\n  check_reporters: [ci, \"*\"]", 1), `forge.check_reporters[1]: "*" counts every status and check run: it stands alone`},
 		{"check reporter of two words", strings.Replace(valid, "type: local", "type: github\n  owner: acme\n  repository: infra\n  token_env: GH\n  check_reporters: [\"ci bot\"]", 1), `forge.check_reporters[0]: invalid reporter "ci bot"`},
 		{"teams on github", strings.Replace(valid, "type: local", "type: github\n  owner: acme\n  repository: infra\n  token_env: GH\n  teams: {platform/sre: [alice]}", 1), "forge.teams.platform/sre: teams are declared for the local forge only"},
 		{"bad listen", strings.Replace(valid, "listen: 127.0.0.1:8080", "listen: everywhere", 1), "listen: invalid address"},

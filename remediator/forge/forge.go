@@ -44,6 +44,14 @@ type Proposal struct {
 	Author string
 	// ReviewRequests counts the reviews still requested (people and teams).
 	ReviewRequests int
+	// Base is the branch the pull request merges into, on forges where a person can
+	// change it (GitHub): the remediator merges only into its configured base.
+	Base string
+	// RejectedBy is who, other than the remediator, closed the proposal (at
+	// RejectedAt): a rejection, whatever became of the proposal after (reopened) and
+	// whatever labels it carries. Empty on forges that do not say who closed it.
+	RejectedBy string
+	RejectedAt time.Time
 }
 
 // Request is what a forge needs to open or refresh a proposal: the pushed branch,
@@ -95,12 +103,45 @@ const LabelSuperseded = "superseded"
 
 // Review is one review of a pull request as the forge reports it.
 type Review struct {
+	// ID is the forge's id of the review, which a dismissal names.
+	ID    int64
 	Login string
 	// Bot is true for an App or bot account.
 	Bot       bool
 	State     string // APPROVED, CHANGES_REQUESTED, COMMENTED, DISMISSED
 	CommitID  string
 	Submitted time.Time
+}
+
+// Event is one event of a pull request's timeline the gates read.
+type Event struct {
+	// Kind is the forge's name of the event: closed, reopened, merged,
+	// review_dismissed, head_ref_force_pushed.
+	Kind  string
+	Actor string
+	At    time.Time
+	// ReviewID and ReviewState are a dismissal's: the review dismissed and its state
+	// before (APPROVED, CHANGES_REQUESTED).
+	ReviewID    int64
+	ReviewState string
+}
+
+// Events GitHub's timeline names, which the gates read.
+const (
+	EventClosed          = "closed"
+	EventReopened        = "reopened"
+	EventReviewDismissed = "review_dismissed"
+	EventForcePushed     = "head_ref_force_pushed"
+)
+
+// Access is an account's access to the repository, as the forge reports it.
+type Access struct {
+	// Role is the name of the account's role: read, triage, write, maintain, admin,
+	// a custom role's name, or none.
+	Role string
+	// Write is true when the role lets the account push: write, maintain, admin, or a
+	// custom role built on one of them.
+	Write bool
 }
 
 // ErrNotMergeable is a forge's refusal to merge a proposal for a reason of its own

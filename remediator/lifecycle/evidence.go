@@ -1,8 +1,6 @@
 package lifecycle
 
 import (
-	"strings"
-
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/object"
 	"golang.org/x/crypto/ssh"
@@ -19,9 +17,9 @@ import (
 const MergesRef = "refs/notes/remediation-merges"
 
 // MergeProvenance says whether the remediator made a merge: its signature on the merge
-// commit, or its sealed intent to merge the merged head (the second parent) for this
-// remediation id. intent reads the MergesRef note of a head, only when the merge
-// commit is not signed. It returns why not, or "". Only the remediator's merges are
+// commit, or its sealed record binding this merge of this remediation id (parents and
+// tree). intent reads the MergesRef note of a commit (the merge, then its head), only
+// when the merge commit is not signed. It returns why not, or "". Only the remediator's merges are
 // verified and count for a runbook's record: a merge made by hand is people's own
 // process, whatever its trailers say.
 func MergeProvenance(merge *object.Commit, id string, intent func(head plumbing.Hash) ([]byte, error), remediator ssh.PublicKey) (string, error) {
@@ -31,22 +29,12 @@ func MergeProvenance(merge *object.Commit, id string, intent func(head plumbing.
 	if signing.VerifyCommit(merge, remediator) == nil {
 		return "", nil
 	}
-	if merge.NumParents() >= 2 {
-		head := merge.ParentHashes[1]
-		note, err := intent(head)
-		if err != nil {
-			return "", err
-		}
-		body, err := Unseal(note, KindMerge, head, remediator)
-		if err == nil && strings.TrimSpace(string(body)) == mergeIntentBody(id) {
-			return "", nil
-		}
+	// A record binds the merge's parents and tree, not only its head (merge_intent.go).
+	if ok, err := sealedMerge(merge, id, intent, remediator); err != nil || ok {
+		return "", err
 	}
-	return "the merge commit is not signed by the remediator, and no merge record of the remediator backs its head: merged by hand", nil
+	return "the merge commit is not signed by the remediator, and no merge record of the remediator binds its parents and tree: merged by hand", nil
 }
-
-// mergeIntentBody is the text of a merge record: which remediation the head is.
-func mergeIntentBody(id string) string { return "merge " + id }
 
 // Evidence is what the outcome note of a merge proves.
 type Evidence struct {

@@ -22,6 +22,13 @@ type PullRequests interface {
 	// Pushers are the accounts that authored or committed any commit of the pull
 	// request: none of them may approve it.
 	Pushers(ctx context.Context, number int) ([]string, error)
+	// Access is an account's access to the repository now: only writers approve.
+	Access(ctx context.Context, login string) (forge.Access, error)
+	// Timeline is who closed, reopened, force-pushed to the pull request and who
+	// dismissed which review.
+	Timeline(ctx context.Context, number int) ([]forge.Event, error)
+	// PullRequest reads the pull request again, right before the merge call.
+	PullRequest(ctx context.Context, number int) (forge.Proposal, error)
 }
 
 // RunGitHub makes one pass over the open pull requests: reviews counted for the head
@@ -50,11 +57,12 @@ func (r *Reconciler) RunGitHub(ctx context.Context, prs PullRequests, isHeadMove
 	}
 	var out []Outcome
 	var errs []error
+	pass := newGHPass(prs)
 	for _, p := range props {
 		if p.State != forge.Open {
 			continue
 		}
-		o, err := r.oneGitHub(ctx, prs, p, isHeadMoved)
+		o, err := r.oneGitHub(ctx, pass, p, isHeadMoved)
 		if err != nil {
 			// One pull request the pass cannot finish holds up none of the others.
 			r.Logger.Error("reconcile of a pull request failed", "pull_request", p.Number, "remediation_id", p.ID, "err", err)
@@ -67,8 +75,12 @@ func (r *Reconciler) RunGitHub(ctx context.Context, prs PullRequests, isHeadMove
 	return r.verifyAfter(ctx, out, errs)
 }
 
-func (r *Reconciler) oneGitHub(ctx context.Context, prs PullRequests, p forge.Proposal, isHeadMoved func(error) bool) (Outcome, error) {
+func (r *Reconciler) oneGitHub(ctx context.Context, pass *ghPass, p forge.Proposal, isHeadMoved func(error) bool) (Outcome, error) {
+	prs := pass.prs
 	o := Outcome{ID: p.ID, Branch: p.Branch, Head: p.Head, Action: Waiting, URL: p.URL}
+	if o.Reason = r.wrongBase(p); o.Reason != "" {
+		return o, nil
+	}
 	head := plumbing.NewHash(p.Head)
 	c, err := r.Infra.Commit(head)
 	if err != nil {
@@ -103,35 +115,44 @@ func (r *Reconciler) oneGitHub(ctx context.Context, prs PullRequests, p forge.Pr
 	if o, done, err := r.closeIfResolved(ctx, art, p, o); done || err != nil {
 		return o, err
 	}
-	reviews, err := prs.Reviews(ctx, p.Number)
-	if err != nil {
+	count, reason, err := r.countGitHub(ctx, pass, p, t)
+	if err != nil || reason != "" {
+		o.Reason = reason
 		return o, err
 	}
-	pushers, err := prs.Pushers(ctx, p.Number)
-	if err != nil {
-		return o, err
-	}
-	count := CountReviews(reviews, p.Head, append([]string{p.Author}, pushers...))
 	o.Approvers = count.Approvers
-	if len(count.Blockers) > 0 {
-		o.Reason = "changes requested by " + strings.Join(count.Blockers, ", ")
-		return o, nil
-	}
 	approvals, err := r.recordReviews(p, count.Approvers)
 	if err != nil {
 		return o, err
 	}
 	gateCtx, gateSpan := r.span(ctx, nil, "gates")
-	reason, err := r.gate(gateCtx, gateInput{art: art, terms: t, head: head, counted: approvals, ignored: count.Ignored, outcome: &o})
+	reason, err = r.gate(gateCtx, gateInput{art: art, terms: t, head: head, counted: approvals, ignored: count.Ignored, outcome: &o})
 	gateSpan.End()
 	if err != nil || reason != "" {
-		o.Reason = reason
+		o.Reason = r.explainChecks(reason)
 		return o, err
 	}
 	if r.DryRun {
 		o.Action, o.Reason = WouldMerge, "passes every gate"
 		return o, nil
 	}
+	return r.mergeGitHub(ctx, prs, ghMerge{o: o, p: p, art: art, message: c.Message, head: head, approvals: approvals}, isHeadMoved)
+}
+
+// ghMerge is a pull request that passed every gate, on its way to the merge.
+type ghMerge struct {
+	o         Outcome
+	p         forge.Proposal
+	art       *artifact.Artifact
+	message   string // the proposal commit's
+	head      plumbing.Hash
+	approvals []Approval
+}
+
+// mergeGitHub records the approvals and the intent, looks at the pull request a
+// last time and merges it at exactly the reviewed head.
+func (r *Reconciler) mergeGitHub(ctx context.Context, prs PullRequests, m ghMerge, isHeadMoved func(error) bool) (Outcome, error) {
+	o, p, art, head, approvals := m.o, m.p, m.art, m.head, m.approvals
 	// Recorded before the merge: a crash between the two leaves a harmless note on an
 	// unmerged head, never a merge whose approvals Git cannot show.
 	if len(approvals) > 0 {
@@ -147,8 +168,14 @@ func (r *Reconciler) oneGitHub(ctx context.Context, prs PullRequests, p forge.Pr
 		}
 	}
 	// GitHub makes the merge commit, so the remediator's signature cannot be on it:
-	// its sealed intent on the head is what shows the merge was its own.
-	intent, err := Seal(r.Infra.Signer, KindMerge, head, mergeIntentBody(p.ID))
+	// its sealed intent on the head, binding the base and the tree the merge makes,
+	// is what shows the merge was its own.
+	baseHead, tree, err := r.Infra.MergeTreeOf(r.Base, head)
+	if err != nil {
+		o.Reason = "cannot merge into " + r.Base + ": " + err.Error()
+		return o, nil //nolint:nilerr // a conflict with the base: it waits and says why
+	}
+	intent, err := SealMergeIntent(r.Infra.Signer, p.ID, baseHead, head, tree)
 	if err != nil {
 		return o, err
 	}
@@ -156,7 +183,12 @@ func (r *Reconciler) oneGitHub(ctx context.Context, prs PullRequests, p forge.Pr
 		func([]byte) ([]byte, error) { return intent, nil }); err != nil {
 		return o, err
 	}
-	title, body, _ := strings.Cut(MergeMessage(art, c.Message, approvals), "\n\n")
+	// Right before the merge call: the pull request as it is now (GitHub's merge
+	// names the head, not the base, so the base is read again here).
+	if o.Reason, err = r.lastLook(ctx, prs, p); err != nil || o.Reason != "" {
+		return o, err
+	}
+	title, body, _ := strings.Cut(MergeMessage(art, m.message, approvals), "\n\n")
 	mergeCtx, mergeSpan := r.span(ctx, nil, "merge")
 	sha, err := prs.Merge(mergeCtx, p.Number, p.Head, title, body)
 	mergeSpan.End()
@@ -172,7 +204,34 @@ func (r *Reconciler) oneGitHub(ctx context.Context, prs PullRequests, p forge.Pr
 		return o, err
 	}
 	o.Action, o.Merge = Merged, sha
+	r.recordMerged(ctx, p.ID, sha)
 	return o, nil
+}
+
+// recordMerged seals the record of the merge commit the remediator's own merge call
+// made, with its actual parents and tree (the base may have moved since the intent).
+// A failure leaves the intent, which binds the merge unless the base moved: logged,
+// and the merge stands.
+func (r *Reconciler) recordMerged(ctx context.Context, id, sha string) {
+	err := func() error {
+		if err := r.Infra.Fetch(ctx); err != nil {
+			return err
+		}
+		mc, err := r.Infra.Commit(plumbing.NewHash(sha))
+		if err != nil {
+			return err
+		}
+		rec, err := SealMerged(r.Infra.Signer, id, mc)
+		if err != nil {
+			return err
+		}
+		_, err = r.Infra.UpdateNote(ctx, MergesRef, mc.Hash, "merged "+id, r.AuthorName, r.AuthorEmail, r.Now(),
+			func([]byte) ([]byte, error) { return rec, nil })
+		return err
+	}()
+	if err != nil {
+		r.Logger.Error("record of the merge not written", "remediation_id", id, "merge", sha, "err", err)
+	}
 }
 
 // recordReviews turns the counted GitHub reviews into approvals the remediator signs,
@@ -210,4 +269,49 @@ func (r *Reconciler) reportChangedByPerson(ctx context.Context, p forge.Proposal
 // is left to people's own process.
 type ProvenanceReporter interface {
 	ReportChangedByPerson(ctx context.Context, p forge.Proposal, reason string) error
+}
+
+// countGitHub counts the pull request's reviews for its head: never from its
+// author, a pusher (by commit or by force-push), a check reporter, a bot, or an
+// account without write access now; a standing objection blocks. A pull request
+// someone else closed is a rejection. It returns the count, or why it waits.
+func (r *Reconciler) countGitHub(ctx context.Context, pass *ghPass, p forge.Proposal, t Terms) (ReviewCount, string, error) {
+	prs := pass.prs
+	events, err := prs.Timeline(ctx, p.Number)
+	if err != nil {
+		return ReviewCount{}, "", err
+	}
+	if why := rejected(events, p.Author); why != "" {
+		return ReviewCount{}, why, nil
+	}
+	reviews, err := prs.Reviews(ctx, p.Number)
+	if err != nil {
+		return ReviewCount{}, "", err
+	}
+	pushers, err := prs.Pushers(ctx, p.Number)
+	if err != nil {
+		return ReviewCount{}, "", err
+	}
+	excluded := append(append([]string{p.Author}, pushers...), forcePushers(events)...)
+	count := CountReviews(reviews, p.Head, excluded)
+	objections, err := r.standingObjections(ctx, reviews, events, t.Policy.Spec.RequiredReviewers)
+	if err != nil {
+		return count, "", err
+	}
+	if blockers := append(count.Blockers, objections...); len(blockers) > 0 {
+		return count, "changes requested by " + strings.Join(blockers, ", "), nil
+	}
+	count = withoutReporters(count, r.CheckReporters)
+	count, err = withoutNonWriters(ctx, pass, count)
+	return count, "", err
+}
+
+// explainChecks adds to a wait on required checks why none counts on GitHub when
+// forge.check_reporters is unset: checks fail closed.
+func (r *Reconciler) explainChecks(reason string) string {
+	if len(r.CheckReporters) > 0 || !strings.HasPrefix(reason, "required checks not green") {
+		return reason
+	}
+	return reason + "; forge.check_reporters is not set, so no commit status or check run counts on GitHub " +
+		`(name CI's login or App, or ["*"] to count everyone with write access)`
 }

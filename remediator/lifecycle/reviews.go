@@ -23,25 +23,8 @@ type ReviewCount struct {
 // the pull request's author, never from a bot, and a standing "changes requested"
 // (a bot's too) blocks whatever commit it was given on.
 func CountReviews(reviews []forge.Review, headSHA string, excluded []string) ReviewCount {
-	sorted := append([]forge.Review(nil), reviews...)
-	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].Submitted.Before(sorted[j].Submitted) })
-	latest := map[string]forge.Review{}
-	var order []string
-	for _, r := range sorted {
-		switch strings.ToUpper(r.State) {
-		case "APPROVED", "CHANGES_REQUESTED", "DISMISSED":
-		default:
-			continue
-		}
-		key := strings.ToLower(r.Login)
-		if _, seen := latest[key]; !seen {
-			order = append(order, key)
-		}
-		latest[key] = r
-	}
 	var c ReviewCount
-	for _, key := range order {
-		r := latest[key]
+	for _, r := range latestDecisions(reviews) {
 		state := strings.ToUpper(r.State)
 		switch {
 		case state == "DISMISSED":
@@ -78,4 +61,31 @@ func containsFold(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// latestDecisions is each person's latest review that decides (approved, changes
+// requested, dismissed; a comment decides nothing), in the order people first
+// decided.
+func latestDecisions(reviews []forge.Review) []forge.Review {
+	sorted := append([]forge.Review(nil), reviews...)
+	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].Submitted.Before(sorted[j].Submitted) })
+	latest := map[string]forge.Review{}
+	var order []string
+	for _, r := range sorted {
+		switch strings.ToUpper(r.State) {
+		case "APPROVED", "CHANGES_REQUESTED", "DISMISSED":
+		default:
+			continue
+		}
+		key := strings.ToLower(r.Login)
+		if _, seen := latest[key]; !seen {
+			order = append(order, key)
+		}
+		latest[key] = r
+	}
+	out := make([]forge.Review, 0, len(order))
+	for _, key := range order {
+		out = append(out, latest[key])
+	}
+	return out
 }

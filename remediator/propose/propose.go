@@ -151,6 +151,13 @@ func (p *Proposer) Propose(ctx context.Context, a intake.Anomaly, dryRun bool) (
 		return res, err
 	}
 	switch {
+	case found && prop.RejectedBy != "":
+		// Closed by someone other than the remediator: a rejection, whatever labels
+		// it carries, and one a reopen does not undo.
+		if r, done := rejectedProposal(res, prop, rb.Spec.Cooldown.Std(), p.Now()); done {
+			log.Info("suppressed", "action", r.Action, "reason", r.Reason)
+			return r, nil
+		}
 	case found && prop.State == forge.Open:
 		return p.recur(ctx, res, prop, branchHead, a, pol, dryRun, log)
 	case branchExists && !found:
@@ -579,4 +586,25 @@ func mergeWindow(pol *runbooks.Policy, now time.Time) artifact.Merge {
 		return artifact.Merge{Allowed: false, Reason: why}
 	}
 	return artifact.Merge{Allowed: true}
+}
+
+// rejectedProposal suppresses the anomaly of a proposal someone other than the
+// remediator closed: for the runbook's cooldown from the close, and for as long as
+// the proposal stays open after a reopen (the remediator never merges it). done is
+// false once a closed proposal's cooldown is over: a fresh proposal replaces it.
+func rejectedProposal(res Result, prop forge.Proposal, cooldown time.Duration, now time.Time) (Result, bool) {
+	at := prop.RejectedAt.UTC().Format(time.RFC3339)
+	switch {
+	case cooldown > 0 && now.Before(prop.RejectedAt.Add(cooldown)):
+		res.Action = Suppressed
+		res.Reason = fmt.Sprintf("the proposal %s was closed without merge by %s at %s, a rejection; suppressed until %s (cooldown)",
+			prop.URL, prop.RejectedBy, at, prop.RejectedAt.Add(cooldown).UTC().Format(time.RFC3339))
+		return res, true
+	case prop.State == forge.Open:
+		res.Action = Suppressed
+		res.Reason = fmt.Sprintf("the proposal %s was closed by %s at %s and reopened: the remediator never merges it; close it to let the remediator propose again",
+			prop.URL, prop.RejectedBy, at)
+		return res, true
+	}
+	return res, false
 }

@@ -12,12 +12,21 @@ import (
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/forge"
 )
 
-// Checks reports every named check on a commit: commit statuses by context (the
-// newest per context, as the combined status gives them) and check runs by name (the
-// newest run per name). A name absent from the map has not reported. With reporters
-// set, only statuses those logins created and check runs those Apps made count.
+// AnyReporter is the forge.check_reporters value that counts every status and check
+// run, as GitHub itself does (anyone with write access can set a status): an
+// operator's explicit choice, never the default.
+const AnyReporter = "*"
+
+// Checks reports every named check on a commit that a reporter made: commit statuses
+// by context and check runs by name, the newest of each. A name absent from the map
+// has not reported. Only statuses the reporters' logins created and check runs their
+// Apps made count; with no reporters none does (checks fail closed), and with
+// AnyReporter every one counts (the combined status and the latest runs).
 func (f *Forge) Checks(ctx context.Context, sha string) (map[string]forge.CheckState, error) {
 	out := map[string]forge.CheckState{}
+	if len(f.reporters) == 0 {
+		return out, nil
+	}
 	add := func(name string, s forge.CheckState) {
 		if old, ok := out[name]; ok {
 			s = forge.Worse(old, s)
@@ -27,8 +36,9 @@ func (f *Forge) Checks(ctx context.Context, sha string) (map[string]forge.CheckS
 	if err := f.statuses(ctx, sha, add); err != nil {
 		return nil, err
 	}
+	anyone := f.anyReporter()
 	runOpts := &gh.ListCheckRunsOptions{Filter: gh.String("latest"), ListOptions: gh.ListOptions{PerPage: 100}}
-	if len(f.reporters) > 0 {
+	if !anyone {
 		runOpts.Filter = gh.String("all") // the latest run of a name may be an untrusted App's
 	}
 	seen := map[string]bool{}
@@ -38,7 +48,7 @@ func (f *Forge) Checks(ctx context.Context, sha string) (map[string]forge.CheckS
 			return nil, fmt.Errorf("github: check runs of %s: %w", sha, err)
 		}
 		for _, r := range runs.CheckRuns {
-			if len(f.reporters) > 0 && (!f.trusted(r.GetApp().GetSlug()) || seen[r.GetName()]) {
+			if !anyone && (!f.trusted(r.GetApp().GetSlug()) || seen[r.GetName()]) {
 				continue // newest first: the first trusted run of a name is its latest
 			}
 			seen[r.GetName()] = true
@@ -52,12 +62,12 @@ func (f *Forge) Checks(ctx context.Context, sha string) (map[string]forge.CheckS
 	return out, nil
 }
 
-// statuses adds the commit statuses: the combined status, or with reporters the
-// newest status per context among those a trusted login created (only the full
-// list names each status's creator).
+// statuses adds the commit statuses: the newest status per context among those a
+// reporter created (only the full list names each status's creator), or with
+// AnyReporter the combined status.
 func (f *Forge) statuses(ctx context.Context, sha string, add func(string, forge.CheckState)) error {
 	opts := &gh.ListOptions{PerPage: 100}
-	if len(f.reporters) == 0 {
+	if f.anyReporter() {
 		for {
 			combined, resp, err := f.client.Repositories.GetCombinedStatus(ctx, f.owner, f.repo, sha, opts)
 			if err != nil {
@@ -90,6 +100,11 @@ func (f *Forge) statuses(ctx context.Context, sha string, add func(string, forge
 		}
 		opts.Page = resp.NextPage
 	}
+}
+
+// anyReporter says whether the operator chose to count every status and check run.
+func (f *Forge) anyReporter() bool {
+	return len(f.reporters) == 1 && f.reporters[0] == AnyReporter
 }
 
 // trusted says whether a status creator's login or a check run's App slug may report.

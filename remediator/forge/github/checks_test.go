@@ -7,12 +7,13 @@ import (
 
 	"github.com/gitops-remediation/terraform-provider-remediation/internal/gittest"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/forge"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/forge/github"
 )
 
-// Statuses and check runs both count, by context or name, as branch protection
-// reads them; a name reported both ways counts as the worse.
+// With check_reporters ["*"], statuses and check runs both count, by context or
+// name, as branch protection reads them; a name reported both ways counts as the worse.
 func TestChecksFromStatusesAndCheckRuns(t *testing.T) {
-	e := newEnv(t)
+	e := newEnv(t, func(o *github.Options) { o.Reporters = []string{github.AnyReporter} })
 	ctx := context.Background()
 	sha := gittest.Run(t, e.dir, "rev-parse", "main")
 	got, err := e.forge.Checks(ctx, sha)
@@ -54,6 +55,27 @@ func TestChecksFromStatusesAndCheckRuns(t *testing.T) {
 	}
 	if len(got) != 4+6+105 { // "both" is one name
 		t.Errorf("%d checks, want %d", len(got), 4+6+105)
+	}
+}
+
+// Checks fail closed: without reporters no status or check run counts, however
+// green, and nothing is asked of GitHub.
+func TestChecksFailClosedWithoutReporters(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	sha := gittest.Run(t, e.dir, "rev-parse", "main")
+	if err := e.forge.SetStatus(ctx, sha, "terraform-plan", "success", "x"); err != nil {
+		t.Fatal(err)
+	}
+	e.srv.CheckRun("acme", "infra", sha, "plan", "completed", "success")
+	got, err := e.forge.Checks(ctx, sha)
+	if err != nil || len(got) != 0 {
+		t.Fatalf("without forge.check_reporters: %v %v, want nothing counted", got, err)
+	}
+	for _, route := range []string{"/repos/{owner}/{repo}/commits/{ref}/status", "/repos/{owner}/{repo}/commits/{ref}/statuses", "/repos/{owner}/{repo}/commits/{ref}/check-runs"} {
+		if n := e.srv.Requests("GET", route); n != 0 {
+			t.Errorf("%s asked %d times", route, n)
+		}
 	}
 }
 

@@ -164,7 +164,10 @@ func (f *Forge) Lookup(ctx context.Context, branch string) (forge.Proposal, bool
 			return forge.Proposal{}, false, err
 		}
 		if p, ok := proposal(pr); ok && ours && pr.GetHead().GetRef() == branch {
-			return p, true, nil
+			// Who closed it decides whether it was rejected: a close by anyone but the
+			// remediator is, whatever labels it carries and even once reopened.
+			p, err := f.withRejection(ctx, p)
+			return p, err == nil, err
 		}
 	}
 	return forge.Proposal{}, false, nil
@@ -402,6 +405,7 @@ func proposal(pr *gh.PullRequest) (forge.Proposal, bool) {
 		Branch: pr.GetHead().GetRef(), Number: pr.GetNumber(), URL: pr.GetHTMLURL(),
 		Created: pr.GetCreatedAt().Time, Head: pr.GetHead().GetSHA(), Body: pr.GetBody(), State: forge.Open,
 		Author: pr.GetUser().GetLogin(), ReviewRequests: len(pr.RequestedReviewers) + len(pr.RequestedTeams),
+		Base: pr.GetBase().GetRef(),
 	}
 	for _, l := range pr.Labels {
 		p.Labels = append(p.Labels, l.GetName())
@@ -464,7 +468,7 @@ func (f *Forge) Reviews(ctx context.Context, number int) ([]forge.Review, error)
 		}
 		for _, r := range reviews {
 			login := r.GetUser().GetLogin()
-			out = append(out, forge.Review{Login: login, Bot: r.GetUser().GetType() == "Bot" || strings.HasSuffix(login, "[bot]"),
+			out = append(out, forge.Review{ID: r.GetID(), Login: login, Bot: r.GetUser().GetType() == "Bot" || strings.HasSuffix(login, "[bot]"),
 				State: r.GetState(), CommitID: r.GetCommitID(), Submitted: r.GetSubmittedAt().Time})
 		}
 		if resp.NextPage == 0 {
