@@ -60,6 +60,11 @@ func TeamsMessage(e *Event) ([]byte, error) {
 			return nil, fmt.Errorf("render teams card: %w", err)
 		}
 	}
+	foot := adaptivecard.NewTextBlock(mdEscape(string(e.Kind)+" · "+e.ID+" · "+e.At.UTC().Format("2006-01-02 15:04:05 MST")), true)
+	foot.IsSubtle = true
+	if err := card.AddElement(false, foot); err != nil {
+		return nil, fmt.Errorf("render teams card: %w", err)
+	}
 	msg, err := adaptivecard.NewMessageFromCard(card)
 	if err != nil {
 		return nil, fmt.Errorf("render teams card: %w", err)

@@ -76,9 +76,8 @@ func (o *Outbox) Put(key string, payload []byte) (bool, error) {
 		return false, fmt.Errorf("outbox: queue %s: %w", key, err)
 	}
 	final := filepath.Join(o.dir, key+".json")
-	tmp := fmt.Sprintf("%s.%d.tmp", final, os.Getpid())
-	if err := writeSync(tmp, data); err != nil {
-		_ = os.Remove(tmp)
+	tmp, err := writeTemp(o.dir, key, data)
+	if err != nil {
 		return false, fmt.Errorf("outbox: queue %s: %w", key, err)
 	}
 	// A link fails when the key is there: two writers racing queue it once.
@@ -200,4 +199,24 @@ func (o *Outbox) Claim() (release func(), ok bool) {
 		_ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
 		f.Close()
 	}, true
+}
+
+// writeTemp writes data to a new temporary file of dir, fsynced: each writer its own.
+func writeTemp(dir, key string, data []byte) (string, error) {
+	f, err := os.CreateTemp(dir, key+".*.tmp")
+	if err != nil {
+		return "", err
+	}
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		_ = os.Remove(f.Name())
+		return "", err
+	}
+	return f.Name(), nil
 }
