@@ -31,7 +31,8 @@ type Facts struct {
 }
 
 func (f Facts) link(id, forgeURL string) string {
-	if forgeURL != "" {
+	// The local forge's "URL" is the branch's name: only a web address is a link.
+	if strings.HasPrefix(forgeURL, "https://") || strings.HasPrefix(forgeURL, "http://") {
 		return forgeURL
 	}
 	if f.StatusURL == "" || id == "" {
