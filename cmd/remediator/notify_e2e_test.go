@@ -293,6 +293,32 @@ func TestNotificationSurvivesARestartAndVerified(t *testing.T) {
 	waitFor(t, "the verified histogram", func() bool {
 		return strings.Contains(scrape(t, addr), `remediator_time_to_verify_seconds_count{runbook="scale-out-api"} 1`+"\n")
 	})
+	// The same figures per remediation, from Git alone: audit and the status page.
+	code, out, errs := cli(t, "audit", "--repository", infra, "--format", "json")
+	var ledger []struct {
+		ID     string `json:"id"`
+		TimeTo struct {
+			Propose *float64 `json:"propose_seconds"`
+			Merge   *float64 `json:"merge_seconds"`
+			Verify  *float64 `json:"verify_seconds"`
+		} `json:"time_to_remediate"`
+	}
+	if err := json.Unmarshal([]byte(out), &ledger); code != 0 || err != nil || len(ledger) != 1 || ledger[0].TimeTo.Propose == nil ||
+		ledger[0].TimeTo.Merge == nil || ledger[0].TimeTo.Verify == nil || *ledger[0].TimeTo.Verify < *ledger[0].TimeTo.Merge {
+		t.Fatalf("audit: %d %v %s %s", code, err, out, errs)
+	}
+	if _, table, _ := cli(t, "audit", "--repository", infra); !strings.Contains(table, "TIME TO PROPOSE / MERGE / VERIFY") {
+		t.Fatalf("audit table:\n%s", table)
+	}
+	resp, err := http.Get("http://" + addr + "/remediations/" + id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(page), "Time to remediate, from the anomaly") || strings.Contains(string(page), "verified -.") {
+		t.Fatalf("status page:\n%s", page)
+	}
 }
 
 // On the GitHub test server: the proposal event links the pull request and names the

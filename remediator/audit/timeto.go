@@ -34,6 +34,16 @@ func (s *Seconds) String() string {
 
 // timeTo reads the figures of one merged remediation; nil without a start time.
 func timeTo(a *artifact.Artifact, mergedAt time.Time, outcome string, outcomeNote []byte) *TimeTo {
+	var verified time.Time
+	if outcome == "verified" {
+		verified = noteTime(outcomeNote, "checked_at")
+	}
+	return NewTimeTo(a, mergedAt, verified)
+}
+
+// NewTimeTo reads the figures from an artifact and the merge and verification
+// times (zero: not yet); nil without a start time. The status page shows them too.
+func NewTimeTo(a *artifact.Artifact, mergedAt, verifiedAt time.Time) *TimeTo {
 	start, err := time.Parse(time.RFC3339, a.Anomaly.StartsAt)
 	if err != nil || start.IsZero() {
 		return nil
@@ -49,9 +59,7 @@ func timeTo(a *artifact.Artifact, mergedAt time.Time, outcome string, outcomeNot
 	if p, err := time.Parse(time.RFC3339, a.ProposedAt); err == nil {
 		t.Propose = since(p)
 	}
-	if outcome == "verified" {
-		t.Verify = since(noteTime(outcomeNote, "checked_at"))
-	}
+	t.Verify = since(verifiedAt)
 	return t
 }
 
