@@ -350,3 +350,18 @@ func TestNotificationsOnGitHub(t *testing.T) {
 		t.Fatalf("after the 429, slack was told %d times", n)
 	}
 }
+
+// A receiver whose URL the environment does not hold stops serve at once, exit 2,
+// naming the setting and the variable, never a value.
+func TestServeRefusesAnUnsetWebhookURL(t *testing.T) {
+	cfg := publishedCatalog(t)
+	c := newChat(t)
+	c.configure(t, cfg)
+	t.Setenv("TEST_TEAMS_URL", "")
+	t.Setenv("TEST_HOOK_URL", "ftp://hooks.example.com/s3cr3t")
+	code, _, errs := cli(t, "serve", "--config", cfg, "--listen", freeAddr(t))
+	if code != 2 || !strings.Contains(errs, "notify.receivers[1].url_env names TEST_TEAMS_URL, which is unset or empty") ||
+		!strings.Contains(errs, "notify.receivers[2].url_env: TEST_HOOK_URL does not hold an http(s) URL") || strings.Contains(errs, "s3cr3t") {
+		t.Fatalf("serve: exit %d\n%s", code, errs)
+	}
+}

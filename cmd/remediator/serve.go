@@ -51,6 +51,9 @@ func newServeCommand() *cobra.Command {
 			if err := secretsSet(cfg); err != nil {
 				return err
 			}
+			if _, err := cfg.NotifyTargets(); err != nil {
+				return badInput(err)
+			}
 			return serve(cmd.Context(), cfg, newLogger(cmd, logJSON), reconcileEvery)
 		},
 	}
