@@ -19,6 +19,7 @@ import (
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/forge/github"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/infrarepo"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/lifecycle"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/notify"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/propose"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/signing"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/tracing"
@@ -174,7 +175,12 @@ func newReconcileCommand() *cobra.Command {
 				return err
 			}
 			r.DryRun = dryRun
+			notifier, err := newNotifier(cfg, logger, nil)
+			if err != nil {
+				return err
+			}
 			outcomes, err := runPass(cmd.Context(), r, fg)
+			told(cmd.Context(), notifier, notify.Facts{Infra: infra, Base: cfg.Infrastructure.Base, Catalog: cat, StatusURL: cfg.Notify.StatusURL, Now: time.Now}, outcomes, dryRun)
 			// What the pass did is printed even when part of it failed; the error
 			// (and a non-zero exit) follows.
 			passErr := err

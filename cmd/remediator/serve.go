@@ -51,6 +51,9 @@ func newServeCommand() *cobra.Command {
 			if err := secretsSet(cfg); err != nil {
 				return err
 			}
+			if _, err := cfg.NotifyTargets(); err != nil {
+				return badInput(err)
+			}
 			return serve(cmd.Context(), cfg, newLogger(cmd, logJSON), reconcileEvery)
 		},
 	}
@@ -96,6 +99,10 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, reconcileE
 	}
 	defer func() { _ = infra.Close() }()
 	metrics := server.NewMetrics(q.Len)
+	notifier, err := newNotifier(cfg, log, metrics.Registry)
+	if err != nil {
+		return err
+	}
 	tracer := tracing.Tracer(tracing.Provider(ctx))
 	src := daemon.New(daemon.Options{
 		Store: store, Infra: infra, Forge: fg, Base: cfg.Infrastructure.Base,
@@ -108,6 +115,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, reconcileE
 			return runPass(ctx, r, fg)
 		},
 		QueueDir: filepath.Join(cfg.StateDir, "queue"), StatusEvery: 5 * time.Second, Tracer: tracer,
+		Notify: notifier, StatusURL: cfg.Notify.StatusURL,
 	})
 	page := &status.Page{Snapshot: src.Status, Timeline: src.Timeline, BearerToken: config.Secret(cfg.Status.BearerTokenEnv),
 		Refresh: 10 * time.Second, Logger: log}
@@ -132,13 +140,16 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, reconcileE
 	if _, err := src.Proposer(ctx); err != nil {
 		log.Error("catalog not loaded; not ready until it loads", "err", err)
 	}
-	w := &worker.Worker{Queue: q, Source: src.Proposer, Metrics: metrics, Logger: log, Poll: 2 * time.Second, Tracer: tracer}
+	w := &worker.Worker{Queue: q, Source: src.Proposer, Metrics: metrics, Logger: log, Poll: 2 * time.Second, Tracer: tracer,
+		DeadLettered: deadLettered(notifier)}
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() { defer wg.Done(); w.Run(ctx) }()
+	wg.Add(1)
+	go func() { defer wg.Done(); notifier.Run(ctx) }()
 	if reconcileEvery > 0 {
 		wg.Add(1)
 		go func() { defer wg.Done(); src.ReconcileLoop(ctx, reconcileEvery) }()

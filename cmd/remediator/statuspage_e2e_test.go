@@ -155,9 +155,14 @@ func TestStatusPageInBrowserLocalForge(t *testing.T) {
 	})
 	pageShows(t, ctx, url, "local-4-verified.png", "Recent outcomes", "verified", "held for the soak period of 2s")
 	text = pageShows(t, ctx, "http://"+addr+"/remediations/"+id, "local-5-timeline.png",
-		"anomaly", "proposed by runbook scale-out-api", "approved by alice@example.com (via ssh)", "merged as", "applied", "verified:")
+		"anomaly", "proposed by runbook scale-out-api", "approved by alice@example.com (via ssh)", "merged as", "applied", "verified:",
+		"Time to remediate, from the anomaly's start: proposed", "waiting for approval: ", "soak: ")
 	if strings.Index(text, "approved by") > strings.Index(text, "merged as") {
 		t.Fatalf("the timeline is out of order:\n%s", text)
+	}
+	// The timeline to scale: a server-rendered SVG bar, a rect per stage.
+	if rects, err := chromedp.Run(ctx, chromedp.Nodes(chromedp.CSSAll("svg.bar rect"))); err != nil || len(rects) < 5 {
+		t.Fatalf("timeline bar: %d rects, %v", len(rects), err)
 	}
 	pageShows(t, ctx, "http://"+addr+"/runbooks/scale-out-api", "local-6-runbook.png", "Runbook scale-out-api", "1 verified in a row")
 }

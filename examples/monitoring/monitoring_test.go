@@ -15,6 +15,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/notify"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/server"
 )
 
@@ -142,6 +143,13 @@ func exportedMetrics(t *testing.T) map[string]bool {
 	m.Decisions.WithLabelValues("opened", "scale-out-api").Inc()
 	m.Lifecycle.WithLabelValues("verified", "scale-out-api").Inc()
 	m.Passes.WithLabelValues("ok").Inc()
+	n := notify.NewMetrics(m.Registry)
+	n.Notifications.WithLabelValues("sre", "slack", "delivered").Inc()
+	n.Queued.WithLabelValues("sre").Set(0)
+	n.Latency.WithLabelValues("slack").Observe(1)
+	for _, h := range n.TimeTo {
+		h.WithLabelValues("scale-out-api").Observe(60)
+	}
 	families, err := m.Registry.Gather()
 	if err != nil {
 		t.Fatal(err)

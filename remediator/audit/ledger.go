@@ -43,6 +43,8 @@ type Entry struct {
 	Outcome           string    `json:"outcome"`
 	// Rollback is the id of the remediation that reverted this one, if any.
 	Rollback string `json:"rollback,omitempty"`
+	// TimeTo is the time from the anomaly to the proposal, merge and verification.
+	TimeTo *TimeTo `json:"time_to_remediate,omitempty"`
 
 	within     time.Duration
 	reverts    []string
@@ -245,6 +247,7 @@ func BuildSince(repo *git.Repository, trees []*git.Repository, base string, sinc
 			for _, r := range a.Reverts {
 				e.reverts = append(e.reverts, r.Commit)
 			}
+			e.TimeTo = timeTo(a, e.MergedAt, e.Outcome, e.outcomeNote)
 		}
 		if e.Outcome == "" {
 			e.Outcome = OutcomePending

@@ -33,6 +33,7 @@ type Config struct {
 	Signing        Signing        `yaml:"signing"`
 	Limits         Limits         `yaml:"limits"`
 	Status         Status         `yaml:"status"`
+	Notify         Notify         `yaml:"notify"`
 }
 
 // Status configures the status page serve shows at /.
@@ -295,6 +296,7 @@ func (c *Config) validate() strictyaml.Errors {
 			add(field, "must be 0 (no bound) or more")
 		}
 	}
+	c.validateNotify(add)
 	sortErrors(errs)
 	return errs
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/infrarepo"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/intake"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/lifecycle"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/notify"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/propose"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/server"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/status"
@@ -47,6 +48,11 @@ type Options struct {
 	StatusEvery time.Duration
 	// Tracer records the proposals' steps; nil traces nothing.
 	Tracer trace.Tracer
+	// Notify is told what this replica did (proposals it opened, merges, outcomes
+	// it recorded); nil tells nobody.
+	Notify *notify.Dispatcher
+	// StatusURL is the status page's address people reach, for the links.
+	StatusURL string
 }
 
 // Daemon is the state serve keeps.
@@ -120,7 +126,7 @@ func (c *Daemon) Ready() error {
 
 // locked hands the worker the proposer behind the mirror's lock. Called with c.mu held.
 func (c *Daemon) locked() worker.Proposer {
-	return &lockedProposer{mu: &c.infraMu, p: c.p, resolved: c.KickPass}
+	return &lockedProposer{mu: &c.infraMu, p: c.p, resolved: c.KickPass, told: c.proposed}
 }
 
 // count records a pass in the metrics. Called with infraMu held.
@@ -180,11 +186,16 @@ type lockedProposer struct {
 	// resolved is told of each resolved anomaly: it may be what a merged
 	// remediation's verification waits for, so a reconcile pass is due now.
 	resolved func()
+	// told is told of each result, under the mirror's lock.
+	told func(p *propose.Proposer, res propose.Result, a intake.Anomaly, dryRun bool)
 }
 
 func (l *lockedProposer) Propose(ctx context.Context, a intake.Anomaly, dryRun bool) (propose.Result, error) {
 	l.mu.Lock()
 	res, err := l.p.Propose(ctx, a, dryRun)
+	if err == nil && l.told != nil {
+		l.told(l.p, res, a, dryRun)
+	}
 	l.mu.Unlock()
 	if a.Status == intake.StatusResolved && l.resolved != nil {
 		l.resolved()
@@ -234,6 +245,7 @@ func (c *Daemon) ReconcileLoop(ctx context.Context, every time.Duration) {
 		c.infraMu.Lock()
 		outcomes, err := c.o.Pass(ctx, r)
 		c.count(outcomes, err) // reads the mirror: under its lock
+		c.passed(cat, outcomes, r.DryRun)
 		c.infraMu.Unlock()
 		c.forgetStatus()
 		if err != nil && ctx.Err() == nil {

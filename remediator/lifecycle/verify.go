@@ -157,14 +157,21 @@ func (r *Reconciler) verifyOne(ctx context.Context, m *object.Commit, now time.T
 	if err != nil {
 		return o, false, err
 	}
+	first := false
 	if _, err := r.Infra.UpdateNote(ctx, OutcomeRef, m.Hash, "outcome of "+id, r.AuthorName, r.AuthorEmail, now,
 		func(old []byte) ([]byte, error) {
 			if ReadOutcome(old, m.Hash, key).Outcome != "" {
+				first = false
 				return old, nil // another replica recorded it first
 			}
+			first = true
 			return sealed, nil // and a note someone else wrote is replaced
 		}); err != nil {
 		return o, false, err
+	}
+	if !first {
+		// The outcome is the other replica's to tell (and count).
+		return Outcome{}, false, nil
 	}
 	r.Logger.Info("remediation checked", "remediation_id", id, "outcome", o.Action, "detail", v.detail)
 	return o, true, nil

@@ -12,6 +12,7 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/storer"
 
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/artifact"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/audit"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/decision"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/infrarepo"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/lifecycle"
@@ -35,6 +36,8 @@ type Remediation struct {
 	Head     string            `json:"head,omitempty"`
 	Merge    string            `json:"merge,omitempty"`
 	Timeline []Event           `json:"timeline"`
+	// TimeTo is the time from the anomaly to the proposal, merge and verification.
+	TimeTo *audit.TimeTo `json:"time_to_remediate,omitempty"`
 }
 
 // ErrUnknown is a remediation Git knows nothing of.
@@ -91,6 +94,7 @@ func Timeline(infra *infrarepo.Repo, base, id string, now time.Time) (*Remediati
 		a, b := r.Timeline[i].At, r.Timeline[j].At
 		return !a.IsZero() && !b.IsZero() && a.Before(b)
 	})
+	r.TimeTo = r.timeTo(art, merge)
 	return r, nil
 }
 

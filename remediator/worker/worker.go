@@ -48,6 +48,8 @@ type Worker struct {
 	Now     func() time.Time
 	// Tracer continues each anomaly's trace with its proposal; nil traces nothing.
 	Tracer trace.Tracer
+	// DeadLettered is told of each anomaly moved to the dead letters; nil: nobody.
+	DeadLettered func(it queue.Item, reason string)
 
 	// nextTry holds failed anomalies back until their backoff has passed.
 	nextTry map[string]time.Time
@@ -143,6 +145,9 @@ func (w *Worker) failed(it queue.Item, err error, log *slog.Logger) {
 		}
 		delete(w.nextTry, it.ID)
 		w.Metrics.DeadLetters.Inc()
+		if w.DeadLettered != nil {
+			w.DeadLettered(it, reason)
+		}
 		log.Error("anomaly moved to the dead letters after repeated failures; `remediator queue retry` queues it again",
 			"attempts", n, "err", firstLine(reason))
 		return
