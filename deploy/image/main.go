@@ -21,6 +21,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"github.com/gitops-remediation/terraform-provider-remediation/internal/ociimage"
+	"github.com/gitops-remediation/terraform-provider-remediation/internal/release"
 )
 
 func main() {
@@ -40,7 +41,7 @@ func run(args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("image", flag.ContinueOnError)
 	dist := fs.String("dist", "dist", "goreleaser's output directory (its artifacts.json names the binaries)")
 	out := fs.String("layout", "dist/image", "where to write the OCI image layout")
-	tag := fs.String("tag", "", "the image's tag: the release's Git tag, vX.Y.Z")
+	tag := fs.String("tag", "", "the image's tag: the release's Git tag, vX.Y.Z (default: v + the version in the dist's metadata.json)")
 	revision := fs.String("revision", "", "the commit the image is built from")
 	created := fs.Int64("created", 0, "the image's time, in Unix seconds (the commit's: reproducible)")
 	push := fs.String("push", "", "a repository to push the image to, as REPO:TAG and REPO:latest")
@@ -48,7 +49,11 @@ func run(args []string, stdout io.Writer) error {
 		return usageError{err}
 	}
 	if *tag == "" {
-		return usageError{errors.New("--tag is required")}
+		v, err := release.Version(*dist)
+		if err != nil {
+			return err
+		}
+		*tag = "v" + v
 	}
 	binaries, err := linuxBinaries(filepath.Join(*dist, "artifacts.json"))
 	if err != nil {
