@@ -5,7 +5,7 @@
 package deploy_test
 
 import (
-	"bytes"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,72 +15,40 @@ import (
 	amconfig "github.com/prometheus/alertmanager/config"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
-	policyv1 "k8s.io/api/policy/v1"
-	"sigs.k8s.io/yaml"
 
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/config"
 )
 
-// documents splits a multi-document YAML file.
-func documents(t *testing.T, file string) [][]byte {
-	t.Helper()
-	data, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out [][]byte
-	for _, doc := range bytes.Split(data, []byte("\n---\n")) {
-		if len(bytes.TrimSpace(doc)) > 0 {
-			out = append(out, doc)
-		}
-	}
-	return out
-}
-
+// The plain manifests decode strictly, keep
+// the deployment's promises, and never apply a Secret: one applied with
+// placeholders would overwrite the real tokens.
 func TestKubernetesManifestsDecodeStrictly(t *testing.T) {
 	files, _ := filepath.Glob("kubernetes/*.yaml")
-	if len(files) < 5 {
+	if len(files) < 4 {
 		t.Fatalf("manifests: %v", files)
 	}
-	kinds := map[string]int{}
-	var sts *appsv1.StatefulSet
-	var configMap *corev1.ConfigMap
+	objs := map[string][]any{}
 	for _, f := range files {
-		for _, doc := range documents(t, f) {
-			var meta struct{ Kind string }
-			if err := yaml.Unmarshal(doc, &meta); err != nil {
-				t.Fatalf("%s: %v", f, err)
-			}
-			var obj any
-			switch meta.Kind {
-			case "StatefulSet":
-				sts = &appsv1.StatefulSet{}
-				obj = sts
-			case "Service":
-				obj = &corev1.Service{}
-			case "ConfigMap":
-				configMap = &corev1.ConfigMap{}
-				obj = configMap
-			case "Secret":
-				obj = &corev1.Secret{}
-			case "PodDisruptionBudget":
-				obj = &policyv1.PodDisruptionBudget{}
-			default:
-				t.Fatalf("%s: unexpected kind %q", f, meta.Kind)
-			}
-			if err := yaml.UnmarshalStrict(doc, obj); err != nil {
-				t.Fatalf("%s (%s): %v", f, meta.Kind, err)
-			}
-			kinds[meta.Kind]++
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for kind, o := range decodeAll(t, f, data) {
+			objs[kind] = append(objs[kind], o...)
 		}
 	}
-	if kinds["StatefulSet"] != 1 || kinds["Service"] != 2 || kinds["PodDisruptionBudget"] != 1 || kinds["ConfigMap"] != 1 {
-		t.Fatalf("kinds %v", kinds)
+	if len(objs["StatefulSet"]) != 1 || len(objs["Service"]) != 2 || len(objs["PodDisruptionBudget"]) != 1 || len(objs["ConfigMap"]) != 1 || len(objs["Secret"]) != 0 {
+		t.Fatalf("kinds: %d StatefulSet, %d Service, %d PDB, %d ConfigMap, %d Secret", len(objs["StatefulSet"]), len(objs["Service"]),
+			len(objs["PodDisruptionBudget"]), len(objs["ConfigMap"]), len(objs["Secret"]))
 	}
+	sts := objs["StatefulSet"][0].(*appsv1.StatefulSet)
+	configMap := objs["ConfigMap"][0].(*corev1.ConfigMap)
 	// What the deployment promises: two replicas, probes on /healthz and /readyz,
 	// secrets from the environment, non-root, a volume of its own per replica.
 	c := sts.Spec.Template.Spec.Containers[0]
 	switch {
+	case sts.Namespace != namespace:
+		t.Fatalf("namespace %q, want %q (the monitoring configs' own)", sts.Namespace, namespace)
 	case sts.Spec.Replicas == nil || *sts.Spec.Replicas != 2:
 		t.Fatal("not two replicas")
 	case c.LivenessProbe == nil || c.LivenessProbe.HTTPGet.Path != "/healthz" || c.ReadinessProbe == nil || c.ReadinessProbe.HTTPGet.Path != "/readyz":
@@ -90,32 +58,48 @@ func TestKubernetesManifestsDecodeStrictly(t *testing.T) {
 	case sts.Spec.Template.Spec.SecurityContext.RunAsNonRoot == nil || !*sts.Spec.Template.Spec.SecurityContext.RunAsNonRoot:
 		t.Fatal("may run as root")
 	}
-	for _, e := range c.Env {
-		if e.Value != "" || e.ValueFrom == nil || e.ValueFrom.SecretKeyRef == nil {
-			t.Fatalf("env %s is not from a secret", e.Name)
-		}
+	cfg := loadConfig(t, configMap.Data["remediator.yaml"])
+	checkEnvFromSecret(t, c, cfg)
+	if !strings.HasPrefix(cfg.Signing.KeyFile, "/etc/remediator/signing/") || cfg.StateDir != "/var/lib/remediator" {
+		t.Errorf("signing key %s, state %s: not where the StatefulSet mounts them", cfg.Signing.KeyFile, cfg.StateDir)
 	}
-	// The configuration inside is one the remediator loads (strictly).
-	dir := t.TempDir()
-	cfgFile := filepath.Join(dir, "remediator.yaml")
-	if err := os.WriteFile(cfgFile, []byte(configMap.Data["remediator.yaml"]), 0o600); err != nil {
+}
+
+// namespace is the plain manifests' namespace (make manifests), which the monitoring
+// configs address the replicas in.
+const namespace = "remediation"
+
+// loadConfig loads a configuration the way the remediator does (strictly).
+func loadConfig(t *testing.T, content string) *config.Config {
+	t.Helper()
+	cfgFile := filepath.Join(t.TempDir(), "remediator.yaml")
+	if err := os.WriteFile(cfgFile, []byte(content), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	cfg, err := config.Load(cfgFile)
 	if err != nil {
 		t.Fatalf("the ConfigMap's configuration: %v", err)
 	}
-	for _, name := range []string{cfg.Forge.TokenEnv, cfg.Forge.WebhookSecretEnv, cfg.Intake.BearerTokenEnv} {
+	return cfg
+}
+
+// checkEnvFromSecret: every secret variable the configuration names is set, and
+// only from a Secret.
+func checkEnvFromSecret(t *testing.T, c corev1.Container, cfg *config.Config) {
+	t.Helper()
+	for _, e := range c.Env {
+		if e.Value != "" || e.ValueFrom == nil || e.ValueFrom.SecretKeyRef == nil {
+			t.Errorf("env %s is not from a secret", e.Name)
+		}
+	}
+	for _, name := range []string{cfg.Forge.TokenEnv, cfg.Forge.WebhookSecretEnv, cfg.Intake.BearerTokenEnv, cfg.Status.BearerTokenEnv} {
 		found := false
 		for _, e := range c.Env {
 			found = found || e.Name == name
 		}
 		if !found {
-			t.Errorf("the configuration names %s, which the StatefulSet does not set", name)
+			t.Errorf("the configuration names %q, which the StatefulSet does not set", name)
 		}
-	}
-	if !strings.HasPrefix(cfg.Signing.KeyFile, "/etc/remediator/signing/") || cfg.StateDir != "/var/lib/remediator" {
-		t.Errorf("signing key %s, state %s: not where the StatefulSet mounts them", cfg.Signing.KeyFile, cfg.StateDir)
 	}
 }
 
@@ -126,6 +110,16 @@ func TestMonitoringConfigsLoad(t *testing.T) {
 	}
 	if n := len(am.Receivers[0].WebhookConfigs); n != 2 {
 		t.Fatalf("%d webhooks: every replica must be notified", n)
+	}
+	for i, w := range am.Receivers[0].WebhookConfigs {
+		want := fmt.Sprintf("http://remediator-%d.remediator.%s.svc:8080/v1/alertmanager", i, namespace)
+		if w.URL.String() != want {
+			t.Errorf("webhook %d: %s, want %s (the manifests' namespace)", i, w.URL, want)
+		}
+	}
+	scrape, err := os.ReadFile("monitoring/prometheus-scrape.yaml")
+	if err != nil || !strings.Contains(string(scrape), "remediator."+namespace+".svc") {
+		t.Errorf("the scrape config does not address the manifests' namespace %s: %v", namespace, err)
 	}
 	promtool, err := exec.LookPath("promtool")
 	if err != nil {

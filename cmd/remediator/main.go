@@ -69,17 +69,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	defer cpuProfile(stderr)()
 	root := newRootCommand(stdout, stderr)
 	root.SetArgs(args)
-	err = root.ExecuteContext(ctx)
+	cmd, err := root.ExecuteContextC(ctx)
 	if err == nil {
 		return exitOK
 	}
-	fmt.Fprintln(stderr, "error:", err)
+	code := exitBadInput // cobra's own errors are usage errors: unknown command or flag, missing argument
 	var ee *exitError
 	if errors.As(err, &ee) {
-		return ee.code
+		code = ee.code
 	}
-	// Cobra's own errors are usage errors: unknown command or flag, missing argument.
-	return exitBadInput
+	reportError(cmd, stderr, err, code)
+	return code
 }
 
 func newRootCommand(stdout, stderr io.Writer) *cobra.Command {
@@ -88,11 +88,14 @@ func newRootCommand(stdout, stderr io.Writer) *cobra.Command {
 		Short: "Turn detected anomalies into reviewed, recorded Git changes",
 		Long: "remediator routes anomalies to the runbooks of a catalog, proposes each fix as a pull request\n" +
 			"on an infrastructure-as-code repository, and records every outcome in Git.",
+		// --version, as cobra has it, prints what the version command prints.
+		Version:           version + " (commit " + commit + ")",
 		SilenceUsage:      true,
 		SilenceErrors:     true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error { return checkLogFlags(cmd) },
 	}
 	addLogFlags(root)
+	root.SetVersionTemplate("remediator {{.Version}}\n")
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.AddCommand(newVersionCommand(), newCatalogCommand(), newRouteCommand(), newProposeCommand(), newServeCommand(), newPlanCheckCommand(), newApproveCommand(), newAppliedCommand(), newReconcileCommand(), newReplayCommand(), newStatusCommand(), newAuditCommand(), newQueueCommand())
@@ -129,7 +132,7 @@ func newVersionCommand() *cobra.Command {
 		Short: "Print the version",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			fmt.Fprintf(cmd.OutOrStdout(), "remediator %s (commit %s)\n", version, commit)
+			fmt.Fprintf(cmd.OutOrStdout(), "remediator %s\n", cmd.Root().Version)
 			return nil
 		},
 	}

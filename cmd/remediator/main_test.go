@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -95,6 +96,61 @@ func TestVersion(t *testing.T) {
 	}
 	if code := run(context.Background(), []string{"nope"}, &out, &out); code != 2 {
 		t.Fatalf("unknown command exit %d, want 2", code)
+	}
+}
+
+// --version (the root flag, as cobra has it) prints what the version command prints.
+func TestVersionFlag(t *testing.T) {
+	code, flag, _ := cli(t, "--version")
+	if code != 0 {
+		t.Fatalf("--version: exit %d", code)
+	}
+	_, cmd, _ := cli(t, "version")
+	if flag != cmd || flag != "remediator dev (commit none)\n" {
+		t.Fatalf("--version printed %q, the version command %q", flag, cmd)
+	}
+}
+
+// The error a command ends with is a log line like the others: JSON when the logs
+// are (asked for with --log-format json, or serve's default), text otherwise.
+func TestFinalErrorFollowsLogFormat(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "missing.yaml")
+	tests := []struct {
+		name string
+		args []string
+		json bool
+	}{
+		{"text by default", []string{"reconcile", "--config", missing}, false},
+		{"json when asked", []string{"reconcile", "--config", missing, "--log-format", "json"}, true},
+		{"serve is json by default", []string{"serve", "--config", missing}, true},
+		{"serve as text when asked", []string{"serve", "--config", missing, "--log-format", "text"}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, _, errs := cli(t, tt.args...)
+			if code != 2 {
+				t.Fatalf("exit %d, want 2: %s", code, errs)
+			}
+			lines := strings.Split(strings.TrimSpace(errs), "\n")
+			last := lines[len(lines)-1]
+			if !tt.json {
+				if !strings.HasPrefix(last, "error: ") || !strings.Contains(last, "missing.yaml") {
+					t.Fatalf("last line %q, want a plain error naming the file", last)
+				}
+				return
+			}
+			var rec struct {
+				Level    string `json:"level"`
+				Err      string `json:"err"`
+				ExitCode int    `json:"exit_code"`
+			}
+			if err := json.Unmarshal([]byte(last), &rec); err != nil {
+				t.Fatalf("last line %q is not JSON: %v", last, err)
+			}
+			if rec.Level != "ERROR" || !strings.Contains(rec.Err, "missing.yaml") || rec.ExitCode != 2 {
+				t.Fatalf("last line %+v, want an ERROR naming the file with exit code 2", rec)
+			}
+		})
 	}
 }
 

@@ -36,7 +36,8 @@ func newServeCommand() *cobra.Command {
 		Long: "Serves POST /v1/alertmanager (Alertmanager webhook, version 4), POST /v1/anomalies (generic JSON),\n" +
 			"/metrics, /healthz and /readyz. An accepted anomaly is queued on disk before the reply and is\n" +
 			"handled after a restart if the process stopped first.",
-		Args: cobra.NoArgs,
+		Args:        cobra.NoArgs,
+		Annotations: map[string]string{logFormatDefault: logJSON},
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, err := config.Load(configFile)
 			if err != nil {
@@ -99,6 +100,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, reconcileE
 	}
 	defer func() { _ = infra.Close() }()
 	metrics := server.NewMetrics(q.Len)
+	metrics.Registry.MustRegister(server.BuildInfo(version, commit))
 	notifier, err := newNotifier(cfg, log, metrics.Registry)
 	if err != nil {
 		return err

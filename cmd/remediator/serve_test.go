@@ -218,6 +218,7 @@ func TestServe(t *testing.T) {
 		`remediator_intake_requests_total{code="413",endpoint="alertmanager"} 1`,
 		`remediator_intake_requests_total{code="202",endpoint="alertmanager"} 50`,
 		`remediator_queue_depth 0`,
+		fmt.Sprintf(`remediator_build_info{goversion=%q,revision="none",version="dev"} 1`, runtime.Version()),
 	} {
 		if !strings.Contains(metrics, want) {
 			t.Errorf("metrics lack %q", want)

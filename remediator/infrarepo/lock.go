@@ -1,17 +1,19 @@
 package infrarepo
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
-	"syscall"
 )
 
 // claimMirror gives this process the shared mirror under dir, or, when another
 // process (serve, say, while cron runs reconcile with the same configuration) has it,
 // a private one: go-git does not lock a repository's files, and two writers of one
 // mirror read each other's half-written refs. release frees what was claimed.
+//
+// The lock is advisory and held on infra.git.lock for the life of the process's
+// claim (flock on Unix, LockFileEx on Windows: see lock_unix.go, lock_windows.go);
+// the kernel drops it when the process dies, so a crash never leaves it taken.
 func claimMirror(dir string) (mirror string, release func() error, err error) {
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return "", nil, fmt.Errorf("open infrastructure mirror: %w", err)
@@ -21,17 +23,21 @@ func claimMirror(dir string) (mirror string, release func() error, err error) {
 	if err != nil {
 		return "", nil, fmt.Errorf("lock infrastructure mirror: %w", err)
 	}
-	err = syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
-	if err == nil {
+	held, err := tryLock(f)
+	if err != nil {
+		f.Close()
+		return "", nil, fmt.Errorf("lock infrastructure mirror: %w", err)
+	}
+	if held {
 		return shared, func() error {
 			defer f.Close()
-			return syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+			if err := unlock(f); err != nil {
+				return fmt.Errorf("unlock infrastructure mirror: %w", err)
+			}
+			return nil
 		}, nil
 	}
 	f.Close()
-	if !errors.Is(err, syscall.EWOULDBLOCK) {
-		return "", nil, fmt.Errorf("lock infrastructure mirror: %w", err)
-	}
 	private, err := os.MkdirTemp(dir, "infra-*.git")
 	if err != nil {
 		return "", nil, fmt.Errorf("open a private infrastructure mirror: %w", err)
