@@ -36,11 +36,11 @@ type cacheTransport struct {
 }
 
 type cacheEntry struct {
-	key          string
+	key           string
 	etag, lastMod string
-	status       int
-	header       http.Header
-	body         []byte
+	status        int
+	header        http.Header
+	body          []byte
 }
 
 func newCacheTransport(base http.RoundTripper, maxBytes int) *cacheTransport {
