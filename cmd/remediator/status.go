@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/config"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/daemon"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/status"
 )
 
@@ -21,7 +22,9 @@ func newStatusCommand() *cobra.Command {
 		Long: "Every open proposal with the exact reason it waits (or what the next pass would do), every merged\n" +
 			"remediation without an outcome with where its verification stands, recent outcomes, each runbook's\n" +
 			"record at its current version and its circuit breakers, and the intake queue with its dead letters.\n" +
-			"Read only: a dry-run reconcile pass; nothing is pushed, merged or recorded. `serve` shows the same at /.",
+			"Read only, and never asks the forge: the proposals are those the last reconcile pass of `serve` found\n" +
+			"(kept in state_dir/status/last-pass.json), the rest comes from Git and the queue. `serve` shows the\n" +
+			"same at /. `reconcile --dry-run` asks the forge what a pass would do now.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if format != "table" && format != "json" {
@@ -33,7 +36,7 @@ func newStatusCommand() *cobra.Command {
 			}
 			ctx := cmd.Context()
 			logger := slog.New(slog.DiscardHandler)
-			infra, fg, err := openInfra(ctx, cfg, logger)
+			infra, _, err := openInfra(ctx, cfg, logger)
 			if err != nil {
 				return err
 			}
@@ -42,14 +45,15 @@ func newStatusCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			r, err := newReconciler(cfg, infra, fg, cat, logger)
+			last, _, err := daemon.ReadLastPass(daemon.LastPassFile(cfg.StateDir))
 			if err != nil {
 				return err
 			}
-			r.DryRun = true
-			outcomes, passErr := runPass(ctx, r, fg)
+			if last == nil {
+				last = &daemon.LastPass{}
+			}
 			snap := status.Build(status.Inputs{
-				Pass: outcomes, PassErr: passErr, Infra: infra, Base: cfg.Infrastructure.Base, Catalog: cat,
+				Pass: last.Outcomes(), PassErr: last.Err(), PassAt: last.At, Infra: infra, Base: cfg.Infrastructure.Base, Catalog: cat,
 				QueueDir: filepath.Join(cfg.StateDir, "queue"), Now: time.Now(),
 			})
 			if format == "json" {

@@ -44,14 +44,14 @@ func (r *Reconciler) RunGitHub(ctx context.Context, prs PullRequests, isHeadMove
 	if c, ok := prs.(Closer); ok && r.Closer == nil {
 		r.Closer = c
 	}
-	props, err := prs.Proposals(ctx, r.Now())
+	props, err := openProposals(ctx, prs, r.Now())
 	if err != nil {
 		return nil, err
 	}
 	var out []Outcome
 	var errs []error
 	for _, p := range props {
-		if p.State != forge.Open {
+		if p.State != forge.Open || !r.Only.wants(p) {
 			continue
 		}
 		o, err := r.oneGitHub(ctx, prs, p, isHeadMoved)
