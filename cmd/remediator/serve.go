@@ -124,7 +124,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, reconcileE
 			return runPass(ctx, r, fg)
 		},
 		QueueDir: filepath.Join(cfg.StateDir, "queue"), StatusEvery: 5 * time.Second, Tracer: tracer,
-		LastPassFile: daemon.LastPassFile(cfg.StateDir), Budget: passBudget,
+		LastPassFile: daemon.LastPassFile(cfg.StateDir), Budget: passBudget, StatusDryRun: cfg.Forge.Type != config.ForgeGitHub,
 	})
 	page := &status.Page{Snapshot: src.Status, Timeline: src.Timeline, BearerToken: config.Secret(cfg.Status.BearerTokenEnv),
 		Refresh: 10 * time.Second, Logger: log}

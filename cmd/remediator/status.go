@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -11,6 +12,9 @@ import (
 
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/config"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/daemon"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/infrarepo"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/propose"
+	"github.com/gitops-remediation/terraform-provider-remediation/runbooks"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/status"
 )
 
@@ -22,9 +26,10 @@ func newStatusCommand() *cobra.Command {
 		Long: "Every open proposal with the exact reason it waits (or what the next pass would do), every merged\n" +
 			"remediation without an outcome with where its verification stands, recent outcomes, each runbook's\n" +
 			"record at its current version and its circuit breakers, and the intake queue with its dead letters.\n" +
-			"Read only, and never asks the forge: the proposals are those the last reconcile pass of `serve` found\n" +
-			"(kept in state_dir/status/last-pass.json), the rest comes from Git and the queue. `serve` shows the\n" +
-			"same at /. `reconcile --dry-run` asks the forge what a pass would do now.",
+			"Read only, and on GitHub never asks the forge: the proposals are those the last reconcile pass of\n" +
+			"`serve` found (kept in state_dir/status/last-pass.json), the rest comes from Git and the queue; on the\n" +
+			"local forge, a dry-run pass over the branches. `serve` shows the same at /. `reconcile --dry-run`\n" +
+			"asks GitHub what a pass would do now.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if format != "table" && format != "json" {
@@ -36,7 +41,7 @@ func newStatusCommand() *cobra.Command {
 			}
 			ctx := cmd.Context()
 			logger := slog.New(slog.DiscardHandler)
-			infra, _, err := openInfra(ctx, cfg, logger)
+			infra, fg, err := openInfra(ctx, cfg, logger)
 			if err != nil {
 				return err
 			}
@@ -45,12 +50,9 @@ func newStatusCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			last, _, err := daemon.ReadLastPass(daemon.LastPassFile(cfg.StateDir))
+			last, err := lastPass(ctx, cfg, infra, fg, cat, logger)
 			if err != nil {
 				return err
-			}
-			if last == nil {
-				last = &daemon.LastPass{}
 			}
 			snap := status.Build(status.Inputs{
 				Pass: last.Outcomes(), PassErr: last.Err(), PassAt: last.At, Infra: infra, Base: cfg.Infrastructure.Base, Catalog: cat,
@@ -67,4 +69,23 @@ func newStatusCommand() *cobra.Command {
 	cmd.Flags().StringVar(&configFile, "config", "remediator.yaml", "configuration file")
 	cmd.Flags().StringVar(&format, "format", "table", "table or json")
 	return cmd
+}
+
+// lastPass is what the status shows of the proposals: on GitHub the last pass serve
+// kept in state_dir (no request to GitHub), on the local forge a dry-run pass.
+func lastPass(ctx context.Context, cfg *config.Config, infra *infrarepo.Repo, fg propose.Forge, cat *runbooks.Catalog, logger *slog.Logger) (*daemon.LastPass, error) {
+	if cfg.Forge.Type == config.ForgeGitHub {
+		last, _, err := daemon.ReadLastPass(daemon.LastPassFile(cfg.StateDir))
+		if last == nil {
+			last = &daemon.LastPass{}
+		}
+		return last, err
+	}
+	r, err := newReconciler(cfg, infra, fg, cat, logger)
+	if err != nil {
+		return nil, err
+	}
+	r.DryRun = true
+	outcomes, passErr := runPass(ctx, r, fg)
+	return daemon.DryRunPass(outcomes, passErr, time.Now()), nil
 }

@@ -49,6 +49,9 @@ type Options struct {
 	Tracer trace.Tracer
 	// LastPassFile, when set, is where the last pass is kept for `status`.
 	LastPassFile string
+	// StatusDryRun makes each status snapshot a dry-run pass of its own: for the
+	// local forge, whose every read is Git's and costs no rate limit.
+	StatusDryRun bool
 	// Budget, when set, is the forge's rate limit: timed passes give way when it
 	// runs low, events' passes (merges, verifications) do not.
 	Budget PassBudget

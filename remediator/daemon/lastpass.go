@@ -28,6 +28,13 @@ type LastPass struct {
 	Verifying []lifecycle.Outcome          `json:"verifying"`
 }
 
+// DryRunPass records a dry-run pass's outcomes, as the status shows them.
+func DryRunPass(outcomes []lifecycle.Outcome, passErr error, at time.Time) *LastPass {
+	l := &LastPass{}
+	l.apply(outcomes, passErr, true, at)
+	return l
+}
+
 // proposalActions are what a pass says of an open proposal.
 var proposalActions = map[string]bool{lifecycle.Waiting: true, lifecycle.WouldMerge: true, lifecycle.WouldClose: true}
 

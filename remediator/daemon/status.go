@@ -8,7 +8,8 @@ import (
 )
 
 // Status is a snapshot no older than StatusEvery, of what the last reconcile pass
-// found, with Git and the queue: showing it never asks the forge.
+// found, with Git and the queue: showing it never asks the forge. With StatusDryRun
+// (a forge that is Git itself, with no rate limit) it is a dry-run pass's.
 func (c *Daemon) Status(ctx context.Context) (*status.Snapshot, error) {
 	c.statusMu.Lock()
 	defer c.statusMu.Unlock()
@@ -22,6 +23,18 @@ func (c *Daemon) Status(ctx context.Context) (*status.Snapshot, error) {
 	cat := c.p.Catalog
 	c.mu.Unlock()
 	last := c.lastPass()
+	if c.o.StatusDryRun {
+		r, err := c.o.Reconciler(cat)
+		if err != nil {
+			return nil, err
+		}
+		r.DryRun = true
+		c.infraMu.Lock()
+		outcomes, passErr := c.o.Pass(ctx, r)
+		c.infraMu.Unlock()
+		last = LastPass{}
+		last.apply(outcomes, passErr, true, time.Now())
+	}
 	c.infraMu.Lock()
 	snap := status.Build(status.Inputs{
 		Pass: last.Outcomes(), PassErr: last.Err(), PassAt: last.At, Infra: c.o.Infra, Base: c.o.Base, Catalog: cat,
