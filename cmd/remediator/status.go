@@ -14,8 +14,8 @@ import (
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/daemon"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/infrarepo"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/propose"
-	"github.com/gitops-remediation/terraform-provider-remediation/runbooks"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/status"
+	"github.com/gitops-remediation/terraform-provider-remediation/runbooks"
 )
 
 func newStatusCommand() *cobra.Command {
