@@ -71,27 +71,34 @@ func NewBudget(reg prometheus.Registerer, now func() time.Time) *Budget {
 
 // observe records one answer (nil when none came).
 func (b *Budget) observe(req *http.Request, resp *http.Response) {
-	outcome := OutcomeError
-	if resp != nil {
-		switch c := resp.StatusCode; {
-		case c == http.StatusNotModified:
-			outcome = OutcomeNotModified
-		case c >= 500:
-			outcome = Outcome5xx
-		case c >= 400:
-			outcome = Outcome4xx
-		default:
-			outcome = Outcome2xx
-		}
+	if resp == nil {
+		b.count(req.URL.Path, OutcomeError)
+		return
 	}
-	b.requests.WithLabelValues(Route(req.URL.Path), outcome).Inc()
+	b.Observe(req.URL.Path, resp.StatusCode, resp.Header)
+}
+
+// count counts one request by route and outcome.
+func (b *Budget) count(path, outcome string) {
+	b.requests.WithLabelValues(Route(path), outcome).Inc()
 	b.mu.Lock()
 	b.counts[outcome]++
 	b.mu.Unlock()
-	if resp == nil {
-		return
+}
+
+// Observe records one answer of GitHub to a request for path: its outcome, and the
+// rate limit its headers report.
+func (b *Budget) Observe(path string, status int, h http.Header) {
+	outcome := Outcome2xx
+	switch {
+	case status == http.StatusNotModified:
+		outcome = OutcomeNotModified
+	case status >= 500:
+		outcome = Outcome5xx
+	case status >= 400:
+		outcome = Outcome4xx
 	}
-	h := resp.Header
+	b.count(path, outcome)
 	remaining, err1 := strconv.Atoi(h.Get("X-RateLimit-Remaining"))
 	limit, err2 := strconv.Atoi(h.Get("X-RateLimit-Limit"))
 	reset, err3 := strconv.ParseInt(h.Get("X-RateLimit-Reset"), 10, 64)
