@@ -59,9 +59,9 @@ type Options struct {
 
 // PassBudget is what the loop asks of the forge's rate limit.
 type PassBudget interface {
-	// Spare says whether a timed pass of passCost requests every `every` fits the
-	// budget left, and why not.
-	Spare(passCost int, every time.Duration) (bool, string)
+	// Spare says whether a timed pass of passCost requests may run sinceLast after
+	// the last, and why not.
+	Spare(passCost int, sinceLast time.Duration) (bool, string)
 	// Counted is how many requests the rate limit counted so far.
 	Counted() int
 }
@@ -235,7 +235,7 @@ const eventSpacing = 2 * time.Second
 func (c *Daemon) ReconcileLoop(ctx context.Context, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
-	var last time.Time
+	var last, lastFull time.Time
 	passCost := 0
 	for {
 		var only *lifecycle.Targets
@@ -244,7 +244,7 @@ func (c *Daemon) ReconcileLoop(ctx context.Context, every time.Duration) {
 			return
 		case <-t.C:
 			if c.o.Budget != nil {
-				if ok, why := c.o.Budget.Spare(passCost, every); !ok {
+				if ok, why := c.o.Budget.Spare(passCost, time.Since(lastFull)); !ok {
 					c.o.Logger.Warn("timed reconcile pass skipped to spare the forge's rate limit; events still start passes", "reason", why)
 					continue
 				}
@@ -267,7 +267,7 @@ func (c *Daemon) ReconcileLoop(ctx context.Context, every time.Duration) {
 		before := c.counted()
 		c.pass(ctx, only)
 		if only == nil {
-			passCost = c.counted() - before
+			passCost, lastFull = c.counted()-before, last
 		}
 	}
 }

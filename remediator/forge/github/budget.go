@@ -144,23 +144,28 @@ func (b *Budget) NotModified() int {
 // proposals for anomalies. Timed passes are what gives way first.
 const reserveShare = 10
 
-// Spare says whether a timed pass that costs passCost counted requests, run every
-// `every`, can go on without eating into the reserve before the window resets; when
-// not, why. A budget not seen yet is spare.
-func (b *Budget) Spare(passCost int, every time.Duration) (bool, string) {
+// Spare says whether a timed pass that costs passCost counted requests may run
+// sinceLast after the last one; when not, why. The budget left beyond the reserve is
+// spread evenly until the window resets: passes slow down as it runs low, and stop
+// when only the reserve is left. A budget not seen yet, or a pass that costs
+// nothing, is spare.
+func (b *Budget) Spare(passCost int, sinceLast time.Duration) (bool, string) {
 	b.mu.Lock()
 	s := b.core
 	b.mu.Unlock()
 	now := b.now()
-	if !s.known || !now.Before(s.reset) || every <= 0 {
+	if !s.known || !now.Before(s.reset) || passCost <= 0 {
 		return true, ""
 	}
-	passes := int(s.reset.Sub(now)/every) + 1
-	reserve := s.limit / reserveShare
-	if need := passes*max(passCost, 1) + reserve; s.remaining < need {
-		return false, "the forge's rate limit has " + strconv.Itoa(s.remaining) + " requests left until " +
-			s.reset.UTC().Format(time.RFC3339) + ": " + strconv.Itoa(passes) + " timed passes of ~" + strconv.Itoa(passCost) +
-			" requests and the reserve of " + strconv.Itoa(reserve) + " for merges and verifications need " + strconv.Itoa(need)
+	left := s.reset.Sub(now)
+	spendable := s.remaining - s.limit/reserveShare
+	head := "the forge's rate limit has " + strconv.Itoa(s.remaining) + " requests left until " + s.reset.UTC().Format(time.RFC3339)
+	if spendable <= 0 {
+		return false, head + ": only the reserve for merges and verifications is left"
+	}
+	every := time.Duration(float64(left) * float64(passCost) / float64(spendable))
+	if sinceLast < every {
+		return false, head + ": a timed pass of ~" + strconv.Itoa(passCost) + " requests fits once every " + every.Round(time.Second).String()
 	}
 	return true, ""
 }

@@ -49,8 +49,9 @@ remediator_forge_ratelimit_remaining{resource="core"} 3999
 	}
 }
 
-// Timed passes give way when the budget left would not last until the reset with
-// the reserve kept for merges and verifications.
+// Timed passes slow down as the budget runs low, spreading what is left beyond the
+// reserve for merges and verifications until the window resets, and stop when only
+// the reserve is left.
 func TestBudgetSpare(t *testing.T) {
 	now := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
 	req, _ := http.NewRequest(http.MethodGet, "http://x/user", nil)
@@ -59,20 +60,24 @@ func TestBudgetSpare(t *testing.T) {
 		remaining int
 		reset     time.Duration
 		cost      int
+		since     time.Duration
 		spare     bool
 	}{
-		{"unknown budget", -1, 0, 400, true},
-		{"plenty", 4000, 30 * time.Minute, 3, true},
-		{"the old 2+2N pass at 200 open", 4000, 30 * time.Minute, 402, false},
-		{"only the reserve left", 520, 10 * time.Minute, 3, false},
-		{"window just reset", 10, -time.Second, 3, true},
+		{"unknown budget", -1, 0, 400, time.Minute, true},
+		{"plenty", 4000, 30 * time.Minute, 3, time.Minute, true},
+		{"a quiet pass costs nothing", 600, 30 * time.Minute, 0, time.Second, true},
+		{"the old 2+2N pass at 200 open, a minute on", 4000, 30 * time.Minute, 402, time.Minute, false},
+		{"the old 2+2N pass at 200 open, four minutes on", 4000, 30 * time.Minute, 402, 4 * time.Minute, true},
+		{"little beyond the reserve", 520, 10 * time.Minute, 3, time.Minute, false},
+		{"only the reserve left", 400, 10 * time.Minute, 3, time.Hour, false},
+		{"window just reset", 10, -time.Second, 3, time.Second, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			b := NewBudget(nil, func() time.Time { return now })
 			if tc.remaining >= 0 {
 				b.observe(req, answer(200, tc.remaining, now.Add(tc.reset)))
 			}
-			ok, why := b.Spare(tc.cost, time.Minute)
+			ok, why := b.Spare(tc.cost, tc.since)
 			if ok != tc.spare || ok != (why == "") {
 				t.Fatalf("Spare = %v (%q), want %v", ok, why, tc.spare)
 			}
