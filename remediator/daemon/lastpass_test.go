@@ -68,8 +68,6 @@ func TestLastPassFile(t *testing.T) {
 	}
 }
 
-
-
 // Deliveries accumulate into one narrowed pass; one that names nothing, or too many
 // targets, asks for a full pass; a resolved anomaly asks for a pass over no proposal.
 func TestPendingTargets(t *testing.T) {
