@@ -13,32 +13,49 @@ import (
 // BenchmarkApply200 times a terraform apply of 200 remediation_runbook resources,
 // each committed and pushed to a catalog repository, against its peer: 200 files of
 // a local_file-like plugin-framework provider (testdata/localbench), a real provider
-// process that writes one file per resource. terraform_data, which Terraform keeps
-// in local state without any provider, is the floor.
+// process that writes one file per resource. Two floors: the same apply with the
+// catalog write skipped (the provider built with -tags benchfloor: schema, plan,
+// validation and state as ever, no commit, no push), which is what the catalog write
+// costs measured against; and terraform_data, which Terraform keeps in local state
+// without any provider.
 func BenchmarkApply200(b *testing.B) {
+	benchApply(b, 200, true)
+}
+
+// BenchmarkApply1000 is BenchmarkApply200 with 1,000 runbooks, without terraform_data.
+// It costs real time: `make bench` runs it once (-benchtime 1x).
+func BenchmarkApply1000(b *testing.B) {
+	benchApply(b, 1000, false)
+}
+
+func benchApply(b *testing.B, n int, terraformData bool) {
 	bin := terraformCLI(b)
-	const n = 200
-	cases := []struct {
+	type benchCase struct {
 		name   string
 		config func(repo string) string
-	}{
-		{"remediation_runbook", func(repo string) string { return manyRunbooks(repo, "bench", n) }},
-		{"peer=local_file", func(repo string) string { return manyFiles(filepath.Dir(repo), n) }},
-		{"floor=terraform_data", func(string) string {
+		pdir   string
+	}
+	cases := []benchCase{
+		{"remediation_runbook", func(repo string) string { return manyRunbooks(repo, "bench", n) }, providerBinaryDir(b)},
+		{"peer=local_file", func(repo string) string { return manyFiles(filepath.Dir(repo), n) }, providerBinaryDir(b)},
+		{"floor=write_skipped", func(repo string) string { return manyRunbooks(repo, "bench", n) }, floorProviderDir(b)},
+	}
+	if terraformData {
+		cases = append(cases, benchCase{"floor=terraform_data", func(string) string {
 			return fmt.Sprintf(`
 resource "terraform_data" "r" {
   for_each = toset([for i in range(%d) : format("bench-%%03d", i)])
   input    = { name = each.key, risk = "low", matchers = ["alertname=\"${each.key}\""] }
 }
 `, n)
-		}},
+		}, providerBinaryDir(b)})
 	}
 	for _, bc := range cases {
 		b.Run(bc.name, func(b *testing.B) {
 			for i := 0; i < b.N; i++ {
 				b.StopTimer()
 				repo := benchRepo(b)
-				dir, env := workdir(b, bc.config(repo))
+				dir, env := workdirWith(b, bc.config(repo), bc.pdir)
 				b.StartTimer()
 				if err := apply(bin, dir, env); err != nil {
 					b.Fatal(err)

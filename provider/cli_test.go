@@ -20,6 +20,10 @@ var (
 	buildOnce     sync.Once
 	builtProvider string
 	buildErr      error
+
+	floorOnce     sync.Once
+	floorProvider string
+	floorErr      error
 )
 
 // providerBinaryDir builds the provider once per test binary and returns its folder.
@@ -50,6 +54,30 @@ func providerBinaryDir(tb testing.TB) string {
 	return builtProvider
 }
 
+// floorProviderDir builds, once, the provider with the catalog write skipped (the
+// benchfloor build tag): the apply benchmark's floor. Its folder holds it under the
+// provider's own name, for a dev_overrides of its own.
+func floorProviderDir(tb testing.TB) string {
+	tb.Helper()
+	floorOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "remediation-provider-floor-")
+		if err != nil {
+			floorErr = err
+			return
+		}
+		cmd := exec.Command("go", "build", "-tags", "benchfloor", "-o", filepath.Join(dir, "terraform-provider-remediation"), "..")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			floorErr = fmt.Errorf("go build -tags benchfloor: %w\n%s", err, out)
+			return
+		}
+		floorProvider = dir
+	})
+	if floorErr != nil {
+		tb.Fatal(floorErr)
+	}
+	return floorProvider
+}
+
 // terraformCLI is the binary under test, as for the acceptance tests.
 func terraformCLI(tb testing.TB) string {
 	tb.Helper()
@@ -67,12 +95,18 @@ func terraformCLI(tb testing.TB) string {
 // provider, so no registry is involved.
 func workdir(tb testing.TB, mainTF string) (string, []string) {
 	tb.Helper()
+	return workdirWith(tb, mainTF, providerBinaryDir(tb))
+}
+
+// workdirWith is workdir with the remediation provider taken from pdir.
+func workdirWith(tb testing.TB, mainTF, pdir string) (string, []string) {
+	tb.Helper()
 	dir := tb.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "main.tf"), []byte(mainTF), 0o644); err != nil {
 		tb.Fatal(err)
 	}
 	rc := filepath.Join(dir, "cli.tfrc")
-	pdir := providerBinaryDir(tb)
+	local := providerBinaryDir(tb)
 	cfg := fmt.Sprintf(`provider_installation {
   dev_overrides {
     "registry.terraform.io/gitops-remediation/remediation" = %q
@@ -82,7 +116,7 @@ func workdir(tb testing.TB, mainTF string) (string, []string) {
   }
   direct {}
 }
-`, pdir, pdir, pdir, pdir)
+`, pdir, pdir, local, local)
 	if err := os.WriteFile(rc, []byte(cfg), 0o644); err != nil {
 		tb.Fatal(err)
 	}
@@ -100,7 +134,8 @@ func runCLI(ctx context.Context, bin, dir string, env []string, args ...string) 
 
 // apply runs terraform apply; safe to call from any goroutine.
 func apply(bin, dir string, env []string) error {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	// A thousand resources on a busy two-core machine take minutes.
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
 	defer cancel()
 	if out, err := runCLI(ctx, bin, dir, env, "apply", "-auto-approve", "-input=false", "-no-color"); err != nil {
 		return fmt.Errorf("%s apply in %s: %w\n%s", filepath.Base(bin), dir, err, tail(out, 40))

@@ -83,6 +83,9 @@ func (d *providerData) invalidate() {
 // write runs one catalog write and reports failure as a diagnostic.
 func (d *providerData) write(ctx context.Context, what string, fn func(*catalogstore.Store) (catalogstore.Result, error)) diag.Diagnostics {
 	var diags diag.Diagnostics
+	if skipCatalogWrite {
+		return diags
+	}
 	s, err := d.Store(ctx)
 	if err != nil {
 		diags.AddError("Cannot open the catalog repository",

@@ -179,7 +179,7 @@ func (r *policyResource) Schema(_ context.Context, _ resource.SchemaRequest, res
 					"high": approval("high", d.Approvals.High), "critical": approval("critical", d.Approvals.Critical),
 				},
 			},
-			"required_reviewers": optionalList("Users, or `org/team` teams, whose approval is always required."),
+			"required_reviewers": optionalList("Users (a login; on the local forge, the exact principal of the allowed-signers file, e.g. `alice@example.com`), or `org/team` teams, whose approval is always required."),
 			"applied_check": optionalString("The commit status or check run CI reports on a merge commit once it applied it (`remediator applied` does it): " +
 				"verification waits for it. A runbook's `verify.applied_check` overrides it; defaults to `" + runbooks.DefaultAppliedCheck + "`."),
 			"required_checks": optionalList("Commit statuses or check runs (by context or name, as CI reports them) that must be green on the proposal's head commit before it merges. A check not reported yet is not green."),

@@ -249,12 +249,17 @@ func TestDefaultProtectedPathsCoverEveryCISystem(t *testing.T) {
 		".pre-commit-config.yaml", "modules/x/.pre-commit-config.yaml",
 		".gitattributes", "sub/.gitattributes", ".gitmodules", "atlantis.yaml", ".woodpecker.yml", ".tekton/run.yaml",
 		".remediations/other.yaml", ".GitLab-CI.yml",
+		"cloudbuild.yaml", "deploy/cloudbuild.yml", "cloudbuild.json", "buildspec.yml", "svc/buildspec.yaml", "buildspec-prod.yml",
+		".semaphore/semaphore.yml", "svc/.semaphore/deploy.yml", ".cirrus.yml", "sub/.cirrus.star", "appveyor.yml", ".appveyor.yml",
+		".harness/pipeline.yaml", "codefresh.yml", ".teamcity/settings.kts", "bamboo-specs/bamboo.yml",
+		"renovate.json", "renovate.json5", ".renovaterc", ".renovaterc.json", ".github/renovate.json", ".gitlab/renovate.json",
+		".github/dependabot.yml", "CloudBuild.YAML",
 	} {
 		if _, ok := ProtectedMatch(p, nil); !ok {
 			t.Errorf("%s is not protected", p)
 		}
 	}
-	for _, p := range []string{"envs/prod/api.auto.tfvars", "modules/ci/main.tf", "docs/jenkins.md", "github/main.tf"} {
+	for _, p := range []string{"envs/prod/api.auto.tfvars", "modules/ci/main.tf", "docs/jenkins.md", "github/main.tf", "envs/codebuild.auto.tfvars", "renovate/main.tf"} {
 		if pat, ok := ProtectedMatch(p, nil); ok {
 			t.Errorf("%s is protected by %s", p, pat)
 		}

@@ -218,6 +218,21 @@ func DefaultProtectedPaths() []string {
 		"**/.pre-commit-config.yaml", "**/.pre-commit-config.yml", "**/.pre-commit-hooks.yaml",
 		// Repository control: attributes (filters, diff drivers) and submodules.
 		"**/.gitattributes", "**/.gitmodules",
+		// Google Cloud Build, AWS CodeBuild (a trigger or project names its file at any
+		// path; these are the names they read by default), Semaphore, Cirrus CI, AppVeyor,
+		// Harness, Codefresh, TeamCity (Kotlin DSL), Bamboo specs.
+		"**/cloudbuild.yaml", "**/cloudbuild.yml", "**/cloudbuild.json",
+		"**/buildspec.yml", "**/buildspec.yaml", "**/buildspec-*.yml", "**/buildspec-*.yaml", "**/buildspec_*.yml", "**/buildspec_*.yaml",
+		"**/.semaphore/**",
+		"**/.cirrus.yml", "**/.cirrus.yaml", "**/.cirrus.star",
+		"**/appveyor.yml", "**/appveyor.yaml", "**/.appveyor.yml", "**/.appveyor.yaml",
+		"**/.harness/**",
+		"**/codefresh.yml", "**/codefresh.yaml",
+		"**/.teamcity/**",
+		"**/bamboo-specs/**",
+		// The dependency bots' repository-control files: Renovate in every name it
+		// reads (.github/ and .gitlab/ are protected above), Dependabot under .github/.
+		"**/renovate.json", "**/renovate.json5", "**/.renovaterc", "**/.renovaterc.json", "**/.renovaterc.json5",
 		// The remediations' own records: each proposal adds only its own.
 		".remediations/**",
 	}

@@ -38,7 +38,9 @@ var (
 	nameRE      = regexp.MustCompile(NamePattern)
 	labelNameRE = regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_]*$`)
 	// A GitHub login, or org/team for a team.
-	reviewerRE = regexp.MustCompile(`^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(?:/[A-Za-z0-9][A-Za-z0-9._-]{0,99})?$`)
+	// A reviewer is a login, an org/team, or (the local forge) a principal of the
+	// allowed-signers file that is an email: matched exactly, never by its local part.
+	reviewerRE = regexp.MustCompile(`^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(?:/[A-Za-z0-9][A-Za-z0-9._-]{0,99})?|[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9.-]{0,252}))$`)
 	// A resource type, or a pattern of one: aws_iam_* .
 	resourceTypeRE = regexp.MustCompile(`^[a-z*?][a-z0-9_*?]*$`)
 	clockRE        = regexp.MustCompile(`^([01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$`)
@@ -307,7 +309,7 @@ func validatePolicySpec(f *fieldErrors, s *PolicySpec) {
 	}
 	for i, r := range s.RequiredReviewers {
 		if !reviewerRE.MatchString(r) {
-			f.add(fmt.Sprintf("spec.required_reviewers[%d]", i), "invalid reviewer %q: want a user login or org/team", r)
+			f.add(fmt.Sprintf("spec.required_reviewers[%d]", i), "invalid reviewer %q: want a user login, org/team, or an allowed-signers principal like alice@example.com", r)
 		}
 	}
 	seen := map[string]int{}

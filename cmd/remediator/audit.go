@@ -11,6 +11,7 @@ import (
 
 	"github.com/go-git/go-git/v5"
 	"github.com/spf13/cobra"
+	"golang.org/x/crypto/ssh"
 
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/audit"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/config"
@@ -81,7 +82,7 @@ func newAuditCommand() *cobra.Command {
 			for _, s := range skipped {
 				fmt.Fprintln(cmd.ErrOrStderr(), "audit verify: not checked: "+s)
 			}
-			l, repo, cleanup, err := buildLedgerRepo(cmd.Context(), o)
+			l, repo, cleanup, err := buildLedgerRepo(cmd.Context(), o, trust.Remediator)
 			if err != nil {
 				return err
 			}
@@ -106,7 +107,7 @@ func newAuditCommand() *cobra.Command {
 }
 
 func buildLedger(ctx context.Context, o auditOptions) (*audit.Ledger, error) {
-	l, _, cleanup, err := buildLedgerRepo(ctx, o)
+	l, _, cleanup, err := buildLedgerRepo(ctx, o, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -116,7 +117,9 @@ func buildLedger(ctx context.Context, o auditOptions) (*audit.Ledger, error) {
 
 // buildLedgerRepo builds the ledger and keeps the repository open for the checks
 // that read more of it; cleanup closes it.
-func buildLedgerRepo(ctx context.Context, o auditOptions) (*audit.Ledger, *git.Repository, func(), error) {
+// With the remediator's key, --since stops only at a merge the remediator signed:
+// dates anyone else wrote are claims.
+func buildLedgerRepo(ctx context.Context, o auditOptions, remediator ssh.PublicKey) (*audit.Ledger, *git.Repository, func(), error) {
 	if o.repository == "" {
 		return nil, nil, nil, badInput(fmt.Errorf("--repository is required: a path or URL of the infrastructure repository"))
 	}
@@ -149,7 +152,7 @@ func buildLedgerRepo(ctx context.Context, o auditOptions) (*audit.Ledger, *git.R
 			return fail(badInput(fmt.Errorf("--repository %s: %w", o.repository, err)))
 		}
 	}
-	l, err := audit.Build(repo, trees, o.base, since, time.Now())
+	l, err := audit.BuildSince(repo, trees, o.base, audit.Since{At: since, Remediator: remediator}, time.Now())
 	if err != nil {
 		return fail(badInput(err))
 	}
@@ -173,6 +176,7 @@ func auditTrust(ctx context.Context, o auditOptions) (audit.Trust, []string, err
 			signersFile = cfg.Forge.AllowedSignersFile
 		}
 		t.Teams = cfg.Forge.Teams
+		t.Reporters = cfg.Forge.CheckReporters
 		store, err := catalogstore.Open(ctx, catalogstore.Options{
 			Repository: cfg.Catalog.Repository, Branch: cfg.Catalog.Branch, Directory: cfg.Catalog.Directory,
 			Token: config.Secret(cfg.Catalog.TokenEnv),

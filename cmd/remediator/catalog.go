@@ -8,6 +8,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/config"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/lifecycle"
 	"github.com/gitops-remediation/terraform-provider-remediation/runbooks"
 	"github.com/gitops-remediation/terraform-provider-remediation/runbooks/catalogstore"
 )
@@ -23,12 +25,15 @@ func newCatalogValidateCommand() *cobra.Command {
 		directory  string
 		repository string
 		ref        string
+		configFile string
 	)
 	cmd := &cobra.Command{
 		Use:   "validate [PATH]",
 		Short: "Validate every runbook and policy of a catalog",
 		Long: "Validate the catalog in a checkout (PATH, default .) or, with --repository, in a Git repository at --ref.\n" +
-			"Every problem is printed as file:line:column: field: message. Exit code 2 when the catalog is invalid.",
+			"Every problem is printed as file:line:column: field: message. Exit code 2 when the catalog is invalid.\n" +
+			"With --config (local forge), a warning names each required reviewer or team member no line of\n" +
+			"forge.allowed_signers_file names, so nobody can approve as them.",
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var (
@@ -65,13 +70,37 @@ func newCatalogValidateCommand() *cobra.Command {
 				return badInput(err)
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "catalog in %s is valid: %d runbook(s), %d polic(ies)\n", where, len(cat.Runbooks), len(cat.Policies))
-			return nil
+			return warnUnreachableReviewers(cmd, configFile, cat)
 		},
 	}
 	cmd.Flags().StringVar(&directory, "directory", catalogstore.DefaultDirectory, "catalog directory inside the checkout or repository")
 	cmd.Flags().StringVar(&repository, "repository", "", "validate this repository (path or URL) instead of a checkout; token in REMEDIATION_GIT_TOKEN")
 	cmd.Flags().StringVar(&ref, "ref", "", "branch, tag or commit to validate (default: main)")
+	cmd.Flags().StringVar(&configFile, "config", "", "the remediator's configuration: on the local forge, warn about required reviewers its allowed-signers file cannot name")
 	return cmd
+}
+
+// warnUnreachableReviewers prints a warning for each reviewer the catalog requires
+// that nobody in the configuration's allowed-signers file can be (local forge).
+func warnUnreachableReviewers(cmd *cobra.Command, configFile string, cat *runbooks.Catalog) error {
+	if configFile == "" {
+		return nil
+	}
+	cfg, err := config.Load(configFile)
+	if err != nil {
+		return badInput(err)
+	}
+	if cfg.Forge.Type != config.ForgeLocal {
+		return nil
+	}
+	as, err := allowedSigners(cfg)
+	if err != nil {
+		return err
+	}
+	for _, w := range lifecycle.UnreachableReviewers(cat, as, cfg.Forge.Teams) {
+		fmt.Fprintln(cmd.ErrOrStderr(), "warning: "+w)
+	}
+	return nil
 }
 
 func validateRepository(ctx context.Context, repository, ref, directory string) (*runbooks.Catalog, string, error) {

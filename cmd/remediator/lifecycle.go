@@ -93,7 +93,8 @@ func newApproveCommand() *cobra.Command {
 			if err != nil {
 				return badInput(err)
 			}
-			trust := lifecycle.Trust{Reviewers: reviewers, Excluded: []string{c.Author.Name, c.Author.Email}, Now: time.Now()}
+			trust := lifecycle.Trust{Reviewers: reviewers, Remediator: infra.Signer.Public(), Excluded: []string{c.Author.Name, c.Author.Email},
+				Reporters: cfg.Forge.CheckReporters, Now: time.Now()}
 			if _, ignored := lifecycle.Counted(head.String(), []lifecycle.Approval{a}, trust); len(ignored) > 0 {
 				return badInput(fmt.Errorf("%s cannot approve %s: %s", who, id, strings.Join(ignored, "; ")))
 			}
@@ -124,7 +125,7 @@ func approverPrincipal(as *signing.AllowedSigners, key *signing.Key, want string
 		return "", badInput(fmt.Errorf("--key: %s is not listed in %s", key.Fingerprint(), as.File))
 	case want != "":
 		for _, p := range have {
-			if strings.EqualFold(p, want) {
+			if signing.SameIdentity(p, want) {
 				return p, nil
 			}
 		}
@@ -228,6 +229,16 @@ func newReconciler(cfg *config.Config, infra *infrarepo.Repo, fg propose.Forge, 
 	r := &lifecycle.Reconciler{Infra: infra, Catalog: cat, Base: cfg.Infrastructure.Base, Teams: cfg.Forge.Teams, Closer: fg, Reviewers: reviewers,
 		CheckReporters: cfg.Forge.CheckReporters,
 		AuthorName:     cfg.Infrastructure.AuthorName, AuthorEmail: cfg.Infrastructure.AuthorEmail, Now: time.Now, Logger: logger}
+	if cfg.Forge.Type == config.ForgeLocal {
+		for _, w := range lifecycle.UnreachableReviewers(cat, reviewers, cfg.Forge.Teams) {
+			logger.Warn("a required reviewer nobody can be", "problem", w)
+		}
+		if reviewers != nil {
+			for _, refused := range reviewers.Refused {
+				logger.Warn("an allowed-signers line is not honoured; its key approves nothing", "problem", refused.Reason)
+			}
+		}
+	}
 	if cfg.Alertmanager.URL != "" || cfg.Prometheus.URL != "" {
 		r.Verifier = &verify.Verifier{Alertmanager: cfg.Alertmanager.URL, Prometheus: cfg.Prometheus.URL, RestartGrace: cfg.Alertmanager.RestartGrace.Std()}
 	}

@@ -1,6 +1,8 @@
 // Command benchratio reads `go test -bench` output and prints every benchmark as a
 // ratio against its peer: a sibling sub-benchmark named "peer=<name>", measured in
-// the same run. The raw lines pass through, so the figures stay visible.
+// the same run; and against each sibling named "floor=<name>" (the same work with a
+// part of it skipped: what that part costs). The raw lines pass through, so the
+// figures stay visible.
 package main
 
 import (
@@ -59,16 +61,20 @@ func run(in io.Reader, out io.Writer) error {
 	for _, parent := range order {
 		rs := groups[parent]
 		var peer *result
+		var floors []result
 		for i := range rs {
-			if strings.HasPrefix(rs[i].name, "peer=") {
+			switch {
+			case strings.HasPrefix(rs[i].name, "peer="):
 				peer = &rs[i]
+			case strings.HasPrefix(rs[i].name, "floor="):
+				floors = append(floors, rs[i])
 			}
 		}
 		if peer == nil {
 			continue
 		}
 		for _, r := range rs {
-			if r.name == peer.name {
+			if r.name == peer.name || strings.HasPrefix(r.name, "floor=") {
 				continue
 			}
 			if peer.hasCnt && r.hasCnt {
@@ -77,14 +83,17 @@ func run(in io.Reader, out io.Writer) error {
 				printed++
 				continue
 			}
-			ratio := peer.nsPerOp / r.nsPerOp
-			verdict := fmt.Sprintf("%.2fx faster than", ratio)
-			if ratio < 1 {
-				verdict = fmt.Sprintf("%.2fx the time of", 1/ratio)
-			}
-			fmt.Fprintf(out, "%s: %s is %s %s (%s vs %s per op)\n", parent, r.name, verdict,
+			fmt.Fprintf(out, "%s: %s is %s %s (%s vs %s per op)\n", parent, r.name, verdict(peer.nsPerOp/r.nsPerOp),
 				strings.TrimPrefix(peer.name, "peer="), human(r.nsPerOp), human(peer.nsPerOp))
+			for _, f := range floors {
+				fmt.Fprintf(out, "%s: %s is %s the floor %s (%s vs %s per op)\n", parent, r.name, verdict(f.nsPerOp/r.nsPerOp),
+					strings.TrimPrefix(f.name, "floor="), human(r.nsPerOp), human(f.nsPerOp))
+			}
 			printed++
+		}
+		for _, f := range floors {
+			fmt.Fprintf(out, "%s: floor %s is %s %s (%s vs %s per op)\n", parent, strings.TrimPrefix(f.name, "floor="), verdict(peer.nsPerOp/f.nsPerOp),
+				strings.TrimPrefix(peer.name, "peer="), human(f.nsPerOp), human(peer.nsPerOp))
 		}
 	}
 	if printed == 0 {
@@ -94,6 +103,14 @@ func run(in io.Reader, out io.Writer) error {
 		return fmt.Errorf("a benchmark failed")
 	}
 	return nil
+}
+
+// verdict says how a time compares with another, given their ratio (other/this).
+func verdict(ratio float64) string {
+	if ratio < 1 {
+		return fmt.Sprintf("%.2fx the time of", 1/ratio)
+	}
+	return fmt.Sprintf("%.2fx faster than", ratio)
 }
 
 // parse reads "BenchmarkX/sub-2   N   123 ns/op ...".

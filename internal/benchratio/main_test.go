@@ -12,6 +12,9 @@ BenchmarkRoute/indexed-2         	    2000	     31012 ns/op	     32247 anomalies
 BenchmarkRoute/peer=linear_scan-2         	    2000	    396348 ns/op	      2523 anomalies/s
 BenchmarkApply200/remediation_runbook-2         	       2	8839463258 ns/op
 BenchmarkApply200/peer=terraform_data-2         	       2	3042742365 ns/op
+BenchmarkApply1000/remediation_runbook-2         	       1	15750000000 ns/op
+BenchmarkApply1000/peer=local_file-2         	       1	15000000000 ns/op
+BenchmarkApply1000/floor=write_skipped-2         	       1	14100000000 ns/op
 PASS
 `
 	var out bytes.Buffer
@@ -21,6 +24,9 @@ PASS
 	for _, want := range []string{
 		"BenchmarkRoute: indexed is 12.78x faster than linear_scan (31.0µs vs 396.3µs per op)",
 		"BenchmarkApply200: remediation_runbook is 2.91x the time of terraform_data (8.84s vs 3.04s per op)",
+		"BenchmarkApply1000: remediation_runbook is 1.05x the time of local_file (15.75s vs 15.00s per op)",
+		"BenchmarkApply1000: remediation_runbook is 1.12x the time of the floor write_skipped (15.75s vs 14.10s per op)",
+		"BenchmarkApply1000: floor write_skipped is 1.06x faster than local_file (14.10s vs 15.00s per op)",
 	} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("missing %q in\n%s", want, out.String())

@@ -18,9 +18,11 @@ import (
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/filemode"
 	"github.com/go-git/go-git/v5/plumbing/object"
+	"golang.org/x/crypto/ssh"
 
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/artifact"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/lifecycle"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/signing"
 )
 
 // Entry is one merged remediation.
@@ -86,6 +88,9 @@ const (
 	// FindingOutcomeNotOurs: the merge's outcome note is not sealed by the remediator:
 	// written or replaced by someone else, it proves nothing.
 	FindingOutcomeNotOurs = "outcome-not-by-remediator"
+	// FindingDateBeforeParent: a commit of the base's first-parent line claims a
+	// committer date before its parent's.
+	FindingDateBeforeParent = "date-before-parent"
 )
 
 // Ledger is the audit of one base branch.
@@ -100,6 +105,37 @@ type Ledger struct {
 // handles are not safe for concurrent use; none compares them on repo, after the
 // walk). The ledger is the same either way.
 func Build(repo *git.Repository, trees []*git.Repository, base string, since, now time.Time) (*Ledger, error) {
+	return BuildSince(repo, trees, base, Since{At: since}, now)
+}
+
+// Since is where a walk back from the base stops. Dates are claims: anyone with push
+// access can commit with any committer date, so a walk that stopped at the first
+// commit dated before At would hide everything beneath it. With the remediator's key
+// the walk stops only at a merge the remediator signed (whose date its own clock
+// wrote) dated before At: every commit above it on the first-parent line is walked,
+// whatever it claims. Without the key, the dates are taken as they stand.
+type Since struct {
+	At         time.Time
+	Remediator ssh.PublicKey
+}
+
+// stops says whether the walk ends at nd, which is not part of the ledger.
+func (s Since) stops(graph *nodes, nd *node) bool {
+	if s.At.IsZero() || !nd.when.Before(s.At) {
+		return false
+	}
+	if s.Remediator == nil {
+		return true
+	}
+	if len(nd.parents) < 2 {
+		return false
+	}
+	c, err := graph.decode(nd)
+	return err == nil && signing.VerifyCommit(c, s.Remediator) == nil
+}
+
+// BuildSince is Build, stopping where since says.
+func BuildSince(repo *git.Repository, trees []*git.Repository, base string, since Since, now time.Time) (*Ledger, error) {
 	head, err := resolveBase(repo, base)
 	if err != nil {
 		return nil, err
@@ -145,11 +181,16 @@ func Build(repo *git.Repository, trees []*git.Repository, base string, since, no
 		return nil, fmt.Errorf("read %s: %w", base, err)
 	}
 	var walkErr error
-	for since.IsZero() || !cur.when.Before(since) {
+	for !since.stops(graph, &cur) {
 		var parent node
 		if len(cur.parents) > 0 {
 			if parent, walkErr = graph.parent(cur); walkErr != nil {
 				break
+			}
+			if cur.when.Before(parent.when) {
+				l.Findings = append(l.Findings, Finding{Commit: cur.hash.String(), Kind: FindingDateBeforeParent,
+					Detail: fmt.Sprintf("committed at %s, before its parent %s (%s): a committer date is a claim, and this one hides where the commit sits in history",
+						cur.when.UTC().Format(time.RFC3339), parent.hash.String()[:12], parent.when.UTC().Format(time.RFC3339))})
 			}
 		}
 		job := treeJob{commit: cur.hash, tree: cur.tree, ptree: parent.tree}

@@ -25,6 +25,9 @@ type Trust struct {
 	Reviewers *signing.AllowedSigners
 	// Teams are the members of each org/team on the local forge.
 	Teams map[string][]string
+	// Reporters are the principals of forge.check_reporters: an approval by one of
+	// them, or with a key listed for one, is flagged (a reporter is not a reviewer).
+	Reporters []string
 	// CatalogAt is the catalog published at a time.
 	CatalogAt func(at time.Time) (*runbooks.Catalog, error)
 }
@@ -103,23 +106,23 @@ func verifyEntry(repo *git.Repository, e *Entry, t Trust) []Finding {
 // the merged head, and returns those that count.
 func approvals(e *Entry, t Trust, add func(kind, format string, args ...any)) []lifecycle.Approval {
 	trust := lifecycle.Trust{Reviewers: t.Reviewers, Remediator: t.Remediator, AcceptGitHub: true,
-		Excluded: []string{e.headAuth[0], e.headAuth[1]}, Now: e.MergedAt}
+		Excluded: []string{e.headAuth[0], e.headAuth[1]}, Reporters: t.Reporters, Now: e.MergedAt}
 	counted, ignored := lifecycle.Counted(e.Head, e.noteApps, trust)
 	backed := map[string]bool{}
 	for _, a := range counted {
-		backed[strings.ToLower(a.Principal)] = true
+		backed[signing.Normalize(a.Principal)] = true
 	}
 	why := map[string]string{}
 	for _, reason := range ignored {
 		who, r, _ := strings.Cut(reason, ": ")
-		why[strings.ToLower(who)] = r
+		why[signing.Normalize(who)] = r
 	}
 	var valid []lifecycle.Approval
 	for _, who := range distinct(e.Approvers) {
-		key := strings.ToLower(who)
+		key := signing.Normalize(who)
 		if backed[key] {
 			for _, a := range counted {
-				if strings.EqualFold(a.Principal, who) {
+				if a.Is(who) {
 					valid = append(valid, a)
 				}
 			}
@@ -245,7 +248,7 @@ func distinct(list []string) []string {
 	seen := map[string]bool{}
 	var out []string
 	for _, s := range list {
-		if k := strings.ToLower(s); !seen[k] {
+		if k := signing.Normalize(s); !seen[k] {
 			seen[k] = true
 			out = append(out, s)
 		}

@@ -224,6 +224,7 @@ func (r *Repo) DeleteBranch(ctx context.Context, branch string, old plumbing.Has
 		return fmt.Errorf("delete %s: %w", branch, err)
 	}
 	_ = r.repo.Storer.RemoveReference(ref)
+	_ = r.ForgetSeen(branch) // the remediator's own deletion is no rejection
 	return nil
 }
 

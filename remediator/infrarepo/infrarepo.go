@@ -388,6 +388,11 @@ func (r *Repo) push(ctx context.Context, c *object.Commit, parentTree plumbing.H
 		return err
 	}
 	_ = r.repo.Storer.SetReference(plumbing.NewHashReference(ref, c.Hash))
+	if branch, ok := strings.CutPrefix(ref.String(), "refs/heads/remediation/"); ok {
+		// A proposal the remediator pushed is one it has seen: deleted by anyone
+		// else before the next pass, it is a rejection.
+		_ = r.MarkSeen("remediation/"+branch, c.Hash)
+	}
 	return nil
 }
 

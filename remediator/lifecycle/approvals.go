@@ -9,6 +9,7 @@ package lifecycle
 import (
 	"bytes"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -49,26 +50,10 @@ func (a Approval) Payload(commit string) []byte {
 		commit, a.Principal, a.Via, a.At.UTC().Format(time.RFC3339))
 }
 
-// identities are the names a required reviewer or team member may be given as: the
-// principal, and the local part of a principal that is an email.
-func (a Approval) identities() []string {
-	out := []string{a.Principal}
-	if local, _, ok := strings.Cut(a.Principal, "@"); ok && local != "" {
-		out = append(out, local)
-	}
-	return out
-}
-
-// Is says whether the approval is by name: its principal, or the local part of a
-// principal that is an email (a required reviewer "alice" for alice@example.com).
-func (a Approval) Is(name string) bool {
-	for _, id := range a.identities() {
-		if name != "" && strings.EqualFold(id, name) {
-			return true
-		}
-	}
-	return false
-}
+// Is says whether the approval is by name: its principal, spelled the one way
+// every identity is compared (signing.Normalize). Nothing else matches: a required
+// reviewer "lead" is not lead@vendor.example, who may be anyone.
+func (a Approval) Is(name string) bool { return signing.SameIdentity(a.Principal, name) }
 
 // String is the approval as the merge commit's Approved-by trailer names it.
 func (a Approval) String() string { return a.Principal }
@@ -156,7 +141,7 @@ func AddApproval(note []byte, a Approval) []byte {
 	have, _ := ParseApprovals(note)
 	var b bytes.Buffer
 	for _, h := range have {
-		same := strings.EqualFold(h.Principal, a.Principal) && h.Via == a.Via
+		same := signing.SameIdentity(h.Principal, a.Principal) && h.Via == a.Via
 		if h.Signature != nil && !same {
 			b.Write(h.Entry())
 		}
@@ -191,69 +176,94 @@ type Trust struct {
 	// Excluded are identities that never approve: the proposal's author (the
 	// remediator), and on GitHub whoever pushed to the branch.
 	Excluded []string
-	Now      time.Time
+	// Reporters are the principals of forge.check_reporters: a reporter is not a
+	// reviewer, so neither they nor a key listed for them approves.
+	Reporters []string
+	// Now is when the keys must be valid: the pass's own clock, never the time an
+	// approval claims.
+	Now time.Time
 }
 
 // Counted is the approvals of a commit that count: validly signed by a known key for
-// the principal they name, distinct, never an excluded identity, never a bot.
-// Ignored says why each other entry did not count.
+// the principal they name, distinct, never an excluded identity, never a bot. A
+// person is a key: approvals signed with one key count once, however many principals
+// the allowed-signers file lists it for. Ignored says why each other entry did not
+// count.
 func Counted(commit string, approvals []Approval, t Trust) (counted []Approval, ignored []string) {
 	seen := map[string]bool{}
 	for _, a := range approvals {
-		if reason := t.refuse(commit, a); reason != "" {
+		reason, person := t.refuse(commit, a)
+		if reason != "" {
 			ignored = append(ignored, a.Principal+": "+reason)
 			continue
 		}
-		key := strings.ToLower(a.Principal)
-		if seen[key] {
-			ignored = append(ignored, a.Principal+": already counted")
+		if seen[person] || seen[signing.Normalize(a.Principal)] {
+			ignored = append(ignored, a.Principal+": already counted (one person, one approval: the same key or principal approved already)")
 			continue
 		}
-		seen[key] = true
+		seen[person], seen[signing.Normalize(a.Principal)] = true, true
 		counted = append(counted, a)
 	}
 	sort.SliceStable(counted, func(i, j int) bool {
-		return strings.ToLower(counted[i].Principal) < strings.ToLower(counted[j].Principal)
+		return signing.Normalize(counted[i].Principal) < signing.Normalize(counted[j].Principal)
 	})
 	return counted, ignored
 }
 
-// refuse returns why an approval does not count, or "".
-func (t Trust) refuse(commit string, a Approval) string {
+// refuse returns why an approval does not count, or "" and who it is: the key's
+// fingerprint for a signed approval, the account for a GitHub review.
+func (t Trust) refuse(commit string, a Approval) (reason, person string) {
 	if a.Signature == nil {
-		return "unsigned approval (sign it with `remediator approve --key`)"
+		return "unsigned approval (sign it with `remediator approve --key`)", ""
 	}
 	for _, ex := range t.Excluded {
 		if a.Is(ex) {
-			return "the proposal's author or a pusher to its branch cannot approve it"
+			return "the proposal's author or a pusher to its branch cannot approve it", ""
 		}
 	}
 	if isBot(a.Principal) {
-		return "a bot's approval does not count"
+		return "a bot's approval does not count", ""
+	}
+	if slices.ContainsFunc(t.Reporters, a.Is) {
+		return "a check reporter (forge.check_reporters) is not a reviewer", ""
 	}
 	switch a.Via {
 	case ViaSSH:
-		if t.Reviewers == nil {
-			return "no allowed-signers file is configured (forge.allowed_signers_file), so no signature can be checked"
-		}
-		if err := t.Reviewers.Verify(a.Payload(commit), a.Signature, a.Principal, signing.NamespaceApproval, t.Now); err != nil {
-			return "signature not accepted: " + err.Error()
-		}
+		return t.refuseSSH(commit, a)
 	case ViaGitHub:
 		if !t.AcceptGitHub || t.Remediator == nil {
-			return "a record of a GitHub review does not count on this forge"
+			return "a record of a GitHub review does not count on this forge", ""
 		}
 		sig, err := signing.ParseSignature(a.Signature)
 		if err != nil {
-			return err.Error()
+			return err.Error(), ""
 		}
 		if err := sig.VerifyWith(a.Payload(commit), t.Remediator, signing.NamespaceApproval); err != nil {
-			return "not recorded by this remediator: " + err.Error()
+			return "not recorded by this remediator: " + err.Error(), ""
 		}
-	default:
-		return "unknown kind of approval " + a.Via
+		return "", "github:" + signing.Normalize(a.Principal)
 	}
-	return ""
+	return "unknown kind of approval " + a.Via, ""
+}
+
+// refuseSSH checks an approval signed with a reviewer's key: listed for the
+// principal by name (a pattern never approves), valid now, and never the
+// remediator's own key nor a check reporter's.
+func (t Trust) refuseSSH(commit string, a Approval) (reason, person string) {
+	if t.Reviewers == nil {
+		return "no allowed-signers file is configured (forge.allowed_signers_file), so no signature can be checked", ""
+	}
+	key, err := t.Reviewers.VerifyPerson(a.Payload(commit), a.Signature, a.Principal, signing.NamespaceApproval, t.Now)
+	if err != nil {
+		return "signature not accepted: " + err.Error(), ""
+	}
+	if t.Remediator != nil && signing.SameKey(key, t.Remediator) {
+		return "signed with the remediator's own key, which never approves", ""
+	}
+	if t.Reviewers.ListsFor(key, t.Reporters) {
+		return "signed with a key the allowed-signers file lists for a check reporter (forge.check_reporters), which never approves", ""
+	}
+	return "", ssh.FingerprintSHA256(key)
 }
 
 func isBot(name string) bool {

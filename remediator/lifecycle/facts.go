@@ -169,25 +169,53 @@ type CheckTrust struct {
 	Signers *signing.AllowedSigners
 	// Reporters are the principals whose signed reports count (forge.check_reporters).
 	Reporters []string
+	// Now is when a reporter's key must be valid: the pass's clock, never the time a
+	// report claims (a retired key could sign a report dated inside its old window).
+	Now time.Time
 }
 
 // Reports says whether principal is one whose signed reports count.
 func (t CheckTrust) Reports(principal string) bool {
-	return slices.ContainsFunc(t.Reporters, func(p string) bool { return strings.EqualFold(p, principal) })
+	return slices.ContainsFunc(t.Reporters, func(p string) bool { return signing.SameIdentity(p, principal) })
 }
 
-// Count is the state of each check the reports establish, the last counted report of
-// a name winning; ignored says why each other report did not count.
+// Count is the state of each check the reports establish. Per check and reporter the
+// report with the newest signed time counts, whatever the note's order (anyone with
+// push access can reorder a note, nobody but the reporter can sign a time); a tie
+// goes to the worse state. Between reporters the worse state wins: a failure any
+// reporter stands by is a failure. Ignored says why each other report did not count.
 func (t CheckTrust) Count(commit string, reports []CheckReport) (states map[string]forge.CheckState, ignored []string) {
-	states = map[string]forge.CheckState{}
+	type key struct{ name, by string }
+	latest := map[key]CheckReport{}
 	for _, r := range reports {
 		if why := t.refuse(commit, r); why != "" {
 			ignored = append(ignored, r.Name+": "+why)
 			continue
 		}
-		states[r.Name] = r.State
+		k := key{r.Name, signing.Normalize(r.By)}
+		if old, ok := latest[k]; ok && (old.At.After(r.At) || (old.At.Equal(r.At) && severity(old.State) >= severity(r.State))) {
+			continue
+		}
+		latest[k] = r
+	}
+	states = map[string]forge.CheckState{}
+	for k, r := range latest {
+		if old, ok := states[k.name]; !ok || severity(r.State) > severity(old) {
+			states[k.name] = r.State
+		}
 	}
 	return states, ignored
+}
+
+// severity orders check states from green to failed.
+func severity(s forge.CheckState) int {
+	switch s {
+	case forge.CheckSuccess:
+		return 0
+	case forge.CheckPending:
+		return 1
+	}
+	return 2
 }
 
 func (t CheckTrust) refuse(commit string, r CheckReport) string {
@@ -199,8 +227,14 @@ func (t CheckTrust) refuse(commit string, r CheckReport) string {
 	case t.Signers == nil:
 		return "no allowed-signers file to check the reporter's key (forge.allowed_signers_file)"
 	}
-	if err := t.Signers.Verify(r.Payload(commit), r.Signature, r.By, signing.NamespaceCheck, r.At); err != nil {
+	key, err := t.Signers.VerifyPerson(r.Payload(commit), r.Signature, r.By, signing.NamespaceCheck, t.Now)
+	if err != nil {
 		return err.Error()
+	}
+	for _, p := range t.Signers.PrincipalsOf(key) {
+		if !t.Reports(p) {
+			return fmt.Sprintf("signed with a key the allowed-signers file also lists for %s: a reviewer's key never reports a check", p)
+		}
 	}
 	return ""
 }
@@ -239,7 +273,7 @@ func (f localFacts) TeamMember(_ context.Context, team, who string) (bool, error
 		return false, fmt.Errorf("team %s is not declared under forge.teams in the configuration (the local forge has no organisation to ask)", team)
 	}
 	for _, m := range members {
-		if strings.EqualFold(m, who) {
+		if signing.SameIdentity(m, who) {
 			return true, nil
 		}
 	}

@@ -25,6 +25,13 @@ func TestCheckReportsCountOnlyWhenCISignedThem(t *testing.T) {
 		}
 		return r.Entry()
 	}
+	reportAt := func(key, by, name string, state forge.CheckState, when time.Time) []byte {
+		r, err := lifecycle.SignCheck(k[key], commit, name, state, by, when)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r.Entry()
+	}
 	other := strings.Repeat("f", 40)
 	cases := []struct {
 		name    string
@@ -39,8 +46,13 @@ func TestCheckReportsCountOnlyWhenCISignedThem(t *testing.T) {
 		{"signed by an unknown key in CI's name", string(report("mallory", "ci@example.com", commit, "terraform-apply", forge.CheckSuccess)), "", "a key not in"},
 		{"signed for another commit", string(report("ci", "ci@example.com", other, "terraform-apply", forge.CheckSuccess)), "", "does not verify"},
 		{"failure turned into success", strings.Replace(string(report("ci", "ci@example.com", commit, "terraform-apply", forge.CheckFailure)), "failure", "success", 1), "", "does not verify"},
-		{"the last counted report wins", string(report("ci", "ci@example.com", commit, "terraform-apply", forge.CheckFailure)) +
-			string(report("ci", "ci@example.com", commit, "terraform-apply", forge.CheckSuccess)) + "failure terraform-apply\n", forge.CheckSuccess, "unsigned report"},
+		{"the newest signed report wins, whatever the note's order", string(reportAt("ci", "ci@example.com", "terraform-apply", forge.CheckSuccess, at.Add(-time.Hour))) +
+			string(reportAt("ci", "ci@example.com", "terraform-apply", forge.CheckFailure, at)) +
+			string(reportAt("ci", "ci@example.com", "terraform-apply", forge.CheckSuccess, at.Add(-2*time.Hour))) + "success terraform-apply\n", forge.CheckFailure, "unsigned report"},
+		{"a later success replaces a failure", string(reportAt("ci", "ci@example.com", "terraform-apply", forge.CheckSuccess, at.Add(time.Hour))) +
+			string(reportAt("ci", "ci@example.com", "terraform-apply", forge.CheckFailure, at)), forge.CheckSuccess, ""},
+		{"a tie in signed time goes to the worse state", string(report("ci", "ci@example.com", commit, "terraform-apply", forge.CheckFailure)) +
+			string(report("ci", "ci@example.com", commit, "terraform-apply", forge.CheckSuccess)), forge.CheckFailure, ""},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -98,7 +98,7 @@ func (r *Reconciler) facts() Facts {
 	if r.Facts != nil {
 		return r.Facts
 	}
-	return localFacts{infra: r.Infra, teams: r.Teams, trust: CheckTrust{Signers: r.Reviewers, Reporters: r.CheckReporters}}
+	return localFacts{infra: r.Infra, teams: r.Teams, trust: CheckTrust{Signers: r.Reviewers, Reporters: r.CheckReporters, Now: r.Now()}}
 }
 
 // Run makes one pass over the open proposals.
@@ -108,6 +108,9 @@ func (r *Reconciler) Run(ctx context.Context) ([]Outcome, error) {
 	}
 	branches, err := r.Infra.Branches(decision.BranchPrefix)
 	if err != nil {
+		return nil, err
+	}
+	if err := r.vanished(ctx, branches); err != nil {
 		return nil, err
 	}
 	var out []Outcome
@@ -182,6 +185,10 @@ func (r *Reconciler) one(ctx context.Context, branch string, head plumbing.Hash)
 	if reason := Provenance(c, id, r.Infra.Signer.Public()); reason != "" {
 		o.Reason = reason
 		return o, nil
+	}
+	if reason, err := r.rejected(id, head); err != nil || reason != "" {
+		o.Reason = reason
+		return o, err
 	}
 	art, err := artifact.Decode(data)
 	if err != nil {
@@ -268,7 +275,7 @@ func (r *Reconciler) router() *runbooks.Router {
 // trust is what approvals are checked against: the reviewers' keys, and never the
 // proposal's author.
 func (r *Reconciler) trust(excluded ...string) Trust {
-	t := Trust{Reviewers: r.Reviewers, Remediator: r.Infra.Signer.Public(), AcceptGitHub: r.Facts != nil, Now: r.Now()}
+	t := Trust{Reviewers: r.Reviewers, Remediator: r.Infra.Signer.Public(), AcceptGitHub: r.Facts != nil, Reporters: r.CheckReporters, Now: r.Now()}
 	t.Excluded = append(t.Excluded, r.AuthorName, r.AuthorEmail)
 	t.Excluded = append(t.Excluded, excluded...)
 	return t
@@ -341,15 +348,13 @@ func (r *Reconciler) requiredReviewer(ctx context.Context, want string, counted 
 	if strings.Contains(want, "/") {
 		var failed []string
 		for _, a := range counted {
-			for _, who := range a.identities() {
-				in, err := r.facts().TeamMember(ctx, want, who)
-				if err != nil {
-					failed = append(failed, err.Error())
-					continue
-				}
-				if in {
-					return ""
-				}
+			in, err := r.facts().TeamMember(ctx, want, a.Principal)
+			if err != nil {
+				failed = append(failed, err.Error())
+				continue
+			}
+			if in {
+				return ""
 			}
 		}
 		reason := fmt.Sprintf("no approval on this commit from a member of required team %s", want)

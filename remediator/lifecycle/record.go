@@ -29,6 +29,9 @@ type Record struct {
 	Unaccounted int `json:"unaccounted"`
 	// LastUnaccounted is when the newest of them merged.
 	LastUnaccounted time.Time `json:"last_unaccounted,omitzero"`
+	// LastPending is when the newest merge awaiting its outcome merged, when it is
+	// newer than every counted outcome: autonomy waits for it.
+	LastPending time.Time `json:"last_pending,omitzero"`
 }
 
 // RecordKey names one version of one runbook.
@@ -95,7 +98,14 @@ func (h History) records(keep func(RecordKey) bool) (Records, error) {
 		case m.outcome == forge.OutcomeNotApplied:
 			rec.NotApplied++
 		default:
+			// Not known yet is not a success: a merge awaiting its outcome ends the
+			// streak, so that deleting a failure (which leaves its merge without an
+			// outcome) can never earn autonomy.
 			rec.Pending++
+			if !broken[m.key] {
+				rec.LastPending = m.commit.Committer.When
+			}
+			broken[m.key] = true
 		}
 		return nil
 	})
@@ -127,6 +137,8 @@ func (r Record) Earned(am runbooks.AutoMerge) (bool, string) {
 		why := fmt.Sprintf("runbook %s version %s has %d verified run(s) in a row, auto-merge needs %d", r.Runbook, r.Version, r.Streak, am.MinVerifiedRuns)
 		switch last := r.lastBreak(); {
 		case last.IsZero():
+		case last.Equal(r.LastPending):
+			why += fmt.Sprintf(" (counted since a merge at %s whose outcome is not in yet: autonomy waits for it)", last.UTC().Format(time.RFC3339))
 		case last.Equal(r.LastUnaccounted):
 			why += fmt.Sprintf(" (counted since a merge at %s whose outcome the remediator cannot vouch for)", last.UTC().Format(time.RFC3339))
 		default:
@@ -146,10 +158,13 @@ func (r Record) Earned(am runbooks.AutoMerge) (bool, string) {
 // lastBreak is when the merge that broke the streak merged: the newest failure or
 // unaccounted merge.
 func (r Record) lastBreak() time.Time {
-	if r.LastUnaccounted.After(r.LastFailure) {
-		return r.LastUnaccounted
+	last := r.LastFailure
+	for _, t := range []time.Time{r.LastUnaccounted, r.LastPending} {
+		if t.After(last) {
+			last = t
+		}
 	}
-	return r.LastFailure
+	return last
 }
 
 // Autonomy is whether a runbook's proposals under a policy may merge without a

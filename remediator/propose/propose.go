@@ -545,6 +545,16 @@ func (p *Proposer) gate(ctx context.Context, rb *runbooks.Runbook, pol *runbooks
 			return fmt.Sprintf("cooldown: this target was last remediated at %s; quiet until %s",
 				last.UTC().Format(time.RFC3339), last.Add(cd).UTC().Format(time.RFC3339)), nil
 		}
+		// A rejection (a proposal withdrawn by a reviewer) starts the cooldown too,
+		// from when the remediator saw it (its own sealed clock, not a commit date).
+		j, rejected, err := lifecycle.RejectionOf(p.Infra, id, p.Infra.Signer.Public())
+		if err != nil {
+			return "", err
+		}
+		if rejected && now.Before(j.At.Add(cd)) {
+			return fmt.Sprintf("cooldown: this target's proposal was rejected at %s (%s); quiet until %s",
+				j.At.UTC().Format(time.RFC3339), j.Reason, j.At.Add(cd).UTC().Format(time.RFC3339)), nil
+		}
 	}
 	limits := pol.Spec.Limits
 	if limits.MaxOpen == 0 && limits.PerHour == 0 && !p.Limits.Any() {

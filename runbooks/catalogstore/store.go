@@ -41,19 +41,20 @@ type Store struct {
 	// otherwise; zero when unknown.
 	pushedHead plumbing.Hash
 
-	// lastPush is when this store last pushed, lastArrival when a write was last
-	// queued; both guarded by mu.
-	lastPush  time.Time
-	lastBatch int
-	// lastPushTook is what the last push cost: the committer lingers for a share
-	// of it (see linger).
-	lastPushTook time.Duration
-	lastArrival  time.Time
+	// lastPush is when this store's last push returned; returnDelay how long after
+	// a push writes usually arrive (a moving average): the committer waits for a
+	// round by it (see linger). Guarded by mu.
+	lastPush    time.Time
+	returnDelay time.Duration
 
 	// mu guards the queue of writes waiting to be committed.
 	mu       sync.Mutex
 	pending  []*op
 	flushing bool
+	// waiting counts the writers waiting for their write to be pushed, peakWaiting
+	// the most there ever were at once (Terraform's parallelism, for the provider):
+	// when that many wait, the round is complete and the committer stops gathering.
+	waiting, peakWaiting int
 }
 
 // Open connects to the catalog repository and fetches its branch. An empty repository,
@@ -93,11 +94,11 @@ func checkBranch(b string) error {
 
 // notePush records a successful push: the remote-tracking ref moves to the commit, so
 // later reads see the write without a fetch.
-func (s *Store) notePush(commit plumbing.Hash, writes int, took time.Duration) {
+func (s *Store) notePush(commit plumbing.Hash) {
 	_ = s.repo.Storer.SetReference(plumbing.NewHashReference(s.remoteRef(), commit))
 	s.pushedHead = commit
 	s.mu.Lock()
-	s.lastPush, s.lastBatch, s.lastPushTook = s.opts.Now(), writes, took
+	s.lastPush = s.opts.Now()
 	s.mu.Unlock()
 }
 

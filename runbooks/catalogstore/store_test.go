@@ -325,3 +325,43 @@ func TestRedactURLHidesTokens(t *testing.T) {
 		}
 	}
 }
+
+// TestRoundsShareOnePush: ten writers, each writing its next document a little while
+// after the last one returned, as Terraform's ten slots do, share one push per round
+// rather than trickling into two or three.
+func TestRoundsShareOnePush(t *testing.T) {
+	ctx := context.Background()
+	repo := gittest.BareRepo(t)
+	s := open(t, repo)
+	const writers, each = 10, 6
+	var wg sync.WaitGroup
+	for w := 0; w < writers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < each; i++ {
+				if _, err := s.Put(ctx, runbook(fmt.Sprintf("w%d-%d", w, i))); err != nil {
+					t.Error(err)
+					return
+				}
+				// Terraform's work between one resource's write and the next one's.
+				time.Sleep(time.Duration(20+4*w) * time.Millisecond)
+			}
+		}()
+	}
+	wg.Wait()
+	commits := gittest.Run(t, repo, "rev-list", "--count", "main")
+	var n int
+	if _, err := fmt.Sscan(commits, &n); err != nil {
+		t.Fatal(err)
+	}
+	// A whole round is ten writes; the first two pushes fill the pipeline (a lone
+	// first write, then the rest of its round), and a late writer may miss a round.
+	if n > writers*each/writers+4 {
+		t.Errorf("%d pushes for %d writes from %d writers, want at most %d", n, writers*each, writers, writers*each/writers+4)
+	}
+	if files := strings.Count(gittest.Run(t, repo, "ls-tree", "-r", "--name-only", "main"), "\n") + 1; files != writers*each {
+		t.Errorf("%d files on main, want %d", files, writers*each)
+	}
+	t.Logf("%d writes in %d pushes", writers*each, n)
+}

@@ -17,26 +17,28 @@ import (
 	"github.com/gitops-remediation/terraform-provider-remediation/runbooks"
 )
 
-// Batching. Terraform applies up to ten resources at a time; when a push returns,
-// the resources it carried finish and the next ones arrive over the following tens
-// of milliseconds. Writes that arrive while a push is under way always share the
-// next push. After a recent push that carried several writes, the committer also
-// lingers until writes stop arriving for a while, so that a round of Terraform's
-// writes goes in one push rather than trickling into many: but only for a quarter of
-// what a push costs (at most batchQuiet, and at most the push's cost in all). Against
-// a slow server (a second per push) a round then takes one push, not two; against a
-// fast one (25 ms) the committer does not wait longer than the push it saves.
+// Batching. Terraform applies up to ten resources at a time (-parallelism), and each
+// resource's write returns only once it is pushed: a Terraform round is at most ten
+// writes, and the next round's writes arrive only as this one's return. A push costs
+// about the same whatever it carries (against a local repository, five git processes
+// on the server), so the committer pushes each round once. Right after a push, once
+// several writers have been seen at once, it waits until every writer this store has
+// seen at once is waiting again (the round is whole: nothing more can arrive until the
+// push answers), or, when fewer resources than slots remain or other work holds the
+// slots, until twice the time a released writer usually takes to write again has
+// passed since the push returned. That time is measured, so the wait scales with the
+// machine: on a busy one a round takes longer. It is never more than batchMaxWait. A
+// writer that never had company never waits.
 const (
 	batchAfter   = 250 * time.Millisecond
-	batchQuiet   = 60 * time.Millisecond
-	batchMaxWait = 250 * time.Millisecond
+	batchMaxWait = 2 * time.Second
 	batchPoll    = 2 * time.Millisecond
 )
 
-// linger is how long the committer waits for writes to stop arriving (quiet) and at
-// most in all (limit), given what the last push took.
-func linger(pushTook time.Duration) (quiet, limit time.Duration) {
-	return min(batchQuiet, pushTook/4), min(batchMaxWait, pushTook)
+// linger is how long after a push returned the committer waits for the rest of the
+// round, given how long after a push writes usually arrive.
+func linger(returnDelay time.Duration) time.Duration {
+	return min(2*returnDelay, batchMaxWait)
 }
 
 type opMode int
@@ -111,7 +113,16 @@ func (s *Store) submit(ctx context.Context, o *op) (Result, error) {
 	o.done = make(chan Result, 1)
 	s.mu.Lock()
 	s.pending = append(s.pending, o)
-	s.lastArrival = s.opts.Now()
+	if d := s.opts.Now().Sub(s.lastPush); !s.lastPush.IsZero() && d < batchMaxWait {
+		// How long after a push writes arrive, averaged over the last eight or so
+		// (the first one as it is: from zero, the first rounds would not wait).
+		if s.returnDelay == 0 {
+			s.returnDelay = d
+		}
+		s.returnDelay += (d - s.returnDelay) / 8
+	}
+	s.waiting++
+	s.peakWaiting = max(s.peakWaiting, s.waiting)
 	lead := !s.flushing
 	if lead {
 		s.flushing = true
@@ -121,6 +132,11 @@ func (s *Store) submit(ctx context.Context, o *op) (Result, error) {
 		// The committer's own cancellation must not fail other writers' work.
 		go s.flush(context.WithoutCancel(ctx))
 	}
+	defer func() {
+		s.mu.Lock()
+		s.waiting--
+		s.mu.Unlock()
+	}()
 	select {
 	case r := <-o.done:
 		return r, r.Err
@@ -145,23 +161,21 @@ func (s *Store) flush(ctx context.Context) {
 	}
 }
 
-// gather waits, after a recent push that carried several writes, for the writes that
-// are still arriving. A writer whose pushes carry one write at a time is alone and
+// gather waits, right after a push, for the rest of the round: until every writer
+// seen at once is waiting, or the round's time is up. A writer that never had company
 // never waits.
 func (s *Store) gather() {
-	start := s.opts.Now()
 	s.mu.Lock()
-	last, size, took := s.lastPush, s.lastBatch, s.lastPushTook
+	last, peak, wait := s.lastPush, s.peakWaiting, linger(s.returnDelay)
 	s.mu.Unlock()
-	if size < 2 || last.IsZero() || start.Sub(last) >= batchAfter {
+	if peak < 2 || last.IsZero() || s.opts.Now().Sub(last) >= batchAfter {
 		return
 	}
-	wantQuiet, limit := linger(took)
 	for {
 		s.mu.Lock()
-		quiet := s.opts.Now().Sub(s.lastArrival)
+		whole := len(s.pending) >= s.peakWaiting
 		s.mu.Unlock()
-		if quiet >= wantQuiet || s.opts.Now().Sub(start) >= limit {
+		if whole || s.opts.Now().Sub(last) >= wait {
 			return
 		}
 		s.opts.Sleep(batchPoll)
@@ -199,11 +213,10 @@ func (s *Store) commitBatch(ctx context.Context, batch []*op) {
 			}
 			return
 		}
-		pushStart := s.opts.Now()
 		err = s.push(ctx, commit, base)
 		s.pushedHead = plumbing.ZeroHash
 		if err == nil {
-			s.notePush(commit, len(batch), s.opts.Now().Sub(pushStart))
+			s.notePush(commit)
 			s.opts.Logger.Debug("catalog pushed", "commit", commit.String(), "writes", len(batch), "attempt", attempt+1)
 			for i, o := range batch {
 				r := results[i]

@@ -1,0 +1,6 @@
+//go:build !benchfloor
+
+package provider
+
+// skipCatalogWrite is true only in the apply benchmark's floor build (write_floor.go).
+const skipCatalogWrite = false

@@ -1,0 +1,43 @@
+package infrarepo
+
+import (
+	"strings"
+
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/storer"
+)
+
+// seenPrefix holds, in the mirror only (never fetched over, never pushed), the heads
+// of the proposal branches the last pass saw: what lets the next pass, in this
+// process or the next one on the same state_dir, tell a branch someone deleted
+// from one the remediator deleted itself (DeleteBranch forgets it).
+const seenPrefix = "refs/remediator/seen/"
+
+// Seen is each branch the last pass saw, with its head.
+func (r *Repo) Seen() (map[string]plumbing.Hash, error) {
+	refs, err := r.repo.Storer.IterReferences()
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]plumbing.Hash{}
+	err = refs.ForEach(func(ref *plumbing.Reference) error {
+		if name, ok := strings.CutPrefix(ref.Name().String(), seenPrefix); ok && ref.Type() == plumbing.HashReference {
+			out[name] = ref.Hash()
+		}
+		return nil
+	})
+	if err != nil && err != storer.ErrStop {
+		return nil, err
+	}
+	return out, nil
+}
+
+// MarkSeen remembers a branch's head as seen by this pass.
+func (r *Repo) MarkSeen(branch string, head plumbing.Hash) error {
+	return r.repo.Storer.SetReference(plumbing.NewHashReference(plumbing.ReferenceName(seenPrefix+branch), head))
+}
+
+// ForgetSeen forgets a branch.
+func (r *Repo) ForgetSeen(branch string) error {
+	return r.repo.Storer.RemoveReference(plumbing.ReferenceName(seenPrefix + branch))
+}

@@ -1,0 +1,271 @@
+package lifecycle_test
+
+// One test per rule of "an approval is an identity" (remediator/TRUST.md), each
+// named after the rule, so that a change weakening one fails a test that says which.
+// Mutation testing (make mutation) found these rules unguarded.
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/lifecycle"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/signing"
+)
+
+const rulesCommit, rulesOtherCommit = "1111111111111111111111111111111111111111", "2222222222222222222222222222222222222222"
+
+var rulesNow = time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
+
+// rulesSigner is a key and its allowed-signers key part.
+func rulesSigner(t *testing.T) (*signing.Key, string) {
+	t.Helper()
+	file := filepath.Join(t.TempDir(), "key")
+	if err := signing.GenerateKeyFile(file); err != nil {
+		t.Fatal(err)
+	}
+	k, err := signing.LoadKey(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub, err := os.ReadFile(file + ".pub")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k, strings.TrimSpace(string(pub))
+}
+
+// rulesReviewers is a key listed in an allowed-signers file for the principals.
+func rulesReviewers(t *testing.T, principals string) (*signing.Key, *signing.AllowedSigners) {
+	t.Helper()
+	k, pub := rulesSigner(t)
+	as, err := signing.ParseAllowedSigners("allowed_signers", []byte(principals+" "+pub+"\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k, as
+}
+
+func rulesApproval(t *testing.T, k *signing.Key, commit, principal, via string) lifecycle.Approval {
+	t.Helper()
+	a, err := lifecycle.Sign(k, commit, principal, via, rulesNow.Add(-time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+// counted is the principals Counted counts, and its reasons for the others.
+func counted(commit string, as []lifecycle.Approval, tr lifecycle.Trust) (string, string) {
+	c, ignored := lifecycle.Counted(commit, as, tr)
+	var names []string
+	for _, a := range c {
+		names = append(names, a.Principal)
+	}
+	return strings.Join(names, ","), strings.Join(ignored, "; ")
+}
+
+func TestRuleApprovalByTheAuthorOrAPusherDoesNotCount(t *testing.T) {
+	k, as := rulesReviewers(t, "alice@example.com,bob")
+	tr := lifecycle.Trust{Reviewers: as, Now: rulesNow, Excluded: []string{"remediator", "ALICE"}}
+	got, why := counted(rulesCommit, []lifecycle.Approval{rulesApproval(t, k, rulesCommit, "alice@example.com", lifecycle.ViaSSH)}, tr)
+	if got != "" || !strings.Contains(why, "cannot approve it") {
+		t.Fatalf("an excluded identity (by the local part of the principal, any case) approving: counted %q (%s)", got, why)
+	}
+	tr.Excluded = []string{"", "remediator"}
+	if got, why := counted(rulesCommit, []lifecycle.Approval{rulesApproval(t, k, rulesCommit, "bob", lifecycle.ViaSSH)}, tr); got != "bob" {
+		t.Fatalf("an empty excluded name excludes nobody: counted %q (%s)", got, why)
+	}
+}
+
+func TestRuleBotApprovalDoesNotCount(t *testing.T) {
+	for _, bot := range []string{"renovate[bot]", "Dependabot[BOT]", "ci[bot]@users.noreply.github.com"} {
+		k, as := rulesReviewers(t, bot)
+		tr := lifecycle.Trust{Reviewers: as, Now: rulesNow}
+		got, why := counted(rulesCommit, []lifecycle.Approval{rulesApproval(t, k, rulesCommit, bot, lifecycle.ViaSSH)}, tr)
+		if got != "" || !strings.Contains(why, "a bot's approval does not count") {
+			t.Fatalf("%s, validly signed and listed: counted %q (%s)", bot, got, why)
+		}
+	}
+	k, as := rulesReviewers(t, "bot-fan")
+	if got, why := counted(rulesCommit, []lifecycle.Approval{rulesApproval(t, k, rulesCommit, "bot-fan", lifecycle.ViaSSH)},
+		lifecycle.Trust{Reviewers: as, Now: rulesNow}); got != "bot-fan" {
+		t.Fatalf("a person whose name merely contains bot: counted %q (%s)", got, why)
+	}
+}
+
+func TestRuleGitHubReviewRecordCountsOnlyOnGitHub(t *testing.T) {
+	rem, _ := rulesSigner(t)
+	stranger, _ := rulesSigner(t)
+	record := rulesApproval(t, rem, rulesCommit, "alice", lifecycle.ViaGitHub)
+	forged := rulesApproval(t, stranger, rulesCommit, "alice", lifecycle.ViaGitHub)
+	for _, tc := range []struct {
+		name string
+		a    lifecycle.Approval
+		tr   lifecycle.Trust
+		want string // "" when it counts, else a part of the reason
+	}{
+		{"on GitHub, recorded by this remediator", record, lifecycle.Trust{AcceptGitHub: true, Remediator: rem.Public()}, ""},
+		{"on the local forge", record, lifecycle.Trust{AcceptGitHub: false, Remediator: rem.Public()}, "does not count on this forge"},
+		{"on GitHub without the remediator's key", record, lifecycle.Trust{AcceptGitHub: true}, "does not count on this forge"},
+		{"recorded by another key", forged, lifecycle.Trust{AcceptGitHub: true, Remediator: rem.Public()}, "not recorded by this remediator"},
+		{"for another commit", record, lifecycle.Trust{AcceptGitHub: true, Remediator: rem.Public()}, "not recorded by this remediator"},
+		{"an unreadable signature", lifecycle.Approval{Principal: "alice", Via: lifecycle.ViaGitHub, At: rulesNow, Signature: []byte("junk")},
+			lifecycle.Trust{AcceptGitHub: true, Remediator: rem.Public()}, "SSH signature"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			commit := rulesCommit
+			if tc.name == "for another commit" {
+				commit = rulesOtherCommit
+			}
+			tc.tr.Now = rulesNow
+			got, why := counted(commit, []lifecycle.Approval{tc.a}, tc.tr)
+			if tc.want == "" && got != "alice" {
+				t.Fatalf("want counted, got %q (%s)", got, why)
+			}
+			if tc.want != "" && (got != "" || !strings.Contains(why, tc.want)) {
+				t.Fatalf("want refused with %q, counted %q (%s)", tc.want, got, why)
+			}
+		})
+	}
+}
+
+func TestRuleSSHApprovalNeedsAListedKey(t *testing.T) {
+	k, as := rulesReviewers(t, "alice")
+	a := rulesApproval(t, k, rulesCommit, "alice", lifecycle.ViaSSH)
+	if got, why := counted(rulesCommit, []lifecycle.Approval{a}, lifecycle.Trust{Now: rulesNow}); got != "" || !strings.Contains(why, "no allowed-signers file") {
+		t.Fatalf("without an allowed-signers file: counted %q (%s)", got, why)
+	}
+	if got, why := counted(rulesCommit, []lifecycle.Approval{a}, lifecycle.Trust{Reviewers: as, Now: rulesNow}); got != "alice" {
+		t.Fatalf("listed key: counted %q (%s)", got, why)
+	}
+	if got, why := counted(rulesOtherCommit, []lifecycle.Approval{a}, lifecycle.Trust{Reviewers: as, Now: rulesNow}); got != "" || !strings.Contains(why, "signature not accepted") {
+		t.Fatalf("an approval of one commit counted for another: %q (%s)", got, why)
+	}
+	mallory := rulesApproval(t, k, rulesCommit, "mallory", lifecycle.ViaSSH)
+	if got, why := counted(rulesCommit, []lifecycle.Approval{mallory}, lifecycle.Trust{Reviewers: as, Now: rulesNow}); got != "" || !strings.Contains(why, "signature not accepted") {
+		t.Fatalf("alice's key approving in mallory's name: counted %q (%s)", got, why)
+	}
+}
+
+func TestRuleUnsignedOrUnknownApprovalDoesNotCount(t *testing.T) {
+	k, as := rulesReviewers(t, "alice")
+	tr := lifecycle.Trust{Reviewers: as, Now: rulesNow, AcceptGitHub: true, Remediator: k.Public()}
+	unsigned := lifecycle.Approval{Principal: "alice", Via: lifecycle.ViaSSH, At: rulesNow}
+	if got, why := counted(rulesCommit, []lifecycle.Approval{unsigned}, tr); got != "" || !strings.Contains(why, "unsigned approval") {
+		t.Fatalf("unsigned: counted %q (%s)", got, why)
+	}
+	odd := rulesApproval(t, k, rulesCommit, "alice", lifecycle.ViaSSH)
+	odd.Via = "email"
+	if got, why := counted(rulesCommit, []lifecycle.Approval{odd}, tr); got != "" || !strings.Contains(why, "unknown kind of approval email") {
+		t.Fatalf("unknown via: counted %q (%s)", got, why)
+	}
+}
+
+func TestRuleOneApprovalPerIdentity(t *testing.T) {
+	k, as := rulesReviewers(t, "alice,Alice,bob")
+	tr := lifecycle.Trust{Reviewers: as, Now: rulesNow}
+	got, why := counted(rulesCommit, []lifecycle.Approval{
+		rulesApproval(t, k, rulesCommit, "bob", lifecycle.ViaSSH),
+		rulesApproval(t, k, rulesCommit, "alice", lifecycle.ViaSSH),
+		rulesApproval(t, k, rulesCommit, "Alice", lifecycle.ViaSSH),
+	}, tr)
+	if got != "alice,bob" || !strings.Contains(why, "Alice: already counted") {
+		t.Fatalf("the same identity twice, in another case: counted %q (%s), want alice,bob in that order", got, why)
+	}
+}
+
+func TestRuleApprovalIsByItsPrincipalOrItsLocalPart(t *testing.T) {
+	a := lifecycle.Approval{Principal: "Alice@Example.com"}
+	for name, want := range map[string]bool{"alice": true, "alice@example.com": true, "ALICE": true, "": false, "example.com": false, "bob": false} {
+		if a.Is(name) != want {
+			t.Errorf("%s Is(%q) = %v", a.Principal, name, !want)
+		}
+	}
+	if (lifecycle.Approval{Principal: "@example.com"}).Is("") {
+		t.Error("an empty local part names nobody")
+	}
+}
+
+func TestRuleApprovalsNoteIsUntrustedText(t *testing.T) {
+	k, _ := rulesReviewers(t, "alice")
+	a := rulesApproval(t, k, rulesCommit, "alice", lifecycle.ViaSSH)
+	b := rulesApproval(t, k, rulesCommit, "bob", lifecycle.ViaGitHub)
+	long := strings.Repeat("x", 81)
+	note := "hand-written line\n\n" + string(a.Entry()) + "approval: carol via ssh at 2026-01-01T00:00:00Z\n" +
+		"approval: dave via ssh at yesterday\napproval: two words via ssh at 2026-01-01T00:00:00Z\n" +
+		"approval: eve via mail at 2026-01-01T00:00:00Z\napproval: frank at 2026-01-01T00:00:00Z\n" +
+		long + "\n" + strings.Repeat("y", 80) + "\n" + string(b.Entry())
+	got, unreadable := lifecycle.ParseApprovals([]byte(note))
+	var names []string
+	for _, g := range got {
+		names = append(names, g.Principal+":"+g.Via+":"+map[bool]string{true: "signed", false: "unsigned"}[g.Signature != nil])
+	}
+	if strings.Join(names, ",") != "alice:ssh:signed,carol:ssh:unsigned,bob:github:signed" {
+		t.Fatalf("parsed %v", names)
+	}
+	want := []string{`unreadable entry "hand-written line"`, "carol: unsigned approval", "unreadable entry \"approval: dave", "unreadable entry \"approval: two words",
+		"unreadable entry \"approval: eve", "unreadable entry \"approval: frank", `unreadable entry "` + strings.Repeat("x", 80) + `..."`, `unreadable entry "` + strings.Repeat("y", 80) + `"`}
+	if len(unreadable) != len(want) {
+		t.Fatalf("unreadable %q", unreadable)
+	}
+	for i, w := range want {
+		if !strings.HasPrefix(unreadable[i], w) {
+			t.Errorf("unreadable[%d] = %q, want %q", i, unreadable[i], w)
+		}
+	}
+	if got[0].At != rulesNow.Add(-time.Hour) || string(got[0].Signature) != strings.TrimSpace(string(a.Signature))+"\n" {
+		t.Fatalf("entry read back differs: %+v", got[0])
+	}
+	// A header on the note's last line, without a newline, is an unsigned approval.
+	got, unreadable = lifecycle.ParseApprovals([]byte("approval: carol via ssh at 2026-01-01T00:00:00Z"))
+	if len(got) != 1 || got[0].Signature != nil || len(unreadable) != 1 || unreadable[0] != "carol: unsigned approval" {
+		t.Fatalf("a last header without a newline: %v %q", got, unreadable)
+	}
+	// A signature cut short ends the note: nothing after it is read.
+	cut := strings.SplitAfter(string(a.Entry()), "\n")
+	truncated := strings.Join(cut[:len(cut)-2], "") + string(b.Entry()[:40])
+	got, unreadable = lifecycle.ParseApprovals([]byte(truncated))
+	if len(got) != 0 || len(unreadable) != 1 || unreadable[0] != "alice: truncated signature" {
+		t.Fatalf("truncated: %v %q", got, unreadable)
+	}
+}
+
+func TestRuleAddApprovalReplacesOnlyTheSameIdentityAndWay(t *testing.T) {
+	k, _ := rulesReviewers(t, "alice")
+	ssh1 := rulesApproval(t, k, rulesCommit, "alice", lifecycle.ViaSSH)
+	gh := rulesApproval(t, k, rulesCommit, "alice", lifecycle.ViaGitHub)
+	bob := rulesApproval(t, k, rulesCommit, "bob", lifecycle.ViaSSH)
+	note := lifecycle.AddApproval(nil, ssh1)
+	note = lifecycle.AddApproval(note, gh)
+	note = lifecycle.AddApproval(note, bob)
+	note = append(note, "approval: carol via ssh at 2026-01-01T00:00:00Z\n"...)
+	again, err := lifecycle.Sign(k, rulesCommit, "ALICE", lifecycle.ViaSSH, rulesNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	note = lifecycle.AddApproval(note, again)
+	got, _ := lifecycle.ParseApprovals(note)
+	var names []string
+	for _, g := range got {
+		names = append(names, g.Principal+":"+g.Via)
+	}
+	if strings.Join(names, ",") != "alice:github,bob:ssh,ALICE:ssh" {
+		t.Fatalf("after re-approving: %v (want the older ssh entry replaced, the github one and bob kept, carol's unsigned dropped)", names)
+	}
+}
+
+func TestRuleApprovalPrincipalIsOneWord(t *testing.T) {
+	k, _ := rulesReviewers(t, "alice")
+	for _, p := range []string{"", " ", "alice smith", "alice\tsmith", "alice\nvia"} {
+		if _, err := lifecycle.Sign(k, rulesCommit, p, lifecycle.ViaSSH, rulesNow); err == nil {
+			t.Errorf("principal %q accepted", p)
+		}
+	}
+	a, err := lifecycle.Sign(k, rulesCommit, " alice ", lifecycle.ViaSSH, rulesNow.Add(500*time.Millisecond))
+	if err != nil || a.Principal != "alice" || !a.At.Equal(rulesNow) {
+		t.Fatalf("principal trimmed and time truncated to the second: %+v %v", a, err)
+	}
+}

@@ -1,0 +1,82 @@
+package lifecycle_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/forge"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/lifecycle"
+)
+
+// A check report counts only when signed, by a principal of forge.check_reporters,
+// with a key the allowed-signers file lists for it, for this very commit; the last
+// counted report of a name wins.
+func TestRuleCheckReportsCountOnlyFromListedReporters(t *testing.T) {
+	ci, as := rulesReviewers(t, "ci")
+	sign := func(name string, state forge.CheckState, by string, commit string) lifecycle.CheckReport {
+		r, err := lifecycle.SignCheck(ci, commit, name, state, by, rulesNow)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	tr := lifecycle.CheckTrust{Signers: as, Reporters: []string{"robot", "CI"}}
+	reports := []lifecycle.CheckReport{
+		sign("plan", forge.CheckPending, "ci", rulesCommit),
+		sign("plan", forge.CheckSuccess, "ci", rulesCommit),
+		sign("apply", forge.CheckSuccess, "ci", rulesOtherCommit),
+		{Name: "lint", State: forge.CheckSuccess},
+		sign("scan", forge.CheckSuccess, "mallory", rulesCommit),
+	}
+	states, ignored := tr.Count(rulesCommit, reports)
+	if len(states) != 1 || states["plan"] != forge.CheckSuccess {
+		t.Fatalf("states %v (ignored %q)", states, ignored)
+	}
+	why := strings.Join(ignored, "; ")
+	for _, w := range []string{"apply: signature does not verify", "lint: unsigned report", "scan: reported by mallory, who is not in forge.check_reporters"} {
+		if !strings.Contains(why, w) {
+			t.Errorf("ignored %q lacks %q", why, w)
+		}
+	}
+	if states, ignored := (lifecycle.CheckTrust{Reporters: []string{"ci"}}).Count(rulesCommit, reports[:1]); len(states) != 0 || !strings.Contains(ignored[0], "no allowed-signers file") {
+		t.Fatalf("without an allowed-signers file: %v %q", states, ignored)
+	}
+	if !tr.Reports("ROBOT") || tr.Reports("rob") || tr.Reports("") {
+		t.Fatal("reporters are matched whole, case folded")
+	}
+}
+
+func TestRuleChecksNoteIsUntrustedText(t *testing.T) {
+	ci, _ := rulesReviewers(t, "ci")
+	signed, err := lifecycle.SignCheck(ci, rulesCommit, "plan check", forge.CheckSuccess, "ci", rulesNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	entry := string(signed.Entry())
+	lines := strings.Split(strings.TrimSuffix(entry, "\n"), "\n")
+	truncated := strings.Join(lines[:len(lines)-1], "\n") // no END line
+	note := "garbage\nsuccess\nfailure  \npending lint\n" + entry + truncated + "\nfailure apply by ci at 2026-06-01T12:00:00Z\n" +
+		"success odd by two words at 2026-06-01T12:00:00Z\nsuccess named at by at at not-a-time\n"
+	got := lifecycle.ParseChecks([]byte(note))
+	var b strings.Builder
+	for _, r := range got {
+		b.WriteString(string(r.State) + "|" + r.Name + "|" + r.By + "|" + map[bool]string{true: "sig", false: "-"}[r.Signature != nil] + "\n")
+	}
+	want := "pending|lint||-\nsuccess|plan check|ci|sig\nsuccess|plan check|ci|-\nfailure|apply|ci|-\n" +
+		"success|odd by two words at 2026-06-01T12:00:00Z||-\nsuccess|named at by at at not-a-time||-\n"
+	if b.String() != want {
+		t.Fatalf("parsed:\n%s\nwant:\n%s", b.String(), want)
+	}
+	if got[1].At != rulesNow {
+		t.Fatalf("reported at %v", got[1].At)
+	}
+	if _, err := lifecycle.SignCheck(ci, rulesCommit, "two\nlines", forge.CheckSuccess, "ci", rulesNow); err == nil {
+		t.Fatal("a check name of two lines was signed")
+	}
+	if _, err := lifecycle.SignCheck(ci, rulesCommit, "plan", forge.CheckSuccess, "c i", rulesNow); err == nil {
+		t.Fatal("a reporter of two words was signed")
+	}
+	if n := string(lifecycle.AddCheck([]byte("pending lint"), lifecycle.CheckReport{Name: "a\nb", State: forge.CheckFailure})); n != "pending lint\nfailure a b\n" {
+		t.Fatalf("AddCheck: %q", n)
+	}
+}

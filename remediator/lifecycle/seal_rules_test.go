@@ -1,0 +1,136 @@
+package lifecycle_test
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/object"
+
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/forge"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/lifecycle"
+)
+
+// A note the remediator did not seal proves nothing, and when it is where an outcome
+// should be, it is tampering: the evidence it may have replaced is gone.
+func TestRuleUnsealedOutcomeIsTampering(t *testing.T) {
+	rem, _ := rulesSigner(t)
+	other, _ := rulesSigner(t)
+	merge := plumbing.NewHash(rulesCommit)
+	body := "outcome: verified\nchecked_at: 2026-06-01T12:00:00Z\n"
+	sealed, err := lifecycle.Seal(rem, lifecycle.KindOutcome, merge, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	forged, _ := lifecycle.Seal(other, lifecycle.KindOutcome, merge, body)
+	progress, _ := lifecycle.Seal(rem, lifecycle.KindOutcome, plumbing.NewHash(rulesOtherCommit), body)
+	for _, tc := range []struct {
+		name     string
+		note     []byte
+		tampered string
+	}{
+		{"no note", nil, ""},
+		{"sealed", sealed, ""},
+		{"unsealed", []byte(body), "outcome note not sealed by the remediator: unsigned"},
+		{"sealed by another key", forged, "outcome note not sealed by the remediator"},
+		{"sealed for another merge", progress, "outcome note not sealed by the remediator"},
+		{"edited after sealing", []byte(strings.Replace(string(sealed), "verified", "failed", 1)), "outcome note not sealed by the remediator"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ev := lifecycle.ReadOutcome(tc.note, merge, rem.Public())
+			if !strings.HasPrefix(ev.Tampered, tc.tampered) || (tc.tampered == "") != (ev.Tampered == "") {
+				t.Fatalf("Tampered = %q, want %q", ev.Tampered, tc.tampered)
+			}
+			if tc.tampered != "" && ev.Outcome != "" {
+				t.Fatalf("a tampered note gave the outcome %q", ev.Outcome)
+			}
+			if tc.name == "sealed" && ev.Outcome != forge.OutcomeVerified {
+				t.Fatalf("sealed outcome read as %q", ev.Outcome)
+			}
+		})
+	}
+	if ev := lifecycle.ReadOutcome(sealed, merge, nil); ev.Tampered == "" {
+		t.Fatal("without the remediator's key nothing is the remediator's record")
+	}
+}
+
+func TestRuleSealBindsKindCommitAndBody(t *testing.T) {
+	rem, _ := rulesSigner(t)
+	c := plumbing.NewHash(rulesCommit)
+	note, err := lifecycle.Seal(rem, lifecycle.KindProgress, c, "applied_at: 2026-06-01T12:00:00Z")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := lifecycle.Unseal(note, lifecycle.KindProgress, c, rem.Public())
+	if err != nil || string(body) != "applied_at: 2026-06-01T12:00:00Z\n" {
+		t.Fatalf("unseal: %q %v (the body ends with a newline)", body, err)
+	}
+	if _, err := lifecycle.Unseal(note, lifecycle.KindOutcome, c, rem.Public()); !errors.Is(err, lifecycle.ErrUnsealed) {
+		t.Fatalf("a progress seal read as an outcome: %v", err)
+	}
+	if _, err := lifecycle.Unseal(note, lifecycle.KindProgress, plumbing.NewHash(rulesOtherCommit), rem.Public()); !errors.Is(err, lifecycle.ErrUnsealed) {
+		t.Fatalf("a seal of one commit read for another: %v", err)
+	}
+	if _, err := lifecycle.Unseal([]byte("x\n-----BEGIN SSH SIGNATURE-----\nnot base64\n"), lifecycle.KindProgress, c, rem.Public()); !errors.Is(err, lifecycle.ErrUnsealed) {
+		t.Fatalf("an unreadable seal: %v", err)
+	}
+	plain, err := lifecycle.Seal(nil, lifecycle.KindProgress, c, "x\n")
+	if err != nil || string(plain) != "x\n" {
+		t.Fatalf("without a key the body is written as it is: %q %v", plain, err)
+	}
+	empty, _ := lifecycle.Seal(nil, lifecycle.KindProgress, c, "")
+	if len(empty) != 0 {
+		t.Fatalf("an empty body stays empty: %q", empty)
+	}
+}
+
+// A merge is the remediator's when it signed the merge commit, or sealed its intent
+// to merge the merged head for this very remediation.
+func TestRuleMergeProvenanceNeedsTheRemediatorsSignatureOrIntent(t *testing.T) {
+	rem, _ := rulesSigner(t)
+	head := plumbing.NewHash(rulesOtherCommit)
+	intentFor := func(id string) []byte {
+		n, err := lifecycle.Seal(rem, lifecycle.KindMerge, head, "merge "+id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	byGitHub := func() *object.Commit {
+		c := rulesHead(t, nil, "Merge pull request #1\n")
+		c.ParentHashes = []plumbing.Hash{plumbing.NewHash(rulesCommit), head}
+		return c
+	}
+	for _, tc := range []struct {
+		name   string
+		merge  *object.Commit
+		intent []byte
+		ours   bool
+	}{
+		{"signed by the remediator", rulesHead(t, rem, "merge\n"), nil, true},
+		{"its sealed intent for this remediation", byGitHub(), intentFor(rulesID), true},
+		{"its sealed intent for another remediation", byGitHub(), intentFor("ffffffffffffffff"), false},
+		{"an unsealed intent", byGitHub(), []byte("merge " + rulesID + "\n"), false},
+		{"no intent", byGitHub(), nil, false},
+		{"a single-parent commit", rulesHead(t, nil, "squash\n"), intentFor(rulesID), false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			why, err := lifecycle.MergeProvenance(tc.merge, rulesID, func(h plumbing.Hash) ([]byte, error) {
+				if h != head {
+					t.Fatalf("intent read for %s, not the merged head", h)
+				}
+				return tc.intent, nil
+			}, rem.Public())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc.ours != (why == "") {
+				t.Fatalf("MergeProvenance = %q, want ours=%v", why, tc.ours)
+			}
+		})
+	}
+	if why, _ := lifecycle.MergeProvenance(rulesHead(t, rem, "merge\n"), rulesID, nil, nil); why == "" {
+		t.Fatal("without a key no merge is the remediator's")
+	}
+}
