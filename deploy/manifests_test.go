@@ -113,8 +113,8 @@ func TestMonitoringConfigsLoad(t *testing.T) {
 	}
 	for i, w := range am.Receivers[0].WebhookConfigs {
 		want := fmt.Sprintf("http://remediator-%d.remediator.%s.svc:8080/v1/alertmanager", i, namespace)
-		if w.URL.String() != want {
-			t.Errorf("webhook %d: %s, want %s (the manifests' namespace)", i, w.URL, want)
+		if string(w.URL) != want {
+			t.Errorf("webhook %d: %s, want %s (the manifests' namespace)", i, string(w.URL), want)
 		}
 	}
 	scrape, err := os.ReadFile("monitoring/prometheus-scrape.yaml")

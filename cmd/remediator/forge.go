@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"time"
 
 	"golang.org/x/crypto/ssh"
@@ -22,12 +23,12 @@ import (
 // openInfra opens the infrastructure repository's mirror and the forge proposals go
 // to. With the github forge and no token of its own for the repository, Git uses the
 // forge's credentials (a GitHub App's installation token is renewed as it expires).
-func openInfra(ctx context.Context, cfg *config.Config, log *slog.Logger) (*infrarepo.Repo, propose.Forge, error) {
+func openInfra(ctx context.Context, cfg *config.Config, log *slog.Logger, with ...func(*github.Options)) (*infrarepo.Repo, propose.Forge, error) {
 	key, err := signingKey(cfg, log)
 	if err != nil {
 		return nil, nil, err
 	}
-	infra, fg, err := openInfraUnsigned(ctx, cfg, log)
+	infra, fg, err := openInfraUnsigned(ctx, cfg, log, with...)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -35,7 +36,7 @@ func openInfra(ctx context.Context, cfg *config.Config, log *slog.Logger) (*infr
 	return infra, fg, nil
 }
 
-func openInfraUnsigned(ctx context.Context, cfg *config.Config, log *slog.Logger) (*infrarepo.Repo, propose.Forge, error) {
+func openInfraUnsigned(ctx context.Context, cfg *config.Config, log *slog.Logger, with ...func(*github.Options)) (*infrarepo.Repo, propose.Forge, error) {
 	infraToken := config.Secret(cfg.Infrastructure.TokenEnv)
 	if cfg.Forge.Type != config.ForgeGitHub {
 		infra, err := infrarepo.Open(ctx, cfg.Infrastructure.Repository, infraToken, cfg.StateDir)
@@ -50,7 +51,7 @@ func openInfraUnsigned(ctx context.Context, cfg *config.Config, log *slog.Logger
 		return infra, &local.Forge{Infra: infra, Base: cfg.Infrastructure.Base, Reviewers: reviewers,
 			AuthorName: cfg.Infrastructure.AuthorName, AuthorEmail: cfg.Infrastructure.AuthorEmail}, nil
 	}
-	gh, err := newGitHubForge(cfg, log)
+	gh, err := newGitHubForge(cfg, log, with...)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -65,15 +66,20 @@ func openInfraUnsigned(ctx context.Context, cfg *config.Config, log *slog.Logger
 	return infra, gh, nil
 }
 
-// newGitHubForge builds the github forge the configuration describes.
-func newGitHubForge(cfg *config.Config, log *slog.Logger) (*github.Forge, error) {
+// newGitHubForge builds the github forge the configuration describes; with adjusts
+// its options (serve adds the rate-limit budget). The remediator's login is kept in
+// state_dir, so a command asks GitHub for it once per token, not once per run.
+func newGitHubForge(cfg *config.Config, log *slog.Logger, with ...func(*github.Options)) (*github.Forge, error) {
 	if cfg.Forge.Type != config.ForgeGitHub {
 		return nil, badInput(fmt.Errorf("forge.type: %q: this needs the github forge", cfg.Forge.Type))
 	}
 	o := github.Options{
 		Owner: cfg.Forge.Owner, Repository: cfg.Forge.Repository, BaseURL: cfg.Forge.BaseURL,
 		Token: config.Secret(cfg.Forge.TokenEnv), AppID: int64(cfg.Forge.AppID), InstallationID: int64(cfg.Forge.InstallationID),
-		Logger: log, Reporters: cfg.Forge.CheckReporters,
+		Logger: log, Reporters: cfg.Forge.CheckReporters, SelfFile: filepath.Join(cfg.StateDir, "github-self.json"),
+	}
+	for _, w := range with {
+		w(&o)
 	}
 	if cfg.Forge.TokenEnv != "" && o.Token == "" {
 		return nil, badInput(fmt.Errorf("forge.token_env: the environment variable %s is not set", cfg.Forge.TokenEnv))

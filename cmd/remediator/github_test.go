@@ -474,3 +474,19 @@ func TestGitHubWebhookTriggersAPass(t *testing.T) {
 		t.Fatalf("%d passes for a burst of 30 events, want 2", n)
 	}
 }
+
+// On GitHub, `status` shows the last pass serve kept and asks GitHub nothing.
+func TestStatusOnGitHubAsksNothing(t *testing.T) {
+	cfg, srv, _ := githubSetup(t, func(*runbooks.Runbook, *runbooks.Policy) {})
+	if code, _, errs := proposeRun(t, cfg, alert("api-gateway")); code != 0 {
+		t.Fatalf("propose: %d %s", code, errs)
+	}
+	before := srv.Counted() + srv.NotModified()
+	code, out, errs := cli(t, "status", "--config", cfg)
+	if code != 0 || !strings.Contains(out, "no reconcile pass has finished yet") {
+		t.Fatalf("status: %d %s %s", code, out, errs)
+	}
+	if after := srv.Counted() + srv.NotModified(); after != before {
+		t.Fatalf("status asked GitHub %d time(s)", after-before)
+	}
+}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/config"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/daemon"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/forge/github"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/lifecycle"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/queue"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/server"
@@ -49,6 +50,11 @@ func newServeCommand() *cobra.Command {
 			if reconcileEvery < 0 {
 				return badInput(fmt.Errorf("--reconcile-interval must not be negative"))
 			}
+			if !cmd.Flags().Changed("reconcile-interval") && cfg.Forge.WebhookSecretEnv != "" {
+				// Deliveries start the passes that matter; the timed one is the
+				// safety net for lost deliveries.
+				reconcileEvery = webhookReconcileEvery
+			}
 			if err := secretsSet(cfg); err != nil {
 				return err
 			}
@@ -61,9 +67,14 @@ func newServeCommand() *cobra.Command {
 	cmd.Flags().StringVar(&configFile, "config", "remediator.yaml", "configuration file")
 	cmd.Flags().StringVar(&listen, "listen", "", "address to listen on, overriding the configuration")
 	cmd.Flags().DurationVar(&reconcileEvery, "reconcile-interval", time.Minute,
-		"how often to run a reconcile pass (merge what passes its gates, verify merged remediations); 0 disables")
+		"how often to run a full reconcile pass (merge what passes its gates, verify merged remediations); 0 disables; "+
+			"10m by default when forge.webhook_secret_env is set (deliveries start passes over what they name)")
 	return cmd
 }
+
+// webhookReconcileEvery is the timed full pass's default interval when GitHub's
+// webhook deliveries start the passes over what they name.
+const webhookReconcileEvery = 10 * time.Minute
 
 // secretsSet fails closed: a secret the configuration names but the environment does
 // not hold would leave the intake or the GitHub webhook open to anyone.
@@ -94,16 +105,21 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, reconcileE
 	if err != nil {
 		return err
 	}
-	infra, fg, err := openInfra(ctx, cfg, log)
+	metrics := server.NewMetrics(q.Len)
+	budget := github.NewBudget(metrics.Registry, time.Now)
+	infra, fg, err := openInfra(ctx, cfg, log, func(o *github.Options) { o.Budget = budget })
 	if err != nil {
 		return err
 	}
 	defer func() { _ = infra.Close() }()
-	metrics := server.NewMetrics(q.Len)
 	metrics.Registry.MustRegister(server.BuildInfo(version, commit))
 	notifier, err := newNotifier(cfg, log, metrics.Registry)
 	if err != nil {
 		return err
+	}
+	var passBudget daemon.PassBudget
+	if cfg.Forge.Type == config.ForgeGitHub {
+		passBudget = budget
 	}
 	tracer := tracing.Tracer(tracing.Provider(ctx))
 	src := daemon.New(daemon.Options{
@@ -118,6 +134,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, reconcileE
 		},
 		QueueDir: filepath.Join(cfg.StateDir, "queue"), StatusEvery: 5 * time.Second, Tracer: tracer,
 		Notify: notifier, StatusURL: cfg.Notify.StatusURL,
+		LastPassFile: daemon.LastPassFile(cfg.StateDir), Budget: passBudget, StatusDryRun: cfg.Forge.Type != config.ForgeGitHub,
 	})
 	page := &status.Page{Snapshot: src.Status, Timeline: src.Timeline, BearerToken: config.Secret(cfg.Status.BearerTokenEnv),
 		Refresh: 10 * time.Second, Logger: log}
@@ -129,7 +146,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, reconcileE
 		Queue: q, Metrics: metrics, Logger: log, BearerToken: token, MaxBodyBytes: int64(cfg.Intake.MaxBodyBytes),
 		Ready: src.Ready, Now: time.Now, Status: page, Tracer: tracer,
 		GitHubWebhookSecret: config.Secret(cfg.Forge.WebhookSecretEnv),
-		OnGitHubEvent:       func(string) { src.KickPass() },
+		OnGitHubEvent:       func(_ string, t server.GitHubTarget) { src.KickTarget(t) },
 		Route:               src.Route,
 	})
 	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", cfg.Listen)

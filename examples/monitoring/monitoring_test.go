@@ -5,6 +5,7 @@ package monitoring
 import (
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,6 +17,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/notify"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/forge/github"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/server"
 )
 
@@ -150,6 +152,9 @@ func exportedMetrics(t *testing.T) map[string]bool {
 	for _, h := range n.TimeTo {
 		h.WithLabelValues("scale-out-api").Observe(60)
 	}
+	// serve registers the forge's budget on the same registry.
+	budget := github.NewBudget(m.Registry, nil)
+	budget.Observe("/user", 200, http.Header{"X-Ratelimit-Remaining": {"1"}, "X-Ratelimit-Limit": {"5000"}, "X-Ratelimit-Reset": {"1"}})
 	families, err := m.Registry.Gather()
 	if err != nil {
 		t.Fatal(err)

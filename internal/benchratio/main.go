@@ -18,6 +18,10 @@ import (
 type result struct {
 	name    string // sub-benchmark name
 	nsPerOp float64
+	// counted is a "counted/op" figure (requests a rate limit counts), when the
+	// benchmark reports one: then it is what is compared, not the time.
+	counted float64
+	hasCnt  bool
 }
 
 func main() {
@@ -73,6 +77,12 @@ func run(in io.Reader, out io.Writer) error {
 			if r.name == peer.name || strings.HasPrefix(r.name, "floor=") {
 				continue
 			}
+			if peer.hasCnt && r.hasCnt {
+				fmt.Fprintf(out, "%s: %s costs %s counted requests per op against %s for %s\n", parent, r.name,
+					strconv.FormatFloat(r.counted, 'g', 4, 64), strconv.FormatFloat(peer.counted, 'g', 4, 64), strings.TrimPrefix(peer.name, "peer="))
+				printed++
+				continue
+			}
 			fmt.Fprintf(out, "%s: %s is %s %s (%s vs %s per op)\n", parent, r.name, verdict(peer.nsPerOp/r.nsPerOp),
 				strings.TrimPrefix(peer.name, "peer="), human(r.nsPerOp), human(peer.nsPerOp))
 			for _, f := range floors {
@@ -119,16 +129,25 @@ func parse(line string) (string, result, bool) {
 	if !ok {
 		return "", result{}, false
 	}
+	// A benchmark of sizes (Name/size=N/sub) groups its subs per size.
+	if size, rest, nested := strings.Cut(sub, "/"); nested {
+		parent, sub = parent+"/"+size, rest
+	}
+	r := result{name: sub}
+	found := false
 	for i := 2; i+1 < len(fields); i += 2 {
-		if fields[i+1] == "ns/op" {
-			v, err := strconv.ParseFloat(fields[i], 64)
-			if err != nil {
-				return "", result{}, false
-			}
-			return parent, result{name: sub, nsPerOp: v}, true
+		v, err := strconv.ParseFloat(fields[i], 64)
+		if err != nil {
+			continue
+		}
+		switch fields[i+1] {
+		case "ns/op":
+			r.nsPerOp, found = v, true
+		case "counted/op":
+			r.counted, r.hasCnt = v, true
 		}
 	}
-	return "", result{}, false
+	return parent, r, found
 }
 
 func human(ns float64) string {

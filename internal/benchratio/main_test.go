@@ -39,3 +39,24 @@ PASS
 		t.Error("failed benchmark: want an error")
 	}
 }
+
+// A benchmark of request counts is compared on its counted/op, per size.
+func TestCountedRequests(t *testing.T) {
+	in := `BenchmarkForgeBudget/open=200/peer=before-2+2N-2 	 3	 1423855 ns/op	 402.0 counted/op
+BenchmarkForgeBudget/open=200/quiet-pass-2 	 3	 10189485 ns/op	 2.000 304s/op	 0 counted/op
+BenchmarkForgeBudget/open=10/peer=before-2+2N-2 	 3	 1423855 ns/op	 22.00 counted/op
+BenchmarkForgeBudget/open=10/proposal-opened-2 	 3	 10189485 ns/op	 2.000 304s/op	 4 counted/op
+`
+	var out bytes.Buffer
+	if err := run(strings.NewReader(in), &out); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"BenchmarkForgeBudget/open=200: quiet-pass costs 0 counted requests per op against 402 for before-2+2N",
+		"BenchmarkForgeBudget/open=10: proposal-opened costs 4 counted requests per op against 22 for before-2+2N",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("missing %q in\n%s", want, out.String())
+		}
+	}
+}

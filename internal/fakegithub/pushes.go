@@ -245,6 +245,7 @@ func (s *Server) createReview(w http.ResponseWriter, r *http.Request, rp *repo) 
 	s.nextID++
 	rv := &review{id: s.nextID, login: login, state: state, commitID: sha, submitted: s.now()}
 	p.reviews = append(p.reviews, rv)
+	p.updated = rv.submitted // as on GitHub, a review moves the pull request's updated_at
 	p.reviewers = slices.DeleteFunc(p.reviewers, func(x string) bool { return strings.EqualFold(x, login) })
 	writeJSON(w, http.StatusOK, s.review(rp, p, rv))
 	s.deliver("pull_request_review", map[string]any{"action": "submitted", "review": s.hookReview(rp, p, rv), "pull_request": s.pull(rp, p),
@@ -281,6 +282,7 @@ func (s *Server) dismissReview(w http.ResponseWriter, r *http.Request, rp *repo)
 			return
 		}
 		s.dismiss(p, rv, r.Header.Get("X-Fake-Login"), in.Message)
+		p.updated = s.now()
 		writeJSON(w, http.StatusOK, s.review(rp, p, rv))
 		s.deliver("pull_request_review", map[string]any{"action": "dismissed", "review": s.hookReview(rp, p, rv), "pull_request": s.pull(rp, p),
 			"repository": s.repository(rp), "sender": s.user(r.Header.Get("X-Fake-Login"))})

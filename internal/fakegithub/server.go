@@ -55,6 +55,7 @@ type Server struct {
 	deliveries []Delivery
 	emails     map[string]string // commit email -> login
 	payloads   []Payload
+	limits     rateLimit
 }
 
 type repo struct {
@@ -315,6 +316,7 @@ func (s *Server) Review(owner, name string, number int, login, state, sha string
 	p := rp.pulls[number-1]
 	rv := &review{id: s.nextID, login: login, state: state, commitID: sha, submitted: at}
 	p.reviews = append(p.reviews, rv)
+	p.updated = at // as on GitHub, a review moves the pull request's updated_at
 	// As on GitHub, a review answers the request made of its reviewer.
 	p.reviewers = slices.DeleteFunc(p.reviewers, func(r string) bool { return strings.EqualFold(r, login) })
 	payload := map[string]any{"action": "submitted", "review": s.hookReview(rp, p, rv), "pull_request": s.pull(rp, p),
@@ -449,15 +451,9 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, method, route 
 			return
 		}
 	}
-	rec := &recorder{ResponseWriter: w}
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.Header().Set("X-GitHub-Media-Type", "github.v3; format=json")
-	w.Header().Set("X-RateLimit-Limit", "5000")
-	w.Header().Set("X-RateLimit-Remaining", "4999")
-	w.Header().Set("X-RateLimit-Reset", strconv.FormatInt(s.now().Add(time.Hour).Unix(), 10))
-	w.Header().Set("X-RateLimit-Resource", "core")
-	h(rec, r)
-	s.record(Exchange{Method: method, Route: route, Status: rec.status, Header: w.Header().Clone(), Body: rec.body.Bytes()})
+	s.serveConditional(w, r, method, route, h)
 }
 
 // serveRepo authenticates the request and runs the handler on its repository.

@@ -53,6 +53,23 @@ type Options struct {
 	Notify *notify.Dispatcher
 	// StatusURL is the status page's address people reach, for the links.
 	StatusURL string
+	// LastPassFile, when set, is where the last pass is kept for `status`.
+	LastPassFile string
+	// StatusDryRun makes each status snapshot a dry-run pass of its own: for the
+	// local forge, whose every read is Git's and costs no rate limit.
+	StatusDryRun bool
+	// Budget, when set, is the forge's rate limit: timed passes give way when it
+	// runs low, events' passes (merges, verifications) do not.
+	Budget PassBudget
+}
+
+// PassBudget is what the loop asks of the forge's rate limit.
+type PassBudget interface {
+	// Spare says whether a timed pass of passCost requests may run sinceLast after
+	// the last, and why not.
+	Spare(passCost int, sinceLast time.Duration) (bool, string)
+	// Counted is how many requests the rate limit counted so far.
+	Counted() int
 }
 
 // Daemon is the state serve keeps.
@@ -70,6 +87,13 @@ type Daemon struct {
 
 	statusMu sync.Mutex
 	snap     *status.Snapshot
+
+	// pending are the targets events named since the last pass.
+	pendMu  sync.Mutex
+	pending pendingPass
+	// last is what the passes found, shown by the status page.
+	lastMu sync.Mutex
+	last   LastPass
 }
 
 // New returns the daemon.
@@ -172,8 +196,18 @@ func (c *Daemon) Route(a intake.Anomaly) string {
 	return ""
 }
 
-// KickPass asks the reconcile loop for a pass now, unless one is already due.
+// KickPass asks the reconcile loop for a pass now, unless one is already due: a
+// resolved anomaly may be what a merged remediation's verification waits for, so
+// the pass verifies and looks at no proposal.
 func (c *Daemon) KickPass() {
+	c.pendMu.Lock()
+	c.pending.due = true
+	c.pendMu.Unlock()
+	c.wake()
+}
+
+// wake tells the loop a pass is due.
+func (c *Daemon) wake() {
 	select {
 	case c.kick <- struct{}{}:
 	default:
@@ -206,17 +240,27 @@ func (l *lockedProposer) Propose(ctx context.Context, a intake.Anomaly, dryRun b
 // eventSpacing is the least time between two passes, when events ask for them.
 const eventSpacing = 2 * time.Second
 
-// ReconcileLoop runs reconcile passes until ctx ends: the periodic fallback that
-// merges approved proposals and records outcomes without a cron job.
+// ReconcileLoop runs reconcile passes until ctx ends: the timed full pass, the
+// safety net that merges approved proposals and records outcomes without a cron job
+// (and without webhooks), and the passes events ask for.
 func (c *Daemon) ReconcileLoop(ctx context.Context, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
-	var last time.Time
+	var last, lastFull time.Time
+	passCost := 0
 	for {
+		var only *lifecycle.Targets
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+			if c.o.Budget != nil {
+				if ok, why := c.o.Budget.Spare(passCost, time.Since(lastFull)); !ok {
+					c.o.Logger.Warn("timed reconcile pass skipped to spare the forge's rate limit; events still start passes", "reason", why)
+					continue
+				}
+			}
+			c.takePending() // the full pass covers them
 		case <-c.kick:
 			// A burst of events (CI reporting dozens of check runs) asks for one pass
 			// each; passes start at most every eventSpacing, so the forge's rate
@@ -228,28 +272,48 @@ func (c *Daemon) ReconcileLoop(ctx context.Context, every time.Duration) {
 				case <-time.After(wait):
 				}
 			}
+			only = c.takePending()
 		}
 		last = time.Now()
-		if _, err := c.Proposer(ctx); err != nil {
-			c.o.Logger.Error("reconcile: catalog not loaded", "err", err)
-			continue
+		before := c.counted()
+		c.pass(ctx, only)
+		if only == nil {
+			passCost, lastFull = c.counted()-before, last
 		}
-		c.mu.Lock()
-		cat := c.p.Catalog
-		c.mu.Unlock()
-		r, err := c.o.Reconciler(cat)
-		if err != nil {
-			c.o.Logger.Error("reconcile: configuration", "err", err)
-			continue
-		}
-		c.infraMu.Lock()
-		outcomes, err := c.o.Pass(ctx, r)
-		c.count(outcomes, err) // reads the mirror: under its lock
-		c.passed(cat, outcomes, r.DryRun)
-		c.infraMu.Unlock()
-		c.forgetStatus()
-		if err != nil && ctx.Err() == nil {
-			c.o.Logger.Error("reconcile pass failed", "err", err)
-		}
+	}
+}
+
+// counted is the forge requests counted so far, 0 without a budget.
+func (c *Daemon) counted() int {
+	if c.o.Budget == nil {
+		return 0
+	}
+	return c.o.Budget.Counted()
+}
+
+// pass runs one reconcile pass, narrowed to only when set, and keeps what it found.
+func (c *Daemon) pass(ctx context.Context, only *lifecycle.Targets) {
+	if _, err := c.Proposer(ctx); err != nil {
+		c.o.Logger.Error("reconcile: catalog not loaded", "err", err)
+		return
+	}
+	c.mu.Lock()
+	cat := c.p.Catalog
+	c.mu.Unlock()
+	r, err := c.o.Reconciler(cat)
+	if err != nil {
+		c.o.Logger.Error("reconcile: configuration", "err", err)
+		return
+	}
+	r.Only = only
+	c.infraMu.Lock()
+	outcomes, err := c.o.Pass(ctx, r)
+	c.count(outcomes, err) // reads the mirror: under its lock
+	c.passed(cat, outcomes, r.DryRun)
+	c.infraMu.Unlock()
+	c.keep(outcomes, err, only == nil)
+	c.forgetStatus()
+	if err != nil && ctx.Err() == nil {
+		c.o.Logger.Error("reconcile pass failed", "err", err)
 	}
 }

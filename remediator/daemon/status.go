@@ -7,8 +7,9 @@ import (
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/status"
 )
 
-// Status is a snapshot no older than StatusEvery: a dry-run pass (read only) of the
-// current catalog, made behind the mirror's lock like any pass.
+// Status is a snapshot no older than StatusEvery, of what the last reconcile pass
+// found, with Git and the queue: showing it never asks the forge. With StatusDryRun
+// (a forge that is Git itself, with no rate limit) it is a dry-run pass's.
 func (c *Daemon) Status(ctx context.Context) (*status.Snapshot, error) {
 	c.statusMu.Lock()
 	defer c.statusMu.Unlock()
@@ -21,15 +22,23 @@ func (c *Daemon) Status(ctx context.Context) (*status.Snapshot, error) {
 	c.mu.Lock()
 	cat := c.p.Catalog
 	c.mu.Unlock()
-	r, err := c.o.Reconciler(cat)
-	if err != nil {
-		return nil, err
+	last := c.lastPass()
+	if c.o.StatusDryRun {
+		r, err := c.o.Reconciler(cat)
+		if err != nil {
+			return nil, err
+		}
+		r.DryRun = true
+		c.infraMu.Lock()
+		outcomes, passErr := c.o.Pass(ctx, r)
+		c.infraMu.Unlock()
+		last = LastPass{}
+		last.apply(outcomes, passErr, true, time.Now())
 	}
-	r.DryRun = true
 	c.infraMu.Lock()
-	outcomes, passErr := c.o.Pass(ctx, r)
 	snap := status.Build(status.Inputs{
-		Pass: outcomes, PassErr: passErr, Infra: c.o.Infra, Base: c.o.Base, Catalog: cat, QueueDir: c.o.QueueDir, Now: time.Now(),
+		Pass: last.Outcomes(), PassErr: last.Err(), PassAt: last.At, Infra: c.o.Infra, Base: c.o.Base, Catalog: cat,
+		QueueDir: c.o.QueueDir, Now: time.Now(),
 	})
 	c.infraMu.Unlock()
 	c.snap = snap

@@ -51,7 +51,7 @@ func (r *Reconciler) RunGitHub(ctx context.Context, prs PullRequests, isHeadMove
 	if c, ok := prs.(Closer); ok && r.Closer == nil {
 		r.Closer = c
 	}
-	props, err := prs.Proposals(ctx, r.Now())
+	props, err := openProposals(ctx, prs, r.Now())
 	if err != nil {
 		return nil, err
 	}
@@ -59,7 +59,7 @@ func (r *Reconciler) RunGitHub(ctx context.Context, prs PullRequests, isHeadMove
 	var errs []error
 	pass := newGHPass(prs)
 	for _, p := range props {
-		if p.State != forge.Open {
+		if p.State != forge.Open || !r.Only.wants(p) {
 			continue
 		}
 		o, err := r.oneGitHub(ctx, pass, p, isHeadMoved)

@@ -93,6 +93,9 @@ type Reconciler struct {
 	// Each proposal says what a pass would do, and each merged remediation without
 	// an outcome where its verification stands.
 	DryRun bool
+	// Only, when set, narrows a pass on GitHub to the pull requests and commits
+	// webhook deliveries named.
+	Only *Targets
 }
 
 // facts returns the forge's facts, the local forge's by default.

@@ -22,7 +22,8 @@ func (o Options) github() http.Handler {
 			return
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, o.MaxBodyBytes)
-		if _, err := gh.ValidatePayload(r, []byte(o.GitHubWebhookSecret)); err != nil {
+		payload, err := gh.ValidatePayload(r, []byte(o.GitHubWebhookSecret))
+		if err != nil {
 			o.Logger.Warn("github webhook refused", "reason", "signature", "event", r.Header.Get("X-GitHub-Event"))
 			http.Error(w, "invalid or missing X-Hub-Signature-256", http.StatusUnauthorized)
 			return
@@ -33,7 +34,7 @@ func (o Options) github() http.Handler {
 			w.WriteHeader(http.StatusOK)
 		case githubEvents[event]:
 			if o.OnGitHubEvent != nil {
-				o.OnGitHubEvent(event)
+				o.OnGitHubEvent(event, githubTarget(event, payload))
 			}
 			w.WriteHeader(http.StatusAccepted)
 		default:

@@ -43,9 +43,9 @@ type Options struct {
 	// worker routes later).
 	Route func(intake.Anomaly) string
 	// GitHubWebhookSecret enables POST /v1/github; OnGitHubEvent is told of each
-	// verified event that can change a decision.
+	// verified event that can change a decision, and of what it concerns.
 	GitHubWebhookSecret string
-	OnGitHubEvent       func(event string)
+	OnGitHubEvent       func(event string, target GitHubTarget)
 	// Status, when set, adds the status page's routes (GET / and what it links to).
 	Status interface{ Register(mux *http.ServeMux) }
 	// Tracer starts each actionable anomaly's trace; nil traces nothing.

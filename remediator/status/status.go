@@ -1,8 +1,8 @@
 // Package status is the operators' view, one model for the `status` command, the
 // status page and its JSON endpoint: what is in flight and why it waits, where each
 // merged remediation's verification stands, recent outcomes, each runbook's record
-// and breaker, and the intake queue. It reads only: a dry-run reconcile pass, Git
-// and the queue's files.
+// and breaker, and the intake queue. It reads only: the last reconcile pass's
+// outcomes (never the forge), Git and the queue's files.
 package status
 
 import (
@@ -26,7 +26,9 @@ import (
 // Snapshot is the whole view at one time.
 type Snapshot struct {
 	GeneratedAt time.Time `json:"generated_at"`
-	Base        string    `json:"base"`
+	// PassAt is when the reconcile pass the proposals come from ended.
+	PassAt time.Time `json:"pass_at,omitzero"`
+	Base   string    `json:"base"`
 	// Proposals are the open ones: waiting (and why), or what the next pass would do.
 	Proposals []Item `json:"proposals"`
 	// Verifying are merged remediations without an outcome yet.
@@ -78,9 +80,11 @@ type Queue struct {
 
 // Inputs are what a snapshot is made of.
 type Inputs struct {
-	// Pass is a dry-run reconcile pass's outcomes.
+	// Pass is a reconcile pass's outcomes (the last one, or a dry run's), PassAt
+	// when it ended (zero: none has yet).
 	Pass     []lifecycle.Outcome
 	PassErr  error
+	PassAt   time.Time
 	Infra    *infrarepo.Repo
 	Base     string
 	Catalog  *runbooks.Catalog
@@ -100,11 +104,17 @@ const (
 
 // Build makes the snapshot.
 func Build(in Inputs) *Snapshot {
-	s := &Snapshot{GeneratedAt: in.Now.UTC(), Base: in.Base, Proposals: []Item{}, Verifying: []Item{}, Outcomes: []Item{}, Runbooks: []Runbook{}}
+	s := &Snapshot{GeneratedAt: in.Now.UTC(), PassAt: in.PassAt.UTC(), Base: in.Base, Proposals: []Item{}, Verifying: []Item{}, Outcomes: []Item{}, Runbooks: []Runbook{}}
+	if in.PassAt.IsZero() {
+		s.Problems = append(s.Problems, "no reconcile pass has finished yet: proposals show after the first")
+	}
 	if in.PassErr != nil {
 		s.Problems = append(s.Problems, "the pass did not finish: "+in.PassErr.Error())
 	}
 	for _, o := range in.Pass {
+		if !inFlight[o.Action] && !strings.HasPrefix(o.Reason, "would be recorded now: ") {
+			continue // closed, or an outcome now recorded: the outcomes list shows it
+		}
 		it := Item{ID: o.ID, Branch: o.Branch, URL: o.URL, Head: o.Head, Merge: o.Merge, State: o.Action, Reason: o.Reason, Approvers: o.Approvers, Need: o.Need}
 		it.Runbook, it.Labels, it.At = describe(in.Infra, o)
 		switch o.Action {
@@ -144,6 +154,11 @@ func Build(in Inputs) *Snapshot {
 		s.Queue.Dead = []queue.Dead{}
 	}
 	return s
+}
+
+// inFlight are the actions of a pass that leave a remediation open or verifying.
+var inFlight = map[string]bool{
+	lifecycle.Waiting: true, lifecycle.WouldMerge: true, lifecycle.WouldClose: true, lifecycle.Verifying: true, lifecycle.Merged: true,
 }
 
 // describe reads a proposal's or merge's artifact: its runbook, anomaly labels and

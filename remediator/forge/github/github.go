@@ -44,6 +44,13 @@ type Options struct {
 	// statuses and the slugs of the Apps that make check runs. GitHub lets anyone
 	// with write access set a status; this is the pin branch protection offers.
 	Reporters []string
+	// Budget, when set, is told of every answer (rate-limit headers, outcomes).
+	Budget *Budget
+	// CacheBytes bounds the conditional-request cache; 0 is DefaultCacheBytes.
+	CacheBytes int
+	// SelfFile, when set, keeps the remediator's login across processes (the CLI's
+	// state_dir): `GET /user` is asked once per token, not once per command.
+	SelfFile string
 }
 
 // Forge opens and keeps up the remediator's pull requests on one repository.
@@ -59,6 +66,12 @@ type Forge struct {
 	selfMu    sync.Mutex
 	self      string
 	reporters []string
+	cache     *cacheTransport
+	selfFile  string
+	selfKey   string
+	// known keeps what cannot change: pushers per head commit, the pull request
+	// lists of a pass, the closed pull requests read so far.
+	known *memory
 }
 
 // New builds the forge. It does not call GitHub.
@@ -82,8 +95,13 @@ func New(o Options) (*Forge, error) {
 	if base == nil {
 		base = http.DefaultTransport
 	}
-	var rt http.RoundTripper = &retryTransport{base: base, retry: o.Retry, now: o.Now, sleep: o.Sleep, logger: o.Logger}
-	f := &Forge{owner: o.Owner, repo: o.Repository, token: o.Token, now: o.Now, logger: o.Logger, reporters: o.Reporters}
+	if o.Budget != nil {
+		base = &meterTransport{base: base, budget: o.Budget}
+	}
+	cache := newCacheTransport(&retryTransport{base: base, retry: o.Retry, now: o.Now, sleep: o.Sleep, logger: o.Logger}, o.CacheBytes)
+	var rt http.RoundTripper = cache
+	f := &Forge{owner: o.Owner, repo: o.Repository, token: o.Token, now: o.Now, logger: o.Logger, reporters: o.Reporters,
+		cache: cache, selfFile: o.SelfFile, selfKey: selfKey(o), known: newMemory()}
 	switch {
 	case o.Token != "" && o.AppID != 0:
 		return nil, errors.New("github forge: set a token or a GitHub App, not both")
@@ -151,26 +169,31 @@ func (f *Forge) GitToken(ctx context.Context) (string, error) {
 }
 
 // Lookup finds the newest pull request the remediator opened from a branch, in any
-// state. Pull requests without the marker (opened by a person) are not ours.
+// state. Pull requests without the marker (opened by a person) are not ours. It is
+// served from the open list (an open pull request is its branch's newest) and then
+// from the closed pull requests, read once and after that only those updated since:
+// both conditional requests, so a lookup that finds nothing new costs nothing.
 func (f *Forge) Lookup(ctx context.Context, branch string) (forge.Proposal, bool, error) {
-	opts := &gh.PullRequestListOptions{State: "all", Head: f.owner + ":" + branch, Sort: "created", Direction: "desc", ListOptions: gh.ListOptions{PerPage: 30}}
-	prs, _, err := f.client.PullRequests.List(ctx, f.owner, f.repo, opts)
+	open, err := f.OpenProposals(ctx)
 	if err != nil {
-		return forge.Proposal{}, false, fmt.Errorf("github: list pull requests of %s: %w", branch, err)
+		return forge.Proposal{}, false, fmt.Errorf("github: look up %s: %w", branch, err)
 	}
-	for _, pr := range prs {
-		ours, err := f.ours(ctx, pr)
-		if err != nil {
-			return forge.Proposal{}, false, err
-		}
-		if p, ok := proposal(pr); ok && ours && pr.GetHead().GetRef() == branch {
-			// Who closed it decides whether it was rejected: a close by anyone but the
-			// remediator is, whatever labels it carries and even once reopened.
-			p, err := f.withRejection(ctx, p)
-			return p, err == nil, err
-		}
+	if p, ok := newestOf(open, branch); ok {
+		// Who closed it decides whether it was rejected: a close by anyone but the
+		// remediator is, whatever labels it carries and even once reopened.
+		p, err := f.withRejection(ctx, p)
+		return p, err == nil, err
 	}
-	return forge.Proposal{}, false, nil
+	closed, err := f.closedProposals(ctx)
+	if err != nil {
+		return forge.Proposal{}, false, fmt.Errorf("github: look up %s: %w", branch, err)
+	}
+	p, ok := newestOf(closed, branch)
+	if !ok {
+		return forge.Proposal{}, false, nil
+	}
+	p, err = f.withRejection(ctx, p)
+	return p, err == nil, err
 }
 
 // ours says whether the remediator opened the pull request, from a branch of this
@@ -195,6 +218,10 @@ func (f *Forge) Self(ctx context.Context) (string, error) {
 	if f.self != "" {
 		return f.self, nil
 	}
+	if f.self = f.readSelf(); f.self != "" {
+		return f.self, nil
+	}
+	defer func() { f.writeSelf(f.self) }()
 	if f.appClient != nil {
 		app, _, err := f.appClient.Apps.Get(ctx, "")
 		if err != nil {
@@ -212,7 +239,14 @@ func (f *Forge) Self(ctx context.Context) (string, error) {
 }
 
 // Pushers are the accounts that authored or committed a commit of the pull request.
+// A head's commits never change: the answer is kept per head commit (the one the
+// last open list gave), and asked again only when the head moves.
 func (f *Forge) Pushers(ctx context.Context, number int) ([]string, error) {
+	head, known, ok := f.cachedPushers(number)
+	if ok {
+		return known, nil
+	}
+	last := ""
 	seen := map[string]bool{}
 	var out []string
 	opts := &gh.ListOptions{PerPage: 100}
@@ -222,6 +256,7 @@ func (f *Forge) Pushers(ctx context.Context, number int) ([]string, error) {
 			return nil, fmt.Errorf("github: commits of #%d: %w", number, err)
 		}
 		for _, c := range commits {
+			last = c.GetSHA()
 			for _, login := range []string{c.GetAuthor().GetLogin(), c.GetCommitter().GetLogin()} {
 				if k := strings.ToLower(login); login != "" && !seen[k] {
 					seen[k] = true
@@ -230,6 +265,7 @@ func (f *Forge) Pushers(ctx context.Context, number int) ([]string, error) {
 			}
 		}
 		if resp.NextPage == 0 {
+			f.keepPushers(head, last, out)
 			return out, nil
 		}
 		opts.Page = resp.NextPage
@@ -360,35 +396,25 @@ func (f *Forge) Recur(ctx context.Context, p forge.Proposal, r forge.Request) (i
 }
 
 // Proposals lists the remediator's pull requests that are open, and those created
-// since the given time in any state: what the policy limits are counted from.
+// since the given time in any state: what the policy limits are counted from. The
+// closed ones come from what was read before, brought up to date by one
+// conditional request.
 func (f *Forge) Proposals(ctx context.Context, since time.Time) ([]forge.Proposal, error) {
-	var out []forge.Proposal
+	out, err := f.OpenProposals(ctx)
+	if err != nil {
+		return nil, err
+	}
+	closed, err := f.closedProposals(ctx)
+	if err != nil {
+		return nil, err
+	}
 	seen := map[int]bool{}
-	for _, state := range []string{"open", "closed"} {
-		opts := &gh.PullRequestListOptions{State: state, Sort: "created", Direction: "desc", ListOptions: gh.ListOptions{PerPage: 100}}
-	pages:
-		for {
-			prs, resp, err := f.client.PullRequests.List(ctx, f.owner, f.repo, opts)
-			if err != nil {
-				return nil, fmt.Errorf("github: list %s pull requests: %w", state, err)
-			}
-			for _, pr := range prs {
-				if state == "closed" && pr.GetCreatedAt().Before(since) {
-					break pages // newest first: the rest are older still
-				}
-				ours, err := f.ours(ctx, pr)
-				if err != nil {
-					return nil, err
-				}
-				if p, ok := proposal(pr); ok && ours && !seen[p.Number] {
-					seen[p.Number] = true
-					out = append(out, p)
-				}
-			}
-			if resp.NextPage == 0 {
-				break
-			}
-			opts.Page = resp.NextPage
+	for _, p := range out {
+		seen[p.Number] = true
+	}
+	for _, p := range closed {
+		if !seen[p.Number] && !p.Created.Before(since) {
+			out = append(out, p)
 		}
 	}
 	return out, nil
@@ -459,6 +485,9 @@ func (f *Forge) closeLabeled(ctx context.Context, p forge.Proposal, reason, labe
 
 // Reviews lists every review of a pull request, oldest first.
 func (f *Forge) Reviews(ctx context.Context, number int) ([]forge.Review, error) {
+	if kept, ok := f.cachedReviews(number); ok {
+		return kept, nil
+	}
 	var out []forge.Review
 	opts := &gh.ListOptions{PerPage: 100}
 	for {
@@ -472,6 +501,7 @@ func (f *Forge) Reviews(ctx context.Context, number int) ([]forge.Review, error)
 				State: r.GetState(), CommitID: r.GetCommitID(), Submitted: r.GetSubmittedAt().Time})
 		}
 		if resp.NextPage == 0 {
+			f.keepReviews(number, out, resp)
 			return out, nil
 		}
 		opts.Page = resp.NextPage

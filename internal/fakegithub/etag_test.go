@@ -1,0 +1,95 @@
+package fakegithub
+
+import (
+	"encoding/json"
+	"net/http"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// The server answers 304 exactly where GitHub's OpenAPI description documents one,
+// among the GET routes it serves.
+func TestNotModifiedOnlyWhereDocumented(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join(Octokit(t), "openapi", "generated", "api.github.com.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Paths map[string]map[string]struct {
+			Responses map[string]json.RawMessage `json:"responses"`
+		} `json:"paths"`
+	}
+	if err := json.Unmarshal(data, &doc); err != nil {
+		t.Fatal(err)
+	}
+	served := (&Server{}).routeSet()
+	served = append(served, "/user")
+	for _, route := range served {
+		get, ok := doc.Paths[route]["get"]
+		if !ok {
+			continue
+		}
+		_, documented := get.Responses["304"]
+		if documented != notModifiedRoutes[route] {
+			t.Errorf("GET %s: GitHub documents a 304: %v; the server answers one: %v", route, documented, notModifiedRoutes[route])
+		}
+	}
+	for route := range notModifiedRoutes {
+		if _, ok := doc.Paths[route]["get"].Responses["304"]; !ok {
+			t.Errorf("GET %s: answered 304 but GitHub documents none", route)
+		}
+	}
+}
+
+func call(t *testing.T, s *Server, path, token, inm string) *http.Response {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, s.URL+"/api/v3"+path, nil)
+	req.Header.Set("Authorization", "token "+token)
+	if inm != "" {
+		req.Header.Set("If-None-Match", inm)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp
+}
+
+// Weak ETags vary by token; a matching If-None-Match gets a 304 that does not
+// spend the rate limit, and is counted apart; a route GitHub documents no 304 for
+// answers in full whatever it is sent.
+func TestETagsAndNotModified(t *testing.T) {
+	s := New(t)
+	s.AddToken("ta", "alice")
+	s.AddToken("tb", "bob")
+	s.CreateRepo("acme", "infra", map[string]string{"a.txt": "a\n"})
+	t.Cleanup(func() { s.CheckSpec(t) })
+
+	first := call(t, s, "/repos/acme/infra/pulls", "ta", "")
+	etag := first.Header.Get("ETag")
+	if len(etag) < 4 || etag[:3] != `W/"` {
+		t.Fatalf("ETag %q is not weak", etag)
+	}
+	if other := call(t, s, "/repos/acme/infra/pulls", "tb", "").Header.Get("ETag"); other == etag {
+		t.Fatal("two tokens got the same ETag")
+	}
+	again := call(t, s, "/repos/acme/infra/pulls", "ta", etag)
+	if again.StatusCode != http.StatusNotModified {
+		t.Fatalf("matching If-None-Match: %d, want 304", again.StatusCode)
+	}
+	if got, want := again.Header.Get("X-RateLimit-Remaining"), first.Header.Get("X-RateLimit-Remaining"); got != want {
+		t.Fatalf("a 304 spent the rate limit: remaining %s after, %s before", got, want)
+	}
+	if s.NotModified() != 1 || s.Counted() != 2 {
+		t.Fatalf("304s %d, counted %d; want 1 and 2", s.NotModified(), s.Counted())
+	}
+	if call(t, s, "/repos/acme/infra/pulls", "tb", etag).StatusCode != http.StatusOK {
+		t.Fatal("one token's ETag was honoured for another")
+	}
+	user := call(t, s, "/user", "ta", "")
+	if call(t, s, "/user", "ta", user.Header.Get("ETag")).StatusCode != http.StatusNotModified {
+		t.Fatal("GET /user: no 304")
+	}
+}

@@ -1,0 +1,116 @@
+package github_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/gitops-remediation/terraform-provider-remediation/internal/gittest"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/forge"
+)
+
+// look is what a reconcile pass reads of one waiting pull request.
+func (e *env) look(t *testing.T, number int) []forge.Review {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := e.forge.OpenProposals(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.forge.Pushers(ctx, number); err != nil {
+		t.Fatal(err)
+	}
+	reviews, err := e.forge.Reviews(ctx, number)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return reviews
+}
+
+// A pass over an unchanged pull request costs no counted request (304s only); a
+// review submitted since is seen by the next pass, and so is a status: what the
+// forge keeps never hides a change.
+func TestQuietPassIsFreeAndChangesAreSeen(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	r := request("scale-api-7777777777", "high")
+	work := t.TempDir()
+	gittest.Run(t, "", "clone", "-q", e.dir, work)
+	gittest.Run(t, work, "checkout", "-q", "-b", r.Branch)
+	gittest.WriteFile(t, work+"/x.txt", "x\n")
+	gittest.Run(t, work, "add", "-A")
+	gittest.Run(t, work, "commit", "-q", "-m", "change")
+	gittest.Run(t, work, "push", "-q", "origin", r.Branch)
+	p, err := e.forge.Open(ctx, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.look(t, p.Number)
+	time.Sleep(1100 * time.Millisecond) // GitHub stamps updated_at to the second
+	e.look(t, p.Number)
+
+	counted, revalidated := e.srv.Counted(), e.srv.NotModified()
+	if reviews := e.look(t, p.Number); len(reviews) != 0 {
+		t.Fatalf("reviews %v", reviews)
+	}
+	if got := e.srv.Counted() - counted; got != 0 {
+		t.Fatalf("a quiet pass cost %d counted requests, want 0", got)
+	}
+	if e.srv.NotModified() == revalidated {
+		t.Fatal("the quiet pass asked nothing: the open list must be revalidated (304)")
+	}
+
+	e.srv.Review("acme", "infra", p.Number, "alice", "APPROVED", p.Head, time.Now())
+	reviews := e.look(t, p.Number)
+	if len(reviews) != 1 || reviews[0].State != "APPROVED" || reviews[0].Login != "alice" {
+		t.Fatalf("the pass after the 304 did not see the approval: %v", reviews)
+	}
+	// An approval of the head is read again on every pass: a dismissal is never hidden.
+	counted = e.srv.Counted()
+	e.look(t, p.Number)
+	if got := e.srv.Counted() - counted; got != 1 {
+		t.Fatalf("a pass over an approved head read %d counted requests, want 1 (its reviews)", got)
+	}
+
+	checks, err := e.forge.Checks(ctx, p.Head)
+	if err != nil || len(checks) != 0 {
+		t.Fatalf("checks %v %v", checks, err)
+	}
+	e.post(t, "/repos/acme/infra/statuses/"+p.Head, `{"state":"success","context":"plan"}`, 201)
+	checks, err = e.forge.Checks(ctx, p.Head)
+	if err != nil || checks["plan"] != forge.CheckSuccess {
+		t.Fatalf("the status set since was not seen: %v %v", checks, err)
+	}
+}
+
+// Lookup and the limits' counts come from the open list and the closed pull
+// requests read once: a lookup of a closed proposal's branch finds it, and asks
+// the closed list again only conditionally.
+func TestLookupServedFromTheLists(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	r := request("scale-api-8888888888", "high")
+	e.branch(t, r.Branch)
+	p, err := e.forge.Open(ctx, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, found, err := e.forge.Lookup(ctx, r.Branch); err != nil || !found || got.Number != p.Number || got.State != forge.Open {
+		t.Fatalf("lookup of the open proposal: %+v %v %v", got, found, err)
+	}
+	e.srv.Close("acme", "infra", p.Number, time.Now())
+	got, found, err := e.forge.Lookup(ctx, r.Branch)
+	if err != nil || !found || got.State != forge.Closed || got.Closed.IsZero() {
+		t.Fatalf("lookup of the closed proposal: %+v %v %v", got, found, err)
+	}
+	if _, found, _ := e.forge.Lookup(ctx, "remediation/never-proposed"); found {
+		t.Fatal("found a proposal for a branch never proposed")
+	}
+	counted := e.srv.Counted()
+	props, err := e.forge.Proposals(ctx, time.Now().Add(-time.Hour))
+	if err != nil || len(props) != 1 || props[0].State != forge.Closed {
+		t.Fatalf("proposals of the last hour: %+v %v", props, err)
+	}
+	if got := e.srv.Counted() - counted; got != 0 {
+		t.Fatalf("counting the limits again cost %d counted requests, want 0", got)
+	}
+}

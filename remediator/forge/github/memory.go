@@ -1,0 +1,237 @@
+package github
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	gh "github.com/google/go-github/v60/github"
+
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/forge"
+)
+
+// memory is what the forge keeps between calls, all of it things that cannot
+// change or whose change GitHub would tell (a list is always asked again,
+// conditionally): the pushers of a head commit (a commit's author and committer
+// never change), the head each open pull request had in the last open list, and the
+// remediator's closed pull requests, read once and then only those updated since.
+type memory struct {
+	mu      sync.Mutex
+	heads   map[int]string      // pull request number -> head in the last open list
+	pushers map[string][]string // head commit -> pushers of the commits up to it
+	updated map[int]time.Time   // pull request number -> updated_at in the last open list
+	reviews map[int]keptReviews
+	closed  map[int]forge.Proposal
+	// synced: the closed list was read to its end once; newest is the latest
+	// updated_at read, where the next read stops.
+	synced bool
+	newest time.Time
+}
+
+func newMemory() *memory {
+	return &memory{heads: map[int]string{}, pushers: map[string][]string{}, updated: map[int]time.Time{},
+		reviews: map[int]keptReviews{}, closed: map[int]forge.Proposal{}}
+}
+
+// openPulls lists the open pull requests, newest first: conditional requests, so an
+// unchanged list costs nothing of the rate limit. The heads are remembered for
+// Pushers; pushers of heads no longer open are forgotten (memory stays bounded by
+// the open pull requests).
+func (f *Forge) openPulls(ctx context.Context) ([]*gh.PullRequest, error) {
+	var all []*gh.PullRequest
+	opts := &gh.PullRequestListOptions{State: "open", Sort: "created", Direction: "desc", ListOptions: gh.ListOptions{PerPage: 100}}
+	for {
+		prs, resp, err := f.client.PullRequests.List(ctx, f.owner, f.repo, opts)
+		if err != nil {
+			return nil, fmt.Errorf("github: list open pull requests: %w", err)
+		}
+		all = append(all, prs...)
+		if resp.NextPage == 0 {
+			break
+		}
+		opts.Page = resp.NextPage
+	}
+	m := f.known
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.heads = make(map[int]string, len(all))
+	m.updated = make(map[int]time.Time, len(all))
+	live := map[string]bool{}
+	for _, pr := range all {
+		m.heads[pr.GetNumber()] = pr.GetHead().GetSHA()
+		m.updated[pr.GetNumber()] = pr.GetUpdatedAt().Time
+		live[pr.GetHead().GetSHA()] = true
+	}
+	for sha := range m.pushers {
+		if !live[sha] {
+			delete(m.pushers, sha)
+		}
+	}
+	for n := range m.reviews {
+		if _, open := m.heads[n]; !open {
+			delete(m.reviews, n)
+		}
+	}
+	return all, nil
+}
+
+// OpenProposals lists the remediator's open pull requests: what a reconcile pass
+// works on. No closed pull request is read.
+func (f *Forge) OpenProposals(ctx context.Context) ([]forge.Proposal, error) {
+	prs, err := f.openPulls(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []forge.Proposal
+	for _, pr := range prs {
+		ours, err := f.ours(ctx, pr)
+		if err != nil {
+			return nil, err
+		}
+		if p, ok := proposal(pr); ok && ours {
+			out = append(out, p)
+		}
+	}
+	return out, nil
+}
+
+// closedProposals brings the remediator's closed pull requests up to date and
+// returns them: the first time every closed pull request is read (newest updated
+// first), after that only those updated since the newest read, which costs one
+// conditional request (a 304) when none was.
+func (f *Forge) closedProposals(ctx context.Context) ([]forge.Proposal, error) {
+	m := f.known
+	m.mu.Lock()
+	synced, newest := m.synced, m.newest
+	m.mu.Unlock()
+	opts := &gh.PullRequestListOptions{State: "closed", Sort: "updated", Direction: "desc", ListOptions: gh.ListOptions{PerPage: 100}}
+	read := map[int]forge.Proposal{}
+	latest := newest
+pages:
+	for {
+		prs, resp, err := f.client.PullRequests.List(ctx, f.owner, f.repo, opts)
+		if err != nil {
+			return nil, fmt.Errorf("github: list closed pull requests: %w", err)
+		}
+		for _, pr := range prs {
+			updated := pr.GetUpdatedAt().Time
+			if synced && updated.Before(newest) {
+				break pages // updated before the last read: known already
+			}
+			if updated.After(latest) {
+				latest = updated
+			}
+			ours, err := f.ours(ctx, pr)
+			if err != nil {
+				return nil, err
+			}
+			if p, ok := proposal(pr); ok && ours && p.State != forge.Open {
+				p.Body = "" // only an open proposal's body is compared
+				read[p.Number] = p
+			}
+		}
+		if resp.NextPage == 0 {
+			break
+		}
+		opts.Page = resp.NextPage
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for n, p := range read {
+		m.closed[n] = p
+	}
+	m.synced, m.newest = true, latest
+	out := make([]forge.Proposal, 0, len(m.closed))
+	for _, p := range m.closed {
+		out = append(out, p)
+	}
+	return out, nil
+}
+
+// newestOf is the proposal of a branch created last.
+func newestOf(props []forge.Proposal, branch string) (forge.Proposal, bool) {
+	var best forge.Proposal
+	found := false
+	for _, p := range props {
+		if p.Branch == branch && (!found || p.Created.After(best.Created) || p.Created.Equal(best.Created) && p.Number > best.Number) {
+			best, found = p, true
+		}
+	}
+	return best, found
+}
+
+// cachedPushers are the pushers of the head the last open list gave the pull
+// request, when known.
+func (f *Forge) cachedPushers(number int) (head string, pushers []string, ok bool) {
+	m := f.known
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	head = m.heads[number]
+	pushers, ok = m.pushers[head]
+	return head, pushers, ok && head != ""
+}
+
+// keepPushers remembers the pushers of a head, when the commits read end at it: a
+// head that moved between the list and the read is not what was read.
+func (f *Forge) keepPushers(head, last string, pushers []string) {
+	if head == "" || !strings.EqualFold(head, last) {
+		return
+	}
+	m := f.known
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.pushers[head] = pushers // pruned with the next open list: bounded by the open heads
+}
+
+// keptReviews are a pull request's reviews as read when the open list said the
+// pull request was last updated at updated; date is when GitHub answered.
+type keptReviews struct {
+	updated, date time.Time
+	head          string
+	reviews       []forge.Review
+}
+
+// cachedReviews are the reviews read before, when nothing can have changed since
+// and nothing in them could let the pull request merge. GitHub moves a pull
+// request's updated_at with every review, dismissal, comment and push: the same
+// updated_at, stamped (to the second) before the reviews were read, means none came
+// since. Reviews holding an approval of the head are always read again (a
+// conditional request), so what a merge is decided on is never older than the pass.
+func (f *Forge) cachedReviews(number int) ([]forge.Review, bool) {
+	m := f.known
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	k, ok := m.reviews[number]
+	if !ok || m.heads[number] != k.head || !m.updated[number].Equal(k.updated) || !k.date.After(k.updated) {
+		return nil, false
+	}
+	for _, r := range k.reviews {
+		if r.State == "APPROVED" && strings.EqualFold(r.CommitID, k.head) {
+			return nil, false
+		}
+	}
+	return k.reviews, true
+}
+
+// keepReviews remembers the reviews read, with the pull request's updated_at and
+// head of the open list read before them and the time of GitHub's answer.
+func (f *Forge) keepReviews(number int, reviews []forge.Review, resp *gh.Response) {
+	if resp == nil {
+		return
+	}
+	date, err := http.ParseTime(resp.Header.Get("Date"))
+	if err != nil {
+		return
+	}
+	m := f.known
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	updated, ok := m.updated[number]
+	if !ok {
+		return
+	}
+	m.reviews[number] = keptReviews{updated: updated, date: date, head: m.heads[number], reviews: reviews}
+}

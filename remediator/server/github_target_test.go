@@ -1,0 +1,38 @@
+package server
+
+import "testing"
+
+var targetSeeds = []struct {
+	event, payload string
+	want           GitHubTarget
+}{
+	{"pull_request", `{"action":"opened","number":7,"pull_request":{"number":7,"head":{"sha":"aaa"}}}`, GitHubTarget{PullRequest: 7, Commit: "aaa"}},
+	{"pull_request_review", `{"action":"submitted","pull_request":{"number":9,"head":{"sha":"bbb"}},"review":{"state":"approved"}}`, GitHubTarget{PullRequest: 9, Commit: "bbb"}},
+	{"status", `{"sha":"ccc","state":"success","context":"plan"}`, GitHubTarget{Commit: "ccc"}},
+	{"check_run", `{"action":"completed","check_run":{"head_sha":"ddd"}}`, GitHubTarget{Commit: "ddd"}},
+	{"check_suite", `{"action":"completed","check_suite":{"head_sha":"eee"}}`, GitHubTarget{Commit: "eee"}},
+	{"pull_request", `not json`, GitHubTarget{}},
+	{"push", `{"ref":"refs/heads/main"}`, GitHubTarget{}},
+}
+
+// A delivery names where to look: the pull request, or the commit a check reports
+// on; anything else names nothing (a full pass).
+func TestGitHubTarget(t *testing.T) {
+	for _, tc := range targetSeeds {
+		if got := githubTarget(tc.event, []byte(tc.payload)); got != tc.want {
+			t.Errorf("%s %s: %+v, want %+v", tc.event, tc.payload, got, tc.want)
+		}
+	}
+}
+
+func FuzzGitHubTarget(f *testing.F) {
+	for _, tc := range targetSeeds {
+		f.Add(tc.event, []byte(tc.payload))
+	}
+	f.Fuzz(func(t *testing.T, event string, payload []byte) {
+		got := githubTarget(event, payload)
+		if got.PullRequest < 0 {
+			t.Skip() // a negative number names no pull request the pass lists
+		}
+	})
+}
