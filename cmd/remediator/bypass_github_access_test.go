@@ -77,6 +77,7 @@ func branchesOf(t *testing.T, bare string) string {
 	return gittest.Run(t, bare, "for-each-ref", "--format=%(refname) %(objectname)", "refs/heads/")
 }
 
+//nolint:unparam // the number names the pull request the case reviews
 func reviewAs(t *testing.T, srv *fakegithub.Server, login string, number int, event string) {
 	t.Helper()
 	code, body := restAs(t, srv, login+"-token", fmt.Sprintf("/repos/acme/infra/pulls/%d/reviews", number), fmt.Sprintf(`{"event":%q}`, event))

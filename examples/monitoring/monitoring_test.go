@@ -16,8 +16,8 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/gitops-remediation/terraform-provider-remediation/remediator/notify"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/forge/github"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/notify"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/server"
 )
 

@@ -6,7 +6,6 @@
 package fakegithub
 
 import (
-	"bytes"
 	"context"
 	"crypto/rsa"
 	"encoding/json"
@@ -394,22 +393,6 @@ func (s *Server) routes() http.Handler {
 	})
 	mux.HandleFunc("/{owner}/{repo}/", s.serveGit)
 	return mux
-}
-
-// recorder keeps what a handler answered.
-type recorder struct {
-	http.ResponseWriter
-	status int
-	body   bytes.Buffer
-}
-
-func (r *recorder) WriteHeader(code int) { r.status = code; r.ResponseWriter.WriteHeader(code) }
-func (r *recorder) Write(b []byte) (int, error) {
-	if r.status == 0 {
-		r.status = http.StatusOK
-	}
-	r.body.Write(b)
-	return r.ResponseWriter.Write(b)
 }
 
 func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, method, route string, h http.HandlerFunc) {

@@ -18,7 +18,7 @@ func Version(dist string) (string, error) {
 		Commit  string `json:"commit"`
 	}
 	if err := json.Unmarshal(raw, &m); err != nil || m.Version == "" {
-		return "", fmt.Errorf("read release metadata %s: no version (%v)", dist, err)
+		return "", fmt.Errorf("read release metadata %s: no version (%w)", dist, err)
 	}
 	return m.Version, nil
 }

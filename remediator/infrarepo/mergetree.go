@@ -24,8 +24,11 @@ func (r *Repo) MergeTreeOf(base string, head plumbing.Hash) (baseHead, tree plum
 		return plumbing.ZeroHash, plumbing.ZeroHash, err
 	}
 	forks, err := prop.MergeBase(baseCommit)
-	if err != nil || len(forks) == 0 {
-		return plumbing.ZeroHash, plumbing.ZeroHash, fmt.Errorf("merge base of %s and %s: %v", head, base, err)
+	if err != nil {
+		return plumbing.ZeroHash, plumbing.ZeroHash, fmt.Errorf("merge base of %s and %s: %w", head, base, err)
+	}
+	if len(forks) == 0 {
+		return plumbing.ZeroHash, plumbing.ZeroHash, fmt.Errorf("merge base of %s and %s: none (unrelated histories)", head, base)
 	}
 	tree, err = r.mergeTree(baseCommit, forks[0], prop)
 	return baseHead, tree, err

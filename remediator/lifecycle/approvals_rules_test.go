@@ -48,6 +48,7 @@ func rulesReviewers(t *testing.T, principals string) (*signing.Key, *signing.All
 	return k, as
 }
 
+//nolint:unparam // the commit is what a rule binds an approval to
 func rulesApproval(t *testing.T, k *signing.Key, commit, principal, via string) lifecycle.Approval {
 	t.Helper()
 	a, err := lifecycle.Sign(k, commit, principal, via, rulesNow.Add(-time.Hour))

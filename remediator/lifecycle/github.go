@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -298,7 +299,7 @@ func (r *Reconciler) countGitHub(ctx context.Context, pass *ghPass, p forge.Prop
 	if err != nil {
 		return count, "", err
 	}
-	if blockers := append(count.Blockers, objections...); len(blockers) > 0 {
+	if blockers := append(slices.Clone(count.Blockers), objections...); len(blockers) > 0 {
 		return count, "changes requested by " + strings.Join(blockers, ", "), nil
 	}
 	count = withoutReporters(count, r.CheckReporters)

@@ -44,6 +44,8 @@ func rulesSigners(t *testing.T, text string) *signing.AllowedSigners {
 var rulesMsg = []byte("remediation approval v1\ncommit 0123\n")
 
 // verdict is "" when accepted, else the error text.
+//
+//nolint:unparam // the namespace is part of every verdict
 func verdict(as *signing.AllowedSigners, sig []byte, principal, namespace string, at time.Time) string {
 	if err := as.Verify(rulesMsg, sig, principal, namespace, at); err != nil {
 		return err.Error()

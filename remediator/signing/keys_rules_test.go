@@ -1,6 +1,7 @@
 package signing_test
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -90,7 +91,7 @@ func TestRuleCommitSignedByExactlyThisKey(t *testing.T) {
 	other, _ := rulesKey(t)
 	sig := object.Signature{Name: "r", Email: "r@example.com", When: time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)}
 	c := &object.Commit{Author: sig, Committer: sig, Message: "m\n", TreeHash: plumbing.NewHash("1111111111111111111111111111111111111111")}
-	if err := signing.VerifyCommit(c, k.Public()); err != signing.ErrUnsigned {
+	if err := signing.VerifyCommit(c, k.Public()); !errors.Is(err, signing.ErrUnsigned) {
 		t.Fatalf("unsigned: %v", err)
 	}
 	if err := signing.SignCommit(c, k); err != nil {

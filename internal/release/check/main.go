@@ -10,6 +10,7 @@ import (
 	"archive/zip"
 	"bufio"
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"flag"
@@ -20,6 +21,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"time"
 
 	"github.com/gitops-remediation/terraform-provider-remediation/internal/release"
 )
@@ -122,7 +124,9 @@ func checkHostVersion(dist, version string) []string {
 	if len(rem) != 1 || len(prov) != 1 {
 		return []string{fmt.Sprintf("no single binary for %s: remediator %v, provider %v", host, rem, prov)}
 	}
-	out, err := exec.Command(rem[0], "version").CombinedOutput()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, rem[0], "version").CombinedOutput()
 	if err != nil || !strings.HasPrefix(string(out), "remediator "+version+" (commit ") {
 		problems = append(problems, fmt.Sprintf("%s version: %v %q, want remediator %s", rem[0], err, out, version))
 	}
@@ -132,7 +136,7 @@ func checkHostVersion(dist, version string) []string {
 	if err != nil || !bytes.Contains(data, []byte(version)) {
 		problems = append(problems, fmt.Sprintf("%s is not stamped with version %s (%v)", prov[0], version, err))
 	}
-	out, _ = exec.Command(prov[0]).CombinedOutput()
+	out, _ = exec.CommandContext(ctx, prov[0]).CombinedOutput()
 	if !strings.Contains(string(out), "plugin") {
 		problems = append(problems, fmt.Sprintf("%s run directly: %q, want the plugin notice", prov[0], out))
 	}

@@ -169,6 +169,8 @@ func TestLookupIgnoresOthersAndSeesClosed(t *testing.T) {
 }
 
 // post sends a REST request as a person would, outside the forge.
+//
+//nolint:unparam // want states what the case expects
 func (e *env) post(t *testing.T, path, body string, want int) {
 	t.Helper()
 	req, err := http.NewRequest(http.MethodPost, e.srv.URL+"/api/v3"+path, strings.NewReader(body))
