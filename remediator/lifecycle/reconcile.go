@@ -103,6 +103,9 @@ func (r *Reconciler) Run(ctx context.Context) ([]Outcome, error) {
 	if err := r.Infra.Fetch(ctx); err != nil {
 		return nil, err
 	}
+	if err := r.restoreDeleted(ctx); err != nil {
+		return nil, err
+	}
 	branches, err := r.Infra.Branches(decision.BranchPrefix)
 	if err != nil {
 		return nil, err
@@ -163,6 +166,7 @@ func (r *Reconciler) verifyAfter(ctx context.Context, out []Outcome, errs []erro
 		out = append(out, checked...)
 		errs = append(errs, err)
 	}
+	errs = append(errs, r.rememberTips())
 	return out, errors.Join(errs...)
 }
 
@@ -225,7 +229,8 @@ func (r *Reconciler) one(ctx context.Context, branch string, head plumbing.Hash)
 		o.Action, o.Reason = WouldMerge, "passes every gate"
 		return o, nil
 	}
-	msg := MergeMessage(art, c.Message, counted)
+	// The merge commits to its records' tips, so deleting one is visible later.
+	msg := MergeMessage(art, c.Message, counted) + CurrentTips(r.Infra).Trailers()
 	mergeCtx, mergeSpan := r.span(ctx, nil, "merge")
 	mc, err := r.Infra.Merge(mergeCtx, r.Base, head, msg, r.AuthorName, r.AuthorEmail, r.Now())
 	mergeSpan.End()
