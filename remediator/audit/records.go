@@ -58,4 +58,3 @@ func (l *Ledger) deletedRecords(repo *git.Repository, t Trust) []Finding {
 	}
 	return out
 }
-
