@@ -342,6 +342,15 @@ func (r *Reconciler) gate(ctx context.Context, in gateInput) (string, error) {
 	if err != nil || reason != "" {
 		return reason, err
 	}
+	if in.art.RollbackOf == "" {
+		var cooldown time.Duration
+		if in.terms.Runbook != nil {
+			cooldown = in.terms.Runbook.Spec.Cooldown.Std()
+		}
+		if reason, err := r.mergedBefore(in, in.art.ID, cooldown); err != nil || reason != "" {
+			return reason, err
+		}
+	}
 	return Scope(r.Infra, r.Base, in.head, in.art, in.terms)
 }
 
