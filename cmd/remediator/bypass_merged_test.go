@@ -16,7 +16,7 @@ import (
 // whatever hash the proposal's head has now. Each case merged again before.
 
 // resign makes a new remediator-signed head for the proposal: the same tree (or,
-// with extra, its artifact with a line more) on the same parent, so a new hash.
+// with extra, its artifact with a line more) on the base, so a new hash.
 func resign(t *testing.T, cfg, infra, id, head, extra string) string {
 	t.Helper()
 	work := filepath.Join(t.TempDir(), "w")
@@ -31,7 +31,8 @@ func resign(t *testing.T, cfg, infra, id, head, extra string) string {
 		tree = gittest.Run(t, work, "write-tree")
 	}
 	msg := gittest.Run(t, work, "log", "-1", "--format=%B", head)
-	c := asRemediator(t, cfg, work, "commit-tree", "-S", tree, "-p", head+"^", "-m", msg)
+	// On the base as it is now, so that nothing but the rule stands in its way.
+	c := asRemediator(t, cfg, work, "commit-tree", "-S", tree, "-p", "origin/main", "-m", msg)
 	gittest.Run(t, work, "push", "-q", "-f", "origin", c+":refs/heads/"+decision.Branch(id))
 	return c
 }
