@@ -17,7 +17,7 @@ import (
 
 // resign makes a new remediator-signed head for the proposal: the same tree (or,
 // with extra, its artifact with a line more) on the base, so a new hash.
-func resign(t *testing.T, cfg, infra, id, head, extra string) string {
+func resign(t *testing.T, cfg, infra, id, head, extra string) {
 	t.Helper()
 	work := filepath.Join(t.TempDir(), "w")
 	gittest.Run(t, "", "clone", "-q", infra, work)
@@ -34,7 +34,6 @@ func resign(t *testing.T, cfg, infra, id, head, extra string) string {
 	// On the base as it is now, so that nothing but the rule stands in its way.
 	c := asRemediator(t, cfg, work, "commit-tree", "-S", tree, "-p", "origin/main", "-m", msg)
 	gittest.Run(t, work, "push", "-q", "-f", "origin", c+":refs/heads/"+decision.Branch(id))
-	return c
 }
 
 // mergedOnce proposes, approves and merges a remediation, and returns its head.
@@ -48,7 +47,7 @@ func mergedOnce(t *testing.T, adjust func(*runbooks.Runbook, *runbooks.Policy)) 
 }
 
 func TestGateBypassMergedAgain(t *testing.T) {
-	autoMerge := func(rb *runbooks.Runbook, p *runbooks.Policy) {
+	autoMerge := func(_ *runbooks.Runbook, p *runbooks.Policy) {
 		p.Spec.AutoMerge = runbooks.AutoMerge{MaxRisk: "medium"}
 		p.Spec.Approvals.Medium = 0
 	}

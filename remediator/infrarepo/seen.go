@@ -1,6 +1,7 @@
 package infrarepo
 
 import (
+	"errors"
 	"strings"
 
 	"github.com/go-git/go-git/v5/plumbing"
@@ -26,7 +27,7 @@ func (r *Repo) Seen() (map[string]plumbing.Hash, error) {
 		}
 		return nil
 	})
-	if err != nil && err != storer.ErrStop {
+	if err != nil && !errors.Is(err, storer.ErrStop) {
 		return nil, err
 	}
 	return out, nil

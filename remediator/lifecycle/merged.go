@@ -9,6 +9,7 @@ import (
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/go-git/go-git/v5/plumbing/storer"
+	"golang.org/x/crypto/ssh"
 
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/infrarepo"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/signing"
@@ -44,7 +45,7 @@ func mergesOf(infra *infrarepo.Repo, base, id string, tree plumbing.Hash) (pastM
 		if c.NumParents() < 2 || infrarepo.Trailers(c.Message)["Remediation-Id"] != id {
 			return nil
 		}
-		if key == nil || signing.VerifyCommit(c, key) != nil {
+		if key == nil || !signedBy(c, key) {
 			return nil // a merge by hand: audit verify's to report, not ours to count
 		}
 		if p.newest == nil {
@@ -89,3 +90,6 @@ func (r *Reconciler) mergedBefore(in gateInput, id string, cooldown time.Duratio
 	}
 	return "", nil
 }
+
+// signedBy says whether key signed the commit.
+func signedBy(c *object.Commit, key ssh.PublicKey) bool { return signing.VerifyCommit(c, key) == nil }
