@@ -40,7 +40,7 @@ func (l *Ledger) Verify(repo *git.Repository, t Trust) []Finding {
 	for i := range l.Entries {
 		out = append(out, verifyEntry(repo, &l.Entries[i], t)...)
 	}
-	return out
+	return append(out, l.deletedRecords(repo, t)...)
 }
 
 func verifyEntry(repo *git.Repository, e *Entry, t Trust) []Finding {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/object"
+	"github.com/go-git/go-git/v5/plumbing/storer"
 
 	"github.com/gitops-remediation/terraform-provider-remediation/internal/gitpush"
 	"github.com/gitops-remediation/terraform-provider-remediation/internal/gittree"
@@ -117,3 +118,15 @@ func (r *Repo) UpdateNote(ctx context.Context, notesRef string, commit plumbing.
 	}
 	return nil, fmt.Errorf("push %s: still racing other writers after 20 attempts", notesRef)
 }
+
+// Tip is where a ref (a notes ref, say) stood when last fetched; false when absent.
+func (r *Repo) Tip(ref string) (plumbing.Hash, bool) {
+	got, err := r.repo.Reference(plumbing.ReferenceName(ref), true)
+	if err != nil {
+		return plumbing.ZeroHash, false
+	}
+	return got.Hash(), true
+}
+
+// Storer is the mirror's object store, for readers shared with the audit.
+func (r *Repo) Storer() storer.EncodedObjectStorer { return r.repo.Storer }

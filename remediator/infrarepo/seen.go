@@ -42,3 +42,22 @@ func (r *Repo) MarkSeen(branch string, head plumbing.Hash) error {
 func (r *Repo) ForgetSeen(branch string) error {
 	return r.repo.Storer.RemoveReference(plumbing.ReferenceName(seenPrefix + branch))
 }
+
+// recordsPrefix holds, in the mirror only, where each records ref stood when the
+// remediator last looked: a record it saw that a force push deleted since can be
+// put back from the mirror's objects.
+const recordsPrefix = "refs/remediator/records/"
+
+// RememberedTip is where ref stood when RememberTip was last called for it.
+func (r *Repo) RememberedTip(ref string) (plumbing.Hash, bool) {
+	got, err := r.repo.Storer.Reference(plumbing.ReferenceName(recordsPrefix + ref))
+	if err != nil || got.Type() != plumbing.HashReference {
+		return plumbing.ZeroHash, false
+	}
+	return got.Hash(), true
+}
+
+// RememberTip remembers where ref stands now.
+func (r *Repo) RememberTip(ref string, tip plumbing.Hash) error {
+	return r.repo.Storer.SetReference(plumbing.NewHashReference(plumbing.ReferenceName(recordsPrefix+ref), tip))
+}

@@ -54,6 +54,8 @@ type merge struct {
 	outcome forge.Outcome
 	// tampered says why its outcome note is not the remediator's record.
 	tampered string
+	// deleted: a sealed record of its verification was deleted.
+	deleted bool
 	// missing: no outcome although the verification horizon has passed.
 	missing bool
 	// checkedAt is when the outcome was recorded (the merge time when unknown).
@@ -67,6 +69,7 @@ type merge struct {
 // asked first, so that only the merges asked about have their signature checked.
 func (h History) merges(since time.Time, keep func(RecordKey) bool, fn func(m merge) error) error {
 	rolledBack := map[string]bool{}
+	w := NewWitness(h.Repo.Storer(), CurrentTips(h.Repo))
 	err := h.Repo.WalkFirstParent(h.Base, func(c *object.Commit) error {
 		if !since.IsZero() && c.Committer.When.Before(since) {
 			return storer.ErrStop
@@ -74,6 +77,7 @@ func (h History) merges(since time.Time, keep func(RecordKey) bool, fn func(m me
 		if c.NumParents() < 2 {
 			return nil
 		}
+		defer addSigned(w, c, h.Remediator) // for the older merges: it is newer
 		tr := infrarepo.Trailers(c.Message)
 		id := tr["Remediation-Id"]
 		key := RecordKey{tr["Runbook"], tr["Runbook-Version"]}
@@ -100,8 +104,15 @@ func (h History) merges(since time.Time, keep func(RecordKey) bool, fn func(m me
 			m.outcome = forge.OutcomeFailed
 		case ev.Tampered != "":
 			m.tampered = ev.Tampered
-		case ev.Outcome == "" && c.Committer.When.Before(h.Now.Add(-verifyHorizon)):
-			m.missing = true
+		case ev.Outcome == forge.OutcomeFailed && RecordDeleted(ev.Body):
+			m.tampered, m.deleted = "a sealed record of its verification was deleted", true
+		case ev.Outcome == "":
+			why, err := deletedRecord(h.Repo, w, c.Hash)
+			if err != nil {
+				return err
+			}
+			m.tampered, m.deleted = why, why != ""
+			m.missing = why == "" && c.Committer.When.Before(h.Now.Add(-verifyHorizon))
 		}
 		return fn(m)
 	})

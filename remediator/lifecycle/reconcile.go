@@ -111,6 +111,9 @@ func (r *Reconciler) Run(ctx context.Context) ([]Outcome, error) {
 	if err := r.Infra.Fetch(ctx); err != nil {
 		return nil, err
 	}
+	if err := r.restoreDeleted(ctx); err != nil {
+		return nil, err
+	}
 	branches, err := r.Infra.Branches(decision.BranchPrefix)
 	if err != nil {
 		return nil, err
@@ -172,6 +175,7 @@ func (r *Reconciler) verifyAfter(ctx context.Context, out []Outcome, errs []erro
 		out = append(out, checked...)
 		errs = append(errs, err)
 	}
+	errs = append(errs, r.rememberTips())
 	return out, errors.Join(errs...)
 }
 
@@ -241,7 +245,8 @@ func (r *Reconciler) one(ctx context.Context, branch string, head plumbing.Hash)
 		o.Action, o.Reason = WouldMerge, "passes every gate"
 		return o, nil
 	}
-	msg := MergeMessage(art, c.Message, counted)
+	// The merge commits to its records' tips, so deleting one is visible later.
+	msg := MergeMessage(art, c.Message, counted) + CurrentTips(r.Infra).Trailers()
 	mergeCtx, mergeSpan := r.span(ctx, nil, "merge")
 	mc, err := r.Infra.Merge(mergeCtx, r.Base, head, msg, r.AuthorName, r.AuthorEmail, r.Now())
 	mergeSpan.End()
@@ -349,6 +354,15 @@ func (r *Reconciler) gate(ctx context.Context, in gateInput) (string, error) {
 	reason, err := r.requiredChecks(ctx, pol, in.head.String())
 	if err != nil || reason != "" {
 		return reason, err
+	}
+	if in.art.RollbackOf == "" {
+		var cooldown time.Duration
+		if in.terms.Runbook != nil {
+			cooldown = in.terms.Runbook.Spec.Cooldown.Std()
+		}
+		if reason, err := r.mergedBefore(in, in.art.ID, cooldown); err != nil || reason != "" {
+			return reason, err
+		}
 	}
 	return Scope(r.Infra, r.Base, in.head, in.art, in.terms)
 }

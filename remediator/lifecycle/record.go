@@ -29,6 +29,9 @@ type Record struct {
 	Unaccounted int `json:"unaccounted"`
 	// LastUnaccounted is when the newest of them merged.
 	LastUnaccounted time.Time `json:"last_unaccounted,omitzero"`
+	// Deleted are merges a sealed record of whose verification was deleted: while
+	// any is, the version earns no autonomy (a deletion never earns any).
+	Deleted int `json:"deleted"`
 	// LastPending is when the newest merge awaiting its outcome merged, when it is
 	// newer than every counted outcome: autonomy waits for it.
 	LastPending time.Time `json:"last_pending,omitzero"`
@@ -79,6 +82,9 @@ func (h History) records(keep func(RecordKey) bool) (Records, error) {
 		}
 		switch {
 		case m.tampered != "" || m.missing:
+			if m.deleted {
+				rec.Deleted++
+			}
 			rec.Unaccounted++
 			if !broken[m.key] {
 				rec.LastUnaccounted = m.commit.Committer.When
@@ -133,6 +139,9 @@ func (r Record) SuccessLowerBound() float64 {
 
 // Earned says whether the record meets the policy's auto-merge terms, and why not.
 func (r Record) Earned(am runbooks.AutoMerge) (bool, string) {
+	if r.Deleted > 0 {
+		return false, fmt.Sprintf("runbook %s version %s: a sealed record of %d of its merges was deleted; a deletion never earns autonomy", r.Runbook, r.Version, r.Deleted)
+	}
 	if r.Streak < am.MinVerifiedRuns {
 		why := fmt.Sprintf("runbook %s version %s has %d verified run(s) in a row, auto-merge needs %d", r.Runbook, r.Version, r.Streak, am.MinVerifiedRuns)
 		switch last := r.lastBreak(); {

@@ -70,6 +70,9 @@ type verdict struct {
 	progress Progress
 	// state says where a remediation without an outcome stands.
 	state string
+	// deleted: a sealed record of its verification was deleted (no rollback then:
+	// nothing about the change itself failed).
+	deleted bool
 }
 
 // judge takes a merge one step along applied -> resolved -> soaked:

@@ -64,12 +64,13 @@ func (r *Reconciler) verifyMerged(ctx context.Context) ([]Outcome, error) {
 	if err != nil && !errors.Is(err, storer.ErrStop) {
 		return nil, err
 	}
+	w := r.witness(merges)
 	var out []Outcome
 	var errs []error
 	for _, m := range merges {
 		// One merge that cannot be checked (its query fails, the forge is down for its
 		// rollback) holds up none of the others; the pass reports it at the end.
-		o, done, err := r.verifyOne(ctx, m, now)
+		o, done, err := r.verifyOne(ctx, m, w, now)
 		if err != nil {
 			r.Logger.Error("verification failed to complete", "merge", m.Hash.String(), "err", err)
 			errs = append(errs, err)
@@ -84,7 +85,7 @@ func (r *Reconciler) verifyMerged(ctx context.Context) ([]Outcome, error) {
 
 // verifyOne takes one merge a step further; done is false when there is nothing to
 // record yet (an outcome exists, or the change is still being applied or soaked).
-func (r *Reconciler) verifyOne(ctx context.Context, m *object.Commit, now time.Time) (Outcome, bool, error) {
+func (r *Reconciler) verifyOne(ctx context.Context, m *object.Commit, w *Witness, now time.Time) (Outcome, bool, error) {
 	id := infrarepo.Trailers(m.Message)["Remediation-Id"]
 	key := r.Infra.Signer.Public()
 	if why, err := MergeProvenanceOf(r.Infra, m, id, key); err != nil || why != "" {
@@ -117,6 +118,12 @@ func (r *Reconciler) verifyOne(ctx context.Context, m *object.Commit, now time.T
 		// It failed before: its rollback is the remediator's own word for that,
 		// whatever became of the outcome note. It is not judged again.
 		v = verdict{outcome: forge.OutcomeFailed, detail: "its rollback was proposed earlier; the note that recorded the failure was removed"}
+	} else if deleted, err := deletedRecord(r.Infra, w, m.Hash); err != nil {
+		return Outcome{}, false, err
+	} else if deleted != "" {
+		// A record of its verification was there and is gone: judged again, the
+		// deletion could turn a failure into a success. It is failed, for good.
+		v = verdict{outcome: forge.OutcomeFailed, detail: deleted, deleted: true}
 	} else if r.Verifier == nil {
 		// Only a dry run gets here (see verifyAfter): it says what the merge waits on.
 		v = verdict{state: NoVerifier}
@@ -146,7 +153,7 @@ func (r *Reconciler) verifyOne(ctx context.Context, m *object.Commit, now time.T
 	// The rollback too comes before the note: proposing it again is harmless (the
 	// branch exists, the forge returns the open pull request), a failed remediation
 	// without its rollback is not.
-	if v.outcome == forge.OutcomeFailed && art.Rollback != runbooks.RollbackNone {
+	if v.outcome == forge.OutcomeFailed && art.Rollback != runbooks.RollbackNone && !v.deleted {
 		rolled, err := r.proposeRollback(ctx, m, art)
 		if err != nil {
 			return o, false, err
@@ -198,6 +205,9 @@ func outcomeNote(v verdict, art *artifact.Artifact, m *object.Commit, now time.T
 	}
 	if !v.progress.ResolvedSince.IsZero() {
 		fmt.Fprintf(&b, "resolved_since: %s\n", v.progress.ResolvedSince.UTC().Format(time.RFC3339))
+	}
+	if v.deleted {
+		fmt.Fprintf(&b, "%s: true\n", RecordDeletedLine)
 	}
 	within, soak, applyTimeout := art.Verify.Durations()
 	fmt.Fprintf(&b, "applied_check: %s\napply_timeout: %s\nwithin: %s\nsoak: %s\ndetail: %s\n", oneLineText(art.Verify.Check()),

@@ -1,0 +1,95 @@
+package lifecycle
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"time"
+
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/object"
+	"github.com/go-git/go-git/v5/plumbing/storer"
+	"golang.org/x/crypto/ssh"
+
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/infrarepo"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/signing"
+)
+
+// A merge is of a tree and an intent (remediator/TRUST.md): what the base's
+// first-parent line says of a remediation id, read at merge time whatever hash the
+// proposal's head has now.
+
+// revertsRE finds the merge `git revert` names in its message.
+var revertsRE = regexp.MustCompile(`This reverts commit ([0-9a-f]{40})`)
+
+// pastMerges is what the base says of one remediation id.
+type pastMerges struct {
+	// newest is the newest merge of the id the remediator signed (nil: none).
+	newest *object.Commit
+	// sameTree is a merge of the id whose merged head had the proposal's tree.
+	sameTree *object.Commit
+	// reverted is a merge of the id a later commit of the base reverts.
+	reverted *object.Commit
+}
+
+// mergesOf walks the base's first-parent line, newest first, for the remediator's
+// merges of id: by graph order, never by the dates commits claim.
+func mergesOf(infra *infrarepo.Repo, base, id string, tree plumbing.Hash) (pastMerges, error) {
+	var p pastMerges
+	reverts := map[plumbing.Hash]bool{}
+	key := infra.Signer.Public()
+	err := infra.WalkFirstParent(base, func(c *object.Commit) error {
+		for _, m := range revertsRE.FindAllStringSubmatch(c.Message, -1) {
+			reverts[plumbing.NewHash(m[1])] = true
+		}
+		if c.NumParents() < 2 || infrarepo.Trailers(c.Message)["Remediation-Id"] != id {
+			return nil
+		}
+		if key == nil || !signedBy(c, key) {
+			return nil // a merge by hand: audit verify's to report, not ours to count
+		}
+		if p.newest == nil {
+			p.newest = c
+		}
+		if reverts[c.Hash] && p.reverted == nil {
+			p.reverted = c
+		}
+		if head, err := infra.Commit(c.ParentHashes[1]); err == nil && head.TreeHash == tree && p.sameTree == nil {
+			p.sameTree = c
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, storer.ErrStop) {
+		return p, fmt.Errorf("merges of %s: %w", id, err)
+	}
+	return p, nil
+}
+
+// mergedBefore says why a proposal of id at head may not merge now for what the base
+// already holds of id, or "": its tree merged once already; an operator reverted a
+// merge of it (a rejection: never again without a person's approval); or its
+// runbook's cooldown since the last merge of it has not passed.
+func (r *Reconciler) mergedBefore(in gateInput, id string, cooldown time.Duration) (string, error) {
+	c, err := r.Infra.Commit(in.head)
+	if err != nil {
+		return "", err
+	}
+	p, err := mergesOf(r.Infra, r.Base, id, c.TreeHash)
+	if err != nil {
+		return "", err
+	}
+	switch {
+	case p.sameTree != nil:
+		return fmt.Sprintf("already merged as %s with the same tree; a remediation merges once, whatever hash its head has now", p.sameTree.Hash.String()[:12]), nil
+	case p.reverted != nil && len(in.counted) == 0:
+		return fmt.Sprintf("an operator reverted its merge %s: a rejection; it never merges again without an approval", p.reverted.Hash.String()[:12]), nil
+	case p.newest != nil && cooldown > 0 && r.Now().Before(p.newest.Committer.When.Add(cooldown)):
+		// The merge's date is the remediator's own: its key signed the merge.
+		return fmt.Sprintf("runbook cooldown: merged last as %s at %s; not again before %s", p.newest.Hash.String()[:12],
+			stamp(p.newest.Committer.When), stamp(p.newest.Committer.When.Add(cooldown))), nil
+	}
+	return "", nil
+}
+
+// signedBy says whether key signed the commit.
+func signedBy(c *object.Commit, key ssh.PublicKey) bool { return signing.VerifyCommit(c, key) == nil }
