@@ -330,6 +330,9 @@ func TestNotificationsOnGitHub(t *testing.T) {
 		rb.Spec.Verify = verifySpec(3*time.Second, 0, time.Minute, "")
 		breakerOfOne(p)
 	})
+	// `remediator applied` reports with the forge's token here: its login is CI's,
+	// and on GitHub only a listed reporter's status counts.
+	withForgeLines(t, cfg, "check_reporters: [remediator-bot]")
 	c := newChat(t)
 	c.throttle["slack"] = true
 	c.configure(t, cfg)

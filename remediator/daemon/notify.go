@@ -1,12 +1,15 @@
 package daemon
 
 import (
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/intake"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/lifecycle"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/notify"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/propose"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/server"
 	"github.com/gitops-remediation/terraform-provider-remediation/runbooks"
 )
 
@@ -21,6 +24,11 @@ func (c *Daemon) proposed(p *propose.Proposer, res propose.Result, a intake.Anom
 	if dryRun {
 		return
 	}
+	if res.Action == propose.Opened && !c.o.StatusDryRun {
+		// The status shows what passes found: a pass over the new pull request puts
+		// it there now, not at the next timed pass (minutes apart with webhooks).
+		c.KickTarget(server.GitHubTarget{PullRequest: pullNumber(res.URL)})
+	}
 	if e, ok := c.facts(p.Catalog).Proposal(res, a); ok {
 		c.o.Notify.Emit(e)
 	}
@@ -31,4 +39,18 @@ func (c *Daemon) passed(cat *runbooks.Catalog, outcomes []lifecycle.Outcome, dry
 	for _, e := range c.facts(cat).Pass(outcomes, dryRun) {
 		c.o.Notify.Emit(e)
 	}
+}
+
+// pullNumber is the number at the end of a pull request's address, 0 (a full pass)
+// when the address names none.
+func pullNumber(url string) int {
+	_, after, ok := strings.Cut(url, "/pull/")
+	if !ok {
+		return 0
+	}
+	n, err := strconv.Atoi(after)
+	if err != nil || n <= 0 {
+		return 0
+	}
+	return n
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/gitops-remediation/terraform-provider-remediation/internal/gittest"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/forge"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/forge/github"
 )
 
 // look is what a reconcile pass reads of one waiting pull request.
@@ -30,7 +31,8 @@ func (e *env) look(t *testing.T, number int) []forge.Review {
 // review submitted since is seen by the next pass, and so is a status: what the
 // forge keeps never hides a change.
 func TestQuietPassIsFreeAndChangesAreSeen(t *testing.T) {
-	e := newEnv(t)
+	// The status below is posted with the remediator's own token: its login is the reporter.
+	e := newEnv(t, func(o *github.Options) { o.Reporters = []string{"remediator-bot"} })
 	ctx := context.Background()
 	r := request("scale-api-7777777777", "high")
 	work := t.TempDir()
