@@ -3,6 +3,7 @@ package lifecycle_test
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/forge"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/lifecycle"
@@ -13,8 +14,12 @@ import (
 // counted report of a name wins.
 func TestRuleCheckReportsCountOnlyFromListedReporters(t *testing.T) {
 	ci, as := rulesReviewers(t, "ci")
-	sign := func(name string, state forge.CheckState, by string, commit string) lifecycle.CheckReport {
-		r, err := lifecycle.SignCheck(ci, commit, name, state, by, rulesNow)
+	sign := func(name string, state forge.CheckState, by string, commit string, later ...time.Duration) lifecycle.CheckReport {
+		at := rulesNow
+		for _, d := range later {
+			at = at.Add(d)
+		}
+		r, err := lifecycle.SignCheck(ci, commit, name, state, by, at)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -23,7 +28,7 @@ func TestRuleCheckReportsCountOnlyFromListedReporters(t *testing.T) {
 	tr := lifecycle.CheckTrust{Signers: as, Reporters: []string{"robot", "CI"}}
 	reports := []lifecycle.CheckReport{
 		sign("plan", forge.CheckPending, "ci", rulesCommit),
-		sign("plan", forge.CheckSuccess, "ci", rulesCommit),
+		sign("plan", forge.CheckSuccess, "ci", rulesCommit, time.Minute), // the newer report of plan wins
 		sign("apply", forge.CheckSuccess, "ci", rulesOtherCommit),
 		{Name: "lint", State: forge.CheckSuccess},
 		sign("scan", forge.CheckSuccess, "mallory", rulesCommit),

@@ -90,17 +90,24 @@ func TestRuleSealBindsKindCommitAndBody(t *testing.T) {
 func TestRuleMergeProvenanceNeedsTheRemediatorsSignatureOrIntent(t *testing.T) {
 	rem, _ := rulesSigner(t)
 	head := plumbing.NewHash(rulesOtherCommit)
+	byGitHub := func() *object.Commit {
+		c := rulesHead(t, nil, "Merge pull request #1\n")
+		c.ParentHashes = []plumbing.Hash{plumbing.NewHash(rulesCommit), head}
+		return c
+	}
+	// The intent binds the remediation, the base, the head and the tree the merge made.
 	intentFor := func(id string) []byte {
-		n, err := lifecycle.Seal(rem, lifecycle.KindMerge, head, "merge "+id)
+		m := byGitHub()
+		n, err := lifecycle.SealMergeIntent(rem, id, m.ParentHashes[0], head, m.TreeHash)
 		if err != nil {
 			t.Fatal(err)
 		}
 		return n
 	}
-	byGitHub := func() *object.Commit {
-		c := rulesHead(t, nil, "Merge pull request #1\n")
-		c.ParentHashes = []plumbing.Hash{plumbing.NewHash(rulesCommit), head}
-		return c
+	// What an older remediator sealed: the head only, no base or tree.
+	headOnly, err := lifecycle.Seal(rem, lifecycle.KindMerge, head, "merge "+rulesID)
+	if err != nil {
+		t.Fatal(err)
 	}
 	for _, tc := range []struct {
 		name   string
@@ -113,14 +120,19 @@ func TestRuleMergeProvenanceNeedsTheRemediatorsSignatureOrIntent(t *testing.T) {
 		{"its sealed intent for another remediation", byGitHub(), intentFor("ffffffffffffffff"), false},
 		{"an unsealed intent", byGitHub(), []byte("merge " + rulesID + "\n"), false},
 		{"no intent", byGitHub(), nil, false},
+		{"an intent that binds the head only", byGitHub(), headOnly, false},
 		{"a single-parent commit", rulesHead(t, nil, "squash\n"), intentFor(rulesID), false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			why, err := lifecycle.MergeProvenance(tc.merge, rulesID, func(h plumbing.Hash) ([]byte, error) {
-				if h != head {
-					t.Fatalf("intent read for %s, not the merged head", h)
+				switch h {
+				case head:
+					return tc.intent, nil
+				case tc.merge.Hash:
+					return nil, nil // no record on the merge commit itself
 				}
-				return tc.intent, nil
+				t.Fatalf("record read for %s, neither the merge nor the merged head", h)
+				return nil, nil
 			}, rem.Public())
 			if err != nil {
 				t.Fatal(err)
