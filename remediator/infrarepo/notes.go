@@ -29,15 +29,22 @@ func (r *Repo) Note(notesRef string, commit plumbing.Hash) (data []byte, found b
 }
 
 func (r *Repo) noteAt(notesHead, commit plumbing.Hash) ([]byte, bool, error) {
-	c, err := r.repo.CommitObject(notesHead)
+	return NoteIn(r.repo.Storer, notesHead, commit)
+}
+
+// NoteIn reads the note on obj in the notes commit notesHead of any object store
+// (the mirror's, or a walk's): found is false when there is none. Notes written by
+// `git notes` with a fan-out (ab/cdef...) are read too.
+func NoteIn(s storer.EncodedObjectStorer, notesHead, obj plumbing.Hash) ([]byte, bool, error) {
+	c, err := object.GetCommit(s, notesHead)
 	if err != nil {
-		return nil, false, fmt.Errorf("read notes: %w", err)
+		return nil, false, fmt.Errorf("read notes %s: %w", notesHead, err)
 	}
 	tree, err := c.Tree()
 	if err != nil {
-		return nil, false, fmt.Errorf("read notes: %w", err)
+		return nil, false, fmt.Errorf("read notes %s: %w", notesHead, err)
 	}
-	name := commit.String()
+	name := obj.String()
 	for _, p := range []string{name, name[:2] + "/" + name[2:], name[:2] + "/" + name[2:4] + "/" + name[4:]} {
 		f, err := tree.File(p)
 		if errors.Is(err, object.ErrFileNotFound) || errors.Is(err, object.ErrDirectoryNotFound) || errors.Is(err, object.ErrEntryNotFound) {
@@ -46,11 +53,11 @@ func (r *Repo) noteAt(notesHead, commit plumbing.Hash) ([]byte, bool, error) {
 		if err != nil {
 			return nil, false, fmt.Errorf("read note %s: %w", p, err)
 		}
-		s, err := f.Contents()
+		text, err := f.Contents()
 		if err != nil {
-			return nil, false, err
+			return nil, false, fmt.Errorf("read note %s: %w", p, err)
 		}
-		return []byte(s), true, nil
+		return []byte(text), true, nil
 	}
 	return nil, false, nil
 }

@@ -5,6 +5,8 @@ import (
 	"fmt"
 
 	"github.com/go-git/go-git/v5/plumbing"
+
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/infrarepo"
 )
 
 // kindOf is the kind of the sealed records each records ref holds.
@@ -53,7 +55,7 @@ func (r *Reconciler) restoreDeleted(ctx context.Context) error {
 
 // restoreOne puts back the record on obj that notesHead holds, when it is sealed.
 func (r *Reconciler) restoreOne(ctx context.Context, ref string, notesHead, obj plumbing.Hash) error {
-	note, found, err := NoteIn(r.Infra.Storer(), notesHead, obj)
+	note, found, err := infrarepo.NoteIn(r.Infra.Storer(), notesHead, obj)
 	if err != nil || !found {
 		return err
 	}

@@ -1,7 +1,6 @@
 package lifecycle
 
 import (
-	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -64,34 +63,6 @@ func TipsOf(message string) RecordTips {
 		}
 	}
 	return tips
-}
-
-// NoteIn reads the note on obj in the notes commit notesHead.
-func NoteIn(s storer.EncodedObjectStorer, notesHead, obj plumbing.Hash) ([]byte, bool, error) {
-	c, err := object.GetCommit(s, notesHead)
-	if err != nil {
-		return nil, false, fmt.Errorf("read notes %s: %w", notesHead, err)
-	}
-	tree, err := c.Tree()
-	if err != nil {
-		return nil, false, fmt.Errorf("read notes %s: %w", notesHead, err)
-	}
-	name := obj.String()
-	for _, p := range []string{name, name[:2] + "/" + name[2:], name[:2] + "/" + name[2:4] + "/" + name[4:]} {
-		f, err := tree.File(p)
-		if errors.Is(err, object.ErrFileNotFound) || errors.Is(err, object.ErrDirectoryNotFound) || errors.Is(err, object.ErrEntryNotFound) {
-			continue
-		}
-		if err != nil {
-			return nil, false, fmt.Errorf("read note %s: %w", p, err)
-		}
-		text, err := f.Contents()
-		if err != nil {
-			return nil, false, fmt.Errorf("read note %s: %w", p, err)
-		}
-		return []byte(text), true, nil
-	}
-	return nil, false, nil
 }
 
 // notedIn lists the objects the notes commit notesHead has a note on.
@@ -196,7 +167,7 @@ func (w *Witness) Held(ref string, obj plumbing.Hash) (plumbing.Hash, bool, erro
 		if !w.intact(ref, head) {
 			return t.merge, true, nil
 		}
-		_, found, err := NoteIn(w.s, head, obj)
+		_, found, err := infrarepo.NoteIn(w.s, head, obj)
 		if err != nil {
 			return plumbing.ZeroHash, false, err
 		}
