@@ -58,26 +58,12 @@ func newApproveCommand() *cobra.Command {
 			if id == "" || keyFile == "" {
 				return badInput(errors.New("--id and --key are required"))
 			}
-			cfg, infra, err := localInfra(cmd, configFile, "approve")
+			rs, err := openReviewerSigning(cmd, configFile, "approve", "an approval", keyFile, principal)
 			if err != nil {
 				return err
 			}
-			defer func() { _ = infra.Close() }()
-			reviewers, err := allowedSigners(cfg)
-			if err != nil {
-				return err
-			}
-			if reviewers == nil {
-				return badInput(errors.New("forge.allowed_signers_file is not set: on the local forge an approval is a signature by a reviewer's key listed there"))
-			}
-			key, err := signing.LoadKey(keyFile)
-			if err != nil {
-				return badInput(fmt.Errorf("--key: %w", err))
-			}
-			who, err := approverPrincipal(reviewers, key, principal)
-			if err != nil {
-				return err
-			}
+			defer func() { _ = rs.infra.Close() }()
+			cfg, infra, reviewers, key, who := rs.cfg, rs.infra, rs.reviewers, rs.key, rs.who
 			branch := decision.Branch(id)
 			head, ok := infra.Branch(branch)
 			if !ok {
@@ -259,4 +245,50 @@ func newReconciler(cfg *config.Config, infra *infrarepo.Repo, fg propose.Forge, 
 		Now: time.Now, Logger: logger, Limits: proposalLimits(cfg),
 	}}
 	return r, nil
+}
+
+// reviewerSigning is what approve and reject both start from on the local forge: the
+// configuration, the mirror, the allowed signers, the reviewer's key and the principal
+// it signs as.
+type reviewerSigning struct {
+	cfg       *config.Config
+	infra     *infrarepo.Repo
+	reviewers *signing.AllowedSigners
+	key       *signing.Key
+	who       string
+}
+
+// openReviewerSigning opens it for the command verb; act names the record the
+// signature makes ("an approval"), for the error when no allowed-signers file is set.
+func openReviewerSigning(cmd *cobra.Command, configFile, verb, act, keyFile, principal string) (*reviewerSigning, error) {
+	cfg, infra, err := localInfra(cmd, configFile, verb)
+	if err != nil {
+		return nil, err
+	}
+	rs, err := reviewerOf(cfg, act, keyFile, principal)
+	if err != nil {
+		_ = infra.Close()
+		return nil, err
+	}
+	rs.infra = infra
+	return rs, nil
+}
+
+func reviewerOf(cfg *config.Config, act, keyFile, principal string) (*reviewerSigning, error) {
+	reviewers, err := allowedSigners(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if reviewers == nil {
+		return nil, badInput(fmt.Errorf("forge.allowed_signers_file is not set: on the local forge %s is a signature by a reviewer's key listed there", act))
+	}
+	key, err := signing.LoadKey(keyFile)
+	if err != nil {
+		return nil, badInput(fmt.Errorf("--key: %w", err))
+	}
+	who, err := approverPrincipal(reviewers, key, principal)
+	if err != nil {
+		return nil, err
+	}
+	return &reviewerSigning{cfg: cfg, reviewers: reviewers, key: key, who: who}, nil
 }

@@ -15,7 +15,6 @@ import (
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/forge/local"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/infrarepo"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/lifecycle"
-	"github.com/gitops-remediation/terraform-provider-remediation/remediator/signing"
 )
 
 func newRejectCommand() *cobra.Command {
@@ -33,26 +32,12 @@ func newRejectCommand() *cobra.Command {
 			if id == "" || keyFile == "" {
 				return badInput(errors.New("--id and --key are required"))
 			}
-			cfg, infra, err := localInfra(cmd, configFile, "reject")
+			rs, err := openReviewerSigning(cmd, configFile, "reject", "a rejection", keyFile, principal)
 			if err != nil {
 				return err
 			}
-			defer func() { _ = infra.Close() }()
-			reviewers, err := allowedSigners(cfg)
-			if err != nil {
-				return err
-			}
-			if reviewers == nil {
-				return badInput(errors.New("forge.allowed_signers_file is not set: on the local forge a rejection is a signature by a reviewer's key listed there"))
-			}
-			key, err := signing.LoadKey(keyFile)
-			if err != nil {
-				return badInput(fmt.Errorf("--key: %w", err))
-			}
-			who, err := approverPrincipal(reviewers, key, principal)
-			if err != nil {
-				return err
-			}
+			defer func() { _ = rs.infra.Close() }()
+			cfg, infra, reviewers, key, who := rs.cfg, rs.infra, rs.reviewers, rs.key, rs.who
 			p, err := openProposal(cfg, infra, id)
 			if err != nil {
 				return err
