@@ -17,6 +17,7 @@ import (
 
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/config"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/daemon"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/forge"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/forge/github"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/lifecycle"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/queue"
@@ -105,15 +106,15 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, reconcileE
 	if err != nil {
 		return err
 	}
-	metrics := server.NewMetrics(q.Len)
-	budget := github.NewBudget(metrics.Registry, time.Now)
+	// One registry (no global state); each stage declares and registers its own.
+	reg := server.NewRegistry(version, commit)
+	budget := github.NewBudget(reg, time.Now)
 	infra, fg, err := openInfra(ctx, cfg, log, func(o *github.Options) { o.Budget = budget })
 	if err != nil {
 		return err
 	}
 	defer func() { _ = infra.Close() }()
-	metrics.Registry.MustRegister(server.BuildInfo(version, commit))
-	notifier, err := newNotifier(cfg, log, metrics.Registry)
+	notifier, err := newNotifier(cfg, log, reg)
 	if err != nil {
 		return err
 	}
@@ -125,7 +126,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, reconcileE
 	src := daemon.New(daemon.Options{
 		Store: store, Infra: infra, Forge: fg, Base: cfg.Infrastructure.Base,
 		AuthorName: cfg.Infrastructure.AuthorName, AuthorEmail: cfg.Infrastructure.AuthorEmail,
-		Limits: proposalLimits(cfg), Metrics: metrics, Logger: log,
+		Limits: proposalLimits(cfg), Metrics: daemon.NewMetrics(reg), Logger: log,
 		Reconciler: func(cat *runbooks.Catalog) (*lifecycle.Reconciler, error) {
 			return newReconciler(cfg, infra, fg, cat, log)
 		},
@@ -143,10 +144,10 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, reconcileE
 		log.Warn("intake is not authenticated: set intake.bearer_token_env to require a bearer token")
 	}
 	handler := server.New(server.Options{
-		Queue: q, Metrics: metrics, Logger: log, BearerToken: token, MaxBodyBytes: int64(cfg.Intake.MaxBodyBytes),
+		Queue: q, Metrics: server.NewMetrics(reg), Gatherer: reg, Logger: log, BearerToken: token, MaxBodyBytes: int64(cfg.Intake.MaxBodyBytes),
 		Ready: src.Ready, Now: time.Now, Status: page, Tracer: tracer,
 		GitHubWebhookSecret: config.Secret(cfg.Forge.WebhookSecretEnv),
-		OnGitHubEvent:       func(_ string, t server.GitHubTarget) { src.KickTarget(t) },
+		OnGitHubEvent:       func(_ string, t forge.Target) { src.KickTarget(t) },
 		Route:               src.Route,
 	})
 	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", cfg.Listen)
@@ -159,7 +160,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, reconcileE
 	if _, err := src.Proposer(ctx); err != nil {
 		log.Error("catalog not loaded; not ready until it loads", "err", err)
 	}
-	w := &worker.Worker{Queue: q, Source: src.Proposer, Metrics: metrics, Logger: log, Poll: 2 * time.Second, Tracer: tracer,
+	w := &worker.Worker{Queue: q, Source: src.Proposer, Metrics: worker.NewMetrics(reg, q.Len), Logger: log, Poll: 2 * time.Second, Tracer: tracer,
 		DeadLettered: deadLettered(notifier)}
 
 	ctx, cancel := context.WithCancel(ctx)

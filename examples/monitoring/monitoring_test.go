@@ -16,9 +16,11 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/daemon"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/forge/github"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/notify"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/server"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/worker"
 )
 
 func promtool(t *testing.T, args ...string) string {
@@ -137,15 +139,19 @@ func TestQueriesUseExportedMetrics(t *testing.T) {
 // exportedMetrics are the series names serve's registry exposes.
 func exportedMetrics(t *testing.T) map[string]bool {
 	t.Helper()
-	m := server.NewMetrics(func() int { return 0 })
+	// Every stage serve wires registers on one registry, as serve does.
+	reg := server.NewRegistry("test", "test")
+	in := server.NewMetrics(reg)
+	w := worker.NewMetrics(reg, func() int { return 0 })
+	d := daemon.NewMetrics(reg)
 	// Touch the vectors so that they are gathered.
-	m.Requests.WithLabelValues("alertmanager", "202").Inc()
-	m.Accepted.WithLabelValues("alertmanager").Inc()
-	m.Routed.WithLabelValues("queued").Inc()
-	m.Decisions.WithLabelValues("opened", "scale-out-api").Inc()
-	m.Lifecycle.WithLabelValues("verified", "scale-out-api").Inc()
-	m.Passes.WithLabelValues("ok").Inc()
-	n := notify.NewMetrics(m.Registry)
+	in.Requests.WithLabelValues("alertmanager", "202").Inc()
+	in.Accepted.WithLabelValues("alertmanager").Inc()
+	in.Routed.WithLabelValues("queued").Inc()
+	w.Decisions.WithLabelValues("opened", "scale-out-api").Inc()
+	d.Lifecycle.WithLabelValues("verified", "scale-out-api").Inc()
+	d.Passes.WithLabelValues("ok").Inc()
+	n := notify.NewMetrics(reg)
 	n.Notifications.WithLabelValues("sre", "slack", "delivered").Inc()
 	n.Queued.WithLabelValues("sre").Set(0)
 	n.Latency.WithLabelValues("slack").Observe(1)
@@ -153,9 +159,9 @@ func exportedMetrics(t *testing.T) map[string]bool {
 		h.WithLabelValues("scale-out-api").Observe(60)
 	}
 	// serve registers the forge's budget on the same registry.
-	budget := github.NewBudget(m.Registry, nil)
+	budget := github.NewBudget(reg, nil)
 	budget.Observe("/user", 200, http.Header{"X-Ratelimit-Remaining": {"1"}, "X-Ratelimit-Limit": {"5000"}, "X-Ratelimit-Reset": {"1"}})
-	families, err := m.Registry.Gather()
+	families, err := reg.Gather()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -20,7 +20,6 @@ import (
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/lifecycle"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/notify"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/propose"
-	"github.com/gitops-remediation/terraform-provider-remediation/remediator/server"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/status"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/worker"
 	"github.com/gitops-remediation/terraform-provider-remediation/runbooks"
@@ -35,7 +34,7 @@ type Options struct {
 	// Base, AuthorName, AuthorEmail: the infrastructure repository's.
 	Base, AuthorName, AuthorEmail string
 	Limits                        decision.Bounds
-	Metrics                       *server.Metrics
+	Metrics                       *Metrics
 	Logger                        *slog.Logger
 	// Reconciler makes the lifecycle engine for a catalog.
 	Reconciler func(cat *runbooks.Catalog) (*lifecycle.Reconciler, error)
@@ -180,7 +179,7 @@ func (c *Daemon) count(outcomes []lifecycle.Outcome, err error) {
 // anomaly? Before the catalog loads, everything is queued (the worker routes later).
 // A resolved alert asks for a reconcile pass either way: it may be what a merged
 // remediation's verification waits for.
-func (c *Daemon) Route(a intake.Anomaly) string {
+func (c *Daemon) Route(a intake.Anomaly) intake.Disposition {
 	if a.Status == intake.StatusResolved {
 		c.KickPass()
 	}
@@ -191,7 +190,7 @@ func (c *Daemon) Route(a intake.Anomaly) string {
 		return ""
 	}
 	if d := decision.Decide(p.Router, runbooks.Anomaly{Labels: a.Labels, Annotations: a.Annotations, Value: a.Value}); d.Acting == nil {
-		return server.OutcomeNoMatch
+		return intake.NoMatch
 	}
 	return ""
 }

@@ -8,12 +8,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/forge"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/lifecycle"
-	"github.com/gitops-remediation/terraform-provider-remediation/remediator/server"
 )
 
-func serverTarget(pr int, sha string) server.GitHubTarget {
-	return server.GitHubTarget{PullRequest: pr, Commit: sha}
+func serverTarget(pr int, sha string) forge.Target {
+	return forge.Target{Number: pr, Commit: sha}
 }
 
 // A full pass replaces what the status shows; a pass narrowed to what a delivery

@@ -5,11 +5,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/forge"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/intake"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/lifecycle"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/notify"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/propose"
-	"github.com/gitops-remediation/terraform-provider-remediation/remediator/server"
 	"github.com/gitops-remediation/terraform-provider-remediation/runbooks"
 )
 
@@ -27,7 +27,7 @@ func (c *Daemon) proposed(p *propose.Proposer, res propose.Result, a intake.Anom
 	if res.Action == propose.Opened && !c.o.StatusDryRun {
 		// The status shows what passes found: a pass over the new pull request puts
 		// it there now, not at the next timed pass (minutes apart with webhooks).
-		c.KickTarget(server.GitHubTarget{PullRequest: pullNumber(res.URL)})
+		c.KickTarget(forge.Target{Number: pullNumber(res.URL)})
 	}
 	if e, ok := c.facts(p.Catalog).Proposal(res, a); ok {
 		c.o.Notify.Emit(e)

@@ -4,8 +4,8 @@ import (
 	"slices"
 	"time"
 
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/forge"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/lifecycle"
-	"github.com/gitops-remediation/terraform-provider-remediation/remediator/server"
 )
 
 // pendingPass is what events asked of the next pass.
@@ -20,18 +20,18 @@ const maxTargets = 256
 
 // KickTarget asks for a pass over what a webhook delivery concerns; a delivery that
 // names nothing asks for a full pass.
-func (c *Daemon) KickTarget(t server.GitHubTarget) {
+func (c *Daemon) KickTarget(t forge.Target) {
 	c.pendMu.Lock()
 	p := &c.pending
 	p.due = true
 	switch {
-	case t.PullRequest == 0 && t.Commit == "":
+	case t.Number == 0 && t.Commit == "":
 		p.full = true
 	case len(p.targets.PullRequests)+len(p.targets.Commits) >= maxTargets:
 		p.full = true
 	default:
-		if t.PullRequest != 0 && !slices.Contains(p.targets.PullRequests, t.PullRequest) {
-			p.targets.PullRequests = append(p.targets.PullRequests, t.PullRequest)
+		if t.Number != 0 && !slices.Contains(p.targets.PullRequests, t.Number) {
+			p.targets.PullRequests = append(p.targets.PullRequests, t.Number)
 		}
 		if t.Commit != "" && !slices.Contains(p.targets.Commits, t.Commit) {
 			p.targets.Commits = append(p.targets.Commits, t.Commit)

@@ -1,18 +1,22 @@
 package server
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/forge"
+)
 
 var targetSeeds = []struct {
 	event, payload string
-	want           GitHubTarget
+	want           forge.Target
 }{
-	{"pull_request", `{"action":"opened","number":7,"pull_request":{"number":7,"head":{"sha":"aaa"}}}`, GitHubTarget{PullRequest: 7, Commit: "aaa"}},
-	{"pull_request_review", `{"action":"submitted","pull_request":{"number":9,"head":{"sha":"bbb"}},"review":{"state":"approved"}}`, GitHubTarget{PullRequest: 9, Commit: "bbb"}},
-	{"status", `{"sha":"ccc","state":"success","context":"plan"}`, GitHubTarget{Commit: "ccc"}},
-	{"check_run", `{"action":"completed","check_run":{"head_sha":"ddd"}}`, GitHubTarget{Commit: "ddd"}},
-	{"check_suite", `{"action":"completed","check_suite":{"head_sha":"eee"}}`, GitHubTarget{Commit: "eee"}},
-	{"pull_request", `not json`, GitHubTarget{}},
-	{"push", `{"ref":"refs/heads/main"}`, GitHubTarget{}},
+	{"pull_request", `{"action":"opened","number":7,"pull_request":{"number":7,"head":{"sha":"aaa"}}}`, forge.Target{Number: 7, Commit: "aaa"}},
+	{"pull_request_review", `{"action":"submitted","pull_request":{"number":9,"head":{"sha":"bbb"}},"review":{"state":"approved"}}`, forge.Target{Number: 9, Commit: "bbb"}},
+	{"status", `{"sha":"ccc","state":"success","context":"plan"}`, forge.Target{Commit: "ccc"}},
+	{"check_run", `{"action":"completed","check_run":{"head_sha":"ddd"}}`, forge.Target{Commit: "ddd"}},
+	{"check_suite", `{"action":"completed","check_suite":{"head_sha":"eee"}}`, forge.Target{Commit: "eee"}},
+	{"pull_request", `not json`, forge.Target{}},
+	{"push", `{"ref":"refs/heads/main"}`, forge.Target{}},
 }
 
 // A delivery names where to look: the pull request, or the commit a check reports
@@ -31,7 +35,7 @@ func FuzzGitHubTarget(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, event string, payload []byte) {
 		got := githubTarget(event, payload)
-		if got.PullRequest < 0 {
+		if got.Number < 0 {
 			t.Skip() // a negative number names no pull request the pass lists
 		}
 	})

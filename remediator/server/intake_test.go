@@ -30,21 +30,22 @@ func notification(names ...string) string {
 }
 
 // onlyHighLatency is a catalog's answer where one runbook acts on HighLatency.
-func onlyHighLatency(a intake.Anomaly) string {
+func onlyHighLatency(a intake.Anomaly) intake.Disposition {
 	if a.Labels["alertname"] == "HighLatency" {
 		return ""
 	}
-	return OutcomeNoMatch
+	return intake.NoMatch
 }
 
-func newIntake(t testing.TB, route func(intake.Anomaly) string) (*httptest.Server, *queue.Queue, *Metrics, string) {
+func newIntake(t testing.TB, route func(intake.Anomaly) intake.Disposition) (*httptest.Server, *queue.Queue, *Metrics, string) {
 	dir := filepath.Join(t.TempDir(), "queue")
 	q, err := queue.Open(dir, time.Now)
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := NewMetrics(q.Len)
-	h := New(Options{Queue: q, Metrics: m, Logger: slog.New(slog.DiscardHandler), MaxBodyBytes: 1 << 22,
+	reg := NewRegistry("test", "test")
+	m := NewMetrics(reg)
+	h := New(Options{Queue: q, Metrics: m, Gatherer: reg, Logger: slog.New(slog.DiscardHandler), MaxBodyBytes: 1 << 22,
 		Ready: func() error { return nil }, Now: time.Now, Route: route})
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
@@ -84,10 +85,10 @@ func TestIntakeRoutesBeforeQueueing(t *testing.T) {
 	if err != nil || len(items) != 2 || items[0].Anomaly.Labels["service"] != "svc-0" || items[1].Anomaly.Labels["service"] != "svc-2" {
 		t.Fatalf("queued %+v %v", items, err)
 	}
-	if got := testutil.ToFloat64(m.Routed.WithLabelValues(OutcomeNoMatch)); got != 4 {
+	if got := testutil.ToFloat64(m.Routed.WithLabelValues(string(intake.NoMatch))); got != 4 {
 		t.Fatalf("no-match counted %v, want 4", got)
 	}
-	if got := testutil.ToFloat64(m.Routed.WithLabelValues(OutcomeQueued)); got != 2 {
+	if got := testutil.ToFloat64(m.Routed.WithLabelValues(string(intake.Queued))); got != 2 {
 		t.Fatalf("queued counted %v, want 2", got)
 	}
 }
@@ -116,7 +117,7 @@ func TestIntakeIgnoresAnAlertWithAnUnusableValue(t *testing.T) {
 	if len(items) != 2 || items[0].Anomaly.Labels["service"] != "svc-1" || items[1].Anomaly.Labels["service"] != "svc-2" {
 		t.Fatalf("queued %+v", items)
 	}
-	if got := testutil.ToFloat64(m.Routed.WithLabelValues(OutcomeBadValue)); got != 1 {
+	if got := testutil.ToFloat64(m.Routed.WithLabelValues(string(intake.BadValue))); got != 1 {
 		t.Fatalf("bad-value counted %v", got)
 	}
 	// +Inf and a word are as unusable.

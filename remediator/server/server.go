@@ -14,10 +14,12 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/forge"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/intake"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/queue"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/tracing"
@@ -30,22 +32,24 @@ type Queue interface {
 
 // Options configure the handler.
 type Options struct {
-	Queue        Queue
-	Metrics      *Metrics
+	Queue   Queue
+	Metrics *Metrics
+	// Gatherer is what GET /metrics serves: the registry every stage registered on.
+	Gatherer     prometheus.Gatherer
 	Logger       *slog.Logger
 	BearerToken  string // empty: no authentication
 	MaxBodyBytes int64
 	Ready        func() error
 	Now          func() time.Time
 	// Route says what the current catalog does with an anomaly: "" when a runbook
-	// acts on it (it is queued), or the outcome for one answered without queueing
-	// (OutcomeNoMatch). Nil queues everything (the catalog is not loaded yet: the
-	// worker routes later).
-	Route func(intake.Anomaly) string
+	// acts on it (it is queued), or the disposition of one answered without
+	// queueing (intake.NoMatch). Nil queues everything (the catalog is not loaded
+	// yet: the worker routes later).
+	Route func(intake.Anomaly) intake.Disposition
 	// GitHubWebhookSecret enables POST /v1/github; OnGitHubEvent is told of each
 	// verified event that can change a decision, and of what it concerns.
 	GitHubWebhookSecret string
-	OnGitHubEvent       func(event string, target GitHubTarget)
+	OnGitHubEvent       func(event string, target forge.Target)
 	// Status, when set, adds the status page's routes (GET / and what it links to).
 	Status interface{ Register(mux *http.ServeMux) }
 	// Tracer starts each actionable anomaly's trace; nil traces nothing.
@@ -61,7 +65,7 @@ func New(o Options) http.Handler {
 		return []intake.Anomaly{a}, nil, err
 	}))
 	mux.Handle("POST /v1/github", o.github())
-	mux.Handle("GET /metrics", promhttp.HandlerFor(o.Metrics.Registry, promhttp.HandlerOpts{}))
+	mux.Handle("GET /metrics", promhttp.HandlerFor(o.Gatherer, promhttp.HandlerOpts{}))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
@@ -116,7 +120,7 @@ func (o Options) serveIntake(w http.ResponseWriter, r *http.Request, parse func(
 	actionable, answered := o.route(anomalies)
 	o.startTraces(r.Context(), actionable)
 	if len(skipped) > 0 {
-		answered[OutcomeBadValue] = len(skipped)
+		answered[intake.BadValue] = len(skipped)
 	}
 	ids, err := o.Queue.Put(actionable)
 	if errors.Is(err, queue.ErrFull) {
@@ -133,9 +137,9 @@ func (o Options) serveIntake(w http.ResponseWriter, r *http.Request, parse func(
 	for _, a := range actionable {
 		o.Metrics.Accepted.WithLabelValues(a.Source).Inc()
 	}
-	o.Metrics.Routed.WithLabelValues(OutcomeQueued).Add(float64(len(actionable)))
+	o.Metrics.Routed.WithLabelValues(string(intake.Queued)).Add(float64(len(actionable)))
 	for outcome, n := range answered {
-		o.Metrics.Routed.WithLabelValues(outcome).Add(float64(n))
+		o.Metrics.Routed.WithLabelValues(string(outcome)).Add(float64(n))
 	}
 	if len(ids) > 0 {
 		o.Logger.Info("anomalies accepted", "count", len(anomalies), "queued", len(ids))
@@ -147,20 +151,11 @@ func (o Options) serveIntake(w http.ResponseWriter, r *http.Request, parse func(
 	return http.StatusAccepted
 }
 
-// Outcomes of an alert at the intake.
-const (
-	OutcomeQueued  = "queued"
-	OutcomeNoMatch = "no-match"
-	// OutcomeBadValue: the alert's value is unusable (NaN, Inf, not a number); the
-	// alert is ignored, the rest of its notification goes on.
-	OutcomeBadValue = "bad-value"
-)
-
 // route splits the anomalies into those a runbook acts on and counts of the others
 // by outcome. Only the first are written to disk: an alert no enabled runbook acts on
 // costs no write and no worker pass.
-func (o Options) route(anomalies []intake.Anomaly) ([]intake.Anomaly, map[string]int) {
-	answered := map[string]int{}
+func (o Options) route(anomalies []intake.Anomaly) ([]intake.Anomaly, map[intake.Disposition]int) {
+	answered := map[intake.Disposition]int{}
 	if o.Route == nil {
 		return anomalies, answered
 	}

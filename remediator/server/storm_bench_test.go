@@ -77,7 +77,7 @@ func stormBodies() []string {
 }
 
 // stormRoute asks a 1,000-runbook catalog, as serve does.
-func stormRoute(b *testing.B) func(intake.Anomaly) string {
+func stormRoute(b *testing.B) func(intake.Anomaly) intake.Disposition {
 	var rbs []*runbooks.Runbook
 	for i := 0; i < 1000; i++ {
 		rb := runbooks.NewRunbook(fmt.Sprintf("rb-%04d", i))
@@ -100,9 +100,9 @@ func stormRoute(b *testing.B) func(intake.Anomaly) string {
 	if err != nil {
 		b.Fatal(err)
 	}
-	return func(a intake.Anomaly) string {
+	return func(a intake.Anomaly) intake.Disposition {
 		if decision.Decide(router, runbooks.Anomaly{Labels: a.Labels, Annotations: a.Annotations, Value: a.Value}).Acting == nil {
-			return OutcomeNoMatch
+			return intake.NoMatch
 		}
 		return ""
 	}

@@ -18,7 +18,6 @@ import (
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/intake"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/propose"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/queue"
-	"github.com/gitops-remediation/terraform-provider-remediation/remediator/server"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/tracing"
 )
 
@@ -35,7 +34,7 @@ type Source func(ctx context.Context) (Proposer, error)
 type Worker struct {
 	Queue   *queue.Queue
 	Source  Source
-	Metrics *server.Metrics
+	Metrics *Metrics
 	Logger  *slog.Logger
 	// Poll is how often the queue is looked at without a wake-up.
 	Poll time.Duration

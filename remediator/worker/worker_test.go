@@ -9,12 +9,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/intake"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/propose"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/queue"
-	"github.com/gitops-remediation/terraform-provider-remediation/remediator/server"
 )
 
 // poison panics on the anomaly named "poison", fails on "flaky" until it is healed,
@@ -38,13 +38,13 @@ func (p *poison) Propose(_ context.Context, a intake.Anomaly, _ bool) (propose.R
 	return propose.Result{Action: propose.Opened}, nil
 }
 
-func newWorker(t *testing.T, dir string, p *poison, now *time.Time) (*Worker, *queue.Queue, *server.Metrics) {
+func newWorker(t *testing.T, dir string, p *poison, now *time.Time) (*Worker, *queue.Queue, *Metrics) {
 	t.Helper()
 	q, err := queue.Open(dir, time.Now)
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := server.NewMetrics(q.Len)
+	m := NewMetrics(prometheus.NewRegistry(), q.Len)
 	w := &Worker{Queue: q, Metrics: m, Logger: slog.New(slog.DiscardHandler), Poll: time.Hour, MaxAttempts: 3,
 		Source: func(context.Context) (Proposer, error) { return p, nil }, Now: func() time.Time { return *now }}
 	return w, q, m
