@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/gitops-remediation/terraform-provider-remediation/internal/gitauth"
+
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
@@ -106,7 +108,7 @@ func loadCatalog(ctx context.Context, data *providerData) (*catalogstore.Snapsho
 	snap, err := data.Snapshot(ctx)
 	if err != nil {
 		diags.AddError("Cannot read the catalog repository",
-			fmt.Sprintf("Fetching %s failed. Check the provider's repository, branch and credentials.\n\n%v", catalogstore.RedactURL(data.opts.Repository), err))
+			fmt.Sprintf("Fetching %s failed. Check the provider's repository, branch and credentials.\n\n%v", gitauth.RedactURL(data.opts.Repository), err))
 		return nil, nil, diags
 	}
 	cat, err := snap.Catalog()

@@ -6,6 +6,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gitops-remediation/terraform-provider-remediation/internal/gitauth"
+
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 
 	"github.com/gitops-remediation/terraform-provider-remediation/runbooks"
@@ -89,7 +91,7 @@ func (d *providerData) write(ctx context.Context, what string, fn func(*catalogs
 	s, err := d.Store(ctx)
 	if err != nil {
 		diags.AddError("Cannot open the catalog repository",
-			fmt.Sprintf("Opening %s failed. Check the provider's repository, branch and credentials.\n\n%v", catalogstore.RedactURL(d.opts.Repository), err))
+			fmt.Sprintf("Opening %s failed. Check the provider's repository, branch and credentials.\n\n%v", gitauth.RedactURL(d.opts.Repository), err))
 		return diags
 	}
 	_, err = fn(s)
@@ -107,7 +109,7 @@ func (d *providerData) readDocument(ctx context.Context, kind, name string) (run
 	snap, err := d.Snapshot(ctx)
 	if err != nil {
 		diags.AddError("Cannot read the catalog repository",
-			fmt.Sprintf("Fetching %s failed. Check the provider's repository, branch and credentials.\n\n%v", catalogstore.RedactURL(d.opts.Repository), err))
+			fmt.Sprintf("Fetching %s failed. Check the provider's repository, branch and credentials.\n\n%v", gitauth.RedactURL(d.opts.Repository), err))
 		return nil, false, diags
 	}
 	doc, found, err := snap.Get(kind, name)

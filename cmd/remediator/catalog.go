@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/gitops-remediation/terraform-provider-remediation/internal/gitauth"
+
 	"github.com/spf13/cobra"
 
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/config"
@@ -118,7 +120,7 @@ func validateRepository(ctx context.Context, repository, ref, directory string) 
 	if err != nil {
 		return nil, "", err
 	}
-	where := catalogstore.RedactURL(repository) + "@" + snap.Head
+	where := gitauth.RedactURL(repository) + "@" + snap.Head
 	cat, err := snap.Catalog()
 	return cat, where, err
 }

@@ -15,6 +15,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gitops-remediation/terraform-provider-remediation/internal/gitauth"
+
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/config"
 	"github.com/go-git/go-git/v5/plumbing"
@@ -26,7 +28,6 @@ import (
 	"github.com/gitops-remediation/terraform-provider-remediation/internal/gitpush"
 	"github.com/gitops-remediation/terraform-provider-remediation/internal/gittree"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/signing"
-	"github.com/gitops-remediation/terraform-provider-remediation/runbooks/catalogstore"
 )
 
 // ErrBranchExists is returned by Push when the proposal branch already exists.
@@ -63,7 +64,7 @@ func Open(ctx context.Context, url, token, stateDir string) (*Repo, error) {
 // uses the fixed token.
 func OpenWith(ctx context.Context, url string, tokens TokenFunc, token, stateDir string) (*Repo, error) {
 	raw := url
-	url, auth, err := catalogstore.Endpoint(url, token, "")
+	url, auth, err := gitauth.Endpoint(url, token, "")
 	if err != nil {
 		return nil, fmt.Errorf("open infrastructure repository: %w", err)
 	}
@@ -111,7 +112,7 @@ func (r *Repo) refreshAuth(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("infrastructure repository credentials: %w", err)
 	}
-	_, auth, err := catalogstore.Endpoint(r.raw, tok, "")
+	_, auth, err := gitauth.Endpoint(r.raw, tok, "")
 	if err != nil {
 		return err
 	}
@@ -130,7 +131,7 @@ func (r *Repo) Fetch(ctx context.Context) error {
 		RefSpecs: []config.RefSpec{"+refs/heads/*:refs/heads/*", "+refs/notes/*:refs/notes/*"},
 	})
 	if err != nil && !errors.Is(err, git.NoErrAlreadyUpToDate) {
-		return fmt.Errorf("fetch infrastructure repository %s: %w", catalogstore.RedactURL(r.url), err)
+		return fmt.Errorf("fetch infrastructure repository %s: %w", gitauth.RedactURL(r.url), err)
 	}
 	return nil
 }
@@ -430,7 +431,7 @@ func (w *WorkTree) PushOver(ctx context.Context, c *object.Commit, branch string
 		return fmt.Errorf("push %s: %w", branch, ErrBranchExists)
 	}
 	if err != nil {
-		return fmt.Errorf("push %s to %s: %w", branch, catalogstore.RedactURL(w.r.url), err)
+		return fmt.Errorf("push %s to %s: %w", branch, gitauth.RedactURL(w.r.url), err)
 	}
 	return nil
 }

@@ -10,6 +10,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gitops-remediation/terraform-provider-remediation/internal/gitauth"
+
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/config"
 	"github.com/go-git/go-git/v5/plumbing"
@@ -132,7 +134,7 @@ func (s *Store) fetchLocked(ctx context.Context) (plumbing.Hash, error) {
 		_ = s.repo.Storer.RemoveReference(s.remoteRef())
 		return plumbing.ZeroHash, nil
 	default:
-		return plumbing.ZeroHash, fmt.Errorf("fetch %s from %s: %w", s.opts.Branch, RedactURL(s.url), err)
+		return plumbing.ZeroHash, fmt.Errorf("fetch %s from %s: %w", s.opts.Branch, gitauth.RedactURL(s.url), err)
 	}
 	ref, err := s.repo.Reference(s.remoteRef(), true)
 	if err != nil {

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gitops-remediation/terraform-provider-remediation/internal/gitauth"
+
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/object"
 
@@ -394,7 +396,7 @@ func (s *Store) push(ctx context.Context, commit, base plumbing.Hash) error {
 		parentTree = p.TreeHash
 	}
 	if err := gitpush.Update(ctx, s.url, s.auth, s.repo.Storer, c, parentTree, plumbing.NewBranchReferenceName(s.opts.Branch), base); err != nil {
-		return fmt.Errorf("push catalog to %s: %w", RedactURL(s.url), err)
+		return fmt.Errorf("push catalog to %s: %w", gitauth.RedactURL(s.url), err)
 	}
 	return nil
 }
