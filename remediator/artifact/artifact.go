@@ -240,3 +240,9 @@ func LimitsOf(rb *runbooks.Runbook, pol *runbooks.Policy) Limits {
 		DeniedResourceTypes: pol.Spec.Plan.DeniedResourceTypes,
 	}
 }
+
+// Subject is the recorded anomaly as runbooks see it (routing, conditions, templates
+// and edits), as intake.Anomaly.Subject gives it when proposing.
+func (a Anomaly) Subject() runbooks.Anomaly {
+	return runbooks.Anomaly{Labels: a.Labels, Annotations: a.Annotations, Value: a.Value}
+}

@@ -189,7 +189,7 @@ func (c *Daemon) Route(a intake.Anomaly) intake.Disposition {
 	if p == nil {
 		return ""
 	}
-	if d := decision.Decide(p.Router, runbooks.Anomaly{Labels: a.Labels, Annotations: a.Annotations, Value: a.Value}); d.Acting == nil {
+	if d := decision.Decide(p.Router, a.Subject()); d.Acting == nil {
 		return intake.NoMatch
 	}
 	return ""

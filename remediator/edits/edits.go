@@ -22,13 +22,6 @@ import (
 // ErrProtected marks a change aimed at a protected path.
 var ErrProtected = errors.New("protected path")
 
-// Anomaly is what a change's templates and expressions see.
-type Anomaly struct {
-	Labels      map[string]string
-	Annotations map[string]string
-	Value       float64
-}
-
 // Edit is the outcome of one change on one file.
 type Edit struct {
 	// Path is the file as the runbook names it, relative to the repository root.
@@ -46,7 +39,7 @@ type Edit struct {
 
 // Apply computes one change of kind hcl, yaml or json against the work tree at root
 // and writes the file when it changes. protected adds to the built-in protected paths.
-func Apply(root string, c runbooks.Change, a Anomaly, protected []string) (Edit, error) {
+func Apply(root string, c runbooks.Change, a runbooks.Anomaly, protected []string) (Edit, error) {
 	var editor func(src []byte, path string, compute func(any) (any, error)) ([]byte, any, any, error)
 	switch c.Kind {
 	case runbooks.ChangeHCL:
@@ -114,7 +107,7 @@ func Apply(root string, c runbooks.Change, a Anomaly, protected []string) (Edit,
 
 // Target renders a change's file template: the path the change names, before any
 // symlink is followed or any check is made.
-func Target(fileTemplate string, a Anomaly) (string, error) {
+func Target(fileTemplate string, a runbooks.Anomaly) (string, error) {
 	t, err := runbooks.ParsePathTemplate(fileTemplate)
 	if err != nil {
 		return "", err
@@ -125,7 +118,7 @@ func Target(fileTemplate string, a Anomaly) (string, error) {
 // Resolve renders a change's file template and resolves it inside root. The path must
 // stay inside the repository, must not be protected, and must not reach a protected
 // path or .git through a symlink.
-func Resolve(root, fileTemplate string, a Anomaly, protected []string) (rel, abs string, err error) {
+func Resolve(root, fileTemplate string, a runbooks.Anomaly, protected []string) (rel, abs string, err error) {
 	if root, err = filepath.Abs(root); err != nil {
 		return "", "", err
 	}

@@ -71,7 +71,7 @@ func workTree(t *testing.T, files map[string]string) string {
 	return root
 }
 
-var api = Anomaly{Labels: map[string]string{"service": "api", "cluster": "eu1"}, Value: 0.9}
+var api = runbooks.Anomaly{Labels: map[string]string{"service": "api", "cluster": "eu1"}, Value: 0.9}
 
 func TestApply(t *testing.T) {
 	cases := []struct {
@@ -236,7 +236,7 @@ func TestApplyRefusesUnwritableNumbers(t *testing.T) {
 		} {
 			t.Run(kind+" "+tc.name, func(t *testing.T) {
 				root := workTree(t, files)
-				a := Anomaly{Labels: map[string]string{"service": "api"}, Value: tc.anomaly}
+				a := runbooks.Anomaly{Labels: map[string]string{"service": "api"}, Value: tc.anomaly}
 				_, err := Apply(root, runbooks.Change{Kind: kind, File: file, Path: tc.path, Value: tc.value}, a, nil)
 				if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), file+": "+tc.path) {
 					t.Fatalf("err = %v, want %q naming %s: %s", err, tc.want, file, tc.path)

@@ -48,7 +48,7 @@ func BenchmarkIntakeAndRoute(b *testing.B) {
 				b.Fatal(err)
 			}
 			for _, a := range as {
-				matched += len(router.Route(runbooks.Anomaly{Labels: a.Labels, Annotations: a.Annotations, Value: a.Value}).Matches)
+				matched += len(router.Route(a.Subject()).Matches)
 			}
 		}
 		if matched == 0 && b.N > 100 {

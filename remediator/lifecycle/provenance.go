@@ -111,7 +111,7 @@ func allowedFiles(infra *infrarepo.Repo, art *artifact.Artifact, t Terms) (func(
 			}
 		}
 	} else {
-		ea := edits.Anomaly{Labels: art.Anomaly.Labels, Annotations: art.Anomaly.Annotations, Value: art.Anomaly.Value}
+		ea := art.Anomaly.Subject()
 		for _, c := range t.Runbook.Spec.Changes {
 			if c.Kind == runbooks.ChangeRevert {
 				for _, src := range c.Paths {

@@ -69,7 +69,7 @@ func TermsOf(cat *runbooks.Catalog, router *runbooks.Router, id string, art *art
 	case rb != nil && !rollback && !rb.Spec.Enabled:
 		return Terms{}, refuse("runbook %s is disabled in the catalog", art.Runbook)
 	}
-	anomaly := runbooks.Anomaly{Labels: art.Anomaly.Labels, Annotations: art.Anomaly.Annotations, Value: art.Anomaly.Value}
+	anomaly := art.Anomaly.Subject()
 	d := decision.Decide(router, anomaly)
 	pol := cat.Policy(d.Policy)
 	if pol == nil {

@@ -119,7 +119,7 @@ func (p *Proposer) Propose(ctx context.Context, a intake.Anomaly, dryRun bool) (
 		span.End()
 	}()
 	_, routeSpan := p.span(ctx, "route")
-	d := decision.Decide(p.Router, runbooks.Anomaly{Labels: a.Labels, Annotations: a.Annotations, Value: a.Value})
+	d := decision.Decide(p.Router, a.Subject())
 	routeSpan.End()
 	res = Result{Policy: d.Policy}
 	log := p.Logger.With("fingerprint", a.Fingerprint)
@@ -342,7 +342,7 @@ func (p *Proposer) applyChanges(_ context.Context, wt *infrarepo.WorkTree, rb *r
 			files = append(files, reverted...)
 			continue
 		}
-		ea := edits.Anomaly{Labels: a.Labels, Annotations: a.Annotations, Value: a.Value}
+		ea := a.Subject()
 		target, err := edits.Target(c.File, ea)
 		if err != nil {
 			return nil, &InputError{fmt.Errorf("runbook %s change %d: %w", rb.Metadata.Name, i, err)}
@@ -369,7 +369,7 @@ func (p *Proposer) revert(wt *infrarepo.WorkTree, rb *runbooks.Runbook, i int, c
 	// The patterns are path templates too: render them for this anomaly first.
 	globs := make([]string, len(c.Paths))
 	for j, src := range c.Paths {
-		g, err := edits.Target(src, edits.Anomaly{Labels: art.Anomaly.Labels, Annotations: art.Anomaly.Annotations, Value: art.Anomaly.Value})
+		g, err := edits.Target(src, art.Anomaly.Subject())
 		if err != nil {
 			return nil, &InputError{fmt.Errorf("runbook %s change %d: paths[%d]: %w", rb.Metadata.Name, i, j, err)}
 		}

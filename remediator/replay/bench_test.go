@@ -87,7 +87,7 @@ func BenchmarkReplay(b *testing.B) {
 		acting := 0
 		for range b.N {
 			for _, a := range in {
-				if d := decision.Decide(router, runbooks.Anomaly{Labels: a.Labels, Annotations: a.Annotations, Value: a.Value}); d.Acting != nil {
+				if d := decision.Decide(router, a.Subject()); d.Acting != nil {
 					acting++
 				}
 			}

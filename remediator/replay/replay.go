@@ -207,7 +207,7 @@ func (s *sim) play(res *Result, a *intake.Anomaly) {
 	t := a.StartsAt
 	s.advance(t)
 	res.At, res.Labels = t, a.Labels
-	d := decision.Decide(s.router, runbooks.Anomaly{Labels: a.Labels, Annotations: a.Annotations, Value: a.Value})
+	d := decision.Decide(s.router, a.Subject())
 	res.Policy = d.Policy
 	if d.Acting == nil {
 		res.Action, res.Reason = NoMatch, noMatchReason(d)

@@ -101,7 +101,7 @@ func stormRoute(b *testing.B) func(intake.Anomaly) intake.Disposition {
 		b.Fatal(err)
 	}
 	return func(a intake.Anomaly) intake.Disposition {
-		if decision.Decide(router, runbooks.Anomaly{Labels: a.Labels, Annotations: a.Annotations, Value: a.Value}).Acting == nil {
+		if decision.Decide(router, a.Subject()).Acting == nil {
 			return intake.NoMatch
 		}
 		return ""
