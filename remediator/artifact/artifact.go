@@ -180,7 +180,7 @@ func (a *Artifact) Trailers() [][2]string {
 	}
 	out := make([][2]string, 0, len(trailerKeys))
 	for _, k := range trailerKeys {
-		out = append(out, [2]string{k, oneLine(vals[k])})
+		out = append(out, [2]string{k, OneLine(vals[k])})
 	}
 	return out
 }
@@ -189,8 +189,8 @@ func (a *Artifact) Trailers() [][2]string {
 // body saying why, and the trailers.
 func (a *Artifact) CommitMessage() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "remediation(%s): %s\n\n", a.Runbook, oneLine(subject(a)))
-	fmt.Fprintf(&b, "Anomaly %s", oneLine(runbooks.FormatLabels(a.Anomaly.Labels)))
+	fmt.Fprintf(&b, "remediation(%s): %s\n\n", a.Runbook, OneLine(subject(a)))
+	fmt.Fprintf(&b, "Anomaly %s", OneLine(runbooks.FormatLabels(a.Anomaly.Labels)))
 	if a.Anomaly.Value != 0 {
 		fmt.Fprintf(&b, " at value %g", a.Anomaly.Value)
 	}
@@ -209,9 +209,12 @@ func subject(a *Artifact) string {
 	return fmt.Sprintf("%d changes for %s", len(a.Changes), a.Target)
 }
 
-// oneLine keeps label values from injecting lines (or trailers) into a message.
-func oneLine(s string) string {
-	return strings.Join(strings.Fields(strings.NewReplacer("\r", " ", "\n", " ").Replace(s)), " ")
+// OneLine folds every run of white space (new lines, carriage returns, Unicode line
+// separators) into one space: what an outside value (a label, a reason, a reviewer's
+// text) must pass through before it enters a commit message, a trailer, a pull
+// request body or a notification, so it cannot inject lines or trailers there.
+func OneLine(s string) string {
+	return strings.Join(strings.Fields(s), " ")
 }
 
 // MaxBytes bounds an artifact read back from a branch.

@@ -64,7 +64,7 @@ func Body(r Request) string {
 	fmt.Fprintf(&b, "## Remediation `%s`\n\n", code(a.ID))
 	fmt.Fprintf(&b, "Runbook **%s** (version `%s`) proposes this change for target `%s`.\n\n", code(a.Runbook), code(a.RunbookVersion), code(a.Target))
 	if !a.Merge.Allowed {
-		fmt.Fprintf(&b, "> [!WARNING]\n> Not mergeable yet: %s.\n\n", oneLine(a.Merge.Reason))
+		fmt.Fprintf(&b, "> [!WARNING]\n> Not mergeable yet: %s.\n\n", artifact.OneLine(a.Merge.Reason))
 	}
 	b.WriteString("### Anomaly\n\n")
 	fmt.Fprintf(&b, "| | |\n|---|---|\n| source | `%s` |\n| status | `%s` |\n| started | `%s` |\n| value | `%g` |\n| fingerprint | `%s` |\n",
@@ -95,7 +95,7 @@ func Body(r Request) string {
 		}
 	}
 	b.WriteString("\n### Expected outcome and verification\n\n")
-	fmt.Fprintf(&b, "%s.\n", oneLine(a.Expected))
+	fmt.Fprintf(&b, "%s.\n", artifact.OneLine(a.Expected))
 	if a.Verify.PromQL != "" {
 		fmt.Fprintf(&b, "\n```promql\n%s\n```\n", fence(a.Verify.PromQL))
 	}
@@ -128,17 +128,13 @@ func Truncate(s string, limit int) string {
 
 // code makes a value safe inside a Markdown code span on one table row.
 func code(s string) string {
-	s = oneLine(s)
+	s = artifact.OneLine(s)
 	s = strings.ReplaceAll(s, "`", "'")
 	return strings.ReplaceAll(s, "|", `\|`)
 }
 
 // fence keeps a value from closing a fenced block.
 func fence(s string) string { return strings.ReplaceAll(s, "```", "'''") }
-
-func oneLine(s string) string {
-	return strings.Join(strings.Fields(s), " ")
-}
 
 func sortedKeys(m map[string]string) []string {
 	keys := make([]string, 0, len(m))

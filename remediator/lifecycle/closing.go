@@ -10,6 +10,7 @@ import (
 	"github.com/go-git/go-git/v5/plumbing"
 	"golang.org/x/crypto/ssh"
 
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/artifact"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/decision"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/signing"
 )
@@ -60,7 +61,7 @@ type Closing struct {
 // Body is the record's text, what its signature covers.
 func (c Closing) Body() string {
 	return fmt.Sprintf("closed: %s\nhead: %s\nhow: %s\nby: %s\nat: %s\nreason: %s\n",
-		c.ID, c.Head, c.How, c.By, c.At.UTC().Format(time.RFC3339), oneLineText(c.Reason))
+		c.ID, c.Head, c.How, c.By, c.At.UTC().Format(time.RFC3339), artifact.OneLine(c.Reason))
 }
 
 // rejectionPayload is what a reviewer's rejection signs: distinct from an approval's

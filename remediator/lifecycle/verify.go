@@ -210,8 +210,8 @@ func outcomeNote(v verdict, art *artifact.Artifact, m *object.Commit, now time.T
 		fmt.Fprintf(&b, "%s: true\n", RecordDeletedLine)
 	}
 	within, soak, applyTimeout := art.Verify.Durations()
-	fmt.Fprintf(&b, "applied_check: %s\napply_timeout: %s\nwithin: %s\nsoak: %s\ndetail: %s\n", oneLineText(art.Verify.Check()),
-		span(applyTimeout), span(within), span(soak), oneLineText(v.detail))
+	fmt.Fprintf(&b, "applied_check: %s\napply_timeout: %s\nwithin: %s\nsoak: %s\ndetail: %s\n", artifact.OneLine(art.Verify.Check()),
+		span(applyTimeout), span(within), span(soak), artifact.OneLine(v.detail))
 	return b.String()
 }
 
@@ -293,5 +293,3 @@ func (r *Reconciler) proposeRollback(ctx context.Context, merge *object.Commit, 
 	}
 	return "verification failed; rollback proposed on " + branch, nil
 }
-
-func oneLineText(s string) string { return strings.Join(strings.Fields(s), " ") }

@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/artifact"
 )
 
 // Notifier delivers one event to one receiver.
@@ -47,7 +49,7 @@ func (r Retrier) Check(resp *http.Response) error {
 		return nil
 	}
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 256))
-	err := fmt.Errorf("receiver answered %s: %s", resp.Status, oneLine(string(body)))
+	err := fmt.Errorf("receiver answered %s: %s", resp.Status, artifact.OneLine(string(body)))
 	if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusRequestTimeout || resp.StatusCode/100 == 5 {
 		return &RetryError{Err: err, After: r.retryAfter(resp.Header.Get("Retry-After"))}
 	}
@@ -72,8 +74,6 @@ func (r Retrier) retryAfter(v string) time.Duration {
 	}
 	return min(max(d, 0), MaxRetryAfter)
 }
-
-func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 // post sends a JSON body and judges the answer; errors name the receiver by its
 // redacted URL only (a webhook URL is a secret: whoever has it can post).

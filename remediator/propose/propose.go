@@ -422,12 +422,10 @@ func (p *Proposer) revert(wt *infrarepo.WorkTree, rb *runbooks.Runbook, i int, c
 			to = "deleted"
 		}
 		files = append(files, f.Path)
-		art.Changes = append(art.Changes, artifact.Change{File: f.Path, Path: "revert " + plan.Commit.Hash.String()[:12], From: oneLine(subject), To: to})
+		art.Changes = append(art.Changes, artifact.Change{File: f.Path, Path: "revert " + plan.Commit.Hash.String()[:12], From: artifact.OneLine(subject), To: to})
 	}
 	return files, nil
 }
-
-func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 // request is what the forge is told about a proposal.
 func (p *Proposer) request(art *artifact.Artifact, branch, head string, pol *runbooks.Policy, a intake.Anomaly) forge.Request {

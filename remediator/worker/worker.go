@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime/debug"
-	"strings"
 	"time"
 
 	"go.opentelemetry.io/otel/codes"
@@ -148,7 +147,7 @@ func (w *Worker) failed(it queue.Item, err error, log *slog.Logger) {
 			w.DeadLettered(it, reason)
 		}
 		log.Error("anomaly moved to the dead letters after repeated failures; `remediator queue retry` queues it again",
-			"attempts", n, "err", firstLine(reason))
+			"attempts", n, "err", reason)
 		return
 	}
 	backoff := w.Backoff
@@ -160,12 +159,7 @@ func (w *Worker) failed(it queue.Item, err error, log *slog.Logger) {
 	}
 	wait := backoff(n)
 	w.nextTry[it.ID] = w.now().Add(wait)
-	log.Error("propose failed; will retry", "attempts", n, "retry_in", wait.String(), "err", firstLine(err.Error()))
-}
-
-func firstLine(s string) string {
-	line, _, _ := strings.Cut(s, "\n")
-	return line
+	log.Error("propose failed; will retry", "attempts", n, "retry_in", wait.String(), "err", err)
 }
 
 func (w *Worker) handle(ctx context.Context, it queue.Item) {
@@ -188,7 +182,7 @@ func (w *Worker) handle(ctx context.Context, it queue.Item) {
 	span.SetAttributes(tracing.RemediationID.String(res.ID), tracing.Runbook.String(res.Runbook), tracing.Policy.String(res.Policy), tracing.Action.String(res.Action))
 	if err != nil {
 		span.RecordError(err)
-		span.SetStatus(codes.Error, firstLine(err.Error()))
+		span.SetStatus(codes.Error, err.Error())
 	}
 	var bad *propose.InputError
 	switch {
