@@ -6,24 +6,15 @@ package propose
 
 import (
 	"context"
-	"os"
-	"path/filepath"
-	"slices"
-	"strings"
 
-	"github.com/bmatcuk/doublestar/v4"
-
-	"errors"
 	"fmt"
 	"log/slog"
 	"time"
 
-	"github.com/go-git/go-git/v5/plumbing"
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/artifact"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/decision"
-	"github.com/gitops-remediation/terraform-provider-remediation/remediator/edits"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/forge"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/infrarepo"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/intake"
@@ -118,94 +109,40 @@ func (p *Proposer) Propose(ctx context.Context, a intake.Anomaly, dryRun bool) (
 		}
 		span.End()
 	}()
+	pr := p.route(ctx, a, dryRun)
+	if pr.d.Acting == nil {
+		pr.res.Action, pr.res.Reason = NoMatch, "no enabled runbook handles this anomaly"
+		pr.log.Info("no runbook acts", "action", pr.res.Action, "policy", pr.d.Policy)
+		return pr.res, nil
+	}
+	if a.Status == intake.StatusResolved {
+		return p.resolved(ctx, pr.res, pr.log)
+	}
+	return pr.propose(ctx)
+}
+
+// route asks the catalog which runbook acts on the anomaly and under which policy:
+// the proposal to make, if any (Decision.Acting nil: none).
+func (p *Proposer) route(ctx context.Context, a intake.Anomaly, dryRun bool) *proposal {
 	_, routeSpan := p.span(ctx, "route")
 	d := decision.Decide(p.Router, a.Subject())
 	routeSpan.End()
-	res = Result{Policy: d.Policy}
-	log := p.Logger.With("fingerprint", a.Fingerprint)
+	pr := &proposal{p: p, d: d, a: a, dryRun: dryRun, res: Result{Policy: d.Policy}}
+	pr.log = p.Logger.With("fingerprint", a.Fingerprint)
 	if id := tracing.TraceID(ctx); id != "" {
-		log = log.With("trace_id", id)
+		pr.log = pr.log.With("trace_id", id)
 	}
 	if d.Acting == nil {
-		res.Action, res.Reason = NoMatch, "no enabled runbook handles this anomaly"
-		log.Info("no runbook acts", "action", res.Action, "policy", d.Policy)
-		return res, nil
+		return pr
 	}
 	act := d.Acting
-	res.ID, res.Branch, res.Runbook, res.Risk = act.ID, act.Branch, act.Runbook, act.Risk
-	log = log.With("remediation_id", act.ID, "runbook", act.Runbook)
-	if a.Status == intake.StatusResolved {
-		return p.resolved(ctx, res, log)
+	pr.res.ID, pr.res.Branch, pr.res.Runbook, pr.res.Risk = act.ID, act.Branch, act.Runbook, act.Risk
+	pr.log = pr.log.With("remediation_id", act.ID, "runbook", act.Runbook)
+	pr.rb = p.Catalog.Runbook(act.Runbook)
+	if pr.pol = p.Catalog.Policy(d.Policy); pr.pol == nil {
+		pr.pol = runbooks.DefaultPolicy()
 	}
-	rb := p.Catalog.Runbook(act.Runbook)
-	pol := p.Catalog.Policy(d.Policy)
-	if pol == nil {
-		pol = runbooks.DefaultPolicy()
-	}
-	if err := p.Infra.Fetch(ctx); err != nil {
-		return res, err
-	}
-	branchHead, branchExists := p.Infra.Branch(act.Branch)
-	prop, found, err := p.Forge.Lookup(ctx, act.Branch)
-	if err != nil {
-		return res, err
-	}
-	switch {
-	case found && prop.RejectedBy != "":
-		// Closed by someone other than the remediator: a rejection, whatever labels
-		// it carries, and one a reopen does not undo.
-		if r, done := rejectedProposal(res, prop, rb.Spec.Cooldown.Std(), p.Now()); done {
-			log.Info("suppressed", "action", r.Action, "reason", r.Reason)
-			return r, nil
-		}
-	case found && prop.State == forge.Open:
-		return p.recur(ctx, res, prop, branchHead, a, pol, dryRun, log)
-	case branchExists && !found:
-		// The branch was pushed but its proposal never opened (a crash between the
-		// two, or a forge that refused): open it now from what the branch records.
-		ours, err := p.ownBranch(branchHead, act.ID)
-		if err != nil {
-			return res, err
-		}
-		if !ours {
-			res.Action = Suppressed
-			res.Reason = fmt.Sprintf("branch %s exists but is not a proposal of %s; it is never overwritten", act.Branch, act.ID)
-			log.Warn("suppressed", "action", res.Action, "reason", res.Reason)
-			return res, nil
-		}
-		return p.reopen(ctx, res, branchHead, a, pol, dryRun, log)
-	case found && prop.State == forge.Closed && !slices.Contains(prop.Labels, forge.LabelResolved) && !slices.Contains(prop.Labels, forge.LabelSuperseded):
-		// Rejected by a reviewer (not withdrawn because the anomaly resolved, nor
-		// superseded by a change of the catalog).
-		if cd := rb.Spec.Cooldown.Std(); cd > 0 && p.Now().Before(prop.Closed.Add(cd)) {
-			res.Action = Suppressed
-			res.Reason = fmt.Sprintf("the proposal %s was closed without merge at %s; suppressed until %s (cooldown)",
-				prop.URL, prop.Closed.UTC().Format(time.RFC3339), prop.Closed.Add(cd).UTC().Format(time.RFC3339))
-			log.Info("suppressed", "action", res.Action, "reason", res.Reason)
-			return res, nil
-		}
-	}
-	if reason, err := p.breaker(rb, pol); err != nil || reason != "" {
-		if err == nil {
-			res.Action, res.Reason = Suspended, reason
-			log.Warn("runbook suspended", "action", res.Action, "reason", reason)
-		}
-		return res, err
-	}
-	if reason, err := p.gate(ctx, rb, pol, act.ID); err != nil || reason != "" {
-		if err == nil {
-			res.Action, res.Reason = Suppressed, reason
-			log.Info("suppressed", "action", res.Action, "reason", reason)
-		}
-		return res, err
-	}
-	// A closed or merged proposal's branch may still be there: the new proposal
-	// replaces it, from exactly the head seen (compare-and-swap).
-	var replace plumbing.Hash
-	if branchExists {
-		replace = branchHead
-	}
-	return p.open(ctx, res, d, rb, pol, a, replace, dryRun, log)
+	return pr
 }
 
 // resolved handles an anomaly that resolved: an open proposal for it is closed with
@@ -233,200 +170,6 @@ func (p *Proposer) resolved(ctx context.Context, res Result, log *slog.Logger) (
 	return res, nil
 }
 
-// open builds the change on a work tree of the base, pushes it and opens the proposal.
-func (p *Proposer) open(ctx context.Context, res Result, d decision.Decision, rb *runbooks.Runbook, pol *runbooks.Policy,
-	a intake.Anomaly, replace plumbing.Hash, dryRun bool, log *slog.Logger) (Result, error) {
-	act := d.Acting
-	protected := pol.Spec.ProtectedPaths
-	wt, err := p.Infra.Checkout(ctx, p.Base)
-	if err != nil {
-		return res, err
-	}
-	defer wt.Close()
-
-	art := &artifact.Artifact{
-		ID: act.ID, Runbook: act.Runbook, Policy: d.Policy, Risk: act.Risk, RequiredApprovals: act.RequiredApprovals,
-		Target: act.Target, Rollback: rb.Spec.Rollback, ProposedAt: artifact.Timestamp(p.Now()),
-		Anomaly: artifact.Anomaly{
-			Fingerprint: a.Fingerprint, Source: a.Source, Status: a.Status, StartsAt: artifact.Timestamp(a.StartsAt),
-			Value: a.Value, Labels: a.Labels, Annotations: a.Annotations,
-		},
-		Verify:      artifact.VerifyOf(rb, pol),
-		TraceParent: tracing.Inject(ctx),
-	}
-	if art.RunbookVersion, err = runbooks.Version(rb); err != nil {
-		return res, err
-	}
-	art.Expected = expected(rb, pol, a)
-	art.Limits = artifact.LimitsOf(rb, pol)
-	art.Merge = mergeWindow(pol, p.Now())
-	_, editSpan := p.span(ctx, "edit")
-	files, err := p.applyChanges(ctx, wt, rb, a, protected, art)
-	editSpan.End()
-	if err != nil {
-		return res, err
-	}
-	if len(files) == 0 {
-		res.Action, res.Reason = Unchanged, "every change is already in place on "+p.Base
-		for _, c := range rb.Spec.Changes {
-			if c.Kind == runbooks.ChangeRevert {
-				res.Reason = fmt.Sprintf("nothing to revert: no commit on %s within %s before the anomaly started changes %s", p.Base, c.Within, strings.Join(c.Paths, ", "))
-			}
-		}
-		log.Info("nothing to change", "action", res.Action)
-		return res, nil
-	}
-	data, err := art.Encode()
-	if err != nil {
-		return res, err
-	}
-	if err := writeArtifact(wt.Dir, act.ID, data); err != nil {
-		return res, err
-	}
-	files = append(files, artifact.Path(act.ID))
-	_, commitSpan := p.span(ctx, "commit")
-	commit, err := wt.Commit(files, art.CommitMessage(), p.AuthorName, p.AuthorEmail, p.Now())
-	commitSpan.End()
-	if err != nil {
-		return res, err
-	}
-	res.Commit = commit.Hash.String()
-	if dryRun {
-		res.Action, res.Reason = Opened, "dry run: nothing was pushed"
-		res.Diff, err = wt.Diff(commit)
-		return res, err
-	}
-	stat, err := wt.Stat(commit)
-	if err != nil {
-		return res, err
-	}
-	pushCtx, pushSpan := p.span(ctx, "push")
-	err = wt.PushOver(pushCtx, commit, act.Branch, replace)
-	pushSpan.End()
-	if err != nil {
-		if errors.Is(err, infrarepo.ErrBranchExists) {
-			res.Action, res.Reason, res.Commit = Updated, "another writer opened this proposal first", ""
-			log.Info("proposal raced", "action", res.Action)
-			return res, nil
-		}
-		return res, err
-	}
-	req := p.request(art, act.Branch, commit.Hash.String(), pol, a)
-	req.DiffStat = diffStat(stat)
-	forgeCtx, forgeSpan := p.span(ctx, "forge.open")
-	prop, err := p.Forge.Open(forgeCtx, req)
-	forgeSpan.End()
-	if err != nil {
-		// The branch is pushed: the next occurrence (or the queue's retry) opens
-		// the proposal from it.
-		return res, fmt.Errorf("open proposal for %s: %w", act.Branch, err)
-	}
-	res.Action, res.URL = Opened, prop.URL
-	if !art.Merge.Allowed {
-		res.Reason = "not mergeable yet: " + art.Merge.Reason
-	}
-	log.Info("proposal opened", "mergeable", art.Merge.Allowed, "action", res.Action, "branch", act.Branch,
-		"commit", res.Commit, "files", len(files)-1, "url", prop.URL)
-	return res, nil
-}
-
-func (p *Proposer) applyChanges(_ context.Context, wt *infrarepo.WorkTree, rb *runbooks.Runbook, a intake.Anomaly,
-	protected []string, art *artifact.Artifact) ([]string, error) {
-	var files []string
-	for i, c := range rb.Spec.Changes {
-		if c.Kind == runbooks.ChangeRevert {
-			reverted, err := p.revert(wt, rb, i, c, protected, art)
-			if err != nil {
-				return nil, err
-			}
-			files = append(files, reverted...)
-			continue
-		}
-		ea := a.Subject()
-		target, err := edits.Target(c.File, ea)
-		if err != nil {
-			return nil, &InputError{fmt.Errorf("runbook %s change %d: %w", rb.Metadata.Name, i, err)}
-		}
-		if err := wt.Materialize(target); err != nil {
-			return nil, err
-		}
-		e, err := edits.Apply(wt.Dir, c, ea, protected)
-		if err != nil {
-			return nil, &InputError{fmt.Errorf("runbook %s change %d: %w", rb.Metadata.Name, i, err)}
-		}
-		if e.Changed {
-			files = append(files, e.File)
-			art.Changes = append(art.Changes, artifact.Change{File: e.Path, Path: c.Path, From: fmt.Sprint(e.Current), To: fmt.Sprint(e.New)})
-		}
-	}
-	return files, nil
-}
-
-// revert undoes the newest base commit within the change's window that touches its
-// paths, for those paths. Nothing found is no change; a file changed again since, or
-// a protected one, is refused.
-func (p *Proposer) revert(wt *infrarepo.WorkTree, rb *runbooks.Runbook, i int, c runbooks.Change, protected []string, art *artifact.Artifact) ([]string, error) {
-	// The patterns are path templates too: render them for this anomaly first.
-	globs := make([]string, len(c.Paths))
-	for j, src := range c.Paths {
-		g, err := edits.Target(src, art.Anomaly.Subject())
-		if err != nil {
-			return nil, &InputError{fmt.Errorf("runbook %s change %d: paths[%d]: %w", rb.Metadata.Name, i, j, err)}
-		}
-		globs[j] = g
-	}
-	match := func(name string) bool {
-		for _, g := range globs {
-			if ok, _ := doublestar.Match(g, name); ok {
-				return true
-			}
-		}
-		return false
-	}
-	// The suspects are the changes merged within `within` before the anomaly
-	// started; one whose start is unknown started now.
-	until := p.Now()
-	if t, err := time.Parse(time.RFC3339, art.Anomaly.StartsAt); err == nil && !t.IsZero() && t.Before(until) {
-		until = t
-	}
-	plan, err := p.Infra.PlanRevert(p.Base, infrarepo.Suspects{From: until.Add(-c.Within.Std()), Until: until}, match)
-	if errors.Is(err, infrarepo.ErrRevertConflict) {
-		return nil, &InputError{fmt.Errorf("runbook %s change %d: %w", rb.Metadata.Name, i, err)}
-	}
-	if err != nil || plan == nil {
-		return nil, err
-	}
-	subject, _, _ := strings.Cut(plan.Commit.Message, "\n")
-	art.Reverts = append(art.Reverts, artifact.Reverted{Commit: plan.Commit.Hash.String(), Subject: subject, Why: plan.Why})
-	var files []string
-	for _, f := range plan.Files {
-		if pattern, bad := runbooks.ProtectedMatch(f.Path, protected); bad {
-			return nil, &InputError{fmt.Errorf("runbook %s change %d: the revert of %s would change %s, which is protected (%s)",
-				rb.Metadata.Name, i, plan.Commit.Hash.String()[:12], f.Path, pattern)}
-		}
-		dst := filepath.Join(wt.Dir, filepath.FromSlash(f.Path))
-		if f.Delete {
-			if err := os.Remove(dst); err != nil && !errors.Is(err, os.ErrNotExist) {
-				return nil, err
-			}
-		} else {
-			if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-				return nil, err
-			}
-			if err := os.WriteFile(dst, f.Content, 0o644); err != nil {
-				return nil, err
-			}
-		}
-		to := "the content before " + plan.Commit.Hash.String()[:12]
-		if f.Delete {
-			to = "deleted"
-		}
-		files = append(files, f.Path)
-		art.Changes = append(art.Changes, artifact.Change{File: f.Path, Path: "revert " + plan.Commit.Hash.String()[:12], From: artifact.OneLine(subject), To: to})
-	}
-	return files, nil
-}
-
 // request is what the forge is told about a proposal.
 func (p *Proposer) request(art *artifact.Artifact, branch, head string, pol *runbooks.Policy, a intake.Anomaly) forge.Request {
 	return forge.Request{
@@ -441,80 +184,6 @@ func diffStat(stat []infrarepo.FileStat) []forge.FileStat {
 		out[i] = forge.FileStat{File: s.File, Additions: s.Additions, Deletions: s.Deletions}
 	}
 	return out
-}
-
-// ownBranch says whether the branch head is the remediator's own proposal commit of
-// this id (signed with its key): a branch someone else pushed under the name is
-// never opened as a proposal.
-func (p *Proposer) ownBranch(head plumbing.Hash, id string) (bool, error) {
-	c, err := p.Infra.Commit(head)
-	if err != nil {
-		return false, err
-	}
-	return lifecycle.Provenance(c, id, p.Infra.Signer.Public()) == "", nil
-}
-
-// branchRequest rebuilds the forge request from what the proposal branch records:
-// its artifact and its change, so a refreshed description equals the first one.
-func (p *Proposer) branchRequest(head plumbing.Hash, id, branch string, pol *runbooks.Policy, a intake.Anomaly) (forge.Request, error) {
-	data, err := p.Infra.ReadFile(head, artifact.Path(id))
-	if err != nil {
-		return forge.Request{}, err
-	}
-	art, err := artifact.Decode(data)
-	if err != nil {
-		return forge.Request{}, err
-	}
-	stat, err := p.Infra.Stat(head)
-	if err != nil {
-		return forge.Request{}, err
-	}
-	req := p.request(art, branch, head.String(), pol, a)
-	req.DiffStat = diffStat(stat)
-	return req, nil
-}
-
-// recur handles a repeat of an anomaly whose proposal is open.
-func (p *Proposer) recur(ctx context.Context, res Result, prop forge.Proposal, head plumbing.Hash, a intake.Anomaly,
-	pol *runbooks.Policy, dryRun bool, log *slog.Logger) (Result, error) {
-	res.Action, res.URL = Updated, prop.URL
-	if dryRun {
-		res.Reason = "dry run: the open proposal would count this recurrence"
-		return res, nil
-	}
-	req, err := p.branchRequest(head, res.ID, res.Branch, pol, a)
-	if err != nil {
-		return res, err
-	}
-	n, err := p.Forge.Recur(ctx, prop, req)
-	if err != nil {
-		return res, err
-	}
-	res.Recurrences = n
-	res.Reason = fmt.Sprintf("the proposal is already open; recurrence %d counted", n)
-	log.Info("proposal exists", "action", res.Action, "branch", res.Branch, "recurrences", n, "url", prop.URL)
-	return res, nil
-}
-
-// reopen opens the proposal of a branch that was pushed without one.
-func (p *Proposer) reopen(ctx context.Context, res Result, head plumbing.Hash, a intake.Anomaly, pol *runbooks.Policy,
-	dryRun bool, log *slog.Logger) (Result, error) {
-	res.Action, res.Commit = Opened, head.String()
-	if dryRun {
-		res.Reason = "dry run: the pushed branch's proposal would be opened"
-		return res, nil
-	}
-	req, err := p.branchRequest(head, res.ID, res.Branch, pol, a)
-	if err != nil {
-		return res, err
-	}
-	prop, err := p.Forge.Open(ctx, req)
-	if err != nil {
-		return res, fmt.Errorf("open proposal for %s: %w", res.Branch, err)
-	}
-	res.URL, res.Reason = prop.URL, "the branch was pushed earlier without its proposal; opened it now"
-	log.Info("proposal opened from an existing branch", "action", res.Action, "branch", res.Branch, "url", prop.URL)
-	return res, nil
 }
 
 func expected(rb *runbooks.Runbook, pol *runbooks.Policy, a intake.Anomaly) string {
