@@ -2,6 +2,9 @@
 // package of its own beneath it (intake, routing and decision, edits, Git operations,
 // forges, lifecycle, plan check, audit, HTTP server), so that the tree answers "where
 // is X done". The catalog domain they share lives in package runbooks.
+// ARCHITECTURE.md at the repository's root maps the stages, the one-way order of
+// their imports (layers_test.go holds it) and where a new forge, change kind or
+// intake format plugs in.
 //
 // TRUST.md beside this file names the rules that keep the remediator from merging
 // anything it did not make under the catalog's terms: "the catalog decides", "the
