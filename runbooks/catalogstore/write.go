@@ -249,56 +249,78 @@ func finish(batch []*op, r Result) {
 // that cannot apply (Create of an existing document) fails alone. The returned commit
 // is ZeroHash when the batch changes nothing.
 func (s *Store) apply(base plumbing.Hash, batch []*op) (plumbing.Hash, []Result, error) {
-	var baseTree *object.Tree
+	ov := &overlay{files: map[string]*[]byte{}}
 	var parents []plumbing.Hash
 	if !base.IsZero() {
 		c, err := s.repo.CommitObject(base)
 		if err != nil {
 			return plumbing.ZeroHash, nil, fmt.Errorf("read %s: %w", base, err)
 		}
-		if baseTree, err = c.Tree(); err != nil {
+		if ov.base, err = c.Tree(); err != nil {
 			return plumbing.ZeroHash, nil, fmt.Errorf("read %s: %w", base, err)
 		}
 		parents = []plumbing.Hash{base}
 	}
-	// overlay holds what earlier ops of the batch wrote (nil: deleted); only the files
-	// the batch touches are read, so a write costs the same in a catalog of any size.
-	overlay := map[string]*[]byte{}
-	get := func(p string) ([]byte, bool, error) {
-		if v, ok := overlay[p]; ok {
-			if v == nil {
-				return nil, false, nil
-			}
-			return *v, true, nil
-		}
-		if baseTree == nil {
-			return nil, false, nil
-		}
-		f, err := baseTree.File(p)
-		if errors.Is(err, object.ErrFileNotFound) || errors.Is(err, object.ErrDirectoryNotFound) || errors.Is(err, object.ErrEntryNotFound) {
-			return nil, false, nil
-		}
-		if err != nil {
-			return nil, false, fmt.Errorf("read %s: %w", p, err)
-		}
-		content, err := f.Contents()
-		return []byte(content), true, err
+	results, changes, err := s.stage(ov, base, batch)
+	if err != nil || len(changes) == 0 {
+		return plumbing.ZeroHash, results, err
 	}
+	tree, err := s.writeTree(ov)
+	if err != nil {
+		return plumbing.ZeroHash, nil, err
+	}
+	h, err := s.writeCommit(tree, parents, changes)
+	return h, results, err
+}
+
+// overlay is the batch's view of the catalog: what earlier ops of the batch wrote
+// (nil: deleted) over the base tree. Only the files the batch touches are read, so
+// a write costs the same in a catalog of any size.
+type overlay struct {
+	base  *object.Tree // nil: an empty repository
+	files map[string]*[]byte
+}
+
+func (ov *overlay) get(p string) ([]byte, bool, error) {
+	if v, ok := ov.files[p]; ok {
+		if v == nil {
+			return nil, false, nil
+		}
+		return *v, true, nil
+	}
+	if ov.base == nil {
+		return nil, false, nil
+	}
+	f, err := ov.base.File(p)
+	if errors.Is(err, object.ErrFileNotFound) || errors.Is(err, object.ErrDirectoryNotFound) || errors.Is(err, object.ErrEntryNotFound) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("read %s: %w", p, err)
+	}
+	content, err := f.Contents()
+	return []byte(content), true, err
+}
+
+// stage applies each op of the batch to the overlay: the result of each, and the
+// lines of the commit message (none when nothing changes).
+func (s *Store) stage(ov *overlay, base plumbing.Hash, batch []*op) ([]Result, []string, error) {
 	results := make([]Result, len(batch))
 	var changes []string
 	for i, o := range batch {
 		p := runbooks.DocumentPath(s.Directory(), o.kind, o.name)
-		old, exists, err := get(p)
+		old, exists, err := ov.get(p)
 		if err != nil {
-			return plumbing.ZeroHash, nil, err
+			return nil, nil, err
 		}
 		if !base.IsZero() {
 			results[i].Commit = base.String()
 		}
+		kind := strings.ToLower(o.kind)
 		switch o.mode {
 		case opCreate:
 			if exists {
-				results[i].Err = fmt.Errorf("create %s %q: %w (%s)", strings.ToLower(o.kind), o.name, ErrExists, p)
+				results[i].Err = fmt.Errorf("create %s %q: %w (%s)", kind, o.name, ErrExists, p)
 				continue
 			}
 			fallthrough
@@ -307,65 +329,71 @@ func (s *Store) apply(base plumbing.Hash, batch []*op) (plumbing.Hash, []Result,
 				continue
 			}
 			data := o.data
-			overlay[p] = &data
+			ov.files[p] = &data
 			verb := "add"
 			if exists {
 				verb = "update"
 			}
-			changes = append(changes, fmt.Sprintf("%s: %s %s", strings.ToLower(o.kind), verb, o.name))
+			changes = append(changes, fmt.Sprintf("%s: %s %s", kind, verb, o.name))
 		case opDelete:
 			if !exists {
 				continue
 			}
-			overlay[p] = nil
-			changes = append(changes, fmt.Sprintf("%s: delete %s", strings.ToLower(o.kind), o.name))
+			ov.files[p] = nil
+			changes = append(changes, fmt.Sprintf("%s: delete %s", kind, o.name))
 		}
 		results[i].Changed = true
 	}
-	if len(changes) == 0 {
-		return plumbing.ZeroHash, results, nil
-	}
+	return results, changes, nil
+}
+
+// writeTree stores the overlay's files and the trees above them, rewriting only the
+// trees on the changed paths.
+func (s *Store) writeTree(ov *overlay) (plumbing.Hash, error) {
 	edits := map[string]*plumbing.Hash{}
-	for p, v := range overlay {
+	for p, v := range ov.files {
 		if v == nil {
 			edits[p] = nil
 			continue
 		}
 		h, err := gittree.WriteBlob(s.repo.Storer, *v)
 		if err != nil {
-			return plumbing.ZeroHash, nil, fmt.Errorf("write blob %s: %w", p, err)
+			return plumbing.ZeroHash, fmt.Errorf("write blob %s: %w", p, err)
 		}
 		edits[p] = &h
 	}
 	var rootTree plumbing.Hash
-	if baseTree != nil {
-		rootTree = baseTree.Hash
+	if ov.base != nil {
+		rootTree = ov.base.Hash
 	}
 	tree, err := gittree.Edit(s.repo.Storer, rootTree, edits)
 	if err != nil {
-		return plumbing.ZeroHash, nil, fmt.Errorf("build catalog tree: %w", err)
+		return plumbing.ZeroHash, fmt.Errorf("build catalog tree: %w", err)
 	}
-	if tree.IsZero() {
-		// Deleting the last file of the repository: keep a valid, empty tree.
-		obj := s.repo.Storer.NewEncodedObject()
-		if err := (&object.Tree{}).Encode(obj); err != nil {
-			return plumbing.ZeroHash, nil, err
-		}
-		if tree, err = s.repo.Storer.SetEncodedObject(obj); err != nil {
-			return plumbing.ZeroHash, nil, err
-		}
+	if !tree.IsZero() {
+		return tree, nil
 	}
+	// Deleting the last file of the repository: keep a valid, empty tree.
+	obj := s.repo.Storer.NewEncodedObject()
+	if err := (&object.Tree{}).Encode(obj); err != nil {
+		return plumbing.ZeroHash, err
+	}
+	return s.repo.Storer.SetEncodedObject(obj)
+}
+
+// writeCommit stores the catalog commit of the tree.
+func (s *Store) writeCommit(tree plumbing.Hash, parents []plumbing.Hash, changes []string) (plumbing.Hash, error) {
 	sig := object.Signature{Name: s.opts.AuthorName, Email: s.opts.AuthorEmail, When: s.opts.Now()}
 	commit := &object.Commit{Author: sig, Committer: sig, Message: commitMessage(changes), TreeHash: tree, ParentHashes: parents}
 	obj := s.repo.Storer.NewEncodedObject()
 	if err := commit.Encode(obj); err != nil {
-		return plumbing.ZeroHash, nil, fmt.Errorf("encode commit: %w", err)
+		return plumbing.ZeroHash, fmt.Errorf("encode commit: %w", err)
 	}
 	h, err := s.repo.Storer.SetEncodedObject(obj)
 	if err != nil {
-		return plumbing.ZeroHash, nil, fmt.Errorf("store commit: %w", err)
+		return plumbing.ZeroHash, fmt.Errorf("store commit: %w", err)
 	}
-	return h, results, nil
+	return h, nil
 }
 
 // commitMessage says what changed: the change itself for one, a count and a list for
