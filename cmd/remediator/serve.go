@@ -13,13 +13,18 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/cobra"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/config"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/daemon"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/forge"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/forge/github"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/infrarepo"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/lifecycle"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/notify"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/propose"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/queue"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/server"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/status"
@@ -93,91 +98,140 @@ func secretsSet(cfg *config.Config) error {
 }
 
 func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, reconcileEvery time.Duration) error {
-	q, err := queue.Open(filepath.Join(cfg.StateDir, "queue"), time.Now)
+	svc, closeAll, err := openServices(ctx, cfg, log)
+	defer closeAll()
 	if err != nil {
 		return err
 	}
-	defer func() { _ = q.Close() }()
-	q.SetLimit(cfg.Intake.MaxQueued)
-	store, err := catalogstore.Open(ctx, catalogstore.Options{
+	src := svc.daemon()
+	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", cfg.Listen)
+	if err != nil {
+		return badInput(fmt.Errorf("listen on %s: %w", cfg.Listen, err))
+	}
+	srv := &http.Server{Handler: svc.handler(src), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second}
+	// Load the catalog now, so /readyz tells the truth before the first anomaly; a
+	// failure here is retried by the worker with each anomaly.
+	if _, err := src.Proposer(ctx); err != nil {
+		log.Error("catalog not loaded; not ready until it loads", "err", err)
+	}
+	w := &worker.Worker{Queue: svc.q, Source: src.Proposer, Metrics: worker.NewMetrics(svc.reg, svc.q.Len), Logger: log,
+		Poll: 2 * time.Second, Tracer: svc.tracer, DeadLettered: deadLettered(svc.notifier)}
+	return svc.run(ctx, srv, ln, func(ctx context.Context, wg *sync.WaitGroup) {
+		wg.Add(2)
+		go func() { defer wg.Done(); w.Run(ctx) }()
+		go func() { defer wg.Done(); svc.notifier.Run(ctx) }()
+		if reconcileEvery > 0 {
+			wg.Add(1)
+			go func() { defer wg.Done(); src.ReconcileLoop(ctx, reconcileEvery) }()
+		}
+	})
+}
+
+// services are what serve's stages share: the queue, the catalog, the
+// infrastructure repository and its forge, one metrics registry, the notifier and
+// the tracer.
+type services struct {
+	cfg      *config.Config
+	log      *slog.Logger
+	q        *queue.Queue
+	store    *catalogstore.Store
+	reg      *prometheus.Registry
+	budget   *github.Budget
+	infra    *infrarepo.Repo
+	fg       propose.Forge
+	notifier *notify.Dispatcher
+	tracer   trace.Tracer
+}
+
+// openServices opens what serve's stages share; closeAll closes what was opened,
+// also after an error.
+func openServices(ctx context.Context, cfg *config.Config, log *slog.Logger) (*services, func(), error) {
+	svc := &services{cfg: cfg, log: log}
+	var closers []func()
+	closeAll := func() {
+		for i := len(closers) - 1; i >= 0; i-- {
+			closers[i]()
+		}
+	}
+	var err error
+	if svc.q, err = queue.Open(filepath.Join(cfg.StateDir, "queue"), time.Now); err != nil {
+		return nil, closeAll, err
+	}
+	closers = append(closers, func() { _ = svc.q.Close() })
+	svc.q.SetLimit(cfg.Intake.MaxQueued)
+	svc.store, err = catalogstore.Open(ctx, catalogstore.Options{
 		Repository: cfg.Catalog.Repository, Branch: cfg.Catalog.Branch, Directory: cfg.Catalog.Directory,
 		Token: config.Secret(cfg.Catalog.TokenEnv), Logger: log,
 	})
 	if err != nil {
-		return err
+		return nil, closeAll, err
 	}
 	// One registry (no global state); each stage declares and registers its own.
-	reg := server.NewRegistry(version, commit)
-	budget := github.NewBudget(reg, time.Now)
-	infra, fg, err := openInfra(ctx, cfg, log, func(o *github.Options) { o.Budget = budget })
-	if err != nil {
-		return err
+	svc.reg = server.NewRegistry(version, commit)
+	svc.budget = github.NewBudget(svc.reg, time.Now)
+	if svc.infra, svc.fg, err = openInfra(ctx, cfg, log, func(o *github.Options) { o.Budget = svc.budget }); err != nil {
+		return nil, closeAll, err
 	}
-	defer func() { _ = infra.Close() }()
-	notifier, err := newNotifier(cfg, log, reg)
-	if err != nil {
-		return err
+	closers = append(closers, func() { _ = svc.infra.Close() })
+	if svc.notifier, err = newNotifier(cfg, log, svc.reg); err != nil {
+		return nil, closeAll, err
 	}
+	svc.tracer = tracing.Tracer(tracing.Provider(ctx))
+	return svc, closeAll, nil
+}
+
+// daemon is the catalog, the proposer and the reconcile loop over the services.
+func (svc *services) daemon() *daemon.Daemon {
+	cfg, infra, fg, log := svc.cfg, svc.infra, svc.fg, svc.log
 	var passBudget daemon.PassBudget
 	if cfg.Forge.Type == config.ForgeGitHub {
-		passBudget = budget
+		passBudget = svc.budget
 	}
-	tracer := tracing.Tracer(tracing.Provider(ctx))
-	src := daemon.New(daemon.Options{
-		Store: store, Infra: infra, Forge: fg, Base: cfg.Infrastructure.Base,
+	return daemon.New(daemon.Options{
+		Store: svc.store, Infra: infra, Forge: fg, Base: cfg.Infrastructure.Base,
 		AuthorName: cfg.Infrastructure.AuthorName, AuthorEmail: cfg.Infrastructure.AuthorEmail,
-		Limits: proposalLimits(cfg), Metrics: daemon.NewMetrics(reg), Logger: log,
+		Limits: proposalLimits(cfg), Metrics: daemon.NewMetrics(svc.reg), Logger: log,
 		Reconciler: func(cat *runbooks.Catalog) (*lifecycle.Reconciler, error) {
 			return newReconciler(cfg, infra, fg, cat, log)
 		},
 		Pass: func(ctx context.Context, r *lifecycle.Reconciler) ([]lifecycle.Outcome, error) {
 			return runPass(ctx, r, fg)
 		},
-		QueueDir: filepath.Join(cfg.StateDir, "queue"), StatusEvery: 5 * time.Second, Tracer: tracer,
-		Notify: notifier, StatusURL: cfg.Notify.StatusURL,
+		QueueDir: filepath.Join(cfg.StateDir, "queue"), StatusEvery: 5 * time.Second, Tracer: svc.tracer,
+		Notify: svc.notifier, StatusURL: cfg.Notify.StatusURL,
 		LastPassFile: daemon.LastPassFile(cfg.StateDir), Budget: passBudget, StatusDryRun: cfg.Forge.Type != config.ForgeGitHub,
 	})
+}
+
+// handler is the HTTP face: intake, webhooks, status page, metrics, health.
+func (svc *services) handler(src *daemon.Daemon) http.Handler {
+	cfg, log := svc.cfg, svc.log
 	page := &status.Page{Snapshot: src.Status, Timeline: src.Timeline, BearerToken: config.Secret(cfg.Status.BearerTokenEnv),
 		Refresh: 10 * time.Second, Logger: log}
 	token := config.Secret(cfg.Intake.BearerTokenEnv)
 	if token == "" {
 		log.Warn("intake is not authenticated: set intake.bearer_token_env to require a bearer token")
 	}
-	handler := server.New(server.Options{
-		Queue: q, Metrics: server.NewMetrics(reg), Gatherer: reg, Logger: log, BearerToken: token, MaxBodyBytes: int64(cfg.Intake.MaxBodyBytes),
-		Ready: src.Ready, Now: time.Now, Status: page, Tracer: tracer,
+	return server.New(server.Options{
+		Queue: svc.q, Metrics: server.NewMetrics(svc.reg), Gatherer: svc.reg, Logger: log, BearerToken: token,
+		MaxBodyBytes: int64(cfg.Intake.MaxBodyBytes), Ready: src.Ready, Now: time.Now, Status: page, Tracer: svc.tracer,
 		GitHubWebhookSecret: config.Secret(cfg.Forge.WebhookSecretEnv),
 		OnGitHubEvent:       func(_ string, t forge.Target) { src.KickTarget(t) },
 		Route:               src.Route,
 	})
-	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", cfg.Listen)
-	if err != nil {
-		return badInput(fmt.Errorf("listen on %s: %w", cfg.Listen, err))
-	}
-	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second}
-	// Load the catalog now, so /readyz tells the truth before the first anomaly; a
-	// failure here is retried by the worker with each anomaly.
-	if _, err := src.Proposer(ctx); err != nil {
-		log.Error("catalog not loaded; not ready until it loads", "err", err)
-	}
-	w := &worker.Worker{Queue: q, Source: src.Proposer, Metrics: worker.NewMetrics(reg, q.Len), Logger: log, Poll: 2 * time.Second, Tracer: tracer,
-		DeadLettered: deadLettered(notifier)}
+}
 
+// run serves until ctx ends or the server fails, with the loops start starts
+// beside it; then it shuts the server down and waits for the loops.
+func (svc *services) run(ctx context.Context, srv *http.Server, ln net.Listener, start func(context.Context, *sync.WaitGroup)) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() { defer wg.Done(); w.Run(ctx) }()
-	wg.Add(1)
-	go func() { defer wg.Done(); notifier.Run(ctx) }()
-	if reconcileEvery > 0 {
-		wg.Add(1)
-		go func() { defer wg.Done(); src.ReconcileLoop(ctx, reconcileEvery) }()
-	}
+	start(ctx, &wg)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
-	log.Info("remediator serving", "listen", ln.Addr().String(), "queued", q.Len())
-
+	svc.log.Info("remediator serving", "listen", ln.Addr().String(), "queued", svc.q.Len())
+	var err error
 	select {
 	case <-ctx.Done():
 	case err = <-errc:
@@ -190,6 +244,6 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger, reconcileE
 	if err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
-	log.Info("remediator stopped", "queued", q.Len())
+	svc.log.Info("remediator stopped", "queued", svc.q.Len())
 	return nil
 }
