@@ -26,12 +26,18 @@ import (
 // not, or moved since it was read. Another writer got there first.
 var ErrStale = errors.New("the remote ref moved")
 
-// Update sets ref on the remote at url to commit, if and only if it is at old (zero:
-// if it does not exist). The pack holds the commit and the trees and blobs it does not
-// share with parentTree (zero: everything).
-func Update(ctx context.Context, url string, auth transport.AuthMethod, s storer.EncodedObjectStorer,
-	commit *object.Commit, parentTree plumbing.Hash, ref plumbing.ReferenceName, old plumbing.Hash) error {
-	sess, adv, err := connectAt(ctx, url, auth, ref, old)
+// Remote is a repository pushed to: its URL and the credentials its protocol uses.
+type Remote struct {
+	URL  string
+	Auth transport.AuthMethod
+}
+
+// Update sets ref on the remote to commit, if and only if it is at old (zero: if it
+// does not exist). The pack holds the commit and the trees and blobs it does not
+// share with parentTree (zero: everything), read from s.
+func (r Remote) Update(ctx context.Context, s storer.EncodedObjectStorer, commit *object.Commit, parentTree plumbing.Hash,
+	ref plumbing.ReferenceName, old plumbing.Hash) error {
+	sess, adv, err := connectAt(ctx, r.URL, r.Auth, ref, old)
 	if err != nil {
 		return err
 	}
@@ -50,9 +56,9 @@ func Update(ctx context.Context, url string, auth transport.AuthMethod, s storer
 	return send(ctx, sess, adv, &packp.Command{Name: ref, Old: old, New: commit.Hash}, pack)
 }
 
-// Delete removes ref on the remote at url if and only if it is at old.
-func Delete(ctx context.Context, url string, auth transport.AuthMethod, ref plumbing.ReferenceName, old plumbing.Hash) error {
-	sess, adv, err := connectAt(ctx, url, auth, ref, old)
+// Delete removes ref on the remote if and only if it is at old.
+func (r Remote) Delete(ctx context.Context, ref plumbing.ReferenceName, old plumbing.Hash) error {
+	sess, adv, err := connectAt(ctx, r.URL, r.Auth, ref, old)
 	if err != nil {
 		return err
 	}

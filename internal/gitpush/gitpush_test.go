@@ -74,7 +74,7 @@ func TestUpdateSendsOnlyTheChange(t *testing.T) {
 	tree1 := edit(t, s, plumbing.ZeroHash, files)
 	c1 := commit(t, s, tree1, plumbing.ZeroHash)
 	main := plumbing.NewBranchReferenceName("main")
-	if err := Update(ctx, "file://"+remote, nil, s, c1, plumbing.ZeroHash, main, plumbing.ZeroHash); err != nil {
+	if err := (Remote{URL: "file://" + remote}).Update(ctx, s, c1, plumbing.ZeroHash, main, plumbing.ZeroHash); err != nil {
 		t.Fatalf("first push: %v", err)
 	}
 
@@ -103,7 +103,7 @@ func TestUpdateSendsOnlyTheChange(t *testing.T) {
 		t.Errorf("thin pack is %d bytes, whole %d: the directory was not sent as a delta", thinPack.Len(), wholePack.Len())
 	}
 
-	if err := Update(ctx, "file://"+remote, nil, s, c2, tree1, main, c1.Hash); err != nil {
+	if err := (Remote{URL: "file://" + remote}).Update(ctx, s, c2, tree1, main, c1.Hash); err != nil {
 		t.Fatalf("second push: %v", err)
 	}
 	gittest.Run(t, remote, "fsck", "--strict", "--no-dangling")
@@ -127,14 +127,14 @@ func TestUpdateSendsOnlyTheChange(t *testing.T) {
 	if len(objs) != 4 { // commit, root, new/, one blob
 		t.Errorf("sends %d objects for two files of one content, want 4", len(objs))
 	}
-	if err := Update(ctx, "file://"+remote, nil, s, c3, tree2, main, c2.Hash); err != nil {
+	if err := (Remote{URL: "file://" + remote}).Update(ctx, s, c3, tree2, main, c2.Hash); err != nil {
 		t.Fatalf("third push: %v", err)
 	}
 	gittest.Run(t, remote, "fsck", "--strict", "--no-dangling")
 
 	// The compare half of compare-and-swap: a push from a stale old value fails.
 	c4 := commit(t, s, edit(t, s, tree2, map[string]string{"README": "bye\n"}), c2.Hash)
-	err = Update(ctx, "file://"+remote, nil, s, c4, tree2, main, c2.Hash)
+	err = (Remote{URL: "file://" + remote}).Update(ctx, s, c4, tree2, main, c2.Hash)
 	if !errors.Is(err, ErrStale) {
 		t.Fatalf("push over a moved branch: %v, want ErrStale", err)
 	}

@@ -220,7 +220,7 @@ func (r *Repo) DeleteBranch(ctx context.Context, branch string, old plumbing.Has
 		return err
 	}
 	ref := plumbing.NewBranchReferenceName(branch)
-	if err := gitpush.Delete(ctx, r.url, r.auth, ref, old); err != nil {
+	if err := (gitpush.Remote{URL: r.url, Auth: r.auth}).Delete(ctx, ref, old); err != nil {
 		return fmt.Errorf("delete %s: %w", branch, err)
 	}
 	_ = r.repo.Storer.RemoveReference(ref)

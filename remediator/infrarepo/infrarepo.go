@@ -385,7 +385,7 @@ func (r *Repo) push(ctx context.Context, c *object.Commit, parentTree plumbing.H
 	if err := r.refreshAuth(ctx); err != nil {
 		return err
 	}
-	if err := gitpush.Update(ctx, r.url, r.auth, r.repo.Storer, c, parentTree, ref, old); err != nil {
+	if err := (gitpush.Remote{URL: r.url, Auth: r.auth}).Update(ctx, r.repo.Storer, c, parentTree, ref, old); err != nil {
 		return err
 	}
 	_ = r.repo.Storer.SetReference(plumbing.NewHashReference(ref, c.Hash))

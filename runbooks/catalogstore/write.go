@@ -423,7 +423,7 @@ func (s *Store) push(ctx context.Context, commit, base plumbing.Hash) error {
 		}
 		parentTree = p.TreeHash
 	}
-	if err := gitpush.Update(ctx, s.url, s.auth, s.repo.Storer, c, parentTree, plumbing.NewBranchReferenceName(s.opts.Branch), base); err != nil {
+	if err := (gitpush.Remote{URL: s.url, Auth: s.auth}).Update(ctx, s.repo.Storer, c, parentTree, plumbing.NewBranchReferenceName(s.opts.Branch), base); err != nil {
 		return fmt.Errorf("push catalog to %s: %w", gitauth.RedactURL(s.url), err)
 	}
 	return nil
