@@ -73,14 +73,15 @@ func runReplay(cmd *cobra.Command, o replayOptions) error {
 		return err
 	}
 	fmt.Fprintf(cmd.ErrOrStderr(), "replaying %d anomalies\n", len(anomalies))
-	head, err := replayCatalog(ctx, cmd, cfg, o, o.catalog, anomalies, end)
+	run := replayRun{cmd: cmd, cfg: cfg, record: o.record, anomalies: anomalies, end: end}
+	head, err := run.against(ctx, o.catalog)
 	if err != nil {
 		return err
 	}
 	if o.compare == "" {
 		return head.Write(cmd.OutOrStdout(), o.format)
 	}
-	base, err := replayCatalog(ctx, cmd, cfg, o, o.compare, anomalies, end)
+	base, err := run.against(ctx, o.compare)
 	if err != nil {
 		return err
 	}
@@ -173,9 +174,20 @@ func replayFrom(s string, to time.Time) (time.Time, error) {
 	return to.Add(-d.Std()), nil
 }
 
-// replayCatalog loads a catalog (the published branch, a ref or a directory) and
-// replays the anomalies against it.
-func replayCatalog(ctx context.Context, cmd *cobra.Command, cfg *config.Config, o replayOptions, which string, anomalies []intake.Anomaly, end time.Time) (*replay.Report, error) {
+// replayRun is one replay: the anomalies, the end of their period, and whether each
+// runbook's record (its verified streak) is read from the infrastructure repository.
+type replayRun struct {
+	cmd       *cobra.Command
+	cfg       *config.Config
+	record    bool
+	anomalies []intake.Anomaly
+	end       time.Time
+}
+
+// against loads a catalog (the published branch, a ref or a directory) and replays
+// the anomalies against it.
+func (r replayRun) against(ctx context.Context, which string) (*replay.Report, error) {
+	cmd, cfg := r.cmd, r.cfg
 	cat, name, err := loadCatalogAt(ctx, cfg, which)
 	if err != nil {
 		return nil, err
@@ -184,13 +196,13 @@ func replayCatalog(ctx context.Context, cmd *cobra.Command, cfg *config.Config, 
 	if err != nil {
 		return nil, badInput(fmt.Errorf("catalog %s: %w", name, err))
 	}
-	opts := replay.Options{Bounds: proposalLimits(cfg), Outcome: replay.OutcomeOf, End: end}
-	if o.record {
+	opts := replay.Options{Bounds: proposalLimits(cfg), Outcome: replay.OutcomeOf, End: r.end}
+	if r.record {
 		if opts.Streaks, err = streaks(ctx, cfg, cat); err != nil {
 			fmt.Fprintf(cmd.ErrOrStderr(), "records unknown, every streak starts at 0: %v\n", err)
 		}
 	}
-	return replay.NewReport(name, replay.Run(cat, router, anomalies, opts)), nil
+	return replay.NewReport(name, replay.Run(cat, router, r.anomalies, opts)), nil
 }
 
 // streaks are the runbooks' verified-in-a-row counts at their current version.
