@@ -226,6 +226,39 @@ func (c *Config) validate() strictyaml.Errors {
 			add(field, "%q is not an environment variable name: name the variable that holds the secret, never the secret", v)
 		}
 	}
+	c.validateForge(add)
+	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
+		add("listen", "invalid address %q: want host:port, such as 127.0.0.1:8080", c.Listen)
+	}
+	if c.Alertmanager.URL != "" {
+		checkURL(add, "alertmanager.url", c.Alertmanager.URL)
+	}
+	if c.Alertmanager.RestartGrace < 0 {
+		add("alertmanager.restart_grace", "must be 0 or more")
+	}
+	if c.Prometheus.URL != "" {
+		checkURL(add, "prometheus.url", c.Prometheus.URL)
+	}
+	if c.Intake.MaxBodyBytes <= 0 {
+		add("intake.max_body_bytes", "must be positive")
+	}
+	if c.Intake.MaxQueued <= 0 {
+		add("intake.max_queued", "must be positive: the queue is bounded")
+	}
+	for field, v := range map[string]int{"limits.max_open": c.Limits.MaxOpen, "limits.per_hour": c.Limits.PerHour,
+		"limits.max_open_per_runbook": c.Limits.MaxOpenPerRunbook, "limits.per_hour_per_runbook": c.Limits.PerHourPerRunbook} {
+		if v < 0 {
+			add(field, "must be 0 (no bound) or more")
+		}
+	}
+	c.validateNotify(add)
+	sortErrors(errs)
+	return errs
+}
+
+// validateForge checks the forge section: its type, what that type needs, the
+// check reporters and the teams.
+func (c *Config) validateForge(add func(field, format string, args ...any)) {
 	switch c.Forge.Type {
 	case ForgeLocal:
 	case ForgeGitHub:
@@ -272,33 +305,6 @@ func (c *Config) validate() strictyaml.Errors {
 			add(field, "no members: a team nobody is in can never approve")
 		}
 	}
-	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
-		add("listen", "invalid address %q: want host:port, such as 127.0.0.1:8080", c.Listen)
-	}
-	if c.Alertmanager.URL != "" {
-		checkURL(add, "alertmanager.url", c.Alertmanager.URL)
-	}
-	if c.Alertmanager.RestartGrace < 0 {
-		add("alertmanager.restart_grace", "must be 0 or more")
-	}
-	if c.Prometheus.URL != "" {
-		checkURL(add, "prometheus.url", c.Prometheus.URL)
-	}
-	if c.Intake.MaxBodyBytes <= 0 {
-		add("intake.max_body_bytes", "must be positive")
-	}
-	if c.Intake.MaxQueued <= 0 {
-		add("intake.max_queued", "must be positive: the queue is bounded")
-	}
-	for field, v := range map[string]int{"limits.max_open": c.Limits.MaxOpen, "limits.per_hour": c.Limits.PerHour,
-		"limits.max_open_per_runbook": c.Limits.MaxOpenPerRunbook, "limits.per_hour_per_runbook": c.Limits.PerHourPerRunbook} {
-		if v < 0 {
-			add(field, "must be 0 (no bound) or more")
-		}
-	}
-	c.validateNotify(add)
-	sortErrors(errs)
-	return errs
 }
 
 // AnyReporter in forge.check_reporters counts every commit status and check run on
