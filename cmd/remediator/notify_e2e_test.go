@@ -368,3 +368,29 @@ func TestServeRefusesAnUnsetWebhookURL(t *testing.T) {
 		t.Fatalf("serve: exit %d\n%s", code, errs)
 	}
 }
+
+// A proposal the one-shot `propose` opens is told to every receiver, as serve tells
+// one (a team that runs propose from a cron job or a script hears of it too); a dry
+// run tells nobody.
+func TestOneShotProposeNotifies(t *testing.T) {
+	cfg := publishedCatalog(t)
+	infraRepo(t, cfg)
+	c := newChat(t)
+	c.configure(t, cfg)
+	if code, _, errs := proposeRun(t, cfg, alert("api-gateway"), "--dry-run"); code != 0 {
+		t.Fatalf("dry run exit %d: %s", code, errs)
+	}
+	for _, in := range []string{"slack", "teams", "hook"} {
+		if n := c.count(in, notify.ProposalWaiting); n != 0 {
+			t.Fatalf("a dry run told %s %d times", in, n)
+		}
+	}
+	if code, _, errs := proposeRun(t, cfg, alert("api-gateway")); code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	c.wantOnce(t, notify.ProposalWaiting)
+	id := decision.ID("scale-out-api", "service=api-gateway")
+	if e := c.event(notify.ProposalWaiting); e.RemediationID != id || e.URL != "http://remediator.test/remediations/"+id {
+		t.Fatalf("proposal event %+v", e)
+	}
+}

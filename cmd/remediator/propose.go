@@ -13,76 +13,90 @@ import (
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/config"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/decision"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/intake"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/notify"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/propose"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/tracing"
 )
 
 func newProposeCommand() *cobra.Command {
-	var (
-		configFile string
-		anomaly    string
-		dryRun     bool
-		output     string
-	)
+	var o proposeOptions
 	cmd := &cobra.Command{
 		Use:   "propose --config FILE --anomaly FILE|-",
 		Short: "Propose the remediation of an anomaly, once, and exit",
 		Long: "Reads an anomaly (Alertmanager webhook or generic JSON), routes it through the catalog and pushes the\n" +
-			"proposal branch remediation/<id> to the infrastructure repository. Exit 0 also when nothing matches.",
+			"proposal branch remediation/<id> to the infrastructure repository. Exit 0 also when nothing matches.\n" +
+			"The configured notification receivers are told of a proposal it opens, as serve tells them.",
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if output != "text" && output != "json" {
-				return badInput(fmt.Errorf("--output: want text or json, not %q", output))
-			}
-			body, err := readAnomaly(cmd.InOrStdin(), anomaly)
-			if err != nil {
-				return badInput(err)
-			}
-			anomalies, err := intake.Parse(body, time.Now())
-			if err != nil {
-				return badInput(fmt.Errorf("anomaly %s: %w", anomaly, err))
-			}
-			cfg, err := config.Load(configFile)
-			if err != nil {
-				return badInput(err)
-			}
-			ctx := cmd.Context()
-			cat, router, err := loadCatalog(ctx, cfg)
-			if err != nil {
-				return err
-			}
-			logger := newLogger(cmd, logText)
-			infra, fg, err := openInfra(ctx, cfg, logger)
-			if err != nil {
-				return err
-			}
-			defer func() { _ = infra.Close() }()
-			p := &propose.Proposer{
-				Catalog: cat, Router: router, Infra: infra, Forge: fg, Base: cfg.Infrastructure.Base,
-				AuthorName: cfg.Infrastructure.AuthorName, AuthorEmail: cfg.Infrastructure.AuthorEmail,
-				Now: time.Now, Logger: logger, Limits: proposalLimits(cfg), Tracer: tracing.Tracer(tracing.Provider(ctx)),
-			}
-			var results []propose.Result
-			for _, a := range anomalies {
-				res, err := p.Propose(ctx, a, dryRun)
-				if err != nil {
-					var ie *propose.InputError
-					if errors.As(err, &ie) {
-						return badInput(err)
-					}
-					return err
-				}
-				results = append(results, res)
-			}
-			return printResults(cmd.OutOrStdout(), results, output)
-		},
+		RunE: func(cmd *cobra.Command, _ []string) error { return runPropose(cmd, o) },
 	}
-	cmd.Flags().StringVar(&configFile, "config", "remediator.yaml", "configuration file")
-	cmd.Flags().StringVar(&anomaly, "anomaly", "", "anomaly file, or - for standard input")
-	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "push nothing; print the diff")
-	cmd.Flags().StringVar(&output, "output", "text", "text or json")
+	cmd.Flags().StringVar(&o.configFile, "config", "remediator.yaml", "configuration file")
+	cmd.Flags().StringVar(&o.anomaly, "anomaly", "", "anomaly file, or - for standard input")
+	cmd.Flags().BoolVar(&o.dryRun, "dry-run", false, "push nothing; print the diff")
+	cmd.Flags().StringVar(&o.output, "output", "text", "text or json")
 	_ = cmd.MarkFlagRequired("anomaly")
 	return cmd
+}
+
+// proposeOptions are the flags of `remediator propose`.
+type proposeOptions struct {
+	configFile, anomaly, output string
+	dryRun                      bool
+}
+
+func runPropose(cmd *cobra.Command, o proposeOptions) error {
+	if o.output != "text" && o.output != "json" {
+		return badInput(fmt.Errorf("--output: want text or json, not %q", o.output))
+	}
+	body, err := readAnomaly(cmd.InOrStdin(), o.anomaly)
+	if err != nil {
+		return badInput(err)
+	}
+	anomalies, err := intake.Parse(body, time.Now())
+	if err != nil {
+		return badInput(fmt.Errorf("anomaly %s: %w", o.anomaly, err))
+	}
+	cfg, err := config.Load(o.configFile)
+	if err != nil {
+		return badInput(err)
+	}
+	ctx := cmd.Context()
+	cat, router, err := loadCatalog(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	logger := newLogger(cmd, logText)
+	notifier, err := newNotifier(cfg, logger, nil)
+	if err != nil {
+		return err
+	}
+	infra, fg, err := openInfra(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = infra.Close() }()
+	p := &propose.Proposer{
+		Catalog: cat, Router: router, Infra: infra, Forge: fg, Base: cfg.Infrastructure.Base,
+		AuthorName: cfg.Infrastructure.AuthorName, AuthorEmail: cfg.Infrastructure.AuthorEmail,
+		Now: time.Now, Logger: logger, Limits: proposalLimits(cfg), Tracer: tracing.Tracer(tracing.Provider(ctx)),
+	}
+	facts := notify.Facts{Infra: infra, Base: cfg.Infrastructure.Base, Catalog: cat, StatusURL: cfg.Notify.StatusURL, Now: time.Now}
+	var results []propose.Result
+	defer flushNotifications(ctx, notifier)
+	for _, a := range anomalies {
+		res, err := p.Propose(ctx, a, o.dryRun)
+		if err != nil {
+			var ie *propose.InputError
+			if errors.As(err, &ie) {
+				return badInput(err)
+			}
+			return err
+		}
+		if e, ok := facts.Proposal(res, a); ok && !o.dryRun {
+			notifier.Emit(e)
+		}
+		results = append(results, res)
+	}
+	return printResults(cmd.OutOrStdout(), results, o.output)
 }
 
 func readAnomaly(stdin io.Reader, name string) ([]byte, error) {
