@@ -1,6 +1,7 @@
 package notify
 
 import (
+	"errors"
 	"sort"
 	"strings"
 	"time"
@@ -57,11 +58,33 @@ func (f Facts) Proposal(res propose.Result, a intake.Anomaly) (Event, bool) {
 		e.Times.Proposed = parseTime(art.ProposedAt, e.Times.Proposed)
 	}
 	if pol := f.Catalog.Policy(res.Policy); pol != nil {
-		risk := runbooks.Risk(res.Risk)
-		e.Approval = &Approval{Required: pol.Spec.Approvals.For(risk), Reviewers: pol.Spec.RequiredReviewers,
-			AutoMerge: pol.Spec.Approvals.For(risk) == 0 && pol.Spec.AutoMerge.Allows(risk)}
+		need := f.need(pol, res)
+		e.Approval = &Approval{Required: need.Approvals, Reviewers: need.Reviewers, AutoMerge: need.AutoMerge}
 	}
 	return e, true
+}
+
+// need is what the proposal needs before it merges, by the gate's own rule
+// (lifecycle.NeedOf): a risk the policy asks no approval for still waits for a
+// person unless the runbook version has earned auto-merge. A record that cannot be
+// read leaves it waiting for a person, as the gate would.
+func (f Facts) need(pol *runbooks.Policy, res propose.Result) lifecycle.Need {
+	rb := f.Catalog.Runbook(res.Runbook)
+	n, err := lifecycle.NeedOf(pol, runbooks.Risk(res.Risk), func() (lifecycle.Record, error) {
+		if rb == nil || f.Infra == nil || f.Infra.Signer == nil {
+			return lifecycle.Record{}, errors.New("the runbook's record is not read")
+		}
+		version, err := runbooks.Version(rb)
+		if err != nil {
+			return lifecycle.Record{}, err
+		}
+		h := lifecycle.History{Repo: f.Infra, Base: f.Base, Remediator: f.Infra.Signer.Public(), Now: f.Now()}
+		return h.RecordOf(rb.Metadata.Name, version)
+	})
+	if err != nil {
+		n.Approvals, n.AutoMerge = 1, false
+	}
+	return n
 }
 
 // Pass turns what a reconcile pass did into events: merges, and outcomes recorded
