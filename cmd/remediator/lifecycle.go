@@ -16,7 +16,6 @@ import (
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/config"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/decision"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/forge"
-	"github.com/gitops-remediation/terraform-provider-remediation/remediator/forge/github"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/infrarepo"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/lifecycle"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/notify"
@@ -205,7 +204,7 @@ func runPass(ctx context.Context, r *lifecycle.Reconciler, fg propose.Forge) ([]
 		r.Tracer = tracing.Tracer(tracing.Provider(ctx))
 	}
 	if prs, ok := fg.(lifecycle.PullRequests); ok {
-		return r.RunGitHub(ctx, prs, func(err error) bool { return errors.Is(err, github.ErrHeadMoved) })
+		return r.RunGitHub(ctx, prs, func(err error) bool { return errors.Is(err, forge.ErrHeadMoved) })
 	}
 	return r.Run(ctx)
 }

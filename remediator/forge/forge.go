@@ -148,6 +148,10 @@ type Access struct {
 // (branch protection, a conflict it sees): the proposal waits and says why.
 var ErrNotMergeable = errors.New("the forge refuses to merge")
 
+// ErrHeadMoved is a forge's refusal to merge a head other than the one named: the
+// proposal's branch moved since the pass read (and its reviews were counted on) it.
+var ErrHeadMoved = errors.New("the head moved since it was reviewed")
+
 // CheckState is how a named check (a commit status or a check run) stands on a commit.
 type CheckState string
 

@@ -508,9 +508,6 @@ func (f *Forge) Reviews(ctx context.Context, number int) ([]forge.Review, error)
 	}
 }
 
-// ErrHeadMoved is GitHub's refusal to merge a head other than the one named.
-var ErrHeadMoved = errors.New("the head moved since it was reviewed")
-
 // Merge merges the pull request at exactly the reviewed head sha (GitHub refuses with
 // 409 when the branch moved: the compare-and-swap), with a merge commit whose message
 // the caller writes (its trailers). It returns the merge commit.
@@ -520,7 +517,7 @@ func (f *Forge) Merge(ctx context.Context, number int, sha, title, message strin
 	if err != nil {
 		var ge *gh.ErrorResponse
 		if errors.As(err, &ge) && ge.Response != nil && ge.Response.StatusCode == http.StatusConflict {
-			return "", fmt.Errorf("github: merge #%d at %s: %w", number, sha, ErrHeadMoved)
+			return "", fmt.Errorf("github: merge #%d at %s: %w", number, sha, forge.ErrHeadMoved)
 		}
 		if errors.As(err, &ge) && ge.Response != nil && ge.Response.StatusCode == http.StatusMethodNotAllowed {
 			// Branch protection GitHub enforces itself (required checks or reviews
