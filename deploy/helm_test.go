@@ -128,6 +128,8 @@ func newObject(kind string) any {
 		return &appsv1.StatefulSet{}
 	case "Service":
 		return &corev1.Service{}
+	case "Namespace":
+		return &corev1.Namespace{}
 	case "ServiceAccount":
 		return &corev1.ServiceAccount{}
 	case "ConfigMap":

@@ -5,6 +5,7 @@
 package deploy_test
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"os/exec"
@@ -16,16 +17,18 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/gitops-remediation/terraform-provider-remediation/internal/testenv"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/config"
 )
 
-// The plain manifests decode strictly, keep
-// the deployment's promises, and never apply a Secret: one applied with
-// placeholders would overwrite the real tokens.
+// The plain manifests decode strictly, keep the deployment's promises, and never
+// apply a Secret: `kubectl apply -f deploy/kubernetes` reads every .yaml, .yml and
+// .json file there, and a Secret applied with placeholders would overwrite the real
+// tokens.
 func TestKubernetesManifestsDecodeStrictly(t *testing.T) {
-	files, _ := filepath.Glob("kubernetes/*.yaml")
-	if len(files) < 4 {
-		t.Fatalf("manifests: %v", files)
+	files := kubectlFiles(t, "kubernetes")
+	if len(files) == 0 {
+		t.Fatal("deploy/kubernetes has no manifest")
 	}
 	objs := map[string][]any{}
 	for _, f := range files {
@@ -37,9 +40,14 @@ func TestKubernetesManifestsDecodeStrictly(t *testing.T) {
 			objs[kind] = append(objs[kind], o...)
 		}
 	}
-	if len(objs["StatefulSet"]) != 1 || len(objs["Service"]) != 2 || len(objs["PodDisruptionBudget"]) != 1 || len(objs["ConfigMap"]) != 1 || len(objs["Secret"]) != 0 {
-		t.Fatalf("kinds: %d StatefulSet, %d Service, %d PDB, %d ConfigMap, %d Secret", len(objs["StatefulSet"]), len(objs["Service"]),
-			len(objs["PodDisruptionBudget"]), len(objs["ConfigMap"]), len(objs["Secret"]))
+	if len(objs["Secret"]) != 0 {
+		t.Fatalf("deploy/kubernetes applies %d Secret(s): kubectl apply would overwrite the real ones", len(objs["Secret"]))
+	}
+	if len(objs["Namespace"]) != 1 || len(objs["StatefulSet"]) != 1 || len(objs["Service"]) != 2 || len(objs["PodDisruptionBudget"]) != 1 ||
+		len(objs["ConfigMap"]) != 1 || len(objs["NetworkPolicy"]) != 1 || len(objs["ServiceAccount"]) != 1 {
+		t.Fatalf("kinds: %d Namespace, %d StatefulSet, %d Service, %d PDB, %d ConfigMap, %d NetworkPolicy, %d ServiceAccount",
+			len(objs["Namespace"]), len(objs["StatefulSet"]), len(objs["Service"]), len(objs["PodDisruptionBudget"]),
+			len(objs["ConfigMap"]), len(objs["NetworkPolicy"]), len(objs["ServiceAccount"]))
 	}
 	sts := objs["StatefulSet"][0].(*appsv1.StatefulSet)
 	configMap := objs["ConfigMap"][0].(*corev1.ConfigMap)
@@ -55,6 +63,8 @@ func TestKubernetesManifestsDecodeStrictly(t *testing.T) {
 		t.Fatal("probes are not /healthz and /readyz")
 	case len(sts.Spec.VolumeClaimTemplates) != 1:
 		t.Fatal("no state volume per replica")
+	case objs["Namespace"][0].(*corev1.Namespace).Name != namespace:
+		t.Fatalf("the Namespace object is not %q", namespace)
 	case sts.Spec.Template.Spec.SecurityContext.RunAsNonRoot == nil || !*sts.Spec.Template.Spec.SecurityContext.RunAsNonRoot:
 		t.Fatal("may run as root")
 	}
@@ -65,7 +75,64 @@ func TestKubernetesManifestsDecodeStrictly(t *testing.T) {
 	}
 }
 
-// namespace is the plain manifests' namespace (make manifests), which the monitoring
+// The plain manifests are the chart rendered with its defaults, byte for byte: run
+// the script `make generate` runs and compare, so a chart change without `make
+// generate` fails here (and CI's stale-files check) instead of drifting.
+func TestKubernetesManifestsAreTheChartRendered(t *testing.T) {
+	root := testenv.ModuleRoot(t)
+	out := filepath.Join(t.TempDir(), "remediator.yaml")
+	cmd := exec.Command(filepath.Join(root, "scripts", "manifests.sh"), testenv.Tool(t, "helm"), out)
+	if msg, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("scripts/manifests.sh: %v\n%s", err, msg)
+	}
+	want, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := os.ReadFile(filepath.Join("kubernetes", "remediator.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatalf("deploy/kubernetes/remediator.yaml is not the chart rendered with its defaults: run make generate\n%s", firstDiff(got, want))
+	}
+	// The rendered file is the only manifest: a hand-written one beside it would drift.
+	if files := kubectlFiles(t, "kubernetes"); len(files) != 1 {
+		t.Fatalf("deploy/kubernetes holds %v: only the generated remediator.yaml belongs there", files)
+	}
+}
+
+// kubectlFiles are the files `kubectl apply -f DIR` reads (it is not recursive).
+func kubectlFiles(t *testing.T, dir string) []string {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var files []string
+	for _, e := range entries {
+		switch filepath.Ext(e.Name()) {
+		case ".yaml", ".yml", ".json":
+			if !e.IsDir() {
+				files = append(files, filepath.Join(dir, e.Name()))
+			}
+		}
+	}
+	return files
+}
+
+// firstDiff names the first line where two renderings differ.
+func firstDiff(got, want []byte) string {
+	g, w := strings.Split(string(got), "\n"), strings.Split(string(want), "\n")
+	for i := 0; i < len(g) && i < len(w); i++ {
+		if g[i] != w[i] {
+			return fmt.Sprintf("line %d: checked in %q, rendered %q", i+1, g[i], w[i])
+		}
+	}
+	return fmt.Sprintf("checked in %d lines, rendered %d", len(g), len(w))
+}
+
+// namespace is the plain manifests' namespace (scripts/manifests.sh), which the monitoring
 // configs address the replicas in.
 const namespace = "remediation"
 

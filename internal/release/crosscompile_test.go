@@ -21,11 +21,12 @@ const root = "../.."
 // build, so one package that does not build on one target publishes nothing.
 // The flags and environment are the release's (-trimpath, CGO_ENABLED=0, goreleaser's
 // GOARM), so this test and `make release-check` compile each package once between
-// them: .ci/run runs release-check first, and this test then only links.
+// them: release-check runs goreleaser first, and this test then only links.
 func TestEveryReleaseTargetCompiles(t *testing.T) {
 	// Every target compiled cold is tens of minutes on two cores: more than the whole
 	// test suite. `make release-check` sets this after goreleaser's own builds have
-	// filled the build cache, so here it only links.
+	// filled the build cache, so here it only links. .ci/run has the type check of
+	// every target instead (TestEveryReleaseTargetTypeChecks).
 	if os.Getenv("REMEDIATOR_RELEASE_TARGETS") == "" {
 		t.Skip("set REMEDIATOR_RELEASE_TARGETS=1 (make release-check does) to cross-compile every release target")
 	}

@@ -3,6 +3,8 @@
 // variables that hold them.
 package config
 
+//go:generate go run ../../internal/configdoc/gen -root ../..
+
 import (
 	"fmt"
 	"net"
@@ -25,15 +27,22 @@ type Config struct {
 	Catalog        Catalog        `yaml:"catalog"`
 	Infrastructure Infrastructure `yaml:"infrastructure"`
 	Forge          Forge          `yaml:"forge"`
-	StateDir       string         `yaml:"state_dir"`
-	Listen         string         `yaml:"listen"`
-	Alertmanager   Alertmanager   `yaml:"alertmanager"`
-	Prometheus     Endpoint       `yaml:"prometheus"`
-	Intake         Intake         `yaml:"intake"`
-	Signing        Signing        `yaml:"signing"`
-	Limits         Limits         `yaml:"limits"`
-	Status         Status         `yaml:"status"`
-	Notify         Notify         `yaml:"notify"`
+	// StateDir is the replica's own directory: the intake queue and dead letters,
+	// the repository mirror, and the signing key when signing.key_file is unset.
+	// Give each replica a volume of its own.
+	StateDir string `yaml:"state_dir"`
+	// Listen is the host:port serve answers on: the intake, webhooks, /metrics,
+	// the probes and the status page.
+	Listen       string       `yaml:"listen"`
+	Alertmanager Alertmanager `yaml:"alertmanager"`
+	// Prometheus is queried by the verifier after a merge, for a runbook's
+	// verify.promql.
+	Prometheus Endpoint `yaml:"prometheus"`
+	Intake     Intake   `yaml:"intake"`
+	Signing    Signing  `yaml:"signing"`
+	Limits     Limits   `yaml:"limits"`
+	Status     Status   `yaml:"status"`
+	Notify     Notify   `yaml:"notify"`
 }
 
 // Status configures the status page serve shows at /.
@@ -47,9 +56,13 @@ type Status struct {
 // Limits bound proposals over every policy, so an alert storm never becomes a pull
 // request storm, even under a policy that sets no limits. 0 is no bound.
 type Limits struct {
-	MaxOpen           int `yaml:"max_open"`
-	PerHour           int `yaml:"per_hour"`
+	// MaxOpen bounds the proposals open at once.
+	MaxOpen int `yaml:"max_open"`
+	// PerHour bounds the proposals opened in any hour.
+	PerHour int `yaml:"per_hour"`
+	// MaxOpenPerRunbook bounds the proposals of one runbook open at once.
 	MaxOpenPerRunbook int `yaml:"max_open_per_runbook"`
+	// PerHourPerRunbook bounds the proposals of one runbook opened in any hour.
 	PerHourPerRunbook int `yaml:"per_hour_per_runbook"`
 }
 
@@ -76,19 +89,30 @@ func (c *Config) SigningKeyFile() string {
 
 // Catalog is where the runbooks and policies are published.
 type Catalog struct {
+	// Repository is the catalog repository's path or URL (https, ssh or scp-like),
+	// where `terraform apply` of the provider publishes.
 	Repository string `yaml:"repository"`
-	Branch     string `yaml:"branch"`
-	Directory  string `yaml:"directory"`
+	// Branch is the branch the catalog is read from.
+	Branch string `yaml:"branch"`
+	// Directory is the directory in the branch that holds the catalog.
+	Directory string `yaml:"directory"`
 	// TokenEnv names the variable holding an https token for the catalog repository.
 	TokenEnv string `yaml:"token_env"`
 }
 
 // Infrastructure is the infrastructure-as-code repository remediations change.
 type Infrastructure struct {
-	Repository  string `yaml:"repository"`
-	Base        string `yaml:"base"`
-	TokenEnv    string `yaml:"token_env"`
-	AuthorName  string `yaml:"author_name"`
+	// Repository is the infrastructure repository's path or URL, where proposals
+	// are pushed.
+	Repository string `yaml:"repository"`
+	// Base is the branch proposals are made against and merged into.
+	Base string `yaml:"base"`
+	// TokenEnv names the variable holding an https token for the infrastructure
+	// repository.
+	TokenEnv string `yaml:"token_env"`
+	// AuthorName is the author and committer name of the remediator's commits.
+	AuthorName string `yaml:"author_name"`
+	// AuthorEmail is the author and committer email of the remediator's commits.
 	AuthorEmail string `yaml:"author_email"`
 }
 
@@ -100,13 +124,23 @@ const (
 
 // Forge is where proposals are opened.
 type Forge struct {
-	Type           string `yaml:"type"`
-	Owner          string `yaml:"owner"`
-	Repository     string `yaml:"repository"`
-	BaseURL        string `yaml:"base_url"`
-	TokenEnv       string `yaml:"token_env"`
-	AppID          int    `yaml:"app_id"`
-	InstallationID int    `yaml:"installation_id"`
+	// Type is the kind of forge: local (proposal branches, signed approvals and records in Git itself)
+	// or github (pull requests).
+	Type string `yaml:"type"`
+	// Owner is the GitHub organisation or user owning the repository (github only).
+	Owner string `yaml:"owner"`
+	// Repository is the GitHub repository's name (github only).
+	Repository string `yaml:"repository"`
+	// BaseURL is GitHub Enterprise Server's address; unset, github.com.
+	BaseURL string `yaml:"base_url"`
+	// TokenEnv names the variable holding the GitHub token (github only; or a GitHub
+	// App's app_id, installation_id and private_key_file).
+	TokenEnv string `yaml:"token_env"`
+	// AppID is the GitHub App's id, for App authentication instead of a token.
+	AppID int `yaml:"app_id"`
+	// InstallationID is the GitHub App installation's id on the owner.
+	InstallationID int `yaml:"installation_id"`
+	// PrivateKeyFile is the GitHub App's private key (PEM).
 	PrivateKeyFile string `yaml:"private_key_file"`
 	// WebhookSecretEnv names the variable holding the GitHub webhook secret, which
 	// enables POST /v1/github.
@@ -132,11 +166,16 @@ type Forge struct {
 
 // Endpoint is an HTTP API the remediator queries.
 type Endpoint struct {
+	// URL is the API's address: http(s)://host[:port].
 	URL string `yaml:"url"`
 }
 
 // Alertmanager is the Alertmanager the remediator asks about alerts.
 type Alertmanager struct {
+	// URL is Alertmanager's address, http(s)://host[:port]: after a merge the
+	// verifier asks it whether the anomaly's alert still fires (a runbook's
+	// verify.alert_resolved). With neither this nor prometheus.url, no remediation
+	// is verified.
 	URL string `yaml:"url"`
 	// RestartGrace is how long after Alertmanager starts its silence about an alert
 	// proves nothing (Prometheus resends firing alerts about once a minute), so a
@@ -150,8 +189,12 @@ const DefaultRestartGrace = 5 * time.Minute
 
 // Intake bounds and authenticates incoming anomalies.
 type Intake struct {
+	// BearerTokenEnv names the variable holding the token Alertmanager's webhook
+	// must send (Authorization: Bearer); unset, the intake takes anomalies from
+	// anyone who reaches the listen address.
 	BearerTokenEnv string `yaml:"bearer_token_env"`
-	MaxBodyBytes   int    `yaml:"max_body_bytes"`
+	// MaxBodyBytes bounds one request's body; a larger one is refused with 413.
+	MaxBodyBytes int `yaml:"max_body_bytes"`
 	// MaxQueued bounds the anomalies waiting in the queue; past it the intake answers
 	// 429 with Retry-After (Alertmanager retries) and memory stays bounded.
 	MaxQueued int `yaml:"max_queued"`
@@ -165,14 +208,11 @@ const MaxFileBytes = 1 << 20
 
 var envNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
-// Load reads and validates a configuration file. Relative paths in it are taken
-// relative to the file's directory.
-func Load(file string) (*Config, error) {
-	data, err := os.ReadFile(file)
-	if err != nil {
-		return nil, fmt.Errorf("read config: %w", err)
-	}
-	c := &Config{
+// Default is the configuration before the file is read: what an unset key means.
+// The generated reference (docs/remediator-config.md) and JSON Schema print these
+// defaults, so they are written here once.
+func Default() *Config {
+	return &Config{
 		Catalog:        Catalog{Branch: catalogstore.DefaultBranch, Directory: catalogstore.DefaultDirectory},
 		Infrastructure: Infrastructure{Base: "main", AuthorName: "remediator", AuthorEmail: "remediator@localhost"},
 		Forge:          Forge{Type: ForgeLocal},
@@ -181,6 +221,16 @@ func Load(file string) (*Config, error) {
 		Limits:         DefaultLimits,
 		Alertmanager:   Alertmanager{RestartGrace: runbooks.Duration(DefaultRestartGrace)},
 	}
+}
+
+// Load reads and validates a configuration file. Relative paths in it are taken
+// relative to the file's directory.
+func Load(file string) (*Config, error) {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return nil, fmt.Errorf("read config: %w", err)
+	}
+	c := Default()
 	pos, err := strictyaml.Decode(file, data, c, MaxFileBytes)
 	if err != nil {
 		return nil, err

@@ -15,7 +15,8 @@ import (
 type Notify struct {
 	// StatusURL is the address people reach the status page at: the link of a
 	// remediation that has no pull request (the local forge).
-	StatusURL string           `yaml:"status_url"`
+	StatusURL string `yaml:"status_url"`
+	// Receivers are where the events go, each with the events it wants.
 	Receivers []NotifyReceiver `yaml:"receivers"`
 }
 
@@ -23,14 +24,14 @@ type Notify struct {
 type NotifyReceiver struct {
 	// Name names it in logs, metrics and its queue directory.
 	Name string `yaml:"name"`
-	// Type is slack (incoming webhook, Block Kit), teams (incoming webhook or
+	// Type is the kind of receiver: slack (incoming webhook, Block Kit), teams (incoming webhook or
 	// workflow, Adaptive Card) or webhook (JSON signed with HMAC-SHA256).
 	Type string `yaml:"type"`
 	// URLEnv names the variable holding the webhook URL.
 	URLEnv string `yaml:"url_env"`
 	// SecretEnv names the variable holding the webhook type's signing secret.
 	SecretEnv string `yaml:"secret_env"`
-	// Events are the kinds to tell (NotifyEvents); empty is all.
+	// Events are the kinds of event to tell; empty is all.
 	Events []string `yaml:"events"`
 }
 

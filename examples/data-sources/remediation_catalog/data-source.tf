@@ -1,3 +1,12 @@
+terraform {
+  required_providers {
+    remediation = {
+      source  = "gitops-remediation/remediation"
+      version = "~> 0.1"
+    }
+  }
+}
+
 # Everything the catalog repository holds, for use elsewhere.
 data "remediation_catalog" "current" {}
 

@@ -1,3 +1,12 @@
+terraform {
+  required_providers {
+    remediation = {
+      source  = "gitops-remediation/remediation"
+      version = "~> 0.1"
+    }
+  }
+}
+
 # Which runbook and policy would handle this anomaly?
 data "remediation_route" "api_latency" {
   labels = {

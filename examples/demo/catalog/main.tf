@@ -4,7 +4,8 @@
 terraform {
   required_providers {
     remediation = {
-      source = "gitops-remediation/remediation"
+      source  = "gitops-remediation/remediation"
+      version = "~> 0.1"
     }
   }
 }

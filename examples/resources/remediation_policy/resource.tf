@@ -1,3 +1,12 @@
+terraform {
+  required_providers {
+    remediation = {
+      source  = "gitops-remediation/remediation"
+      version = "~> 0.1"
+    }
+  }
+}
+
 # Guardrails for production: approvals by risk, office-hours merges, a
 # year-end freeze, limits and a circuit breaker.
 resource "remediation_policy" "production" {

@@ -1,3 +1,12 @@
+terraform {
+  required_providers {
+    remediation = {
+      source  = "gitops-remediation/remediation"
+      version = "~> 0.1"
+    }
+  }
+}
+
 # Scale an API service out when its p99 latency is high.
 resource "remediation_runbook" "scale_out_api" {
   name        = "scale-out-api"
