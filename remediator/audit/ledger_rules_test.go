@@ -113,12 +113,12 @@ func mergeMsg(id string, approvers ...string) string {
 //
 // Approvals on r1's head: alice's (listed) and bob's (a key not listed for him).
 type ruleHistory struct {
-	repo               string
-	merge1, head1      string
-	merge2, merge3     string
-	edit, backdated    string
-	alice              *signing.Key
-	reviewers          *signing.AllowedSigners
+	repo            string
+	merge1, head1   string
+	merge2, merge3  string
+	edit, backdated string
+	alice           *signing.Key
+	reviewers       *signing.AllowedSigners
 }
 
 func newRuleHistory(t *testing.T) *ruleHistory {
