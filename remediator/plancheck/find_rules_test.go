@@ -57,7 +57,7 @@ func TestRuleFindArtifactOfTheChange(t *testing.T) {
 		{"the old artifact edited", []string{".remediations/old-1.yaml", artifactYAML("old-1") + "target: x\n"}, ".remediations/old-1.yaml", ""},
 		{"no artifact: not a remediation", []string{"envs/svc.tfvars", "replicas = 2\n"}, "", ""},
 		{"an artifact deleted is not carried", []string{".remediations/old-1.yaml", ""}, "", ""},
-		{"a deletion beside the one added", []string{".remediations/old-1.yaml", "", ".remediations/new-1.yaml", artifactYAML("new-1")}, ".remediations/new-1.yaml", ""},
+		{"a deletion listed before the one added", []string{".remediations/old-1.yaml", "", ".remediations/zz-1.yaml", artifactYAML("zz-1")}, ".remediations/zz-1.yaml", ""},
 		{"not yaml", []string{".remediations/notes.txt", "x\n"}, "", ""},
 		{"below the directory", []string{".remediations/sub/new-1.yaml", artifactYAML("new-1")}, "", ""},
 		{"two artifacts", []string{".remediations/a-1.yaml", artifactYAML("a-1"), ".remediations/b-1.yaml", artifactYAML("b-1")}, "",
