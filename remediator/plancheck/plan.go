@@ -103,12 +103,14 @@ func Parse(file string, data []byte) (*Plan, error) {
 			continue
 		}
 		field := fmt.Sprintf("resource_changes[%d]", i) // only for the error: 10,000 of them cost a millisecond
-		switch {
-		case rc.Address == "":
+		// Ifs, not a tagless switch: see Action.
+		if rc.Address == "" {
 			return nil, &ParseError{File: file, Msg: field + ".address: missing"}
-		case rc.Type == "":
+		}
+		if rc.Type == "" {
 			return nil, &ParseError{File: file, Msg: field + ".type: missing (" + rc.Address + ")"}
-		case len(rc.Change.Actions) == 0:
+		}
+		if len(rc.Change.Actions) == 0 {
 			return nil, &ParseError{File: file, Msg: field + ".change.actions: missing (" + rc.Address + ")"}
 		}
 		for _, a := range rc.Change.Actions {
