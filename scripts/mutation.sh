@@ -22,8 +22,10 @@ WORKERS=${MUTATION_WORKERS:-1}
 # A mutant's tests may take this many times the unmutated run before it is a timeout
 # (an endless loop); generous because the machine is shared.
 COEFFICIENT=${MUTATION_TIMEOUT_COEFFICIENT:-5}
-# The quick run's wall-clock budget per target, in seconds.
+# The quick run's wall-clock budget per target, in seconds, and for the whole quick
+# run (a change to every target's tests must not make CI take four budgets).
 BUDGET=${MUTATION_BUDGET:-600}
+TOTAL=${MUTATION_TOTAL_BUDGET:-1200}
 OUT=.mutation/reports
 
 quick=0
@@ -102,7 +104,14 @@ for n in "${chosen[@]}"; do
   echo "==> mutation: $n (${dir[$n]}, files ${files[$n]}${only[$n]:+ only: ${only[$n]//$'\n'/ }}${goflags:+, GOFLAGS=$goflags})"
   start=$SECONDS
   limit=()
-  ((quick)) && limit=(timeout --kill-after=30 "$BUDGET")
+  if ((quick)); then
+    left=$((TOTAL - SECONDS))
+    if ((left < 60)); then
+      echo "    NOT CHECKED: $n: MUTATION_TOTAL_BUDGET=${TOTAL}s spent"
+      continue
+    fi
+    limit=(timeout --kill-after=30 "$((left < BUDGET ? left : BUDGET))")
+  fi
   set +e
   GOFLAGS=$goflags "${limit[@]}" "$GREMLINS" unleash "./${dir[$n]}" "${args[@]}" \
     --workers "$WORKERS" --timeout-coefficient "$COEFFICIENT" \
@@ -111,7 +120,7 @@ for n in "${chosen[@]}"; do
   set -e
   echo "    $((SECONDS - start))s, exit $rc"
   if ((rc == 124 || rc == 137)); then
-    echo "    NOT CHECKED: $n did not finish within MUTATION_BUDGET=${BUDGET}s (see $OUT/$n.txt)"
+    echo "    NOT CHECKED: $n did not finish within its budget (MUTATION_BUDGET=${BUDGET}s, MUTATION_TOTAL_BUDGET=${TOTAL}s; see $OUT/$n.txt)"
     continue
   fi
   if ((rc != 0)) || [[ ! -s $OUT/$n.json ]]; then
