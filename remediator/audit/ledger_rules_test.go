@@ -7,6 +7,7 @@ package audit
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -16,6 +17,8 @@ import (
 	"time"
 
 	"github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/object"
 
 	"github.com/gitops-remediation/terraform-provider-remediation/internal/gittest"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/lifecycle"
@@ -307,6 +310,73 @@ func TestRuleLedgerSinceStopsOnlyAtASignedMerge(t *testing.T) {
 	if l := h.build(t, Since{At: ruleT0.Add(3000 * time.Second)}, 3100); len(l.Entries) != 1 {
 		t.Fatalf("since r3's own time: %d entries, want r3 only (a commit at the time is inside)", len(l.Entries))
 	}
+
+	// r4, a merge the remediator signed at 4000s, then a commit at 4100s.
+	h.signedMerge(t, h.alice, 4000)
+	otherFile := filepath.Join(t.TempDir(), "other")
+	if err := signing.GenerateKeyFile(otherFile); err != nil {
+		t.Fatal(err)
+	}
+	other, err := signing.LoadKey(otherFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name  string
+		since Since
+		want  int
+	}{
+		{"the key, since after r4", Since{At: ruleT0.Add(4050 * time.Second), Remediator: h.alice.Public()}, 0},
+		{"the key, since before r4", Since{At: ruleT0.Add(3500 * time.Second), Remediator: h.alice.Public()}, 4},
+		{"another key, since after r4", Since{At: ruleT0.Add(4050 * time.Second), Remediator: other.Public()}, 4},
+		{"no key, since before r4", Since{At: ruleT0.Add(3500 * time.Second)}, 1},
+	} {
+		if l := h.build(t, tc.since, 4200); len(l.Entries) != tc.want {
+			t.Errorf("%s: %d entries, want %d", tc.name, len(l.Entries), tc.want)
+		}
+	}
+}
+
+// signedMerge adds to main a remediation merge r4 that key signs, at ruleT0+at
+// seconds, and a commit after it.
+func (h *ruleHistory) signedMerge(t *testing.T, key *signing.Key, at int) {
+	t.Helper()
+	repo, err := git.PlainOpen(h.repo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tip, err := repo.Reference("refs/heads/main", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	parent, err := repo.CommitObject(tip.Hash())
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := func(c *object.Commit) plumbing.Hash {
+		obj := repo.Storer.NewEncodedObject()
+		if err := c.Encode(obj); err != nil {
+			t.Fatal(err)
+		}
+		hash, err := repo.Storer.SetEncodedObject(obj)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return hash
+	}
+	when := func(s int) object.Signature {
+		return object.Signature{Name: "remediator", Email: "remediator@localhost", When: ruleT0.Add(time.Duration(s) * time.Second)}
+	}
+	m := &object.Commit{Author: when(at), Committer: when(at), Message: mergeMsg("r4"), TreeHash: parent.TreeHash,
+		ParentHashes: []plumbing.Hash{parent.Hash, plumbing.NewHash(h.head1)}}
+	if err := signing.SignCommit(m, key); err != nil {
+		t.Fatal(err)
+	}
+	after := store(&object.Commit{Author: when(at + 100), Committer: when(at + 100), Message: "after\n", TreeHash: parent.TreeHash,
+		ParentHashes: []plumbing.Hash{store(m)}})
+	if err := repo.Storer.SetReference(plumbing.NewHashReference("refs/heads/main", after)); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // A base that is no branch of the repository is an error naming it.
@@ -460,5 +530,48 @@ func TestRuleFindingLine(t *testing.T) {
 	f.ID = "r1"
 	if got := f.String(); got != "aaaaaaaaaaaa out-of-scope r1: d" {
 		t.Fatalf("finding line %q", got)
+	}
+}
+
+// The ledger is the same whether the artifact trees are compared on the walk's own
+// handle after the walk or by tree workers alongside it (TestLedgerIsTheSameHoweverItIsRead
+// does this at scale, too slowly to run once a mutant).
+func TestRuleLedgerSameWithTreeWorkers(t *testing.T) {
+	h := newRuleHistory(t)
+	read := func(workers int) string {
+		t.Helper()
+		repo, err := git.PlainOpen(h.repo)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var trees []*git.Repository
+		for range workers {
+			r, err := git.PlainOpen(h.repo)
+			if err != nil {
+				t.Fatal(err)
+			}
+			trees = append(trees, r)
+		}
+		l, err := Build(repo, trees, "main", time.Time{}, ruleT0.Add(2100*time.Second))
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := json.Marshal(struct {
+			E []Entry
+			F []Finding
+		}{l.Entries, l.Findings})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(out)
+	}
+	want := read(0)
+	if !strings.Contains(want, "edit the record by hand") {
+		t.Fatalf("the ledger without workers lacks the artifact finding:\n%s", want)
+	}
+	for _, workers := range []int{1, 2} {
+		if got := read(workers); got != want {
+			t.Errorf("with %d tree worker(s):\n%s\nwant\n%s", workers, got, want)
+		}
 	}
 }
