@@ -107,11 +107,15 @@ func TestRulePlanReportJSONResult(t *testing.T) {
 		}
 	}
 	var js bytes.Buffer
-	r := &plancheck.Result{Remediation: true, Changes: []plancheck.Change{{Address: "a\n\r\t\b\f>\x01"}}}
+	r := &plancheck.Result{Remediation: true, Changes: []plancheck.Change{{Address: "a\n\r\t\b\f>\x01", Type: "\x80\x7f"}}}
 	if err := r.JSON(&js); err != nil {
 		t.Fatal(err)
 	}
 	if want := `"address":"a\n\r\t\b\f\u003e\u0001"`; !strings.Contains(js.String(), want) {
 		t.Errorf("escapes: %s, want %s", js.String(), want)
+	}
+	// 0x80, the first byte that is not ASCII, alone is invalid UTF-8; DEL is ASCII.
+	if want := `"type":"\ufffd` + "\x7f" + `"`; !strings.Contains(js.String(), want) {
+		t.Errorf("invalid UTF-8: %s, want %s", js.String(), want)
 	}
 }
