@@ -114,6 +114,16 @@ func TestRulePlanReportJSONResult(t *testing.T) {
 	if want := `"address":"a\n\r\t\b\f\u003e\u0001"`; !strings.Contains(js.String(), want) {
 		t.Errorf("escapes: %s, want %s", js.String(), want)
 	}
+	// Text after a valid multi-byte rune is still escaped; a valid U+FFFD is kept as
+	// it is, U+2029 escaped like U+2028.
+	js.Reset()
+	r.Changes[0].Action = "é<\uFFFD\u2029é"
+	if err := r.JSON(&js); err != nil {
+		t.Fatal(err)
+	}
+	if want := `"action":"é\u003c` + "\uFFFD" + `\u2029é"`; !strings.Contains(js.String(), want) {
+		t.Errorf("runes: %s, want %s", js.String(), want)
+	}
 	// 0x80, the first byte that is not ASCII, alone is invalid UTF-8; DEL is ASCII.
 	if want := `"type":"\ufffd` + "\x7f" + `"`; !strings.Contains(js.String(), want) {
 		t.Errorf("invalid UTF-8: %s, want %s", js.String(), want)
