@@ -575,3 +575,30 @@ func TestRuleLedgerSameWithTreeWorkers(t *testing.T) {
 		}
 	}
 }
+
+// A history with a commit missing (a shallow or damaged copy) is an error, never a
+// shorter ledger that hides what lay beyond the gap.
+func TestRuleLedgerRefusesAHistoryWithAGap(t *testing.T) {
+	h := newRuleHistory(t)
+	repo, err := git.PlainOpen(h.repo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sig := object.Signature{Name: "dev", Email: "dev@localhost", When: ruleT0.Add(5000 * time.Second)}
+	c := &object.Commit{Author: sig, Committer: sig, Message: "after a gap\n", TreeHash: plumbing.NewHash(gittest.Run(t, h.repo, "rev-parse", "main^{tree}")),
+		ParentHashes: []plumbing.Hash{plumbing.NewHash(strings.Repeat("ab", 20))}}
+	obj := repo.Storer.NewEncodedObject()
+	if err := c.Encode(obj); err != nil {
+		t.Fatal(err)
+	}
+	tip, err := repo.Storer.SetEncodedObject(obj)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := repo.Storer.SetReference(plumbing.NewHashReference("refs/heads/main", tip)); err != nil {
+		t.Fatal(err)
+	}
+	if l, err := Build(repo, nil, "main", time.Time{}, ruleT0); err == nil {
+		t.Fatalf("a history with a missing parent: a ledger of %d entries, want an error", len(l.Entries))
+	}
+}
