@@ -81,16 +81,16 @@ func fastImport(t *testing.T, repo string, write func(im *importer)) {
 	}
 }
 
-// ruleArtifact is an artifact that records one change to file, verified within, that
+// ruleArtifact is an artifact that records one change to envs/svc.tfvars, verified within, that
 // requires so many approvals and reverts the given merge ("" for none).
-func ruleArtifact(id, file, within, reverts string, required int) string {
+func ruleArtifact(id, within, reverts string, required int) string {
 	rev := ""
 	if reverts != "" {
 		rev = "reverts:\n  - commit: " + reverts + "\n    subject: x\n"
 	}
 	return "apiVersion: remediation.gitops.dev/v1\nkind: Remediation\nid: " + id + "\nrunbook: scale\nrunbook_version: abc\npolicy: prod\nrisk: low\nrequired_approvals: " + fmt.Sprint(required) + "\ntarget: svc\n" +
 		"anomaly:\n  fingerprint: f\n  source: alertmanager\n  status: firing\n  starts_at: \"2026-11-01T09:59:00Z\"\n  value: 1\n  labels: {service: svc, alertname: HighLatency}\n" +
-		"changes:\n  - file: " + file + "\n    path: replicas\n    from: \"1\"\n    to: \"2\"\n" + rev +
+		"changes:\n  - file: envs/svc.tfvars\n    path: replicas\n    from: \"1\"\n    to: \"2\"\n" + rev +
 		"expected_outcome: x\nplan_limits:\n  runbook_allows_destroy: false\n  policy_allows_destroy: false\nverify:\n  within: " + within + "\n  alert_resolved: true\nrollback: revert\nmerge:\n  allowed: true\nproposed_at: \"\"\n"
 }
 
@@ -131,10 +131,10 @@ func newRuleHistory(t *testing.T) *ruleHistory {
 	fastImport(t, h.repo, func(im *importer) {
 		root := im.commit("refs/heads/main", "dev", 0, "root\n", "", "", "envs/svc.tfvars", "replicas = 1\n")
 		head := im.commit("refs/heads/remediation/r1", "remediator", 60, "remediation(scale): replicas\n\nRemediation-Id: r1\n", root, "",
-			"envs/svc.tfvars", "replicas = 2\n", ".remediations/r1.yaml", ruleArtifact("r1", "envs/svc.tfvars", "15m", "", 2))
+			"envs/svc.tfvars", "replicas = 2\n", ".remediations/r1.yaml", ruleArtifact("r1", "15m", "", 2))
 		im.commit("refs/heads/main", "remediator", 120,
 			mergeMsg("r1", "alice@example.com", "Alice@Example.com", "mallory@example.com", "bob@example.com"), root, head,
-			"envs/svc.tfvars", "replicas = 2\n", ".remediations/r1.yaml", ruleArtifact("r1", "envs/svc.tfvars", "15m", "", 2),
+			"envs/svc.tfvars", "replicas = 2\n", ".remediations/r1.yaml", ruleArtifact("r1", "15m", "", 2),
 			"other.txt", "x\n", ".github/workflows/ci.yml", "on: push\n")
 		im.commit("refs/heads/main", "dev", 180, "edit the record by hand\n", "", "", ".remediations/r1.yaml", "id: changed\n")
 		im.commit("refs/heads/main", "dev", 100, "backdated\n", "", "", "README", "x\n")
@@ -145,13 +145,13 @@ func newRuleHistory(t *testing.T) *ruleHistory {
 
 	fastImport(t, h.repo, func(im *importer) {
 		head2 := im.commit("refs/heads/remediation/r2", "remediator", 1900, "revert\n\nRemediation-Id: r2\n", "refs/heads/main^0", "",
-			".remediations/r2.yaml", ruleArtifact("r2", "envs/svc.tfvars", "15m", h.merge1, 0))
+			".remediations/r2.yaml", ruleArtifact("r2", "15m", h.merge1, 0))
 		merge2 := im.commit("refs/heads/main", "remediator", 2000, mergeMsg("r2"), "refs/heads/main^0", head2,
-			".remediations/r2.yaml", ruleArtifact("r2", "envs/svc.tfvars", "15m", h.merge1, 0))
+			".remediations/r2.yaml", ruleArtifact("r2", "15m", h.merge1, 0))
 		head3 := im.commit("refs/heads/remediation/r3", "remediator", 2900, "again\n\nRemediation-Id: r3\n", merge2, "",
-			".remediations/r3.yaml", ruleArtifact("r3", "envs/svc.tfvars", "1h", "", 0))
+			".remediations/r3.yaml", ruleArtifact("r3", "1h", "", 0))
 		im.commit("refs/heads/main", "remediator", 3000, mergeMsg("r3"), merge2, head3,
-			".remediations/r3.yaml", ruleArtifact("r3", "envs/svc.tfvars", "1h", "", 0))
+			".remediations/r3.yaml", ruleArtifact("r3", "1h", "", 0))
 	})
 	h.merge2, h.merge3 = rev("main~1"), rev("main")
 
