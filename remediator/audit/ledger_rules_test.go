@@ -602,3 +602,28 @@ func TestRuleLedgerRefusesAHistoryWithAGap(t *testing.T) {
 		t.Fatalf("a history with a missing parent: a ledger of %d entries, want an error", len(l.Entries))
 	}
 }
+
+// A merge may change its own artifact only: another proposal's artifact it carries
+// is flagged like any other commit's change to it.
+func TestRuleLedgerMergeChangesOnlyItsOwnArtifact(t *testing.T) {
+	repo := filepath.Join(t.TempDir(), "infra.git")
+	gittest.Run(t, "", "init", "-q", "--bare", "--initial-branch=main", repo)
+	fastImport(t, repo, func(im *importer) {
+		root := im.commit("refs/heads/main", "dev", 0, "root\n", "", "", "envs/svc.tfvars", "replicas = 1\n")
+		files := []string{".remediations/r5.yaml", ruleArtifact("r5", "15m", "", 0), ".remediations/zz-9.yaml", "id: zz-9\n"}
+		head := im.commit("refs/heads/remediation/r5", "remediator", 60, "r5\n\nRemediation-Id: r5\n", root, "", files...)
+		im.commit("refs/heads/main", "remediator", 120, mergeMsg("r5"), root, head, files...)
+	})
+	r, err := git.PlainOpen(repo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := Build(r, nil, "main", time.Time{}, ruleT0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	art := findings(l.Findings, FindingArtifact)
+	if len(art) != 1 || art[0].ID != "zz-9" || art[0].Commit != l.Entries[0].Merge {
+		t.Fatalf("artifact findings %+v, want one: zz-9 changed by r5's merge", art)
+	}
+}
