@@ -104,3 +104,39 @@ func TestRulePlanCheckMessagesNameTheLimit(t *testing.T) {
 		t.Fatal("Check uses the artifact's limits")
 	}
 }
+
+// Violations are ordered by address, and those of one address (or of none) keep the
+// order the rules are checked in: a report reads the same on every run.
+func TestRulePlanCheckViolationOrder(t *testing.T) {
+	r := plancheck.CheckWith(rulesPlan("aws_s3_bucket.b delete", "aws_iam_role.a create"), rulesArtifact, artifact.Limits{
+		AllowedAddresses: []string{"module.api.*.*"}, AllowedActions: []string{"update"}, DeniedResourceTypes: []string{"aws_*"},
+		RunbookMaxChanges: 1, PolicyMaxChanges: 1})
+	var got []string
+	for _, v := range r.Violations {
+		got = append(got, v.Rule+" "+v.Address)
+	}
+	want := []string{
+		"max-changes ", "max-changes ",
+		"undeclared-resource aws_iam_role.a", "action-not-allowed aws_iam_role.a", "denied-resource-type aws_iam_role.a",
+		"undeclared-resource aws_s3_bucket.b", "action-not-allowed aws_s3_bucket.b", "destroy-not-allowed aws_s3_bucket.b", "denied-resource-type aws_s3_bucket.b",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("violations in order:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if !strings.Contains(r.Violations[0].Reason, "runbook scale-out-api") || !strings.Contains(r.Violations[1].Reason, "policy production") {
+		t.Fatalf("the runbook's limit before the policy's: %q, %q", r.Violations[0].Reason, r.Violations[1].Reason)
+	}
+}
+
+// A change that is not a remediation still lists what changes: every change but
+// reads and no-ops.
+func TestRulePlanCheckNotARemediationListsTheChanges(t *testing.T) {
+	n := plancheck.NotARemediation(rulesPlan("data.x.y read", "aws_instance.a update", "aws_instance.b no-op", "aws_instance.c delete,create"))
+	var got []string
+	for _, c := range n.Changes {
+		got = append(got, c.Address+" "+c.Action)
+	}
+	if strings.Join(got, ", ") != "aws_instance.a update, aws_instance.c replace" {
+		t.Fatalf("changes %v, want aws_instance.a update and aws_instance.c replace", got)
+	}
+}

@@ -170,15 +170,15 @@ func appendString(b []byte, s string) []byte {
 			start = i
 			continue
 		}
+		// Ifs, not a tagless switch: see Action.
 		r, size := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == utf8.RuneError && size == 1:
+		if r == utf8.RuneError && size == 1 {
 			b = append(b, s[start:i]...)
 			b = append(b, `\ufffd`...)
-		case r == '\u2028' || r == '\u2029':
+		} else if r == '\u2028' || r == '\u2029' {
 			b = append(b, s[start:i]...)
 			b = append(b, '\\', 'u', '2', '0', '2', hex[r&0xf])
-		default:
+		} else {
 			i += size
 			continue
 		}
