@@ -135,7 +135,7 @@ receivers:
 	// Burst one: 50 targets, sent to both peers as Prometheus does.
 	alertsTo(t, "http://"+am1, 0, 50)
 	alertsTo(t, "http://"+am2, 0, 50)
-	waitFor(t, "50 proposals", func() bool { return len(proposalBranches(t, infra)) == 50 })
+	waitForWithin(t, "50 proposals", 3*time.Minute, func() bool { return len(proposalBranches(t, infra)) == 50 })
 	for _, b := range proposalBranches(t, infra) {
 		if n := gittest.Run(t, infra, "rev-list", "--count", "main.."+b); n != "1" {
 			t.Fatalf("%s holds %s commits: two replicas wrote it", b, n)
