@@ -149,7 +149,7 @@ receivers:
 	if err := replicaA.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "all 100 proposals, with replica a dead", func() bool { return len(proposalBranches(t, infra)) == 100 })
+	waitForWithin(t, "all 100 proposals, with replica a dead", 3*time.Minute, func() bool { return len(proposalBranches(t, infra)) == 100 })
 	time.Sleep(2 * time.Second) // nothing more may appear
 	if n := len(proposalBranches(t, infra)); n != 100 {
 		t.Fatalf("%d proposals, want one per target (100)", n)
