@@ -558,7 +558,7 @@ func (s *Server) authenticatedApp(w http.ResponseWriter, r *http.Request) {
 		"owner": owner, "name": "remediator", "description": nil, "external_url": "https://remediator.example.com",
 		"html_url": "https://github.com/apps/remediator", "created_at": at, "updated_at": at,
 		"permissions": map[string]any{"contents": "write", "pull_requests": "write", "statuses": "write", "checks": "read", "issues": "write", "members": "read"},
-		"events": []string{"pull_request", "pull_request_review", "check_run", "check_suite", "status"},
+		"events":      []string{"pull_request", "pull_request_review", "check_run", "check_suite", "status"},
 	})
 }
 
