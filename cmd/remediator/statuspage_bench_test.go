@@ -58,14 +58,18 @@ func benchStatusPage(b *testing.B, n int) {
 		b.Fatalf("intake: %d %s", code, resp)
 	}
 	// Every proposal open and on the page (the passes over them done), then quiet.
-	waitLong(b, fmt.Sprintf("%d proposals on the page", n), func() bool {
+	shown := 0
+	waitLong(b, func() string {
+		return fmt.Sprintf("%d proposals on the page (%d pull requests open, %d shown)", n, len(srv.PullRequests("acme", "infra")), shown)
+	}, func() bool {
 		page := loadPage(b, addr)
+		shown = 0
 		for _, id := range ids {
-			if !strings.Contains(page, id) {
-				return false
+			if strings.Contains(page, id) {
+				shown++
 			}
 		}
-		return len(srv.PullRequests("acme", "infra")) == n
+		return shown == n && len(srv.PullRequests("acme", "infra")) == n
 	})
 	for last := -1; last != srv.Counted(); time.Sleep(2 * time.Second) {
 		last = srv.Counted()
@@ -112,14 +116,15 @@ func loadPage(b *testing.B, addr string) string {
 	return string(data)
 }
 
-// waitLong is waitFor with room for a few hundred proposals on two loaded cores.
-func waitLong(b *testing.B, what string, cond func() bool) {
+// waitLong is waitFor with room for a few hundred proposals opened one by one
+// (each a push through git http-backend) on two loaded cores.
+func waitLong(b *testing.B, what func() string, cond func() bool) {
 	b.Helper()
-	deadline := time.Now().Add(10 * time.Minute)
+	deadline := time.Now().Add(30 * time.Minute)
 	for !cond() {
 		if time.Now().After(deadline) {
-			b.Fatalf("timed out waiting for %s", what)
+			b.Fatalf("timed out waiting for %s", what())
 		}
-		time.Sleep(time.Second)
+		time.Sleep(2 * time.Second)
 	}
 }
