@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"time"
@@ -41,6 +42,7 @@ type routeModel struct {
 	Risk              types.String            `tfsdk:"risk"`
 	Target            types.String            `tfsdk:"target"`
 	RequiredApprovals types.Int64             `tfsdk:"required_approvals"`
+	ApprovalsReason   types.String            `tfsdk:"approvals_reason"`
 	AutoMerge         types.Bool              `tfsdk:"auto_merge"`
 	Matches           []routeMatchModel       `tfsdk:"matches"`
 	Skipped           []routeSkipModel        `tfsdk:"skipped"`
@@ -101,10 +103,15 @@ func (d *routeDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, 
 			"risk":        str("Risk tier of the acting runbook."),
 			"target":      str("Target of the acting runbook: its group_by labels and values."),
 			"required_approvals": schema.Int64Attribute{
-				MarkdownDescription: "Approvals the proposal would need.", Computed: true,
+				MarkdownDescription: "Approvals on its head commit the acting runbook's proposal would need to merge: the remediator's own answer " +
+					"(as `remediator route` and `reconcile` give it), not the policy's bare count for the risk. A risk the policy asks no " +
+					"approval for still needs one unless the policy lets it merge alone and the runbook's version has earned that " +
+					"(read from `outcomes_repository`; without it, unproven).", Computed: true,
 			},
+			"approvals_reason": str("Why `required_approvals` is not the policy's count for the risk, when it is not."),
 			"auto_merge": schema.BoolAttribute{
-				MarkdownDescription: "Whether the policy lets this risk tier merge without a human (the runbook must also have enough verified runs).", Computed: true,
+				MarkdownDescription: "Whether the acting runbook's proposal would merge with no approval at all: the policy lets its risk merge alone " +
+					"and, when the policy's auto-merge terms ask for a record, the version's record (read from `outcomes_repository`) earned it.", Computed: true,
 			},
 			"matches": schema.ListNestedAttribute{
 				MarkdownDescription: "Every matching runbook, most specific first, disabled ones included.",
@@ -114,8 +121,8 @@ func (d *routeDataSource) Schema(_ context.Context, _ datasource.SchemaRequest, 
 					"enabled":            schema.BoolAttribute{MarkdownDescription: "Whether it would act.", Computed: true},
 					"risk":               str("Risk tier."),
 					"target":             str("Target."),
-					"required_approvals": schema.Int64Attribute{MarkdownDescription: "Approvals needed.", Computed: true},
-					"auto_merge":         schema.BoolAttribute{MarkdownDescription: "Auto-merge allowed by policy.", Computed: true},
+					"required_approvals": schema.Int64Attribute{MarkdownDescription: "Approvals its proposal would need, as `required_approvals` says (a record is read for the acting runbook only).", Computed: true},
+					"auto_merge":         schema.BoolAttribute{MarkdownDescription: "Whether its proposal would merge with no approval, as `auto_merge` says.", Computed: true},
 				}},
 			},
 			"outcomes_repository": schema.StringAttribute{
@@ -200,49 +207,91 @@ func (d *routeDataSource) Read(ctx context.Context, req datasource.ReadRequest, 
 	dec := router.Route(runbooks.Anomaly{Labels: toMap(m.Labels), Annotations: toMap(m.Annotations), Value: m.Value.ValueFloat64()})
 	m.Policy = types.StringValue(dec.Policy.Metadata.Name)
 	m.Runbook, m.Risk, m.Target = types.StringNull(), types.StringNull(), types.StringNull()
-	m.RequiredApprovals, m.AutoMerge = types.Int64Null(), types.BoolNull()
-	m.Matches, m.Skipped = []routeMatchModel{}, []routeSkipModel{}
-	for _, match := range dec.Matches {
-		enabled := match.Runbook.Spec.Enabled
+	m.RequiredApprovals, m.ApprovalsReason, m.AutoMerge = types.Int64Null(), types.StringNull(), types.BoolNull()
+	m.Matches, m.Skipped, m.Record = []routeMatchModel{}, []routeSkipModel{}, nil
+	acting := actingMatch(dec.Matches)
+	var autonomy *lifecycle.Autonomy
+	if !m.OutcomesRepo.IsNull() && acting != nil {
+		a, ok := d.readAutonomy(ctx, m, acting.Runbook, dec.Policy, resp)
+		if !ok {
+			return
+		}
+		autonomy, m.Record = a, recordModel(a)
+	}
+	for i := range dec.Matches {
+		match := &dec.Matches[i]
+		var a *lifecycle.Autonomy
+		if match == acting {
+			a = autonomy
+		}
+		need := routeNeed(dec.Policy, match.Risk, a)
 		m.Matches = append(m.Matches, routeMatchModel{
-			Runbook: types.StringValue(match.Runbook.Metadata.Name), Enabled: types.BoolValue(enabled),
+			Runbook: types.StringValue(match.Runbook.Metadata.Name), Enabled: types.BoolValue(match.Runbook.Spec.Enabled),
 			Risk: types.StringValue(string(match.Risk)), Target: types.StringValue(match.Target),
-			RequiredApprovals: types.Int64Value(int64(match.RequiredApprovals)), AutoMerge: types.BoolValue(match.AutoMerge),
+			RequiredApprovals: types.Int64Value(int64(need.Approvals)), AutoMerge: types.BoolValue(need.AutoMerge),
 		})
-		if enabled && m.Runbook.IsNull() {
+		if match == acting {
 			m.Runbook = types.StringValue(match.Runbook.Metadata.Name)
 			m.Risk = types.StringValue(string(match.Risk))
 			m.Target = types.StringValue(match.Target)
-			m.RequiredApprovals = types.Int64Value(int64(match.RequiredApprovals))
-			m.AutoMerge = types.BoolValue(match.AutoMerge)
+			m.RequiredApprovals, m.AutoMerge = types.Int64Value(int64(need.Approvals)), types.BoolValue(need.AutoMerge)
+			m.ApprovalsReason = stringOrNull(need.Why)
 		}
 	}
 	for _, s := range dec.Skipped {
 		m.Skipped = append(m.Skipped, routeSkipModel{Runbook: types.StringValue(s.Runbook.Metadata.Name), Reason: types.StringValue(s.Reason)})
 	}
-	m.Record = nil
-	if !m.OutcomesRepo.IsNull() && !m.Runbook.IsNull() {
-		key, _, _, _, err := ssh.ParseAuthorizedKey([]byte(m.RemediatorKey.ValueString()))
-		if err != nil {
-			resp.Diagnostics.AddAttributeError(path.Root("remediator_public_key"), "Invalid remediator public key",
-				fmt.Sprintf("remediator_public_key must be one public key line as in the remediator's signing key .pub file (\"ssh-ed25519 AAAA... remediator\").\n\n%s", err))
-			return
-		}
-		rec, err := d.record(ctx, m, key, cat.Runbook(m.Runbook.ValueString()), dec.Policy)
-		if err != nil {
-			resp.Diagnostics.AddAttributeError(path.Root("outcomes_repository"), "Cannot read the runbook's record",
-				fmt.Sprintf("Reading the outcome notes of %s failed. Check the repository and branch, and that the provider's credentials may read it.\n\n%s",
-					m.OutcomesRepo.ValueString(), err))
-			return
-		}
-		m.Record = rec
-	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
 }
 
-// record reads the acting runbook's record from the outcome notes of the
+// actingMatch is the runbook that would act: the first (most specific) enabled match.
+func actingMatch(matches []runbooks.RunbookMatch) *runbooks.RunbookMatch {
+	for i := range matches {
+		if matches[i].Runbook.Spec.Enabled {
+			return &matches[i]
+		}
+	}
+	return nil
+}
+
+// routeNeed is what a proposal at the risk would need: lifecycle.NeedOf, the rule
+// reconcile's gate applies, so the data source never says less than the gate asks.
+// Without the runbook's record (no outcomes_repository, or not the acting runbook)
+// auto-merge terms that ask for one are unproven, and a person must approve.
+func routeNeed(pol *runbooks.Policy, risk runbooks.Risk, a *lifecycle.Autonomy) lifecycle.Need {
+	n, err := lifecycle.NeedOf(pol, risk, func() (lifecycle.Record, error) {
+		if a == nil {
+			return lifecycle.Record{}, errors.New("the runbook's record is not read (set outcomes_repository and remediator_public_key)")
+		}
+		return a.Record, nil
+	})
+	if err != nil {
+		n.Approvals, n.Why, n.AutoMerge = 1, err.Error(), false
+	}
+	return n
+}
+
+// readAutonomy reads the acting runbook's record, or says in resp why it cannot.
+func (d *routeDataSource) readAutonomy(ctx context.Context, m routeModel, rb *runbooks.Runbook, pol *runbooks.Policy, resp *datasource.ReadResponse) (*lifecycle.Autonomy, bool) {
+	key, _, _, _, err := ssh.ParseAuthorizedKey([]byte(m.RemediatorKey.ValueString()))
+	if err != nil {
+		resp.Diagnostics.AddAttributeError(path.Root("remediator_public_key"), "Invalid remediator public key",
+			fmt.Sprintf("remediator_public_key must be one public key line as in the remediator's signing key .pub file (\"ssh-ed25519 AAAA... remediator\").\n\n%s", err))
+		return nil, false
+	}
+	a, err := d.autonomy(ctx, m, key, rb, pol)
+	if err != nil {
+		resp.Diagnostics.AddAttributeError(path.Root("outcomes_repository"), "Cannot read the runbook's record",
+			fmt.Sprintf("Reading the outcome notes of %s failed. Check the repository and branch, and that the provider's credentials may read it.\n\n%s",
+				m.OutcomesRepo.ValueString(), err))
+		return nil, false
+	}
+	return a, true
+}
+
+// autonomy reads the acting runbook's record from the outcome notes of the
 // infrastructure repository, cloned into a temporary directory for the read.
-func (d *routeDataSource) record(ctx context.Context, m routeModel, key ssh.PublicKey, rb *runbooks.Runbook, pol *runbooks.Policy) (*routeRecordModel, error) {
+func (d *routeDataSource) autonomy(ctx context.Context, m routeModel, key ssh.PublicKey, rb *runbooks.Runbook, pol *runbooks.Policy) (*lifecycle.Autonomy, error) {
 	dir, err := os.MkdirTemp("", "remediation-outcomes-")
 	if err != nil {
 		return nil, err
@@ -266,11 +315,16 @@ func (d *routeDataSource) record(ctx context.Context, m routeModel, key ssh.Publ
 	if err != nil {
 		return nil, err
 	}
+	return &a, nil
+}
+
+// recordModel is the record as the data source shows it.
+func recordModel(a *lifecycle.Autonomy) *routeRecordModel {
 	r := a.Record
 	return &routeRecordModel{
 		Version: types.StringValue(r.Version), Streak: types.Int64Value(int64(r.Streak)),
 		Verified: types.Int64Value(int64(r.Verified)), Failed: types.Int64Value(int64(r.Failed)), NotApplied: types.Int64Value(int64(r.NotApplied)),
 		Unaccounted:       types.Int64Value(int64(r.Unaccounted)),
 		SuccessLowerBound: types.Float64Value(r.SuccessLowerBound()), MayAutoMerge: types.BoolValue(a.MayAutoMerge), Reason: stringOrNull(a.Reason),
-	}, nil
+	}
 }

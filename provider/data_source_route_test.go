@@ -86,6 +86,16 @@ func TestAccRouteAndCatalogDataSources(t *testing.T) {
 					statecheck.ExpectKnownValue("data.remediation_route.api_fast", tfjsonpath.New("runbook"), knownvalue.StringExact("latency-generic")),
 					statecheck.ExpectKnownValue("data.remediation_route.api_fast", tfjsonpath.New("policy"), knownvalue.StringExact("everything")),
 					statecheck.ExpectKnownValue("data.remediation_route.api_fast", tfjsonpath.New("skipped").AtSliceIndex(0).AtMapKey("reason"), knownvalue.StringExact("condition is false")),
+					// The gate's answer, not the policy's bare 0: a low risk the policy lets
+					// no bot merge alone still needs one person (lifecycle.NeedOf).
+					statecheck.ExpectKnownValue("data.remediation_route.api_fast", tfjsonpath.New("required_approvals"), knownvalue.Int64Exact(1)),
+					statecheck.ExpectKnownValue("data.remediation_route.api_fast", tfjsonpath.New("auto_merge"), knownvalue.Bool(false)),
+					statecheck.ExpectKnownValue("data.remediation_route.api_fast", tfjsonpath.New("approvals_reason"),
+						knownvalue.StringExact("policy everything asks no approval at low risk but lets no low-risk change merge without a human (auto_merge.max_risk none)")),
+					statecheck.ExpectKnownValue("data.remediation_route.api_slow", tfjsonpath.New("approvals_reason"), knownvalue.Null()),
+					// Under production, low risk merges alone (max_risk low, no record asked).
+					statecheck.ExpectKnownValue("data.remediation_route.api_slow", tfjsonpath.New("matches").AtSliceIndex(1).AtMapKey("required_approvals"), knownvalue.Int64Exact(0)),
+					statecheck.ExpectKnownValue("data.remediation_route.api_slow", tfjsonpath.New("matches").AtSliceIndex(1).AtMapKey("auto_merge"), knownvalue.Bool(true)),
 					statecheck.ExpectKnownValue("data.remediation_route.nothing", tfjsonpath.New("runbook"), knownvalue.Null()),
 					statecheck.ExpectKnownValue("data.remediation_route.nothing", tfjsonpath.New("matches"), knownvalue.ListSizeExact(0)),
 					statecheck.ExpectKnownValue("data.remediation_catalog.all", tfjsonpath.New("runbooks").AtSliceIndex(0).AtMapKey("name"), knownvalue.StringExact("latency-api")),

@@ -28,7 +28,7 @@ const ghToken = "ghp_remediatorTestToken42"
 
 // githubSetup publishes the catalog, starts a fake GitHub holding acme/infra with the
 // usual files, and points the config at it with the github forge.
-func githubSetup(t *testing.T, adjust func(*runbooks.Runbook, *runbooks.Policy)) (cfg string, srv *fakegithub.Server, bare string) {
+func githubSetup(t testing.TB, adjust func(*runbooks.Runbook, *runbooks.Policy)) (cfg string, srv *fakegithub.Server, bare string) {
 	t.Helper()
 	cfg = publishedCatalogWith(t, func(rb *runbooks.Runbook, pol *runbooks.Policy) {
 		pol.Spec.RequiredReviewers = []string{"alice", "acme/sre"}

@@ -10,8 +10,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/gitops-remediation/terraform-provider-remediation/internal/testenv"
 )
@@ -26,19 +29,26 @@ import (
 //     to the working directory the blocks before it left;
 //   - `<!-- cwd: checkout -->` before a block runs it in the project's checkout (the
 //     install: `go install ./cmd/remediator .`);
+//   - `<!-- alternative: NAME -->` before a block marks another way to the same
+//     place (installing from the release archives): it does not run in the page's
+//     order, but in a test of its own (TestGuideReleaseInstall);
 //   - any other fenced block fails the test: nothing in a guide goes unchecked.
 //
 // Host names are the only thing swapped: the Alertmanager of a guide
-// (127.0.0.1:9093) is a test server here. A block that fails fails the test, naming
+// (127.0.0.1:9093) is a test server here, and so is GitHub (github.com and
+// api.github.com) in the GitHub guide; what a reader does on GitHub's pages (the
+// repositories, the App, its key and webhook, their tokens) the test does
+// before the first block, as the guide lists it. A block that fails fails the test, naming
 // the guide, the block and its output.
-// runGuides are the guides this file runs; guides_static_test.go checks the others.
-var runGuides = map[string]bool{"getting-started-git.md": true, "writing-runbooks.md": true}
+// runGuides are the guides the tests run: every guide (TestEveryGuideRuns).
+var runGuides = map[string]bool{"getting-started-git.md": true, "writing-runbooks.md": true, "getting-started-github.md": true, "operating.md": true}
 
 type guideBlock struct {
 	line     int
 	lang     string
 	file     string // written to this path, when set
 	checkout bool   // run in the project's checkout
+	alt      string // another way, run by a test of its own
 	text     string
 }
 
@@ -46,6 +56,7 @@ var (
 	fenceRE     = regexp.MustCompile("(?ms)^```([a-z]*)[^\\n]*\\n(.*?)^```$")
 	fileMarkRE  = regexp.MustCompile(`<!-- file: (\S+) -->\s*$`)
 	checkMarkRE = regexp.MustCompile(`<!-- cwd: checkout -->\s*$`)
+	altMarkRE   = regexp.MustCompile(`<!-- alternative: (\S+) -->\s*$`)
 )
 
 // guideBlocks reads a guide's fenced blocks and what the line before each says.
@@ -60,6 +71,9 @@ func guideBlocks(t *testing.T, data string) []guideBlock {
 			b.file = f[1]
 		}
 		b.checkout = checkMarkRE.MatchString(prev)
+		if a := altMarkRE.FindStringSubmatch(prev); a != nil {
+			b.alt = a[1]
+		}
 		if b.file == "" && b.lang != "sh" {
 			t.Errorf("line %d: a ```%s block neither runs (```sh) nor is written (<!-- file: PATH -->)", b.line, b.lang)
 		}
@@ -75,7 +89,7 @@ type guideSession struct {
 	env              []string
 }
 
-func newGuideSession(t *testing.T, swaps map[string]string) *guideSession {
+func newGuideSession(t *testing.T, env ...string) *guideSession {
 	t.Helper()
 	home := t.TempDir()
 	s := &guideSession{home: home, state: filepath.Join(t.TempDir(), "state.sh"), cwd: home}
@@ -90,7 +104,8 @@ func newGuideSession(t *testing.T, swaps map[string]string) *guideSession {
 		"GIT_COMMITTER_NAME=guide", "GIT_COMMITTER_EMAIL=guide@example.com",
 		"TF_IN_AUTOMATION=1", "CHECKPOINT_DISABLE=1",
 	}
-	_ = swaps
+	s.env = append(s.env, env...)
+	t.Cleanup(s.stopServe)
 	return s
 }
 
@@ -132,44 +147,109 @@ func (s *guideSession) run(t *testing.T, b guideBlock, root string, swaps map[st
 	return out.String(), err
 }
 
-// fakeAlertmanager answers a guide's verification: no alert firing.
-func fakeAlertmanager(t *testing.T) string {
+var servePIDRE = regexp.MustCompile(`(?m)^declare -- SERVE="?([0-9]+)"?$`)
+
+// stopServe ends a `remediator serve` a guide left running ($SERVE) when a block
+// failed before the guide's own `kill`: nothing outlives the test.
+func (s *guideSession) stopServe() {
+	data, err := os.ReadFile(s.state)
+	if err != nil {
+		return
+	}
+	if m := servePIDRE.FindSubmatch(data); m != nil {
+		if pid, err := strconv.Atoi(string(m[1])); err == nil && pid > 1 {
+			_ = syscall.Kill(pid, syscall.SIGTERM)
+		}
+	}
+}
+
+// fakeAlertmanager answers a guide's verification: no alert firing. With
+// firing, it is also up for an hour (past the restart grace, so its word counts)
+// and lists the guide's alert as active while firing() says so.
+func fakeAlertmanager(t *testing.T, firing func() bool) string {
 	t.Helper()
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+	up := time.Now().Add(-time.Hour).UTC().Format(time.RFC3339)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
-		_, _ = io.WriteString(w, "[]")
+		switch {
+		case firing != nil && r.URL.Path == "/api/v2/status":
+			_, _ = io.WriteString(w, `{"uptime": "`+up+`"}`)
+		case firing != nil && r.URL.Path == "/api/v2/alerts" && firing():
+			_, _ = io.WriteString(w, `[{"labels": {"alertname": "HighLatency", "service": "api-gateway", "env": "prod"}, "status": {"state": "active"}}]`)
+		default:
+			_, _ = io.WriteString(w, "[]")
+		}
 	}))
 	t.Cleanup(srv.Close)
 	return strings.TrimPrefix(srv.URL, "http://")
+}
+
+// guideRun is how a guide runs: the host names swapped, what the reader's
+// terminal holds before the first block (env), and what the reader did outside
+// it before (prepare, given the home directory).
+type guideRun struct {
+	swaps   map[string]string
+	env     []string
+	prepare func(home string)
+	// logs are files (relative to the home) shown when a block fails: serve's log.
+	logs []string
 }
 
 // runGuide runs every block of a guide in order and returns how many ran and
 // what they printed.
 func runGuide(t *testing.T, name string, swaps map[string]string) (int, string) {
 	t.Helper()
+	return runGuideWith(t, name, guideRun{swaps: swaps})
+}
+
+// runGuideWith runs the guides' blocks in order in one terminal: a guide that goes
+// on from another runs after it.
+func runGuideWith(t *testing.T, name string, g guideRun, then ...string) (int, string) {
+	t.Helper()
 	root := testenv.ModuleRoot(t)
-	data, err := os.ReadFile(filepath.Join(root, "docs", "guides", name))
-	if err != nil {
-		t.Fatal(err)
+	s := newGuideSession(t, g.env...)
+	if g.prepare != nil {
+		g.prepare(s.home)
 	}
-	blocks := guideBlocks(t, string(data))
-	s := newGuideSession(t, swaps)
 	var all strings.Builder
-	for i, b := range blocks {
-		out, err := s.run(t, b, root, swaps)
-		all.WriteString(out)
+	ran := 0
+	for _, name := range append([]string{name}, then...) {
+		data, err := os.ReadFile(filepath.Join(root, "docs", "guides", name))
 		if err != nil {
-			t.Fatalf("%s:%d: block %d of %d (```%s) failed: %v\n%s\n--- output ---\n%s", name, b.line, i+1, len(blocks), b.lang, err, b.text, out)
+			t.Fatal(err)
 		}
-		if testing.Verbose() {
-			t.Logf("%s:%d: block %d ok\n%s", name, b.line, i+1, out)
+		blocks := guideBlocks(t, string(data))
+		for i, b := range blocks {
+			if b.alt != "" {
+				continue
+			}
+			out, err := s.run(t, b, root, g.swaps)
+			all.WriteString(out)
+			if err != nil {
+				s.showLogs(t, g.logs)
+				t.Fatalf("%s:%d: block %d of %d (```%s) failed: %v\n%s\n--- output ---\n%s", name, b.line, i+1, len(blocks), b.lang, err, b.text, out)
+			}
+			ran++
+			if testing.Verbose() {
+				t.Logf("%s:%d: block %d ok\n%s", name, b.line, i+1, out)
+			}
 		}
 	}
-	return len(blocks), all.String()
+	return ran, all.String()
+}
+
+// showLogs shows the files a failed block may be explained by.
+func (s *guideSession) showLogs(t *testing.T, logs []string) {
+	t.Helper()
+	for _, l := range logs {
+		if d, err := os.ReadFile(filepath.Join(s.home, l)); err == nil {
+			t.Logf("--- %s ---\n%s", l, d)
+		}
+	}
 }
 
 func TestGuidePlainGit(t *testing.T) {
-	n, out := runGuide(t, "getting-started-git.md", map[string]string{"127.0.0.1:9093": fakeAlertmanager(t)})
+	n, out := runGuide(t, "getting-started-git.md", map[string]string{"127.0.0.1:9093": fakeAlertmanager(t, nil)})
 	t.Logf("getting-started-git.md: %d blocks ran", n)
 	// What the guide says happens, happens.
 	for _, want := range []string{
@@ -184,7 +264,7 @@ func TestGuidePlainGit(t *testing.T) {
 
 // A block that fails fails the guide: the runner is not a test that cannot fail.
 func TestGuideRunnerFailsOnAFailingBlock(t *testing.T) {
-	s := newGuideSession(t, nil)
+	s := newGuideSession(t)
 	if out, err := s.run(t, guideBlock{lang: "sh", text: "X=1\ncd /\n"}, t.TempDir(), nil); err != nil {
 		t.Fatalf("a good block: %v %s", err, out)
 	}
@@ -206,6 +286,20 @@ func TestGuideWritingRunbooks(t *testing.T) {
 	for _, want := range []string{"Apply complete! Resources: 2 added", "1 passed, 0 failed", "acting: raise-queue-workers (risk low"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("the guide's output lacks %q", want)
+		}
+	}
+}
+
+// Every guide runs: a new page in docs/guides must join runGuides and a test that
+// runs it, or this fails.
+func TestEveryGuideRuns(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join(testenv.ModuleRoot(t), "docs", "guides", "*.md"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("guides: %v %v", files, err)
+	}
+	for _, f := range files {
+		if !runGuides[filepath.Base(f)] {
+			t.Errorf("%s: no test runs this guide", filepath.Base(f))
 		}
 	}
 }

@@ -192,7 +192,11 @@ func (svc *services) daemon() *daemon.Daemon {
 		AuthorName: cfg.Infrastructure.AuthorName, AuthorEmail: cfg.Infrastructure.AuthorEmail,
 		Limits: proposalLimits(cfg), Metrics: daemon.NewMetrics(svc.reg), Logger: log,
 		Reconciler: func(cat *runbooks.Catalog) (*lifecycle.Reconciler, error) {
-			return newReconciler(cfg, infra, fg, cat, log)
+			r, err := newReconciler(cfg, infra, fg, cat, log)
+			if r != nil {
+				r.ReportSteps = true // the status shows what the last pass found
+			}
+			return r, err
 		},
 		Pass: func(ctx context.Context, r *lifecycle.Reconciler) ([]lifecycle.Outcome, error) {
 			return runPass(ctx, r, fg)

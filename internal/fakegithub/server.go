@@ -391,6 +391,9 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("POST /api/v3/app/installations/{installation_id}/access_tokens", func(w http.ResponseWriter, r *http.Request) {
 		s.serveAPI(w, r, "POST", "/app/installations/{installation_id}/access_tokens", s.accessToken)
 	})
+	mux.HandleFunc("GET /api/v3/app", func(w http.ResponseWriter, r *http.Request) {
+		s.serveAPI(w, r, "GET", "/app", s.authenticatedApp)
+	})
 	mux.HandleFunc("/{owner}/{repo}/", s.serveGit)
 	return mux
 }
@@ -500,15 +503,17 @@ func (s *Server) login(r *http.Request) (string, bool) {
 }
 
 // accessToken issues an installation token for a JWT signed with a registered App key.
-func (s *Server) accessToken(w http.ResponseWriter, r *http.Request) {
+// appOf is the App whose JWT (signed with its key) authenticates the request.
+func (s *Server) appOf(r *http.Request) (int64, error) {
 	_, raw, _ := strings.Cut(r.Header.Get("Authorization"), " ")
 	claims := &jwt.RegisteredClaims{}
+	var id int64
 	_, err := jwt.ParseWithClaims(raw, claims, func(tok *jwt.Token) (any, error) {
 		if _, ok := tok.Method.(*jwt.SigningMethodRSA); !ok {
 			return nil, fmt.Errorf("unexpected signing method %v", tok.Header["alg"])
 		}
-		id, err := strconv.ParseInt(claims.Issuer, 10, 64)
-		if err != nil {
+		var err error
+		if id, err = strconv.ParseInt(claims.Issuer, 10, 64); err != nil {
 			return nil, err
 		}
 		s.mu.Lock()
@@ -519,7 +524,11 @@ func (s *Server) accessToken(w http.ResponseWriter, r *http.Request) {
 		}
 		return key, nil
 	})
-	if err != nil {
+	return id, err
+}
+
+func (s *Server) accessToken(w http.ResponseWriter, r *http.Request) {
+	if _, err := s.appOf(r); err != nil {
 		writeJSON(w, http.StatusUnauthorized, map[string]any{"message": "A JSON web token could not be decoded", "documentation_url": "https://docs.github.com/rest"})
 		return
 	}
@@ -530,6 +539,27 @@ func (s *Server) accessToken(w http.ResponseWriter, r *http.Request) {
 	s.grantWrite("remediator[bot]") // the installation's contents and pull requests: write
 	s.mu.Unlock()
 	writeJSON(w, http.StatusCreated, map[string]any{"token": tok, "expires_at": stamp(s.now().Add(time.Hour)), "permissions": map[string]any{"pull_requests": "write", "contents": "write", "issues": "write"}, "repository_selection": "selected"})
+}
+
+// authenticatedApp answers GET /app for the App whose JWT signs the request: its
+// slug is "remediator", so its installation acts as remediator[bot] (accessToken).
+func (s *Server) authenticatedApp(w http.ResponseWriter, r *http.Request) {
+	id, err := s.appOf(r)
+	if err != nil {
+		writeJSON(w, http.StatusUnauthorized, map[string]any{"message": "A JSON web token could not be decoded", "documentation_url": "https://docs.github.com/rest"})
+		return
+	}
+	s.mu.Lock()
+	owner := s.user("acme")
+	s.mu.Unlock()
+	at := stamp(time.Unix(1600000000, 0))
+	writeJSON(w, http.StatusOK, map[string]any{
+		"id": id, "slug": "remediator", "node_id": fmt.Sprintf("A_kwDO%08d", id), "client_id": fmt.Sprintf("Iv1.%016d", id),
+		"owner": owner, "name": "remediator", "description": nil, "external_url": "https://remediator.example.com",
+		"html_url": "https://github.com/apps/remediator", "created_at": at, "updated_at": at,
+		"permissions": map[string]any{"contents": "write", "pull_requests": "write", "statuses": "write", "checks": "read", "issues": "write", "members": "read"},
+		"events":      []string{"pull_request", "pull_request_review", "check_run", "check_suite", "status"},
+	})
 }
 
 // serveGit is smart HTTP through git http-backend, for a known token as password.

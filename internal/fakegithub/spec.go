@@ -126,7 +126,7 @@ func (s *Server) routeSet() []string {
 		"/repos/{owner}/{repo}/commits/{ref}/status", "/repos/{owner}/{repo}/commits/{ref}/statuses", "/repos/{owner}/{repo}/commits/{ref}/check-runs",
 		"/repos/{owner}/{repo}/pulls/{pull_number}/commits", "/repos/{owner}/{repo}/pulls/{pull_number}/reviews/{review_id}/dismissals",
 		"/user", "/repos/{owner}/{repo}/collaborators/{username}/permission", "/repos/{owner}/{repo}/issues/{issue_number}/timeline",
-		"/orgs/{org}/teams/{team_slug}/memberships/{username}",
+		"/orgs/{org}/teams/{team_slug}/memberships/{username}", "/app",
 	}
 }
 

@@ -169,6 +169,9 @@ func (c *Daemon) count(outcomes []lifecycle.Outcome, err error) {
 			}
 			continue
 		}
+		if o.Action == lifecycle.Verifying {
+			continue // a step on the way, said every pass: not an event to count
+		}
 		c.o.Metrics.Lifecycle.WithLabelValues(o.Action, decision.RunbookOf(o.ID)).Inc()
 	}
 	c.o.Metrics.Waiting.Set(float64(waiting))

@@ -30,7 +30,8 @@ const (
 	// WouldMerge and WouldClose are what a dry run says a pass would do.
 	WouldMerge = "would-merge"
 	WouldClose = "would-close"
-	// Verifying: a merged remediation on its way to an outcome (dry runs say so).
+	// Verifying: a merged remediation on its way to an outcome, with the step it
+	// waits on (dry runs, and passes with ReportSteps, say so).
 	Verifying = "verifying"
 )
 
@@ -96,6 +97,10 @@ type Reconciler struct {
 	// Only, when set, narrows a pass on GitHub to the pull requests and commits
 	// webhook deliveries named.
 	Only *Targets
+	// ReportSteps makes a pass say, as a dry run does, the step each merged
+	// remediation still on its way waits on (Verifying): serve's passes, whose last
+	// one the status page and `status` show on GitHub.
+	ReportSteps bool
 }
 
 // facts returns the forge's facts, the local forge's by default.

@@ -84,7 +84,8 @@ func (r *Reconciler) verifyMerged(ctx context.Context) ([]Outcome, error) {
 }
 
 // verifyOne takes one merge a step further; done is false when there is nothing to
-// record yet (an outcome exists, or the change is still being applied or soaked).
+// record yet (an outcome exists, or the change is still being applied or soaked;
+// with ReportSteps the latter comes back as Verifying, with the step it waits on).
 func (r *Reconciler) verifyOne(ctx context.Context, m *object.Commit, w *Witness, now time.Time) (Outcome, bool, error) {
 	id := infrarepo.Trailers(m.Message)["Remediation-Id"]
 	key := r.Infra.Signer.Public()
@@ -141,7 +142,11 @@ func (r *Reconciler) verifyOne(ctx context.Context, m *object.Commit, w *Witness
 		return o, true, nil
 	}
 	if v.outcome == "" {
-		return Outcome{}, false, nil
+		// Nothing to record yet. With ReportSteps it is said all the same: the
+		// status on GitHub shows what the last pass found, and a merge no pass
+		// mentions would drop out of "being verified" until its outcome.
+		o.Action, o.Reason = Verifying, v.state
+		return o, r.ReportSteps, nil
 	}
 	// Reported before the note: the note ends the work on this merge, and every
 	// step of the report is idempotent, so a report that fails is retried.

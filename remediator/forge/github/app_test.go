@@ -32,6 +32,10 @@ func TestGitHubAppInstallation(t *testing.T) {
 	if n := len(e.srv.PullRequests("acme", "infra")); n != 1 {
 		t.Fatalf("%d pull requests", n)
 	}
+	// The App knows itself (GET /app, with its JWT): its pull requests are its own.
+	if self, err := e.forge.Self(ctx); err != nil || self != "remediator[bot]" {
+		t.Fatalf("self %q %v", self, err)
+	}
 	// The installation token also pushes over Git.
 	tok, err := e.forge.GitToken(ctx)
 	if err != nil || !strings.HasPrefix(tok, "ghs_") {

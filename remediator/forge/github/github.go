@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -146,9 +147,13 @@ func New(o Options) (*Forge, error) {
 }
 
 // apiBase is the API root ghinstallation asks for installation tokens, without the
-// trailing slash: <host>/api/v3 on GitHub Enterprise Server.
+// trailing slash: <host>/api/v3 on GitHub Enterprise Server, the address itself for
+// an API host (https://api.github.com, a GHE.com api. host), as go-github reads it.
 func apiBase(baseURL string) string {
 	u := strings.TrimSuffix(baseURL, "/")
+	if parsed, err := url.Parse(u); err == nil && (strings.HasPrefix(parsed.Host, "api.") || strings.Contains(parsed.Host, ".api.")) {
+		return u
+	}
 	if !strings.HasSuffix(u, "/api/v3") {
 		u += "/api/v3"
 	}
