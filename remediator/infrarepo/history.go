@@ -2,7 +2,6 @@ package infrarepo
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -11,7 +10,6 @@ import (
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/object"
-	"github.com/go-git/go-git/v5/plumbing/storer"
 
 	"github.com/gitops-remediation/terraform-provider-remediation/internal/gitpush"
 )
@@ -57,38 +55,6 @@ func (r *Repo) Proposals(prefix, base string) ([]Proposal, error) {
 		out = append(out, Proposal{Branch: b, ID: t["Remediation-Id"], Policy: t["Policy"], Created: c.Committer.When, Merged: merged})
 	}
 	return out, nil
-}
-
-// errStop ends a history walk early.
-var errStop = errors.New("stop")
-
-// LastRemediated finds the newest commit on the base branch, no older than since,
-// that carries Remediation-Id: id; the runbook's cooldown starts there.
-func (r *Repo) LastRemediated(base, id string, since time.Time) (time.Time, bool, error) {
-	head, ok := r.Branch(base)
-	if !ok {
-		return time.Time{}, false, fmt.Errorf("no base branch %q", base)
-	}
-	iter, err := r.repo.Log(&git.LogOptions{From: head, Order: git.LogOrderCommitterTime})
-	if err != nil {
-		return time.Time{}, false, err
-	}
-	defer iter.Close()
-	var found time.Time
-	err = iter.ForEach(func(c *object.Commit) error {
-		if c.Committer.When.Before(since) {
-			return storer.ErrStop // older than the window: nothing further can count
-		}
-		if Trailers(c.Message)["Remediation-Id"] == id {
-			found = c.Committer.When
-			return errStop
-		}
-		return nil
-	})
-	if err != nil && !errors.Is(err, errStop) {
-		return time.Time{}, false, err
-	}
-	return found, !found.IsZero(), nil
 }
 
 // Trailers reads the trailer block (the last paragraph of "Key: value" lines) of a

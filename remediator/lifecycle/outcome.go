@@ -1,14 +1,12 @@
 package lifecycle
 
 import (
-	"errors"
 	"fmt"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/go-git/go-git/v5/plumbing/object"
-	"github.com/go-git/go-git/v5/plumbing/storer"
 	"golang.org/x/crypto/ssh"
 
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/artifact"
@@ -70,10 +68,9 @@ type merge struct {
 func (h History) merges(since time.Time, keep func(RecordKey) bool, fn func(m merge) error) error {
 	rolledBack := map[string]bool{}
 	w := NewWitness(h.Repo.Storer(), CurrentTips(h.Repo))
-	err := h.Repo.WalkFirstParent(h.Base, func(c *object.Commit) error {
-		if !since.IsZero() && c.Committer.When.Before(since) {
-			return storer.ErrStop
-		}
+	// Graph order: only a merge of the remediator's, dated by its own clock, ends the
+	// walk; a back-dated commit someone pushed on top hides no failure beneath it.
+	return WalkSince(h.Repo, h.Base, since, h.Remediator, func(c *object.Commit) error {
 		if c.NumParents() < 2 {
 			return nil
 		}
@@ -116,10 +113,6 @@ func (h History) merges(since time.Time, keep func(RecordKey) bool, fn func(m me
 		}
 		return fn(m)
 	})
-	if err != nil && !errors.Is(err, storer.ErrStop) {
-		return err
-	}
-	return nil
 }
 
 // checkedAt reads when an outcome was recorded from its note.
