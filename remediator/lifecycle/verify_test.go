@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-git/go-git/v5/plumbing"
+
 	"github.com/gitops-remediation/terraform-provider-remediation/internal/gittest"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/artifact"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/forge"
@@ -212,6 +214,12 @@ func TestAppliedOnlyWhenCIReportedIt(t *testing.T) {
 			}
 			if len(out) != 1 || out[0].Action != string(tc.want) {
 				t.Fatalf("outcome %+v, want %s", out, tc.want)
+			}
+			// What verification started on is sealed with its progress: CI's report, by hash.
+			note, _ := gittest.Output(bare, "notes", "--ref="+lifecycle.ProgressRef, "show", "main")
+			p := lifecycle.ReadProgress([]byte(note), plumbing.NewHash(gittest.Run(t, bare, "rev-parse", "main")), workKey(t, work).Public())
+			if started := len(p.DecidedOn) == 1 && strings.HasPrefix(p.DecidedOn[0], "check terraform-apply success by ci@example.com sha256:"); started != (tc.want == forge.OutcomeVerified) {
+				t.Fatalf("progress decided on %q", p.DecidedOn)
 			}
 		})
 	}
