@@ -114,6 +114,9 @@ func (r *Reconciler) Run(ctx context.Context) ([]Outcome, error) {
 	if err := r.restoreDeleted(ctx); err != nil {
 		return nil, err
 	}
+	if err := r.sealReverts(ctx); err != nil {
+		return nil, err
+	}
 	branches, err := r.Infra.Branches(decision.BranchPrefix)
 	if err != nil {
 		return nil, err
