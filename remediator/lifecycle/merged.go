@@ -100,4 +100,3 @@ func (r *Reconciler) rejectedWithin(id string, cooldown time.Duration) (string, 
 	}
 	return fmt.Sprintf("runbook cooldown: rejected at %s (%s); not again before %s", stamp(j.At), j.Reason, stamp(j.At.Add(cooldown))), nil
 }
-
