@@ -47,7 +47,28 @@ func operatorReverts(t *testing.T, work string) {
 	gittest.Run(t, work, "push", "-q", "origin", "main")
 }
 
+// revertButton reverts the newest merge of main as GitHub's revert button does: one
+// commit on a branch, merged by a pull request whose merge commit says nothing of it.
+func revertButton(t *testing.T, work string) {
+	t.Helper()
+	as := []string{"-c", "user.name=operator", "-c", "user.email=operator@localhost"}
+	gittest.Run(t, work, "checkout", "-q", "-b", "revert-1", "main")
+	gittest.Run(t, work, append(as, "revert", "--no-edit", "-m", "1", "HEAD")...)
+	gittest.Run(t, work, "checkout", "-q", "main")
+	gittest.Run(t, work, append(as, "merge", "-q", "--no-ff", "-m", "Merge pull request #2 from acme/revert-1\n\nRevert the remediation", "revert-1")...)
+	gittest.Run(t, work, "push", "-q", "origin", "main")
+}
+
 func TestGateBypassRevertedRemediation(t *testing.T) {
+	for _, how := range []struct {
+		name   string
+		revert func(t *testing.T, work string)
+	}{{"git revert on the base", operatorReverts}, {"GitHub's revert pull request", revertButton}} {
+		t.Run(how.name, func(t *testing.T) { revertedRemediation(t, how.revert) })
+	}
+}
+
+func revertedRemediation(t *testing.T, revert func(t *testing.T, work string)) {
 	policy := func(rb *runbooks.Runbook, p *runbooks.Policy) {
 		rb.Spec.Cooldown = runbooks.Duration(time.Hour)
 		p.Spec.AutoMerge = runbooks.AutoMerge{MaxRisk: "medium", MinVerifiedRuns: 1}
@@ -61,7 +82,7 @@ func TestGateBypassRevertedRemediation(t *testing.T) {
 		t.Fatalf("route before the revert:\n%s", route)
 	}
 
-	operatorReverts(t, work)
+	revert(t, work)
 	reconcileWants(t, cfg, "")
 	_, route, _ := cli(t, labels...)
 	if strings.Contains(route, "auto-merge: yes") || !strings.Contains(route, "an operator reverted") {
