@@ -6,7 +6,6 @@ import (
 	"encoding/base64"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/go-git/go-git/v5/plumbing"
 	"golang.org/x/crypto/ssh"
@@ -78,13 +77,14 @@ func (r *Reconciler) rememberNotGreen(ctx context.Context, commit plumbing.Hash,
 	if len(bad) == 0 {
 		return nil
 	}
-	return rememberReports(ctx, r.Infra, commit, bad, r.AuthorName, r.AuthorEmail, r.Now())
+	return r.rememberReports(ctx, commit, bad)
 }
 
 // rememberReports adds reports to the sealed record of commit; nothing is written
 // when it holds them all already.
-func rememberReports(ctx context.Context, infra *infrarepo.Repo, commit plumbing.Hash, reports []CheckReport, author, email string, now time.Time) error {
-	_, err := infra.UpdateNote(ctx, EvidenceRef, commit, "check reports seen", author, email, now, func(old []byte) ([]byte, error) {
+func (r *Reconciler) rememberReports(ctx context.Context, commit plumbing.Hash, reports []CheckReport) error {
+	infra := r.Infra
+	_, err := infra.UpdateNote(ctx, EvidenceRef, commit, "check reports seen", r.AuthorName, r.AuthorEmail, r.Now(), func(old []byte) ([]byte, error) {
 		had := parseSeen(old, commit, infra.Signer.Public())
 		have := map[string]bool{}
 		var b strings.Builder
