@@ -85,13 +85,15 @@ func (h History) records(keep func(RecordKey) bool) (Records, error) {
 			rec = &Record{Runbook: m.key.Runbook, Version: m.key.Version}
 			recs[m.key] = rec
 		}
-		switch {
-		case m.reverted:
+		// An operator's revert is a rejection whatever the outcome, which still counts.
+		if m.reverted {
 			rec.Rejected++
 			if !broken[m.key] {
 				rec.LastRejected = m.commit.Committer.When
 			}
-			broken[m.key] = true
+		}
+		broken[m.key] = broken[m.key] || m.reverted && m.outcome != forge.OutcomeFailed
+		switch {
 		case m.tampered != "" || m.missing:
 			if m.deleted {
 				rec.Deleted++
