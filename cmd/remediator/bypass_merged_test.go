@@ -5,9 +5,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-git/go-git/v5/plumbing"
+
 	"github.com/gitops-remediation/terraform-provider-remediation/internal/gittest"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/artifact"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/decision"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/lifecycle"
 	"github.com/gitops-remediation/terraform-provider-remediation/runbooks"
 )
 
@@ -80,6 +83,48 @@ func TestGateBypassMergedAgain(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg, infra, id, head := mergedOnce(t, tc.adjust)
 			tc.attack(t, cfg, infra, id, head)
+			before := gittest.Run(t, infra, "rev-parse", "main")
+			reconcileWants(t, cfg, tc.want)
+			if after := gittest.Run(t, infra, "rev-parse", "main"); after != before {
+				t.Fatalf("merged again: %s", gittest.Run(t, infra, "log", "--oneline", "-3", "main"))
+			}
+		})
+	}
+}
+
+// On GitHub the merge commit is GitHub's: the remediator's sealed record binds it
+// (lifecycle.KindMerged), its signature is not on it. The merge-time checks took only
+// signed merges for the remediator's, so on GitHub they never held. Here the first
+// merge is made as GitHub makes it; the second proposal then goes through the same
+// gate as on GitHub.
+func TestGateBypassMergedAgainAfterAMergeGitHubMade(t *testing.T) {
+	cases := []struct {
+		name     string
+		cooldown time.Duration
+		extra    string
+		want     string
+	}{
+		{"the same tree under a new hash", 0, "", "already merged as"},
+		{"a new head of the id within its runbook's cooldown", time.Hour, "again", "runbook cooldown: merged last as"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg, infra, id := proposed(t, func(rb *runbooks.Runbook, p *runbooks.Policy) {
+				p.Spec.AutoMerge = runbooks.AutoMerge{MaxRisk: "medium"}
+				p.Spec.Approvals.Medium = 0
+				rb.Spec.Cooldown = runbooks.Duration(tc.cooldown)
+			})
+			head := gittest.Run(t, infra, "rev-parse", decision.Branch(id))
+			work := filepath.Join(t.TempDir(), "w")
+			gittest.Run(t, "", "clone", "-q", infra, work)
+			trailers := gittest.Run(t, work, "log", "-1", "--format=%(trailers:only,unfold)", head)
+			gittest.Run(t, work, "-c", "user.name=GitHub", "-c", "user.email=noreply@github.com", "merge", "-q", "--no-ff", "-m", "Merge pull request #1\n\n"+trailers, head)
+			merge := gittest.Run(t, work, "rev-parse", "HEAD")
+			body := lifecycle.MergeRecordBody(id, plumbing.NewHash(gittest.Run(t, work, "rev-parse", "HEAD^1")), plumbing.NewHash(head), plumbing.NewHash(gittest.Run(t, work, "rev-parse", "HEAD^{tree}")))
+			gittest.Run(t, work, "notes", "--ref=remediation-merges", "add", "-F", sealedNote(t, cfg, lifecycle.KindMerged, merge, body), "HEAD")
+			gittest.Run(t, work, "push", "-q", "origin", "main", "refs/notes/remediation-merges")
+
+			resign(t, cfg, infra, id, head, tc.extra)
 			before := gittest.Run(t, infra, "rev-parse", "main")
 			reconcileWants(t, cfg, tc.want)
 			if after := gittest.Run(t, infra, "rev-parse", "main"); after != before {

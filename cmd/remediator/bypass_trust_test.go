@@ -63,6 +63,8 @@ func approveAsPrincipal(t *testing.T, cfg, id, who, principal string) {
 }
 
 // checkReport is a check report on the proposal head signed with who's key.
+//
+//nolint:unparam // who is whose key signs: a case of another reporter's key names it
 func checkReport(t *testing.T, cfg, infra, id, who, principal string, state forge.CheckState, at time.Time) []byte {
 	t.Helper()
 	k, err := signing.LoadKey(keyOf(cfg, who))

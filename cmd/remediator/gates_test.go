@@ -36,11 +36,12 @@ func TestProposeGates(t *testing.T) {
 		t.Fatalf("limit: exit %d: %s", code, out)
 	}
 
-	// The proposal is merged (as reconcile will do) and its branch deleted: the open
-	// count drops, and the target's cooldown starts.
+	// The proposal is merged (as reconcile will do, signed: only the remediator's own
+	// merges start a cooldown) and its branch deleted: the open count drops, and the
+	// target's cooldown starts.
 	work := t.TempDir()
 	gittest.Run(t, "", "clone", "-q", infra, work)
-	gittest.Run(t, work, "merge", "--no-ff", "-q", "origin/remediation/"+id, "-m", "Merge remediation "+id+"\n\nRemediation-Id: "+id+"\nRunbook: scale-out-api")
+	asRemediator(t, cfg, work, "merge", "--no-ff", "-q", "origin/remediation/"+id, "-m", "Merge remediation "+id+"\n\nRemediation-Id: "+id+"\nRunbook: scale-out-api")
 	gittest.Run(t, work, "push", "-q", "origin", "main", ":remediation/"+id)
 
 	code, out, _ = proposeRun(t, cfg, alert("api-gateway"))

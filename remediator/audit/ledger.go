@@ -45,6 +45,9 @@ type Entry struct {
 	Rollback string `json:"rollback,omitempty"`
 	// TimeTo is the time from the anomaly to the proposal, merge and verification.
 	TimeTo *TimeTo `json:"time_to_remediate,omitempty"`
+	// DecidedOn is the evidence the remediator's merge names: each approval and check
+	// report it decided on, by the hash of its note entry.
+	DecidedOn []string `json:"decided_on,omitempty"`
 
 	within     time.Duration
 	reverts    []string
@@ -54,7 +57,9 @@ type Entry struct {
 	// outcomeNote and mergeIntent are the raw notes, checked by Verify; mergedRecord
 	// is the remediator's record on the merge commit itself (GitHub).
 	outcomeNote, mergeIntent, mergedRecord []byte
-	art                                    *artifact.Artifact
+	// approvalsNote and checksNote are the merged head's notes as they are now.
+	approvalsNote, checksNote []byte
+	art                       *artifact.Artifact
 }
 
 // Outcomes shown for an entry without a note.
@@ -143,19 +148,10 @@ func BuildSince(repo *git.Repository, trees []*git.Repository, base string, sinc
 	if err != nil {
 		return nil, err
 	}
-	outcomes, err := readNotes(repo, lifecycle.OutcomeRef)
+	notes, err := readLedgerNotes(repo)
 	if err != nil {
 		return nil, err
 	}
-	approvals, err := readNotes(repo, lifecycle.ApprovalsRef)
-	if err != nil {
-		return nil, err
-	}
-	intents, err := readNotes(repo, lifecycle.MergesRef)
-	if err != nil {
-		return nil, err
-	}
-	notes := ledgerNotes{outcomes: outcomes, approvals: approvals, intents: intents}
 	l := &Ledger{}
 	byMerge := map[string]int{}
 
@@ -370,7 +366,23 @@ func (r *rootTrees) artifactEntry(tree plumbing.Hash) (*dirEntry, error) {
 
 // ledgerNotes are the note blobs by annotated commit, of each notes ref the ledger reads.
 type ledgerNotes struct {
-	outcomes, approvals, intents map[plumbing.Hash]plumbing.Hash
+	outcomes, approvals, intents, checks map[plumbing.Hash]plumbing.Hash
+}
+
+// readLedgerNotes reads the notes refs the ledger reads.
+func readLedgerNotes(repo *git.Repository) (ledgerNotes, error) {
+	var n ledgerNotes
+	for _, r := range []struct {
+		ref string
+		to  *map[plumbing.Hash]plumbing.Hash
+	}{{lifecycle.OutcomeRef, &n.outcomes}, {lifecycle.ApprovalsRef, &n.approvals}, {lifecycle.MergesRef, &n.intents}, {lifecycle.ChecksRef, &n.checks}} {
+		m, err := readNotes(repo, r.ref)
+		if err != nil {
+			return n, err
+		}
+		*r.to = m
+	}
+	return n, nil
 }
 
 func entry(repo *git.Repository, c *object.Commit, trailers [][2]string, id string, notes ledgerNotes) Entry {
@@ -378,7 +390,12 @@ func entry(repo *git.Repository, c *object.Commit, trailers [][2]string, id stri
 		ID: id, Runbook: first(trailers, "Runbook"), RunbookVersion: first(trailers, "Runbook-Version"),
 		Policy: first(trailers, "Policy"), Risk: first(trailers, "Risk"), Fingerprint: first(trailers, "Anomaly-Fingerprint"),
 		Approvers: all(trailers, "Approved-by"), MergedAt: c.Committer.When, MergedBy: c.Author.Name,
-		Merge: c.Hash.String(), Head: c.ParentHashes[1].String(),
+		Merge: c.Hash.String(), Head: c.ParentHashes[1].String(), DecidedOn: all(trailers, lifecycle.DecidedOnTrailer),
+	}
+	if blob, ok := notes.checks[c.ParentHashes[1]]; ok {
+		if note, err := blobContents(repo, blob); err == nil {
+			e.checksNote = note
+		}
 	}
 	if blob, ok := notes.outcomes[c.Hash]; ok {
 		if note, err := blobContents(repo, blob); err == nil {
@@ -398,6 +415,7 @@ func entry(repo *git.Repository, c *object.Commit, trailers [][2]string, id stri
 	}
 	if blob, ok := notes.approvals[c.ParentHashes[1]]; ok {
 		if note, err := blobContents(repo, blob); err == nil {
+			e.approvalsNote = note
 			e.noteApps, e.unreadable = lifecycle.ParseApprovals(note)
 		}
 	}

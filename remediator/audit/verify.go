@@ -72,6 +72,7 @@ func verifyEntry(repo *git.Repository, e *Entry, t Trust) []Finding {
 		}
 	}
 	counted := approvals(e, t, add)
+	decided(merge, e, t, add)
 	if t.Remediator != nil {
 		// Every merge, whatever its approvals: the remediator's records of GitHub
 		// reviews prove approvals, never who merged (provenance_github.go).

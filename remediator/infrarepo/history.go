@@ -2,7 +2,6 @@ package infrarepo
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -11,7 +10,6 @@ import (
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/object"
-	"github.com/go-git/go-git/v5/plumbing/storer"
 
 	"github.com/gitops-remediation/terraform-provider-remediation/internal/gitpush"
 )
@@ -59,38 +57,6 @@ func (r *Repo) Proposals(prefix, base string) ([]Proposal, error) {
 	return out, nil
 }
 
-// errStop ends a history walk early.
-var errStop = errors.New("stop")
-
-// LastRemediated finds the newest commit on the base branch, no older than since,
-// that carries Remediation-Id: id; the runbook's cooldown starts there.
-func (r *Repo) LastRemediated(base, id string, since time.Time) (time.Time, bool, error) {
-	head, ok := r.Branch(base)
-	if !ok {
-		return time.Time{}, false, fmt.Errorf("no base branch %q", base)
-	}
-	iter, err := r.repo.Log(&git.LogOptions{From: head, Order: git.LogOrderCommitterTime})
-	if err != nil {
-		return time.Time{}, false, err
-	}
-	defer iter.Close()
-	var found time.Time
-	err = iter.ForEach(func(c *object.Commit) error {
-		if c.Committer.When.Before(since) {
-			return storer.ErrStop // older than the window: nothing further can count
-		}
-		if Trailers(c.Message)["Remediation-Id"] == id {
-			found = c.Committer.When
-			return errStop
-		}
-		return nil
-	})
-	if err != nil && !errors.Is(err, errStop) {
-		return time.Time{}, false, err
-	}
-	return found, !found.IsZero(), nil
-}
-
 // Trailers reads the trailer block (the last paragraph of "Key: value" lines) of a
 // commit message.
 func Trailers(msg string) map[string]string {
@@ -128,10 +94,13 @@ func (r *Repo) Commit(h plumbing.Hash) (*object.Commit, error) {
 	return r.repo.CommitObject(h)
 }
 
-// IsMerged says whether commit is already part of the base branch. The walk back
-// from the base stops at commits older than the one sought (less a day, for clock
-// skew): a proposal's commit is new, so only the base's recent history is read, not
-// its 20,000 commits.
+// IsMerged says whether commit is already part of the base branch. Dates are claims
+// (remediator/TRUST.md): the walk back from the base is bounded by the graph, not by
+// the dates commits carry. Nothing older than commit can reach it, so the walk stops
+// at commit's own ancestors, found along its first-parent line two steps per commit
+// the walk reads (so that it catches up with a walk down an older side branch): a
+// proposal forks from the base's recent history, so the two walks meet there instead
+// of reading the base's 20,000 commits.
 func (r *Repo) IsMerged(commit plumbing.Hash, base string) (bool, error) {
 	baseHead, ok := r.Branch(base)
 	if !ok {
@@ -141,7 +110,10 @@ func (r *Repo) IsMerged(commit plumbing.Hash, base string) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	horizon := c.Committer.When.Add(-24 * time.Hour)
+	older := ancestorLine{repo: r.repo, known: map[plumbing.Hash]bool{}}
+	if c.NumParents() > 0 {
+		older.next = c.ParentHashes[0]
+	}
 	seen := map[plumbing.Hash]bool{}
 	queue := []plumbing.Hash{baseHead}
 	for len(queue) > 0 {
@@ -150,7 +122,12 @@ func (r *Repo) IsMerged(commit plumbing.Hash, base string) (bool, error) {
 		if h == commit {
 			return true, nil
 		}
-		if seen[h] {
+		for range 2 {
+			if err := older.step(); err != nil {
+				return false, err
+			}
+		}
+		if seen[h] || older.known[h] {
 			continue
 		}
 		seen[h] = true
@@ -158,12 +135,34 @@ func (r *Repo) IsMerged(commit plumbing.Hash, base string) (bool, error) {
 		if err != nil {
 			return false, err
 		}
-		if cur.Committer.When.Before(horizon) {
-			continue
-		}
 		queue = append(queue, cur.ParentHashes...)
 	}
 	return false, nil
+}
+
+// ancestorLine reads a commit's first-parent line one commit at a time: each commit
+// it knows is an ancestor of that commit, and so can never lead back to it.
+type ancestorLine struct {
+	repo  *git.Repository
+	known map[plumbing.Hash]bool
+	next  plumbing.Hash
+}
+
+// step reads the next commit of the line, if any.
+func (a *ancestorLine) step() error {
+	if a.next.IsZero() {
+		return nil
+	}
+	c, err := a.repo.CommitObject(a.next)
+	if err != nil {
+		return fmt.Errorf("read ancestor %s: %w", a.next, err)
+	}
+	a.known[c.Hash] = true
+	a.next = plumbing.ZeroHash
+	if c.NumParents() > 0 {
+		a.next = c.ParentHashes[0]
+	}
+	return nil
 }
 
 // Stat summarises a commit's change against its first parent, per file.

@@ -185,19 +185,7 @@ func (t CheckTrust) Reports(principal string) bool {
 // goes to the worse state. Between reporters the worse state wins: a failure any
 // reporter stands by is a failure. Ignored says why each other report did not count.
 func (t CheckTrust) Count(commit string, reports []CheckReport) (states map[string]forge.CheckState, ignored []string) {
-	type key struct{ name, by string }
-	latest := map[key]CheckReport{}
-	for _, r := range reports {
-		if why := t.refuse(commit, r); why != "" {
-			ignored = append(ignored, r.Name+": "+why)
-			continue
-		}
-		k := key{r.Name, signing.Normalize(r.By)}
-		if old, ok := latest[k]; ok && (old.At.After(r.At) || (old.At.Equal(r.At) && severity(old.State) >= severity(r.State))) {
-			continue
-		}
-		latest[k] = r
-	}
+	latest, ignored := t.latest(commit, reports)
 	states = map[string]forge.CheckState{}
 	for k, r := range latest {
 		if old, ok := states[k.name]; !ok || severity(r.State) > severity(old) {
@@ -205,6 +193,28 @@ func (t CheckTrust) Count(commit string, reports []CheckReport) (states map[stri
 		}
 	}
 	return states, ignored
+}
+
+// reportKey is one check as one reporter reports it.
+type reportKey struct{ name, by string }
+
+// latest is, per check and reporter, the counted report with the newest signed time
+// (a tie goes to the worse state), and why each other report did not count.
+func (t CheckTrust) latest(commit string, reports []CheckReport) (map[reportKey]CheckReport, []string) {
+	latest := map[reportKey]CheckReport{}
+	var ignored []string
+	for _, r := range reports {
+		if why := t.refuse(commit, r); why != "" {
+			ignored = append(ignored, r.Name+": "+why)
+			continue
+		}
+		k := reportKey{r.Name, signing.Normalize(r.By)}
+		if old, ok := latest[k]; ok && (old.At.After(r.At) || (old.At.Equal(r.At) && severity(old.State) >= severity(r.State))) {
+			continue
+		}
+		latest[k] = r
+	}
+	return latest, ignored
 }
 
 // severity orders check states from green to failed.
@@ -259,11 +269,11 @@ type localFacts struct {
 }
 
 func (f localFacts) Checks(_ context.Context, sha string) (map[string]forge.CheckState, error) {
-	note, _, err := f.infra.Note(ChecksRef, plumbing.NewHash(sha))
+	reports, err := localReports(f.infra, plumbing.NewHash(sha))
 	if err != nil {
 		return nil, err
 	}
-	states, _ := f.trust.Count(sha, ParseChecks(note))
+	states, _ := f.trust.Count(sha, reports)
 	return states, nil
 }
 

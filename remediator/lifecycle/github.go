@@ -40,6 +40,9 @@ func (r *Reconciler) RunGitHub(ctx context.Context, prs PullRequests, isHeadMove
 	if err := r.Infra.Fetch(ctx); err != nil {
 		return nil, err
 	}
+	if err := r.sealReverts(ctx); err != nil {
+		return nil, err
+	}
 	if o, ok := prs.(Opener); ok && r.Opener == nil {
 		r.Opener = o
 	}

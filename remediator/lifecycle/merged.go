@@ -9,10 +9,8 @@ import (
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/go-git/go-git/v5/plumbing/storer"
-	"golang.org/x/crypto/ssh"
 
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/infrarepo"
-	"github.com/gitops-remediation/terraform-provider-remediation/remediator/signing"
 )
 
 // A merge is of a tree and an intent (remediator/TRUST.md): what the base's
@@ -33,25 +31,25 @@ type pastMerges struct {
 }
 
 // mergesOf walks the base's first-parent line, newest first, for the remediator's
-// merges of id: by graph order, never by the dates commits claim.
+// merges of id: by graph order, never by the dates commits claim. A merge is the
+// remediator's when its key signed it (local forge) or its sealed records bind it
+// (GitHub, whose merge commit is its own).
 func mergesOf(infra *infrarepo.Repo, base, id string, tree plumbing.Hash) (pastMerges, error) {
 	var p pastMerges
-	reverts := map[plumbing.Hash]bool{}
+	reverts := map[plumbing.Hash]plumbing.Hash{}
 	key := infra.Signer.Public()
 	err := infra.WalkFirstParent(base, func(c *object.Commit) error {
-		for _, m := range revertsRE.FindAllStringSubmatch(c.Message, -1) {
-			reverts[plumbing.NewHash(m[1])] = true
-		}
+		revertedBy(infra, c, reverts)
 		if c.NumParents() < 2 || infrarepo.Trailers(c.Message)["Remediation-Id"] != id {
 			return nil
 		}
-		if key == nil || !signedBy(c, key) {
+		if !ownMerge(infra, c, key) {
 			return nil // a merge by hand: audit verify's to report, not ours to count
 		}
 		if p.newest == nil {
 			p.newest = c
 		}
-		if reverts[c.Hash] && p.reverted == nil {
+		if _, ok := reverts[c.Hash]; ok && p.reverted == nil {
 			p.reverted = c
 		}
 		if head, err := infra.Commit(c.ParentHashes[1]); err == nil && head.TreeHash == tree && p.sameTree == nil {
@@ -84,12 +82,21 @@ func (r *Reconciler) mergedBefore(in gateInput, id string, cooldown time.Duratio
 	case p.reverted != nil && len(in.counted) == 0:
 		return fmt.Sprintf("an operator reverted its merge %s: a rejection; it never merges again without an approval", p.reverted.Hash.String()[:12]), nil
 	case p.newest != nil && cooldown > 0 && r.Now().Before(p.newest.Committer.When.Add(cooldown)):
-		// The merge's date is the remediator's own: its key signed the merge.
+		// The merge's date is the remediator's own: its key signed the merge (or, on
+		// GitHub, its sealed record of the merge commit binds it).
 		return fmt.Sprintf("runbook cooldown: merged last as %s at %s; not again before %s", p.newest.Hash.String()[:12],
 			stamp(p.newest.Committer.When), stamp(p.newest.Committer.When.Add(cooldown))), nil
 	}
-	return "", nil
+	return r.rejectedWithin(id, cooldown)
 }
 
-// signedBy says whether key signed the commit.
-func signedBy(c *object.Commit, key ssh.PublicKey) bool { return signing.VerifyCommit(c, key) == nil }
+// rejectedWithin says why id may not merge while the cooldown since its last
+// rejection (a deleted or closed proposal, a reverted merge), sealed when the
+// remediator saw it, runs, or "".
+func (r *Reconciler) rejectedWithin(id string, cooldown time.Duration) (string, error) {
+	j, ok, err := RejectionOf(r.Infra, id, r.Infra.Signer.Public())
+	if err != nil || !ok || cooldown <= 0 || !r.Now().Before(j.At.Add(cooldown)) {
+		return "", err
+	}
+	return fmt.Sprintf("runbook cooldown: rejected at %s (%s); not again before %s", stamp(j.At), j.Reason, stamp(j.At.Add(cooldown))), nil
+}

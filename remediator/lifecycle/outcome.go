@@ -1,14 +1,13 @@
 package lifecycle
 
 import (
-	"errors"
 	"fmt"
 	"sort"
 	"strings"
 	"time"
 
+	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/object"
-	"github.com/go-git/go-git/v5/plumbing/storer"
 	"golang.org/x/crypto/ssh"
 
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/artifact"
@@ -60,6 +59,8 @@ type merge struct {
 	missing bool
 	// checkedAt is when the outcome was recorded (the merge time when unknown).
 	checkedAt time.Time
+	// reverted: a later commit of the base reverts it, an operator's rejection.
+	reverted bool
 }
 
 // merges walks the base's first-parent history back to since (zero: all), newest
@@ -69,11 +70,12 @@ type merge struct {
 // asked first, so that only the merges asked about have their signature checked.
 func (h History) merges(since time.Time, keep func(RecordKey) bool, fn func(m merge) error) error {
 	rolledBack := map[string]bool{}
+	reverts := map[plumbing.Hash]plumbing.Hash{}
 	w := NewWitness(h.Repo.Storer(), CurrentTips(h.Repo))
-	err := h.Repo.WalkFirstParent(h.Base, func(c *object.Commit) error {
-		if !since.IsZero() && c.Committer.When.Before(since) {
-			return storer.ErrStop
-		}
+	// Graph order: only a merge of the remediator's, dated by its own clock, ends the
+	// walk; a back-dated commit someone pushed on top hides no failure beneath it.
+	return WalkSince(h.Repo, h.Base, since, h.Remediator, func(c *object.Commit) error {
+		revertedBy(h.Repo, c, reverts)
 		if c.NumParents() < 2 {
 			return nil
 		}
@@ -91,7 +93,8 @@ func (h History) merges(since time.Time, keep func(RecordKey) bool, fn func(m me
 			rolledBack[strings.TrimSuffix(id, artifact.RollbackSuffix)] = true
 			return nil
 		}
-		m := merge{commit: c, id: id, key: key, checkedAt: c.Committer.When}
+		_, reverted := reverts[c.Hash]
+		m := merge{commit: c, id: id, key: key, checkedAt: c.Committer.When, reverted: reverted}
 		note, _, err := h.Repo.Note(OutcomeRef, c.Hash)
 		if err != nil {
 			return err
@@ -116,10 +119,6 @@ func (h History) merges(since time.Time, keep func(RecordKey) bool, fn func(m me
 		}
 		return fn(m)
 	})
-	if err != nil && !errors.Is(err, storer.ErrStop) {
-		return err
-	}
-	return nil
 }
 
 // checkedAt reads when an outcome was recorded from its note.

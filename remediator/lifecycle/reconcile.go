@@ -119,6 +119,9 @@ func (r *Reconciler) Run(ctx context.Context) ([]Outcome, error) {
 	if err := r.restoreDeleted(ctx); err != nil {
 		return nil, err
 	}
+	if err := r.sealReverts(ctx); err != nil {
+		return nil, err
+	}
 	branches, err := r.Infra.Branches(decision.BranchPrefix)
 	if err != nil {
 		return nil, err
@@ -239,7 +242,8 @@ func (r *Reconciler) one(ctx context.Context, branch string, head plumbing.Hash)
 		o.Approvers = append(o.Approvers, a.String())
 	}
 	gateCtx, gateSpan := r.span(ctx, nil, "gates")
-	reason, err := r.gate(gateCtx, gateInput{art: art, terms: t, head: head, counted: counted, ignored: ignored, outcome: &o})
+	in := gateInput{art: art, terms: t, head: head, counted: counted, ignored: ignored, outcome: &o}
+	reason, err := r.gate(gateCtx, in)
 	gateSpan.SetAttributes(attribute.String("gates.waiting", reason))
 	gateSpan.End()
 	if err != nil || reason != "" {
@@ -250,8 +254,19 @@ func (r *Reconciler) one(ctx context.Context, branch string, head plumbing.Hash)
 		o.Action, o.Reason = WouldMerge, "passes every gate"
 		return o, nil
 	}
-	// The merge commits to its records' tips, so deleting one is visible later.
-	msg := MergeMessage(art, c.Message, counted) + CurrentTips(r.Infra).Trailers()
+	return r.merge(ctx, o, in, c.Message)
+}
+
+// merge merges a proposal that passed every gate. Its signed commit names the
+// evidence the pass decided on, and commits to its records' tips, so that a note
+// rewound or a record deleted later is visible.
+func (r *Reconciler) merge(ctx context.Context, o Outcome, in gateInput, proposalMessage string) (Outcome, error) {
+	ev, err := r.decidedOn(in)
+	if err != nil {
+		return o, err
+	}
+	msg := MergeMessage(in.art, proposalMessage, in.counted) + DecidedTrailers(ev) + CurrentTips(r.Infra).Trailers()
+	head := in.head
 	mergeCtx, mergeSpan := r.span(ctx, nil, "merge")
 	mc, err := r.Infra.Merge(mergeCtx, r.Base, head, msg, r.AuthorName, r.AuthorEmail, r.Now())
 	mergeSpan.End()
@@ -264,6 +279,21 @@ func (r *Reconciler) one(ctx context.Context, branch string, head plumbing.Hash)
 	}
 	o.Action, o.Merge = Merged, mc.Hash.String()
 	return o, nil
+}
+
+// decidedOn is the evidence the pass decides on: the approvals it counted and, on the
+// local forge, the check reports that made the policy's required checks green.
+func (r *Reconciler) decidedOn(in gateInput) ([]DecidedOn, error) {
+	var reports []CheckReport
+	if names := in.terms.Policy.Spec.RequiredChecks; r.Facts == nil && len(names) > 0 {
+		all, err := localReports(r.Infra, in.head)
+		if err != nil {
+			return nil, fmt.Errorf("read the checks of %s: %w", in.head, err)
+		}
+		trust := CheckTrust{Signers: r.Reviewers, Reporters: r.CheckReporters, Now: r.Now()}
+		reports = trust.Winners(in.head.String(), all, names)
+	}
+	return Decided(in.counted, reports), nil
 }
 
 // history is the base's history as the evidence this remediator's key vouches for.
@@ -332,6 +362,10 @@ func (r *Reconciler) gate(ctx context.Context, in gateInput) (string, error) {
 	}
 	if in.outcome != nil {
 		in.outcome.Need = &need
+	}
+	// Whatever else it waits on: a failure seen now still counts after a rewind.
+	if err := r.rememberNotGreen(ctx, in.head, pol.Spec.RequiredChecks); err != nil {
+		return "", err
 	}
 	if len(in.counted) < need.Approvals {
 		reason := fmt.Sprintf("%d of %d approval(s) on the head commit", len(in.counted), need.Approvals)

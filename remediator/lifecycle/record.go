@@ -35,6 +35,11 @@ type Record struct {
 	// LastPending is when the newest merge awaiting its outcome merged, when it is
 	// newer than every counted outcome: autonomy waits for it.
 	LastPending time.Time `json:"last_pending,omitzero"`
+	// Rejected are merges an operator reverted: a rejection of the version for that
+	// target, whatever their outcome. They break the streak.
+	Rejected int `json:"rejected"`
+	// LastRejected is when the newest of them merged.
+	LastRejected time.Time `json:"last_rejected,omitzero"`
 }
 
 // RecordKey names one version of one runbook.
@@ -80,6 +85,14 @@ func (h History) records(keep func(RecordKey) bool) (Records, error) {
 			rec = &Record{Runbook: m.key.Runbook, Version: m.key.Version}
 			recs[m.key] = rec
 		}
+		// An operator's revert is a rejection whatever the outcome, which still counts.
+		if m.reverted {
+			rec.Rejected++
+			if !broken[m.key] {
+				rec.LastRejected = m.commit.Committer.When
+			}
+		}
+		broken[m.key] = broken[m.key] || m.reverted && m.outcome != forge.OutcomeFailed
 		switch {
 		case m.tampered != "" || m.missing:
 			if m.deleted {
@@ -148,6 +161,8 @@ func (r Record) Earned(am runbooks.AutoMerge) (bool, string) {
 		case last.IsZero():
 		case last.Equal(r.LastPending):
 			why += fmt.Sprintf(" (counted since a merge at %s whose outcome is not in yet: autonomy waits for it)", last.UTC().Format(time.RFC3339))
+		case last.Equal(r.LastRejected):
+			why += fmt.Sprintf(" (counted since a merge at %s that an operator reverted: a rejection)", last.UTC().Format(time.RFC3339))
 		case last.Equal(r.LastUnaccounted):
 			why += fmt.Sprintf(" (counted since a merge at %s whose outcome the remediator cannot vouch for)", last.UTC().Format(time.RFC3339))
 		default:
@@ -168,7 +183,7 @@ func (r Record) Earned(am runbooks.AutoMerge) (bool, string) {
 // unaccounted merge.
 func (r Record) lastBreak() time.Time {
 	last := r.LastFailure
-	for _, t := range []time.Time{r.LastUnaccounted, r.LastPending} {
+	for _, t := range []time.Time{r.LastUnaccounted, r.LastPending, r.LastRejected} {
 		if t.After(last) {
 			last = t
 		}

@@ -10,7 +10,7 @@ import (
 )
 
 // kindOf is the kind of the sealed records each records ref holds.
-var kindOf = map[string]RecordKind{OutcomeRef: KindOutcome, ProgressRef: KindProgress, RejectionsRef: KindRejection}
+var kindOf = map[string]RecordKind{OutcomeRef: KindOutcome, ProgressRef: KindProgress, RejectionsRef: KindRejection, EvidenceRef: KindEvidence}
 
 // restoreDeleted puts back each sealed record the remediator had (the tips it
 // remembered at its last pass) that the fetch found gone: the newest records no signed merge

@@ -26,6 +26,9 @@ type Progress struct {
 	// ResolvedSince is the first pass after AppliedAt that found the anomaly gone:
 	// the soak period runs from there.
 	ResolvedSince time.Time
+	// DecidedOn is the evidence verification started on: the check reports, by hash,
+	// that said the change was applied (local forge).
+	DecidedOn []string
 }
 
 // ParseProgress reads a progress note; unknown or malformed lines are skipped.
@@ -34,6 +37,10 @@ func ParseProgress(note []byte) Progress {
 	for _, line := range strings.Split(string(note), "\n") {
 		key, val, ok := strings.Cut(line, ": ")
 		if !ok {
+			continue
+		}
+		if key == DecidedOnTrailer {
+			p.DecidedOn = append(p.DecidedOn, strings.TrimSpace(val))
 			continue
 		}
 		t, err := time.Parse(time.RFC3339Nano, strings.TrimSpace(val))
@@ -60,6 +67,9 @@ func (p Progress) Text() string {
 	if !p.ResolvedSince.IsZero() {
 		fmt.Fprintf(&b, "resolved_since: %s\n", p.ResolvedSince.UTC().Format(time.RFC3339Nano))
 	}
+	for _, d := range p.DecidedOn {
+		fmt.Fprintf(&b, "%s: %s\n", DecidedOnTrailer, d)
+	}
 	return b.String()
 }
 
@@ -82,7 +92,7 @@ type verdict struct {
 //   - gone, it must stay gone, and the PromQL condition hold at every step, for the
 //     soak period (a relapse is failed); then it is verified.
 func (r *Reconciler) judge(ctx context.Context, m *object.Commit, art *artifact.Artifact, now time.Time) (verdict, error) {
-	within, soak, applyTimeout := art.Verify.Durations()
+	within, soak, _ := art.Verify.Durations()
 	note, _, err := r.Infra.Note(ProgressRef, m.Hash)
 	if err != nil {
 		return verdict{}, err
@@ -90,31 +100,11 @@ func (r *Reconciler) judge(ctx context.Context, m *object.Commit, art *artifact.
 	p := ReadProgress(note, m.Hash, r.Infra.Signer.Public())
 	v := verdict{progress: p}
 	if p.AppliedAt.IsZero() {
-		check := art.Verify.Check()
-		checks, err := r.facts().Checks(ctx, m.Hash.String())
-		if err != nil {
-			return v, fmt.Errorf("verify %s: checks of the merge commit: %w", art.ID, err)
+		var done bool
+		if v, done, err = r.applied(ctx, m, art, v, now); done || err != nil {
+			return v, err
 		}
-		switch checks[check] {
-		case forge.CheckSuccess:
-			p.AppliedAt = now
-			if p, err = r.saveProgress(ctx, m, art.ID, p, now); err != nil {
-				return v, err
-			}
-			v.progress = p
-		case forge.CheckFailure:
-			v.outcome = forge.OutcomeNotApplied
-			v.detail = fmt.Sprintf("the apply failed: check %s reports failure on the merge commit", check)
-			return v, nil
-		default:
-			if deadline := m.Committer.When.Add(applyTimeout); now.Before(deadline) {
-				v.state = fmt.Sprintf("waiting for check %s on the merge commit (not-applied at %s)", check, stamp(deadline))
-				return v, nil
-			}
-			v.outcome = forge.OutcomeNotApplied
-			v.detail = fmt.Sprintf("no check %s reported success on the merge commit within apply_timeout %s of the merge", check, span(applyTimeout))
-			return v, nil
-		}
+		p = v.progress
 	}
 	res, err := r.Verifier.Check(ctx, art)
 	if err != nil {
@@ -162,6 +152,41 @@ func (r *Reconciler) judge(ctx context.Context, m *object.Commit, art *artifact.
 	return v, nil
 }
 
+// applied is the first step of judge: it waits for the applied check on the merge
+// commit, and seals when it saw it succeed, with the reports that said so. done is
+// true when the verdict is reached (not applied) or the step waits.
+func (r *Reconciler) applied(ctx context.Context, m *object.Commit, art *artifact.Artifact, v verdict, now time.Time) (verdict, bool, error) {
+	_, _, applyTimeout := art.Verify.Durations()
+	check := art.Verify.Check()
+	checks, err := r.facts().Checks(ctx, m.Hash.String())
+	if err != nil {
+		return v, true, fmt.Errorf("verify %s: checks of the merge commit: %w", art.ID, err)
+	}
+	switch checks[check] {
+	case forge.CheckSuccess:
+		p := v.progress
+		p.AppliedAt = now
+		if p.DecidedOn, err = r.appliedOn(m, check); err != nil {
+			return v, true, err
+		}
+		if v.progress, err = r.saveProgress(ctx, m, art.ID, p, now); err != nil {
+			return v, true, err
+		}
+		return v, false, nil
+	case forge.CheckFailure:
+		v.outcome = forge.OutcomeNotApplied
+		v.detail = fmt.Sprintf("the apply failed: check %s reports failure on the merge commit", check)
+		return v, true, nil
+	}
+	if deadline := m.Committer.When.Add(applyTimeout); now.Before(deadline) {
+		v.state = fmt.Sprintf("waiting for check %s on the merge commit (not-applied at %s)", check, stamp(deadline))
+		return v, true, nil
+	}
+	v.outcome = forge.OutcomeNotApplied
+	v.detail = fmt.Sprintf("no check %s reported success on the merge commit within apply_timeout %s of the merge", check, span(applyTimeout))
+	return v, true, nil
+}
+
 // saveProgress records how far a merge has come; a replica that recorded more
 // already keeps its times (the earliest sighting wins).
 func (r *Reconciler) saveProgress(ctx context.Context, m *object.Commit, id string, p Progress, now time.Time) (Progress, error) {
@@ -177,12 +202,33 @@ func (r *Reconciler) saveProgress(ctx context.Context, m *object.Commit, id stri
 			if !had.ResolvedSince.IsZero() {
 				p.ResolvedSince = had.ResolvedSince
 			}
+			if len(had.DecidedOn) > 0 {
+				p.DecidedOn = had.DecidedOn
+			}
 			return Seal(r.Infra.Signer, KindProgress, m.Hash, p.Text())
 		})
 	if err != nil {
 		return p, fmt.Errorf("record the verification of %s: %w", id, err)
 	}
 	return p, nil
+}
+
+// appliedOn is the evidence verification starts on, on the local forge: the reports
+// that made the applied check green on the merge commit, by hash.
+func (r *Reconciler) appliedOn(m *object.Commit, check string) ([]string, error) {
+	if r.Facts != nil {
+		return nil, nil // GitHub's statuses: its own record, not a note anyone rewinds
+	}
+	all, err := localReports(r.Infra, m.Hash)
+	if err != nil {
+		return nil, fmt.Errorf("read the checks of %s: %w", m.Hash, err)
+	}
+	trust := CheckTrust{Signers: r.Reviewers, Reporters: r.CheckReporters, Now: r.Now()}
+	var out []string
+	for _, d := range Decided(nil, trust.Winners(m.Hash.String(), all, []string{check})) {
+		out = append(out, d.String())
+	}
+	return out, nil
 }
 
 func stamp(t time.Time) string { return t.UTC().Format(time.RFC3339) }

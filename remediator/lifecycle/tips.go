@@ -25,6 +25,7 @@ var tipTrailers = []struct{ Ref, Trailer string }{
 	{OutcomeRef, "Records-Outcome"},
 	{ProgressRef, "Records-Progress"},
 	{RejectionsRef, "Records-Rejections"},
+	{EvidenceRef, "Records-Evidence"},
 }
 
 // RecordTips are the tips of the sealed records refs, by ref.

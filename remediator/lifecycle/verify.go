@@ -52,10 +52,8 @@ const verifyHorizon = 7 * 24 * time.Hour
 func (r *Reconciler) verifyMerged(ctx context.Context) ([]Outcome, error) {
 	now := r.Now()
 	var merges []*object.Commit
-	err := r.Infra.WalkFirstParent(r.Base, func(c *object.Commit) error {
-		if c.Committer.When.Before(now.Add(-verifyHorizon)) {
-			return storer.ErrStop
-		}
+	// Graph order: a back-dated commit pushed on top of a merge hides it from nothing.
+	err := WalkSince(r.Infra, r.Base, now.Add(-verifyHorizon), r.Infra.Signer.Public(), func(c *object.Commit) error {
 		if c.NumParents() >= 2 && infrarepo.Trailers(c.Message)["Remediation-Id"] != "" {
 			merges = append(merges, c)
 		}

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-git/go-git/v5/plumbing"
+
 	"github.com/gitops-remediation/terraform-provider-remediation/internal/gittest"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/artifact"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/forge"
@@ -213,6 +215,39 @@ func TestAppliedOnlyWhenCIReportedIt(t *testing.T) {
 			if len(out) != 1 || out[0].Action != string(tc.want) {
 				t.Fatalf("outcome %+v, want %s", out, tc.want)
 			}
+			// What verification started on is sealed with its progress: CI's report, by hash.
+			note, _ := gittest.Output(bare, "notes", "--ref="+lifecycle.ProgressRef, "show", "main")
+			p := lifecycle.ReadProgress([]byte(note), plumbing.NewHash(gittest.Run(t, bare, "rev-parse", "main")), workKey(t, work).Public())
+			if started := len(p.DecidedOn) == 1 && strings.HasPrefix(p.DecidedOn[0], "check terraform-apply success by ci@example.com sha256:"); started != (tc.want == forge.OutcomeVerified) {
+				t.Fatalf("progress decided on %q", p.DecidedOn)
+			}
 		})
+	}
+}
+
+// The rule "dates are claims": a commit pushed on top of a merge with a date from
+// long ago hides the merge from nobody; verification still judges it.
+func TestRuleVerificationSeesThroughBackdatedCommits(t *testing.T) {
+	bare, work := infraWork(t)
+	mergeRemediation(t, work, "scale-aaaaaaaaaa")
+	gittest.WriteFile(t, filepath.Join(work, "unrelated.txt"), "x\n")
+	gittest.Run(t, work, "add", "-A")
+	t.Setenv("GIT_COMMITTER_DATE", "2001-01-01T00:00:00Z")
+	gittest.Run(t, work, "-c", "user.name=m", "commit", "-qm", "old news", "--date=2001-01-01T00:00:00Z")
+	if got := gittest.Run(t, work, "log", "-1", "--format=%cI"); !strings.HasPrefix(got, "2001-") {
+		t.Fatalf("committer date %s", got)
+	}
+	gittest.Run(t, work, "push", "-q", "origin", "main", lifecycle.ChecksRef)
+	infra := openInfra(t, bare, workKey(t, work))
+	signers, reporters := ciReports(t, work)
+	r := &lifecycle.Reconciler{Infra: infra, Catalog: &runbooks.Catalog{}, Base: "main", AuthorName: "remediator", AuthorEmail: "r@localhost",
+		Reviewers: signers, CheckReporters: reporters,
+		Now: time.Now, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Verifier: checker{}}
+	out, err := r.Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out) != 1 || out[0].Action != string(forge.OutcomeVerified) {
+		t.Fatalf("outcomes %+v, want the merge beneath the back-dated commit verified", out)
 	}
 }

@@ -212,11 +212,14 @@ func (p *Proposer) breaker(rb *runbooks.Runbook, pol *runbooks.Policy) (string, 
 func (p *Proposer) gate(ctx context.Context, rb *runbooks.Runbook, pol *runbooks.Policy, id string) (string, error) {
 	now := p.Now()
 	if cd := rb.Spec.Cooldown.Std(); cd > 0 {
-		last, found, err := p.Infra.LastRemediated(p.Base, id, now.Add(-cd))
+		// Graph order and the remediator's own merges: a back-dated commit on the base
+		// hides nothing, and a trailer anyone can write starts nothing.
+		m, err := lifecycle.LastMerged(p.Infra, p.Base, id, now.Add(-cd), p.Infra.Signer.Public())
 		if err != nil {
 			return "", err
 		}
-		if found {
+		if m != nil {
+			last := m.Committer.When
 			return fmt.Sprintf("cooldown: this target was last remediated at %s; quiet until %s",
 				last.UTC().Format(time.RFC3339), last.Add(cd).UTC().Format(time.RFC3339)), nil
 		}

@@ -1,0 +1,57 @@
+package audit
+
+import (
+	"strings"
+
+	"github.com/go-git/go-git/v5/plumbing/object"
+
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/lifecycle"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/signing"
+)
+
+// Findings of the rule "what the remediator saw is what it decided on".
+const (
+	// FindingEvidenceChanged: a piece of evidence the merge names is no longer in the
+	// notes of its head, word for word (rewound, reordered into something else,
+	// deleted).
+	FindingEvidenceChanged = "evidence-changed"
+	// FindingEvidenceMissing: a merge of the remediator's with approvals that names
+	// no evidence it was decided on, or names it unreadably.
+	FindingEvidenceMissing = "evidence-missing"
+)
+
+// decided compares the evidence a merge the remediator signed names (its Decided-On
+// trailers, which its signature covers) with the notes of the merged head as they
+// are now. A GitHub merge is GitHub's commit: the remediator's sealed records of the
+// reviews it counted stand for its evidence there.
+func decided(merge *object.Commit, e *Entry, t Trust, add func(kind, format string, args ...any)) {
+	if t.Remediator == nil || signing.VerifyCommit(merge, t.Remediator) != nil {
+		return
+	}
+	var ev []lifecycle.DecidedOn
+	for _, v := range e.DecidedOn {
+		d, err := lifecycle.ParseDecidedOn(v)
+		if err != nil {
+			add(FindingEvidenceMissing, "%v", err)
+			continue
+		}
+		ev = append(ev, d)
+	}
+	if !hasApprovalEvidence(ev) && len(e.Approvers) > 0 {
+		add(FindingEvidenceMissing, "merged with Approved-by %s but names no approval it was decided on (%s)",
+			strings.Join(e.Approvers, ", "), lifecycle.DecidedOnTrailer)
+	}
+	for _, u := range lifecycle.Unmatched(ev, e.approvalsNote, e.checksNote) {
+		add(FindingEvidenceChanged, "it was decided on %s, which the notes of its head %s no longer hold: rewound, reordered or deleted since",
+			u, e.Head[:12])
+	}
+}
+
+func hasApprovalEvidence(ev []lifecycle.DecidedOn) bool {
+	for _, d := range ev {
+		if d.Kind == lifecycle.EvidenceApproval {
+			return true
+		}
+	}
+	return false
+}
