@@ -16,7 +16,7 @@ const (
 	// deleted).
 	FindingEvidenceChanged = "evidence-changed"
 	// FindingEvidenceMissing: a merge of the remediator's with approvals that names
-	// no evidence it was decided on, or names it unreadably.
+	// its evidence but no approval among it, or names it unreadably.
 	FindingEvidenceMissing = "evidence-missing"
 )
 
@@ -37,7 +37,10 @@ func decided(merge *object.Commit, e *Entry, t Trust, add func(kind, format stri
 		}
 		ev = append(ev, d)
 	}
-	if !hasApprovalEvidence(ev) && len(e.Approvers) > 0 {
+	// A signed merge with no Decided-On at all was made before the remediator named
+	// its evidence: its signature covers its message, so nobody stripped them, and
+	// an upgrade must not turn every earlier merge into a finding.
+	if len(e.DecidedOn) > 0 && !hasApprovalEvidence(ev) && len(e.Approvers) > 0 {
 		add(FindingEvidenceMissing, "merged with Approved-by %s but names no approval it was decided on (%s)",
 			strings.Join(e.Approvers, ", "), lifecycle.DecidedOnTrailer)
 	}
