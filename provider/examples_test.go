@@ -100,6 +100,9 @@ func TestAutonomyInTerraformTest(t *testing.T) {
 	rb.Spec.Trigger = runbooks.Trigger{Matchers: []string{`alertname="HighLatency"`}, GroupBy: []string{"service"}}
 	rb.Spec.Changes = []runbooks.Change{{Kind: "hcl", File: "envs/{{ .labels.service }}.auto.tfvars", Path: "replicas", Value: "current + 1"}}
 	staging := runbooks.NewPolicy("staging")
+	// Staging asks no approval at medium risk and lets it merge alone once earned: the
+	// route says auto_merge exactly when the record has earned it (the gate's rule).
+	staging.Spec.Approvals.Medium = 0
 	staging.Spec.AutoMerge = runbooks.AutoMerge{MaxRisk: "medium", MinVerifiedRuns: 2}
 	for _, doc := range []runbooks.Document{rb, staging} {
 		if _, err := store.Put(ctx, doc); err != nil {

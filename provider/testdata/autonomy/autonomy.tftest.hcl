@@ -5,8 +5,8 @@ run "record" {
   command = plan
 
   assert {
-    condition     = data.remediation_route.staging_latency.runbook == "scale-out-api" && data.remediation_route.staging_latency.auto_merge
-    error_message = "staging lets scale-out-api auto-merge once earned"
+    condition     = data.remediation_route.staging_latency.runbook == "scale-out-api" && tostring(data.remediation_route.staging_latency.auto_merge) == tostring(var.want_may_auto_merge)
+    error_message = "staging lets scale-out-api auto-merge once earned, and only then (auto_merge is ${data.remediation_route.staging_latency.auto_merge}: ${coalesce(data.remediation_route.staging_latency.approvals_reason, "-")})"
   }
   assert {
     condition     = tostring(data.remediation_route.staging_latency.record.may_auto_merge) == tostring(var.want_may_auto_merge)

@@ -56,7 +56,7 @@ run "staging_backlog_may_auto_merge" {
     error_message = "a staging backlog goes to raise-queue-workers under the staging policy"
   }
   assert {
-    condition     = output.auto_merge && output.required_approvals == 0
-    error_message = "staging low risk may auto-merge"
+    condition     = !output.auto_merge && output.required_approvals == 1
+    error_message = "staging lets a low risk auto-merge only once the runbook version has earned it (two verified runs): here, with no record read, one person approves"
   }
 }
