@@ -101,7 +101,7 @@ func runApplied(cmd *cobra.Command, o appliedOptions) error {
 		if report, err = lifecycle.SignCheck(key, c.Hash.String(), check, state, who, time.Now()); err != nil {
 			return badInput(err)
 		}
-		err = lifecycle.RecordCheck(ctx, infra, c.Hash, report, who, who, report.At)
+		err = lifecycle.RecordCheck(ctx, infra, c.Hash, report, object.Signature{Name: who, Email: who, When: report.At})
 	}
 	if err != nil {
 		return err

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/spf13/cobra"
 
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/artifact"
@@ -85,7 +86,7 @@ func newApproveCommand() *cobra.Command {
 				return badInput(fmt.Errorf("%s cannot approve %s: %s", who, id, strings.Join(ignored, "; ")))
 			}
 			note, err := infra.UpdateNote(cmd.Context(), lifecycle.ApprovalsRef, head, "approve "+id+" by "+who,
-				who, who, a.At, func(old []byte) ([]byte, error) { return lifecycle.AddApproval(old, a), nil })
+				object.Signature{Name: who, Email: who, When: a.At}, func(old []byte) ([]byte, error) { return lifecycle.AddApproval(old, a), nil })
 			if err != nil {
 				return err
 			}

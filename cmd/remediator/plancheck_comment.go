@@ -9,6 +9,7 @@ import (
 
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/spf13/cobra"
 
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/config"
@@ -110,7 +111,7 @@ func recordLocalCheck(cmd *cobra.Command, dest *commentDest, log *slog.Logger, s
 	if err != nil {
 		return err
 	}
-	if err := lifecycle.RecordCheck(ctx, infra, plumbing.NewHash(sha), report, who, who, report.At); err != nil {
+	if err := lifecycle.RecordCheck(ctx, infra, plumbing.NewHash(sha), report, object.Signature{Name: who, Email: who, When: report.At}); err != nil {
 		return err
 	}
 	log.Info("plan-check recorded", "sha", sha, "check", StatusContext, "state", state, "remediation_id", res.ID, "notes", lifecycle.ChecksRef)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/object"
@@ -25,7 +24,7 @@ var ErrMergeConflict = errors.New("the base changed the same file")
 // Merge merges the proposal head (exactly that commit: the one reviewed) into the base
 // branch with a merge commit carrying message, and pushes the base with
 // compare-and-swap from the head it was built on.
-func (r *Repo) Merge(ctx context.Context, base string, head plumbing.Hash, message, name, email string, when time.Time) (*object.Commit, error) {
+func (r *Repo) Merge(ctx context.Context, base string, head plumbing.Hash, message string, by object.Signature) (*object.Commit, error) {
 	baseHead, ok := r.Branch(base)
 	if !ok {
 		return nil, fmt.Errorf("no base branch %q", base)
@@ -52,7 +51,7 @@ func (r *Repo) Merge(ctx context.Context, base string, head plumbing.Hash, messa
 	if err != nil {
 		return nil, err
 	}
-	sig := object.Signature{Name: name, Email: email, When: when}
+	sig := by
 	mc := &object.Commit{Author: sig, Committer: sig, Message: message, TreeHash: tree, ParentHashes: []plumbing.Hash{baseHead, head}}
 	written, err := r.storeCommit(mc)
 	if err != nil {

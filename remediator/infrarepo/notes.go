@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/object"
@@ -66,7 +65,7 @@ func NoteIn(s storer.EncodedObjectStorer, notesHead, obj plumbing.Hash) ([]byte,
 // current one (nil when there is none) and pushes the notes ref with compare-and-swap,
 // re-reading and retrying when another writer moved it first. Nothing is pushed when
 // update returns the note unchanged.
-func (r *Repo) UpdateNote(ctx context.Context, notesRef string, commit plumbing.Hash, message, authorName, authorEmail string, when time.Time,
+func (r *Repo) UpdateNote(ctx context.Context, notesRef string, commit plumbing.Hash, message string, by object.Signature,
 	update func(old []byte) ([]byte, error)) ([]byte, error) {
 	ref := plumbing.ReferenceName(notesRef)
 	for attempt := 0; attempt < 20; attempt++ {
@@ -105,8 +104,7 @@ func (r *Repo) UpdateNote(ctx context.Context, notesRef string, commit plumbing.
 		if err != nil {
 			return nil, fmt.Errorf("build notes tree: %w", err)
 		}
-		sig := object.Signature{Name: authorName, Email: authorEmail, When: when}
-		nc := &object.Commit{Author: sig, Committer: sig, Message: message, TreeHash: tree}
+		nc := &object.Commit{Author: by, Committer: by, Message: message, TreeHash: tree}
 		if !oldHead.IsZero() {
 			nc.ParentHashes = []plumbing.Hash{oldHead}
 		}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/object"
 
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/forge"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/infrarepo"
@@ -250,8 +251,8 @@ func (t CheckTrust) refuse(commit string, r CheckReport) string {
 }
 
 // RecordCheck appends a check report to the commit's checks note and pushes it.
-func RecordCheck(ctx context.Context, infra *infrarepo.Repo, sha plumbing.Hash, r CheckReport, author, email string, now time.Time) error {
-	_, err := infra.UpdateNote(ctx, ChecksRef, sha, "check "+r.Name, author, email, now, func(old []byte) ([]byte, error) {
+func RecordCheck(ctx context.Context, infra *infrarepo.Repo, sha plumbing.Hash, r CheckReport, by object.Signature) error {
+	_, err := infra.UpdateNote(ctx, ChecksRef, sha, "check "+r.Name, by, func(old []byte) ([]byte, error) {
 		return AddCheck(old, r), nil
 	})
 	if err != nil {

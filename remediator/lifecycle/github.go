@@ -160,7 +160,7 @@ func (r *Reconciler) mergeGitHub(ctx context.Context, prs PullRequests, m ghMerg
 	// Recorded before the merge: a crash between the two leaves a harmless note on an
 	// unmerged head, never a merge whose approvals Git cannot show.
 	if len(approvals) > 0 {
-		if _, err := r.Infra.UpdateNote(ctx, ApprovalsRef, head, "approvals of "+p.ID, r.AuthorName, r.AuthorEmail, r.Now(),
+		if _, err := r.Infra.UpdateNote(ctx, ApprovalsRef, head, "approvals of "+p.ID, r.by(r.Now()),
 			func(old []byte) ([]byte, error) {
 				note := old
 				for _, a := range approvals {
@@ -183,7 +183,7 @@ func (r *Reconciler) mergeGitHub(ctx context.Context, prs PullRequests, m ghMerg
 	if err != nil {
 		return o, err
 	}
-	if _, err := r.Infra.UpdateNote(ctx, MergesRef, head, "merge of "+p.ID, r.AuthorName, r.AuthorEmail, r.Now(),
+	if _, err := r.Infra.UpdateNote(ctx, MergesRef, head, "merge of "+p.ID, r.by(r.Now()),
 		func([]byte) ([]byte, error) { return intent, nil }); err != nil {
 		return o, err
 	}
@@ -229,7 +229,7 @@ func (r *Reconciler) recordMerged(ctx context.Context, id, sha string) {
 		if err != nil {
 			return err
 		}
-		_, err = r.Infra.UpdateNote(ctx, MergesRef, mc.Hash, "merged "+id, r.AuthorName, r.AuthorEmail, r.Now(),
+		_, err = r.Infra.UpdateNote(ctx, MergesRef, mc.Hash, "merged "+id, r.by(r.Now()),
 			func([]byte) ([]byte, error) { return rec, nil })
 		return err
 	}()

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/object"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/trace"
 
@@ -268,7 +269,7 @@ func (r *Reconciler) merge(ctx context.Context, o Outcome, in gateInput, proposa
 	msg := MergeMessage(in.art, proposalMessage, in.counted) + DecidedTrailers(ev) + CurrentTips(r.Infra).Trailers()
 	head := in.head
 	mergeCtx, mergeSpan := r.span(ctx, nil, "merge")
-	mc, err := r.Infra.Merge(mergeCtx, r.Base, head, msg, r.AuthorName, r.AuthorEmail, r.Now())
+	mc, err := r.Infra.Merge(mergeCtx, r.Base, head, msg, r.by(r.Now()))
 	mergeSpan.End()
 	if errors.Is(err, infrarepo.ErrBaseMoved) || errors.Is(err, infrarepo.ErrMergeConflict) {
 		o.Reason = err.Error()
@@ -496,4 +497,10 @@ func MergeMessage(art *artifact.Artifact, proposalMessage string, approvers []Ap
 		fmt.Fprintf(&b, "Approved-by: %s\n", a.String())
 	}
 	return b.String()
+}
+
+// by is the remediator's signature on a commit it makes at when (a merge, a notes
+// commit): its configured author.
+func (r *Reconciler) by(when time.Time) object.Signature {
+	return object.Signature{Name: r.AuthorName, Email: r.AuthorEmail, When: when}
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/object"
 	"golang.org/x/crypto/ssh"
 
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/decision"
@@ -62,13 +63,13 @@ func parseRejection(body []byte) (Rejection, bool) {
 }
 
 // RecordRejection seals and pushes the rejection of a proposal.
-func RecordRejection(ctx context.Context, infra *infrarepo.Repo, j Rejection, author, email string) error {
+func RecordRejection(ctx context.Context, infra *infrarepo.Repo, j Rejection, by object.Signature) error {
 	key := rejectionKey(j.ID)
 	note, err := Seal(infra.Signer, KindRejection, key, j.body())
 	if err != nil {
 		return err
 	}
-	_, err = infra.UpdateNote(ctx, RejectionsRef, key, "rejected "+j.ID, author, email, j.At, func([]byte) ([]byte, error) { return note, nil })
+	_, err = infra.UpdateNote(ctx, RejectionsRef, key, "rejected "+j.ID, by, func([]byte) ([]byte, error) { return note, nil })
 	if err != nil {
 		return fmt.Errorf("record rejection of %s: %w", j.ID, err)
 	}
@@ -142,7 +143,7 @@ func (r *Reconciler) rejectVanished(ctx context.Context, branch string, head plu
 	if r.DryRun {
 		return nil
 	}
-	if err := RecordRejection(ctx, r.Infra, j, r.AuthorName, r.AuthorEmail); err != nil {
+	if err := RecordRejection(ctx, r.Infra, j, r.by(j.At)); err != nil {
 		return err
 	}
 	return r.Infra.ForgetSeen(branch)

@@ -63,7 +63,7 @@ func (r *Reconciler) restoreOne(ctx context.Context, ref string, notesHead, obj 
 		return nil //nolint:nilerr // not the remediator's record: not put back
 	}
 	r.Logger.Warn("a sealed record was deleted from the repository; putting it back", "ref", ref, "object", obj.String())
-	_, err = r.Infra.UpdateNote(ctx, ref, obj, "restore a deleted record", r.AuthorName, r.AuthorEmail, r.Now(),
+	_, err = r.Infra.UpdateNote(ctx, ref, obj, "restore a deleted record", r.by(r.Now()),
 		func(old []byte) ([]byte, error) {
 			if old != nil {
 				return old, nil // there is one again: the checks of the pass judge it

@@ -75,5 +75,5 @@ func (r *Reconciler) sealRevert(ctx context.Context, j Rejection) error {
 		return err
 	}
 	r.Logger.Info("merge reverted by an operator: a rejection", "remediation_id", j.ID, "head", j.Head, "reason", j.Reason)
-	return RecordRejection(ctx, r.Infra, j, r.AuthorName, r.AuthorEmail)
+	return RecordRejection(ctx, r.Infra, j, r.by(j.At))
 }

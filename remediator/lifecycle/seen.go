@@ -84,7 +84,7 @@ func (r *Reconciler) rememberNotGreen(ctx context.Context, commit plumbing.Hash,
 // when it holds them all already.
 func (r *Reconciler) rememberReports(ctx context.Context, commit plumbing.Hash, reports []CheckReport) error {
 	infra := r.Infra
-	_, err := infra.UpdateNote(ctx, EvidenceRef, commit, "check reports seen", r.AuthorName, r.AuthorEmail, r.Now(), func(old []byte) ([]byte, error) {
+	_, err := infra.UpdateNote(ctx, EvidenceRef, commit, "check reports seen", r.by(r.Now()), func(old []byte) ([]byte, error) {
 		had := parseSeen(old, commit, infra.Signer.Public())
 		have := map[string]bool{}
 		var b strings.Builder

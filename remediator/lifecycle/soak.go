@@ -193,7 +193,7 @@ func (r *Reconciler) saveProgress(ctx context.Context, m *object.Commit, id stri
 	if r.DryRun {
 		return p, nil
 	}
-	_, err := r.Infra.UpdateNote(ctx, ProgressRef, m.Hash, "verification of "+id, r.AuthorName, r.AuthorEmail, now,
+	_, err := r.Infra.UpdateNote(ctx, ProgressRef, m.Hash, "verification of "+id, r.by(now),
 		func(old []byte) ([]byte, error) {
 			had := ReadProgress(old, m.Hash, r.Infra.Signer.Public())
 			if !had.AppliedAt.IsZero() {

@@ -85,48 +85,14 @@ func (r *Reconciler) verifyMerged(ctx context.Context) ([]Outcome, error) {
 // record yet (an outcome exists, or the change is still being applied or soaked;
 // with ReportSteps the latter comes back as Verifying, with the step it waits on).
 func (r *Reconciler) verifyOne(ctx context.Context, m *object.Commit, w *Witness, now time.Time) (Outcome, bool, error) {
-	id := infrarepo.Trailers(m.Message)["Remediation-Id"]
-	key := r.Infra.Signer.Public()
-	if why, err := MergeProvenanceOf(r.Infra, m, id, key); err != nil || why != "" {
-		// A merge by hand is people's own process: the remediator neither vouches
-		// for its outcome nor rolls it back (audit verify reports it).
-		r.Logger.Debug("merge not verified", "remediation_id", id, "merge", m.Hash.String(), "reason", why)
+	id, art, err := r.awaitingOutcome(m)
+	if art == nil || err != nil {
 		return Outcome{}, false, err
-	}
-	note, _, err := r.Infra.Note(OutcomeRef, m.Hash)
-	if err != nil {
-		return Outcome{}, false, err
-	}
-	if ev := ReadOutcome(note, m.Hash, key); ev.Outcome != "" {
-		return Outcome{}, false, nil
-	} else if ev.Tampered != "" {
-		r.Logger.Warn("outcome note not written by the remediator; verifying the merge itself", "remediation_id", id, "merge", m.Hash.String(), "reason", ev.Tampered)
-	}
-	data, err := r.Infra.ReadFile(m.Hash, artifact.Path(id))
-	if err != nil {
-		return Outcome{}, false, nil //nolint:nilerr // no artifact: audit verify reports it
-	}
-	art, err := artifact.Decode(data)
-	if err != nil {
-		return Outcome{}, false, nil //nolint:nilerr // same
 	}
 	ctx, span := r.span(ctx, art, "verify")
 	defer span.End()
-	var v verdict
-	if r.rollbackProposed(id, key) {
-		// It failed before: its rollback is the remediator's own word for that,
-		// whatever became of the outcome note. It is not judged again.
-		v = verdict{outcome: forge.OutcomeFailed, detail: "its rollback was proposed earlier; the note that recorded the failure was removed"}
-	} else if deleted, err := deletedRecord(r.Infra, w, m.Hash); err != nil {
-		return Outcome{}, false, err
-	} else if deleted != "" {
-		// A record of its verification was there and is gone: judged again, the
-		// deletion could turn a failure into a success. It is failed, for good.
-		v = verdict{outcome: forge.OutcomeFailed, detail: deleted, deleted: true}
-	} else if r.Verifier == nil {
-		// Only a dry run gets here (see verifyAfter): it says what the merge waits on.
-		v = verdict{state: NoVerifier}
-	} else if v, err = r.judge(ctx, m, art, now); err != nil {
+	v, err := r.verdictOf(ctx, m, art, id, w, now)
+	if err != nil {
 		return Outcome{}, false, err
 	}
 	span.SetAttributes(tracing.Action.String(string(v.outcome)))
@@ -146,6 +112,69 @@ func (r *Reconciler) verifyOne(ctx context.Context, m *object.Commit, w *Witness
 		o.Action, o.Reason = Verifying, v.state
 		return o, r.ReportSteps, nil
 	}
+	return r.recordOutcome(ctx, m, art, o, v, now)
+}
+
+// awaitingOutcome is the artifact of a merge the remediator made whose outcome is
+// not recorded yet; nil when there is nothing to verify (a merge by hand, an outcome
+// recorded, no readable artifact).
+func (r *Reconciler) awaitingOutcome(m *object.Commit) (string, *artifact.Artifact, error) {
+	id := infrarepo.Trailers(m.Message)["Remediation-Id"]
+	key := r.Infra.Signer.Public()
+	if why, err := MergeProvenanceOf(r.Infra, m, id, key); err != nil || why != "" {
+		// A merge by hand is people's own process: the remediator neither vouches
+		// for its outcome nor rolls it back (audit verify reports it).
+		r.Logger.Debug("merge not verified", "remediation_id", id, "merge", m.Hash.String(), "reason", why)
+		return id, nil, err
+	}
+	note, _, err := r.Infra.Note(OutcomeRef, m.Hash)
+	if err != nil {
+		return id, nil, err
+	}
+	if ev := ReadOutcome(note, m.Hash, key); ev.Outcome != "" {
+		return id, nil, nil
+	} else if ev.Tampered != "" {
+		r.Logger.Warn("outcome note not written by the remediator; verifying the merge itself", "remediation_id", id, "merge", m.Hash.String(), "reason", ev.Tampered)
+	}
+	data, err := r.Infra.ReadFile(m.Hash, artifact.Path(id))
+	if err != nil {
+		return id, nil, nil //nolint:nilerr // no artifact: audit verify reports it
+	}
+	art, err := artifact.Decode(data)
+	if err != nil {
+		return id, nil, nil //nolint:nilerr // same
+	}
+	return id, art, nil
+}
+
+// verdictOf judges the merge, unless the remediator's own records already say it
+// failed (its rollback proposed, or a record of its verification deleted).
+func (r *Reconciler) verdictOf(ctx context.Context, m *object.Commit, art *artifact.Artifact, id string, w *Witness, now time.Time) (verdict, error) {
+	if r.rollbackProposed(id, r.Infra.Signer.Public()) {
+		// It failed before: its rollback is the remediator's own word for that,
+		// whatever became of the outcome note. It is not judged again.
+		return verdict{outcome: forge.OutcomeFailed, detail: "its rollback was proposed earlier; the note that recorded the failure was removed"}, nil
+	}
+	deleted, err := deletedRecord(r.Infra, w, m.Hash)
+	switch {
+	case err != nil:
+		return verdict{}, err
+	case deleted != "":
+		// A record of its verification was there and is gone: judged again, the
+		// deletion could turn a failure into a success. It is failed, for good.
+		return verdict{outcome: forge.OutcomeFailed, detail: deleted, deleted: true}, nil
+	case r.Verifier == nil:
+		// Only a dry run gets here (see verifyAfter): it says what the merge waits on.
+		return verdict{state: NoVerifier}, nil
+	}
+	return r.judge(ctx, m, art, now)
+}
+
+// recordOutcome reports the outcome, proposes the rollback of a failure, and seals
+// the outcome note; done is false when another replica recorded it first (its to
+// tell and count).
+func (r *Reconciler) recordOutcome(ctx context.Context, m *object.Commit, art *artifact.Artifact, o Outcome, v verdict, now time.Time) (Outcome, bool, error) {
+	id, key := o.ID, r.Infra.Signer.Public()
 	// Reported before the note: the note ends the work on this merge, and every
 	// step of the report is idempotent, so a report that fails is retried.
 	if r.Reporter != nil {
@@ -168,7 +197,7 @@ func (r *Reconciler) verifyOne(ctx context.Context, m *object.Commit, w *Witness
 		return o, false, err
 	}
 	first := false
-	if _, err := r.Infra.UpdateNote(ctx, OutcomeRef, m.Hash, "outcome of "+id, r.AuthorName, r.AuthorEmail, now,
+	if _, err := r.Infra.UpdateNote(ctx, OutcomeRef, m.Hash, "outcome of "+id, r.by(now),
 		func(old []byte) ([]byte, error) {
 			if ReadOutcome(old, m.Hash, key).Outcome != "" {
 				first = false
@@ -180,7 +209,6 @@ func (r *Reconciler) verifyOne(ctx context.Context, m *object.Commit, w *Witness
 		return o, false, err
 	}
 	if !first {
-		// The outcome is the other replica's to tell (and count).
 		return Outcome{}, false, nil
 	}
 	r.Logger.Info("remediation checked", "remediation_id", id, "outcome", o.Action, "detail", v.detail)

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/object"
 	"golang.org/x/crypto/ssh"
 
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/decision"
@@ -52,7 +53,7 @@ func (f *Forge) Reject(ctx context.Context, p forge.Proposal, signed []byte) err
 // a rejection forgotten (no cooldown); a record whose head then moved names a head
 // that no longer is the proposal's, and closes nothing.
 func (f *Forge) closeWith(ctx context.Context, p forge.Proposal, note []byte, msg string) error {
-	if _, err := f.Infra.UpdateNote(ctx, lifecycle.ClosedRef, lifecycle.ClosedKey(p.ID), msg, f.AuthorName, f.AuthorEmail, f.now(),
+	if _, err := f.Infra.UpdateNote(ctx, lifecycle.ClosedRef, lifecycle.ClosedKey(p.ID), msg, object.Signature{Name: f.AuthorName, Email: f.AuthorEmail, When: f.now()},
 		func([]byte) ([]byte, error) { return note, nil }); err != nil {
 		return fmt.Errorf("local forge: record the closing of %s: %w", p.ID, err)
 	}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/object"
 
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/decision"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/forge"
@@ -91,7 +92,7 @@ func (f *Forge) Open(ctx context.Context, r forge.Request) (forge.Proposal, erro
 func (f *Forge) Recur(ctx context.Context, p forge.Proposal, r forge.Request) (int, error) {
 	count := 0
 	_, err := f.Infra.UpdateNote(ctx, RecurrencesRef, plumbing.NewHash(p.Head),
-		"recurrence of "+p.ID, f.AuthorName, f.AuthorEmail, r.Seen,
+		"recurrence of "+p.ID, object.Signature{Name: f.AuthorName, Email: f.AuthorEmail, When: r.Seen},
 		func(old []byte) ([]byte, error) {
 			count = parseCount(old) + 1
 			return fmt.Appendf(nil, "count: %d\nlast: %s\nvalue: %g\n", count, r.Seen.UTC().Format(time.RFC3339), r.Value), nil
