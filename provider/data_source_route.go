@@ -259,15 +259,13 @@ func actingMatch(matches []runbooks.RunbookMatch) *runbooks.RunbookMatch {
 // Without the runbook's record (no outcomes_repository, or not the acting runbook)
 // auto-merge terms that ask for one are unproven, and a person must approve.
 func routeNeed(pol *runbooks.Policy, risk runbooks.Risk, a *lifecycle.Autonomy) lifecycle.Need {
-	n, err := lifecycle.NeedOf(pol, risk, func() (lifecycle.Record, error) {
+	// A record not read needs a person; NeedOf says so in the need.
+	n, _ := lifecycle.NeedOf(pol, risk, func() (lifecycle.Record, error) {
 		if a == nil {
 			return lifecycle.Record{}, errors.New("the runbook's record is not read (set outcomes_repository and remediator_public_key)")
 		}
 		return a.Record, nil
 	})
-	if err != nil {
-		n.Approvals, n.Why, n.AutoMerge = 1, err.Error(), false
-	}
 	return n
 }
 

@@ -83,15 +83,13 @@ func needOf(cat *runbooks.Catalog, d decision.Decision, out routed) *lifecycle.N
 	if pol == nil {
 		pol = runbooks.DefaultPolicy()
 	}
-	n, err := lifecycle.NeedOf(pol, runbooks.Risk(d.Acting.Risk), func() (lifecycle.Record, error) {
+	// A record not read needs a person; NeedOf says so in the need.
+	n, _ := lifecycle.NeedOf(pol, runbooks.Risk(d.Acting.Risk), func() (lifecycle.Record, error) {
 		if out.Autonomy == nil {
 			return lifecycle.Record{}, errors.New(out.RecordError)
 		}
 		return out.Autonomy.Record, nil
 	})
-	if err != nil {
-		n.Approvals, n.Why = 1, err.Error()
-	}
 	return &n
 }
 

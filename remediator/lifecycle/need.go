@@ -27,7 +27,8 @@ type Need struct {
 
 // NeedOf is what a proposal at the risk needs under the policy. record reads the
 // runbook version's record; it is called only when the policy's auto-merge terms
-// ask for one.
+// ask for one. A record that cannot be read proves nothing: the need it returns
+// with the error is one person's approval, saying why, for those who show it.
 func NeedOf(pol *runbooks.Policy, risk runbooks.Risk, record func() (Record, error)) (Need, error) {
 	n := Need{Approvals: pol.Spec.Approvals.For(risk), Reviewers: pol.Spec.RequiredReviewers, Checks: pol.Spec.RequiredChecks}
 	if n.Approvals > 0 {
@@ -44,7 +45,9 @@ func NeedOf(pol *runbooks.Policy, risk runbooks.Risk, record func() (Record, err
 	if am.MinVerifiedRuns > 0 || am.MinSuccessRate > 0 {
 		rec, err := record()
 		if err != nil {
-			return n, fmt.Errorf("read the record auto-merge is earned by: %w", err)
+			err = fmt.Errorf("read the record auto-merge is earned by: %w", err)
+			n.Approvals, n.Why = 1, err.Error()
+			return n, err
 		}
 		if ok, why := rec.Earned(am); !ok {
 			n.Approvals, n.Why = 1, "no auto-merge yet: "+why

