@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"time"
 
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/object"
@@ -14,7 +13,6 @@ import (
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/forge/github"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/infrarepo"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/lifecycle"
-	"github.com/gitops-remediation/terraform-provider-remediation/remediator/signing"
 )
 
 // newAppliedCommand is what CI runs after `terraform apply` of a merge commit: it
@@ -59,10 +57,9 @@ func runApplied(cmd *cobra.Command, o appliedOptions) error {
 	}
 	ctx := cmd.Context()
 	log := newLogger(cmd, logText)
-	var key *signing.Key
-	var who string
+	var rep reporter
 	if cfg.Forge.Type != config.ForgeGitHub {
-		if key, who, err = checkReporter(cfg, o.keyFile, o.principal); err != nil {
+		if rep, err = checkReporter(cfg, o.keyFile, o.principal); err != nil {
 			return err
 		}
 	}
@@ -97,11 +94,7 @@ func runApplied(cmd *cobra.Command, o appliedOptions) error {
 		}
 		err = gh.SetStatus(ctx, sha, check, ghState, desc)
 	} else {
-		var report lifecycle.CheckReport
-		if report, err = lifecycle.SignCheck(key, c.Hash.String(), check, state, who, time.Now()); err != nil {
-			return badInput(err)
-		}
-		err = lifecycle.RecordCheck(ctx, infra, c.Hash, report, object.Signature{Name: who, Email: who, When: report.At})
+		err = rep.record(ctx, infra, c.Hash, check, state)
 	}
 	if err != nil {
 		return err

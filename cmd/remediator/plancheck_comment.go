@@ -5,11 +5,9 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
-	"time"
 
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
-	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/spf13/cobra"
 
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/config"
@@ -18,7 +16,6 @@ import (
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/infrarepo"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/lifecycle"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/plancheck"
-	"github.com/gitops-remediation/terraform-provider-remediation/remediator/signing"
 )
 
 // StatusContext is the commit status plan-check sets.
@@ -28,8 +25,7 @@ const StatusContext = "remediation/plan-check"
 // local forge, CI's signing key and principal.
 type commentDest struct {
 	cfg *config.Config
-	key *signing.Key
-	who string
+	rep reporter
 }
 
 // commentDestOf reads and checks where --comment will report, before any work.
@@ -45,7 +41,7 @@ func commentDestOf(o planCheckOptions) (*commentDest, error) {
 		}
 		return d, nil
 	}
-	if d.key, d.who, err = checkReporter(cfg, o.key, o.principal); err != nil {
+	if d.rep, err = checkReporter(cfg, o.key, o.principal); err != nil {
 		return nil, err
 	}
 	return d, nil
@@ -94,7 +90,7 @@ func postPlanCheck(cmd *cobra.Command, o planCheckOptions, dest *commentDest, re
 // recordLocalCheck appends the result to the head commit's checks note.
 func recordLocalCheck(cmd *cobra.Command, dest *commentDest, log *slog.Logger, sha string, res *plancheck.Result) error {
 	ctx := cmd.Context()
-	cfg, key, who := dest.cfg, dest.key, dest.who
+	cfg := dest.cfg
 	infra, err := infrarepo.Open(ctx, cfg.Infrastructure.Repository, config.Secret(cfg.Infrastructure.TokenEnv), cfg.StateDir)
 	if err != nil {
 		return err
@@ -107,11 +103,7 @@ func recordLocalCheck(cmd *cobra.Command, dest *commentDest, log *slog.Logger, s
 	if !res.Passed() {
 		state = forge.CheckFailure
 	}
-	report, err := lifecycle.SignCheck(key, sha, StatusContext, state, who, time.Now())
-	if err != nil {
-		return err
-	}
-	if err := lifecycle.RecordCheck(ctx, infra, plumbing.NewHash(sha), report, object.Signature{Name: who, Email: who, When: report.At}); err != nil {
+	if err := dest.rep.record(ctx, infra, plumbing.NewHash(sha), StatusContext, state); err != nil {
 		return err
 	}
 	log.Info("plan-check recorded", "sha", sha, "check", StatusContext, "state", state, "remediation_id", res.ID, "notes", lifecycle.ChecksRef)
