@@ -230,12 +230,13 @@ func severity(s forge.CheckState) int {
 }
 
 func (t CheckTrust) refuse(commit string, r CheckReport) string {
-	switch {
-	case r.Signature == nil:
+	if r.Signature == nil {
 		return "unsigned report (CI signs it: remediator applied/plan-check --comment --key)"
-	case !t.Reports(r.By):
+	}
+	if !t.Reports(r.By) {
 		return fmt.Sprintf("reported by %s, who is not in forge.check_reporters", r.By)
-	case t.Signers == nil:
+	}
+	if t.Signers == nil {
 		return "no allowed-signers file to check the reporter's key (forge.allowed_signers_file)"
 	}
 	key, err := t.Signers.VerifyPerson(r.Payload(commit), r.Signature, r.By, signing.NamespaceCheck, t.Now)

@@ -85,53 +85,65 @@ func (h History) records(keep func(RecordKey) bool) (Records, error) {
 			rec = &Record{Runbook: m.key.Runbook, Version: m.key.Version}
 			recs[m.key] = rec
 		}
-		// An operator's revert is a rejection whatever the outcome, which still counts.
-		if m.reverted {
-			rec.Rejected++
-			if !broken[m.key] {
-				rec.LastRejected = m.commit.Committer.When
-			}
-		}
-		broken[m.key] = broken[m.key] || m.reverted && m.outcome != forge.OutcomeFailed
-		switch {
-		case m.tampered != "" || m.missing:
-			if m.deleted {
-				rec.Deleted++
-			}
-			rec.Unaccounted++
-			if !broken[m.key] {
-				rec.LastUnaccounted = m.commit.Committer.When
-			}
-			broken[m.key] = true
-		case m.outcome == forge.OutcomeVerified:
-			rec.Verified++
-			if !broken[m.key] {
-				rec.Streak++
-			}
-		case m.outcome == forge.OutcomeFailed:
-			rec.Failed++
-			if !broken[m.key] {
-				rec.LastFailure = m.commit.Committer.When
-			}
-			broken[m.key] = true
-		case m.outcome == forge.OutcomeNotApplied:
-			rec.NotApplied++
-		default:
-			// Not known yet is not a success: a merge awaiting its outcome ends the
-			// streak, so that deleting a failure (which leaves its merge without an
-			// outcome) can never earn autonomy.
-			rec.Pending++
-			if !broken[m.key] {
-				rec.LastPending = m.commit.Committer.When
-			}
-			broken[m.key] = true
-		}
+		broken[m.key] = rec.count(m, broken[m.key])
 		return nil
 	})
 	if err != nil {
 		return recs, fmt.Errorf("runbook records: %w", err)
 	}
 	return recs, nil
+}
+
+// count adds one merge, older than every merge counted before it, to the record;
+// broken says whether a newer merge already ended the streak, and the answer whether
+// the streak is ended now. Ifs, not a tagless switch: mutation testing (.mutation)
+// cannot see a case's condition, and each of these is a rule.
+func (r *Record) count(m merge, broken bool) bool {
+	when := m.commit.Committer.When
+	// An operator's revert is a rejection whatever the outcome, which still counts.
+	if m.reverted {
+		r.Rejected++
+		if !broken {
+			r.LastRejected = when
+		}
+	}
+	broken = broken || m.reverted && m.outcome != forge.OutcomeFailed
+	if m.tampered != "" || m.missing {
+		if m.deleted {
+			r.Deleted++
+		}
+		r.Unaccounted++
+		if !broken {
+			r.LastUnaccounted = when
+		}
+		return true
+	}
+	if m.outcome == forge.OutcomeVerified {
+		r.Verified++
+		if !broken {
+			r.Streak++
+		}
+		return broken
+	}
+	if m.outcome == forge.OutcomeFailed {
+		r.Failed++
+		if !broken {
+			r.LastFailure = when
+		}
+		return true
+	}
+	if m.outcome == forge.OutcomeNotApplied {
+		r.NotApplied++
+		return broken
+	}
+	// Not known yet is not a success: a merge awaiting its outcome ends the streak,
+	// so that deleting a failure (which leaves its merge without an outcome) can
+	// never earn autonomy.
+	r.Pending++
+	if !broken {
+		r.LastPending = when
+	}
+	return true
 }
 
 // SuccessLowerBound is the lower bound of the 95% Wilson score interval of the

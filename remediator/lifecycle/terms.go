@@ -63,10 +63,10 @@ func TermsOf(cat *runbooks.Catalog, router *runbooks.Router, id string, art *art
 		return Terms{}, refuse("the artifact rolls back %q, but the branch is remediation/%s", art.RollbackOf, id)
 	}
 	rb := cat.Runbook(art.Runbook)
-	switch {
-	case rb == nil && !rollback:
+	if rb == nil && !rollback {
 		return Terms{}, refuse("runbook %s is no longer in the catalog: nothing merges in its name", art.Runbook)
-	case rb != nil && !rollback && !rb.Spec.Enabled:
+	}
+	if rb != nil && !rollback && !rb.Spec.Enabled {
 		return Terms{}, refuse("runbook %s is disabled in the catalog", art.Runbook)
 	}
 	anomaly := art.Anomaly.Subject()
