@@ -40,6 +40,10 @@ type Suspects struct {
 	From, Until time.Time
 }
 
+// maxRevertWalk bounds how far down the base's first-parent line a revert looks for
+// its suspects: far beyond any window's worth of merges.
+const maxRevertWalk = 2000
+
 // PlanRevert finds the commit of the base branch's first-parent history (a merged
 // pull request is its merge commit) most likely to have caused the anomaly: merged
 // within the suspects' window, changing paths match accepts, and, among those, the
@@ -66,13 +70,15 @@ func (r *Repo) PlanRevert(base string, w Suspects, match func(string) bool) (*Re
 		bestScore            float64
 		bestTotal, suspected int
 	)
-	// The repository's first commit is never undone: there is nothing before it.
-	for c := headCommit; c != nil && c.NumParents() > 0 && !c.Committer.When.Before(w.From); {
+	// The repository's first commit is never undone: there is nothing before it. The
+	// walk is bounded by graph order, never by date: a commit's date is a claim, and
+	// one back-dated commit on top must not end the walk before the culprit.
+	for c, n := headCommit, 0; c != nil && c.NumParents() > 0 && n < maxRevertWalk; n++ {
 		parent, err := c.Parent(0)
 		if err != nil {
 			return nil, fmt.Errorf("read parent of %s: %w", c.Hash, err)
 		}
-		if !c.Committer.When.After(w.Until) {
+		if !c.Committer.When.After(w.Until) && !c.Committer.When.Before(w.From) {
 			paths, total, err := changedPaths(parent, c, match)
 			if err != nil {
 				return nil, err

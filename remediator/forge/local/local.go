@@ -113,7 +113,12 @@ func parseCount(note []byte) int {
 	return 0
 }
 
-// Proposals lists the proposal branches: open ones, and merged ones created since.
+// Proposals lists the remediator's proposal branches, what the limits count: open
+// ones, and merged ones created since. Only a head the remediator signed is its own
+// (as on GitHub only its own account's pull requests are): a branch anyone with push
+// access forged with the trailers would otherwise use up the limits and stop every
+// remediation, and its date (a claim) would say when it counts. A signed head's date
+// is the remediator's own clock, sealed by its signature.
 func (f *Forge) Proposals(_ context.Context, since time.Time) ([]forge.Proposal, error) {
 	branches, err := f.Infra.Branches(decision.BranchPrefix)
 	if err != nil {
@@ -126,9 +131,29 @@ func (f *Forge) Proposals(_ context.Context, since time.Time) ([]forge.Proposal,
 		if err != nil {
 			return nil, err
 		}
-		if ok && (p.State == forge.Open || !p.Created.Before(since)) {
+		if !ok || p.State != forge.Open && p.Created.Before(since) {
+			continue
+		}
+		own, err := f.signedByRemediator(head)
+		if err != nil {
+			return nil, err
+		}
+		if own {
 			out = append(out, p)
 		}
 	}
 	return out, nil
+}
+
+// signedByRemediator says whether the commit is signed by the remediator's key;
+// without a key (nothing merges then) every proposal is taken as its own.
+func (f *Forge) signedByRemediator(head plumbing.Hash) (bool, error) {
+	if f.Infra.Signer == nil {
+		return true, nil
+	}
+	c, err := f.Infra.Commit(head)
+	if err != nil {
+		return false, fmt.Errorf("read %s: %w", head, err)
+	}
+	return signing.VerifyCommit(c, f.Infra.Signer.Public()) == nil, nil
 }

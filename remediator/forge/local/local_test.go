@@ -62,6 +62,32 @@ func (fx *fixture) push(t *testing.T, branch, message string) string {
 	return strings.TrimSpace(gittest.Run(t, fx.work, "rev-parse", "HEAD"))
 }
 
+// propose makes the remediator's own proposal: a commit off main signed with its
+// key, with the message's trailers, pushed as the branch; it returns the head.
+func (fx *fixture) propose(t *testing.T, branch, message string, when time.Time) string {
+	t.Helper()
+	ctx := context.Background()
+	fx.fetch(t)
+	wt, err := fx.f.Infra.Checkout(ctx, "main")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = wt.Close() }()
+	if err := wt.Materialize("envs/api.auto.tfvars"); err != nil {
+		t.Fatal(err)
+	}
+	gittest.WriteFile(t, filepath.Join(wt.Dir, "envs", "api.auto.tfvars"), "replicas = 3 # "+branch+"\n")
+	c, err := wt.Commit([]string{"envs/api.auto.tfvars"}, message, "remediator", "r@localhost", when)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := wt.Push(ctx, c, branch); err != nil {
+		t.Fatal(err)
+	}
+	fx.fetch(t)
+	return c.Hash.String()
+}
+
 func (fx *fixture) fetch(t *testing.T) {
 	t.Helper()
 	if err := fx.f.Infra.Fetch(context.Background()); err != nil {
@@ -155,13 +181,20 @@ func TestCloseIsRecordedBeforeTheBranchGoes(t *testing.T) {
 	}
 }
 
-// TestProposalsListsOpenAndRecentlyMerged: what the limits count.
+// TestProposalsListsOpenAndRecentlyMerged: what the limits count, the remediator's
+// own proposals only (signed with its key): a branch someone pushed with its
+// trailers, dated now or in the future, would use up the limits and stop every
+// remediation.
 func TestProposalsListsOpenAndRecentlyMerged(t *testing.T) {
 	fx := newFixture(t)
 	ctx := context.Background()
-	fx.push(t, "remediation/scale-out-api-1", trailers)
-	fx.push(t, "remediation/scale-out-api-2", strings.ReplaceAll(trailers, "api-1", "api-2"))
+	fx.propose(t, "remediation/scale-out-api-1", trailers, fx.now)
+	fx.propose(t, "remediation/scale-out-api-2", strings.ReplaceAll(trailers, "api-1", "api-2"), fx.now)
 	fx.push(t, "remediation/by-hand", "a person's branch")
+	fx.push(t, "remediation/scale-out-api-3", strings.ReplaceAll(trailers, "api-1", "api-3"))
+	gittest.Run(t, fx.work, "commit", "-q", "--amend", "--date=2030-01-01T00:00:00Z", "-m", strings.ReplaceAll(trailers, "api-1", "api-4"))
+	gittest.Run(t, fx.work, "push", "-q", "origin", "HEAD:refs/heads/remediation/scale-out-api-4")
+	fx.fetch(t)
 	props, err := fx.f.Proposals(ctx, fx.now.Add(-time.Hour))
 	if err != nil {
 		t.Fatal(err)
@@ -172,6 +205,6 @@ func TestProposalsListsOpenAndRecentlyMerged(t *testing.T) {
 	}
 	slices.Sort(ids)
 	if strings.Join(ids, " ") != "scale-out-api-1 scale-out-api-2" {
-		t.Fatalf("proposals %v", ids)
+		t.Fatalf("proposals %v, want only the remediator's own (scale-out-api-1 scale-out-api-2)", ids)
 	}
 }
