@@ -63,8 +63,8 @@ func (fx *fixture) push(t *testing.T, branch, message string) string {
 }
 
 // propose makes the remediator's own proposal: a commit off main signed with its
-// key, with the message's trailers, pushed as the branch; it returns the head.
-func (fx *fixture) propose(t *testing.T, branch, message string, when time.Time) string {
+// key, with the message's trailers, pushed as the branch.
+func (fx *fixture) propose(t *testing.T, branch, message string, when time.Time) {
 	t.Helper()
 	ctx := context.Background()
 	fx.fetch(t)
@@ -85,7 +85,6 @@ func (fx *fixture) propose(t *testing.T, branch, message string, when time.Time)
 		t.Fatal(err)
 	}
 	fx.fetch(t)
-	return c.Hash.String()
 }
 
 func (fx *fixture) fetch(t *testing.T) {
