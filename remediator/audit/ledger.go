@@ -152,82 +152,120 @@ func BuildSince(repo *git.Repository, trees []*git.Repository, base string, sinc
 	if err != nil {
 		return nil, err
 	}
-	l := &Ledger{}
-	byMerge := map[string]int{}
-
-	// The walk reads the first-parent line; tree workers, one per handle in trees,
-	// find the commits that change artifacts. Batches keep the channel cheap.
-	const batch = 512
-	pool := startTreeWorkers(trees)
-	var pending []treeJob
-	var all [][]treeJob
-	flush := func(force bool) {
-		if len(pending) == 0 || (!force && len(pending) < batch) {
-			return
-		}
-		if len(trees) > 0 {
-			pool.send(pending)
-		} else {
-			all = append(all, pending)
-		}
-		pending = nil
+	w := &ledgerWalk{repo: repo, trees: trees, notes: notes, l: &Ledger{}, byMerge: map[string]int{}}
+	artifactFindings, artifacts, err := w.run(head, base, since)
+	if err != nil {
+		return nil, err
 	}
-	graph := openNodes(repo)
+	w.l.readArtifacts(artifacts, now)
+	w.l.Findings = append(w.l.Findings, artifactFindings...)
+	w.l.linkRollbacks(w.byMerge)
+	return w.l, nil
+}
+
+// ledgerWalk is one walk of the base's first-parent line: it makes the ledger's
+// entries (its merges) and date findings as it goes, while tree workers, one per
+// handle in trees, find the commits that change artifacts. Batches keep the
+// channel cheap.
+type ledgerWalk struct {
+	repo    *git.Repository
+	trees   []*git.Repository
+	notes   ledgerNotes
+	l       *Ledger
+	byMerge map[string]int // merge commit to its entry
+	pool    *treeWorkers
+	pending []treeJob
+	all     [][]treeJob // the batches kept for one worker after the walk, without trees
+}
+
+const treeBatchSize = 512
+
+func (w *ledgerWalk) flush(force bool) {
+	if len(w.pending) == 0 || (!force && len(w.pending) < treeBatchSize) {
+		return
+	}
+	if len(w.trees) > 0 {
+		w.pool.send(w.pending)
+	} else {
+		w.all = append(w.all, w.pending)
+	}
+	w.pending = nil
+}
+
+// run walks from head until since stops it, and returns what the tree workers found.
+func (w *ledgerWalk) run(head plumbing.Hash, base string, since Since) ([]Finding, map[plumbing.Hash]artifactRead, error) {
+	w.pool = startTreeWorkers(w.trees)
+	graph := openNodes(w.repo)
 	defer graph.close()
 	cur, err := graph.get(head)
 	if err != nil {
-		_, _, _ = pool.wait() // nothing was sent
-		return nil, fmt.Errorf("read %s: %w", base, err)
+		_, _, _ = w.pool.wait() // nothing was sent
+		return nil, nil, fmt.Errorf("read %s: %w", base, err)
 	}
 	var walkErr error
 	for !since.stops(graph, &cur) {
 		var parent node
-		if len(cur.parents) > 0 {
-			if parent, walkErr = graph.parent(cur); walkErr != nil {
-				break
-			}
-			if cur.when.Before(parent.when) {
-				l.Findings = append(l.Findings, Finding{Commit: cur.hash.String(), Kind: FindingDateBeforeParent,
-					Detail: fmt.Sprintf("committed at %s, before its parent %s (%s): a committer date is a claim, and this one hides where the commit sits in history",
-						cur.when.UTC().Format(time.RFC3339), parent.hash.String()[:12], parent.when.UTC().Format(time.RFC3339))})
-			}
-		}
-		job := treeJob{commit: cur.hash, tree: cur.tree, ptree: parent.tree}
-		if len(cur.parents) >= 2 {
-			// Only a merge can be a remediation's: the one commit kind decoded.
-			c, err := graph.decode(&cur)
-			if err != nil {
-				walkErr = err
-				break
-			}
-			trailers := Trailers(c.Message)
-			if id := first(trailers, "Remediation-Id"); id != "" {
-				job.mergeID = id
-				byMerge[c.Hash.String()] = len(l.Entries)
-				l.Entries = append(l.Entries, entry(repo, c, trailers, id, notes))
-			}
-		}
-		pending = append(pending, job)
-		flush(false)
-		if len(cur.parents) == 0 {
+		if parent, walkErr = w.step(graph, &cur); walkErr != nil || len(cur.parents) == 0 {
 			break
 		}
 		cur = parent
 	}
-	flush(true)
-	if len(trees) == 0 {
-		pool = startTreeWorkers([]*git.Repository{repo})
-		for _, b := range all {
-			pool.send(b)
+	w.flush(true)
+	if len(w.trees) == 0 {
+		w.pool = startTreeWorkers([]*git.Repository{w.repo})
+		for _, b := range w.all {
+			w.pool.send(b)
 		}
 	}
-	artifactFindings, artifacts, workerErr := pool.wait()
+	artifactFindings, artifacts, workerErr := w.pool.wait()
 	if walkErr != nil {
-		return nil, walkErr
+		return nil, nil, walkErr
 	}
 	if workerErr != nil {
-		return nil, workerErr
+		return nil, nil, workerErr
 	}
+	return artifactFindings, artifacts, nil
+}
+
+// step takes the commit cur into the ledger (a finding when it is dated before its
+// parent, an entry when it is a remediation's merge, a job for the tree workers)
+// and returns its first parent (none for a root).
+func (w *ledgerWalk) step(graph *nodes, cur *node) (node, error) {
+	var parent node
+	if len(cur.parents) > 0 {
+		var err error
+		if parent, err = graph.parent(*cur); err != nil {
+			return parent, err
+		}
+		if cur.when.Before(parent.when) {
+			w.l.Findings = append(w.l.Findings, Finding{Commit: cur.hash.String(), Kind: FindingDateBeforeParent,
+				Detail: fmt.Sprintf("committed at %s, before its parent %s (%s): a committer date is a claim, and this one hides where the commit sits in history",
+					cur.when.UTC().Format(time.RFC3339), parent.hash.String()[:12], parent.when.UTC().Format(time.RFC3339))})
+		}
+	}
+	job := treeJob{commit: cur.hash, tree: cur.tree, ptree: parent.tree}
+	if len(cur.parents) >= 2 {
+		// Only a merge can be a remediation's: the one commit kind decoded.
+		c, err := graph.decode(cur)
+		if err != nil {
+			return parent, err
+		}
+		trailers := Trailers(c.Message)
+		if id := first(trailers, "Remediation-Id"); id != "" {
+			job.mergeID = id
+			w.byMerge[c.Hash.String()] = len(w.l.Entries)
+			w.l.Entries = append(w.l.Entries, entry(w.repo, c, trailers, id, w.notes))
+		}
+	}
+	w.pending = append(w.pending, job)
+	w.flush(false)
+	return parent, nil
+}
+
+// readArtifacts completes each entry with what its merge's artifact says (or a
+// finding when it cannot be read), and its outcome: pending, or missing once its
+// verification window has passed.
+func (l *Ledger) readArtifacts(artifacts map[plumbing.Hash]artifactRead, now time.Time) {
 	for i := range l.Entries {
 		e := &l.Entries[i]
 		read := artifacts[plumbing.NewHash(e.Merge)]
@@ -252,8 +290,10 @@ func BuildSince(repo *git.Repository, trees []*git.Repository, base string, sinc
 			}
 		}
 	}
-	l.Findings = append(l.Findings, artifactFindings...)
-	// Rollbacks: a later remediation that reverted a merge links back to it.
+}
+
+// linkRollbacks links each merge a later remediation reverted back to it.
+func (l *Ledger) linkRollbacks(byMerge map[string]int) {
 	for _, e := range l.Entries {
 		for _, rev := range e.reverts {
 			if i, ok := byMerge[rev]; ok {
@@ -261,7 +301,6 @@ func BuildSince(repo *git.Repository, trees []*git.Repository, base string, sinc
 			}
 		}
 	}
-	return l, nil
 }
 
 // treeJob is one commit of the walk, for the tree worker.

@@ -106,9 +106,12 @@ func parseHeader(line string) (Approval, bool) {
 	if !ok {
 		return Approval{}, false
 	}
-	who, rest, ok1 := strings.Cut(rest, " via ")
-	via, at, ok2 := strings.Cut(rest, " at ")
-	if !ok1 || !ok2 {
+	who, rest, ok := strings.Cut(rest, " via ")
+	if !ok {
+		return Approval{}, false
+	}
+	via, at, ok := strings.Cut(rest, " at ")
+	if !ok {
 		return Approval{}, false
 	}
 	t, err := time.Parse(time.RFC3339, strings.TrimSpace(at))
