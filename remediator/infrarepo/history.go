@@ -230,26 +230,11 @@ func (r *Repo) DeleteBranch(ctx context.Context, branch string, old plumbing.Has
 // ChangedFiles lists the paths that differ between the merge base of the base branch
 // and head, and head: what merging head would change.
 func (r *Repo) ChangedFiles(base string, head plumbing.Hash) ([]string, error) {
-	baseHead, ok := r.Branch(base)
-	if !ok {
-		return nil, fmt.Errorf("no base branch %q", base)
-	}
-	bc, err := r.repo.CommitObject(baseHead)
+	f, err := r.forkOf(base, head)
 	if err != nil {
 		return nil, err
 	}
-	hc, err := r.repo.CommitObject(head)
-	if err != nil {
-		return nil, err
-	}
-	forks, err := hc.MergeBase(bc)
-	if err != nil {
-		return nil, fmt.Errorf("merge base of %s and %s: %w", head, base, err)
-	}
-	if len(forks) == 0 {
-		return nil, fmt.Errorf("%s shares no history with %s", head, base)
-	}
-	return diffFiles(forks[0], hc)
+	return diffFiles(f.from, f.head)
 }
 
 // CommitFiles lists the paths a commit changes against its first parent (all of its

@@ -25,39 +25,23 @@ var ErrMergeConflict = errors.New("the base changed the same file")
 // branch with a merge commit carrying message, and pushes the base with
 // compare-and-swap from the head it was built on.
 func (r *Repo) Merge(ctx context.Context, base string, head plumbing.Hash, message string, by object.Signature) (*object.Commit, error) {
-	baseHead, ok := r.Branch(base)
-	if !ok {
-		return nil, fmt.Errorf("no base branch %q", base)
-	}
-	baseCommit, err := r.repo.CommitObject(baseHead)
-	if err != nil {
-		return nil, err
-	}
-	prop, err := r.repo.CommitObject(head)
-	if err != nil {
-		return nil, err
-	}
 	// The change is everything on the branch since it forked from the base: the
 	// proposal commit and anything pushed on top of it (which was reviewed with it).
-	forks, err := prop.MergeBase(baseCommit)
-	if err != nil {
-		return nil, fmt.Errorf("merge base of %s and %s: %w", head, base, err)
-	}
-	if len(forks) == 0 {
-		return nil, fmt.Errorf("proposal %s shares no history with %s", head, base)
-	}
-	from := forks[0]
-	tree, err := r.mergeTree(baseCommit, from, prop)
+	f, err := r.forkOf(base, head)
 	if err != nil {
 		return nil, err
 	}
-	sig := by
-	mc := &object.Commit{Author: sig, Committer: sig, Message: message, TreeHash: tree, ParentHashes: []plumbing.Hash{baseHead, head}}
+	tree, err := r.mergeTree(f.base, f.from, f.head)
+	if err != nil {
+		return nil, err
+	}
+	baseHead := f.base.Hash
+	mc := &object.Commit{Author: by, Committer: by, Message: message, TreeHash: tree, ParentHashes: []plumbing.Hash{baseHead, head}}
 	written, err := r.storeCommit(mc)
 	if err != nil {
 		return nil, err
 	}
-	err = r.push(ctx, written, baseCommit.TreeHash, plumbing.NewBranchReferenceName(base), baseHead)
+	err = r.push(ctx, written, f.base.TreeHash, plumbing.NewBranchReferenceName(base), baseHead)
 	if errors.Is(err, gitpush.ErrStale) {
 		return nil, fmt.Errorf("merge into %s: %w", base, ErrBaseMoved)
 	}
