@@ -153,7 +153,13 @@ func TestStatusPageInBrowserLocalForge(t *testing.T) {
 		_, out, _ := cli(t, "reconcile", "--config", cfg)
 		return strings.Contains(out, "verified: "+id)
 	})
-	pageShows(t, ctx, url, "local-4-verified.png", "Recent outcomes", "verified", "held for the soak period of 2s")
+	pageShows(t, ctx, url, "local-4-verified.png", "Recent outcomes", "verified", "held for the soak period of 2s",
+		"1 verified, 0 failed, 0 other; median time to remediate ")
+	// The runbook's last 30 days: a server-rendered SVG chart, a rect for today's
+	// verified outcome above its baseline.
+	if rects, err := chromedp.Run(ctx, chromedp.Nodes(chromedp.CSSAll("svg.chart rect"))); err != nil || len(rects) != 2 {
+		t.Fatalf("30-day chart: %d rects, %v", len(rects), err)
+	}
 	text = pageShows(t, ctx, "http://"+addr+"/remediations/"+id, "local-5-timeline.png",
 		"anomaly", "proposed by runbook scale-out-api", "approved by alice@example.com (via ssh)", "merged as", "applied", "verified:",
 		"Time to remediate, from the anomaly's start: proposed", "waiting for approval: ", "soak: ")

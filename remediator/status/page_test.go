@@ -10,19 +10,22 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/audit"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/lifecycle"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/status"
 )
 
 func page(t *testing.T, token string) *httptest.Server {
 	t.Helper()
+	median := audit.Seconds(300)
 	snap := &status.Snapshot{
 		GeneratedAt: time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC), Base: "main",
 		Proposals: []status.Item{{ID: "scale-out-api-0123456789", Runbook: "scale-out-api", Branch: "remediation/scale-out-api-0123456789",
 			State: lifecycle.Waiting, Reason: "0 of 1 approval(s) on the head commit",
 			Labels: map[string]string{"alertname": "HighLatency", "service": `<script>alert("x")</script>`}}},
 		Verifying: []status.Item{}, Outcomes: []status.Item{},
-		Runbooks: []status.Runbook{{Name: "scale-out-api", Enabled: true, Risk: "medium", Version: "abc", Record: lifecycle.Record{Verified: 2, Streak: 2}}},
+		Runbooks: []status.Runbook{{Name: "scale-out-api", Enabled: true, Risk: "medium", Version: "abc", Record: lifecycle.Record{Verified: 2, Streak: 2},
+			Chart: &status.Chart{Verified: 2, Median: &median, Bars: []status.ChartBar{{X: 290, Y: 0, W: 8, H: 40, Fill: "#5cb85c", Label: "2026-11-30: 2 verified"}}}}},
 	}
 	mux := http.NewServeMux()
 	(&status.Page{
@@ -64,7 +67,9 @@ func TestPageEscapesWhatAlertsCarry(t *testing.T) {
 		t.Fatalf("%d:\n%s", code, body)
 	}
 	for _, want := range []string{"0 of 1 approval(s) on the head commit", `href="/remediations/scale-out-api-0123456789"`, `http-equiv="refresh" content="10"`,
-		`name="viewport"`, "2 verified in a row"} {
+		`name="viewport"`, "2 verified in a row",
+		`<svg class="chart"`, `<rect x="290.0" y="0.0" width="8.0" height="40.0" fill="#5cb85c"><title>2026-11-30: 2 verified</title></rect>`,
+		"2 verified, 0 failed, 0 other; median time to remediate 5m0s"} {
 		if !strings.Contains(body, want) {
 			t.Errorf("page lacks %q", want)
 		}

@@ -13,10 +13,11 @@ import (
 
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/object"
-	"github.com/go-git/go-git/v5/plumbing/storer"
 
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/artifact"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/audit"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/decision"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/forge"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/infrarepo"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/lifecycle"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/queue"
@@ -57,6 +58,8 @@ type Item struct {
 	At        time.Time         `json:"at,omitzero"`
 	// Need is what an open proposal needs to merge (lifecycle.NeedOf, as reconcile says).
 	Need *lifecycle.Need `json:"need,omitempty"`
+	// TimeTo is an outcome's time to remediate, from the anomaly's start.
+	TimeTo *audit.TimeTo `json:"time_to,omitempty"`
 }
 
 // Runbook is one runbook's standing.
@@ -70,6 +73,8 @@ type Runbook struct {
 	Suspended []string `json:"suspended,omitempty"`
 	// Recent are its latest outcomes, newest first.
 	Recent []Item `json:"recent,omitempty"`
+	// Chart draws its outcomes and time to remediate of the last 30 days.
+	Chart *Chart `json:"chart,omitempty"`
 }
 
 // Queue is the intake's backlog.
@@ -189,10 +194,9 @@ func history(infra *infrarepo.Repo, base string, now time.Time) ([]Item, error) 
 		return nil, nil
 	}
 	var out []Item
-	err := infra.WalkFirstParent(base, func(c *object.Commit) error {
-		if c.Committer.When.Before(now.Add(-horizon)) {
-			return storer.ErrStop
-		}
+	// The walk stops only at the remediator's own merge dated before the horizon: a
+	// back-dated commit on top hides nothing (dates are claims).
+	err := lifecycle.WalkSince(infra, base, now.Add(-horizon), infra.Signer.Public(), func(c *object.Commit) error {
 		tr := infrarepo.Trailers(c.Message)
 		id := tr["Remediation-Id"]
 		if c.NumParents() < 2 || id == "" {
@@ -220,13 +224,29 @@ func history(infra *infrarepo.Repo, base string, now time.Time) ([]Item, error) 
 				}
 			}
 		}
+		it.TimeTo = outcomeTimeTo(infra, c, id, ev.Outcome, it.At)
 		out = append(out, it)
 		return nil
 	})
-	if err != nil && !errors.Is(err, storer.ErrStop) {
-		return out, err
+	return out, err
+}
+
+// outcomeTimeTo is a merged remediation's time to remediate, from its artifact at
+// the merge; nil when the artifact cannot be read.
+func outcomeTimeTo(infra *infrarepo.Repo, merge *object.Commit, id string, outcome forge.Outcome, checked time.Time) *audit.TimeTo {
+	data, err := infra.ReadFile(merge.Hash, artifact.Path(id))
+	if err != nil {
+		return nil
 	}
-	return out, nil
+	art, err := artifact.Decode(data)
+	if err != nil {
+		return nil
+	}
+	var verified time.Time
+	if outcome == forge.OutcomeVerified {
+		verified = checked
+	}
+	return audit.NewTimeTo(art, merge.Committer.When, verified)
 }
 
 // runbookStanding is each runbook's record at its current version, its breakers,
@@ -265,6 +285,7 @@ func runbookStanding(in Inputs, outcomes []Item) ([]Runbook, error) {
 				}
 			}
 		}
+		r.Chart = chartOf(outcomes, rb.Metadata.Name, in.Now)
 		for _, o := range outcomes {
 			if o.Runbook == rb.Metadata.Name && len(r.Recent) < perRunbook {
 				r.Recent = append(r.Recent, o)
