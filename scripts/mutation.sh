@@ -96,7 +96,9 @@ for n in "${chosen[@]}"; do
     fi
     args+=(-E "^${rel//./\\.}\$")
   done < <(find "${dir[$n]}" -name '*.go' ! -name '*_test.go' | sort)
-  goflags=${GOFLAGS:-}
+  # -failfast: a mutant is killed by its first failing test; the rest of the suite
+  # would only spend the time box (a surviving mutant still runs every test).
+  goflags="${GOFLAGS:-} -failfast"
   if ((quick)) && [[ ${skip[$n]} != - ]]; then
     goflags="$goflags -skip=${skip[$n]}"
   fi
