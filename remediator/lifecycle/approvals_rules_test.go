@@ -273,3 +273,35 @@ func TestRuleApprovalPrincipalIsOneWord(t *testing.T) {
 		t.Fatalf("principal trimmed and time truncated to the second: %+v %v", a, err)
 	}
 }
+
+// An approval that does not count is set aside: the approvals after it still count,
+// each once, listed by principal whatever order the note holds them in.
+func TestRuleAnIgnoredApprovalDoesNotStopTheCount(t *testing.T) {
+	carol, pubCarol := rulesSigner(t)
+	bob, pubBob := rulesSigner(t)
+	as, err := signing.ParseAllowedSigners("allowed_signers", []byte("carol "+pubCarol+"\nbob "+pubBob+"\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// No remediator key here: the check of it must not refuse anyone's approval.
+	tr := lifecycle.Trust{Reviewers: as, Now: rulesNow}
+	unsigned := lifecycle.Approval{Principal: "mallory", Via: lifecycle.ViaSSH, At: rulesNow}
+	got, why := counted(rulesCommit, []lifecycle.Approval{
+		unsigned, rulesApproval(t, carol, rulesCommit, "carol", lifecycle.ViaSSH), rulesApproval(t, bob, rulesCommit, "bob", lifecycle.ViaSSH),
+	}, tr)
+	if got != "bob,carol" || !strings.Contains(why, "mallory: unsigned approval") {
+		t.Fatalf("counted %q (%s), want bob,carol after mallory's unsigned one is set aside", got, why)
+	}
+	// With the remediator's key known, only an approval signed with it is refused.
+	remediator, pubRemediator := rulesSigner(t)
+	if as, err = signing.ParseAllowedSigners("allowed_signers", []byte("carol "+pubCarol+"\nbob "+pubBob+"\nops "+pubRemediator+"\n")); err != nil {
+		t.Fatal(err)
+	}
+	tr = lifecycle.Trust{Reviewers: as, Now: rulesNow, Remediator: remediator.Public()}
+	got, why = counted(rulesCommit, []lifecycle.Approval{
+		rulesApproval(t, remediator, rulesCommit, "ops", lifecycle.ViaSSH), rulesApproval(t, bob, rulesCommit, "bob", lifecycle.ViaSSH),
+	}, tr)
+	if got != "bob" || !strings.Contains(why, "ops: signed with the remediator's own key") {
+		t.Fatalf("counted %q (%s), want bob, and not the remediator's own key", got, why)
+	}
+}
