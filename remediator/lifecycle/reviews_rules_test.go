@@ -94,3 +94,20 @@ func TestRuleReviewsAuthorCannotApprove(t *testing.T) {
 		t.Fatalf("a pusher approving their push: approvers %q (%s)", a, why)
 	}
 }
+
+// A review that does not count (dismissed, the author's, a bot's, a stale one) or
+// that blocks is set aside: the reviews after it still count.
+func TestRuleReviewsOneSetAsideDoesNotStopTheCount(t *testing.T) {
+	const old = "2222222222222222222222222222222222222222"
+	for name, first := range map[string]forge.Review{
+		"dismissed":         rulesReview("bob", "DISMISSED", rulesCommit, 1, false),
+		"the author's":      rulesReview("author", "APPROVED", rulesCommit, 1, false),
+		"changes requested": rulesReview("bob", "CHANGES_REQUESTED", rulesCommit, 1, false),
+		"a bot's":           rulesReview("renovate[bot]", "APPROVED", rulesCommit, 1, true),
+		"stale":             rulesReview("bob", "APPROVED", old, 1, false),
+	} {
+		if a, _, why := reviewCount([]forge.Review{first, rulesReview("alice", "APPROVED", rulesCommit, 2, false)}, "author"); a != "alice" {
+			t.Errorf("after %s review: approvers %q (%s), want alice", name, a, why)
+		}
+	}
+}
