@@ -67,7 +67,8 @@ func storeBlob(t *testing.T, st storage.Storer, data []byte) plumbing.Hash {
 // not-applied or pending). The remediator signs each merge and seals its outcome
 // note, unless how says: "hand" (an unsigned merge with the same trailers),
 // "unsealed" (its note written by a person), "rollback" (the remediator's rollback of
-// the previous entry), "old" (merged beyond the verification horizon). It returns
+// the previous entry), "old" (merged beyond the verification horizon), "reverted"
+// (an operator's revert of it pushed on the base right after). It returns
 // the mirror and the merges' times.
 func recordsHistory(t *testing.T, key *signing.Key, entries ...string) (lifecycle.History, []time.Time) {
 	t.Helper()
@@ -109,16 +110,22 @@ func recordsHistory(t *testing.T, key *signing.Key, entries ...string) (lifecycl
 			}
 		}
 		tip = storeObject(t, st, m)
+		merged := tip
+		if how == "reverted" {
+			// An operator's `git revert -m 1` of the merge, pushed on the base.
+			tip = storeObject(t, st, &object.Commit{Author: sig(when), Committer: sig(when), TreeHash: tree, ParentHashes: []plumbing.Hash{tip},
+				Message: fmt.Sprintf("Revert \"Merge remediation %s\"\n\nThis reverts commit %s.\n", id, merged)})
+		}
 		if outcome == "pending" {
 			continue
 		}
 		note := []byte("outcome: " + outcome + "\nchecked_at: " + when.Add(30*time.Minute).Format(time.RFC3339) + "\n")
 		if how != "unsealed" && how != "hand" {
-			if note, err = lifecycle.Seal(key, lifecycle.KindOutcome, tip, string(note)); err != nil {
+			if note, err = lifecycle.Seal(key, lifecycle.KindOutcome, merged, string(note)); err != nil {
 				t.Fatal(err)
 			}
 		}
-		notes[tip.String()] = storeBlob(t, st, note)
+		notes[merged.String()] = storeBlob(t, st, note)
 	}
 	var nt object.Tree
 	for name, blob := range notes {
@@ -137,7 +144,7 @@ func recordsHistory(t *testing.T, key *signing.Key, entries ...string) (lifecycl
 // same compares two records, their times as instants.
 func same(a, b lifecycle.Record) bool {
 	for _, r := range []*lifecycle.Record{&a, &b} {
-		r.LastFailure, r.LastUnaccounted, r.LastPending = r.LastFailure.UTC(), r.LastUnaccounted.UTC(), r.LastPending.UTC()
+		r.LastFailure, r.LastUnaccounted, r.LastPending, r.LastRejected = r.LastFailure.UTC(), r.LastUnaccounted.UTC(), r.LastPending.UTC(), r.LastRejected.UTC()
 	}
 	return a == b
 }
@@ -235,5 +242,38 @@ func TestRuleRecordUnaccountedAndPendingBreakTheStreak(t *testing.T) {
 	want = lifecycle.Record{Runbook: "web", Version: "A", Verified: 2, Failed: 1, Pending: 1, Streak: 1, LastPending: times2[2]}
 	if !same(c, want) {
 		t.Errorf("a pending merge before the newest verified one:\n got %+v\nwant %+v", c, want)
+	}
+}
+
+// An operator's revert of a merge is a rejection of its runbook version: counted
+// whatever the outcome (which still counts), ending the streak unless the outcome
+// was a failure (which ends it anyway, and is then the newest break); the newest
+// rejection before any other break is remembered.
+func TestRuleRecordCountsAnOperatorsRevertAsARejection(t *testing.T) {
+	key := remediatorKey(t)
+	h, times := recordsHistory(t, key,
+		"web A verified",          // 0
+		"web A verified reverted", // 1: rejected, the streak ends here
+		"web A verified",          // 2
+		"web B verified reverted", // 3: rejected, but after it a failure broke the streak
+		"web B failed",            // 4
+		"web C failed reverted",   // 5: a failure its operator also reverted
+	)
+	for _, tc := range []struct {
+		version string
+		want    lifecycle.Record
+	}{
+		{"A", lifecycle.Record{Verified: 3, Streak: 1, Rejected: 1, LastRejected: times[1]}},
+		{"B", lifecycle.Record{Verified: 1, Failed: 1, Rejected: 1, LastFailure: times[4]}},
+		{"C", lifecycle.Record{Failed: 1, Rejected: 1, LastFailure: times[5], LastRejected: times[5]}},
+	} {
+		tc.want.Runbook, tc.want.Version = "web", tc.version
+		got, err := h.RecordOf("web", tc.version)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !same(got, tc.want) {
+			t.Errorf("web %s:\n got %+v\nwant %+v", tc.version, got, tc.want)
+		}
 	}
 }
