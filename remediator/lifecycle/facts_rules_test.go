@@ -85,3 +85,35 @@ func TestRuleChecksNoteIsUntrustedText(t *testing.T) {
 		t.Fatalf("AddCheck: %q", n)
 	}
 }
+
+// A checks note may end anywhere (anyone with push access writes it): on a report's
+// header, or inside a signature block that never ends. Nothing panics, and what is
+// cut off is unsigned. A signature block after a report that names no reporter is
+// nobody's signature.
+func TestRuleChecksNoteEndsAnywhere(t *testing.T) {
+	ci, _ := rulesReviewers(t, "ci")
+	signed, err := lifecycle.SignCheck(ci, rulesCommit, "plan", forge.CheckSuccess, "ci", rulesNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSuffix(string(signed.Entry()), "\n"), "\n")
+	header, block := lines[0], lines[1:]
+	for name, tc := range map[string]struct {
+		note, want string
+	}{
+		"ends on a header":                 {header, "plan|ci|-"},
+		"ends inside the signature":        {strings.Join(lines[:len(lines)-1], "\n"), "plan|ci|-"},
+		"ends after its BEGIN line":        {header + "\n" + block[0], "plan|ci|-"},
+		"a signature after no reporter":    {"success lint\n" + strings.Join(block, "\n") + "\n", "lint||-"},
+		"whole, without a final line feed": {strings.Join(lines, "\n"), "plan|ci|sig"},
+	} {
+		got := lifecycle.ParseChecks([]byte(tc.note))
+		var b []string
+		for _, r := range got {
+			b = append(b, r.Name+"|"+r.By+"|"+map[bool]string{true: "sig", false: "-"}[r.Signature != nil])
+		}
+		if strings.Join(b, "\n") != tc.want {
+			t.Errorf("%s: parsed %q, want %q", name, b, tc.want)
+		}
+	}
+}
