@@ -71,8 +71,14 @@ var knownActions = map[string]bool{"no-op": true, "create": true, "read": true, 
 // Parse reads the JSON of `terraform show -json PLANFILE`. It refuses what is not a
 // plan in format 1.x, and changes without an address, a type or known actions.
 func Parse(file string, data []byte) (*Plan, error) {
-	if len(data) > MaxPlanBytes {
-		return nil, &ParseError{File: file, Msg: fmt.Sprintf("larger than %d bytes", MaxPlanBytes)}
+	return parseAtMost(file, data, MaxPlanBytes)
+}
+
+// parseAtMost is Parse with the size limit given: a test of its boundary needs no
+// plan of 512 MiB.
+func parseAtMost(file string, data []byte, limit int) (*Plan, error) {
+	if len(data) > limit {
+		return nil, &ParseError{File: file, Msg: fmt.Sprintf("larger than %d bytes", limit)}
 	}
 	var p Plan
 	// goccy/go-json decodes a 10,000-resource plan in a third of encoding/json's
