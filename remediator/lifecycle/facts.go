@@ -126,7 +126,8 @@ func isArmor(line string) bool {
 
 // parseCheckHeader reads "<state> <name>" or "<state> <name> by <principal> at <time>".
 func parseCheckHeader(line string) (CheckReport, bool) {
-	state, name, ok := strings.Cut(strings.TrimSpace(line), " ")
+	// The line is trimmed, so a name is empty exactly when there is none.
+	state, name, _ := strings.Cut(strings.TrimSpace(line), " ")
 	name = strings.TrimSpace(name)
 	r := CheckReport{State: forge.CheckState(state)}
 	switch r.State {
@@ -134,12 +135,13 @@ func parseCheckHeader(line string) (CheckReport, bool) {
 	default:
 		return r, false
 	}
-	if !ok || name == "" {
+	if name == "" {
 		return r, false
 	}
 	r.Name = name
 	if rest, at, ok := cutLast(name, " at "); ok {
-		if n, by, ok := cutLast(rest, " by "); ok && by != "" && !strings.ContainsAny(by, " \t") && strings.TrimSpace(n) != "" {
+		// No " by " leaves by empty: no reporter.
+		if n, by, _ := cutLast(rest, " by "); by != "" && !strings.ContainsAny(by, " \t") && strings.TrimSpace(n) != "" {
 			if t, err := time.Parse(time.RFC3339, at); err == nil {
 				r.Name, r.By, r.At = strings.TrimSpace(n), by, t
 			}
