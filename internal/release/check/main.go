@@ -13,6 +13,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -31,8 +32,9 @@ const project = "terraform-provider-remediation"
 func main() {
 	dist := flag.String("dist", "dist", "goreleaser's output directory")
 	config := flag.String("config", ".goreleaser.yml", "the release configuration")
+	sbom := flag.Bool("sbom", false, "every archive has its SPDX SBOM (goreleaser's sboms, by syft)")
 	flag.Parse()
-	problems, err := check(*dist, *config)
+	problems, err := check(*dist, *config, *sbom)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "error:", err)
 		os.Exit(2)
@@ -46,7 +48,7 @@ func main() {
 	fmt.Println("release-check: every archive, the checksums and the manifest are as the Registry expects")
 }
 
-func check(dist, config string) ([]string, error) {
+func check(dist, config string, sbom bool) ([]string, error) {
 	builds, err := release.Builds(config)
 	if err != nil {
 		return nil, err
@@ -63,6 +65,9 @@ func check(dist, config string) ([]string, error) {
 	for _, b := range builds {
 		for _, t := range b.Targets {
 			problems = append(problems, checkArchive(dist, version, b.ID, t, sums)...)
+			if sbom {
+				problems = append(problems, checkSBOM(dist, archiveName(version, b.ID, t))...)
+			}
 		}
 	}
 	manifest := fmt.Sprintf("%s_%s_manifest.json", project, version)
@@ -78,14 +83,13 @@ func check(dist, config string) ([]string, error) {
 // users) expect, and a provider zip is in SHA256SUMS with its true hash and holds
 // terraform-provider-remediation_vX.Y.Z(.exe).
 func checkArchive(dist, version, id string, t release.Target, sums map[string]string) []string {
+	name := archiveName(version, id, t)
 	if id != "provider" {
-		name := fmt.Sprintf("remediator_%s_%s_%s.tar.gz", version, t.GOOS, t.GOARCH)
 		if _, err := os.Stat(filepath.Join(dist, name)); err != nil {
 			return []string{fmt.Sprintf("no %s: %v", name, err)}
 		}
 		return nil
 	}
-	name := fmt.Sprintf("%s_%s_%s_%s.zip", project, version, t.GOOS, t.GOARCH)
 	path := filepath.Join(dist, name)
 	got, err := sha256File(path)
 	if err != nil {
@@ -112,6 +116,40 @@ func checkArchive(dist, version, id string, t release.Target, sums map[string]st
 		problems = append(problems, fmt.Sprintf("%s does not hold %s", name, binary))
 	}
 	return problems
+}
+
+// archiveName is the archive of a build's target: a provider zip in the Registry's
+// naming, or a remediator tarball.
+func archiveName(version, id string, t release.Target) string {
+	if id != "provider" {
+		return fmt.Sprintf("remediator_%s_%s_%s.tar.gz", version, t.GOOS, t.GOARCH)
+	}
+	return fmt.Sprintf("%s_%s_%s_%s.zip", project, version, t.GOOS, t.GOARCH)
+}
+
+// checkSBOM: the archive's SBOM is SPDX JSON that lists what the binary links (both
+// binaries link go-git): an SBOM of nothing would pass for one otherwise.
+func checkSBOM(dist, archive string) []string {
+	name := archive + ".sbom.json"
+	data, err := os.ReadFile(filepath.Join(dist, name))
+	if err != nil {
+		return []string{fmt.Sprintf("no SBOM for %s: %v", archive, err)}
+	}
+	var doc struct {
+		SPDXVersion string `json:"spdxVersion"`
+		Packages    []struct {
+			Name string `json:"name"`
+		} `json:"packages"`
+	}
+	if err := json.Unmarshal(data, &doc); err != nil || !strings.HasPrefix(doc.SPDXVersion, "SPDX-") {
+		return []string{fmt.Sprintf("%s is not an SPDX JSON document (spdxVersion %q, %v)", name, doc.SPDXVersion, err)}
+	}
+	for _, p := range doc.Packages {
+		if p.Name == "github.com/go-git/go-git/v5" {
+			return nil
+		}
+	}
+	return []string{fmt.Sprintf("%s lists %d packages, not github.com/go-git/go-git/v5, which the binary links", name, len(doc.Packages))}
 }
 
 // checkHostVersion runs this machine's remediator (`version`) and checks the
