@@ -83,6 +83,13 @@ func TestRuleSealBindsKindCommitAndBody(t *testing.T) {
 	if len(empty) != 0 {
 		t.Fatalf("an empty body stays empty: %q", empty)
 	}
+	// A sealed empty body is a note that starts with its signature: still sealed.
+	if empty, err = lifecycle.Seal(rem, lifecycle.KindProgress, c, ""); err != nil {
+		t.Fatal(err)
+	}
+	if body, err := lifecycle.Unseal(empty, lifecycle.KindProgress, c, rem.Public()); err != nil || len(body) != 0 {
+		t.Fatalf("a sealed empty body: %q %v", body, err)
+	}
 }
 
 // A merge is the remediator's when it signed the merge commit, or sealed its intent
