@@ -24,7 +24,6 @@ import (
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/infrarepo"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/lifecycle"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/notify"
-	"github.com/gitops-remediation/terraform-provider-remediation/remediator/propose"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/queue"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/server"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/status"
@@ -138,7 +137,7 @@ type services struct {
 	reg      *prometheus.Registry
 	budget   *github.Budget
 	infra    *infrarepo.Repo
-	fg       propose.Forge
+	fg       forge.Forge
 	notifier *notify.Dispatcher
 	tracer   trace.Tracer
 }

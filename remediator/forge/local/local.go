@@ -132,3 +132,9 @@ func (f *Forge) Proposals(_ context.Context, since time.Time) ([]forge.Proposal,
 	}
 	return out, nil
 }
+
+// PullRequests is nil: on a plain Git server approvals are signatures in Git notes
+// and the remediator merges itself (lifecycle.Reconciler.Run).
+func (f *Forge) PullRequests() forge.PullRequests { return nil }
+
+var _ forge.Forge = (*Forge)(nil)
