@@ -38,6 +38,9 @@ func openInfra(ctx context.Context, cfg *config.Config, log *slog.Logger, with .
 
 func openInfraUnsigned(ctx context.Context, cfg *config.Config, log *slog.Logger, with ...func(*github.Options)) (*infrarepo.Repo, forge.Forge, error) {
 	infraToken := config.Secret(cfg.Infrastructure.TokenEnv)
+	if cfg.Forge.Type == config.ForgeGitea {
+		return openGitea(ctx, cfg, log, infraToken)
+	}
 	if cfg.Forge.Type != config.ForgeGitHub {
 		infra, err := infrarepo.Open(ctx, cfg.Infrastructure.Repository, infraToken, cfg.StateDir)
 		if err != nil {
@@ -72,6 +75,8 @@ func newPullRequests(cfg *config.Config, log *slog.Logger) (forge.PullRequests, 
 	switch cfg.Forge.Type {
 	case config.ForgeGitHub:
 		return newGitHubForge(cfg, log)
+	case config.ForgeGitea:
+		return newGiteaForge(cfg, log)
 	default:
 		return nil, badInput(fmt.Errorf("forge.type: %q has no pull requests", cfg.Forge.Type))
 	}

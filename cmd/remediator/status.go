@@ -82,7 +82,7 @@ func statusSnapshot(ctx context.Context, cfg *config.Config) (*status.Snapshot, 
 // lastPass is what the status shows of the proposals: on GitHub the last pass serve
 // kept in state_dir (no request to GitHub), on the local forge a dry-run pass.
 func lastPass(ctx context.Context, cfg *config.Config, infra *infrarepo.Repo, fg forge.Forge, cat *runbooks.Catalog, logger *slog.Logger) (*daemon.LastPass, error) {
-	if cfg.Forge.Type == config.ForgeGitHub {
+	if cfg.Forge.Type != config.ForgeLocal {
 		last, _, err := daemon.ReadLastPass(daemon.LastPassFile(cfg.StateDir))
 		if last == nil {
 			last = &daemon.LastPass{}
