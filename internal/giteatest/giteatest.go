@@ -60,10 +60,10 @@ var errAbsent = errors.New("giteatest: no gitea binary")
 func Main(m *testing.M, srv **Server) int {
 	s, err := Start()
 	switch {
-	case errors.Is(err, errAbsent) && os.Getenv(RequireEnv) != "1":
+	case skips(err, os.Getenv(RequireEnv)):
 		fmt.Fprintln(os.Stderr, "giteatest:", err, "- tests that need a real Gitea skip (run `make gitea`)")
 	case err != nil:
-		fmt.Fprintln(os.Stderr, "giteatest: start gitea:", err)
+		fmt.Fprintln(os.Stderr, "giteatest: start gitea:", err, "("+RequireEnv+"=1: a missing Gitea fails the run)")
 		return 1
 	default:
 		fmt.Fprintf(os.Stderr, "giteatest: gitea up at %s in %s\n", s.URL, s.Started.Round(time.Millisecond))
@@ -71,6 +71,12 @@ func Main(m *testing.M, srv **Server) int {
 		defer s.Stop()
 	}
 	return m.Run()
+}
+
+// skips says whether a failed start lets the tests skip: only a missing binary, and
+// only when the run does not require Gitea.
+func skips(err error, require string) bool {
+	return errors.Is(err, errAbsent) && require != "1"
 }
 
 // Need returns the running server, or skips the test saying why (Main found no
@@ -86,6 +92,9 @@ func Need(t testing.TB, s *Server) *Server {
 // binary finds the Gitea binary: BinaryEnv, else .tools/bin/gitea of the module.
 func binary() (string, error) {
 	if b := os.Getenv(BinaryEnv); b != "" {
+		if _, err := os.Stat(b); err != nil {
+			return "", fmt.Errorf("%w at %s (%s)", errAbsent, b, BinaryEnv)
+		}
 		return b, nil
 	}
 	root, err := moduleRoot()
