@@ -9,6 +9,7 @@ package giteatest
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -459,4 +460,53 @@ func (s *Server) CloneURL(login, repo string) string {
 		tok = s.Token
 	}
 	return strings.Replace(s.URL, "http://", "http://"+login+":"+tok+"@", 1) + "/" + Admin + "/" + repo + ".git"
+}
+
+// Shared is one Gitea for a package whose tests mostly do not need it: started by
+// the first test that asks (Need), stopped by TestMain after the run (Stop).
+type Shared struct {
+	once sync.Once
+	s    *Server
+	err  error
+}
+
+// Need starts the server on first use and returns it; it skips the test when the
+// binary is absent (unless RequireEnv is set) and fails it when Gitea cannot start.
+func (sh *Shared) Need(t testing.TB) *Server {
+	t.Helper()
+	sh.once.Do(func() { sh.s, sh.err = Start() })
+	switch {
+	case sh.err != nil && skips(sh.err, os.Getenv(RequireEnv)):
+		t.Skipf("%v: this test needs a real Gitea (`make gitea` builds it)", sh.err)
+	case sh.err != nil:
+		t.Fatalf("start gitea: %v", sh.err)
+	}
+	return sh.s
+}
+
+// Stop stops the server if a test started it.
+func (sh *Shared) Stop() {
+	if sh.s != nil {
+		sh.s.Stop()
+	}
+}
+
+// File commits a file on branch as login through the contents API (a commit login
+// authored and pushed), making the branch from base when base is not empty, and
+// returns the new head.
+func (s *Server) File(t testing.TB, login, repo, branch, base, path, content string) string {
+	t.Helper()
+	body := map[string]any{"content": base64.StdEncoding.EncodeToString([]byte(content)), "message": "change " + path, "branch": branch}
+	if base != "" {
+		body["branch"], body["new_branch"] = base, branch
+	}
+	var out struct {
+		Commit struct {
+			SHA string `json:"sha"`
+		} `json:"commit"`
+	}
+	if err := s.API(context.Background(), login, http.MethodPost, "/repos/"+Admin+"/"+repo+"/contents/"+path, body, &out); err != nil {
+		t.Fatalf("commit %s on %s as %s: %v", path, branch, login, err)
+	}
+	return out.Commit.SHA
 }
