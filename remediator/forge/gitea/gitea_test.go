@@ -361,3 +361,36 @@ func TestACloseByAPersonIsARejection(t *testing.T) {
 		t.Fatalf("after the remediator closed it: %+v", got)
 	}
 }
+
+// TestTeamMembershipIsGiteas: a required team "org/name" is asked of Gitea: alice,
+// a member, is in it; bob is not; a team Gitea does not know is an error, never a
+// "yes".
+func TestTeamMembershipIsGiteas(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	org := "org-" + w.repo
+	if len(org) > 40 {
+		org = org[:40]
+	}
+	if err := w.s.API(ctx, giteatest.Admin, http.MethodPost, "/orgs", map[string]any{"username": org}, nil); err != nil {
+		t.Fatal(err)
+	}
+	var team struct {
+		ID int64 `json:"id"`
+	}
+	if err := w.s.API(ctx, giteatest.Admin, http.MethodPost, "/orgs/"+org+"/teams", map[string]any{"name": "sre", "permission": "write",
+		"units": []string{"repo.code", "repo.pulls"}}, &team); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.s.API(ctx, giteatest.Admin, http.MethodPut, fmt.Sprintf("/teams/%d/members/alice", team.ID), nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	for login, want := range map[string]bool{"alice": true, "bob": false} {
+		if in, err := w.f.TeamMember(ctx, org+"/sre", login); err != nil || in != want {
+			t.Errorf("%s in %s/sre: %v %v; want %v", login, org, in, err, want)
+		}
+	}
+	if in, err := w.f.TeamMember(ctx, org+"/nobody", "alice"); err == nil || in {
+		t.Errorf("an unknown team answered %v, %v", in, err)
+	}
+}
