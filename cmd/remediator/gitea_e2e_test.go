@@ -285,3 +285,39 @@ func TestGiteaPersonsPushNeverMerges(t *testing.T) {
 		t.Fatalf("no failed remediation/provenance on the changed head: %+v (pass: %s)", statuses, out)
 	}
 }
+
+// TestServeOnGiteaMergesOnItsWebhook: an Alertmanager payload into serve opens the
+// pull request on the real Gitea; alice's approval makes Gitea deliver its own
+// signed pull_request_approved webhook, which (the timed pass being an hour away)
+// is what asks for the pass that merges.
+func TestServeOnGiteaMergesOnItsWebhook(t *testing.T) {
+	w := giteaSetup(t, func(_ *runbooks.Runbook, p *runbooks.Policy) { p.Spec.RequiredChecks = nil })
+	data, err := os.ReadFile(w.cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, w.cfg, strings.Replace(string(data), "  token_env: TEST_GITEA_TOKEN\n", "  token_env: TEST_GITEA_TOKEN\n  webhook_secret_env: TEST_WEBHOOK_SECRET\n", 1))
+	const secret = "gitea-whsec-0123456789"
+	t.Setenv("TEST_WEBHOOK_SECRET", secret)
+	addr := freeAddr(t)
+	stop := startServe(t, w.cfg, addr, "--reconcile-interval", "1h")
+	defer stop()
+	w.api(giteatest.Admin, http.MethodPost, "/hooks", map[string]any{"type": "gitea", "active": true,
+		"events": []string{"pull_request", "pull_request_review_approved", "pull_request_review_rejected", "status"},
+		"config": map[string]string{"url": "http://" + addr + "/v1/gitea", "content_type": "json", "secret": secret}}, nil)
+	if code, body := post(t, addr, "/v1/alertmanager", "", alert("api-gateway")); code != http.StatusAccepted {
+		t.Fatalf("intake: %d %s", code, body)
+	}
+	var prs []giteaPR
+	waitForWithin(t, "the pull request", 2*time.Minute, func() bool {
+		prs = nil
+		_ = w.s.API(context.Background(), giteatest.Admin, http.MethodGet, "/repos/"+giteatest.Admin+"/"+w.repo+"/pulls?state=all", nil, &prs)
+		return len(prs) == 1
+	})
+	time.Sleep(time.Second)
+	if w.pr(prs[0].Number).Merged {
+		t.Fatal("merged without a review")
+	}
+	w.review("alice", prs[0].Number, "APPROVED")
+	waitForWithin(t, "the merge Gitea's webhook asked for", 2*time.Minute, func() bool { return w.pr(prs[0].Number).Merged })
+}
