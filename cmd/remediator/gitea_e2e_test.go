@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/gitops-remediation/terraform-provider-remediation/internal/giteatest"
+	"github.com/gitops-remediation/terraform-provider-remediation/internal/gittest"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/decision"
 	"github.com/gitops-remediation/terraform-provider-remediation/runbooks"
 )
@@ -314,10 +315,98 @@ func TestServeOnGiteaMergesOnItsWebhook(t *testing.T) {
 		_ = w.s.API(context.Background(), giteatest.Admin, http.MethodGet, "/repos/"+giteatest.Admin+"/"+w.repo+"/pulls?state=all", nil, &prs)
 		return len(prs) == 1
 	})
+	waitForWithin(t, "the review request", time.Minute, func() bool { return len(w.pr(prs[0].Number).Reviewers) == 1 })
 	time.Sleep(time.Second)
 	if w.pr(prs[0].Number).Merged {
 		t.Fatal("merged without a review")
 	}
 	w.review("alice", prs[0].Number, "APPROVED")
 	waitForWithin(t, "the merge Gitea's webhook asked for", 2*time.Minute, func() bool { return w.pr(prs[0].Number).Merged })
+}
+
+// TestWholeLoopOnGiteaWithRealMonitoring: the loop on the real Gitea with real
+// Prometheus and Alertmanager: a real alert fires, Alertmanager posts to serve, the
+// pull request opens on Gitea, alice approves and serve merges at the reviewed head,
+// the metric recovers, CI reports the apply as its own account, the alert resolves
+// and the outcome note on the merge says verified; Gitea shows it as a status, a
+// comment and a label; `audit verify` finds nothing.
+func TestWholeLoopOnGiteaWithRealMonitoring(t *testing.T) {
+	w := giteaSetup(t, func(rb *runbooks.Runbook, p *runbooks.Policy) {
+		p.Spec.RequiredChecks = nil
+		rb.Spec.Verify = verifySpec(2*time.Minute, 0, time.Minute, latencyOK)
+	})
+	addr := freeAddr(t)
+	g := monitored(t, w.cfg, addr, true)
+	t.Cleanup(startServe(t, w.cfg, addr, "--reconcile-interval", "1s"))
+	var prs []giteaPR
+	waitForWithin(t, "the alert to become a pull request", 2*time.Minute, func() bool {
+		prs = nil
+		_ = w.s.API(context.Background(), giteatest.Admin, http.MethodGet, "/repos/"+giteatest.Admin+"/"+w.repo+"/pulls?state=all", nil, &prs)
+		return len(prs) == 1
+	})
+	// alice reviews once asked: on Gitea a review request made after her approval
+	// would take its official flag off (a "re-request review").
+	waitForWithin(t, "the review request", time.Minute, func() bool { return len(w.pr(prs[0].Number).Reviewers) == 1 })
+	w.review("alice", prs[0].Number, "APPROVED")
+	for deadline := time.Now().Add(2 * time.Minute); !w.pr(prs[0].Number).Merged; time.Sleep(500 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			_, out, errs := cli(t, "reconcile", "--config", w.cfg, "--dry-run")
+			var timeline []struct {
+				Type string `json:"type"`
+				User struct {
+					Login string `json:"login"`
+				} `json:"user"`
+				Created time.Time `json:"created_at"`
+			}
+			w.api(giteatest.Admin, http.MethodGet, fmt.Sprintf("/issues/%d/timeline", prs[0].Number), nil, &timeline)
+			t.Fatalf("not merged; a dry pass says: %s %s\ntimeline: %+v", out, errs, timeline)
+		}
+	}
+	merge := w.pr(prs[0].Number).SHA
+	g.set(0.2)
+	// CI applies the merge and says so, as its own account (forge.check_reporters).
+	t.Setenv("TEST_GITEA_TOKEN", w.s.User(t, "ci"))
+	if code, out, errs := cli(t, "applied", "--config", w.cfg, "--sha", merge); code != 0 {
+		t.Fatalf("applied: %d %s %s", code, out, errs)
+	}
+	t.Setenv("TEST_GITEA_TOKEN", w.s.Token)
+	mirror := w.s.CloneURL(giteatest.Admin, w.repo)
+	waitForWithin(t, "the outcome note", 3*time.Minute, func() bool {
+		return strings.HasPrefix(remoteNote(t, mirror, merge), "outcome: verified\n")
+	})
+	if code, out, errs := cli(t, "audit", "verify", "--repository", mirror, "--config", w.cfg); code != 0 {
+		t.Fatalf("audit verify: %d %s %s", code, out, errs)
+	}
+	pr := w.pr(prs[0].Number)
+	verified := false
+	for _, l := range pr.Labels {
+		verified = verified || l.Name == "verified"
+	}
+	var statuses []struct {
+		Context string `json:"context"`
+		State   string `json:"status"`
+	}
+	w.api(giteatest.Admin, http.MethodGet, "/commits/"+merge+"/statuses", nil, &statuses)
+	outcome := false
+	for _, s := range statuses {
+		outcome = outcome || (s.Context == "remediation/outcome" && s.State == "success")
+	}
+	if !verified || !outcome {
+		t.Fatalf("on Gitea after verification: labels %+v, statuses %+v", pr.Labels, statuses)
+	}
+}
+
+// remoteNote is the outcome note on sha in the Gitea repository, "" without one.
+func remoteNote(t *testing.T, url, sha string) string {
+	t.Helper()
+	dir := t.TempDir()
+	gittest.Run(t, "", "init", "-q", "--bare", dir)
+	if _, err := gittest.Output(dir, "fetch", "-q", url, "refs/notes/remediation:refs/notes/remediation"); err != nil {
+		return ""
+	}
+	note, err := gittest.Output(dir, "notes", "--ref=remediation", "show", sha)
+	if err != nil {
+		return ""
+	}
+	return note
 }

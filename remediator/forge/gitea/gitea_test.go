@@ -394,3 +394,25 @@ func TestTeamMembershipIsGiteas(t *testing.T) {
 		t.Errorf("an unknown team answered %v, %v", in, err)
 	}
 }
+
+// TestOpeningAgainKeepsApprovals: a second Open of a proposal already reviewed
+// (a worker retried after a crash) asks for no review again: on Gitea a review
+// request takes the official flag off the reviewer's approval.
+func TestOpeningAgainKeepsApprovals(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	r := request("r1")
+	r.Reviewers = []string{"alice"}
+	w.commit(giteatest.Admin, r.Branch, "r1.tfvars", true)
+	p, err := w.f.Open(ctx, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.review("alice", p.Number, "APPROVED")
+	if _, err := w.f.Open(ctx, r); err != nil {
+		t.Fatal(err)
+	}
+	if c := w.count(p); strings.Join(c.Approvers, ",") != "alice" {
+		t.Fatalf("after opening again: %+v; want alice's approval to stand", c)
+	}
+}

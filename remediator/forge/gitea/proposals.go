@@ -177,7 +177,11 @@ func (f *Forge) Open(ctx context.Context, r forge.Request) (forge.Proposal, erro
 			p, found, lerr := f.Lookup(ctx, r.Branch)
 			if lerr == nil && found && p.State == forge.Open {
 				f.logger.Info("gitea: pull request already open", "remediation_id", r.Artifact.ID, "number", p.Number)
-				return p, f.decorate(ctx, p, r, true)
+				ask, err := f.unreviewed(ctx, p)
+				if err != nil {
+					return forge.Proposal{}, err
+				}
+				return p, f.decorate(ctx, p, r, ask)
 			}
 		}
 		return forge.Proposal{}, fmt.Errorf("gitea: open pull request for %s: %w", r.Branch, err)
@@ -187,6 +191,17 @@ func (f *Forge) Open(ctx context.Context, r forge.Request) (forge.Proposal, erro
 		return forge.Proposal{}, fmt.Errorf("gitea: the pull request opened for %s is not the remediator's", r.Branch)
 	}
 	return p, f.decorate(ctx, p, r, true)
+}
+
+// unreviewed says whether reviews may be asked for again: only when none is pending
+// and nobody has reviewed. On Gitea a review request takes the official flag off the
+// reviewer's earlier reviews, so asking again would void an approval already given.
+func (f *Forge) unreviewed(ctx context.Context, p forge.Proposal) (bool, error) {
+	if p.ReviewRequests > 0 {
+		return false, nil
+	}
+	reviews, err := f.Reviews(ctx, p.Number)
+	return len(reviews) == 0, err
 }
 
 // decorate adds the labels the proposal lacks and, on opening, asks for the reviews.
