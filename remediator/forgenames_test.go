@@ -116,22 +116,17 @@ func forgePackages(t *testing.T, root string) map[string]map[string]bool {
 			continue
 		}
 		dir := filepath.Join(root, "remediator", "forge", e.Name())
-		pkgs, err := parser.ParseDir(fset, dir, func(fi fs.FileInfo) bool { return !strings.HasSuffix(fi.Name(), "_test.go") }, parser.SkipObjectResolution)
-		if err != nil {
-			t.Fatal(err)
-		}
+		files := parseSources(t, fset, dir)
 		types := map[string]bool{}
-		for _, p := range pkgs {
-			for _, f := range p.Files {
-				for _, d := range f.Decls {
-					g, ok := d.(*ast.GenDecl)
-					if !ok || g.Tok != token.TYPE {
-						continue
-					}
-					for _, s := range g.Specs {
-						if ts := s.(*ast.TypeSpec); ts.Name.IsExported() {
-							types[ts.Name.Name] = true
-						}
+		for _, f := range files {
+			for _, d := range f.Decls {
+				g, ok := d.(*ast.GenDecl)
+				if !ok || g.Tok != token.TYPE {
+					continue
+				}
+				for _, s := range g.Specs {
+					if ts := s.(*ast.TypeSpec); ts.Name.IsExported() {
+						types[ts.Name.Name] = true
 					}
 				}
 			}
@@ -148,30 +143,48 @@ func TestLifecycleDiscoversNoForgeAbility(t *testing.T) {
 	abilities := map[string]bool{"Opener": true, "Reporter": true, "Closer": true, "Facts": true, "ProvenanceReporter": true,
 		"Superseder": true, "OpenLister": true, "PullRequests": true}
 	fset := token.NewFileSet()
-	pkgs, err := parser.ParseDir(fset, filepath.Join(root, "remediator", "lifecycle"),
-		func(fi fs.FileInfo) bool { return !strings.HasSuffix(fi.Name(), "_test.go") }, parser.SkipObjectResolution)
+	files := parseSources(t, fset, filepath.Join(root, "remediator", "lifecycle"))
+	for _, f := range files {
+		ast.Inspect(f, func(node ast.Node) bool {
+			ta, ok := node.(*ast.TypeAssertExpr)
+			if !ok || ta.Type == nil {
+				return true
+			}
+			switch typ := ta.Type.(type) {
+			case *ast.Ident:
+				if abilities[typ.Name] {
+					t.Errorf("%s: asserts a forge ability (%s): declare it on forge.Forge instead", fset.Position(ta.Pos()), typ.Name)
+				}
+			case *ast.SelectorExpr:
+				if id, ok := typ.X.(*ast.Ident); ok && id.Name == "forge" {
+					t.Errorf("%s: asserts forge.%s: declare it on forge.Forge instead", fset.Position(ta.Pos()), typ.Sel.Name)
+				}
+			}
+			return true
+		})
+	}
+}
+
+// parseSources parses the non-test Go files of dir.
+func parseSources(t *testing.T, fset *token.FileSet, dir string) []*ast.File {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, p := range pkgs {
-		for _, f := range p.Files {
-			ast.Inspect(f, func(node ast.Node) bool {
-				ta, ok := node.(*ast.TypeAssertExpr)
-				if !ok || ta.Type == nil {
-					return true
-				}
-				switch typ := ta.Type.(type) {
-				case *ast.Ident:
-					if abilities[typ.Name] {
-						t.Errorf("%s: asserts a forge ability (%s): declare it on forge.Forge instead", fset.Position(ta.Pos()), typ.Name)
-					}
-				case *ast.SelectorExpr:
-					if id, ok := typ.X.(*ast.Ident); ok && id.Name == "forge" {
-						t.Errorf("%s: asserts forge.%s: declare it on forge.Forge instead", fset.Position(ta.Pos()), typ.Sel.Name)
-					}
-				}
-				return true
-			})
+	var out []*ast.File
+	for _, e := range entries {
+		if e.IsDir() || !strings.HasSuffix(e.Name(), ".go") || strings.HasSuffix(e.Name(), "_test.go") {
+			continue
 		}
+		f, err := parser.ParseFile(fset, filepath.Join(dir, e.Name()), nil, parser.SkipObjectResolution)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, f)
 	}
+	if len(out) == 0 {
+		t.Fatalf("no Go files in %s", dir)
+	}
+	return out
 }

@@ -92,12 +92,13 @@ func (w *giteaWorld) pr(number int) giteaPR {
 	return pr
 }
 
-func (w *giteaWorld) review(login string, number int, event string) int64 {
+// approve submits login's approval of the pull request's head.
+func (w *giteaWorld) approve(login string, number int) int64 {
 	w.t.Helper()
 	var out struct {
 		ID int64 `json:"id"`
 	}
-	w.api(login, http.MethodPost, fmt.Sprintf("/pulls/%d/reviews", number), map[string]any{"event": event, "body": "by " + login}, &out)
+	w.api(login, http.MethodPost, fmt.Sprintf("/pulls/%d/reviews", number), map[string]any{"event": "APPROVED", "body": "by " + login}, &out)
 	return out.ID
 }
 
@@ -151,26 +152,26 @@ func TestGiteaLoop(t *testing.T) {
 	// A forged pull request: alice opens one from her own branch with the
 	// remediator's marker. The pass looks at nothing of it.
 	w.s.File(t, "alice", w.repo, "remediation/forged", "main", "envs/forged.auto.tfvars", "replicas = 99\n")
-	w.api("alice", http.MethodPost, "/pulls", map[string]any{"head": "remediation/forged", "base": "main", "title": "forged", "body": strings.Replace(pr.Body, id, "forged", -1)}, nil)
-	w.review("carol", 2, "APPROVED")
+	w.api("alice", http.MethodPost, "/pulls", map[string]any{"head": "remediation/forged", "base": "main", "title": "forged", "body": strings.ReplaceAll(pr.Body, id, "forged")}, nil)
+	w.approve("carol", 2)
 	if out := w.reconcile(); strings.Contains(out, "forged") || w.pr(2).Merged {
 		t.Fatalf("the forged pull request was taken as a proposal: %s", out)
 	}
 
 	// bob may only read: his approval counts for nothing.
-	w.review("bob", 1, "APPROVED")
+	w.approve("bob", 1)
 	if out := w.reconcile(); !strings.Contains(out, "0 of 1 approval(s)") || !strings.Contains(out, "bob") {
 		t.Fatalf("a read-only approval: %s", out)
 	}
 	// alice approves, an administrator dismisses it: nothing again.
-	rid := w.review("alice", 1, "APPROVED")
+	rid := w.approve("alice", 1)
 	w.api(giteatest.Admin, http.MethodPost, fmt.Sprintf("/pulls/1/reviews/%d/dismissals", rid), map[string]any{"message": "not yet"}, nil)
 	if out := w.reconcile(); !strings.Contains(out, "0 of 1 approval(s)") {
 		t.Fatalf("a dismissed approval counted: %s", out)
 	}
 	// alice approves again; the required check: carol's success is no report, ci's
 	// failure is.
-	w.review("alice", 1, "APPROVED")
+	w.approve("alice", 1)
 	w.status("carol", pr.Head.SHA, "terraform-plan", "success")
 	if out := w.reconcile(); !strings.Contains(out, "required checks not green") {
 		t.Fatalf("a non-reporter's status counted: %s", out)
@@ -239,7 +240,7 @@ func TestGiteaBypassesRefused(t *testing.T) {
 	if code, out, errs := proposeRun(t, w.cfg, alert("api-gateway")); code != 0 {
 		t.Fatalf("propose: %d %s %s", code, out, errs)
 	}
-	w.review("alice", 1, "APPROVED")
+	w.approve("alice", 1)
 	// Retargeted: carol moves the base to a branch of hers.
 	w.s.File(t, "carol", w.repo, "staging", "main", "envs/staging.auto.tfvars", "replicas = 1\n")
 	w.api("carol", http.MethodPatch, "/pulls/1", map[string]any{"base": "staging"}, nil)
@@ -268,7 +269,7 @@ func TestGiteaPersonsPushNeverMerges(t *testing.T) {
 	}
 	branch := "remediation/" + decision.ID("scale-out-api", "service=api-gateway")
 	head := w.s.File(t, "carol", w.repo, branch, "", "envs/extra.auto.tfvars", "replicas = 50\n")
-	w.review("alice", 1, "APPROVED")
+	w.approve("alice", 1)
 	out := w.reconcile()
 	if w.pr(1).Merged || strings.Contains(out, "merged: ") {
 		t.Fatalf("a person's push merged: %s", out)
@@ -320,7 +321,7 @@ func TestServeOnGiteaMergesOnItsWebhook(t *testing.T) {
 	if w.pr(prs[0].Number).Merged {
 		t.Fatal("merged without a review")
 	}
-	w.review("alice", prs[0].Number, "APPROVED")
+	w.approve("alice", prs[0].Number)
 	waitForWithin(t, "the merge Gitea's webhook asked for", 2*time.Minute, func() bool { return w.pr(prs[0].Number).Merged })
 }
 
@@ -347,7 +348,7 @@ func TestWholeLoopOnGiteaWithRealMonitoring(t *testing.T) {
 	// alice reviews once asked: on Gitea a review request made after her approval
 	// would take its official flag off (a "re-request review").
 	waitForWithin(t, "the review request", time.Minute, func() bool { return len(w.pr(prs[0].Number).Reviewers) == 1 })
-	w.review("alice", prs[0].Number, "APPROVED")
+	w.approve("alice", prs[0].Number)
 	for deadline := time.Now().Add(2 * time.Minute); !w.pr(prs[0].Number).Merged; time.Sleep(500 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			_, out, errs := cli(t, "reconcile", "--config", w.cfg, "--dry-run")

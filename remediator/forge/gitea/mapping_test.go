@@ -68,7 +68,7 @@ func TestMergeRefusals(t *testing.T) {
 	for _, tc := range cases {
 		err := mergeRefusal(3, "abc", &apiError{Status: tc.status, Message: tc.msg})
 		for _, s := range []error{forge.ErrHeadMoved, forge.ErrRetryLater, forge.ErrNotMergeable} {
-			if errors.Is(err, s) != (s == tc.want) {
+			if errors.Is(err, s) != errors.Is(tc.want, s) {
 				t.Errorf("%d %q: %v; want %v", tc.status, tc.msg, err, tc.want)
 			}
 		}
