@@ -18,7 +18,7 @@ var layers = [][]string{
 	{"runbooks", "internal/gitpush"},
 	{"remediator/artifact", "remediator/decision", "remediator/edits", "remediator/intake", "runbooks/catalogstore"},
 	{"remediator/forge", "remediator/infrarepo", "remediator/queue", "remediator/plancheck", "remediator/verify", "remediator/config", "remediator/replay"},
-	{"remediator/lifecycle", "remediator/forge/github"},
+	{"remediator/lifecycle", "remediator/forge/github", "remediator/forge/gitea"},
 	{"remediator/forge/local", "remediator/propose", "remediator/audit"},
 	{"remediator/status", "remediator/notify", "remediator/worker", "remediator/server"},
 	{"remediator/daemon"},
@@ -27,7 +27,7 @@ var layers = [][]string{
 }
 
 // Test-only and tooling packages: outside the product's order.
-var outside = []string{"remediator", "internal/benchratio", "internal/fakegithub", "internal/gittest", "internal/mutationgate",
+var outside = []string{"remediator", "internal/benchratio", "internal/fakegithub", "internal/giteatest", "internal/gittest", "internal/mutationgate",
 	"internal/ociimage", "internal/release", "internal/configdoc", "internal/testenv", "deploy", "examples", "tools", "scripts"}
 
 // TestImportsRunOneWay: every product package imports only packages below it in the

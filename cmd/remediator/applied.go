@@ -10,7 +10,6 @@ import (
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/artifact"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/config"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/forge"
-	"github.com/gitops-remediation/terraform-provider-remediation/remediator/forge/github"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/infrarepo"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/lifecycle"
 )
@@ -58,7 +57,7 @@ func runApplied(cmd *cobra.Command, o appliedOptions) error {
 	ctx := cmd.Context()
 	log := newLogger(cmd, logText)
 	var rep reporter
-	if cfg.Forge.Type != config.ForgeGitHub {
+	if cfg.Forge.Type == config.ForgeLocal {
 		if rep, err = checkReporter(cfg, o.keyFile, o.principal); err != nil {
 			return err
 		}
@@ -87,12 +86,12 @@ func runApplied(cmd *cobra.Command, o appliedOptions) error {
 	if o.failed {
 		state = forge.CheckFailure
 	}
-	if gh, ok := fg.(*github.Forge); ok {
-		ghState, desc := github.StatusSuccess, "applied"
+	if prs := fg.PullRequests(); prs != nil {
+		desc := "applied"
 		if o.failed {
-			ghState, desc = github.StatusFailure, "the apply failed"
+			desc = "the apply failed"
 		}
-		err = gh.SetStatus(ctx, sha, check, ghState, desc)
+		err = prs.ReportCheck(ctx, sha, check, state, desc)
 	} else {
 		err = rep.record(ctx, infra, c.Hash, check, state)
 	}

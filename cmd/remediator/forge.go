@@ -12,18 +12,18 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/config"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/forge"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/forge/github"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/forge/local"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/infrarepo"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/lifecycle"
-	"github.com/gitops-remediation/terraform-provider-remediation/remediator/propose"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/signing"
 )
 
 // openInfra opens the infrastructure repository's mirror and the forge proposals go
 // to. With the github forge and no token of its own for the repository, Git uses the
 // forge's credentials (a GitHub App's installation token is renewed as it expires).
-func openInfra(ctx context.Context, cfg *config.Config, log *slog.Logger, with ...func(*github.Options)) (*infrarepo.Repo, propose.Forge, error) {
+func openInfra(ctx context.Context, cfg *config.Config, log *slog.Logger, with ...func(*github.Options)) (*infrarepo.Repo, forge.Forge, error) {
 	key, err := signingKey(cfg, log)
 	if err != nil {
 		return nil, nil, err
@@ -36,8 +36,11 @@ func openInfra(ctx context.Context, cfg *config.Config, log *slog.Logger, with .
 	return infra, fg, nil
 }
 
-func openInfraUnsigned(ctx context.Context, cfg *config.Config, log *slog.Logger, with ...func(*github.Options)) (*infrarepo.Repo, propose.Forge, error) {
+func openInfraUnsigned(ctx context.Context, cfg *config.Config, log *slog.Logger, with ...func(*github.Options)) (*infrarepo.Repo, forge.Forge, error) {
 	infraToken := config.Secret(cfg.Infrastructure.TokenEnv)
+	if cfg.Forge.Type == config.ForgeGitea {
+		return openGitea(ctx, cfg, log, infraToken)
+	}
 	if cfg.Forge.Type != config.ForgeGitHub {
 		infra, err := infrarepo.Open(ctx, cfg.Infrastructure.Repository, infraToken, cfg.StateDir)
 		if err != nil {
@@ -64,6 +67,19 @@ func openInfraUnsigned(ctx context.Context, cfg *config.Config, log *slog.Logger
 		return nil, nil, err
 	}
 	return infra, gh, nil
+}
+
+// newPullRequests builds the forge with its own review objects the configuration
+// names, for commands that only report on it (plan-check --comment).
+func newPullRequests(cfg *config.Config, log *slog.Logger) (forge.PullRequests, error) {
+	switch cfg.Forge.Type {
+	case config.ForgeGitHub:
+		return newGitHubForge(cfg, log)
+	case config.ForgeGitea:
+		return newGiteaForge(cfg, log)
+	default:
+		return nil, badInput(fmt.Errorf("forge.type: %q has no pull requests", cfg.Forge.Type))
+	}
 }
 
 // newGitHubForge builds the github forge the configuration describes; with adjusts
@@ -134,9 +150,6 @@ func allowedSigners(cfg *config.Config) (*signing.AllowedSigners, error) {
 	}
 	return as, nil
 }
-
-// The github forge is what a reconcile pass on GitHub needs.
-var _ lifecycle.PullRequests = (*github.Forge)(nil)
 
 // recordHistory opens the infrastructure repository as the evidence of the runbooks'
 // records (route, replay): the remediator's merges and sealed outcomes. close

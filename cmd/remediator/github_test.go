@@ -156,7 +156,9 @@ func TestMain(m *testing.M) {
 	if os.Getenv("REMEDIATOR_TEST_AS_MAIN") == "1" {
 		os.Exit(run(context.Background(), os.Args[1:], os.Stdout, os.Stderr))
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	sharedGitea.Stop() // the real Gitea, if a test started it
+	os.Exit(code)
 }
 
 // Killed between pushing the branch and opening the pull request: after a restart the

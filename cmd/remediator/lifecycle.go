@@ -200,12 +200,12 @@ func newReconcileCommand() *cobra.Command {
 
 // runPass runs one reconcile pass of the kind the forge needs: GitHub's pull
 // requests, or the local forge's branches.
-func runPass(ctx context.Context, r *lifecycle.Reconciler, fg propose.Forge) ([]lifecycle.Outcome, error) {
+func runPass(ctx context.Context, r *lifecycle.Reconciler, fg forge.Forge) ([]lifecycle.Outcome, error) {
 	if r.Tracer == nil {
 		r.Tracer = tracing.Tracer(tracing.Provider(ctx))
 	}
-	if prs, ok := fg.(lifecycle.PullRequests); ok {
-		return r.RunGitHub(ctx, prs, func(err error) bool { return errors.Is(err, forge.ErrHeadMoved) })
+	if prs := fg.PullRequests(); prs != nil {
+		return r.RunPullRequests(ctx, prs)
 	}
 	return r.Run(ctx)
 }
@@ -213,7 +213,7 @@ func runPass(ctx context.Context, r *lifecycle.Reconciler, fg propose.Forge) ([]
 // newReconciler is the lifecycle engine for a configuration: its infrastructure
 // repository, local teams and, when Alertmanager or Prometheus is configured, the
 // verifier of merged remediations.
-func newReconciler(cfg *config.Config, infra *infrarepo.Repo, fg propose.Forge, cat *runbooks.Catalog, logger *slog.Logger) (*lifecycle.Reconciler, error) {
+func newReconciler(cfg *config.Config, infra *infrarepo.Repo, fg forge.Forge, cat *runbooks.Catalog, logger *slog.Logger) (*lifecycle.Reconciler, error) {
 	reviewers, err := allowedSigners(cfg)
 	if err != nil {
 		return nil, err

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -12,7 +11,6 @@ import (
 
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/config"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/forge"
-	"github.com/gitops-remediation/terraform-provider-remediation/remediator/forge/github"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/infrarepo"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/lifecycle"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/plancheck"
@@ -35,9 +33,9 @@ func commentDestOf(o planCheckOptions) (*commentDest, error) {
 		return nil, badInput(err)
 	}
 	d := &commentDest{cfg: cfg}
-	if cfg.Forge.Type == config.ForgeGitHub {
+	if cfg.Forge.Type != config.ForgeLocal {
 		if o.pr <= 0 {
-			return nil, badInput(errors.New("--comment on the github forge needs --pr, the pull request number"))
+			return nil, badInput(fmt.Errorf("--comment on the %s forge needs --pr, the pull request number", cfg.Forge.Type))
 		}
 		return d, nil
 	}
@@ -58,10 +56,10 @@ func postPlanCheck(cmd *cobra.Command, o planCheckOptions, dest *commentDest, re
 	if err != nil {
 		return err
 	}
-	if cfg.Forge.Type != config.ForgeGitHub {
+	if cfg.Forge.Type == config.ForgeLocal {
 		return recordLocalCheck(cmd, dest, log, sha, res)
 	}
-	gh, err := newGitHubForge(cfg, log)
+	prs, err := newPullRequests(cfg, log)
 	if err != nil {
 		return err
 	}
@@ -70,17 +68,17 @@ func postPlanCheck(cmd *cobra.Command, o planCheckOptions, dest *commentDest, re
 		return err
 	}
 	ctx := cmd.Context()
-	if err := gh.UpsertComment(ctx, o.pr, plancheck.Marker, report.String()); err != nil {
+	if err := prs.UpsertComment(ctx, o.pr, plancheck.Marker, report.String()); err != nil {
 		return err
 	}
-	state, desc := github.StatusSuccess, fmt.Sprintf("%d change(s) within the limits", len(res.Changes))
+	state, desc := forge.CheckSuccess, fmt.Sprintf("%d change(s) within the limits", len(res.Changes))
 	switch {
 	case !res.Remediation:
 		desc = "not a remediation: no runbook limits apply"
 	case !res.Passed():
-		state, desc = github.StatusFailure, fmt.Sprintf("%d violation(s) of runbook %s / policy %s", len(res.Violations), res.Runbook, res.Policy)
+		state, desc = forge.CheckFailure, fmt.Sprintf("%d violation(s) of runbook %s / policy %s", len(res.Violations), res.Runbook, res.Policy)
 	}
-	if err := gh.SetStatus(ctx, sha, StatusContext, state, desc); err != nil {
+	if err := prs.ReportCheck(ctx, sha, StatusContext, state, desc); err != nil {
 		return err
 	}
 	log.Info("plan-check posted", "pr", o.pr, "sha", sha, "state", state, "remediation_id", res.ID)

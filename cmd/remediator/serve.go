@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -24,7 +25,6 @@ import (
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/infrarepo"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/lifecycle"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/notify"
-	"github.com/gitops-remediation/terraform-provider-remediation/remediator/propose"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/queue"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/server"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/status"
@@ -138,7 +138,7 @@ type services struct {
 	reg      *prometheus.Registry
 	budget   *github.Budget
 	infra    *infrarepo.Repo
-	fg       propose.Forge
+	fg       forge.Forge
 	notifier *notify.Dispatcher
 	tracer   trace.Tracer
 }
@@ -203,7 +203,7 @@ func (svc *services) daemon() *daemon.Daemon {
 		},
 		QueueDir: filepath.Join(cfg.StateDir, "queue"), StatusEvery: 5 * time.Second, Tracer: svc.tracer,
 		Notify: svc.notifier, StatusURL: cfg.Notify.StatusURL,
-		LastPassFile: daemon.LastPassFile(cfg.StateDir), Budget: passBudget, StatusDryRun: cfg.Forge.Type != config.ForgeGitHub,
+		LastPassFile: daemon.LastPassFile(cfg.StateDir), Budget: passBudget, StatusDryRun: cfg.Forge.Type == config.ForgeLocal,
 	})
 }
 
@@ -219,10 +219,21 @@ func (svc *services) handler(src *daemon.Daemon) http.Handler {
 	return server.New(server.Options{
 		Queue: svc.q, Metrics: server.NewMetrics(svc.reg), Gatherer: svc.reg, Logger: log, BearerToken: token,
 		MaxBodyBytes: int64(cfg.Intake.MaxBodyBytes), Ready: src.Ready, Now: time.Now, Status: page, Tracer: svc.tracer,
-		GitHubWebhookSecret: config.Secret(cfg.Forge.WebhookSecretEnv),
+		GitHubWebhookSecret: secretUnless(cfg, config.ForgeGitea),
 		OnGitHubEvent:       func(_ string, t forge.Target) { src.KickTarget(t) },
+		GiteaWebhookSecret:  secretUnless(cfg, config.ForgeGitHub, config.ForgeLocal),
+		OnGiteaEvent:        func(_ string, t forge.Target) { src.KickTarget(t) },
 		Route:               src.Route,
 	})
+}
+
+// secretUnless is forge.webhook_secret_env's secret, except on the forges named: a
+// Gitea secret opens no GitHub route, and a GitHub one no Gitea route.
+func secretUnless(cfg *config.Config, forgeTypes ...string) string {
+	if slices.Contains(forgeTypes, cfg.Forge.Type) {
+		return ""
+	}
+	return config.Secret(cfg.Forge.WebhookSecretEnv)
 }
 
 // run serves until ctx ends or the server fails, with the loops start starts

@@ -12,8 +12,8 @@ import (
 
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/config"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/daemon"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/forge"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/infrarepo"
-	"github.com/gitops-remediation/terraform-provider-remediation/remediator/propose"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/status"
 	"github.com/gitops-remediation/terraform-provider-remediation/runbooks"
 )
@@ -81,8 +81,8 @@ func statusSnapshot(ctx context.Context, cfg *config.Config) (*status.Snapshot, 
 
 // lastPass is what the status shows of the proposals: on GitHub the last pass serve
 // kept in state_dir (no request to GitHub), on the local forge a dry-run pass.
-func lastPass(ctx context.Context, cfg *config.Config, infra *infrarepo.Repo, fg propose.Forge, cat *runbooks.Catalog, logger *slog.Logger) (*daemon.LastPass, error) {
-	if cfg.Forge.Type == config.ForgeGitHub {
+func lastPass(ctx context.Context, cfg *config.Config, infra *infrarepo.Repo, fg forge.Forge, cat *runbooks.Catalog, logger *slog.Logger) (*daemon.LastPass, error) {
+	if cfg.Forge.Type != config.ForgeLocal {
 		last, _, err := daemon.ReadLastPass(daemon.LastPassFile(cfg.StateDir))
 		if last == nil {
 			last = &daemon.LastPass{}

@@ -120,22 +120,30 @@ type Infrastructure struct {
 const (
 	ForgeLocal  = "local"
 	ForgeGitHub = "github"
+	// ForgeGitea is Gitea, and Forgejo, which shares its API.
+	ForgeGitea = "gitea"
 )
 
 // Forge is where proposals are opened.
 type Forge struct {
-	// Type is the kind of forge: local (proposal branches, signed approvals and records in Git itself)
-	// or github (pull requests).
+	// Type is the kind of forge: local (proposal branches, signed approvals and records in Git itself),
+	// github or gitea (pull requests; gitea serves Forgejo too).
 	Type string `yaml:"type"`
-	// Owner is the GitHub organisation or user owning the repository (github only).
+	// Owner is the organisation or user owning the repository (github and gitea).
 	Owner string `yaml:"owner"`
-	// Repository is the GitHub repository's name (github only).
+	// Repository is the repository's name (github and gitea).
 	Repository string `yaml:"repository"`
-	// BaseURL is GitHub Enterprise Server's address; unset, github.com.
+	// BaseURL is the forge's address: GitHub Enterprise Server's (unset, github.com),
+	// or the Gitea or Forgejo server's (required for gitea), e.g. https://git.example.com.
 	BaseURL string `yaml:"base_url"`
-	// TokenEnv names the variable holding the GitHub token (github only; or a GitHub
-	// App's app_id, installation_id and private_key_file).
+	// TokenEnv names the variable holding the forge token (github: or a GitHub App's
+	// app_id, installation_id and private_key_file; gitea: or token_file). On Gitea the
+	// token's account is the remediator's: it opens the pull requests and must
+	// administer the repository (to read reviewers' permissions).
 	TokenEnv string `yaml:"token_env"`
+	// TokenFile is a file holding the forge token, such as a mounted secret (gitea
+	// only; instead of token_env).
+	TokenFile string `yaml:"token_file"`
 	// AppID is the GitHub App's id, for App authentication instead of a token.
 	AppID int `yaml:"app_id"`
 	// InstallationID is the GitHub App installation's id on the owner.
@@ -328,8 +336,13 @@ func (c *Config) validateForge(add func(field, format string, args ...any)) {
 		if c.Forge.BaseURL != "" {
 			checkURL(add, "forge.base_url", c.Forge.BaseURL)
 		}
+	case ForgeGitea:
+		c.validateGitea(add)
 	default:
-		add("forge.type", "unknown forge %q: want local or github", c.Forge.Type)
+		add("forge.type", "unknown forge %q: want local, github or gitea", c.Forge.Type)
+	}
+	if c.Forge.TokenFile != "" && c.Forge.Type != ForgeGitea {
+		add("forge.token_file", "for the gitea forge only")
 	}
 	for i, p := range c.Forge.CheckReporters {
 		field := fmt.Sprintf("forge.check_reporters[%d]", i)
@@ -340,20 +353,45 @@ func (c *Config) validateForge(add func(field, format string, args ...any)) {
 			add(field, `"*" counts every status and check run: it stands alone, not beside named reporters`)
 		case strings.TrimSpace(p) == "" || strings.ContainsAny(p, " \t"):
 			add(field, "invalid reporter %q: want one word (a principal of the allowed-signers file; on GitHub a login or an App's slug)", p)
-		case c.Forge.Type != ForgeGitHub && c.Forge.AllowedSignersFile == "":
+		case c.Forge.Type == ForgeLocal && c.Forge.AllowedSignersFile == "":
 			add(field, "needs forge.allowed_signers_file, which lists the reporter's key")
 		}
 	}
 	for team, members := range c.Forge.Teams {
 		field := "forge.teams." + team
 		switch {
-		case c.Forge.Type == ForgeGitHub:
-			add(field, "teams are declared for the local forge only; on GitHub the team's membership is asked")
+		case c.Forge.Type != ForgeLocal:
+			add(field, "teams are declared for the local forge only; on %s the team's membership is asked", c.Forge.Type)
 		case !teamRE.MatchString(team):
 			add(field, "invalid team %q: want org/team, as in a policy's required_reviewers", team)
 		case len(members) == 0:
 			add(field, "no members: a team nobody is in can never approve")
 		}
+	}
+}
+
+// validateGitea checks what the gitea forge needs: where, which repository, and a
+// token from one place.
+func (c *Config) validateGitea(add func(field, format string, args ...any)) {
+	if c.Forge.Owner == "" {
+		add("forge.owner", "required for the gitea forge")
+	}
+	if c.Forge.Repository == "" {
+		add("forge.repository", "required for the gitea forge")
+	}
+	if c.Forge.BaseURL == "" {
+		add("forge.base_url", "required for the gitea forge: the server's address, e.g. https://git.example.com")
+	} else {
+		checkURL(add, "forge.base_url", c.Forge.BaseURL)
+	}
+	switch {
+	case c.Forge.TokenEnv == "" && c.Forge.TokenFile == "":
+		add("forge.token_env", "required for the gitea forge (or forge.token_file)")
+	case c.Forge.TokenEnv != "" && c.Forge.TokenFile != "":
+		add("forge.token_file", "set token_env or token_file, not both")
+	}
+	if c.Forge.AppID != 0 || c.Forge.InstallationID != 0 || c.Forge.PrivateKeyFile != "" {
+		add("forge", "app_id, installation_id and private_key_file are GitHub App settings: the gitea forge takes a token")
 	}
 }
 

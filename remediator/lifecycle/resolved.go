@@ -15,9 +15,12 @@ type Resolver interface {
 	Resolved(ctx context.Context, a *artifact.Artifact, now time.Time) (bool, string, error)
 }
 
-// Closer withdraws a proposal, saying why.
+// Closer withdraws a proposal, saying why: closed (a withdrawal, which may start a
+// cooldown) or superseded (made under a catalog that changed since, which starts
+// none: the local forge's sealed record, a label and a comment on a pull request).
 type Closer interface {
 	Close(ctx context.Context, p forge.Proposal, reason string) error
+	Supersede(ctx context.Context, p forge.Proposal, reason string) error
 }
 
 // closeIfResolved closes a proposal whose anomaly resolved before the merge, as the

@@ -8,13 +8,6 @@ import (
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/forge"
 )
 
-// Superseder closes a proposal made under a catalog that changed since, saying why,
-// so that closing it starts no cooldown (the local forge's sealed record, GitHub's
-// superseded label and comment).
-type Superseder interface {
-	Supersede(ctx context.Context, p forge.Proposal, reason string) error
-}
-
 // Reproposer proposes a recorded anomaly again under the current catalog and says
 // what became of it (the proposer's action, branch and reason).
 type Reproposer interface {
@@ -27,8 +20,8 @@ type Reproposer interface {
 // (remediator/TRUST.md): waiting would strand it, since the catalog no longer holds
 // what it was made under. Without a forge that can close it, it waits and says why.
 func (r *Reconciler) supersede(ctx context.Context, art *artifact.Artifact, p forge.Proposal, o Outcome, why string) (Outcome, error) {
-	s, ok := r.Closer.(Superseder)
-	if !ok {
+	s := r.Closer
+	if s == nil {
 		o.Reason = why
 		return o, nil
 	}

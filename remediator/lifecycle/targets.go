@@ -4,16 +4,9 @@ import (
 	"context"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/forge"
 )
-
-// OpenLister lists only the open proposals: all a pass over them needs, so a forge
-// that can skips reading closed ones.
-type OpenLister interface {
-	OpenProposals(ctx context.Context) ([]forge.Proposal, error)
-}
 
 // Targets narrow a pass to what webhook deliveries named: pull requests by number,
 // commits by sha (a status or check run reports on a head). A pass with targets
@@ -34,10 +27,8 @@ func (t *Targets) wants(p forge.Proposal) bool {
 		slices.ContainsFunc(t.Commits, func(sha string) bool { return sha != "" && strings.EqualFold(sha, p.Head) })
 }
 
-// openProposals lists what the pass works on: the open proposals.
-func openProposals(ctx context.Context, prs PullRequests, now time.Time) ([]forge.Proposal, error) {
-	if ol, ok := prs.(OpenLister); ok {
-		return ol.OpenProposals(ctx)
-	}
-	return prs.Proposals(ctx, now)
+// openProposals lists what the pass works on: the open proposals, and only those, so
+// the forge skips reading closed ones.
+func openProposals(ctx context.Context, prs forge.PullRequests) ([]forge.Proposal, error) {
+	return prs.OpenProposals(ctx)
 }

@@ -50,6 +50,10 @@ type Options struct {
 	// verified event that can change a decision, and of what it concerns.
 	GitHubWebhookSecret string
 	OnGitHubEvent       func(event string, target forge.Target)
+	// GiteaWebhookSecret enables POST /v1/gitea (Gitea and Forgejo); OnGiteaEvent is
+	// told of each verified delivery that can change a decision, and what it names.
+	GiteaWebhookSecret string
+	OnGiteaEvent       func(event string, target forge.Target)
 	// Status, when set, adds the status page's routes (GET / and what it links to).
 	Status interface{ Register(mux *http.ServeMux) }
 	// Tracer starts each actionable anomaly's trace; nil traces nothing.
@@ -65,6 +69,7 @@ func New(o Options) http.Handler {
 		return []intake.Anomaly{a}, nil, err
 	}))
 	mux.Handle("POST /v1/github", o.github())
+	mux.Handle("POST /v1/gitea", o.gitea())
 	mux.Handle("GET /metrics", promhttp.HandlerFor(o.Gatherer, promhttp.HandlerOpts{}))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})

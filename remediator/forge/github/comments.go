@@ -89,3 +89,15 @@ func (f *Forge) SetStatus(ctx context.Context, sha, context, state, description 
 	}
 	return nil
 }
+
+// ReportCheck sets the commit status name on sha in GitHub's words for the state.
+func (f *Forge) ReportCheck(ctx context.Context, sha, name string, state forge.CheckState, description string) error {
+	s := StatusPending
+	switch state {
+	case forge.CheckSuccess:
+		s = StatusSuccess
+	case forge.CheckFailure:
+		s = StatusFailure
+	}
+	return f.SetStatus(ctx, sha, name, s, description)
+}

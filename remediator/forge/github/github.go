@@ -533,3 +533,8 @@ func (f *Forge) Merge(ctx context.Context, number int, sha, title, message strin
 	}
 	return res.GetSHA(), nil
 }
+
+// PullRequests is the forge itself: GitHub has its own review objects.
+func (f *Forge) PullRequests() forge.PullRequests { return f }
+
+var _ forge.Forge = (*Forge)(nil)

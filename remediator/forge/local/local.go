@@ -157,3 +157,9 @@ func (f *Forge) signedByRemediator(head plumbing.Hash) (bool, error) {
 	}
 	return signing.VerifyCommit(c, f.Infra.Signer.Public()) == nil, nil
 }
+
+// PullRequests is nil: on a plain Git server approvals are signatures in Git notes
+// and the remediator merges itself (lifecycle.Reconciler.Run).
+func (f *Forge) PullRequests() forge.PullRequests { return nil }
+
+var _ forge.Forge = (*Forge)(nil)

@@ -14,19 +14,19 @@ import (
 // or approve with too little access. What a pass reads of the pull request beyond
 // its reviews, and why it refuses.
 
-// ghPass is what one pass over the pull requests reads once: each person's access
+// prPass is what one pass over the pull requests reads once: each person's access
 // ("read once per person per pass").
-type ghPass struct {
-	prs    PullRequests
+type prPass struct {
+	prs    forge.PullRequests
 	access map[string]forge.Access
 }
 
-func newGHPass(prs PullRequests) *ghPass {
-	return &ghPass{prs: prs, access: map[string]forge.Access{}}
+func newPRPass(prs forge.PullRequests) *prPass {
+	return &prPass{prs: prs, access: map[string]forge.Access{}}
 }
 
 // accessOf is login's access to the repository, asked once per pass.
-func (g *ghPass) accessOf(ctx context.Context, login string) (forge.Access, error) {
+func (g *prPass) accessOf(ctx context.Context, login string) (forge.Access, error) {
 	key := strings.ToLower(login)
 	if a, ok := g.access[key]; ok {
 		return a, nil
@@ -82,7 +82,7 @@ func forcePushers(events []forge.Event) []string {
 
 // withoutNonWriters moves the approvers without write access to the repository now
 // to ignored, each with its role.
-func withoutNonWriters(ctx context.Context, pass *ghPass, count ReviewCount) (ReviewCount, error) {
+func withoutNonWriters(ctx context.Context, pass *prPass, count ReviewCount) (ReviewCount, error) {
 	var kept []string
 	for _, login := range count.Approvers {
 		a, err := pass.accessOf(ctx, login)
@@ -173,7 +173,7 @@ func (r *Reconciler) mayDismiss(ctx context.Context, login string, required []st
 // lastLook reads the pull request and its timeline again right before the merge
 // call: still open, still into the base, still at the reviewed head, never closed
 // by anyone else. It returns why not, or "".
-func (r *Reconciler) lastLook(ctx context.Context, prs PullRequests, p forge.Proposal) (string, error) {
+func (r *Reconciler) lastLook(ctx context.Context, prs forge.PullRequests, p forge.Proposal) (string, error) {
 	now, err := prs.PullRequest(ctx, p.Number)
 	if err != nil {
 		return "", err

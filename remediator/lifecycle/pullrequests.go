@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/go-git/go-git/v5/plumbing"
 
@@ -15,58 +14,44 @@ import (
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/tracing"
 )
 
-// PullRequests is what a pass on GitHub needs of the forge.
-type PullRequests interface {
-	Proposals(ctx context.Context, since time.Time) ([]forge.Proposal, error)
-	Reviews(ctx context.Context, number int) ([]forge.Review, error)
-	Merge(ctx context.Context, number int, sha, title, message string) (string, error)
-	// Pushers are the accounts that authored or committed any commit of the pull
-	// request: none of them may approve it.
-	Pushers(ctx context.Context, number int) ([]string, error)
-	// Access is an account's access to the repository now: only writers approve.
-	Access(ctx context.Context, login string) (forge.Access, error)
-	// Timeline is who closed, reopened, force-pushed to the pull request and who
-	// dismissed which review.
-	Timeline(ctx context.Context, number int) ([]forge.Event, error)
-	// PullRequest reads the pull request again, right before the merge call.
-	PullRequest(ctx context.Context, number int) (forge.Proposal, error)
-}
-
-// RunGitHub makes one pass over the open pull requests: reviews counted for the head
-// commit ("an approval is an identity"), then the same gates as the local forge, the approvals recorded
-// as a note on the head (so the audit can back each Approved-by), and the merge through
-// the API at exactly that head (GitHub refuses a moved head: "the merge is a compare-and-swap").
-func (r *Reconciler) RunGitHub(ctx context.Context, prs PullRequests, isHeadMoved func(error) bool) ([]Outcome, error) {
+// RunPullRequests makes one pass over the open pull requests of a forge with its own
+// review objects: reviews counted for the head commit ("an approval is an identity"),
+// then the same gates as the local forge, the approvals recorded as a note on the head
+// (so the audit can back each Approved-by), and the merge through the forge's API at
+// exactly that head (the forge refuses a moved head: "the merge is a compare-and-swap").
+// The forge answers for checks, teams, rollbacks, closes and outcome reports unless
+// the Reconciler was given others.
+func (r *Reconciler) RunPullRequests(ctx context.Context, prs forge.PullRequests) ([]Outcome, error) {
 	if err := r.Infra.Fetch(ctx); err != nil {
 		return nil, err
 	}
 	if err := r.sealReverts(ctx); err != nil {
 		return nil, err
 	}
-	if o, ok := prs.(Opener); ok && r.Opener == nil {
-		r.Opener = o
+	if r.Opener == nil {
+		r.Opener = prs
 	}
-	if f, ok := prs.(Facts); ok && r.Facts == nil {
-		r.Facts = f
+	if r.Facts == nil {
+		r.Facts = prs
 	}
-	if rep, ok := prs.(Reporter); ok && r.Reporter == nil {
-		r.Reporter = rep
+	if r.Reporter == nil {
+		r.Reporter = prs
 	}
-	if c, ok := prs.(Closer); ok && r.Closer == nil {
-		r.Closer = c
+	if r.Closer == nil {
+		r.Closer = prs
 	}
-	props, err := openProposals(ctx, prs, r.Now())
+	props, err := openProposals(ctx, prs)
 	if err != nil {
 		return nil, err
 	}
 	var out []Outcome
 	var errs []error
-	pass := newGHPass(prs)
+	pass := newPRPass(prs)
 	for _, p := range props {
 		if p.State != forge.Open || !r.Only.wants(p) {
 			continue
 		}
-		o, err := r.oneGitHub(ctx, pass, p, isHeadMoved)
+		o, err := r.onePull(ctx, pass, p)
 		if err != nil {
 			// One pull request the pass cannot finish holds up none of the others.
 			r.Logger.Error("reconcile of a pull request failed", "pull_request", p.Number, "remediation_id", p.ID, "err", err)
@@ -79,7 +64,7 @@ func (r *Reconciler) RunGitHub(ctx context.Context, prs PullRequests, isHeadMove
 	return r.verifyAfter(ctx, out, errs)
 }
 
-func (r *Reconciler) oneGitHub(ctx context.Context, pass *ghPass, p forge.Proposal, isHeadMoved func(error) bool) (Outcome, error) {
+func (r *Reconciler) onePull(ctx context.Context, pass *prPass, p forge.Proposal) (Outcome, error) {
 	prs := pass.prs
 	o := Outcome{ID: p.ID, Branch: p.Branch, Head: p.Head, Action: Waiting, URL: p.URL}
 	if o.Reason = r.wrongBase(p); o.Reason != "" {
@@ -93,7 +78,7 @@ func (r *Reconciler) oneGitHub(ctx context.Context, pass *ghPass, p forge.Propos
 	}
 	if reason := Provenance(c, p.ID, r.Infra.Signer.Public()); reason != "" {
 		o.Reason = reason
-		return o, r.reportChangedByPerson(ctx, p, reason)
+		return o, r.reportChangedByPerson(ctx, prs, p, reason)
 	}
 	data, err := r.Infra.ReadFile(head, artifact.Path(p.ID))
 	if err != nil {
@@ -119,7 +104,7 @@ func (r *Reconciler) oneGitHub(ctx context.Context, pass *ghPass, p forge.Propos
 	if o, done, err := r.closeIfResolved(ctx, art, p, o); done || err != nil {
 		return o, err
 	}
-	count, reason, err := r.countGitHub(ctx, pass, p, t)
+	count, reason, err := r.countReviews(ctx, pass, p, t)
 	if err != nil || reason != "" {
 		o.Reason = reason
 		return o, err
@@ -140,11 +125,11 @@ func (r *Reconciler) oneGitHub(ctx context.Context, pass *ghPass, p forge.Propos
 		o.Action, o.Reason = WouldMerge, "passes every gate"
 		return o, nil
 	}
-	return r.mergeGitHub(ctx, prs, ghMerge{o: o, p: p, art: art, message: c.Message, head: head, approvals: approvals}, isHeadMoved)
+	return r.mergePull(ctx, prs, prMerge{o: o, p: p, art: art, message: c.Message, head: head, approvals: approvals})
 }
 
-// ghMerge is a pull request that passed every gate, on its way to the merge.
-type ghMerge struct {
+// prMerge is a pull request that passed every gate, on its way to the merge.
+type prMerge struct {
 	o         Outcome
 	p         forge.Proposal
 	art       *artifact.Artifact
@@ -153,9 +138,9 @@ type ghMerge struct {
 	approvals []Approval
 }
 
-// mergeGitHub records the approvals and the intent, looks at the pull request a
+// mergePull records the approvals and the intent, looks at the pull request a
 // last time and merges it at exactly the reviewed head.
-func (r *Reconciler) mergeGitHub(ctx context.Context, prs PullRequests, m ghMerge, isHeadMoved func(error) bool) (Outcome, error) {
+func (r *Reconciler) mergePull(ctx context.Context, prs forge.PullRequests, m prMerge) (Outcome, error) {
 	o, p, art, head, approvals := m.o, m.p, m.art, m.head, m.approvals
 	// Recorded before the merge: a crash between the two leaves a harmless note on an
 	// unmerged head, never a merge whose approvals Git cannot show.
@@ -196,8 +181,12 @@ func (r *Reconciler) mergeGitHub(ctx context.Context, prs PullRequests, m ghMerg
 	mergeCtx, mergeSpan := r.span(ctx, nil, "merge")
 	sha, err := prs.Merge(mergeCtx, p.Number, p.Head, title, body)
 	mergeSpan.End()
-	if err != nil && isHeadMoved(err) {
+	if errors.Is(err, forge.ErrHeadMoved) {
 		o.Reason = "the head moved between the check and the merge; the next pass reviews the new head"
+		return o, nil
+	}
+	if errors.Is(err, forge.ErrRetryLater) {
+		o.Reason = err.Error()
 		return o, nil
 	}
 	if errors.Is(err, forge.ErrNotMergeable) {
@@ -257,29 +246,20 @@ func (r *Reconciler) recordReviews(p forge.Proposal, logins []string) ([]Approva
 }
 
 // reportChangedByPerson says once on the pull request that the remediator will not
-// merge it, when the forge can say so.
-func (r *Reconciler) reportChangedByPerson(ctx context.Context, p forge.Proposal, reason string) error {
+// merge it.
+func (r *Reconciler) reportChangedByPerson(ctx context.Context, prs forge.PullRequests, p forge.Proposal, reason string) error {
 	if r.DryRun {
 		return nil
 	}
-	if rep, ok := r.Reporter.(ProvenanceReporter); ok {
-		return rep.ReportChangedByPerson(ctx, p, reason)
-	}
 	r.Logger.Warn("proposal changed by a person: not merged by the remediator", "remediation_id", p.ID, "head", p.Head, "reason", reason)
-	return nil
+	return prs.ReportChangedByPerson(ctx, p, reason)
 }
 
-// ProvenanceReporter shows on the forge that a proposal was changed by a person and
-// is left to people's own process.
-type ProvenanceReporter interface {
-	ReportChangedByPerson(ctx context.Context, p forge.Proposal, reason string) error
-}
-
-// countGitHub counts the pull request's reviews for its head: never from its
+// countReviews counts the pull request's reviews for its head: never from its
 // author, a pusher (by commit or by force-push), a check reporter, a bot, or an
 // account without write access now; a standing objection blocks. A pull request
 // someone else closed is a rejection. It returns the count, or why it waits.
-func (r *Reconciler) countGitHub(ctx context.Context, pass *ghPass, p forge.Proposal, t Terms) (ReviewCount, string, error) {
+func (r *Reconciler) countReviews(ctx context.Context, pass *prPass, p forge.Proposal, t Terms) (ReviewCount, string, error) {
 	prs := pass.prs
 	events, err := prs.Timeline(ctx, p.Number)
 	if err != nil {

@@ -1,0 +1,7 @@
+//go:build !linux
+
+package giteatest
+
+import "syscall"
+
+func dieWithParent() *syscall.SysProcAttr { return nil }
