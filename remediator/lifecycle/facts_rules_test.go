@@ -7,6 +7,7 @@ import (
 
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/forge"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/lifecycle"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/signing"
 )
 
 // A check report counts only when signed, by a principal of forge.check_reporters,
@@ -115,5 +116,39 @@ func TestRuleChecksNoteEndsAnywhere(t *testing.T) {
 		if strings.Join(b, "\n") != tc.want {
 			t.Errorf("%s: parsed %q, want %q", name, b, tc.want)
 		}
+	}
+}
+
+// Between reporters the worse state wins: a failure any reporter stands by is a
+// failure, whatever another reports. A note's first report starts the note.
+func TestRuleChecksWorseStateWinsBetweenReporters(t *testing.T) {
+	ci, pubCI := rulesSigner(t)
+	scanner, pubScanner := rulesSigner(t)
+	as, err := signing.ParseAllowedSigners("allowed_signers", []byte("ci "+pubCI+"\nscanner "+pubScanner+"\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := lifecycle.CheckTrust{Signers: as, Reporters: []string{"ci", "scanner"}, Now: rulesNow}
+	for _, states := range [][2]forge.CheckState{{forge.CheckSuccess, forge.CheckFailure}, {forge.CheckFailure, forge.CheckSuccess}, {forge.CheckPending, forge.CheckSuccess}} {
+		a, err := lifecycle.SignCheck(ci, rulesCommit, "plan", states[0], "ci", rulesNow)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := lifecycle.SignCheck(scanner, rulesCommit, "plan", states[1], "scanner", rulesNow)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := states[0]
+		if states[1] == forge.CheckFailure || states[0] == forge.CheckSuccess && states[1] == forge.CheckPending {
+			want = states[1]
+		}
+		note := lifecycle.AddCheck(lifecycle.AddCheck(nil, a), b)
+		got, ignored := tr.Count(rulesCommit, lifecycle.ParseChecks(note))
+		if got["plan"] != want {
+			t.Errorf("ci %s, scanner %s: plan is %s, want %s (ignored %q)", states[0], states[1], got["plan"], want, ignored)
+		}
+	}
+	if a, _ := lifecycle.SignCheck(ci, rulesCommit, "plan", forge.CheckSuccess, "ci", rulesNow); string(lifecycle.AddCheck(nil, a)) != string(a.Entry()) {
+		t.Errorf("the first report of a note: %q, want its entry alone", lifecycle.AddCheck(nil, a))
 	}
 }
