@@ -149,6 +149,7 @@ func (s *Store) submit(ctx context.Context, o *op) (Result, error) {
 
 func (s *Store) flush(ctx context.Context) {
 	for {
+		ahead := s.connectAhead(ctx)
 		s.gather()
 		s.mu.Lock()
 		batch := s.pending
@@ -156,23 +157,32 @@ func (s *Store) flush(ctx context.Context) {
 		if len(batch) == 0 {
 			s.flushing = false
 			s.mu.Unlock()
+			ahead.close()
 			return
 		}
 		s.mu.Unlock()
-		s.commitBatch(ctx, batch)
+		s.commitBatch(ctx, batch, ahead)
 	}
+}
+
+// gathers tells whether the committer is about to wait for the rest of a round: right
+// after a push, once several writers have been seen at once.
+func (s *Store) gathers() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.peakWaiting >= 2 && !s.lastPush.IsZero() && s.opts.Now().Sub(s.lastPush) < batchAfter
 }
 
 // gather waits, right after a push, for the rest of the round: until every writer
 // seen at once is waiting, or the round's time is up. A writer that never had company
 // never waits.
 func (s *Store) gather() {
-	s.mu.Lock()
-	last, peak, wait := s.lastPush, s.peakWaiting, linger(s.returnDelay)
-	s.mu.Unlock()
-	if peak < 2 || last.IsZero() || s.opts.Now().Sub(last) >= batchAfter {
+	if !s.gathers() {
 		return
 	}
+	s.mu.Lock()
+	last, wait := s.lastPush, linger(s.returnDelay)
+	s.mu.Unlock()
 	for {
 		s.mu.Lock()
 		whole := len(s.pending) >= s.peakWaiting
@@ -186,25 +196,31 @@ func (s *Store) gather() {
 
 // commitBatch applies the batch to the branch head, commits and pushes; when another
 // writer pushed first it fetches and re-applies the batch on the new head.
-func (s *Store) commitBatch(ctx context.Context, batch []*op) {
+func (s *Store) commitBatch(ctx context.Context, batch []*op, ahead *pendingConn) {
 	s.gitMu.Lock()
 	defer s.gitMu.Unlock()
+	defer ahead.close()
 	var lastErr error
 	for attempt := 0; attempt < s.opts.MaxAttempts; attempt++ {
 		if attempt > 0 {
 			s.opts.Sleep(jitter(attempt))
 		}
 		var base plumbing.Hash
+		var conn *gitpush.Conn
 		var err error
 		if attempt == 0 && !s.pushedHead.IsZero() {
 			// Optimistic: the branch is most likely still where this store pushed
-			// it. If not, the push is refused and the next attempt fetches.
-			base = s.pushedHead
+			// it. If not, the push is refused and the next attempt fetches. The
+			// session opened while the round gathered carries it.
+			base, conn = s.pushedHead, ahead.take()
 		} else if base, err = s.fetchLocked(ctx); err != nil {
 			finish(batch, Result{Err: err})
 			return
 		}
 		commit, results, err := s.apply(base, batch)
+		if err != nil || commit.IsZero() {
+			conn.Close()
+		}
 		if err != nil {
 			finish(batch, Result{Err: err})
 			return
@@ -215,7 +231,7 @@ func (s *Store) commitBatch(ctx context.Context, batch []*op) {
 			}
 			return
 		}
-		err = s.push(ctx, commit, base)
+		err = s.push(ctx, commit, base, conn)
 		s.pushedHead = plumbing.ZeroHash
 		if err == nil {
 			s.notePush(commit)
@@ -409,8 +425,10 @@ func commitMessage(changes []string) string {
 
 // push sends the commit to the branch as a compare-and-swap: it succeeds only if the
 // branch is still at base, the commit's parent. Only the objects the commit adds are
-// sent, so a push costs the same however long the catalog's history grows.
-func (s *Store) push(ctx context.Context, commit, base plumbing.Hash) error {
+// sent, so a push costs the same however long the catalog's history grows. conn is a
+// session opened ahead (nil: connect now); push closes it.
+func (s *Store) push(ctx context.Context, commit, base plumbing.Hash, conn *gitpush.Conn) error {
+	defer conn.Close()
 	c, err := s.repo.CommitObject(commit)
 	if err != nil {
 		return err
@@ -423,7 +441,12 @@ func (s *Store) push(ctx context.Context, commit, base plumbing.Hash) error {
 		}
 		parentTree = p.TreeHash
 	}
-	if err := (gitpush.Remote{URL: s.url, Auth: s.auth}).Update(ctx, s.repo.Storer, c, parentTree, plumbing.NewBranchReferenceName(s.opts.Branch), base); err != nil {
+	if conn == nil {
+		if conn, err = s.remote().Connect(ctx); err != nil {
+			return fmt.Errorf("push catalog to %s: %w", gitauth.RedactURL(s.url), err)
+		}
+	}
+	if err := conn.Update(ctx, s.repo.Storer, c, parentTree, plumbing.NewBranchReferenceName(s.opts.Branch), base); err != nil {
 		return fmt.Errorf("push catalog to %s: %w", gitauth.RedactURL(s.url), err)
 	}
 	return nil
