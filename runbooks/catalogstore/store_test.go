@@ -146,6 +146,16 @@ func TestInvalidDocumentIsNeverCommitted(t *testing.T) {
 			t.Errorf("error %q does not mention %q", err, want)
 		}
 	}
+	// Prepare finds the same problems, as runbooks.Errors a caller can place.
+	_, err = catalogstore.Prepare(bad)
+	var errs runbooks.Errors
+	if !errors.As(err, &errs) || len(errs) < 2 {
+		t.Errorf("Prepare of an invalid runbook: %v, want its runbooks.Errors", err)
+	}
+	// A Prepared that Prepare did not make carries nothing unchecked into a commit.
+	if _, err := s.PutPrepared(ctx, catalogstore.Prepared{}); err == nil || !strings.Contains(err.Error(), "not prepared") {
+		t.Errorf("write of an unprepared document: %v", err)
+	}
 	if got := gittest.Run(t, repo, "rev-parse", "main"); got != head {
 		t.Fatalf("branch moved from %s to %s after a rejected write", head, got)
 	}

@@ -70,14 +70,63 @@ type Result struct {
 	Err     error
 }
 
+// Prepared is a document validated and encoded for the catalog: what a write commits.
+// A caller that validates anyway (the provider, to report problems on the resource's
+// attributes) prepares once and writes that, instead of paying for both twice.
+type Prepared struct {
+	kind, name string
+	data       []byte
+}
+
+// Prepare validates and encodes a document. The problems of an invalid one are its
+// runbooks.Errors (errors.As finds them); it can never reach a commit.
+func Prepare(doc runbooks.Document) (Prepared, error) {
+	what := fmt.Sprintf("%s %q", strings.ToLower(doc.DocumentKind()), doc.DocumentName())
+	var errs runbooks.Errors
+	switch d := doc.(type) {
+	case *runbooks.Runbook:
+		errs = d.Validate()
+	case *runbooks.Policy:
+		errs = d.Validate()
+	default:
+		return Prepared{}, fmt.Errorf("write %s: not a catalog document (%T)", what, doc)
+	}
+	if len(errs) > 0 {
+		return Prepared{}, fmt.Errorf("write %s: %w", what, errs)
+	}
+	data, err := runbooks.Encode(doc)
+	if err != nil {
+		return Prepared{}, fmt.Errorf("write %s: %w", what, err)
+	}
+	return Prepared{kind: doc.DocumentKind(), name: doc.DocumentName(), data: data}, nil
+}
+
 // Put creates or replaces a document; it returns once the change is pushed.
 func (s *Store) Put(ctx context.Context, doc runbooks.Document) (Result, error) {
-	return s.write(ctx, opPut, doc)
+	p, err := Prepare(doc)
+	if err != nil {
+		return Result{}, err
+	}
+	return s.PutPrepared(ctx, p)
 }
 
 // Create adds a document; it fails with ErrExists if one of that name is already there.
 func (s *Store) Create(ctx context.Context, doc runbooks.Document) (Result, error) {
-	return s.write(ctx, opCreate, doc)
+	p, err := Prepare(doc)
+	if err != nil {
+		return Result{}, err
+	}
+	return s.CreatePrepared(ctx, p)
+}
+
+// PutPrepared is Put of a prepared document.
+func (s *Store) PutPrepared(ctx context.Context, p Prepared) (Result, error) {
+	return s.writePrepared(ctx, opPut, p)
+}
+
+// CreatePrepared is Create of a prepared document.
+func (s *Store) CreatePrepared(ctx context.Context, p Prepared) (Result, error) {
+	return s.writePrepared(ctx, opCreate, p)
 }
 
 // Delete removes a document; deleting an absent document succeeds and changes nothing.
@@ -88,24 +137,12 @@ func (s *Store) Delete(ctx context.Context, kind, name string) (Result, error) {
 	return s.submit(ctx, &op{mode: opDelete, kind: kind, name: name})
 }
 
-func (s *Store) write(ctx context.Context, mode opMode, doc runbooks.Document) (Result, error) {
-	what := fmt.Sprintf("%s %q", strings.ToLower(doc.DocumentKind()), doc.DocumentName())
-	// Validate before queueing: an invalid document never reaches a commit.
-	var errs runbooks.Errors
-	switch d := doc.(type) {
-	case *runbooks.Runbook:
-		errs = d.Validate()
-	case *runbooks.Policy:
-		errs = d.Validate()
+func (s *Store) writePrepared(ctx context.Context, mode opMode, p Prepared) (Result, error) {
+	if p.data == nil {
+		// Only Prepare makes one with content: nothing unchecked is committed.
+		return Result{}, fmt.Errorf("write %s %q: the document was not prepared (catalogstore.Prepare)", strings.ToLower(p.kind), p.name)
 	}
-	if len(errs) > 0 {
-		return Result{}, fmt.Errorf("write %s: %w", what, errs)
-	}
-	data, err := runbooks.Encode(doc)
-	if err != nil {
-		return Result{}, fmt.Errorf("write %s: %w", what, err)
-	}
-	return s.submit(ctx, &op{mode: mode, kind: doc.DocumentKind(), name: doc.DocumentName(), data: data})
+	return s.submit(ctx, &op{mode: mode, kind: p.kind, name: p.name, data: p.data})
 }
 
 // submit queues the write. The first writer to find no commit in progress becomes the
