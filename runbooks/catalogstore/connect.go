@@ -8,8 +8,10 @@ import (
 
 // A push's session costs a process on the server before anything is sent (against a
 // repository on this machine, git receive-pack starting and reading its refs; over
-// the network, a connection and the ref advertisement). While the committer waits for
-// the rest of a round, that is done beside the arriving writes instead of after them.
+// the network, a connection and the ref advertisement). The committer opens it first
+// and gathers writes meanwhile: while it waits for the rest of a round, that cost is
+// beside the arriving writes instead of after them; and a lone writer's batch takes
+// whatever arrived while the session opened, which it had to wait for anyway.
 
 // pendingConn is a session being opened ahead of the push that will use it.
 type pendingConn struct {
@@ -21,10 +23,13 @@ func (s *Store) remote() gitpush.Remote {
 	return gitpush.Remote{URL: s.url, Auth: s.auth}
 }
 
-// connectAhead starts opening the next push's session when the committer is about to
-// gather a round (nil otherwise: a lone writer connects when it pushes).
+// connectAhead starts opening the next push's session when there is a write to push
+// or a round to gather (nil otherwise).
 func (s *Store) connectAhead(ctx context.Context) *pendingConn {
-	if !s.gathers() {
+	s.mu.Lock()
+	idle := len(s.pending) == 0
+	s.mu.Unlock()
+	if idle && !s.gathers() {
 		return nil
 	}
 	p := &pendingConn{done: make(chan struct{})}
@@ -35,6 +40,13 @@ func (s *Store) connectAhead(ctx context.Context) *pendingConn {
 		}
 	}()
 	return p
+}
+
+// wait waits until the session is open (or failed to open).
+func (p *pendingConn) wait() {
+	if p != nil {
+		<-p.done
+	}
 }
 
 // take waits for the session and hands it over (nil if none).

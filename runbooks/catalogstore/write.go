@@ -188,6 +188,9 @@ func (s *Store) flush(ctx context.Context) {
 	for {
 		ahead := s.connectAhead(ctx)
 		s.gather()
+		// Writes that arrive while the session opens join the batch: a lone writer
+		// waits for nothing it would not wait for anyway.
+		ahead.wait()
 		s.mu.Lock()
 		batch := s.pending
 		s.pending = nil
@@ -245,12 +248,17 @@ func (s *Store) commitBatch(ctx context.Context, batch []*op, ahead *pendingConn
 		var base plumbing.Hash
 		var conn *gitpush.Conn
 		var err error
-		if attempt == 0 && !s.pushedHead.IsZero() {
-			// Optimistic: the branch is most likely still where this store pushed
-			// it. If not, the push is refused and the next attempt fetches. The
-			// session opened while the round gathered carries it.
-			base, conn = s.pushedHead, ahead.take()
+		if attempt == 0 {
+			// The session opened while the batch gathered carries the first
+			// attempt; later ones connect again.
+			conn = ahead.take()
+		}
+		if attempt == 0 && s.headKnown {
+			// Optimistic: the branch is most likely still where this store last saw
+			// it. If not, the push is refused and the next attempt fetches.
+			base = s.knownHead
 		} else if base, err = s.fetchLocked(ctx); err != nil {
+			conn.Close()
 			finish(batch, Result{Err: err})
 			return
 		}
@@ -269,7 +277,7 @@ func (s *Store) commitBatch(ctx context.Context, batch []*op, ahead *pendingConn
 			return
 		}
 		err = s.push(ctx, commit, base, conn)
-		s.pushedHead = plumbing.ZeroHash
+		s.headKnown = false
 		if err == nil {
 			s.notePush(commit)
 			s.opts.Logger.Debug("catalog pushed", "commit", commit.String(), "writes", len(batch), "attempt", attempt+1)
