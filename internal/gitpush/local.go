@@ -39,7 +39,9 @@ type localSession struct {
 func openLocal(ctx context.Context, path string) (*localSession, error) {
 	// The caller's context bounds this side's waits (each kills the server when it
 	// ends), not the server's work after its report (see reap).
-	cmd := exec.CommandContext(context.WithoutCancel(ctx), "git", "receive-pack", path)
+	// "--": a path is never read as an option (go-git's endpoints make every local
+	// path absolute, so this is a second fence, not the first).
+	cmd := exec.CommandContext(context.WithoutCancel(ctx), "git", "receive-pack", "--", path)
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		return nil, fmt.Errorf("start git receive-pack: %w", err)
