@@ -263,6 +263,43 @@ func TestWriterRetriesAfterOutOfBandPush(t *testing.T) {
 	}
 }
 
+// TestUnchangedWriteChecksTheRemote: a write that changes nothing on the head the
+// store remembers (its own last push) reports success only once a fetch shows the
+// remote holds the document: here someone deleted it behind the store's back, so the
+// same write commits it again.
+func TestUnchangedWriteChecksTheRemote(t *testing.T) {
+	ctx := context.Background()
+	repo := gittest.BareRepo(t)
+	s := open(t, repo)
+	if _, err := s.Put(ctx, runbook("kept")); err != nil {
+		t.Fatal(err)
+	}
+	work := t.TempDir()
+	gittest.Run(t, "", "clone", "-q", repo, work)
+	gittest.Run(t, work, "rm", "-q", "catalog/runbooks/kept.yaml")
+	gittest.Run(t, work, "commit", "-qm", "runbook: delete kept by hand")
+	gittest.Run(t, work, "push", "-q", "origin", "main")
+
+	res, err := s.Put(ctx, runbook("kept"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Changed {
+		t.Error("the write reported no change, but the remote no longer held the document")
+	}
+	if files := gittest.Run(t, repo, "ls-tree", "-r", "--name-only", "main"); !strings.Contains(files, "catalog/runbooks/kept.yaml") {
+		t.Errorf("the document is not on main after the write succeeded:\n%s", files)
+	}
+	// Unchanged on a head just fetched: nothing to commit, and no new commit.
+	head := gittest.Run(t, repo, "rev-parse", "main")
+	if res, err := s.Put(ctx, runbook("kept")); err != nil || res.Changed || res.Commit != head {
+		t.Errorf("unchanged write: %+v %v, want no change at %s", res, err, head)
+	}
+	if got := gittest.Run(t, repo, "rev-parse", "main"); got != head {
+		t.Errorf("an unchanged write moved main to %s", got)
+	}
+}
+
 func TestSnapshotAtRefAndBadCatalog(t *testing.T) {
 	ctx := context.Background()
 	repo := gittest.BareRepo(t)

@@ -253,9 +253,10 @@ func (s *Store) commitBatch(ctx context.Context, batch []*op, ahead *pendingConn
 			// attempt; later ones connect again.
 			conn = ahead.take()
 		}
-		if attempt == 0 && s.headKnown {
-			// Optimistic: the branch is most likely still where this store last saw
-			// it. If not, the push is refused and the next attempt fetches.
+		optimistic := attempt == 0 && s.headKnown
+		if optimistic {
+			// The branch is most likely still where this store last saw it. If
+			// not, the push is refused and the next attempt fetches.
 			base = s.knownHead
 		} else if base, err = s.fetchLocked(ctx); err != nil {
 			conn.Close()
@@ -269,6 +270,13 @@ func (s *Store) commitBatch(ctx context.Context, batch []*op, ahead *pendingConn
 		if err != nil {
 			finish(batch, Result{Err: err})
 			return
+		}
+		if commit.IsZero() && optimistic {
+			// Nothing to change on a remembered head, which no push has checked:
+			// whether the remote holds these documents is what the writers must
+			// learn, so fetch and apply again.
+			s.headKnown = false
+			continue
 		}
 		if commit.IsZero() { // nothing changed
 			for i, o := range batch {
