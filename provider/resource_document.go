@@ -64,20 +64,26 @@ func validateDocument(doc runbooks.Document) runbooks.Errors {
 // apply validates and writes the planned document and returns the state to record.
 func (r *documentResource[M, PM]) apply(ctx context.Context, plan *M, create bool, diags *diag.Diagnostics) (M, bool) {
 	doc := PM(plan).toDocument()
-	if errs := validateDocument(doc); len(errs) > 0 {
+	kind, name := strings.ToLower(r.kind), doc.DocumentName()
+	// Validated and encoded once, here: the write commits what was checked.
+	prepared, err := catalogstore.Prepare(doc)
+	if errs := runbooks.Errors(nil); errors.As(err, &errs) {
 		addDocumentErrors(diags, errs, r.renames)
 		return *plan, false
 	}
-	kind, name := strings.ToLower(r.kind), doc.DocumentName()
+	if err != nil {
+		diags.AddError("Cannot encode "+kind+" "+name, err.Error())
+		return *plan, false
+	}
 	verb := "update"
 	if create {
 		verb = "create"
 	}
 	diags.Append(r.data.write(ctx, verb+" "+kind+" "+name, func(s *catalogstore.Store) (catalogstore.Result, error) {
 		if !create {
-			return s.Put(ctx, doc)
+			return s.PutPrepared(ctx, prepared)
 		}
-		res, err := s.Create(ctx, doc)
+		res, err := s.CreatePrepared(ctx, prepared)
 		if errors.Is(err, catalogstore.ErrExists) {
 			err = fmt.Errorf("%w: a %s named %q is already in the catalog; import it with terraform import, or choose another name", err, kind, name)
 		}

@@ -37,14 +37,55 @@ type Remote struct {
 // share with parentTree (zero: everything), read from s.
 func (r Remote) Update(ctx context.Context, s storer.EncodedObjectStorer, commit *object.Commit, parentTree plumbing.Hash,
 	ref plumbing.ReferenceName, old plumbing.Hash) error {
-	sess, adv, err := connectAt(ctx, r.URL, r.Auth, ref, old)
+	c, err := r.Connect(ctx)
 	if err != nil {
 		return err
 	}
-	defer sess.Close()
+	return c.Update(ctx, s, commit, parentTree, ref, old)
+}
+
+// Delete removes ref on the remote if and only if it is at old.
+func (r Remote) Delete(ctx context.Context, ref plumbing.ReferenceName, old plumbing.Hash) error {
+	c, err := r.Connect(ctx)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	if err := c.at(ref, old); err != nil {
+		return err
+	}
+	return send(ctx, c.sess, c.adv, &packp.Command{Name: ref, Old: old, New: plumbing.ZeroHash}, nil)
+}
+
+// Conn is a session with the remote, open and its refs read, ready for one update. A
+// writer that knows it will push soon connects while its writes gather, so that the
+// server's start-up is not on the push's path. The refs are those of the moment it
+// connected: an update from a ref that has moved since is refused by the server (its
+// compare-and-swap), as one the advertisement already shows moved is refused here.
+type Conn struct {
+	sess transport.ReceivePackSession
+	adv  *packp.AdvRefs // nil: an empty repository
+}
+
+// Connect opens a session and reads the advertised refs.
+func (r Remote) Connect(ctx context.Context) (*Conn, error) {
+	sess, adv, err := connect(ctx, r.URL, r.Auth)
+	if err != nil {
+		return nil, err
+	}
+	return &Conn{sess: sess, adv: adv}, nil
+}
+
+// Update is Remote.Update over this session, which it closes.
+func (c *Conn) Update(ctx context.Context, s storer.EncodedObjectStorer, commit *object.Commit, parentTree plumbing.Hash,
+	ref plumbing.ReferenceName, old plumbing.Hash) error {
+	defer c.Close()
+	if err := c.at(ref, old); err != nil {
+		return err
+	}
 	// A remote that cannot complete a thin pack says so ("no-thin"): then every
 	// object goes whole.
-	thin := adv == nil || !adv.Capabilities.Supports(capability.Capability("no-thin"))
+	thin := c.adv == nil || !c.adv.Capabilities.Supports(capability.Capability("no-thin"))
 	objs, err := newObjects(s, commit, parentTree, thin)
 	if err != nil {
 		return err
@@ -53,49 +94,48 @@ func (r Remote) Update(ctx context.Context, s storer.EncodedObjectStorer, commit
 	if err != nil {
 		return err
 	}
-	return send(ctx, sess, adv, &packp.Command{Name: ref, Old: old, New: commit.Hash}, pack)
+	return send(ctx, c.sess, c.adv, &packp.Command{Name: ref, Old: old, New: commit.Hash}, pack)
 }
 
-// Delete removes ref on the remote if and only if it is at old.
-func (r Remote) Delete(ctx context.Context, ref plumbing.ReferenceName, old plumbing.Hash) error {
-	sess, adv, err := connectAt(ctx, r.URL, r.Auth, ref, old)
-	if err != nil {
-		return err
+// Close ends a session that carried no update; closing one twice is harmless.
+func (c *Conn) Close() {
+	if c != nil && c.sess != nil {
+		_ = c.sess.Close()
+		c.sess = nil
 	}
-	defer sess.Close()
-	return send(ctx, sess, adv, &packp.Command{Name: ref, Old: old, New: plumbing.ZeroHash}, nil)
 }
 
-// connectAt connects and checks that ref is at old (zero: absent) before anything is
-// sent: the compare half of the compare-and-swap. The caller closes the session.
-func connectAt(ctx context.Context, url string, auth transport.AuthMethod, ref plumbing.ReferenceName, old plumbing.Hash) (transport.ReceivePackSession, *packp.AdvRefs, error) {
-	sess, adv, err := connect(ctx, url, auth)
-	if err != nil {
-		return nil, nil, err
-	}
+// at checks that ref is at old (zero: absent) as advertised, before anything is sent:
+// the compare half of the compare-and-swap, as far as this side can see it.
+func (c *Conn) at(ref plumbing.ReferenceName, old plumbing.Hash) error {
 	var current plumbing.Hash
-	if adv != nil {
-		current = adv.References[ref.String()]
+	if c.adv != nil {
+		current = c.adv.References[ref.String()]
 	}
 	if current != old {
-		sess.Close()
-		return nil, nil, fmt.Errorf("%s is at %s, expected %s: %w", ref, short(current), short(old), ErrStale)
+		return fmt.Errorf("%s is at %s, expected %s: %w", ref, short(current), short(old), ErrStale)
 	}
-	return sess, adv, nil
+	return nil
 }
 
 // connect opens a receive-pack session and reads the advertised refs (an empty
-// repository is no error; adv may then be nil). The caller closes the session.
+// repository is no error; adv may then be nil). The caller closes the session. A
+// repository on this machine gets a session that does not wait for receive-pack's
+// work after its report (local.go).
 func connect(ctx context.Context, url string, auth transport.AuthMethod) (transport.ReceivePackSession, *packp.AdvRefs, error) {
 	ep, err := transport.NewEndpoint(url)
 	if err != nil {
 		return nil, nil, err
 	}
-	cli, err := client.NewClient(ep)
-	if err != nil {
-		return nil, nil, err
+	var sess transport.ReceivePackSession
+	if ep.Protocol == "file" {
+		sess, err = openLocal(ctx, ep.Path)
+	} else {
+		var cli transport.Transport
+		if cli, err = client.NewClient(ep); err == nil {
+			sess, err = cli.NewReceivePackSession(ep, auth)
+		}
 	}
-	sess, err := cli.NewReceivePackSession(ep, auth)
 	if err != nil {
 		return nil, nil, fmt.Errorf("connect: %w", err)
 	}

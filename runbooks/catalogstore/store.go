@@ -39,9 +39,12 @@ type Store struct {
 	// concurrent writers.
 	gitMu sync.Mutex
 	repo  *git.Repository
-	// pushedHead is the commit this store last pushed, while no fetch has shown
-	// otherwise; zero when unknown.
-	pushedHead plumbing.Hash
+	// knownHead is where this store last saw the branch, by its own push or a fetch
+	// (zero: the branch did not exist), while headKnown: the base a write tries
+	// first. If the branch has moved since, the push is refused (compare-and-swap)
+	// and the write fetches and tries again; in the usual case it saves a fetch.
+	knownHead plumbing.Hash
+	headKnown bool
 
 	// lastPush is when this store's last push returned; returnDelay how long after
 	// a push writes usually arrive (a moving average): the committer waits for a
@@ -98,7 +101,7 @@ func checkBranch(b string) error {
 // later reads see the write without a fetch.
 func (s *Store) notePush(commit plumbing.Hash) {
 	_ = s.repo.Storer.SetReference(plumbing.NewHashReference(s.remoteRef(), commit))
-	s.pushedHead = commit
+	s.knownHead, s.headKnown = commit, true
 	s.mu.Lock()
 	s.lastPush = s.opts.Now()
 	s.mu.Unlock()
@@ -123,7 +126,12 @@ func (s *Store) fetch(ctx context.Context) (plumbing.Hash, error) {
 }
 
 func (s *Store) fetchLocked(ctx context.Context) (plumbing.Hash, error) {
-	s.pushedHead = plumbing.ZeroHash
+	head, err := s.fetchHead(ctx)
+	s.knownHead, s.headKnown = head, err == nil
+	return head, err
+}
+
+func (s *Store) fetchHead(ctx context.Context) (plumbing.Hash, error) {
 	spec := config.RefSpec(fmt.Sprintf("+refs/heads/%s:%s", s.opts.Branch, s.remoteRef()))
 	err := s.repo.FetchContext(ctx, &git.FetchOptions{RemoteName: remoteName, RefSpecs: []config.RefSpec{spec}, Auth: s.auth, Tags: git.NoTags, Force: true})
 	var noMatch git.NoMatchingRefSpecError

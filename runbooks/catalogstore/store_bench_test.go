@@ -67,3 +67,30 @@ func BenchmarkPublish(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkRoundOfTen is a Terraform round as the provider sees it: ten writers (the
+// default -parallelism) each write a document and wait for it to be pushed, round
+// after round; per op is one round. Against a repository on this machine, what a
+// round costs is the push's path: the commit, the pack, and git receive-pack's
+// processes until its report.
+func BenchmarkRoundOfTen(b *testing.B) {
+	ctx := context.Background()
+	repo := filepath.Join(b.TempDir(), "catalog.git")
+	gittest.Run(b, "", "init", "-q", "--bare", "--initial-branch=main", repo)
+	s := open(b, repo)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		errs := make(chan error, 10)
+		for j := 0; j < 10; j++ {
+			go func() {
+				_, err := s.Put(ctx, runbook(fmt.Sprintf("round-%06d-%02d", i, j)))
+				errs <- err
+			}()
+		}
+		for j := 0; j < 10; j++ {
+			if err := <-errs; err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+}

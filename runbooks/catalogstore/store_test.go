@@ -146,6 +146,16 @@ func TestInvalidDocumentIsNeverCommitted(t *testing.T) {
 			t.Errorf("error %q does not mention %q", err, want)
 		}
 	}
+	// Prepare finds the same problems, as runbooks.Errors a caller can place.
+	_, err = catalogstore.Prepare(bad)
+	var errs runbooks.Errors
+	if !errors.As(err, &errs) || len(errs) < 2 {
+		t.Errorf("Prepare of an invalid runbook: %v, want its runbooks.Errors", err)
+	}
+	// A Prepared that Prepare did not make carries nothing unchecked into a commit.
+	if _, err := s.PutPrepared(ctx, catalogstore.Prepared{}); err == nil || !strings.Contains(err.Error(), "not prepared") {
+		t.Errorf("write of an unprepared document: %v", err)
+	}
 	if got := gittest.Run(t, repo, "rev-parse", "main"); got != head {
 		t.Fatalf("branch moved from %s to %s after a rejected write", head, got)
 	}
@@ -250,6 +260,43 @@ func TestWriterRetriesAfterOutOfBandPush(t *testing.T) {
 	}
 	if parent := gittest.Run(t, repo, "log", "-1", "--format=%s", "main~1"); parent != "docs: readme" {
 		t.Fatalf("store's commit is not on top of the out-of-band one: parent %q", parent)
+	}
+}
+
+// TestUnchangedWriteChecksTheRemote: a write that changes nothing on the head the
+// store remembers (its own last push) reports success only once a fetch shows the
+// remote holds the document: here someone deleted it behind the store's back, so the
+// same write commits it again.
+func TestUnchangedWriteChecksTheRemote(t *testing.T) {
+	ctx := context.Background()
+	repo := gittest.BareRepo(t)
+	s := open(t, repo)
+	if _, err := s.Put(ctx, runbook("kept")); err != nil {
+		t.Fatal(err)
+	}
+	work := t.TempDir()
+	gittest.Run(t, "", "clone", "-q", repo, work)
+	gittest.Run(t, work, "rm", "-q", "catalog/runbooks/kept.yaml")
+	gittest.Run(t, work, "commit", "-qm", "runbook: delete kept by hand")
+	gittest.Run(t, work, "push", "-q", "origin", "main")
+
+	res, err := s.Put(ctx, runbook("kept"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Changed {
+		t.Error("the write reported no change, but the remote no longer held the document")
+	}
+	if files := gittest.Run(t, repo, "ls-tree", "-r", "--name-only", "main"); !strings.Contains(files, "catalog/runbooks/kept.yaml") {
+		t.Errorf("the document is not on main after the write succeeded:\n%s", files)
+	}
+	// Unchanged on a head just fetched: nothing to commit, and no new commit.
+	head := gittest.Run(t, repo, "rev-parse", "main")
+	if res, err := s.Put(ctx, runbook("kept")); err != nil || res.Changed || res.Commit != head {
+		t.Errorf("unchanged write: %+v %v, want no change at %s", res, err, head)
+	}
+	if got := gittest.Run(t, repo, "rev-parse", "main"); got != head {
+		t.Errorf("an unchanged write moved main to %s", got)
 	}
 }
 

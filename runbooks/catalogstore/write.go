@@ -70,14 +70,63 @@ type Result struct {
 	Err     error
 }
 
+// Prepared is a document validated and encoded for the catalog: what a write commits.
+// A caller that validates anyway (the provider, to report problems on the resource's
+// attributes) prepares once and writes that, instead of paying for both twice.
+type Prepared struct {
+	kind, name string
+	data       []byte
+}
+
+// Prepare validates and encodes a document. The problems of an invalid one are its
+// runbooks.Errors (errors.As finds them); it can never reach a commit.
+func Prepare(doc runbooks.Document) (Prepared, error) {
+	what := fmt.Sprintf("%s %q", strings.ToLower(doc.DocumentKind()), doc.DocumentName())
+	var errs runbooks.Errors
+	switch d := doc.(type) {
+	case *runbooks.Runbook:
+		errs = d.Validate()
+	case *runbooks.Policy:
+		errs = d.Validate()
+	default:
+		return Prepared{}, fmt.Errorf("write %s: not a catalog document (%T)", what, doc)
+	}
+	if len(errs) > 0 {
+		return Prepared{}, fmt.Errorf("write %s: %w", what, errs)
+	}
+	data, err := runbooks.Encode(doc)
+	if err != nil {
+		return Prepared{}, fmt.Errorf("write %s: %w", what, err)
+	}
+	return Prepared{kind: doc.DocumentKind(), name: doc.DocumentName(), data: data}, nil
+}
+
 // Put creates or replaces a document; it returns once the change is pushed.
 func (s *Store) Put(ctx context.Context, doc runbooks.Document) (Result, error) {
-	return s.write(ctx, opPut, doc)
+	p, err := Prepare(doc)
+	if err != nil {
+		return Result{}, err
+	}
+	return s.PutPrepared(ctx, p)
 }
 
 // Create adds a document; it fails with ErrExists if one of that name is already there.
 func (s *Store) Create(ctx context.Context, doc runbooks.Document) (Result, error) {
-	return s.write(ctx, opCreate, doc)
+	p, err := Prepare(doc)
+	if err != nil {
+		return Result{}, err
+	}
+	return s.CreatePrepared(ctx, p)
+}
+
+// PutPrepared is Put of a prepared document.
+func (s *Store) PutPrepared(ctx context.Context, p Prepared) (Result, error) {
+	return s.writePrepared(ctx, opPut, p)
+}
+
+// CreatePrepared is Create of a prepared document.
+func (s *Store) CreatePrepared(ctx context.Context, p Prepared) (Result, error) {
+	return s.writePrepared(ctx, opCreate, p)
 }
 
 // Delete removes a document; deleting an absent document succeeds and changes nothing.
@@ -88,24 +137,12 @@ func (s *Store) Delete(ctx context.Context, kind, name string) (Result, error) {
 	return s.submit(ctx, &op{mode: opDelete, kind: kind, name: name})
 }
 
-func (s *Store) write(ctx context.Context, mode opMode, doc runbooks.Document) (Result, error) {
-	what := fmt.Sprintf("%s %q", strings.ToLower(doc.DocumentKind()), doc.DocumentName())
-	// Validate before queueing: an invalid document never reaches a commit.
-	var errs runbooks.Errors
-	switch d := doc.(type) {
-	case *runbooks.Runbook:
-		errs = d.Validate()
-	case *runbooks.Policy:
-		errs = d.Validate()
+func (s *Store) writePrepared(ctx context.Context, mode opMode, p Prepared) (Result, error) {
+	if p.data == nil {
+		// Only Prepare makes one with content: nothing unchecked is committed.
+		return Result{}, fmt.Errorf("write %s %q: the document was not prepared (catalogstore.Prepare)", strings.ToLower(p.kind), p.name)
 	}
-	if len(errs) > 0 {
-		return Result{}, fmt.Errorf("write %s: %w", what, errs)
-	}
-	data, err := runbooks.Encode(doc)
-	if err != nil {
-		return Result{}, fmt.Errorf("write %s: %w", what, err)
-	}
-	return s.submit(ctx, &op{mode: mode, kind: doc.DocumentKind(), name: doc.DocumentName(), data: data})
+	return s.submit(ctx, &op{mode: mode, kind: p.kind, name: p.name, data: p.data})
 }
 
 // submit queues the write. The first writer to find no commit in progress becomes the
@@ -149,30 +186,43 @@ func (s *Store) submit(ctx context.Context, o *op) (Result, error) {
 
 func (s *Store) flush(ctx context.Context) {
 	for {
+		ahead := s.connectAhead(ctx)
 		s.gather()
+		// Writes that arrive while the session opens join the batch: a lone writer
+		// waits for nothing it would not wait for anyway.
+		ahead.wait()
 		s.mu.Lock()
 		batch := s.pending
 		s.pending = nil
 		if len(batch) == 0 {
 			s.flushing = false
 			s.mu.Unlock()
+			ahead.close()
 			return
 		}
 		s.mu.Unlock()
-		s.commitBatch(ctx, batch)
+		s.commitBatch(ctx, batch, ahead)
 	}
+}
+
+// gathers tells whether the committer is about to wait for the rest of a round: right
+// after a push, once several writers have been seen at once.
+func (s *Store) gathers() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.peakWaiting >= 2 && !s.lastPush.IsZero() && s.opts.Now().Sub(s.lastPush) < batchAfter
 }
 
 // gather waits, right after a push, for the rest of the round: until every writer
 // seen at once is waiting, or the round's time is up. A writer that never had company
 // never waits.
 func (s *Store) gather() {
-	s.mu.Lock()
-	last, peak, wait := s.lastPush, s.peakWaiting, linger(s.returnDelay)
-	s.mu.Unlock()
-	if peak < 2 || last.IsZero() || s.opts.Now().Sub(last) >= batchAfter {
+	if !s.gathers() {
 		return
 	}
+	s.mu.Lock()
+	last, wait := s.lastPush, linger(s.returnDelay)
+	s.mu.Unlock()
 	for {
 		s.mu.Lock()
 		whole := len(s.pending) >= s.peakWaiting
@@ -186,28 +236,47 @@ func (s *Store) gather() {
 
 // commitBatch applies the batch to the branch head, commits and pushes; when another
 // writer pushed first it fetches and re-applies the batch on the new head.
-func (s *Store) commitBatch(ctx context.Context, batch []*op) {
+func (s *Store) commitBatch(ctx context.Context, batch []*op, ahead *pendingConn) {
 	s.gitMu.Lock()
 	defer s.gitMu.Unlock()
+	defer ahead.close()
 	var lastErr error
 	for attempt := 0; attempt < s.opts.MaxAttempts; attempt++ {
 		if attempt > 0 {
 			s.opts.Sleep(jitter(attempt))
 		}
 		var base plumbing.Hash
+		var conn *gitpush.Conn
 		var err error
-		if attempt == 0 && !s.pushedHead.IsZero() {
-			// Optimistic: the branch is most likely still where this store pushed
-			// it. If not, the push is refused and the next attempt fetches.
-			base = s.pushedHead
+		if attempt == 0 {
+			// The session opened while the batch gathered carries the first
+			// attempt; later ones connect again.
+			conn = ahead.take()
+		}
+		optimistic := attempt == 0 && s.headKnown
+		if optimistic {
+			// The branch is most likely still where this store last saw it. If
+			// not, the push is refused and the next attempt fetches.
+			base = s.knownHead
 		} else if base, err = s.fetchLocked(ctx); err != nil {
+			conn.Close()
 			finish(batch, Result{Err: err})
 			return
 		}
 		commit, results, err := s.apply(base, batch)
+		if err != nil || commit.IsZero() {
+			conn.Close()
+		}
 		if err != nil {
 			finish(batch, Result{Err: err})
 			return
+		}
+		if commit.IsZero() && optimistic {
+			// Nothing to change on a remembered head, which no push has checked:
+			// whether the remote holds these documents is what the writers must
+			// learn, so fetch and apply again.
+			s.headKnown = false
+			continue
 		}
 		if commit.IsZero() { // nothing changed
 			for i, o := range batch {
@@ -215,8 +284,8 @@ func (s *Store) commitBatch(ctx context.Context, batch []*op) {
 			}
 			return
 		}
-		err = s.push(ctx, commit, base)
-		s.pushedHead = plumbing.ZeroHash
+		err = s.push(ctx, commit, base, conn)
+		s.headKnown = false
 		if err == nil {
 			s.notePush(commit)
 			s.opts.Logger.Debug("catalog pushed", "commit", commit.String(), "writes", len(batch), "attempt", attempt+1)
@@ -409,8 +478,10 @@ func commitMessage(changes []string) string {
 
 // push sends the commit to the branch as a compare-and-swap: it succeeds only if the
 // branch is still at base, the commit's parent. Only the objects the commit adds are
-// sent, so a push costs the same however long the catalog's history grows.
-func (s *Store) push(ctx context.Context, commit, base plumbing.Hash) error {
+// sent, so a push costs the same however long the catalog's history grows. conn is a
+// session opened ahead (nil: connect now); push closes it.
+func (s *Store) push(ctx context.Context, commit, base plumbing.Hash, conn *gitpush.Conn) error {
+	defer conn.Close()
 	c, err := s.repo.CommitObject(commit)
 	if err != nil {
 		return err
@@ -423,7 +494,12 @@ func (s *Store) push(ctx context.Context, commit, base plumbing.Hash) error {
 		}
 		parentTree = p.TreeHash
 	}
-	if err := (gitpush.Remote{URL: s.url, Auth: s.auth}).Update(ctx, s.repo.Storer, c, parentTree, plumbing.NewBranchReferenceName(s.opts.Branch), base); err != nil {
+	if conn == nil {
+		if conn, err = s.remote().Connect(ctx); err != nil {
+			return fmt.Errorf("push catalog to %s: %w", gitauth.RedactURL(s.url), err)
+		}
+	}
+	if err := conn.Update(ctx, s.repo.Storer, c, parentTree, plumbing.NewBranchReferenceName(s.opts.Branch), base); err != nil {
 		return fmt.Errorf("push catalog to %s: %w", gitauth.RedactURL(s.url), err)
 	}
 	return nil
