@@ -24,6 +24,16 @@ var notModifiedRoutes = map[string]bool{
 // costs one request, as on GitHub.
 type rateLimit struct {
 	used map[string]int // Authorization header digest -> requests counted this window
+	// spent is what every credentials spent besides: other tools sharing a token.
+	spent int
+}
+
+// SpendRateLimit spends n requests of every credentials' window, as other tools
+// sharing the token would: the answers' X-RateLimit-Remaining drop by n.
+func (s *Server) SpendRateLimit(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.limits.spent += n
 }
 
 // rateLimitPerHour is GitHub's primary limit for a token.
@@ -109,7 +119,7 @@ func (s *Server) setRateLimit(w http.ResponseWriter, r *http.Request, counted bo
 	if counted {
 		s.limits.used[who]++
 	}
-	used := s.limits.used[who]
+	used := s.limits.used[who] + s.limits.spent
 	s.mu.Unlock()
 	reset := s.now().Truncate(time.Hour).Add(time.Hour)
 	w.Header().Set("X-RateLimit-Limit", strconv.Itoa(rateLimitPerHour))
