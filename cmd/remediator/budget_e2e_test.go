@@ -103,3 +103,58 @@ func deliverGitHub(b testing.TB, addr, secret, event, payload string) int {
 	resp.Body.Close()
 	return resp.StatusCode
 }
+
+// serve's passes revalidate what they read (304s, free of the rate limit), and a
+// review that changed since is seen: a "changes requested" that came after passes
+// answered 304 blocks the merge once the check turns green, and the approval that
+// replaces it merges. What is merged or refused is what GitHub says now.
+func TestServeSeesAReviewChangedAfter304s(t *testing.T) {
+	cfg, srv, _ := githubSetup(t, func(_ *runbooks.Runbook, p *runbooks.Policy) {
+		p.Spec.RequiredReviewers = []string{"alice"}
+		p.Spec.RequiredChecks = []string{"terraform-plan"}
+	})
+	srv.AddCollaborator("bob")
+	withForgeLines(t, cfg, "check_reporters: [ci]")
+	addr := freeAddr(t)
+	stop := startServe(t, cfg, addr, "--reconcile-interval", "1s")
+	defer stop()
+	if code, body := post(t, addr, "/v1/alertmanager", "", alert("api-gateway")); code != http.StatusAccepted {
+		t.Fatalf("intake: %d %s", code, body)
+	}
+	waitFor(t, "the pull request", func() bool { return len(srv.PullRequests("acme", "infra")) == 1 })
+	pr := srv.PullRequests("acme", "infra")[0]
+	srv.Review("acme", "infra", pr.Number, "alice", "APPROVED", pr.HeadSHA, time.Now())
+	id := decision.ID("scale-out-api", "service=api-gateway")
+	lastPass := daemon.LastPassFile(filepath.Join(filepath.Dir(cfg), "state"))
+	last := "no pass yet"
+	reason := func() string {
+		l, _, err := daemon.ReadLastPass(lastPass)
+		if err != nil || l == nil {
+			return ""
+		}
+		last = fmt.Sprintf("last pass at %s: error %q, proposal %+v", l.At, l.Error, l.Proposals[id])
+		return l.Proposals[id].Reason
+	}
+	waitReason := func(what, want string) {
+		t.Helper()
+		deadline := time.Now().Add(90 * time.Second)
+		for !strings.Contains(reason(), want) {
+			if time.Now().After(deadline) {
+				t.Fatalf("timed out waiting for %s: %s", what, last)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	waitReason("a pass waiting for the check", "not reported yet: terraform-plan")
+	revalidated := srv.NotModified()
+	waitFor(t, "passes answered 304", func() bool { return srv.NotModified() >= revalidated+3 })
+
+	srv.Review("acme", "infra", pr.Number, "bob", "CHANGES_REQUESTED", pr.HeadSHA, time.Now())
+	srv.CheckRun("acme", "infra", pr.HeadSHA, "terraform-plan", "completed", "success")
+	waitReason("a pass refusing for bob's review", "changes requested by bob")
+	if srv.PullRequests("acme", "infra")[0].Merged {
+		t.Fatal("merged over a changes-requested review that came after 304s")
+	}
+	srv.Review("acme", "infra", pr.Number, "bob", "APPROVED", pr.HeadSHA, time.Now())
+	waitFor(t, "the merge once bob approved", func() bool { return srv.PullRequests("acme", "infra")[0].Merged })
+}
