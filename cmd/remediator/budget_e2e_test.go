@@ -150,10 +150,21 @@ func TestServeSeesAReviewChangedAfter304s(t *testing.T) {
 	waitFor(t, "passes answered 304", func() bool { return srv.NotModified() >= revalidated+3 })
 
 	srv.Review("acme", "infra", pr.Number, "bob", "CHANGES_REQUESTED", pr.HeadSHA, time.Now())
-	srv.CheckRun("acme", "infra", pr.HeadSHA, "terraform-plan", "completed", "success")
 	waitReason("a pass refusing for bob's review", "changes requested by bob")
-	if srv.PullRequests("acme", "infra")[0].Merged {
-		t.Fatal("merged over a changes-requested review that came after 304s")
+	// The check turns green: passes go on refusing (one pass reads the reviews
+	// before the checks, so the check comes after a pass saw bob's review).
+	srv.CheckRun("acme", "infra", pr.HeadSHA, "terraform-plan", "completed", "success")
+	at := func() time.Time {
+		l, _, err := daemon.ReadLastPass(lastPass)
+		if err != nil || l == nil {
+			return time.Time{}
+		}
+		return l.At
+	}
+	green := time.Now()
+	waitFor(t, "passes after the check turned green", func() bool { return at().After(green.Add(2 * time.Second)) })
+	if srv.PullRequests("acme", "infra")[0].Merged || !strings.Contains(reason(), "changes requested by bob") {
+		t.Fatalf("merged, or not refused for bob's review (%s)", last)
 	}
 	srv.Review("acme", "infra", pr.Number, "bob", "APPROVED", pr.HeadSHA, time.Now())
 	waitFor(t, "the merge once bob approved", func() bool { return srv.PullRequests("acme", "infra")[0].Merged })
