@@ -314,7 +314,7 @@ func TestServeReconcilesTheLocalForge(t *testing.T) {
 }
 
 // scrape reads serve's /metrics.
-func scrape(t *testing.T, addr string) string {
+func scrape(t testing.TB, addr string) string {
 	t.Helper()
 	resp, err := http.Get("http://" + addr + "/metrics")
 	if err != nil {

@@ -57,7 +57,7 @@ func alertAt(service string, startsAt time.Time) string {
 "annotations":{"value":"0.9"},"startsAt":"` + startsAt.UTC().Format(time.RFC3339) + `","endsAt":"0001-01-01T00:00:00Z","generatorURL":"","fingerprint":"fp-` + service + `"}]}`
 }
 
-func proposeRun(t *testing.T, cfg, anomaly string, extra ...string) (int, string, string) {
+func proposeRun(t testing.TB, cfg, anomaly string, extra ...string) (int, string, string) {
 	t.Helper()
 	f := filepath.Join(t.TempDir(), "anomaly.json")
 	if err := os.WriteFile(f, []byte(anomaly), 0o600); err != nil {

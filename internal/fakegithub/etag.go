@@ -24,6 +24,16 @@ var notModifiedRoutes = map[string]bool{
 // costs one request, as on GitHub.
 type rateLimit struct {
 	used map[string]int // Authorization header digest -> requests counted this window
+	// spent is what every credentials spent besides: other tools sharing a token.
+	spent int
+}
+
+// SpendRateLimit spends n requests of every credentials' window, as other tools
+// sharing the token would: the answers' X-RateLimit-Remaining drop by n.
+func (s *Server) SpendRateLimit(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.limits.spent += n
 }
 
 // rateLimitPerHour is GitHub's primary limit for a token.
@@ -68,16 +78,22 @@ func (s *Server) serveConditional(w http.ResponseWriter, r *http.Request, method
 		w.Header().Set("Vary", "Accept, Authorization, Cookie, X-GitHub-OTP")
 		if notModifiedRoutes[route] && etagMatches(r.Header.Get("If-None-Match"), etag) {
 			s.setRateLimit(w, r, false)
+			// GitHub's description of a 304 names no header; the Link of a page is
+			// not covered by its ETag (a page answers 304 when pages were added after
+			// it), so a client must not be handed one here to rely on.
 			w.Header().Del("Content-Type")
-			w.WriteHeader(http.StatusNotModified)
+			w.Header().Del("Link")
 			s.record(Exchange{Method: method, Route: route, Status: http.StatusNotModified, Header: w.Header().Clone()})
+			w.WriteHeader(http.StatusNotModified)
 			return
 		}
 	}
 	s.setRateLimit(w, r, true)
+	// Recorded before it is written: a large answer reaches the client before the
+	// handler returns, and a test counting requests right after must see it.
+	s.record(Exchange{Method: method, Route: route, Status: b.status, Header: w.Header().Clone(), Body: b.body.Bytes()})
 	w.WriteHeader(b.status)
 	_, _ = w.Write(b.body.Bytes())
-	s.record(Exchange{Method: method, Route: route, Status: b.status, Header: w.Header().Clone(), Body: b.body.Bytes()})
 }
 
 // etagMatches compares If-None-Match with an ETag weakly, as RFC 9110 says for it.
@@ -103,7 +119,7 @@ func (s *Server) setRateLimit(w http.ResponseWriter, r *http.Request, counted bo
 	if counted {
 		s.limits.used[who]++
 	}
-	used := s.limits.used[who]
+	used := s.limits.used[who] + s.limits.spent
 	s.mu.Unlock()
 	reset := s.now().Truncate(time.Hour).Add(time.Hour)
 	w.Header().Set("X-RateLimit-Limit", strconv.Itoa(rateLimitPerHour))

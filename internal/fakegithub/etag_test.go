@@ -5,7 +5,10 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+
+	"github.com/gitops-remediation/terraform-provider-remediation/internal/gittest"
 )
 
 // The server answers 304 exactly where GitHub's OpenAPI description documents one,
@@ -97,5 +100,34 @@ func TestETagsAndNotModified(t *testing.T) {
 	user := call(t, s, "/user", "ta", "")
 	if call(t, s, "/user", "ta", user.Header.Get("ETag")).StatusCode != http.StatusNotModified {
 		t.Fatal("GET /user: no 304")
+	}
+}
+
+// A 304 carries no Link: GitHub's description of a 304 names no header, and a
+// page's ETag covers its body, not its Link, so a client must not rely on one.
+func TestNotModifiedCarriesNoLink(t *testing.T) {
+	s := New(t)
+	s.AddToken("ta", "alice")
+	dir := s.CreateRepo("acme", "infra", map[string]string{"a.txt": "a\n"})
+	t.Cleanup(func() { s.CheckSpec(t) })
+	for _, branch := range []string{"b1", "b2", "b3"} {
+		gittest.Run(t, dir, "update-ref", "refs/heads/"+branch, "refs/heads/main")
+		req, _ := http.NewRequest(http.MethodPost, s.URL+"/api/v3/repos/acme/infra/pulls",
+			strings.NewReader(`{"title":"t","head":"`+branch+`","base":"main","body":"b"}`))
+		req.Header.Set("Authorization", "token ta")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil || resp.StatusCode != http.StatusCreated {
+			t.Fatalf("open %s: %v %v", branch, resp, err)
+		}
+		_ = resp.Body.Close()
+	}
+	const page1 = "/repos/acme/infra/pulls?state=open&per_page=2&page=1"
+	first := call(t, s, page1, "ta", "")
+	if !strings.Contains(first.Header.Get("Link"), `rel="next"`) {
+		t.Fatalf("the first of two pages names no next page: %q", first.Header.Get("Link"))
+	}
+	again := call(t, s, page1, "ta", first.Header.Get("ETag"))
+	if again.StatusCode != http.StatusNotModified || again.Header.Get("Link") != "" {
+		t.Fatalf("revalidated: %d with Link %q, want 304 without one", again.StatusCode, again.Header.Get("Link"))
 	}
 }

@@ -431,9 +431,9 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, method, route 
 			for k, vs := range f.Header {
 				w.Header()[k] = vs
 			}
+			s.record(Exchange{Method: method, Route: route, Status: f.Status, Header: f.Header, Body: f.Body, Injected: true})
 			w.WriteHeader(f.Status)
 			_, _ = w.Write(f.Body)
-			s.record(Exchange{Method: method, Route: route, Status: f.Status, Header: f.Header, Body: f.Body, Injected: true})
 			return
 		}
 	}

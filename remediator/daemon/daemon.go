@@ -259,6 +259,7 @@ func (c *Daemon) ReconcileLoop(ctx context.Context, every time.Duration) {
 			if c.o.Budget != nil {
 				if ok, why := c.o.Budget.Spare(passCost, time.Since(lastFull)); !ok {
 					c.o.Logger.Warn("timed reconcile pass skipped to spare the forge's rate limit; events still start passes", "reason", why)
+					c.o.Metrics.Spared.Inc()
 					continue
 				}
 			}

@@ -14,6 +14,8 @@ type Metrics struct {
 	OldestWaiting prometheus.Gauge
 	// Passes counts reconcile passes by result (ok, error).
 	Passes *prometheus.CounterVec
+	// Spared counts the timed passes skipped to spare the forge's rate limit.
+	Spared prometheus.Counter
 }
 
 // NewMetrics registers the reconcile loop's metrics on reg.
@@ -31,7 +33,11 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		Passes: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "remediator_reconcile_passes_total", Help: "Reconcile passes by result (ok, error).",
 		}, []string{"result"}),
+		Spared: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "remediator_reconcile_passes_spared_total",
+			Help: "Timed reconcile passes skipped to spare the forge's rate limit (passes that events ask for, merges and verifications among them, are never skipped).",
+		}),
 	}
-	reg.MustRegister(m.Lifecycle, m.Waiting, m.OldestWaiting, m.Passes)
+	reg.MustRegister(m.Lifecycle, m.Waiting, m.OldestWaiting, m.Passes, m.Spared)
 	return m
 }

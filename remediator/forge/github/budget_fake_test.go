@@ -2,6 +2,7 @@ package github_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -84,9 +85,9 @@ func TestQuietPassIsFreeAndChangesAreSeen(t *testing.T) {
 	}
 }
 
-// Lookup and the limits' counts come from the open list and the closed pull
-// requests read once: a lookup of a closed proposal's branch finds it, and asks
-// the closed list again only conditionally.
+// Lookup and the limits' counts come from the remediator's pull requests read once,
+// then only those updated since: a lookup of a closed proposal's branch finds it,
+// and the list is asked again only conditionally.
 func TestLookupServedFromTheLists(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
@@ -114,5 +115,71 @@ func TestLookupServedFromTheLists(t *testing.T) {
 	}
 	if got := e.srv.Counted() - counted; got != 0 {
 		t.Fatalf("counting the limits again cost %d counted requests, want 0", got)
+	}
+}
+
+// The limits are counted, and a branch looked up, from the remediator's pull
+// requests brought up to date by one conditional request: with more open than one
+// page holds, that is one counted request after a change, not a page per hundred.
+// A proposal another process (another replica) opened since this one last read is
+// counted, and one it closed is seen closed: nothing kept hides a change.
+func TestLimitsCountWhatAnotherProcessOpened(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	const open = 101 // more than one page of 100
+	for i := range open {
+		r := request(fmt.Sprintf("scale-api-%010d", i), "low")
+		e.branch(t, r.Branch)
+		if _, err := e.forge.Open(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	since := time.Now().Add(-time.Hour)
+	if props, err := e.forge.Proposals(ctx, since); err != nil || len(props) != open {
+		t.Fatalf("%d proposals, want %d: %v", len(props), open, err)
+	}
+	other, err := github.New(github.Options{Owner: "acme", Repository: "infra", BaseURL: e.srv.URL, Token: token})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := request("scale-api-elsewhere0", "low")
+	e.branch(t, r.Branch)
+	theirs, err := other.Open(ctx, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	counted := e.srv.Counted()
+	props, err := e.forge.Proposals(ctx, since)
+	if err != nil || len(props) != open+1 {
+		t.Fatalf("after another process opened one: %d proposals, want %d: %v", len(props), open+1, err)
+	}
+	if got := e.srv.Counted() - counted; got != 1 {
+		t.Fatalf("counting the limits after a change cost %d counted requests, want 1", got)
+	}
+	// What opening a proposal asks before it opens: the lookup of its new branch.
+	if _, found, err := e.forge.Lookup(ctx, "remediation/scale-api-never00000"); err != nil || found {
+		t.Fatalf("lookup of a branch never proposed: %v %v", found, err)
+	}
+	if got := e.srv.Counted() - counted; got != 1 {
+		t.Fatalf("the lookup after it cost %d more counted requests, want 0 (a 304)", got-1)
+	}
+	if p, found, err := e.forge.Lookup(ctx, r.Branch); err != nil || !found || p.Number != theirs.Number || p.State != forge.Open {
+		t.Fatalf("lookup of the other process's proposal: %+v %v %v", p, found, err)
+	}
+	if err := other.Close(ctx, theirs, "resolved"); err != nil {
+		t.Fatal(err)
+	}
+	if p, found, err := e.forge.Lookup(ctx, r.Branch); err != nil || !found || p.State != forge.Closed {
+		t.Fatalf("lookup after the other process closed it: %+v %v %v", p, found, err)
+	}
+	props, err = e.forge.Proposals(ctx, since)
+	n := 0
+	for _, p := range props {
+		if p.State == forge.Open {
+			n++
+		}
+	}
+	if err != nil || n != open {
+		t.Fatalf("after the other process closed its proposal: %d open, want %d: %v", n, open, err)
 	}
 }

@@ -70,8 +70,8 @@ type Forge struct {
 	cache     *cacheTransport
 	selfFile  string
 	selfKey   string
-	// known keeps what cannot change: pushers per head commit, the pull request
-	// lists of a pass, the closed pull requests read so far.
+	// known keeps what cannot change: pushers per head commit, the open list of a
+	// pass, the remediator's pull requests read so far.
 	known *memory
 }
 
@@ -175,28 +175,31 @@ func (f *Forge) GitToken(ctx context.Context) (string, error) {
 
 // Lookup finds the newest pull request the remediator opened from a branch, in any
 // state. Pull requests without the marker (opened by a person) are not ours. It is
-// served from the open list (an open pull request is its branch's newest) and then
-// from the closed pull requests, read once and after that only those updated since:
-// both conditional requests, so a lookup that finds nothing new costs nothing.
+// served from the remediator's pull requests, read once and after that only those
+// updated since, by one conditional request: a lookup costs at most one counted
+// request, whatever the number of open pull requests.
 func (f *Forge) Lookup(ctx context.Context, branch string) (forge.Proposal, bool, error) {
-	open, err := f.OpenProposals(ctx)
+	props, err := f.syncProposals(ctx)
 	if err != nil {
 		return forge.Proposal{}, false, fmt.Errorf("github: look up %s: %w", branch, err)
 	}
-	if p, ok := newestOf(open, branch); ok {
-		// Who closed it decides whether it was rejected: a close by anyone but the
-		// remediator is, whatever labels it carries and even once reopened.
-		p, err := f.withRejection(ctx, p)
-		return p, err == nil, err
+	var open, closed []forge.Proposal
+	for _, p := range props {
+		if p.State == forge.Open {
+			open = append(open, p)
+		} else {
+			closed = append(closed, p)
+		}
 	}
-	closed, err := f.closedProposals(ctx)
-	if err != nil {
-		return forge.Proposal{}, false, fmt.Errorf("github: look up %s: %w", branch, err)
-	}
-	p, ok := newestOf(closed, branch)
+	// An open pull request is its branch's newest.
+	p, ok := newestOf(open, branch)
 	if !ok {
-		return forge.Proposal{}, false, nil
+		if p, ok = newestOf(closed, branch); !ok {
+			return forge.Proposal{}, false, nil
+		}
 	}
+	// Who closed it decides whether it was rejected: a close by anyone but the
+	// remediator is, whatever labels it carries and even once reopened.
 	p, err = f.withRejection(ctx, p)
 	return p, err == nil, err
 }
@@ -401,27 +404,20 @@ func (f *Forge) Recur(ctx context.Context, p forge.Proposal, r forge.Request) (i
 }
 
 // Proposals lists the remediator's pull requests that are open, and those created
-// since the given time in any state: what the policy limits are counted from. The
-// closed ones come from what was read before, brought up to date by one
-// conditional request.
+// since the given time in any state: what the policy limits are counted from. They
+// come from what was read before, brought up to date by one conditional request.
 func (f *Forge) Proposals(ctx context.Context, since time.Time) ([]forge.Proposal, error) {
-	out, err := f.OpenProposals(ctx)
+	props, err := f.syncProposals(ctx)
 	if err != nil {
 		return nil, err
 	}
-	closed, err := f.closedProposals(ctx)
-	if err != nil {
-		return nil, err
-	}
-	seen := map[int]bool{}
-	for _, p := range out {
-		seen[p.Number] = true
-	}
-	for _, p := range closed {
-		if !seen[p.Number] && !p.Created.Before(since) {
+	var out []forge.Proposal
+	for _, p := range props {
+		if p.State == forge.Open || !p.Created.Before(since) {
 			out = append(out, p)
 		}
 	}
+	slices.SortFunc(out, func(a, b forge.Proposal) int { return b.Number - a.Number })
 	return out, nil
 }
 

@@ -5,8 +5,10 @@ import (
 	"container/list"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 )
@@ -108,6 +110,7 @@ func (e *cacheEntry) response(req *http.Request, fresh http.Header) *http.Respon
 		h[k] = vs
 	}
 	h.Set(FromCacheHeader, "revalidated")
+	nextAfterFullPage(req, h, e.body)
 	return &http.Response{
 		Status: "200 OK", StatusCode: e.status, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
 		Header: h, Body: io.NopCloser(bytes.NewReader(e.body)), ContentLength: int64(len(e.body)), Request: req,
@@ -154,4 +157,38 @@ func (t *cacheTransport) Len() (entries, bytes int) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return len(t.entries), t.size
+}
+
+// nextAfterFullPage gives a kept list page that is full and names no next page a
+// link to the next one. GitHub's weak ETag covers a page's body, not its Link
+// header: a full last page still answers 304 once items were added after it, and
+// the kept Link (a 304 need not carry one) says nothing follows. The caller then
+// reads the next page, conditionally (an empty page costs nothing once kept), and
+// sees what was added: a 304 never hides the end of a list. Only pages asked with
+// per_page (the forge's own paginated reads) are looked at.
+func nextAfterFullPage(req *http.Request, h http.Header, body []byte) {
+	q := req.URL.Query()
+	per, err := strconv.Atoi(q.Get("per_page"))
+	if err != nil || per <= 0 || !bytes.HasPrefix(bytes.TrimSpace(body), []byte("[")) {
+		return
+	}
+	for _, l := range h.Values("Link") {
+		if strings.Contains(l, `rel="next"`) {
+			return
+		}
+	}
+	var items []json.RawMessage
+	if json.Unmarshal(body, &items) != nil || len(items) < per {
+		return
+	}
+	page, err := strconv.Atoi(q.Get("page"))
+	if err != nil || page < 1 {
+		page = 1
+	}
+	next := *req.URL
+	q.Set("page", strconv.Itoa(page+1))
+	next.RawQuery = q.Encode()
+	// One value, as GitHub sends it: clients read the first Link header only.
+	links := append(h.Values("Link"), "<"+next.String()+`>; rel="next"`)
+	h.Set("Link", strings.Join(links, ", "))
 }

@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -101,6 +102,64 @@ func TestCacheLeavesWritesAlone(t *testing.T) {
 	}
 	if n, _ := rt.Len(); n != 0 || o.sawINM[1] != "" {
 		t.Fatalf("a write was kept (%d entries) or made conditional (%q)", n, o.sawINM[1])
+	}
+}
+
+// A full list page confirmed by a 304 names the next page, whatever its kept Link
+// said: a page's ETag covers its body, not its Link, so a full last page answers 304
+// after items were added behind it (a review after the hundredth), and a reader
+// trusting the kept Link would stop before them. A page that is not full, or that
+// names its next page, is served as kept.
+func TestCacheReadsOnAfterAFullPage(t *testing.T) {
+	for _, c := range []struct {
+		name, body, query, link, want string
+	}{
+		{"full last page", `[{"id":1},{"id":2}]`, "?per_page=2&page=3", "", "page=4"},
+		{"full only page", `[{"id":1},{"id":2}]`, "?per_page=2", "", "page=2"},
+		{"page not full", `[{"id":1}]`, "?per_page=2&page=3", "", ""},
+		{"names its next", `[{"id":1},{"id":2}]`, "?per_page=2&page=1", `<x?per_page=2&page=2>; rel="next"`, "page=2"},
+		{"no per_page asked", `[{"id":1},{"id":2}]`, "", "", ""},
+		{"not a list", `{"id":1,"total_count":2}`, "?per_page=1", "", ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			o := &origin{body: c.body}
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if c.link != "" {
+					w.Header().Set("Link", c.link)
+				}
+				o.ServeHTTP(w, r)
+			}))
+			defer srv.Close()
+			rt := newCacheTransport(http.DefaultTransport, 0)
+			_, fresh := get(t, rt, srv.URL+"/list"+c.query, "a")
+			if c.link == "" && fresh.Get("Link") != "" {
+				t.Fatalf("a page read in full got a Link %q", fresh.Get("Link"))
+			}
+			_, kept := get(t, rt, srv.URL+"/list"+c.query, "a")
+			if o.partial != 1 {
+				t.Fatalf("%d 304s, want 1", o.partial)
+			}
+			link := kept.Get("Link")
+			if c.want == "" {
+				if link != c.link {
+					t.Fatalf("Link %q, want %q", link, c.link)
+				}
+				return
+			}
+			next := ""
+			for _, l := range strings.Split(link, ",") {
+				if target, ok := strings.CutSuffix(strings.TrimSpace(l), `>; rel="next"`); ok {
+					u, err := url.Parse(strings.TrimPrefix(target, "<"))
+					if err != nil || next != "" {
+						t.Fatalf("Link %q: %v, or two next links", link, err)
+					}
+					next = "page=" + u.Query().Get("page")
+				}
+			}
+			if next != c.want {
+				t.Fatalf("Link %q: next %q, want %s", link, next, c.want)
+			}
+		})
 	}
 }
 

@@ -17,23 +17,28 @@ import (
 // change or whose change GitHub would tell (a list is always asked again,
 // conditionally): the pushers of a head commit (a commit's author and committer
 // never change), the head each open pull request had in the last open list, and the
-// remediator's closed pull requests, read once and then only those updated since.
+// remediator's pull requests in every state, read once and then only those updated
+// since (what the limits are counted from and a branch is looked up in).
 type memory struct {
 	mu      sync.Mutex
 	heads   map[int]string      // pull request number -> head in the last open list
 	pushers map[string][]string // head commit -> pushers of the commits up to it
 	updated map[int]time.Time   // pull request number -> updated_at in the last open list
 	reviews map[int]keptReviews
-	closed  map[int]forge.Proposal
-	// synced: the closed list was read to its end once; newest is the latest
-	// updated_at read, where the next read stops.
+	// props are the remediator's pull requests, open and closed, as last read.
+	props map[int]forge.Proposal
+	// synced: every pull request was read once; newest is the latest updated_at
+	// read, where the next read stops.
 	synced bool
 	newest time.Time
+	// syncMu makes one read of the pull requests at a time: two at once would
+	// each pay for the same changed page.
+	syncMu sync.Mutex
 }
 
 func newMemory() *memory {
 	return &memory{heads: map[int]string{}, pushers: map[string][]string{}, updated: map[int]time.Time{},
-		reviews: map[int]keptReviews{}, closed: map[int]forge.Proposal{}}
+		reviews: map[int]keptReviews{}, props: map[int]forge.Proposal{}}
 }
 
 // openPulls lists the open pull requests, newest first: conditional requests, so an
@@ -98,23 +103,29 @@ func (f *Forge) OpenProposals(ctx context.Context) ([]forge.Proposal, error) {
 	return out, nil
 }
 
-// closedProposals brings the remediator's closed pull requests up to date and
-// returns them: the first time every closed pull request is read (newest updated
-// first), after that only those updated since the newest read, which costs one
-// conditional request (a 304) when none was.
-func (f *Forge) closedProposals(ctx context.Context) ([]forge.Proposal, error) {
+// syncProposals brings the remediator's pull requests, in every state, up to date
+// and returns them: the first time every pull request is read (newest updated
+// first), after that only those updated since the newest read. GitHub moves a pull
+// request's updated_at when it is opened, closed, merged, reopened, pushed to,
+// relabelled or edited, so one conditional request sees every such change since:
+// a 304 when there was none, one counted page when there were fewer than 100,
+// however many pull requests are open. A proposal another process opened since is
+// read, so the limits counted from these hold for it.
+func (f *Forge) syncProposals(ctx context.Context) ([]forge.Proposal, error) {
 	m := f.known
+	m.syncMu.Lock()
+	defer m.syncMu.Unlock()
 	m.mu.Lock()
 	synced, newest := m.synced, m.newest
 	m.mu.Unlock()
-	opts := &gh.PullRequestListOptions{State: "closed", Sort: "updated", Direction: "desc", ListOptions: gh.ListOptions{PerPage: 100}}
+	opts := &gh.PullRequestListOptions{State: "all", Sort: "updated", Direction: "desc", ListOptions: gh.ListOptions{PerPage: 100}}
 	read := map[int]forge.Proposal{}
 	latest := newest
 pages:
 	for {
 		prs, resp, err := f.client.PullRequests.List(ctx, f.owner, f.repo, opts)
 		if err != nil {
-			return nil, fmt.Errorf("github: list closed pull requests: %w", err)
+			return nil, fmt.Errorf("github: list pull requests: %w", err)
 		}
 		for _, pr := range prs {
 			updated := pr.GetUpdatedAt().Time
@@ -128,8 +139,13 @@ pages:
 			if err != nil {
 				return nil, err
 			}
-			if p, ok := proposal(pr); ok && ours && p.State != forge.Open {
-				p.Body = "" // only an open proposal's body is compared
+			if _, seen := read[pr.GetNumber()]; seen {
+				continue // read again on a later page, shifted there by an update: the first read is the newer
+			}
+			if p, ok := proposal(pr); ok && ours {
+				if p.State != forge.Open {
+					p.Body = "" // only an open proposal's body is compared
+				}
 				read[p.Number] = p
 			}
 		}
@@ -141,11 +157,11 @@ pages:
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for n, p := range read {
-		m.closed[n] = p
+		m.props[n] = p
 	}
 	m.synced, m.newest = true, latest
-	out := make([]forge.Proposal, 0, len(m.closed))
-	for _, p := range m.closed {
+	out := make([]forge.Proposal, 0, len(m.props))
+	for _, p := range m.props {
 		out = append(out, p)
 	}
 	return out, nil

@@ -113,7 +113,8 @@ func TestProposalsCountsOpenAndRecentAcrossPages(t *testing.T) {
 	if open != total-20 || closed != 10 {
 		t.Fatalf("open %d closed %d, want %d and 10", open, closed, total-20)
 	}
-	if pages := e.srv.Requests(http.MethodGet, "/repos/{owner}/{repo}/pulls"); pages < 3 {
+	// 131 pull requests in all: two pages of the one list the limits are counted from.
+	if pages := e.srv.Requests(http.MethodGet, "/repos/{owner}/{repo}/pulls"); pages < 2 {
 		t.Fatalf("%d list requests: pagination not followed", pages)
 	}
 }
