@@ -92,12 +92,15 @@ func TermsOf(cat *runbooks.Catalog, router *runbooks.Router, id string, art *art
 			return Terms{}, superseded("runbook %s is at version %s in the catalog; this proposal was made by version %q, which the catalog no longer holds: it merges only what the current version proposes",
 				rb.Metadata.Name, version, art.RunbookVersion)
 		}
-		switch act := d.Acting; {
-		case act == nil:
+		// Ifs, not a tagless switch: mutation testing cannot see a case's condition.
+		act := d.Acting
+		if act == nil {
 			return Terms{}, refuse("no enabled runbook of the catalog acts on the recorded anomaly now")
-		case act.Runbook != rb.Metadata.Name:
+		}
+		if act.Runbook != rb.Metadata.Name {
 			return Terms{}, refuse("the catalog routes the recorded anomaly to runbook %s now, not %s", act.Runbook, rb.Metadata.Name)
-		case act.ID != id:
+		}
+		if act.ID != id {
 			return Terms{}, refuse("the recorded anomaly is remediation %s under the catalog, not %s", act.ID, id)
 		}
 	}
