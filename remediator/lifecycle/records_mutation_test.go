@@ -21,6 +21,7 @@ import (
 
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/lifecycle"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/signing"
+	"github.com/gitops-remediation/terraform-provider-remediation/runbooks"
 )
 
 // recordsNow is the clock of the records read; the merges are hours before it.
@@ -68,7 +69,8 @@ func storeBlob(t *testing.T, st storage.Storer, data []byte) plumbing.Hash {
 // note, unless how says: "hand" (an unsigned merge with the same trailers),
 // "unsealed" (its note written by a person), "rollback" (the remediator's rollback of
 // the previous entry), "old" (merged beyond the verification horizon), "reverted"
-// (an operator's revert of it pushed on the base right after). It returns
+// (an operator's revert of it pushed on the base right after), "deleted" (its
+// sealed outcome says a sealed record of its verification was deleted). It returns
 // the mirror and the merges' times.
 func recordsHistory(t *testing.T, key *signing.Key, entries ...string) (lifecycle.History, []time.Time) {
 	t.Helper()
@@ -120,6 +122,9 @@ func recordsHistory(t *testing.T, key *signing.Key, entries ...string) (lifecycl
 			continue
 		}
 		note := []byte("outcome: " + outcome + "\nchecked_at: " + when.Add(30*time.Minute).Format(time.RFC3339) + "\n")
+		if how == "deleted" {
+			note = append(note, lifecycle.RecordDeletedLine+": true\n"...)
+		}
 		if how != "unsealed" && how != "hand" {
 			if note, err = lifecycle.Seal(key, lifecycle.KindOutcome, merged, string(note)); err != nil {
 				t.Fatal(err)
@@ -275,5 +280,29 @@ func TestRuleRecordCountsAnOperatorsRevertAsARejection(t *testing.T) {
 		if !same(got, tc.want) {
 			t.Errorf("web %s:\n got %+v\nwant %+v", tc.version, got, tc.want)
 		}
+	}
+}
+
+// A merge whose sealed record of verification was deleted is unaccounted and counted
+// as a deletion: the streak ends there, and a version with a deletion never earns
+// autonomy, however many verified runs follow.
+func TestRuleRecordADeletionNeverEarnsAutonomy(t *testing.T) {
+	key := remediatorKey(t)
+	h, times := recordsHistory(t, key,
+		"web A verified",
+		"web A failed deleted", // 1
+		"web A verified",
+		"web A verified",
+	)
+	got, err := h.RecordOf("web", "A")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := lifecycle.Record{Runbook: "web", Version: "A", Verified: 3, Streak: 2, Unaccounted: 1, Deleted: 1, LastUnaccounted: times[1]}
+	if !same(got, want) {
+		t.Fatalf("\n got %+v\nwant %+v", got, want)
+	}
+	if ok, why := got.Earned(runbooks.AutoMerge{MinVerifiedRuns: 1}); ok || !strings.Contains(why, "a deletion never earns autonomy") {
+		t.Fatalf("earned %v: %s", ok, why)
 	}
 }
