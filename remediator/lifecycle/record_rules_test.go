@@ -33,6 +33,9 @@ func TestRuleAutonomyIsEarnedByStreakAndRate(t *testing.T) {
 		{"rate below the minimum", lifecycle.Record{Verified: 9, Failed: 1, Streak: 5}, runbooks.AutoMerge{MinVerifiedRuns: 3, MinSuccessRate: 0.9}, false,
 			"9 verified and 1 failed, a success rate of at least 0.60 at 95% confidence; auto-merge needs 0.90"},
 		{"rate reached", lifecycle.Record{Verified: 100, Streak: 100}, runbooks.AutoMerge{MinVerifiedRuns: 3, MinSuccessRate: 0.9}, true, ""},
+		// The minimum is inclusive: a bound exactly at it earns.
+		{"rate exactly the minimum", lifecycle.Record{Verified: 9, Failed: 1, Streak: 5},
+			runbooks.AutoMerge{MinVerifiedRuns: 3, MinSuccessRate: lifecycle.Record{Verified: 9, Failed: 1}.SuccessLowerBound()}, true, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.r.Runbook, tc.r.Version = "scale-web", "v1"
