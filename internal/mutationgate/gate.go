@@ -95,9 +95,15 @@ func ReadReport(file, dir string) ([]Mutant, error) {
 func Judge(t Target, mutants []Mutant, equivalents []Equivalent) (Result, []string) {
 	r := Result{Target: t}
 	var problems []string
+	// A run may mutate only some of a target's files (the quick run's changed files,
+	// MUTATION_FILES): an entry for a file it did not mutate is not judged by it.
+	mutated := map[string]bool{}
+	for _, m := range mutants {
+		mutated[m.File] = true
+	}
 	for i := range equivalents {
 		e := &equivalents[i]
-		if e.Target != t.Name {
+		if e.Target != t.Name || !mutated[e.File] {
 			continue
 		}
 		matched, killed := 0, 0

@@ -71,6 +71,8 @@ func TestGate(t *testing.T) {
 			[]string{"equivalent list line 1: no CONDITIONALS_BOUNDARY mutant of p.go \"if a >= b {\""}},
 		{"an equivalent entry a test kills", "p 0\n", `p p.go CONDITIONALS_NEGATION "if a > b {" reason` + "\n", 1,
 			[]string{"a test kills the CONDITIONALS_NEGATION mutant", "so it is not equivalent"}},
+		{"an equivalent entry of a file this run did not mutate", "p 0\n", `p other.go CONDITIONALS_BOUNDARY "if a > b {" reason` + "\n", 0,
+			[]string{"25.0%"}},
 		{"no floor", "", "", 1, []string{"NO FLOOR", `add "p 25.0"`}},
 		{"a floor that is not a percentage", "p 101\n", "", 2, []string{"floors:1: floor \"101\""}},
 		{"an equivalent without a reason", "p 0\n", `p p.go CONDITIONALS_BOUNDARY "if a > b {"` + "\n", 2, []string{"equivalent:1: no reason"}},
