@@ -47,8 +47,13 @@ type CheckReport struct {
 // for any other, and its state and name cannot be changed.
 func (r CheckReport) Payload(commit string) []byte {
 	return fmt.Appendf(nil, "remediation check v1\ncommit %s\ncheck %s\nstate %s\nby %s\nat %s\n",
-		commit, r.Name, r.State, r.By, r.At.UTC().Format(time.RFC3339))
+		commit, r.Name, r.State, r.By, r.At.UTC().Format(reportTime))
 }
+
+// reportTime is a report's signed time to the millisecond: a re-run that turns a check
+// green in the same second as its failure must be newer, or the tie goes to the
+// failure. A whole second prints as before, so older reports verify unchanged.
+const reportTime = "2006-01-02T15:04:05.999Z07:00"
 
 // Entry is the report as the checks note holds it.
 func (r CheckReport) Entry() []byte {
@@ -57,7 +62,7 @@ func (r CheckReport) Entry() []byte {
 		return []byte(string(r.State) + " " + name + "\n")
 	}
 	var b bytes.Buffer
-	fmt.Fprintf(&b, "%s %s by %s at %s\n", r.State, name, r.By, r.At.UTC().Format(time.RFC3339))
+	fmt.Fprintf(&b, "%s %s by %s at %s\n", r.State, name, r.By, r.At.UTC().Format(reportTime))
 	b.Write(bytes.TrimSpace(r.Signature))
 	b.WriteByte('\n')
 	return b.Bytes()
@@ -66,7 +71,7 @@ func (r CheckReport) Entry() []byte {
 // SignCheck makes a signed report of a check on commit by principal, CI's identity
 // in the allowed-signers file.
 func SignCheck(k *signing.Key, commit, name string, state forge.CheckState, principal string, at time.Time) (CheckReport, error) {
-	r := CheckReport{Name: strings.TrimSpace(name), State: state, By: strings.TrimSpace(principal), At: at.UTC().Truncate(time.Second)}
+	r := CheckReport{Name: strings.TrimSpace(name), State: state, By: strings.TrimSpace(principal), At: at.UTC().Truncate(time.Millisecond)}
 	if r.By == "" || strings.ContainsAny(r.By, " \t\r\n") {
 		return CheckReport{}, fmt.Errorf("reporter %q: want one word, a principal of the allowed-signers file", principal)
 	}

@@ -53,6 +53,9 @@ func TestCheckReportsCountOnlyWhenCISignedThem(t *testing.T) {
 			string(reportAt("ci", "ci@example.com", "terraform-apply", forge.CheckFailure, at)), forge.CheckSuccess, ""},
 		{"a tie in signed time goes to the worse state", string(report("ci", "ci@example.com", commit, "terraform-apply", forge.CheckFailure)) +
 			string(report("ci", "ci@example.com", commit, "terraform-apply", forge.CheckSuccess)), forge.CheckFailure, ""},
+		{"a re-run green in the same second as the failure is newer", string(reportAt("ci", "ci@example.com", "terraform-apply", forge.CheckSuccess, at.Add(400*time.Millisecond))) +
+			string(reportAt("ci", "ci@example.com", "terraform-apply", forge.CheckFailure, at.Add(100*time.Millisecond))), forge.CheckSuccess, ""},
+		{"a report written with whole seconds still counts", string(report("ci", "ci@example.com", commit, "terraform-apply", forge.CheckSuccess)), forge.CheckSuccess, ""},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
