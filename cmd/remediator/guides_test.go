@@ -22,7 +22,7 @@ import (
 // The guides in docs/guides are programs, and this test runs them. Their convention:
 //
 //   - a ```sh block runs, in the order of the page, in bash (-euo pipefail); the
-//     shell's variables, exports and working directory carry from one block to the
+//     shell's variables, functions, exports and working directory carry from one block to the
 //     next, as when a reader pastes the blocks into one terminal. HOME is a fresh
 //     directory, so `~` is the reader's home;
 //   - a block preceded by the line `<!-- file: PATH -->` is written to PATH, relative
@@ -41,7 +41,7 @@ import (
 // before the first block, as the guide lists it. A block that fails fails the test, naming
 // the guide, the block and its output.
 // runGuides are the guides the tests run: every guide (TestEveryGuideRuns).
-var runGuides = map[string]bool{"getting-started-git.md": true, "writing-runbooks.md": true, "getting-started-github.md": true, "operating.md": true}
+var runGuides = map[string]bool{"getting-started-git.md": true, "writing-runbooks.md": true, "getting-started-github.md": true, "operating.md": true, "getting-started-gitea.md": true}
 
 type guideBlock struct {
 	line     int
@@ -131,8 +131,8 @@ func (s *guideSession) run(t *testing.T, b guideBlock, root string, swaps map[st
 		cwd = root
 	}
 	cwdFile := s.state + ".cwd"
-	script := fmt.Sprintf("set -euo pipefail\nsource %q\ncd %q\n%s\nexport -p > %q.new\ndeclare -p 2>/dev/null | grep -E '^declare -- [A-Z_][A-Z0-9_]*=' >> %q.new || true\nmv %q.new %q\npwd > %q\n",
-		s.state, cwd, text, s.state, s.state, s.state, s.state, cwdFile)
+	script := fmt.Sprintf("set -euo pipefail\nsource %q\ncd %q\n%s\nexport -p > %q.new\ndeclare -p 2>/dev/null | grep -E '^declare -- [A-Z_][A-Z0-9_]*=' >> %q.new || true\ndeclare -f >> %q.new\nmv %q.new %q\npwd > %q\n",
+		s.state, cwd, text, s.state, s.state, s.state, s.state, s.state, cwdFile)
 	cmd := exec.Command("bash", "-c", script)
 	cmd.Dir = cwd
 	cmd.Env = s.env

@@ -41,7 +41,7 @@ func (f *Forge) TeamMember(ctx context.Context, team, login string) (bool, error
 	c := f.client(ctx)
 	teams, _, err := c.SearchOrgTeams(org, &sdk.SearchTeamsOptions{Query: name, ListOptions: sdk.ListOptions{PageSize: pageSize}})
 	if err != nil {
-		return false, fmt.Errorf("gitea: find team %s: %w", team, err)
+		return false, fmt.Errorf("gitea: find team %s (the remediator's account must be a member of it): %w", team, err)
 	}
 	for _, t := range teams {
 		if !strings.EqualFold(t.Name, name) {
@@ -56,5 +56,8 @@ func (f *Forge) TeamMember(ctx context.Context, team, login string) (bool, error
 		}
 		return true, nil
 	}
-	return false, fmt.Errorf("gitea: team %s not found (or not visible to the remediator's account)", team)
+	// Gitea lists a team, and who is in it, only to the team's members, the
+	// organisation's owners and site administrators.
+	return false, fmt.Errorf("gitea: team %s not found, or not visible to the remediator's account: "+
+		"add that account to the team (Gitea shows a team's members only to its members and the organisation's owners)", team)
 }
