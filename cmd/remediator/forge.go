@@ -93,6 +93,7 @@ func newGitHubForge(cfg *config.Config, log *slog.Logger, with ...func(*github.O
 		Owner: cfg.Forge.Owner, Repository: cfg.Forge.Repository, BaseURL: cfg.Forge.BaseURL,
 		Token: config.Secret(cfg.Forge.TokenEnv), AppID: int64(cfg.Forge.AppID), InstallationID: int64(cfg.Forge.InstallationID),
 		Logger: log, Reporters: cfg.Forge.CheckReporters, SelfFile: filepath.Join(cfg.StateDir, "github-self.json"),
+		RecordFile: filepath.Join(cfg.StateDir, "github-proposals.json"),
 	}
 	for _, w := range with {
 		w(&o)

@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gitops-remediation/terraform-provider-remediation/internal/fakegithub"
 	"github.com/gitops-remediation/terraform-provider-remediation/internal/gittest"
@@ -218,5 +219,29 @@ func TestSpecCheckRejectsWrongWebhookPayloads(t *testing.T) {
 	if len(ft.errors) != 1 || !strings.Contains(ft.errors[0], "webhook pull-request-synchronize does not match GitHub's schema") ||
 		!strings.Contains(ft.errors[0], `property "pull_request" is missing`) {
 		t.Fatalf("a synchronize payload without its pull request passed: %v", ft.errors)
+	}
+}
+
+// sort=updated lists the pull request changed last first, as GitHub does: the
+// remediator reads its pull requests incrementally by it and stops at the first one
+// it has read, so a fake that listed by creation would hide a close of an old one.
+func TestListSortedByUpdated(t *testing.T) {
+	s := newServer(t, 3)
+	s.Close("octokit-fixture-org", "repo", 1, time.Now().Add(time.Minute))
+	numbers := func(query string) string {
+		a := call(t, s, "GET", "/repos/octokit-fixture-org/repo/pulls?"+query, "")
+		var prs []struct {
+			Number int `json:"number"`
+		}
+		if err := json.Unmarshal(a.body, &prs); err != nil {
+			t.Fatal(err)
+		}
+		return fmt.Sprint(prs)
+	}
+	if got := numbers("state=all&sort=updated&direction=desc"); got != "[{1} {3} {2}]" {
+		t.Errorf("sort=updated desc: %s, want #1 (closed last) first", got)
+	}
+	if got := numbers("state=all&sort=created&direction=desc"); got != "[{3} {2} {1}]" {
+		t.Errorf("sort=created desc: %s", got)
 	}
 }

@@ -55,7 +55,7 @@ func (s *Server) listPulls(w http.ResponseWriter, r *http.Request, rp *repo) {
 		}
 		ps = append(ps, p)
 	}
-	sortPulls(ps, q.Get("direction") == "desc" || q.Get("direction") == "" && q.Get("sort") != "")
+	sortPulls(ps, q.Get("sort"), q.Get("direction") == "desc" || q.Get("direction") == "" && q.Get("sort") != "")
 	page, per := paging(q)
 	out := []any{}
 	for _, p := range pageOf(ps, page, per) {

@@ -609,12 +609,21 @@ func validationFailed(w http.ResponseWriter, errs ...map[string]any) {
 	writeJSON(w, http.StatusUnprocessableEntity, map[string]any{"message": "Validation Failed", "errors": list, "documentation_url": "https://docs.github.com/rest/pulls/pulls#create-a-pull-request", "status": "422"})
 }
 
-// sortPulls orders pull requests for a list request.
-func sortPulls(ps []*pull, desc bool) {
-	sort.SliceStable(ps, func(i, j int) bool {
-		if desc {
-			return ps[i].created.After(ps[j].created) || ps[i].created.Equal(ps[j].created) && ps[i].number > ps[j].number
+// sortPulls orders pull requests for a list request: by when they were created or,
+// with sort=updated, last updated (GitHub's "created" and "updated"; the others it
+// offers are not asked for), the number breaking ties.
+func sortPulls(ps []*pull, by string, desc bool) {
+	at := func(p *pull) time.Time {
+		if by == "updated" {
+			return p.updated
 		}
-		return ps[i].created.Before(ps[j].created) || ps[i].created.Equal(ps[j].created) && ps[i].number < ps[j].number
+		return p.created
+	}
+	sort.SliceStable(ps, func(i, j int) bool {
+		a, b := at(ps[i]), at(ps[j])
+		if desc {
+			return a.After(b) || a.Equal(b) && ps[i].number > ps[j].number
+		}
+		return a.Before(b) || a.Equal(b) && ps[i].number < ps[j].number
 	})
 }

@@ -52,6 +52,10 @@ type Options struct {
 	// SelfFile, when set, keeps the remediator's login across processes (the CLI's
 	// state_dir): `GET /user` is asked once per token, not once per command.
 	SelfFile string
+	// RecordFile, when set, keeps the remediator's pull requests across processes
+	// (the state_dir): a one-shot command reads those updated since the last one
+	// (one request), not every pull request the repository has.
+	RecordFile string
 }
 
 // Forge opens and keeps up the remediator's pull requests on one repository.
@@ -70,6 +74,8 @@ type Forge struct {
 	cache     *cacheTransport
 	selfFile  string
 	selfKey   string
+	// recordFile keeps the pull requests read across processes (Options.RecordFile).
+	recordFile string
 	// known keeps what cannot change: pushers per head commit, the open list of a
 	// pass, the remediator's pull requests read so far.
 	known *memory
@@ -102,7 +108,7 @@ func New(o Options) (*Forge, error) {
 	cache := newCacheTransport(&retryTransport{base: base, retry: o.Retry, now: o.Now, sleep: o.Sleep, logger: o.Logger}, o.CacheBytes)
 	var rt http.RoundTripper = cache
 	f := &Forge{owner: o.Owner, repo: o.Repository, token: o.Token, now: o.Now, logger: o.Logger, reporters: o.Reporters,
-		cache: cache, selfFile: o.SelfFile, selfKey: selfKey(o), known: newMemory()}
+		cache: cache, selfFile: o.SelfFile, selfKey: selfKey(o), recordFile: o.RecordFile, known: newMemory()}
 	switch {
 	case o.Token != "" && o.AppID != 0:
 		return nil, errors.New("github forge: set a token or a GitHub App, not both")

@@ -116,6 +116,7 @@ func (f *Forge) syncProposals(ctx context.Context) ([]forge.Proposal, error) {
 	m.syncMu.Lock()
 	defer m.syncMu.Unlock()
 	m.mu.Lock()
+	f.loadRecord(m)
 	synced, newest := m.synced, m.newest
 	m.mu.Unlock()
 	opts := &gh.PullRequestListOptions{State: "all", Sort: "updated", Direction: "desc", ListOptions: gh.ListOptions{PerPage: 100}}
@@ -159,7 +160,11 @@ pages:
 	for n, p := range read {
 		m.props[n] = p
 	}
+	changed := !m.synced || len(read) > 0 || !latest.Equal(m.newest)
 	m.synced, m.newest = true, latest
+	if changed {
+		f.saveRecord(m)
+	}
 	out := make([]forge.Proposal, 0, len(m.props))
 	for _, p := range m.props {
 		out = append(out, p)

@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 )
@@ -49,18 +48,7 @@ func (f *Forge) writeSelf(login string) {
 	if f.selfFile == "" || login == "" {
 		return
 	}
-	data, err := json.Marshal(selfRecord{Credentials: f.selfKey, Login: login})
-	if err != nil {
-		return
-	}
-	tmp := f.selfFile + ".tmp"
-	if err := os.MkdirAll(filepath.Dir(f.selfFile), 0o700); err != nil {
-		return
-	}
-	if err := os.WriteFile(tmp, data, 0o600); err != nil {
-		return
-	}
-	if err := os.Rename(tmp, f.selfFile); err != nil {
+	if err := writeAtomic(f.selfFile, selfRecord{Credentials: f.selfKey, Login: login}); err != nil {
 		f.logger.Debug("github: keep the remediator's login", "err", err)
 	}
 }
