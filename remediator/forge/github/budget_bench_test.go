@@ -173,6 +173,12 @@ func benchBudget(b *testing.B, n int) {
 			measure(func() { e.props = append(e.props, e.open(b)) })
 		})
 	})
+	b.Run("pass-after-proposal-opened", func(b *testing.B) {
+		e.counted(b, func(_ int, measure func(func())) {
+			e.props = append(e.props, e.open(b))
+			measure(func() { e.pass(b) })
+		})
+	})
 	b.Run("pass-after-one-approval", func(b *testing.B) {
 		e.counted(b, func(i int, measure func(func())) {
 			p := e.props[i%len(e.props)]

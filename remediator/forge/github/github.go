@@ -76,7 +76,7 @@ type Forge struct {
 	selfKey   string
 	// recordFile keeps the pull requests read across processes (Options.RecordFile).
 	recordFile string
-	// known keeps what cannot change: pushers per head commit, the open list of a
+	// known keeps what cannot change: pushers per head commit, the open heads of a
 	// pass, the remediator's pull requests read so far.
 	known *memory
 }
@@ -254,7 +254,7 @@ func (f *Forge) Self(ctx context.Context) (string, error) {
 
 // Pushers are the accounts that authored or committed a commit of the pull request.
 // A head's commits never change: the answer is kept per head commit (the one the
-// last open list gave), and asked again only when the head moves.
+// last pass read), and asked again only when the head moves.
 func (f *Forge) Pushers(ctx context.Context, number int) ([]string, error) {
 	head, known, ok := f.cachedPushers(number)
 	if ok {

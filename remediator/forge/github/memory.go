@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -16,14 +17,15 @@ import (
 // memory is what the forge keeps between calls, all of it things that cannot
 // change or whose change GitHub would tell (a list is always asked again,
 // conditionally): the pushers of a head commit (a commit's author and committer
-// never change), the head each open pull request had in the last open list, and the
-// remediator's pull requests in every state, read once and then only those updated
-// since (what the limits are counted from and a branch is looked up in).
+// never change), the head each open pull request had in the last pass, and the
+// remediator's pull requests in every state with their updated_at, read once and then
+// only those updated since (what a pass works on, the limits are counted from and a
+// branch is looked up in).
 type memory struct {
 	mu      sync.Mutex
-	heads   map[int]string      // pull request number -> head in the last open list
+	heads   map[int]string      // pull request number -> head in the last pass
 	pushers map[string][]string // head commit -> pushers of the commits up to it
-	updated map[int]time.Time   // pull request number -> updated_at in the last open list
+	updated map[int]time.Time   // pull request number -> updated_at as last read
 	reviews map[int]keptReviews
 	// props are the remediator's pull requests, open and closed, as last read.
 	props map[int]forge.Proposal
@@ -41,34 +43,33 @@ func newMemory() *memory {
 		reviews: map[int]keptReviews{}, props: map[int]forge.Proposal{}}
 }
 
-// openPulls lists the open pull requests, newest first: conditional requests, so an
-// unchanged list costs nothing of the rate limit. The heads are remembered for
-// Pushers; pushers of heads no longer open are forgotten (memory stays bounded by
-// the open pull requests).
-func (f *Forge) openPulls(ctx context.Context) ([]*gh.PullRequest, error) {
-	var all []*gh.PullRequest
-	opts := &gh.PullRequestListOptions{State: "open", Sort: "created", Direction: "desc", ListOptions: gh.ListOptions{PerPage: 100}}
-	for {
-		prs, resp, err := f.client.PullRequests.List(ctx, f.owner, f.repo, opts)
-		if err != nil {
-			return nil, fmt.Errorf("github: list open pull requests: %w", err)
-		}
-		all = append(all, prs...)
-		if resp.NextPage == 0 {
-			break
-		}
-		opts.Page = resp.NextPage
+// OpenProposals lists the remediator's open pull requests, newest first: what a
+// reconcile pass works on. They come from the pull requests read once and then only
+// those updated since (syncProposals): one conditional request however many are
+// open, where the open list would be read again page by page after every opening
+// (each of its pages embeds the repository's open count). The heads and updated_at
+// read are remembered for Pushers and Reviews; what was kept of pull requests no
+// longer open is forgotten (memory stays bounded by the open pull requests).
+func (f *Forge) OpenProposals(ctx context.Context) ([]forge.Proposal, error) {
+	props, err := f.syncProposals(ctx)
+	if err != nil {
+		return nil, err
 	}
+	var open []forge.Proposal
+	for _, p := range props {
+		if p.State == forge.Open {
+			open = append(open, p)
+		}
+	}
+	slices.SortFunc(open, func(a, b forge.Proposal) int { return b.Number - a.Number })
 	m := f.known
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.heads = make(map[int]string, len(all))
-	m.updated = make(map[int]time.Time, len(all))
+	m.heads = make(map[int]string, len(open))
 	live := map[string]bool{}
-	for _, pr := range all {
-		m.heads[pr.GetNumber()] = pr.GetHead().GetSHA()
-		m.updated[pr.GetNumber()] = pr.GetUpdatedAt().Time
-		live[pr.GetHead().GetSHA()] = true
+	for _, p := range open {
+		m.heads[p.Number] = p.Head
+		live[p.Head] = true
 	}
 	for sha := range m.pushers {
 		if !live[sha] {
@@ -76,31 +77,11 @@ func (f *Forge) openPulls(ctx context.Context) ([]*gh.PullRequest, error) {
 		}
 	}
 	for n := range m.reviews {
-		if _, open := m.heads[n]; !open {
+		if _, isOpen := m.heads[n]; !isOpen {
 			delete(m.reviews, n)
 		}
 	}
-	return all, nil
-}
-
-// OpenProposals lists the remediator's open pull requests: what a reconcile pass
-// works on. No closed pull request is read.
-func (f *Forge) OpenProposals(ctx context.Context) ([]forge.Proposal, error) {
-	prs, err := f.openPulls(ctx)
-	if err != nil {
-		return nil, err
-	}
-	var out []forge.Proposal
-	for _, pr := range prs {
-		ours, err := f.ours(ctx, pr)
-		if err != nil {
-			return nil, err
-		}
-		if p, ok := proposal(pr); ok && ours {
-			out = append(out, p)
-		}
-	}
-	return out, nil
+	return open, nil
 }
 
 // syncProposals brings the remediator's pull requests, in every state, up to date
@@ -121,6 +102,7 @@ func (f *Forge) syncProposals(ctx context.Context) ([]forge.Proposal, error) {
 	m.mu.Unlock()
 	opts := &gh.PullRequestListOptions{State: "all", Sort: "updated", Direction: "desc", ListOptions: gh.ListOptions{PerPage: 100}}
 	read := map[int]forge.Proposal{}
+	updatedOf := map[int]time.Time{}
 	latest := newest
 pages:
 	for {
@@ -148,6 +130,7 @@ pages:
 					p.Body = "" // only an open proposal's body is compared
 				}
 				read[p.Number] = p
+				updatedOf[p.Number] = updated
 			}
 		}
 		if resp.NextPage == 0 {
@@ -159,6 +142,7 @@ pages:
 	defer m.mu.Unlock()
 	for n, p := range read {
 		m.props[n] = p
+		m.updated[n] = updatedOf[n]
 	}
 	changed := !m.synced || len(read) > 0 || !latest.Equal(m.newest)
 	m.synced, m.newest = true, latest
@@ -184,8 +168,8 @@ func newestOf(props []forge.Proposal, branch string) (forge.Proposal, bool) {
 	return best, found
 }
 
-// cachedPushers are the pushers of the head the last open list gave the pull
-// request, when known.
+// cachedPushers are the pushers of the head the last pass gave the pull request,
+// when known.
 func (f *Forge) cachedPushers(number int) (head string, pushers []string, ok bool) {
 	m := f.known
 	m.mu.Lock()
@@ -204,11 +188,11 @@ func (f *Forge) keepPushers(head, last string, pushers []string) {
 	m := f.known
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.pushers[head] = pushers // pruned with the next open list: bounded by the open heads
+	m.pushers[head] = pushers // pruned by the next pass: bounded by the open heads
 }
 
-// keptReviews are a pull request's reviews as read when the open list said the
-// pull request was last updated at updated; date is when GitHub answered.
+// keptReviews are a pull request's reviews as read when the pull requests read said
+// it was last updated at updated; date is when GitHub answered.
 type keptReviews struct {
 	updated, date time.Time
 	head          string
@@ -238,7 +222,7 @@ func (f *Forge) cachedReviews(number int) ([]forge.Review, bool) {
 }
 
 // keepReviews remembers the reviews read, with the pull request's updated_at and
-// head of the open list read before them and the time of GitHub's answer.
+// head as read before them and the time of GitHub's answer.
 func (f *Forge) keepReviews(number int, reviews []forge.Review, resp *gh.Response) {
 	if resp == nil {
 		return

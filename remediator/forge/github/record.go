@@ -20,6 +20,8 @@ type proposalsRecord struct {
 	Key    string           `json:"key"`
 	Newest time.Time        `json:"newest"`
 	Props  []forge.Proposal `json:"proposals"`
+	// Updated is each pull request's updated_at as read, for the reviews kept.
+	Updated map[int]time.Time `json:"updated"`
 }
 
 // recordKey names whose record it is: the credentials' digest (never the
@@ -48,6 +50,9 @@ func (f *Forge) loadRecord(m *memory) {
 	}
 	for _, p := range rec.Props {
 		m.props[p.Number] = p
+		if u, ok := rec.Updated[p.Number]; ok {
+			m.updated[p.Number] = u
+		}
 	}
 	m.synced, m.newest = true, rec.Newest
 }
@@ -58,9 +63,12 @@ func (f *Forge) saveRecord(m *memory) {
 	if f.recordFile == "" || !m.synced {
 		return
 	}
-	rec := proposalsRecord{Key: f.recordKey(), Newest: m.newest, Props: make([]forge.Proposal, 0, len(m.props))}
-	for _, p := range m.props {
+	rec := proposalsRecord{Key: f.recordKey(), Newest: m.newest, Props: make([]forge.Proposal, 0, len(m.props)), Updated: map[int]time.Time{}}
+	for n, p := range m.props {
 		rec.Props = append(rec.Props, p)
+		if u, ok := m.updated[n]; ok {
+			rec.Updated[n] = u
+		}
 	}
 	if err := writeAtomic(f.recordFile, rec); err != nil {
 		f.logger.Debug("github: keep the pull requests read", "file", f.recordFile, "err", err)
