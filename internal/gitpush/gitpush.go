@@ -97,6 +97,54 @@ func (c *Conn) Update(ctx context.Context, s storer.EncodedObjectStorer, commit 
 	return send(ctx, c.sess, c.adv, &packp.Command{Name: ref, Old: old, New: commit.Hash}, pack)
 }
 
+// RefUpdate is one ref moved to a commit, if and only if it is at Old (zero: absent).
+// The pack carries the objects Commit adds to ParentTree (zero: everything).
+type RefUpdate struct {
+	Ref        plumbing.ReferenceName
+	Old        plumbing.Hash
+	Commit     *object.Commit
+	ParentTree plumbing.Hash
+}
+
+// ErrNoAtomic means the remote cannot apply several ref updates all or none.
+var ErrNoAtomic = errors.New("the remote does not offer atomic pushes")
+
+// UpdateAtomic applies every update or none, in one push (receive-pack's atomic
+// capability): a compare-and-swap over several refs, such as a proposal's branch and
+// the reservation that lets it count against a bound. A ref not at its Old fails the
+// whole push with ErrStale. The session is closed.
+func (c *Conn) UpdateAtomic(ctx context.Context, s storer.EncodedObjectStorer, updates []RefUpdate) error {
+	defer c.Close()
+	if c.adv != nil && !c.adv.Capabilities.Supports(capability.Atomic) {
+		return ErrNoAtomic
+	}
+	thin := c.adv == nil || !c.adv.Capabilities.Supports(capability.Capability("no-thin"))
+	var cmds []*packp.Command
+	var objs []packObject
+	seen := map[plumbing.Hash]bool{}
+	for _, u := range updates {
+		if err := c.at(u.Ref, u.Old); err != nil {
+			return err
+		}
+		more, err := newObjects(s, u.Commit, u.ParentTree, thin)
+		if err != nil {
+			return err
+		}
+		for _, o := range more {
+			if !seen[o.hash] {
+				seen[o.hash] = true
+				objs = append(objs, o)
+			}
+		}
+		cmds = append(cmds, &packp.Command{Name: u.Ref, Old: u.Old, New: u.Commit.Hash})
+	}
+	pack, err := packBytes(s, objs)
+	if err != nil {
+		return err
+	}
+	return sendAll(ctx, c.sess, c.adv, cmds, pack, true)
+}
+
 // Close ends a session that carried no update; closing one twice is harmless.
 func (c *Conn) Close() {
 	if c != nil && c.sess != nil {
@@ -153,12 +201,22 @@ func connect(ctx context.Context, url string, auth transport.AuthMethod) (transp
 // send makes one ref update, with its pack (nil for a deletion), and classifies a
 // lost race as ErrStale.
 func send(ctx context.Context, sess transport.ReceivePackSession, adv *packp.AdvRefs, cmd *packp.Command, pack *bytes.Buffer) error {
+	return sendAll(ctx, sess, adv, []*packp.Command{cmd}, pack, false)
+}
+
+// sendAll makes the ref updates, all or none when atomic, with their pack.
+func sendAll(ctx context.Context, sess transport.ReceivePackSession, adv *packp.AdvRefs, cmds []*packp.Command, pack *bytes.Buffer, atomic bool) error {
 	caps := capability.NewList()
 	if adv != nil {
 		caps = adv.Capabilities
 	}
 	req := packp.NewReferenceUpdateRequestFromCapabilities(caps)
-	req.Commands = []*packp.Command{cmd}
+	if atomic {
+		if err := req.Capabilities.Set(capability.Atomic); err != nil {
+			return err
+		}
+	}
+	req.Commands = cmds
 	if pack != nil {
 		req.Packfile = io.NopCloser(pack)
 	}
@@ -168,9 +226,9 @@ func send(ctx context.Context, sess transport.ReceivePackSession, adv *packp.Adv
 	}
 	if err != nil {
 		msg := err.Error()
-		for _, race := range []string{"already exists", "failed to update ref", "stale info", "fetch first", "non-fast-forward", "cannot lock ref", "incorrect old value"} {
+		for _, race := range []string{"already exists", "failed to update ref", "stale info", "fetch first", "non-fast-forward", "cannot lock ref", "incorrect old value", "atomic push failed", "atomic transaction failed"} {
 			if strings.Contains(msg, race) {
-				return fmt.Errorf("%s: %w (%w)", cmd.Name, ErrStale, err)
+				return fmt.Errorf("%s: %w (%w)", cmds[0].Name, ErrStale, err)
 			}
 		}
 		return err
