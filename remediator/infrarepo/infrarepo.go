@@ -128,7 +128,7 @@ func (r *Repo) Fetch(ctx context.Context) error {
 	err := r.repo.FetchContext(ctx, &git.FetchOptions{
 		RemoteName: "origin", Auth: r.auth, Force: true, Prune: true,
 		// A true mirror: the repository's branches are the mirror's branches.
-		RefSpecs: []config.RefSpec{"+refs/heads/*:refs/heads/*", "+refs/notes/*:refs/notes/*"},
+		RefSpecs: []config.RefSpec{"+refs/heads/*:refs/heads/*", "+refs/notes/*:refs/notes/*", "+refs/remediation/*:refs/remediation/*"},
 	})
 	if err != nil && !errors.Is(err, git.NoErrAlreadyUpToDate) {
 		return fmt.Errorf("fetch infrastructure repository %s: %w", gitauth.RedactURL(r.url), err)

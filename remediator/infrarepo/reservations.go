@@ -1,0 +1,127 @@
+package infrarepo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/object"
+
+	"github.com/gitops-remediation/terraform-provider-remediation/internal/gitauth"
+	"github.com/gitops-remediation/terraform-provider-remediation/internal/gitpush"
+	"github.com/gitops-remediation/terraform-provider-remediation/internal/gittree"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/bounds"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/signing"
+)
+
+// ErrReservationsMoved means another writer pushed a reservation since the ledger
+// was read: read it again (Fetch), count again, and try again.
+var ErrReservationsMoved = errors.New("the reservations ledger moved")
+
+// Reservations is the bounds ledger as last fetched, and the commit it was read
+// from (zero: none yet). A ledger whose head the remediator's own key did not sign
+// (someone with push access wrote it) reserves nothing, though the next push still
+// replaces it only by compare-and-swap from that head.
+func (r *Repo) Reservations() (bounds.Ledger, plumbing.Hash, error) {
+	head, ok := r.Tip(bounds.Ref)
+	if !ok {
+		return nil, plumbing.ZeroHash, nil
+	}
+	c, err := r.repo.CommitObject(head)
+	if err != nil {
+		return nil, head, fmt.Errorf("read %s: %w", bounds.Ref, err)
+	}
+	if r.Signer == nil || signing.VerifyCommit(c, r.Signer.Public()) != nil {
+		return nil, head, nil
+	}
+	f, err := c.File(bounds.File)
+	if errors.Is(err, object.ErrFileNotFound) {
+		return nil, head, nil
+	}
+	if err != nil {
+		return nil, head, fmt.Errorf("read %s: %w", bounds.Ref, err)
+	}
+	rd, err := f.Reader()
+	if err != nil {
+		return nil, head, fmt.Errorf("read %s: %w", bounds.Ref, err)
+	}
+	defer func() { _ = rd.Close() }()
+	data, err := io.ReadAll(io.LimitReader(rd, 4<<20))
+	if err != nil {
+		return nil, head, fmt.Errorf("read %s: %w", bounds.Ref, err)
+	}
+	return bounds.Parse(data), head, nil
+}
+
+// PushReserving creates the proposal's branch at c (moving it from old, as PushOver
+// does) and, in the same atomic push, moves the ledger from ledgerHead (as read with
+// Reservations) to a signed commit holding next. Both move or neither:
+// ErrBranchExists when the branch was not at old, ErrReservationsMoved when only the
+// ledger moved.
+func (w *WorkTree) PushReserving(ctx context.Context, c *object.Commit, branch string, old plumbing.Hash,
+	ledgerHead plumbing.Hash, next bounds.Ledger, by object.Signature) error {
+	r := w.r
+	ledger, parentTree, err := r.ledgerCommit(ledgerHead, next, by)
+	if err != nil {
+		return err
+	}
+	if err := r.refreshAuth(ctx); err != nil {
+		return err
+	}
+	conn, err := (gitpush.Remote{URL: r.url, Auth: r.auth}).Connect(ctx)
+	if err != nil {
+		return fmt.Errorf("push %s to %s: %w", branch, gitauth.RedactURL(r.url), err)
+	}
+	ref := plumbing.NewBranchReferenceName(branch)
+	err = conn.UpdateAtomic(ctx, r.repo.Storer, []gitpush.RefUpdate{
+		{Ref: ref, Old: old, Commit: c, ParentTree: w.baseTree.Hash},
+		{Ref: bounds.Ref, Old: ledgerHead, Commit: ledger, ParentTree: parentTree},
+	})
+	if errors.Is(err, gitpush.ErrStale) {
+		// Which one moved decides what the caller does: another writer's proposal
+		// of this branch, or only another reservation.
+		if ferr := r.Fetch(ctx); ferr != nil {
+			return ferr
+		}
+		if now, _ := r.Branch(branch); now != old {
+			return fmt.Errorf("push %s: %w", branch, ErrBranchExists)
+		}
+		return fmt.Errorf("push %s: %w", branch, ErrReservationsMoved)
+	}
+	if err != nil {
+		return fmt.Errorf("push %s to %s: %w", branch, gitauth.RedactURL(r.url), err)
+	}
+	_ = r.repo.Storer.SetReference(plumbing.NewHashReference(ref, c.Hash))
+	_ = r.repo.Storer.SetReference(plumbing.NewHashReference(bounds.Ref, ledger.Hash))
+	_ = r.MarkSeen(branch, c.Hash)
+	return nil
+}
+
+// ledgerCommit writes the ledger commit holding next on ledgerHead, signed by the
+// remediator, and returns it with the tree it replaces.
+func (r *Repo) ledgerCommit(ledgerHead plumbing.Hash, next bounds.Ledger, by object.Signature) (*object.Commit, plumbing.Hash, error) {
+	var parentTree plumbing.Hash
+	if !ledgerHead.IsZero() {
+		prev, err := r.repo.CommitObject(ledgerHead)
+		if err != nil {
+			return nil, plumbing.ZeroHash, fmt.Errorf("read %s: %w", bounds.Ref, err)
+		}
+		parentTree = prev.TreeHash
+	}
+	blob, err := gittree.WriteBlob(r.objects, next.Encode())
+	if err != nil {
+		return nil, plumbing.ZeroHash, err
+	}
+	tree, err := gittree.Edit(r.objects, parentTree, map[string]*plumbing.Hash{bounds.File: &blob})
+	if err != nil {
+		return nil, plumbing.ZeroHash, fmt.Errorf("build %s: %w", bounds.Ref, err)
+	}
+	nc := &object.Commit{Author: by, Committer: by, Message: "reserve\n", TreeHash: tree}
+	if !ledgerHead.IsZero() {
+		nc.ParentHashes = []plumbing.Hash{ledgerHead}
+	}
+	c, err := r.storeCommit(nc)
+	return c, parentTree, err
+}
