@@ -14,12 +14,13 @@ import (
 
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/config"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/lifecycle"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/records"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/status"
 	"github.com/gitops-remediation/terraform-provider-remediation/runbooks"
 )
 
 // route, reconcile and status say the same about what a proposal needs: the one
-// answer of lifecycle.NeedOf, not the policy's bare count for the risk (route once
+// answer of records.NeedOf, not the policy's bare count for the risk (route once
 // said "approvals required: 0" where reconcile waited for "0 of 1 approval(s)").
 func TestRouteReconcileAndStatusAgreeOnWhatAProposalNeeds(t *testing.T) {
 	for _, tc := range []struct {
@@ -52,7 +53,7 @@ func TestRouteReconcileAndStatusAgreeOnWhatAProposalNeeds(t *testing.T) {
 				t.Fatalf("route: %d %s %s", code, out, errs)
 			}
 			code, out, errs = cli(t, "route", "--config", cfg, "--labels", "alertname=HighLatency,service=api-gateway,env=prod", "--value", "0.9", "--output", "json")
-			var routed struct{ Need lifecycle.Need }
+			var routed struct{ Need records.Need }
 			if err := json.Unmarshal([]byte(out), &routed); code != 0 || err != nil {
 				t.Fatalf("route json: %d %v %s %s", code, err, out, errs)
 			}

@@ -21,7 +21,7 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/artifact"
-	"github.com/gitops-remediation/terraform-provider-remediation/remediator/lifecycle"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/records"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/signing"
 )
 
@@ -51,7 +51,7 @@ type Entry struct {
 
 	within     time.Duration
 	reverts    []string
-	noteApps   []lifecycle.Approval
+	noteApps   []records.Approval
 	unreadable []string
 	headAuth   [2]string
 	// outcomeNote and mergeIntent are the raw notes, checked by Verify; mergedRecord
@@ -414,7 +414,7 @@ func readLedgerNotes(repo *git.Repository) (ledgerNotes, error) {
 	for _, r := range []struct {
 		ref string
 		to  *map[plumbing.Hash]plumbing.Hash
-	}{{lifecycle.OutcomeRef, &n.outcomes}, {lifecycle.ApprovalsRef, &n.approvals}, {lifecycle.MergesRef, &n.intents}, {lifecycle.ChecksRef, &n.checks}} {
+	}{{records.OutcomeRef, &n.outcomes}, {records.ApprovalsRef, &n.approvals}, {records.MergesRef, &n.intents}, {records.ChecksRef, &n.checks}} {
 		m, err := readNotes(repo, r.ref)
 		if err != nil {
 			return n, err
@@ -429,7 +429,7 @@ func entry(repo *git.Repository, c *object.Commit, trailers [][2]string, id stri
 		ID: id, Runbook: first(trailers, "Runbook"), RunbookVersion: first(trailers, "Runbook-Version"),
 		Policy: first(trailers, "Policy"), Risk: first(trailers, "Risk"), Fingerprint: first(trailers, "Anomaly-Fingerprint"),
 		Approvers: all(trailers, "Approved-by"), MergedAt: c.Committer.When, MergedBy: c.Author.Name,
-		Merge: c.Hash.String(), Head: c.ParentHashes[1].String(), DecidedOn: all(trailers, lifecycle.DecidedOnTrailer),
+		Merge: c.Hash.String(), Head: c.ParentHashes[1].String(), DecidedOn: all(trailers, records.DecidedOnTrailer),
 	}
 	if blob, ok := notes.checks[c.ParentHashes[1]]; ok {
 		if note, err := blobContents(repo, blob); err == nil {
@@ -438,7 +438,7 @@ func entry(repo *git.Repository, c *object.Commit, trailers [][2]string, id stri
 	}
 	if blob, ok := notes.outcomes[c.Hash]; ok {
 		if note, err := blobContents(repo, blob); err == nil {
-			e.Outcome = string(lifecycle.OutcomeOf(note))
+			e.Outcome = string(records.OutcomeOf(note))
 			e.outcomeNote = note
 		}
 	}
@@ -455,7 +455,7 @@ func entry(repo *git.Repository, c *object.Commit, trailers [][2]string, id stri
 	if blob, ok := notes.approvals[c.ParentHashes[1]]; ok {
 		if note, err := blobContents(repo, blob); err == nil {
 			e.approvalsNote = note
-			e.noteApps, e.unreadable = lifecycle.ParseApprovals(note)
+			e.noteApps, e.unreadable = records.ParseApprovals(note)
 		}
 	}
 	if head, err := repo.CommitObject(c.ParentHashes[1]); err == nil {

@@ -15,6 +15,7 @@ import (
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/forge"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/infrarepo"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/lifecycle"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/records"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/signing"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/verify"
 	"github.com/gitops-remediation/terraform-provider-remediation/runbooks"
@@ -162,8 +163,8 @@ func FuzzParseProgress(f *testing.F) {
 	f.Add([]byte("applied_at: yesterday\n"))
 	f.Add([]byte("resolved_since: 2026-11-30T10:05:00+02:00\napplied_at:2026-11-30T10:00:00Z"))
 	f.Fuzz(func(t *testing.T, note []byte) {
-		p := lifecycle.ParseProgress(note)
-		again := lifecycle.ParseProgress([]byte(p.Text()))
+		p := records.ParseProgress(note)
+		again := records.ParseProgress([]byte(p.Text()))
 		if !again.AppliedAt.Equal(p.AppliedAt) || !again.ResolvedSince.Equal(p.ResolvedSince) {
 			t.Fatalf("%q read %+v, written and read again %+v", note, p, again)
 		}
@@ -221,8 +222,8 @@ func TestVerificationBelievesOnlyItsOwnRecords(t *testing.T) {
 		work := t.TempDir()
 		gittest.Run(t, "", "clone", "-q", bare, work)
 		early := merged.Add(-time.Hour).UTC().Format(time.RFC3339Nano)
-		gittest.Run(t, work, "notes", "--ref="+lifecycle.ProgressRef, "add", "-m", "applied_at: "+early+"\nresolved_since: "+early, "HEAD")
-		gittest.Run(t, work, "push", "-q", "origin", lifecycle.ProgressRef)
+		gittest.Run(t, work, "notes", "--ref="+records.ProgressRef, "add", "-m", "applied_at: "+early+"\nresolved_since: "+early, "HEAD")
+		gittest.Run(t, work, "push", "-q", "origin", records.ProgressRef)
 		notApplied := gone
 		notApplied.apply = ""
 		if out, _ := run(t, bare, key, merged.Add(20*time.Minute), notApplied); len(out) != 0 {
@@ -254,8 +255,8 @@ func TestVerificationBelievesOnlyItsOwnRecords(t *testing.T) {
 		// Someone with push access removes the failure and the progress before it.
 		gittest.Run(t, work, "fetch", "-q", "origin", "refs/notes/*:refs/notes/*")
 		gittest.Run(t, work, "notes", "--ref=remediation", "remove", merge)
-		gittest.Run(t, work, "notes", "--ref="+lifecycle.ProgressRef, "remove", merge)
-		gittest.Run(t, work, "push", "-q", "origin", "refs/notes/remediation", lifecycle.ProgressRef)
+		gittest.Run(t, work, "notes", "--ref="+records.ProgressRef, "remove", merge)
+		gittest.Run(t, work, "push", "-q", "origin", "refs/notes/remediation", records.ProgressRef)
 		for _, after := range []time.Duration{30 * time.Minute, 41 * time.Minute} {
 			out, _ := run(t, bare, key, at.Add(after), gone)
 			for _, o := range out {
@@ -288,8 +289,8 @@ func TestVerificationBelievesOnlyItsOwnRecords(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		note, _, _ := infra.Note(lifecycle.OutcomeRef, m.Hash)
-		if ev := lifecycle.ReadOutcome(note, m.Hash, key.Public()); ev.Outcome != forge.OutcomeFailed {
+		note, _, _ := infra.Note(records.OutcomeRef, m.Hash)
+		if ev := records.ReadOutcome(note, m.Hash, key.Public()); ev.Outcome != forge.OutcomeFailed {
 			t.Fatalf("outcome note after the pass: %+v\n%s", ev, note)
 		}
 	})

@@ -19,6 +19,7 @@ import (
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/forge"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/infrarepo"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/lifecycle"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/records"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/signing"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/verify"
 	"github.com/gitops-remediation/terraform-provider-remediation/runbooks"
@@ -111,11 +112,11 @@ func reportCheck(t *testing.T, work, name string, state forge.CheckState) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := lifecycle.SignCheck(k, gittest.Run(t, work, "rev-parse", "HEAD"), name, state, "ci@example.com", time.Now())
+	r, err := records.SignCheck(k, gittest.Run(t, work, "rev-parse", "HEAD"), name, state, "ci@example.com", time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
-	gittest.Run(t, work, "notes", "--ref="+lifecycle.ChecksRef, "append", "-m", strings.TrimSpace(string(r.Entry())), "HEAD")
+	gittest.Run(t, work, "notes", "--ref="+records.ChecksRef, "append", "-m", strings.TrimSpace(string(r.Entry())), "HEAD")
 }
 
 // mergeArtifact commits the artifact on remediation/<id> and merges it into main
@@ -150,7 +151,7 @@ func TestVerificationOfOneMergeDoesNotBlockTheOthers(t *testing.T) {
 	for _, id := range []string{"scale-aaaaaaaaaa", "scale-bbbbbbbbbb", "scale-cccccccccc"} {
 		mergeRemediation(t, work, id)
 	}
-	gittest.Run(t, work, "push", "-q", "origin", "main", lifecycle.ChecksRef)
+	gittest.Run(t, work, "push", "-q", "origin", "main", records.ChecksRef)
 	ctx := context.Background()
 	infra := openInfra(t, bare, workKey(t, work))
 	cat := &runbooks.Catalog{}
@@ -191,7 +192,7 @@ func TestAppliedOnlyWhenCIReportedIt(t *testing.T) {
 		want   forge.Outcome
 	}{
 		{"written by hand", func(t *testing.T, work string) {
-			gittest.Run(t, work, "notes", "--ref="+lifecycle.ChecksRef, "append", "-m", "success terraform-apply", "HEAD")
+			gittest.Run(t, work, "notes", "--ref="+records.ChecksRef, "append", "-m", "success terraform-apply", "HEAD")
 		}, forge.OutcomeNotApplied},
 		{"signed by CI", func(t *testing.T, work string) { reportCheck(t, work, "terraform-apply", forge.CheckSuccess) }, forge.OutcomeVerified},
 	} {
@@ -200,7 +201,7 @@ func TestAppliedOnlyWhenCIReportedIt(t *testing.T) {
 			mergeArtifact(t, work, &artifact.Artifact{ID: "scale-aaaaaaaaaa", Runbook: "scale", Policy: "prod", Risk: "low", Rollback: "none",
 				Verify: artifact.Verify{Within: "1h", AlertResolved: true, Soak: "0s", ApplyTimeout: "1h"}})
 			tc.report(t, work)
-			gittest.Run(t, work, "push", "-q", "origin", "main", lifecycle.ChecksRef)
+			gittest.Run(t, work, "push", "-q", "origin", "main", records.ChecksRef)
 			ctx := context.Background()
 			infra := openInfra(t, bare, workKey(t, work))
 			signers, reporters := ciReports(t, work)
@@ -216,8 +217,8 @@ func TestAppliedOnlyWhenCIReportedIt(t *testing.T) {
 				t.Fatalf("outcome %+v, want %s", out, tc.want)
 			}
 			// What verification started on is sealed with its progress: CI's report, by hash.
-			note, _ := gittest.Output(bare, "notes", "--ref="+lifecycle.ProgressRef, "show", "main")
-			p := lifecycle.ReadProgress([]byte(note), plumbing.NewHash(gittest.Run(t, bare, "rev-parse", "main")), workKey(t, work).Public())
+			note, _ := gittest.Output(bare, "notes", "--ref="+records.ProgressRef, "show", "main")
+			p := records.ReadProgress([]byte(note), plumbing.NewHash(gittest.Run(t, bare, "rev-parse", "main")), workKey(t, work).Public())
 			if started := len(p.DecidedOn) == 1 && strings.HasPrefix(p.DecidedOn[0], "check terraform-apply success by ci@example.com sha256:"); started != (tc.want == forge.OutcomeVerified) {
 				t.Fatalf("progress decided on %q", p.DecidedOn)
 			}
@@ -237,7 +238,7 @@ func TestRuleVerificationSeesThroughBackdatedCommits(t *testing.T) {
 	if got := gittest.Run(t, work, "log", "-1", "--format=%cI"); !strings.HasPrefix(got, "2001-") {
 		t.Fatalf("committer date %s", got)
 	}
-	gittest.Run(t, work, "push", "-q", "origin", "main", lifecycle.ChecksRef)
+	gittest.Run(t, work, "push", "-q", "origin", "main", records.ChecksRef)
 	infra := openInfra(t, bare, workKey(t, work))
 	signers, reporters := ciReports(t, work)
 	r := &lifecycle.Reconciler{Infra: infra, Catalog: &runbooks.Catalog{}, Base: "main", AuthorName: "remediator", AuthorEmail: "r@localhost",

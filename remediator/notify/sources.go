@@ -16,6 +16,7 @@ import (
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/lifecycle"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/propose"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/queue"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/records"
 	"github.com/gitops-remediation/terraform-provider-remediation/runbooks"
 )
 
@@ -65,20 +66,20 @@ func (f Facts) Proposal(res propose.Result, a intake.Anomaly) (Event, bool) {
 }
 
 // need is what the proposal needs before it merges, by the gate's own rule
-// (lifecycle.NeedOf): a risk the policy asks no approval for still waits for a
+// (records.NeedOf): a risk the policy asks no approval for still waits for a
 // person unless the runbook version has earned auto-merge. A record that cannot be
 // read leaves it waiting for a person, as the gate would.
-func (f Facts) need(pol *runbooks.Policy, res propose.Result) lifecycle.Need {
+func (f Facts) need(pol *runbooks.Policy, res propose.Result) records.Need {
 	rb := f.Catalog.Runbook(res.Runbook)
-	n, _ := lifecycle.NeedOf(pol, runbooks.Risk(res.Risk), func() (lifecycle.Record, error) {
+	n, _ := records.NeedOf(pol, runbooks.Risk(res.Risk), func() (records.Record, error) {
 		if rb == nil || f.Infra == nil || f.Infra.Signer == nil {
-			return lifecycle.Record{}, errors.New("the runbook's record is not read")
+			return records.Record{}, errors.New("the runbook's record is not read")
 		}
 		version, err := runbooks.Version(rb)
 		if err != nil {
-			return lifecycle.Record{}, err
+			return records.Record{}, err
 		}
-		h := lifecycle.History{Repo: f.Infra, Base: f.Base, Remediator: f.Infra.Signer.Public(), Now: f.Now()}
+		h := records.History{Repo: f.Infra, Base: f.Base, Remediator: f.Infra.Signer.Public(), Now: f.Now()}
 		return h.RecordOf(rb.Metadata.Name, version)
 	})
 	return n
@@ -148,7 +149,7 @@ func (f Facts) suspended(failed Event) (Event, bool) {
 	if rb == nil || pol == nil || artifact.IsRollback(failed.RemediationID) || f.Infra.Signer == nil {
 		return Event{}, false
 	}
-	h := lifecycle.History{Repo: f.Infra, Base: f.Base, Remediator: f.Infra.Signer.Public(), Now: f.Now()}
+	h := records.History{Repo: f.Infra, Base: f.Base, Remediator: f.Infra.Signer.Public(), Now: f.Now()}
 	why, err := h.Suspended(rb, pol)
 	if err != nil || why == "" {
 		return Event{}, false

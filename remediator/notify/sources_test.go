@@ -10,7 +10,7 @@ import (
 )
 
 // TestProposalSaysWhatTheGateNeeds: the "waiting for approval" event says the
-// approvals the merge gate will ask (lifecycle.NeedOf), not the policy's bare count
+// approvals the merge gate will ask (records.NeedOf), not the policy's bare count
 // for the risk: a risk the policy asks no approval for but lets no bot merge alone
 // waits for one person; auto-merge terms that need a record nobody read wait too.
 func TestProposalSaysWhatTheGateNeeds(t *testing.T) {

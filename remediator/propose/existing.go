@@ -8,7 +8,7 @@ import (
 
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/artifact"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/forge"
-	"github.com/gitops-remediation/terraform-provider-remediation/remediator/lifecycle"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/records"
 )
 
 // ownBranch says whether the branch head is the remediator's own proposal commit of
@@ -19,7 +19,7 @@ func (p *Proposer) ownBranch(head plumbing.Hash, id string) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	return lifecycle.Provenance(c, id, p.Infra.Signer.Public()) == "", nil
+	return records.Provenance(c, id, p.Infra.Signer.Public()) == "", nil
 }
 
 // branchRequest rebuilds the forge request from what the proposal branch records:

@@ -18,7 +18,7 @@ import (
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/forge"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/infrarepo"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/intake"
-	"github.com/gitops-remediation/terraform-provider-remediation/remediator/lifecycle"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/records"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/tracing"
 	"github.com/gitops-remediation/terraform-provider-remediation/runbooks"
 )
@@ -202,7 +202,7 @@ func expected(rb *runbooks.Runbook, pol *runbooks.Policy, a intake.Anomaly) stri
 
 // breaker applies the policy's circuit breaker to the runbook.
 func (p *Proposer) breaker(rb *runbooks.Runbook, pol *runbooks.Policy) (string, error) {
-	h := lifecycle.History{Repo: p.Infra, Base: p.Base, Remediator: p.Infra.Signer.Public(), Now: p.Now()}
+	h := records.History{Repo: p.Infra, Base: p.Base, Remediator: p.Infra.Signer.Public(), Now: p.Now()}
 	return h.Suspended(rb, pol)
 }
 
@@ -214,7 +214,7 @@ func (p *Proposer) gate(ctx context.Context, rb *runbooks.Runbook, pol *runbooks
 	if cd := rb.Spec.Cooldown.Std(); cd > 0 {
 		// Graph order and the remediator's own merges: a back-dated commit on the base
 		// hides nothing, and a trailer anyone can write starts nothing.
-		m, err := lifecycle.LastMerged(p.Infra, p.Base, id, now.Add(-cd), p.Infra.Signer.Public())
+		m, err := records.LastMerged(p.Infra, p.Base, id, now.Add(-cd), p.Infra.Signer.Public())
 		if err != nil {
 			return "", err
 		}
@@ -225,7 +225,7 @@ func (p *Proposer) gate(ctx context.Context, rb *runbooks.Runbook, pol *runbooks
 		}
 		// A rejection (a proposal withdrawn by a reviewer) starts the cooldown too,
 		// from when the remediator saw it (its own sealed clock, not a commit date).
-		j, rejected, err := lifecycle.RejectionOf(p.Infra, id, p.Infra.Signer.Public())
+		j, rejected, err := records.RejectionOf(p.Infra, id, p.Infra.Signer.Public())
 		if err != nil {
 			return "", err
 		}

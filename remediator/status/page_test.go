@@ -12,6 +12,7 @@ import (
 
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/audit"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/lifecycle"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/records"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/status"
 )
 
@@ -24,7 +25,7 @@ func page(t *testing.T, token string) *httptest.Server {
 			State: lifecycle.Waiting, Reason: "0 of 1 approval(s) on the head commit",
 			Labels: map[string]string{"alertname": "HighLatency", "service": `<script>alert("x")</script>`}}},
 		Verifying: []status.Item{}, Outcomes: []status.Item{},
-		Runbooks: []status.Runbook{{Name: "scale-out-api", Enabled: true, Risk: "medium", Version: "abc", Record: lifecycle.Record{Verified: 2, Streak: 2},
+		Runbooks: []status.Runbook{{Name: "scale-out-api", Enabled: true, Risk: "medium", Version: "abc", Record: records.Record{Verified: 2, Streak: 2},
 			Chart: &status.Chart{Verified: 2, Median: &median, Bars: []status.ChartBar{{X: 290, Y: 0, W: 8, H: 40, Fill: "#5cb85c", Label: "2026-11-30: 2 verified"}}}}},
 	}
 	mux := http.NewServeMux()
