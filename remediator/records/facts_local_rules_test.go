@@ -35,7 +35,7 @@ func TestRuleLocalChecksAreTheChecksNotesCountedReports(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	facts := records.NewLocalFacts(openInfra(t, bare, nil), nil, records.CheckTrust{Signers: as, Reporters: []string{"ci@example.com"}, Now: time.Now()})
+	facts := records.NewLocalFacts(openInfra(t, bare), nil, records.CheckTrust{Signers: as, Reporters: []string{"ci@example.com"}, Now: time.Now()})
 
 	states, err := facts.Checks(context.Background(), head)
 	if err != nil || len(states) != 1 || states["terraform-apply"] != forge.CheckSuccess {

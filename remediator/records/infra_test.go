@@ -45,15 +45,15 @@ func infraWork(t *testing.T) (bare, work string) {
 	return bare, work
 }
 
-// openInfra opens the remediator's mirror of bare, signing with key (nil: none).
-func openInfra(t *testing.T, bare string, key *signing.Key) *infrarepo.Repo {
+// openInfra opens the remediator's mirror of bare, signing nothing (the records'
+// tests read; lifecycle's give it the remediator's key).
+func openInfra(t *testing.T, bare string) *infrarepo.Repo {
 	t.Helper()
 	infra, err := infrarepo.Open(context.Background(), bare, "", t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = infra.Close() })
-	infra.Signer = key
 	return infra
 }
 

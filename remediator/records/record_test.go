@@ -77,7 +77,7 @@ func history(t *testing.T, entries ...string) (*infrarepo.Repo, *signing.Key) {
 		gittest.Run(t, work, "notes", "--ref=remediation", "add", "-F", file, "HEAD")
 	}
 	gittest.Run(t, work, "push", "-q", "origin", "main", "refs/notes/remediation")
-	return openInfra(t, bare, nil), key
+	return openInfra(t, bare), key
 }
 
 func recordOf(t *testing.T, repo *infrarepo.Repo, key *signing.Key, version string) records.Record {

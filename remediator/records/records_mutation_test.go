@@ -143,7 +143,7 @@ func recordsHistory(t *testing.T, key *signing.Key, entries ...string) (records.
 			t.Fatal(err)
 		}
 	}
-	return records.History{Repo: openInfra(t, bare, nil), Base: "main", Remediator: key.Public(), Now: recordsNow}, times
+	return records.History{Repo: openInfra(t, bare), Base: "main", Remediator: key.Public(), Now: recordsNow}, times
 }
 
 // same compares two records, their times as instants.

@@ -86,7 +86,7 @@ func scopeRepo(t *testing.T, head map[string]string) (infra *infrarepo.Repo, h, 
 	if err := st.SetReference(plumbing.NewHashReference("refs/heads/remediation/web-1", h)); err != nil {
 		t.Fatal(err)
 	}
-	return openInfra(t, bare, nil), h, merged
+	return openInfra(t, bare), h, merged
 }
 
 func TestRuleScopeIsWhatTheRunbookProduces(t *testing.T) {
