@@ -182,9 +182,9 @@ func newReconcileCommand() *cobra.Command {
 			}
 			for _, o := range outcomes {
 				switch o.Action {
-				case lifecycle.Merged:
+				case decision.Merged:
 					fmt.Fprintf(cmd.OutOrStdout(), "merged: %s as %s (approved by %s)\n", o.Branch, o.Merge[:12], strings.Join(o.Approvers, ", "))
-				case string(forge.OutcomeVerified), string(forge.OutcomeFailed), string(forge.OutcomeNotApplied), lifecycle.Verifying:
+				case decision.Action(forge.OutcomeVerified), decision.Action(forge.OutcomeFailed), decision.Action(forge.OutcomeNotApplied), decision.Verifying:
 					fmt.Fprintf(cmd.OutOrStdout(), "%s: %s (merge %s): %s\n", o.Action, o.ID, o.Merge[:12], o.Reason)
 				default:
 					fmt.Fprintf(cmd.OutOrStdout(), "%s: %s: %s\n", o.Action, o.Branch, o.Reason)

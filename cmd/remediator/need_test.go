@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/config"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/decision"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/lifecycle"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/records"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/status"
@@ -65,10 +66,10 @@ func TestRouteReconcileAndStatusAgreeOnWhatAProposalNeeds(t *testing.T) {
 			if fmt.Sprint(*o.Need) != fmt.Sprint(routed.Need) || o.Need.Approvals != tc.want {
 				t.Fatalf("route needs %+v, reconcile %+v; want %d approval(s)", routed.Need, *o.Need, tc.want)
 			}
-			if tc.want > 0 && (o.Action != lifecycle.Waiting || !strings.HasPrefix(o.Reason, fmt.Sprintf("0 of %d approval(s)", tc.want)) || !strings.Contains(o.Reason, tc.why)) {
+			if tc.want > 0 && (o.Action != decision.Waiting || !strings.HasPrefix(o.Reason, fmt.Sprintf("0 of %d approval(s)", tc.want)) || !strings.Contains(o.Reason, tc.why)) {
 				t.Fatalf("reconcile: %+v", o)
 			}
-			if tc.want == 0 && o.Action != lifecycle.WouldMerge {
+			if tc.want == 0 && o.Action != decision.WouldMerge {
 				t.Fatalf("reconcile of an auto-merge: %+v", o)
 			}
 			_, out, _ = cli(t, "status", "--config", cfg)

@@ -162,17 +162,17 @@ func (c *Daemon) count(outcomes []lifecycle.Outcome, err error) {
 	waiting := 0
 	var oldest time.Duration
 	for _, o := range outcomes {
-		if o.Action == lifecycle.Waiting {
+		if o.Action == decision.Waiting {
 			waiting++
 			if head, err := c.o.Infra.Commit(plumbing.NewHash(o.Head)); err == nil && time.Since(head.Committer.When) > oldest {
 				oldest = time.Since(head.Committer.When)
 			}
 			continue
 		}
-		if o.Action == lifecycle.Verifying {
+		if o.Action == decision.Verifying {
 			continue // a step on the way, said every pass: not an event to count
 		}
-		c.o.Metrics.Lifecycle.WithLabelValues(o.Action, decision.RunbookOf(o.ID)).Inc()
+		c.o.Metrics.Lifecycle.WithLabelValues(string(o.Action), decision.RunbookOf(o.ID)).Inc()
 	}
 	c.o.Metrics.Waiting.Set(float64(waiting))
 	c.o.Metrics.OldestWaiting.Set(oldest.Seconds())

@@ -9,6 +9,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/decision"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/lifecycle"
 )
 
@@ -36,7 +37,7 @@ func DryRunPass(outcomes []lifecycle.Outcome, passErr error, at time.Time) *Last
 }
 
 // proposalActions are what a pass says of an open proposal.
-var proposalActions = map[string]bool{lifecycle.Waiting: true, lifecycle.WouldMerge: true, lifecycle.WouldClose: true}
+var proposalActions = map[decision.Action]bool{decision.Waiting: true, decision.WouldMerge: true, decision.WouldClose: true}
 
 // apply records one pass's outcomes.
 func (l *LastPass) apply(outcomes []lifecycle.Outcome, passErr error, full bool, at time.Time) {
@@ -55,7 +56,7 @@ func (l *LastPass) apply(outcomes []lifecycle.Outcome, passErr error, full bool,
 		switch {
 		case proposalActions[o.Action]:
 			l.Proposals[o.ID] = o
-		case o.Action == lifecycle.Closed:
+		case o.Action == decision.Closed:
 			delete(l.Proposals, o.ID)
 		default: // merged now, or a merged remediation's verification
 			delete(l.Proposals, o.ID)

@@ -10,6 +10,7 @@ import (
 	"github.com/go-git/go-git/v5/plumbing"
 
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/artifact"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/decision"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/forge"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/records"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/tracing"
@@ -67,7 +68,7 @@ func (r *Reconciler) RunPullRequests(ctx context.Context, prs forge.PullRequests
 
 func (r *Reconciler) onePull(ctx context.Context, pass *prPass, p forge.Proposal) (Outcome, error) {
 	prs := pass.prs
-	o := Outcome{ID: p.ID, Branch: p.Branch, Head: p.Head, Action: Waiting, URL: p.URL}
+	o := Outcome{ID: p.ID, Branch: p.Branch, Head: p.Head, Action: decision.Waiting, URL: p.URL}
 	if o.Reason = r.wrongBase(p); o.Reason != "" {
 		return o, nil
 	}
@@ -123,7 +124,7 @@ func (r *Reconciler) onePull(ctx context.Context, pass *prPass, p forge.Proposal
 		return o, err
 	}
 	if r.DryRun {
-		o.Action, o.Reason = WouldMerge, "passes every gate"
+		o.Action, o.Reason = decision.WouldMerge, "passes every gate"
 		return o, nil
 	}
 	return r.mergePull(ctx, prs, prMerge{o: o, p: p, art: art, message: c.Message, head: head, approvals: approvals})
@@ -197,7 +198,7 @@ func (r *Reconciler) mergePull(ctx context.Context, prs forge.PullRequests, m pr
 	if err != nil {
 		return o, err
 	}
-	o.Action, o.Merge = Merged, sha
+	o.Action, o.Merge = decision.Merged, sha
 	r.recordMerged(ctx, p.ID, sha)
 	return o, nil
 }

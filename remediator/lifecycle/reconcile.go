@@ -23,29 +23,15 @@ import (
 	"github.com/gitops-remediation/terraform-provider-remediation/runbooks"
 )
 
-// Actions of a reconcile pass.
-const (
-	Merged  = "merged"
-	Waiting = "waiting"
-	// Closed: the anomaly resolved before the merge and the proposal was withdrawn.
-	Closed = "closed"
-	// WouldMerge and WouldClose are what a dry run says a pass would do.
-	WouldMerge = "would-merge"
-	WouldClose = "would-close"
-	// Verifying: a merged remediation on its way to an outcome, with the step it
-	// waits on (dry runs, and passes with ReportSteps, say so).
-	Verifying = "verifying"
-)
-
 // Outcome is what one pass did with one proposal.
 type Outcome struct {
-	ID        string   `json:"id"`
-	Branch    string   `json:"branch"`
-	Head      string   `json:"head"`
-	Action    string   `json:"action"`
-	Reason    string   `json:"reason,omitempty"`
-	Approvers []string `json:"approvers,omitempty"`
-	Merge     string   `json:"merge,omitempty"`
+	ID        string          `json:"id"`
+	Branch    string          `json:"branch"`
+	Head      string          `json:"head"`
+	Action    decision.Action `json:"action"`
+	Reason    string          `json:"reason,omitempty"`
+	Approvers []string        `json:"approvers,omitempty"`
+	Merge     string          `json:"merge,omitempty"`
 	// URL is where the proposal is reviewed, where the forge has one.
 	URL string `json:"url,omitempty"`
 	// TraceID is the anomaly's trace, when its proposal recorded one.
@@ -165,11 +151,11 @@ func (r *Reconciler) log(o Outcome, where ...any) {
 		log = log.With("trace_id", o.TraceID)
 	}
 	switch o.Action {
-	case Merged:
+	case decision.Merged:
 		log.Info("proposal merged", "merge", o.Merge, "approvers", strings.Join(o.Approvers, ", "))
-	case Closed:
+	case decision.Closed:
 		log.Info("proposal closed", "reason", o.Reason)
-	case WouldMerge, WouldClose, Verifying:
+	case decision.WouldMerge, decision.WouldClose, decision.Verifying:
 		log.Info("dry run", "action", o.Action, "reason", o.Reason)
 	default:
 		log.Info("proposal waits", "reason", o.Reason)
@@ -197,7 +183,7 @@ func (r *Reconciler) one(ctx context.Context, branch string, head plumbing.Hash)
 	// The id comes from the branch, not the head commit: the branch names the
 	// proposal; everything else is checked.
 	id := strings.TrimPrefix(branch, decision.BranchPrefix)
-	o := Outcome{ID: id, Branch: branch, Head: head.String(), Action: Waiting}
+	o := Outcome{ID: id, Branch: branch, Head: head.String(), Action: decision.Waiting}
 	data, err := r.Infra.ReadFile(head, artifact.Path(id))
 	if err != nil {
 		return Outcome{}, nil //nolint:nilerr // no artifact: a branch a person made, not a proposal
@@ -253,7 +239,7 @@ func (r *Reconciler) one(ctx context.Context, branch string, head plumbing.Hash)
 		return o, err
 	}
 	if r.DryRun {
-		o.Action, o.Reason = WouldMerge, "passes every gate"
+		o.Action, o.Reason = decision.WouldMerge, "passes every gate"
 		return o, nil
 	}
 	return r.merge(ctx, o, in, c.Message)
@@ -279,7 +265,7 @@ func (r *Reconciler) merge(ctx context.Context, o Outcome, in gateInput, proposa
 	if err != nil {
 		return o, err
 	}
-	o.Action, o.Merge = Merged, mc.Hash.String()
+	o.Action, o.Merge = decision.Merged, mc.Hash.String()
 	return o, nil
 }
 

@@ -46,7 +46,7 @@ func TestReportStepsSaysWhereAVerificationStands(t *testing.T) {
 			}
 			got := ""
 			for _, o := range out {
-				got = o.Action + ": " + o.Reason
+				got = string(o.Action) + ": " + o.Reason
 			}
 			action, piece, _ := strings.Cut(tc.want[i], ": ")
 			ok := got == ""

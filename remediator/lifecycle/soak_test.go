@@ -12,6 +12,7 @@ import (
 
 	"github.com/gitops-remediation/terraform-provider-remediation/internal/gittest"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/artifact"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/decision"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/forge"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/infrarepo"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/lifecycle"
@@ -249,7 +250,7 @@ func TestVerificationBelievesOnlyItsOwnRecords(t *testing.T) {
 		relapse := gone
 		relapse.holds, relapse.soaked = false, false
 		run(t, bare, key, at.Add(2*time.Minute), gone)
-		if out, _ := run(t, bare, key, at.Add(5*time.Minute), relapse); len(out) != 1 || out[0].Action != string(forge.OutcomeFailed) {
+		if out, _ := run(t, bare, key, at.Add(5*time.Minute), relapse); len(out) != 1 || out[0].Action != decision.Action(forge.OutcomeFailed) {
 			t.Fatalf("relapse: %+v", out)
 		}
 		// Someone with push access removes the failure and the progress before it.
@@ -260,7 +261,7 @@ func TestVerificationBelievesOnlyItsOwnRecords(t *testing.T) {
 		for _, after := range []time.Duration{30 * time.Minute, 41 * time.Minute} {
 			out, _ := run(t, bare, key, at.Add(after), gone)
 			for _, o := range out {
-				if o.ID == "scale-aaaaaaaaaa" && o.Action != string(forge.OutcomeFailed) {
+				if o.ID == "scale-aaaaaaaaaa" && o.Action != decision.Action(forge.OutcomeFailed) {
 					t.Fatalf("judged again after its failure's notes were removed: %+v", o)
 				}
 			}
@@ -282,7 +283,7 @@ func TestVerificationBelievesOnlyItsOwnRecords(t *testing.T) {
 			t.Fatalf("the forged outcome stood, or the soak was skipped: %+v", out)
 		}
 		out, infra := run(t, bare, key, merged.Add(5*time.Minute), relapse)
-		if len(out) != 1 || out[0].Action != string(forge.OutcomeFailed) {
+		if len(out) != 1 || out[0].Action != decision.Action(forge.OutcomeFailed) {
 			t.Fatalf("the remediator did not judge its merge itself: %+v", out)
 		}
 		m, err := infra.Commit(plumbing.NewHash(out[0].Merge))

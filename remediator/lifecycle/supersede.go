@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/artifact"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/decision"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/forge"
 )
 
@@ -26,14 +27,14 @@ func (r *Reconciler) supersede(ctx context.Context, art *artifact.Artifact, p fo
 		return o, nil
 	}
 	if r.DryRun {
-		o.Action, o.Reason = WouldClose, "superseded: "+why+"; the pass closes it and proposes the anomaly again under the current catalog"
+		o.Action, o.Reason = decision.WouldClose, "superseded: "+why+"; the pass closes it and proposes the anomaly again under the current catalog"
 		return o, nil
 	}
 	comment := fmt.Sprintf("Superseded: %s.\n\nClosing remediation `%s`: the catalog it was made under has changed. If the anomaly still fires, it is proposed again under the current catalog.", why, art.ID)
 	if err := s.Supersede(ctx, p, comment); err != nil {
 		return o, err
 	}
-	o.Action, o.Reason = Closed, "superseded: "+why
+	o.Action, o.Reason = decision.Closed, "superseded: "+why
 	if res, ok := r.Verifier.(Resolver); ok {
 		resolved, how, err := res.Resolved(ctx, art, r.Now())
 		if err == nil && resolved {

@@ -94,10 +94,10 @@ func (r *Reconciler) verifyOne(ctx context.Context, m *object.Commit, w *records
 		return Outcome{}, false, err
 	}
 	span.SetAttributes(tracing.Action.String(string(v.outcome)))
-	o := Outcome{ID: id, Branch: decision.Branch(id), Merge: m.Hash.String(), Action: string(v.outcome), Reason: v.detail, TraceID: tracing.TraceID(ctx)}
+	o := Outcome{ID: id, Branch: decision.Branch(id), Merge: m.Hash.String(), Action: decision.Action(v.outcome), Reason: v.detail, TraceID: tracing.TraceID(ctx)}
 	if r.DryRun {
 		if v.outcome == "" {
-			o.Action, o.Reason = Verifying, v.state
+			o.Action, o.Reason = decision.Verifying, v.state
 		} else {
 			o.Reason = "would be recorded now: " + v.detail
 		}
@@ -107,7 +107,7 @@ func (r *Reconciler) verifyOne(ctx context.Context, m *object.Commit, w *records
 		// Nothing to record yet. With ReportSteps it is said all the same: the
 		// status on GitHub shows what the last pass found, and a merge no pass
 		// mentions would drop out of "being verified" until its outcome.
-		o.Action, o.Reason = Verifying, v.state
+		o.Action, o.Reason = decision.Verifying, v.state
 		return o, r.ReportSteps, nil
 	}
 	return r.recordOutcome(ctx, m, art, o, v, now)

@@ -16,6 +16,7 @@ import (
 
 	"github.com/gitops-remediation/terraform-provider-remediation/internal/gittest"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/artifact"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/decision"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/forge"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/infrarepo"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/lifecycle"
@@ -166,7 +167,7 @@ func TestVerificationOfOneMergeDoesNotBlockTheOthers(t *testing.T) {
 	}
 	var verified []string
 	for _, o := range out {
-		if o.Action == string(forge.OutcomeVerified) {
+		if o.Action == decision.Action(forge.OutcomeVerified) {
 			verified = append(verified, o.ID)
 		}
 	}
@@ -213,7 +214,7 @@ func TestAppliedOnlyWhenCIReportedIt(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(out) != 1 || out[0].Action != string(tc.want) {
+			if len(out) != 1 || out[0].Action != decision.Action(tc.want) {
 				t.Fatalf("outcome %+v, want %s", out, tc.want)
 			}
 			// What verification started on is sealed with its progress: CI's report, by hash.
@@ -248,7 +249,7 @@ func TestRuleVerificationSeesThroughBackdatedCommits(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(out) != 1 || out[0].Action != string(forge.OutcomeVerified) {
+	if len(out) != 1 || out[0].Action != decision.Action(forge.OutcomeVerified) {
 		t.Fatalf("outcomes %+v, want the merge beneath the back-dated commit verified", out)
 	}
 }

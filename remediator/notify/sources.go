@@ -46,7 +46,7 @@ func (f Facts) link(id, forgeURL string) string {
 // Proposal is the event of a proposal this process opened (propose.Opened: its
 // branch creation won the compare-and-swap, so no other replica tells it too).
 func (f Facts) Proposal(res propose.Result, a intake.Anomaly) (Event, bool) {
-	if res.Action != propose.Opened || res.Commit == "" {
+	if res.Action != decision.Opened || res.Commit == "" {
 		return Event{}, false
 	}
 	e := Event{
@@ -95,11 +95,11 @@ func (f Facts) Pass(outcomes []lifecycle.Outcome, dryRun bool) []Event {
 	var out []Event
 	for _, o := range outcomes {
 		switch o.Action {
-		case lifecycle.Merged:
+		case decision.Merged:
 			out = append(out, f.merged(o))
-		case string(forge.OutcomeVerified):
+		case decision.Action(forge.OutcomeVerified):
 			out = append(out, f.outcome(o, Verified))
-		case string(forge.OutcomeFailed):
+		case decision.Action(forge.OutcomeFailed):
 			e := f.outcome(o, Failed)
 			out = append(out, e)
 			if s, ok := f.suspended(e); ok {

@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/decision"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/intake"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/propose"
 	"github.com/gitops-remediation/terraform-provider-remediation/runbooks"
@@ -37,7 +38,7 @@ func TestProposalSaysWhatTheGateNeeds(t *testing.T) {
 				t.Fatal(err)
 			}
 			f := Facts{Catalog: cat, Now: func() time.Time { return time.Date(2026, 12, 7, 0, 0, 0, 0, time.UTC) }}
-			res := propose.Result{ID: "scale-out-1", Action: propose.Opened, Commit: "0123456789abcdef0123456789abcdef01234567",
+			res := propose.Result{ID: "scale-out-1", Action: decision.Opened, Commit: "0123456789abcdef0123456789abcdef01234567",
 				Runbook: "scale-out", Policy: "production", Risk: string(runbooks.RiskLow)}
 			e, ok := f.Proposal(res, intake.Anomaly{})
 			if !ok || e.Approval == nil {

@@ -23,29 +23,16 @@ import (
 	"github.com/gitops-remediation/terraform-provider-remediation/runbooks"
 )
 
-// Actions reported for an anomaly.
-const (
-	Opened     = "opened"
-	Updated    = "updated"
-	Unchanged  = "unchanged"
-	Suppressed = "suppressed"
-	// Closed: the anomaly resolved before the merge; its open proposal was closed.
-	Closed = "closed"
-	// Suspended: the policy's circuit breaker stopped the runbook.
-	Suspended = "suspended"
-	NoMatch   = "no-match"
-)
-
 // Result is what became of one anomaly.
 type Result struct {
-	ID      string `json:"id"`
-	Branch  string `json:"branch"`
-	Action  string `json:"action"`
-	Runbook string `json:"runbook"`
-	Policy  string `json:"policy"`
-	Risk    string `json:"risk"`
-	Reason  string `json:"reason,omitempty"`
-	Commit  string `json:"commit,omitempty"`
+	ID      string          `json:"id"`
+	Branch  string          `json:"branch"`
+	Action  decision.Action `json:"action"`
+	Runbook string          `json:"runbook"`
+	Policy  string          `json:"policy"`
+	Risk    string          `json:"risk"`
+	Reason  string          `json:"reason,omitempty"`
+	Commit  string          `json:"commit,omitempty"`
 	// URL is where the proposal is reviewed.
 	URL string `json:"url,omitempty"`
 	// Recurrences counts repeats of the anomaly while the proposal is open.
@@ -103,7 +90,7 @@ func (p *Proposer) span(ctx context.Context, name string) (context.Context, trac
 func (p *Proposer) Propose(ctx context.Context, a intake.Anomaly, dryRun bool) (res Result, err error) {
 	ctx, span := p.span(ctx, "propose")
 	defer func() {
-		span.SetAttributes(tracing.RemediationID.String(res.ID), tracing.Runbook.String(res.Runbook), tracing.Policy.String(res.Policy), tracing.Action.String(res.Action))
+		span.SetAttributes(tracing.RemediationID.String(res.ID), tracing.Runbook.String(res.Runbook), tracing.Policy.String(res.Policy), tracing.Action.String(string(res.Action)))
 		if err != nil {
 			span.RecordError(err)
 		}
@@ -111,7 +98,7 @@ func (p *Proposer) Propose(ctx context.Context, a intake.Anomaly, dryRun bool) (
 	}()
 	pr := p.route(ctx, a, dryRun)
 	if pr.d.Acting == nil {
-		pr.res.Action, pr.res.Reason = NoMatch, "no enabled runbook handles this anomaly"
+		pr.res.Action, pr.res.Reason = decision.NoMatch, "no enabled runbook handles this anomaly"
 		pr.log.Info("no runbook acts", "action", pr.res.Action, "policy", pr.d.Policy)
 		return pr.res, nil
 	}
@@ -156,7 +143,7 @@ func (p *Proposer) resolved(ctx context.Context, res Result, log *slog.Logger) (
 		return res, err
 	}
 	if !found || prop.State != forge.Open {
-		res.Action, res.Reason = Suppressed, "the anomaly has already resolved"
+		res.Action, res.Reason = decision.Suppressed, "the anomaly has already resolved"
 		log.Info("nothing to propose", "action", res.Action, "reason", res.Reason)
 		return res, nil
 	}
@@ -165,7 +152,7 @@ func (p *Proposer) resolved(ctx context.Context, res Result, log *slog.Logger) (
 	if err := p.Forge.Close(ctx, prop, reason); err != nil {
 		return res, err
 	}
-	res.Action, res.URL, res.Reason = Closed, prop.URL, "the anomaly resolved before the merge; the proposal was closed"
+	res.Action, res.URL, res.Reason = decision.Closed, prop.URL, "the anomaly resolved before the merge; the proposal was closed"
 	log.Info("proposal closed", "action", res.Action, "url", prop.URL)
 	return res, nil
 }
@@ -266,12 +253,12 @@ func rejectedProposal(res Result, prop forge.Proposal, cooldown time.Duration, n
 	at := prop.RejectedAt.UTC().Format(time.RFC3339)
 	switch {
 	case cooldown > 0 && now.Before(prop.RejectedAt.Add(cooldown)):
-		res.Action = Suppressed
+		res.Action = decision.Suppressed
 		res.Reason = fmt.Sprintf("the proposal %s was closed without merge by %s at %s, a rejection; suppressed until %s (cooldown)",
 			prop.URL, prop.RejectedBy, at, prop.RejectedAt.Add(cooldown).UTC().Format(time.RFC3339))
 		return res, true
 	case prop.State == forge.Open:
-		res.Action = Suppressed
+		res.Action = decision.Suppressed
 		res.Reason = fmt.Sprintf("the proposal %s was closed by %s at %s and reopened: the remediator never merges it; close it to let the remediator propose again",
 			prop.URL, prop.RejectedBy, at)
 		return res, true

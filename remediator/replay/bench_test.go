@@ -78,7 +78,7 @@ func BenchmarkReplay(b *testing.B) {
 		for range b.N {
 			rep = replay.NewReport("bench", replay.Run(cat, router, in, replay.Options{Outcome: replay.OutcomeOf, Streaks: streaks}))
 		}
-		if rep.Proposals() == 0 || rep.Totals[replay.Suppressed] == 0 || rep.Totals[replay.AutoMerged] == 0 || rep.Totals[replay.NoMatch] == 0 {
+		if rep.Proposals() == 0 || rep.Totals[decision.Suppressed] == 0 || rep.Totals[decision.AutoMerged] == 0 || rep.Totals[decision.NoMatch] == 0 {
 			b.Fatalf("the replay exercised too little: %v", rep.Totals)
 		}
 		b.ReportMetric(float64(anomalyCount*b.N)/b.Elapsed().Seconds(), "anomalies/s")

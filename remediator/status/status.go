@@ -121,10 +121,10 @@ func Build(in Inputs) *Snapshot {
 		if !inFlight[o.Action] && !strings.HasPrefix(o.Reason, "would be recorded now: ") {
 			continue // closed, or an outcome now recorded: the outcomes list shows it
 		}
-		it := Item{ID: o.ID, Branch: o.Branch, URL: o.URL, Head: o.Head, Merge: o.Merge, State: o.Action, Reason: o.Reason, Approvers: o.Approvers, Need: o.Need}
+		it := Item{ID: o.ID, Branch: o.Branch, URL: o.URL, Head: o.Head, Merge: o.Merge, State: string(o.Action), Reason: o.Reason, Approvers: o.Approvers, Need: o.Need}
 		it.Runbook, it.Labels, it.At = describe(in.Infra, o)
 		switch o.Action {
-		case lifecycle.Waiting, lifecycle.WouldMerge, lifecycle.WouldClose:
+		case decision.Waiting, decision.WouldMerge, decision.WouldClose:
 			s.Proposals = append(s.Proposals, it)
 		default:
 			it.Reason = strings.TrimPrefix(it.Reason, "would be recorded now: ")
@@ -163,8 +163,8 @@ func Build(in Inputs) *Snapshot {
 }
 
 // inFlight are the actions of a pass that leave a remediation open or verifying.
-var inFlight = map[string]bool{
-	lifecycle.Waiting: true, lifecycle.WouldMerge: true, lifecycle.WouldClose: true, lifecycle.Verifying: true, lifecycle.Merged: true,
+var inFlight = map[decision.Action]bool{
+	decision.Waiting: true, decision.WouldMerge: true, decision.WouldClose: true, decision.Verifying: true, decision.Merged: true,
 }
 
 // describe reads a proposal's or merge's artifact: its runbook, anomaly labels and
