@@ -201,7 +201,7 @@ func newReconcileCommand() *cobra.Command {
 
 // runPass runs one reconcile pass of the kind the forge needs: GitHub's pull
 // requests, or the local forge's branches.
-func runPass(ctx context.Context, r *lifecycle.Reconciler, fg forge.Forge) ([]lifecycle.Outcome, error) {
+func runPass(ctx context.Context, r *lifecycle.Reconciler, fg forge.Forge) ([]lifecycle.Result, error) {
 	if r.Tracer == nil {
 		r.Tracer = tracing.Tracer(tracing.Provider(ctx))
 	}

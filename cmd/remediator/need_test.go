@@ -59,7 +59,7 @@ func TestRouteReconcileAndStatusAgreeOnWhatAProposalNeeds(t *testing.T) {
 				t.Fatalf("route json: %d %v %s %s", code, err, out, errs)
 			}
 			code, out, errs = cli(t, "reconcile", "--config", cfg, "--dry-run", "--output", "json")
-			var o lifecycle.Outcome
+			var o lifecycle.Result
 			if err := json.Unmarshal([]byte(out), &o); code != 0 || err != nil || o.Need == nil {
 				t.Fatalf("reconcile json: %d %v %s %s", code, err, out, errs)
 			}

@@ -143,7 +143,7 @@ func printDecision(w io.Writer, out routed) {
 	fmt.Fprintln(w, "runbooks:")
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
 	for _, it := range d.Items {
-		fmt.Fprintf(tw, "  %s\t%s\t%s\n", it.Runbook, it.Outcome, it.Reason)
+		fmt.Fprintf(tw, "  %s\t%s\t%s\n", it.Runbook, it.Disposition, it.Reason)
 	}
 	_ = tw.Flush()
 }

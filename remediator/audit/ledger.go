@@ -21,26 +21,27 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/artifact"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/forge"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/records"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/signing"
 )
 
 // Entry is one merged remediation.
 type Entry struct {
-	ID                string    `json:"id"`
-	Runbook           string    `json:"runbook"`
-	RunbookVersion    string    `json:"runbook_version"`
-	Policy            string    `json:"policy"`
-	Risk              string    `json:"risk"`
-	Anomaly           string    `json:"anomaly"`
-	Fingerprint       string    `json:"anomaly_fingerprint"`
-	RequiredApprovals int       `json:"required_approvals"`
-	Approvers         []string  `json:"approvers"`
-	MergedAt          time.Time `json:"merged_at"`
-	MergedBy          string    `json:"merged_by"`
-	Merge             string    `json:"merge_commit"`
-	Head              string    `json:"proposal_head"`
-	Outcome           string    `json:"outcome"`
+	ID                string        `json:"id"`
+	Runbook           string        `json:"runbook"`
+	RunbookVersion    string        `json:"runbook_version"`
+	Policy            string        `json:"policy"`
+	Risk              string        `json:"risk"`
+	Anomaly           string        `json:"anomaly"`
+	Fingerprint       string        `json:"anomaly_fingerprint"`
+	RequiredApprovals int           `json:"required_approvals"`
+	Approvers         []string      `json:"approvers"`
+	MergedAt          time.Time     `json:"merged_at"`
+	MergedBy          string        `json:"merged_by"`
+	Merge             string        `json:"merge_commit"`
+	Head              string        `json:"proposal_head"`
+	Outcome           forge.Outcome `json:"outcome"`
 	// Rollback is the id of the remediation that reverted this one, if any.
 	Rollback string `json:"rollback,omitempty"`
 	// TimeTo is the time from the anomaly to the proposal, merge and verification.
@@ -62,10 +63,11 @@ type Entry struct {
 	art                       *artifact.Artifact
 }
 
-// Outcomes shown for an entry without a note.
+// Outcomes shown for an entry without a note: the ledger's own words beside the
+// recorded ones (forge.Outcome's verified, failed, not-applied).
 const (
-	OutcomePending = "pending" // still inside its verification window
-	OutcomeMissing = "missing" // the window has passed and nothing was recorded
+	OutcomePending forge.Outcome = "pending" // still inside its verification window
+	OutcomeMissing forge.Outcome = "missing" // the window has passed and nothing was recorded
 )
 
 // Finding is one thing audit verify flags.
@@ -438,7 +440,7 @@ func entry(repo *git.Repository, c *object.Commit, trailers [][2]string, id stri
 	}
 	if blob, ok := notes.outcomes[c.Hash]; ok {
 		if note, err := blobContents(repo, blob); err == nil {
-			e.Outcome = string(records.OutcomeOf(note))
+			e.Outcome = records.OutcomeOf(note)
 			e.outcomeNote = note
 		}
 	}

@@ -39,7 +39,7 @@ type Options struct {
 	// Reconciler makes the lifecycle engine for a catalog.
 	Reconciler func(cat *runbooks.Catalog) (*lifecycle.Reconciler, error)
 	// Pass runs one reconcile pass, the kind the forge needs.
-	Pass func(ctx context.Context, r *lifecycle.Reconciler) ([]lifecycle.Outcome, error)
+	Pass func(ctx context.Context, r *lifecycle.Reconciler) ([]lifecycle.Result, error)
 	// QueueDir is the intake queue's directory, for the status.
 	QueueDir string
 	// StatusEvery is the least time between two status snapshots: a page reloaded by
@@ -153,7 +153,7 @@ func (c *Daemon) locked() worker.Proposer {
 }
 
 // count records a pass in the metrics. Called with infraMu held.
-func (c *Daemon) count(outcomes []lifecycle.Outcome, err error) {
+func (c *Daemon) count(outcomes []lifecycle.Result, err error) {
 	if err != nil {
 		c.o.Metrics.Passes.WithLabelValues("error").Inc()
 		return // a pass cut short says nothing reliable about what waits

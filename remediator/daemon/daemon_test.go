@@ -74,7 +74,7 @@ func TestRouteAnswersAtTheDoor(t *testing.T) {
 func TestCountKeepsTheLoopsMetrics(t *testing.T) {
 	c := loaded(t)
 	m := c.o.Metrics
-	c.count([]lifecycle.Outcome{
+	c.count([]lifecycle.Result{
 		{ID: "scale-out-0123456789", Action: decision.Merged},
 		{ID: "scale-out-abcdefghij", Action: decision.Closed},
 	}, nil)

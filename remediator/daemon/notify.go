@@ -36,7 +36,7 @@ func (c *Daemon) proposed(p *propose.Proposer, res propose.Result, a intake.Anom
 }
 
 // passed tells what this replica's pass did: merges it made, outcomes it recorded.
-func (c *Daemon) passed(cat *runbooks.Catalog, outcomes []lifecycle.Outcome, dryRun bool) {
+func (c *Daemon) passed(cat *runbooks.Catalog, outcomes []lifecycle.Result, dryRun bool) {
 	for _, e := range c.facts(cat).Pass(outcomes, dryRun) {
 		c.o.Notify.Emit(e)
 	}

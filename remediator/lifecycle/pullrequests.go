@@ -23,7 +23,7 @@ import (
 // exactly that head (the forge refuses a moved head: "the merge is a compare-and-swap").
 // The forge answers for checks, teams, rollbacks, closes and outcome reports unless
 // the Reconciler was given others.
-func (r *Reconciler) RunPullRequests(ctx context.Context, prs forge.PullRequests) ([]Outcome, error) {
+func (r *Reconciler) RunPullRequests(ctx context.Context, prs forge.PullRequests) ([]Result, error) {
 	if err := r.Infra.Fetch(ctx); err != nil {
 		return nil, err
 	}
@@ -46,7 +46,7 @@ func (r *Reconciler) RunPullRequests(ctx context.Context, prs forge.PullRequests
 	if err != nil {
 		return nil, err
 	}
-	var out []Outcome
+	var out []Result
 	var errs []error
 	pass := newPRPass(prs)
 	for _, p := range props {
@@ -66,9 +66,9 @@ func (r *Reconciler) RunPullRequests(ctx context.Context, prs forge.PullRequests
 	return r.verifyAfter(ctx, out, errs)
 }
 
-func (r *Reconciler) onePull(ctx context.Context, pass *prPass, p forge.Proposal) (Outcome, error) {
+func (r *Reconciler) onePull(ctx context.Context, pass *prPass, p forge.Proposal) (Result, error) {
 	prs := pass.prs
-	o := Outcome{ID: p.ID, Branch: p.Branch, Head: p.Head, Action: decision.Waiting, URL: p.URL}
+	o := Result{ID: p.ID, Branch: p.Branch, Head: p.Head, Action: decision.Waiting, URL: p.URL}
 	if o.Reason = r.wrongBase(p); o.Reason != "" {
 		return o, nil
 	}
@@ -132,7 +132,7 @@ func (r *Reconciler) onePull(ctx context.Context, pass *prPass, p forge.Proposal
 
 // prMerge is a pull request that passed every gate, on its way to the merge.
 type prMerge struct {
-	o         Outcome
+	o         Result
 	p         forge.Proposal
 	art       *artifact.Artifact
 	message   string // the proposal commit's
@@ -142,7 +142,7 @@ type prMerge struct {
 
 // mergePull records the approvals and the intent, looks at the pull request a
 // last time and merges it at exactly the reviewed head.
-func (r *Reconciler) mergePull(ctx context.Context, prs forge.PullRequests, m prMerge) (Outcome, error) {
+func (r *Reconciler) mergePull(ctx context.Context, prs forge.PullRequests, m prMerge) (Result, error) {
 	o, p, art, head, approvals := m.o, m.p, m.art, m.head, m.approvals
 	// Recorded before the merge: a crash between the two leaves a harmless note on an
 	// unmerged head, never a merge whose approvals Git cannot show.

@@ -23,8 +23,8 @@ import (
 	"github.com/gitops-remediation/terraform-provider-remediation/runbooks"
 )
 
-// Outcome is what one pass did with one proposal.
-type Outcome struct {
+// Result is what one pass did with one proposal or one merged remediation.
+type Result struct {
 	ID        string          `json:"id"`
 	Branch    string          `json:"branch"`
 	Head      string          `json:"head"`
@@ -100,7 +100,7 @@ func (r *Reconciler) facts() records.Facts {
 }
 
 // Run makes one pass over the open proposals.
-func (r *Reconciler) Run(ctx context.Context) ([]Outcome, error) {
+func (r *Reconciler) Run(ctx context.Context) ([]Result, error) {
 	if err := r.Infra.Fetch(ctx); err != nil {
 		return nil, err
 	}
@@ -117,7 +117,7 @@ func (r *Reconciler) Run(ctx context.Context) ([]Outcome, error) {
 	if err := r.vanished(ctx, branches); err != nil {
 		return nil, err
 	}
-	var out []Outcome
+	var out []Result
 	var errs []error
 	for _, b := range branches {
 		head, _ := r.Infra.Branch(b)
@@ -145,7 +145,7 @@ func (r *Reconciler) Run(ctx context.Context) ([]Outcome, error) {
 }
 
 // log reports what a pass did with one proposal.
-func (r *Reconciler) log(o Outcome, where ...any) {
+func (r *Reconciler) log(o Result, where ...any) {
 	log := r.Logger.With(append([]any{"remediation_id", o.ID, "runbook", decision.RunbookOf(o.ID), "head", o.Head}, where...)...)
 	if o.TraceID != "" {
 		log = log.With("trace_id", o.TraceID)
@@ -165,7 +165,7 @@ func (r *Reconciler) log(o Outcome, where ...any) {
 // verifyAfter ends a pass: merged remediations are checked when a verifier is set;
 // a dry run lists them either way, with the step each waits on.
 // The errors of the proposals the pass could not finish come back with it.
-func (r *Reconciler) verifyAfter(ctx context.Context, out []Outcome, errs []error) ([]Outcome, error) {
+func (r *Reconciler) verifyAfter(ctx context.Context, out []Result, errs []error) ([]Result, error) {
 	if r.Verifier != nil || r.DryRun {
 		checked, err := r.verifyMerged(ctx)
 		out = append(out, checked...)
@@ -175,18 +175,18 @@ func (r *Reconciler) verifyAfter(ctx context.Context, out []Outcome, errs []erro
 	return out, errors.Join(errs...)
 }
 
-func (r *Reconciler) one(ctx context.Context, branch string, head plumbing.Hash) (Outcome, error) {
+func (r *Reconciler) one(ctx context.Context, branch string, head plumbing.Hash) (Result, error) {
 	c, err := r.Infra.Commit(head)
 	if err != nil {
-		return Outcome{}, err
+		return Result{}, err
 	}
 	// The id comes from the branch, not the head commit: the branch names the
 	// proposal; everything else is checked.
 	id := strings.TrimPrefix(branch, decision.BranchPrefix)
-	o := Outcome{ID: id, Branch: branch, Head: head.String(), Action: decision.Waiting}
+	o := Result{ID: id, Branch: branch, Head: head.String(), Action: decision.Waiting}
 	data, err := r.Infra.ReadFile(head, artifact.Path(id))
 	if err != nil {
-		return Outcome{}, nil //nolint:nilerr // no artifact: a branch a person made, not a proposal
+		return Result{}, nil //nolint:nilerr // no artifact: a branch a person made, not a proposal
 	}
 	if reason := records.Provenance(c, id, r.Infra.Signer.Public()); reason != "" {
 		o.Reason = reason
@@ -248,7 +248,7 @@ func (r *Reconciler) one(ctx context.Context, branch string, head plumbing.Hash)
 // merge merges a proposal that passed every gate. Its signed commit names the
 // evidence the pass decided on, and commits to its records' tips, so that a note
 // rewound or a record deleted later is visible.
-func (r *Reconciler) merge(ctx context.Context, o Outcome, in gateInput, proposalMessage string) (Outcome, error) {
+func (r *Reconciler) merge(ctx context.Context, o Result, in gateInput, proposalMessage string) (Result, error) {
 	ev, err := r.decidedOn(in)
 	if err != nil {
 		return o, err
@@ -330,7 +330,7 @@ type gateInput struct {
 	counted []records.Approval
 	ignored []string
 	// outcome, when set, is told what the proposal needs.
-	outcome *Outcome
+	outcome *Result
 }
 
 // gate returns why the proposal cannot merge now, or "". Every input is the

@@ -28,7 +28,7 @@ type Closer interface {
 // resolved notification would have; done is true when it did. A rollback is never
 // closed this way: the remediation it undoes failed, whatever the alert does now. An
 // Alertmanager that cannot answer closes nothing and holds up no merge.
-func (r *Reconciler) closeIfResolved(ctx context.Context, art *artifact.Artifact, p forge.Proposal, o Outcome) (Outcome, bool, error) {
+func (r *Reconciler) closeIfResolved(ctx context.Context, art *artifact.Artifact, p forge.Proposal, o Result) (Result, bool, error) {
 	res, ok := r.Verifier.(Resolver)
 	if !ok || r.Closer == nil || art.RollbackOf != "" {
 		return o, false, nil

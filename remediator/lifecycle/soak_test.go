@@ -179,7 +179,7 @@ func FuzzParseProgress(f *testing.F) {
 // merge is replaced by the outcome the remediator finds and seals.
 func TestVerificationBelievesOnlyItsOwnRecords(t *testing.T) {
 	ctx := context.Background()
-	run := func(t *testing.T, bare string, key *signing.Key, now time.Time, w world) ([]lifecycle.Outcome, *infrarepo.Repo) {
+	run := func(t *testing.T, bare string, key *signing.Key, now time.Time, w world) ([]lifecycle.Result, *infrarepo.Repo) {
 		t.Helper()
 		infra := openInfra(t, bare, key)
 		r := &lifecycle.Reconciler{Infra: infra, Catalog: &runbooks.Catalog{}, Base: "main", AuthorName: "remediator", AuthorEmail: "r@localhost",

@@ -20,7 +20,7 @@ type Reproposer interface {
 // resolved. "A changed runbook proposes again, under its new version"
 // (remediator/TRUST.md): waiting would strand it, since the catalog no longer holds
 // what it was made under. Without a forge that can close it, it waits and says why.
-func (r *Reconciler) supersede(ctx context.Context, art *artifact.Artifact, p forge.Proposal, o Outcome, why string) (Outcome, error) {
+func (r *Reconciler) supersede(ctx context.Context, art *artifact.Artifact, p forge.Proposal, o Result, why string) (Result, error) {
 	s := r.Closer
 	if s == nil {
 		o.Reason = why

@@ -47,7 +47,7 @@ const NoVerifier = "waiting for a verifier: neither alertmanager.url nor prometh
 
 // verifyMerged takes each recent merged remediation without an outcome note one step
 // further: applied, then resolved, then soaked (see judge).
-func (r *Reconciler) verifyMerged(ctx context.Context) ([]Outcome, error) {
+func (r *Reconciler) verifyMerged(ctx context.Context) ([]Result, error) {
 	now := r.Now()
 	var merges []*object.Commit
 	// Graph order: a back-dated commit pushed on top of a merge hides it from nothing.
@@ -61,7 +61,7 @@ func (r *Reconciler) verifyMerged(ctx context.Context) ([]Outcome, error) {
 		return nil, err
 	}
 	w := r.witness(merges)
-	var out []Outcome
+	var out []Result
 	var errs []error
 	for _, m := range merges {
 		// One merge that cannot be checked (its query fails, the forge is down for its
@@ -82,19 +82,19 @@ func (r *Reconciler) verifyMerged(ctx context.Context) ([]Outcome, error) {
 // verifyOne takes one merge a step further; done is false when there is nothing to
 // record yet (an outcome exists, or the change is still being applied or soaked;
 // with ReportSteps the latter comes back as Verifying, with the step it waits on).
-func (r *Reconciler) verifyOne(ctx context.Context, m *object.Commit, w *records.Witness, now time.Time) (Outcome, bool, error) {
+func (r *Reconciler) verifyOne(ctx context.Context, m *object.Commit, w *records.Witness, now time.Time) (Result, bool, error) {
 	id, art, err := r.awaitingOutcome(m)
 	if art == nil || err != nil {
-		return Outcome{}, false, err
+		return Result{}, false, err
 	}
 	ctx, span := r.span(ctx, art, "verify")
 	defer span.End()
 	v, err := r.verdictOf(ctx, m, art, id, w, now)
 	if err != nil {
-		return Outcome{}, false, err
+		return Result{}, false, err
 	}
 	span.SetAttributes(tracing.Action.String(string(v.outcome)))
-	o := Outcome{ID: id, Branch: decision.Branch(id), Merge: m.Hash.String(), Action: decision.Action(v.outcome), Reason: v.detail, TraceID: tracing.TraceID(ctx)}
+	o := Result{ID: id, Branch: decision.Branch(id), Merge: m.Hash.String(), Action: decision.Action(v.outcome), Reason: v.detail, TraceID: tracing.TraceID(ctx)}
 	if r.DryRun {
 		if v.outcome == "" {
 			o.Action, o.Reason = decision.Verifying, v.state
@@ -171,7 +171,7 @@ func (r *Reconciler) verdictOf(ctx context.Context, m *object.Commit, art *artif
 // recordOutcome reports the outcome, proposes the rollback of a failure, and seals
 // the outcome note; done is false when another replica recorded it first (its to
 // tell and count).
-func (r *Reconciler) recordOutcome(ctx context.Context, m *object.Commit, art *artifact.Artifact, o Outcome, v verdict, now time.Time) (Outcome, bool, error) {
+func (r *Reconciler) recordOutcome(ctx context.Context, m *object.Commit, art *artifact.Artifact, o Result, v verdict, now time.Time) (Result, bool, error) {
 	id, key := o.ID, r.Infra.Signer.Public()
 	// Reported before the note: the note ends the work on this merge, and every
 	// step of the report is idempotent, so a report that fails is retried.
@@ -207,7 +207,7 @@ func (r *Reconciler) recordOutcome(ctx context.Context, m *object.Commit, art *a
 		return o, false, err
 	}
 	if !first {
-		return Outcome{}, false, nil
+		return Result{}, false, nil
 	}
 	r.Logger.Info("remediation checked", "remediation_id", id, "outcome", o.Action, "detail", v.detail)
 	return o, true, nil

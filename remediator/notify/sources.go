@@ -88,7 +88,7 @@ func (f Facts) need(pol *runbooks.Policy, res propose.Result) records.Need {
 // Pass turns what a reconcile pass did into events: merges, and outcomes recorded
 // (verified; failed, with its rollback, and the breaker it may have tripped). A dry
 // run did nothing and tells nothing.
-func (f Facts) Pass(outcomes []lifecycle.Outcome, dryRun bool) []Event {
+func (f Facts) Pass(outcomes []lifecycle.Result, dryRun bool) []Event {
 	if dryRun {
 		return nil
 	}
@@ -110,13 +110,13 @@ func (f Facts) Pass(outcomes []lifecycle.Outcome, dryRun bool) []Event {
 	return out
 }
 
-func (f Facts) merged(o lifecycle.Outcome) Event {
+func (f Facts) merged(o lifecycle.Result) Event {
 	e := f.base(o, Merged)
 	e.Approvers = o.Approvers
 	return e
 }
 
-func (f Facts) outcome(o lifecycle.Outcome, k Kind) Event {
+func (f Facts) outcome(o lifecycle.Result, k Kind) Event {
 	e := f.base(o, k)
 	e.Detail = o.Reason
 	if k == Verified {
@@ -129,7 +129,7 @@ func (f Facts) outcome(o lifecycle.Outcome, k Kind) Event {
 }
 
 // base is the event of a merged remediation, from its merge commit and artifact.
-func (f Facts) base(o lifecycle.Outcome, k Kind) Event {
+func (f Facts) base(o lifecycle.Result, k Kind) Event {
 	e := Event{Kind: k, ID: key(k, o.ID, o.Merge), At: f.Now().UTC(), RemediationID: o.ID, Merge: o.Merge, URL: f.link(o.ID, o.URL)}
 	if c, err := f.Infra.Commit(plumbing.NewHash(o.Merge)); err == nil {
 		e.Times.Merged = c.Committer.When.UTC()

@@ -14,22 +14,13 @@ import (
 	"time"
 
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/decision"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/forge"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/intake"
 	"github.com/gitops-remediation/terraform-provider-remediation/runbooks"
 )
 
 // Actions in the order reports list them.
 var Actions = []decision.Action{decision.Proposed, decision.AutoMerged, decision.Updated, decision.Suppressed, decision.Suspended, decision.NoMatch}
-
-// Outcome is how a replayed remediation that merges is taken to end; an anomaly
-// may say (Options.Outcome), verified otherwise.
-type Outcome string
-
-// Outcomes a replayed merge may have.
-const (
-	Verified Outcome = "verified"
-	Failed   Outcome = "failed"
-)
 
 // Result is what would have become of one anomaly.
 type Result struct {
@@ -53,8 +44,9 @@ type Options struct {
 	// Streaks seed each runbook's verified-in-a-row count at the start, by name (the
 	// current version's record); merges during the replay add to it.
 	Streaks map[string]int
-	// Outcome says how an anomaly's merged remediation would end; nil: verified.
-	Outcome func(a intake.Anomaly) Outcome
+	// Outcome says how an anomaly's merged remediation would end (verified or
+	// failed); nil: verified.
+	Outcome func(a intake.Anomaly) forge.Outcome
 	// End is when the replayed period ends: anomalies still firing then close then.
 	End time.Time
 }
@@ -286,21 +278,21 @@ func (s *sim) propose(res *Result, a *intake.Anomaly, p proposal, pol *runbooks.
 	s.recent = append(s.recent, opened{at: t, policy: p.policy, runbook: p.runbook})
 }
 
-func (s *sim) outcome(a intake.Anomaly) Outcome {
+func (s *sim) outcome(a intake.Anomaly) forge.Outcome {
 	if s.opts.Outcome == nil {
-		return Verified
+		return forge.OutcomeVerified
 	}
 	if o := s.opts.Outcome(a); o != "" {
 		return o
 	}
-	return Verified
+	return forge.OutcomeVerified
 }
 
 // merged records a simulated merge and its outcome: the cooldown starts, and the
 // runbook's streak grows or, on a failure, starts over as its breaker counts it.
-func (s *sim) merged(rt *tally, tg *target, at time.Time, o Outcome) {
+func (s *sim) merged(rt *tally, tg *target, at time.Time, o forge.Outcome) {
 	tg.lastMerge, tg.merged = at, true
-	if o == Failed {
+	if o == forge.OutcomeFailed {
 		rt.streak = 0
 		rt.failures = append(rt.failures, at)
 		return
@@ -310,7 +302,7 @@ func (s *sim) merged(rt *tally, tg *target, at time.Time, o Outcome) {
 
 func noMatchReason(d decision.Decision) string {
 	for _, it := range d.Items {
-		if it.Outcome == decision.SkipDisabled || it.Outcome == decision.SkipCondition {
+		if it.Disposition == decision.SkipDisabled || it.Disposition == decision.SkipCondition {
 			return fmt.Sprintf("runbook %s: %s", it.Runbook, it.Reason)
 		}
 	}

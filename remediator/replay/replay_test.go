@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/decision"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/forge"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/intake"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/replay"
 	"github.com/gitops-remediation/terraform-provider-remediation/runbooks"
@@ -60,7 +61,7 @@ func at(days int, clock string) time.Time {
 	return time.Date(2026, 11, 2+days, t.Hour(), t.Minute(), 0, 0, time.UTC)
 }
 
-func anomaly(labels string, start, end time.Time, outcome replay.Outcome) intake.Anomaly {
+func anomaly(labels string, start, end time.Time, outcome forge.Outcome) intake.Anomaly {
 	m := map[string]string{}
 	for _, kv := range strings.Split(labels, ",") {
 		k, v, _ := strings.Cut(kv, "=")
@@ -93,7 +94,7 @@ func TestReplayMatchesTheHandCheckedWeek(t *testing.T) {
 		{anomaly("alertname=HighLatency,service=c,env=prod", at(0, "11:05"), at(0, "11:30"), ""), want{decision.Proposed, ""}},
 		{anomaly("alertname=HighLatency,service=s,env=staging", at(0, "12:00"), at(0, "12:20"), ""), want{decision.AutoMerged, "would auto-merge at 2026-11-02T12:00:00Z"}},
 		{anomaly("alertname=HighLatency,service=s,env=staging", at(0, "12:30"), at(0, "12:40"), ""), want{decision.Suppressed, "cooldown: this target was last remediated at 2026-11-02T12:00:00Z; quiet until 2026-11-02T13:00:00Z"}},
-		{anomaly("alertname=HighLatency,service=t,env=staging", at(0, "13:30"), at(0, "13:50"), replay.Failed), want{decision.AutoMerged, ""}},
+		{anomaly("alertname=HighLatency,service=t,env=staging", at(0, "13:30"), at(0, "13:50"), forge.OutcomeFailed), want{decision.AutoMerged, ""}},
 		{anomaly("alertname=HighLatency,service=u,env=staging", at(0, "14:00"), at(0, "14:10"), ""), want{decision.Suspended, "runbook scale-out suspended until 2026-11-02T15:30:00Z"}},
 		{anomaly("alertname=HighLatency,service=u,env=staging", at(0, "16:00"), at(0, "16:10"), ""), want{decision.Proposed, "has 0 verified run(s) in a row, auto-merge needs 1"}},
 		{anomaly("alertname=Backlog,queue=emails,env=staging", at(1, "13:00"), at(1, "20:00"), ""), want{decision.AutoMerged, "would auto-merge at 2026-11-03T18:00:00Z (held until then: inside a freeze window of policy staging)"}},

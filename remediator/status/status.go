@@ -88,7 +88,7 @@ type Queue struct {
 type Inputs struct {
 	// Pass is a reconcile pass's outcomes (the last one, or a dry run's), PassAt
 	// when it ended (zero: none has yet).
-	Pass     []lifecycle.Outcome
+	Pass     []lifecycle.Result
 	PassErr  error
 	PassAt   time.Time
 	Infra    *infrarepo.Repo
@@ -169,7 +169,7 @@ var inFlight = map[decision.Action]bool{
 
 // describe reads a proposal's or merge's artifact: its runbook, anomaly labels and
 // when it was proposed.
-func describe(infra *infrarepo.Repo, o lifecycle.Outcome) (string, map[string]string, time.Time) {
+func describe(infra *infrarepo.Repo, o lifecycle.Result) (string, map[string]string, time.Time) {
 	at := o.Head
 	if o.Merge != "" {
 		at = o.Merge
