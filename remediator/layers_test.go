@@ -16,9 +16,9 @@ const module = "github.com/gitops-remediation/terraform-provider-remediation"
 var layers = [][]string{
 	{"internal/strictyaml", "internal/gittree", "internal/gitauth", "remediator/signing", "remediator/tracing"},
 	{"runbooks", "internal/gitpush"},
-	{"remediator/artifact", "remediator/decision", "remediator/edits", "remediator/intake", "runbooks/catalogstore"},
-	{"remediator/forge", "remediator/infrarepo", "remediator/queue", "remediator/plancheck", "remediator/verify", "remediator/config"},
-	{"remediator/records", "remediator/replay", "remediator/forge/github", "remediator/forge/gitea"},
+	{"remediator/artifact", "remediator/decision", "remediator/edits", "runbooks/catalogstore"},
+	{"remediator/intake", "remediator/forge", "remediator/infrarepo", "remediator/plancheck", "remediator/config"},
+	{"remediator/queue", "remediator/verify", "remediator/records", "remediator/replay", "remediator/forge/github", "remediator/forge/gitea"},
 	{"remediator/lifecycle", "remediator/forge/local", "remediator/propose", "remediator/audit"},
 	{"remediator/status", "remediator/notify", "remediator/worker", "remediator/server"},
 	{"remediator/daemon"},
