@@ -28,7 +28,7 @@ var layers = [][]string{
 
 // Test-only and tooling packages: outside the product's order.
 var outside = []string{"remediator", "internal/benchratio", "internal/fakegithub", "internal/giteatest", "internal/gittest", "internal/mutationgate",
-	"internal/ociimage", "internal/release", "internal/configdoc", "internal/testenv", "deploy", "examples", "tools", "scripts"}
+	"internal/infratest", "internal/ociimage", "internal/release", "internal/configdoc", "internal/testenv", "deploy", "examples", "tools", "scripts"}
 
 // TestImportsRunOneWay: every product package imports only packages below it in the
 // order ARCHITECTURE.md states (the worker and the daemon never import the HTTP

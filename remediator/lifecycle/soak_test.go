@@ -11,6 +11,7 @@ import (
 	"github.com/go-git/go-git/v5/plumbing"
 
 	"github.com/gitops-remediation/terraform-provider-remediation/internal/gittest"
+	"github.com/gitops-remediation/terraform-provider-remediation/internal/infratest"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/artifact"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/decision"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/forge"
@@ -109,7 +110,7 @@ func TestVerifiedMeansAppliedThenSoaked(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			bare, key, merged := oneMerge(t)
 			ctx := context.Background()
-			infra := openInfra(t, bare, key)
+			infra := infratest.Open(t, bare, key)
 			w := &world{}
 			now := merged
 			r := &lifecycle.Reconciler{Infra: infra, Catalog: &runbooks.Catalog{}, Base: "main", AuthorName: "remediator", AuthorEmail: "r@localhost",
@@ -146,7 +147,7 @@ func TestVerifiedMeansAppliedThenSoaked(t *testing.T) {
 // and the merge's time.
 func oneMerge(t *testing.T) (string, *signing.Key, time.Time) {
 	t.Helper()
-	bare, work := infraWork(t)
+	bare, work := infratest.Work(t)
 	mergeArtifact(t, work, &artifact.Artifact{ID: "scale-aaaaaaaaaa", Runbook: "scale", Policy: "prod", Risk: "low", Rollback: "none",
 		Verify: artifact.Verify{Within: "15m", AlertResolved: true, Soak: "10m", ApplyTimeout: "1h"}})
 	gittest.Run(t, work, "push", "-q", "origin", "main")
@@ -154,7 +155,7 @@ func oneMerge(t *testing.T) (string, *signing.Key, time.Time) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return bare, workKey(t, work), at
+	return bare, infratest.Key(t, work), at
 }
 
 // Progress notes live in Git where anyone with push access can write them: whatever
@@ -181,7 +182,7 @@ func TestVerificationBelievesOnlyItsOwnRecords(t *testing.T) {
 	ctx := context.Background()
 	run := func(t *testing.T, bare string, key *signing.Key, now time.Time, w world) ([]lifecycle.Result, *infrarepo.Repo) {
 		t.Helper()
-		infra := openInfra(t, bare, key)
+		infra := infratest.Open(t, bare, key)
 		r := &lifecycle.Reconciler{Infra: infra, Catalog: &runbooks.Catalog{}, Base: "main", AuthorName: "remediator", AuthorEmail: "r@localhost",
 			Now: func() time.Time { return now }, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 			Verifier: worldChecker{&w}, Facts: worldFacts{&w}}
@@ -194,7 +195,7 @@ func TestVerificationBelievesOnlyItsOwnRecords(t *testing.T) {
 	gone := world{apply: forge.CheckSuccess, holds: true, soaked: true}
 
 	t.Run("a merge by hand", func(t *testing.T) {
-		bare, work := infraWork(t)
+		bare, work := infratest.Work(t)
 		gittest.Run(t, work, "config", "gpg.format", "openpgp") // merge -S would fail: nobody signs
 		a := &artifact.Artifact{ID: "scale-aaaaaaaaaa", Runbook: "scale", Policy: "prod", Risk: "low", Rollback: "none",
 			Verify: artifact.Verify{Within: "15m", AlertResolved: true, Soak: "0s", ApplyTimeout: "1h"}}
@@ -209,7 +210,7 @@ func TestVerificationBelievesOnlyItsOwnRecords(t *testing.T) {
 		gittest.Run(t, work, "checkout", "-q", "main")
 		gittest.Run(t, work, "merge", "-q", "--no-ff", "-m", "Merge remediation "+a.ID+"\n\nRemediation-Id: "+a.ID+"\nRunbook: scale\n", "remediation/"+a.ID)
 		gittest.Run(t, work, "push", "-q", "origin", "main")
-		out, _ := run(t, bare, workKey(t, work), time.Now().Add(time.Hour), gone)
+		out, _ := run(t, bare, infratest.Key(t, work), time.Now().Add(time.Hour), gone)
 		if len(out) != 0 {
 			t.Fatalf("a merge by hand was verified: %+v", out)
 		}
@@ -237,7 +238,7 @@ func TestVerificationBelievesOnlyItsOwnRecords(t *testing.T) {
 	})
 
 	t.Run("a failure's notes deleted after its rollback was proposed", func(t *testing.T) {
-		bare, work := infraWork(t)
+		bare, work := infratest.Work(t)
 		mergeArtifact(t, work, &artifact.Artifact{ID: "scale-aaaaaaaaaa", Runbook: "scale", Policy: "prod", Risk: "low", Rollback: "revert",
 			Verify: artifact.Verify{Within: "15m", AlertResolved: true, Soak: "10m", ApplyTimeout: "1h"}})
 		gittest.Run(t, work, "push", "-q", "origin", "main")
@@ -246,7 +247,7 @@ func TestVerificationBelievesOnlyItsOwnRecords(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		key := workKey(t, work)
+		key := infratest.Key(t, work)
 		relapse := gone
 		relapse.holds, relapse.soaked = false, false
 		run(t, bare, key, at.Add(2*time.Minute), gone)

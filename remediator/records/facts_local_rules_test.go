@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/gitops-remediation/terraform-provider-remediation/internal/gittest"
+	"github.com/gitops-remediation/terraform-provider-remediation/internal/infratest"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/forge"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/records"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/signing"
@@ -19,7 +20,7 @@ import (
 // and a commit nobody reported on has no checks. (The engine's end-to-end tests in
 // lifecycle reach the same path; this keeps it covered by the records' own tests.)
 func TestRuleLocalChecksAreTheChecksNotesCountedReports(t *testing.T) {
-	bare, work := infraWork(t)
+	bare, work := infratest.Work(t)
 	head := gittest.Run(t, work, "rev-parse", "HEAD")
 	ci, err := signing.LoadKey(filepath.Join(work, ".git", "ci_key"))
 	if err != nil {
@@ -35,7 +36,7 @@ func TestRuleLocalChecksAreTheChecksNotesCountedReports(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	facts := records.NewLocalFacts(openInfra(t, bare), nil, records.CheckTrust{Signers: as, Reporters: []string{"ci@example.com"}, Now: time.Now()})
+	facts := records.NewLocalFacts(infratest.Open(t, bare, nil), nil, records.CheckTrust{Signers: as, Reporters: []string{"ci@example.com"}, Now: time.Now()})
 
 	states, err := facts.Checks(context.Background(), head)
 	if err != nil || len(states) != 1 || states["terraform-apply"] != forge.CheckSuccess {

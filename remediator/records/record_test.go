@@ -11,6 +11,7 @@ import (
 	"github.com/go-git/go-git/v5/plumbing"
 
 	"github.com/gitops-remediation/terraform-provider-remediation/internal/gittest"
+	"github.com/gitops-remediation/terraform-provider-remediation/internal/infratest"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/forge"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/infrarepo"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/records"
@@ -40,8 +41,8 @@ func remediatorKey(t testing.TB) *signing.Key {
 // (the remediator's rollback of the previous entry).
 func history(t *testing.T, entries ...string) (*infrarepo.Repo, *signing.Key) {
 	t.Helper()
-	bare, work := infraWork(t)
-	key := workKey(t, work)
+	bare, work := infratest.Work(t)
+	key := infratest.Key(t, work)
 	ids := make([]string, len(entries))
 	for i, e := range entries {
 		f := append(strings.Fields(e), "")
@@ -77,7 +78,7 @@ func history(t *testing.T, entries ...string) (*infrarepo.Repo, *signing.Key) {
 		gittest.Run(t, work, "notes", "--ref=remediation", "add", "-F", file, "HEAD")
 	}
 	gittest.Run(t, work, "push", "-q", "origin", "main", "refs/notes/remediation")
-	return openInfra(t, bare), key
+	return infratest.Open(t, bare, nil), key
 }
 
 func recordOf(t *testing.T, repo *infrarepo.Repo, key *signing.Key, version string) records.Record {

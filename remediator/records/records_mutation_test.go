@@ -19,6 +19,7 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/go-git/go-git/v5/storage"
 
+	"github.com/gitops-remediation/terraform-provider-remediation/internal/infratest"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/records"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/signing"
 	"github.com/gitops-remediation/terraform-provider-remediation/runbooks"
@@ -143,7 +144,7 @@ func recordsHistory(t *testing.T, key *signing.Key, entries ...string) (records.
 			t.Fatal(err)
 		}
 	}
-	return records.History{Repo: openInfra(t, bare), Base: "main", Remediator: key.Public(), Now: recordsNow}, times
+	return records.History{Repo: infratest.Open(t, bare, nil), Base: "main", Remediator: key.Public(), Now: recordsNow}, times
 }
 
 // same compares two records, their times as instants.

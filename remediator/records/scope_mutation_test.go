@@ -18,6 +18,7 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/go-git/go-git/v5/storage"
 
+	"github.com/gitops-remediation/terraform-provider-remediation/internal/infratest"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/artifact"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/infrarepo"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/records"
@@ -86,7 +87,7 @@ func scopeRepo(t *testing.T, head map[string]string) (infra *infrarepo.Repo, h, 
 	if err := st.SetReference(plumbing.NewHashReference("refs/heads/remediation/web-1", h)); err != nil {
 		t.Fatal(err)
 	}
-	return openInfra(t, bare), h, merged
+	return infratest.Open(t, bare, nil), h, merged
 }
 
 func TestRuleScopeIsWhatTheRunbookProduces(t *testing.T) {

@@ -1,4 +1,8 @@
-package records_test
+// Package infratest builds, for tests only, an infrastructure repository as the
+// remediator's record and engine tests share it: a bare repository, a clone whose
+// Git signs merges with the remediator's key, a CI key listed as ci@example.com,
+// and the remediator's mirror of the bare repository.
+package infratest
 
 import (
 	"context"
@@ -11,10 +15,9 @@ import (
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/signing"
 )
 
-// infraWork makes a bare infrastructure repository and a clone of it whose main
-// holds one commit, for the tests to build history in and push (the same world as
-// lifecycle's tests build: an external test package cannot share its helpers).
-func infraWork(t *testing.T) (bare, work string) {
+// Work makes a bare infrastructure repository and a clone of it whose main holds
+// one commit, for the tests to build history in and push.
+func Work(t *testing.T) (bare, work string) {
 	t.Helper()
 	bare = gittest.BareRepo(t)
 	work = t.TempDir()
@@ -45,20 +48,20 @@ func infraWork(t *testing.T) (bare, work string) {
 	return bare, work
 }
 
-// openInfra opens the remediator's mirror of bare, signing nothing (the records'
-// tests read; lifecycle's give it the remediator's key).
-func openInfra(t *testing.T, bare string) *infrarepo.Repo {
+// Open opens the remediator's mirror of bare, signing with key (nil: none).
+func Open(t *testing.T, bare string, key *signing.Key) *infrarepo.Repo {
 	t.Helper()
 	infra, err := infrarepo.Open(context.Background(), bare, "", t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = infra.Close() })
+	infra.Signer = key
 	return infra
 }
 
-// workKey is the remediator's key of an infraWork clone.
-func workKey(t *testing.T, work string) *signing.Key {
+// Key is the remediator's key of a Work clone.
+func Key(t *testing.T, work string) *signing.Key {
 	t.Helper()
 	k, err := signing.LoadKey(filepath.Join(work, ".git", "remediator_key"))
 	if err != nil {
