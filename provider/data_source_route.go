@@ -17,7 +17,7 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/infrarepo"
-	"github.com/gitops-remediation/terraform-provider-remediation/remediator/lifecycle"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/records"
 	"github.com/gitops-remediation/terraform-provider-remediation/runbooks"
 )
 
@@ -210,7 +210,7 @@ func (d *routeDataSource) Read(ctx context.Context, req datasource.ReadRequest, 
 	m.RequiredApprovals, m.ApprovalsReason, m.AutoMerge = types.Int64Null(), types.StringNull(), types.BoolNull()
 	m.Matches, m.Skipped, m.Record = []routeMatchModel{}, []routeSkipModel{}, nil
 	acting := actingMatch(dec.Matches)
-	var autonomy *lifecycle.Autonomy
+	var autonomy *records.Autonomy
 	if !m.OutcomesRepo.IsNull() && acting != nil {
 		a, ok := d.readAutonomy(ctx, m, acting.Runbook, dec.Policy, resp)
 		if !ok {
@@ -220,7 +220,7 @@ func (d *routeDataSource) Read(ctx context.Context, req datasource.ReadRequest, 
 	}
 	for i := range dec.Matches {
 		match := &dec.Matches[i]
-		var a *lifecycle.Autonomy
+		var a *records.Autonomy
 		if match == acting {
 			a = autonomy
 		}
@@ -254,15 +254,15 @@ func actingMatch(matches []runbooks.RunbookMatch) *runbooks.RunbookMatch {
 	return nil
 }
 
-// routeNeed is what a proposal at the risk would need: lifecycle.NeedOf, the rule
+// routeNeed is what a proposal at the risk would need: records.NeedOf, the rule
 // reconcile's gate applies, so the data source never says less than the gate asks.
 // Without the runbook's record (no outcomes_repository, or not the acting runbook)
 // auto-merge terms that ask for one are unproven, and a person must approve.
-func routeNeed(pol *runbooks.Policy, risk runbooks.Risk, a *lifecycle.Autonomy) lifecycle.Need {
+func routeNeed(pol *runbooks.Policy, risk runbooks.Risk, a *records.Autonomy) records.Need {
 	// A record not read needs a person; NeedOf says so in the need.
-	n, _ := lifecycle.NeedOf(pol, risk, func() (lifecycle.Record, error) {
+	n, _ := records.NeedOf(pol, risk, func() (records.Record, error) {
 		if a == nil {
-			return lifecycle.Record{}, errors.New("the runbook's record is not read (set outcomes_repository and remediator_public_key)")
+			return records.Record{}, errors.New("the runbook's record is not read (set outcomes_repository and remediator_public_key)")
 		}
 		return a.Record, nil
 	})
@@ -270,7 +270,7 @@ func routeNeed(pol *runbooks.Policy, risk runbooks.Risk, a *lifecycle.Autonomy) 
 }
 
 // readAutonomy reads the acting runbook's record, or says in resp why it cannot.
-func (d *routeDataSource) readAutonomy(ctx context.Context, m routeModel, rb *runbooks.Runbook, pol *runbooks.Policy, resp *datasource.ReadResponse) (*lifecycle.Autonomy, bool) {
+func (d *routeDataSource) readAutonomy(ctx context.Context, m routeModel, rb *runbooks.Runbook, pol *runbooks.Policy, resp *datasource.ReadResponse) (*records.Autonomy, bool) {
 	key, _, _, _, err := ssh.ParseAuthorizedKey([]byte(m.RemediatorKey.ValueString()))
 	if err != nil {
 		resp.Diagnostics.AddAttributeError(path.Root("remediator_public_key"), "Invalid remediator public key",
@@ -289,7 +289,7 @@ func (d *routeDataSource) readAutonomy(ctx context.Context, m routeModel, rb *ru
 
 // autonomy reads the acting runbook's record from the outcome notes of the
 // infrastructure repository, cloned into a temporary directory for the read.
-func (d *routeDataSource) autonomy(ctx context.Context, m routeModel, key ssh.PublicKey, rb *runbooks.Runbook, pol *runbooks.Policy) (*lifecycle.Autonomy, error) {
+func (d *routeDataSource) autonomy(ctx context.Context, m routeModel, key ssh.PublicKey, rb *runbooks.Runbook, pol *runbooks.Policy) (*records.Autonomy, error) {
 	dir, err := os.MkdirTemp("", "remediation-outcomes-")
 	if err != nil {
 		return nil, err
@@ -308,7 +308,7 @@ func (d *routeDataSource) autonomy(ctx context.Context, m routeModel, key ssh.Pu
 	if !m.OutcomesBranch.IsNull() {
 		branch = m.OutcomesBranch.ValueString()
 	}
-	h := lifecycle.History{Repo: repo, Base: branch, Remediator: key, Now: time.Now()}
+	h := records.History{Repo: repo, Base: branch, Remediator: key, Now: time.Now()}
 	a, err := h.AutonomyOf(rb, pol)
 	if err != nil {
 		return nil, err
@@ -317,7 +317,7 @@ func (d *routeDataSource) autonomy(ctx context.Context, m routeModel, key ssh.Pu
 }
 
 // recordModel is the record as the data source shows it.
-func recordModel(a *lifecycle.Autonomy) *routeRecordModel {
+func recordModel(a *records.Autonomy) *routeRecordModel {
 	r := a.Record
 	return &routeRecordModel{
 		Version: types.StringValue(r.Version), Streak: types.Int64Value(int64(r.Streak)),

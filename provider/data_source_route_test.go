@@ -87,7 +87,7 @@ func TestAccRouteAndCatalogDataSources(t *testing.T) {
 					statecheck.ExpectKnownValue("data.remediation_route.api_fast", tfjsonpath.New("policy"), knownvalue.StringExact("everything")),
 					statecheck.ExpectKnownValue("data.remediation_route.api_fast", tfjsonpath.New("skipped").AtSliceIndex(0).AtMapKey("reason"), knownvalue.StringExact("condition is false")),
 					// The gate's answer, not the policy's bare 0: a low risk the policy lets
-					// no bot merge alone still needs one person (lifecycle.NeedOf).
+					// no bot merge alone still needs one person (records.NeedOf).
 					statecheck.ExpectKnownValue("data.remediation_route.api_fast", tfjsonpath.New("required_approvals"), knownvalue.Int64Exact(1)),
 					statecheck.ExpectKnownValue("data.remediation_route.api_fast", tfjsonpath.New("auto_merge"), knownvalue.Bool(false)),
 					statecheck.ExpectKnownValue("data.remediation_route.api_fast", tfjsonpath.New("approvals_reason"),

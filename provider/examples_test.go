@@ -15,7 +15,7 @@ import (
 	"github.com/go-git/go-git/v5/plumbing"
 
 	"github.com/gitops-remediation/terraform-provider-remediation/internal/gittest"
-	"github.com/gitops-remediation/terraform-provider-remediation/remediator/lifecycle"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/records"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/signing"
 	"github.com/gitops-remediation/terraform-provider-remediation/runbooks"
 	"github.com/gitops-remediation/terraform-provider-remediation/runbooks/catalogstore"
@@ -142,7 +142,7 @@ func TestAutonomyInTerraformTest(t *testing.T) {
 		gittest.Run(t, clone, "checkout", "-q", "main")
 		note := []byte("outcome: " + o + "\n")
 		if byRemediator {
-			if note, err = lifecycle.Seal(key, lifecycle.KindOutcome, plumbing.NewHash(gittest.Run(t, clone, "rev-parse", "HEAD")), string(note)); err != nil {
+			if note, err = records.Seal(key, records.KindOutcome, plumbing.NewHash(gittest.Run(t, clone, "rev-parse", "HEAD")), string(note)); err != nil {
 				t.Fatal(err)
 			}
 		}

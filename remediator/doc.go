@@ -1,6 +1,6 @@
 // Package remediator is the root of the remediation pipeline. Each stage lives in a
 // package of its own beneath it (intake, routing and decision, edits, Git operations,
-// forges, lifecycle, plan check, audit, HTTP server), so that the tree answers "where
+// forges, records and lifecycle, plan check, audit, HTTP server), so that the tree answers "where
 // is X done". The catalog domain they share lives in package runbooks.
 // ARCHITECTURE.md at the repository's root maps the stages, the one-way order of
 // their imports (layers_test.go holds it) and where a new forge, change kind or

@@ -136,14 +136,18 @@ func forgePackages(t *testing.T, root string) map[string]map[string]bool {
 	return out
 }
 
-// TestLifecycleDiscoversNoForgeAbility: the lifecycle learns what a forge can do
-// from forge.Forge's declaration, never by asserting a forge value to an interface.
+// TestLifecycleDiscoversNoForgeAbility: the lifecycle (the reconcile engine and the
+// record model it reads, package records) learns what a forge can do from
+// forge.Forge's declaration, never by asserting a forge value to an interface.
 func TestLifecycleDiscoversNoForgeAbility(t *testing.T) {
 	root := testenv.ModuleRoot(t)
 	abilities := map[string]bool{"Opener": true, "Reporter": true, "Closer": true, "Facts": true, "ProvenanceReporter": true,
 		"Superseder": true, "OpenLister": true, "PullRequests": true}
 	fset := token.NewFileSet()
-	files := parseSources(t, fset, filepath.Join(root, "remediator", "lifecycle"))
+	var files []*ast.File
+	for _, pkg := range []string{"lifecycle", "records"} {
+		files = append(files, parseSources(t, fset, filepath.Join(root, "remediator", pkg))...)
+	}
 	for _, f := range files {
 		ast.Inspect(f, func(node ast.Node) bool {
 			ta, ok := node.(*ast.TypeAssertExpr)

@@ -16,10 +16,10 @@ const module = "github.com/gitops-remediation/terraform-provider-remediation"
 var layers = [][]string{
 	{"internal/strictyaml", "internal/gittree", "internal/gitauth", "remediator/signing", "remediator/tracing"},
 	{"runbooks", "internal/gitpush"},
-	{"remediator/artifact", "remediator/decision", "remediator/edits", "remediator/intake", "runbooks/catalogstore"},
-	{"remediator/forge", "remediator/infrarepo", "remediator/queue", "remediator/plancheck", "remediator/verify", "remediator/config", "remediator/replay"},
-	{"remediator/lifecycle", "remediator/forge/github", "remediator/forge/gitea"},
-	{"remediator/forge/local", "remediator/propose", "remediator/audit"},
+	{"remediator/artifact", "remediator/decision", "remediator/edits", "runbooks/catalogstore"},
+	{"remediator/intake", "remediator/forge", "remediator/infrarepo", "remediator/plancheck", "remediator/config"},
+	{"remediator/queue", "remediator/verify", "remediator/records", "remediator/replay", "remediator/forge/github", "remediator/forge/gitea"},
+	{"remediator/lifecycle", "remediator/forge/local", "remediator/propose", "remediator/audit"},
 	{"remediator/status", "remediator/notify", "remediator/worker", "remediator/server"},
 	{"remediator/daemon"},
 	{"provider", "cmd/remediator"},
@@ -28,7 +28,7 @@ var layers = [][]string{
 
 // Test-only and tooling packages: outside the product's order.
 var outside = []string{"remediator", "internal/benchratio", "internal/fakegithub", "internal/giteatest", "internal/gittest", "internal/mutationgate",
-	"internal/ociimage", "internal/release", "internal/configdoc", "internal/testenv", "deploy", "examples", "tools", "scripts"}
+	"internal/infratest", "internal/ociimage", "internal/release", "internal/configdoc", "internal/testenv", "deploy", "examples", "tools", "scripts"}
 
 // TestImportsRunOneWay: every product package imports only packages below it in the
 // order ARCHITECTURE.md states (the worker and the daemon never import the HTTP

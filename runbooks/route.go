@@ -37,8 +37,9 @@ type Skipped struct {
 	Reason  string
 }
 
-// Decision is the routing of one anomaly.
-type Decision struct {
+// Routing is the routing of one anomaly: which runbooks match it and which policy
+// governs it. What the remediator then does about it is decision.Decision.
+type Routing struct {
 	// Matches are the runbooks that handle the anomaly, most specific first. Disabled
 	// runbooks are included (Runbook.Spec.Enabled false): the caller records why it
 	// skips them.
@@ -292,7 +293,7 @@ func regexAnchor(name, expr string) anchorKey {
 }
 
 // Route decides which runbooks handle the anomaly and which policy governs it.
-func (r *Router) Route(a Anomaly) Decision {
+func (r *Router) Route(a Anomaly) Routing {
 	var cand []int
 	for name, value := range a.Labels {
 		if byValue, ok := r.index[name]; ok {
@@ -309,7 +310,7 @@ func (r *Router) Route(a Anomaly) Decision {
 
 // routeLinear is Route without the index: every runbook is tried. It is the reference
 // that tests and benchmarks compare Route against.
-func (r *Router) routeLinear(a Anomaly) Decision {
+func (r *Router) routeLinear(a Anomaly) Routing {
 	all := make([]int, len(r.entries))
 	for i := range all {
 		all[i] = i
@@ -319,8 +320,8 @@ func (r *Router) routeLinear(a Anomaly) Decision {
 
 // decide routes an anomaly over candidate entries; indexed says they were found
 // through the index, so that the matchers it proved need no second look.
-func (r *Router) decide(a Anomaly, cand []int, indexed bool) Decision {
-	d := Decision{Policy: r.policyFor(a.Labels)}
+func (r *Router) decide(a Anomaly, cand []int, indexed bool) Routing {
+	d := Routing{Policy: r.policyFor(a.Labels)}
 	// The matchers first, filtering cand in place (it is the caller's own slice), so
 	// that the matches are allocated once, at their size.
 	matched := cand[:0]

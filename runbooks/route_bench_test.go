@@ -21,7 +21,7 @@ func BenchmarkRoute(b *testing.B) {
 	}
 	for _, bc := range []struct {
 		name  string
-		route func(Anomaly) Decision
+		route func(Anomaly) Routing
 	}{
 		{"indexed", r.Route},
 		{"peer=linear_scan", r.routeLinear},

@@ -44,7 +44,7 @@ func mustRouter(t testing.TB, rbs []*Runbook, ps []*Policy) *Router {
 	return r
 }
 
-func names(d Decision) []string {
+func names(d Routing) []string {
 	var out []string
 	for _, m := range d.Matches {
 		out = append(out, m.Runbook.Metadata.Name)

@@ -11,7 +11,7 @@ import (
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/config"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/forge"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/infrarepo"
-	"github.com/gitops-remediation/terraform-provider-remediation/remediator/lifecycle"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/records"
 )
 
 // newAppliedCommand is what CI runs after `terraform apply` of a merge commit: it
@@ -24,7 +24,7 @@ func newAppliedCommand() *cobra.Command {
 		Short: "Report that CI applied a merge commit (or failed to), for verification",
 		Long: "Verification of a merged remediation starts only once its change is reported applied: CI runs this after " +
 			"`terraform apply` of the merge commit. On the github forge it sets a commit status; on the local forge it appends " +
-			"to the commit's checks note (" + lifecycle.ChecksRef + "). A commit that is not a remediation's merge is left " +
+			"to the commit's checks note (" + records.ChecksRef + "). A commit that is not a remediation's merge is left " +
 			"alone unless --check names the check.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runApplied(cmd, o) },

@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/gitops-remediation/terraform-provider-remediation/internal/gittest"
-	"github.com/gitops-remediation/terraform-provider-remediation/remediator/lifecycle"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/records"
 )
 
 // The apply example runs `remediator applied` with flags it has.
@@ -44,13 +44,13 @@ func TestAppliedCommand(t *testing.T) {
 	if code, out, errs := cli(t, "applied", "--config", cfg, "--sha", head, "--key", keyOf(cfg, "ci")); code != 0 || !strings.Contains(out, "is not a remediation's merge: nothing to report") {
 		t.Fatalf("a plain commit: %d %s %s", code, out, errs)
 	}
-	if _, err := gittest.Output(infra, "notes", "--ref="+lifecycle.ChecksRef, "show", head); err == nil {
+	if _, err := gittest.Output(infra, "notes", "--ref="+records.ChecksRef, "show", head); err == nil {
 		t.Fatal("a plain commit got a checks note")
 	}
 	if code, out, errs := cli(t, "applied", "--config", cfg, "--sha", head, "--check", "deploy", "--failed", "--key", keyOf(cfg, "ci")); code != 0 || !strings.Contains(out, "failure deploy on "+head[:12]) {
 		t.Fatalf("--check: %d %s %s", code, out, errs)
 	}
-	note := gittest.Run(t, infra, "notes", "--ref="+lifecycle.ChecksRef, "show", head)
+	note := gittest.Run(t, infra, "notes", "--ref="+records.ChecksRef, "show", head)
 	if !strings.HasPrefix(note, "failure deploy by ci@example.com at ") || !strings.Contains(note, "BEGIN SSH SIGNATURE") {
 		t.Fatalf("checks note %q", note)
 	}
@@ -73,7 +73,7 @@ func TestAppliedCommand(t *testing.T) {
 			t.Errorf("%v: exit %d %s", tc.args, code, errs)
 		}
 	}
-	if after := gittest.Run(t, infra, "notes", "--ref="+lifecycle.ChecksRef, "show", head); after != note {
+	if after := gittest.Run(t, infra, "notes", "--ref="+records.ChecksRef, "show", head); after != note {
 		t.Errorf("a refused report was written:\n%s", after)
 	}
 }

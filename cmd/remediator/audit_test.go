@@ -11,7 +11,7 @@ import (
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/artifact"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/audit"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/decision"
-	"github.com/gitops-remediation/terraform-provider-remediation/remediator/lifecycle"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/records"
 	"github.com/gitops-remediation/terraform-provider-remediation/runbooks"
 )
 
@@ -48,7 +48,7 @@ func TestAuditLedgerFromTheRealPipeline(t *testing.T) {
 		t.Fatalf("entry %+v", e)
 	}
 	// The outcome note, once verification writes it.
-	gittest.Run(t, infra, "notes", "--ref=remediation", "add", "-F", sealedNote(t, cfg, lifecycle.KindOutcome, merge, "outcome: verified"), merge)
+	gittest.Run(t, infra, "notes", "--ref=remediation", "add", "-F", sealedNote(t, cfg, records.KindOutcome, merge, "outcome: verified"), merge)
 	_, out, _ = cli(t, "audit", "--repository", infra)
 	if !strings.Contains(out, id) || !strings.Contains(out, "verified") || !strings.HasPrefix(out, "ID ") {
 		t.Fatalf("table:\n%s", out)
@@ -123,7 +123,7 @@ func TestAuditVerifyFlagsWhatGitCannotAccountFor(t *testing.T) {
 			t.Fatalf("%d %s", code, out)
 		}
 		// Sealed for another merge, copied onto this one: as worthless.
-		other := sealedNote(t, cfg, lifecycle.KindOutcome, strings.Repeat("0", 40), "outcome: verified")
+		other := sealedNote(t, cfg, records.KindOutcome, strings.Repeat("0", 40), "outcome: verified")
 		gittest.Run(t, infra, "notes", "--ref=remediation", "add", "-f", "-F", other, "main")
 		if code, out, _ := cli(t, "audit", "verify", "--repository", infra, "--config", cfg); code != 1 || !strings.Contains(out, "outcome-not-by-remediator "+id) {
 			t.Fatalf("%d %s", code, out)

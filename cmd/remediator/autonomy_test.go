@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/gitops-remediation/terraform-provider-remediation/internal/gittest"
-	"github.com/gitops-remediation/terraform-provider-remediation/remediator/lifecycle"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/records"
 	"github.com/gitops-remediation/terraform-provider-remediation/runbooks"
 	"github.com/gitops-remediation/terraform-provider-remediation/runbooks/catalogstore"
 )
@@ -46,7 +46,7 @@ func addMerge(t *testing.T, cfg, infra, version, outcome string, byRemediator bo
 	} else {
 		asRemediator(t, cfg, work, merge...)
 		sha := gittest.Run(t, work, "rev-parse", "HEAD")
-		gittest.Run(t, work, "notes", "--ref=remediation", "add", "-F", sealedNote(t, cfg, lifecycle.KindOutcome, sha, "outcome: "+outcome), "HEAD")
+		gittest.Run(t, work, "notes", "--ref=remediation", "add", "-F", sealedNote(t, cfg, records.KindOutcome, sha, "outcome: "+outcome), "HEAD")
 	}
 	gittest.Run(t, work, "push", "-q", "origin", "main", "refs/notes/remediation")
 }

@@ -10,7 +10,7 @@ import (
 	"github.com/gitops-remediation/terraform-provider-remediation/internal/gittest"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/artifact"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/decision"
-	"github.com/gitops-remediation/terraform-provider-remediation/remediator/lifecycle"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/records"
 	"github.com/gitops-remediation/terraform-provider-remediation/runbooks"
 )
 
@@ -93,7 +93,7 @@ func TestGateBypassMergedAgain(t *testing.T) {
 }
 
 // On GitHub the merge commit is GitHub's: the remediator's sealed record binds it
-// (lifecycle.KindMerged), its signature is not on it. The merge-time checks took only
+// (records.KindMerged), its signature is not on it. The merge-time checks took only
 // signed merges for the remediator's, so on GitHub they never held. Here the first
 // merge is made as GitHub makes it; the second proposal then goes through the same
 // gate as on GitHub.
@@ -120,8 +120,8 @@ func TestGateBypassMergedAgainAfterAMergeGitHubMade(t *testing.T) {
 			trailers := gittest.Run(t, work, "log", "-1", "--format=%(trailers:only,unfold)", head)
 			gittest.Run(t, work, "-c", "user.name=GitHub", "-c", "user.email=noreply@github.com", "merge", "-q", "--no-ff", "-m", "Merge pull request #1\n\n"+trailers, head)
 			merge := gittest.Run(t, work, "rev-parse", "HEAD")
-			body := lifecycle.MergeRecordBody(id, plumbing.NewHash(gittest.Run(t, work, "rev-parse", "HEAD^1")), plumbing.NewHash(head), plumbing.NewHash(gittest.Run(t, work, "rev-parse", "HEAD^{tree}")))
-			gittest.Run(t, work, "notes", "--ref=remediation-merges", "add", "-F", sealedNote(t, cfg, lifecycle.KindMerged, merge, body), "HEAD")
+			body := records.MergeRecordBody(id, plumbing.NewHash(gittest.Run(t, work, "rev-parse", "HEAD^1")), plumbing.NewHash(head), plumbing.NewHash(gittest.Run(t, work, "rev-parse", "HEAD^{tree}")))
+			gittest.Run(t, work, "notes", "--ref=remediation-merges", "add", "-F", sealedNote(t, cfg, records.KindMerged, merge, body), "HEAD")
 			gittest.Run(t, work, "push", "-q", "origin", "main", "refs/notes/remediation-merges")
 
 			resign(t, cfg, infra, id, head, tc.extra)

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/gitops-remediation/terraform-provider-remediation/internal/gittest"
-	"github.com/gitops-remediation/terraform-provider-remediation/remediator/lifecycle"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/records"
 	"github.com/gitops-remediation/terraform-provider-remediation/runbooks"
 )
 
@@ -39,7 +39,7 @@ func addRecordedMerge(t *testing.T, cfg, infra, version, outcome string) string 
 	asRemediator(t, cfg, work, "merge", "-q", "--no-ff", "-m",
 		fmt.Sprintf("Merge remediation %s\n\nRemediation-Id: %s\nRunbook: scale-out-api\nRunbook-Version: %s\n%s", id, id, version, tips), "r")
 	sha := gittest.Run(t, work, "rev-parse", "HEAD")
-	gittest.Run(t, work, "notes", "--ref=remediation", "add", "-F", sealedNote(t, cfg, lifecycle.KindOutcome, sha, "outcome: "+outcome), "HEAD")
+	gittest.Run(t, work, "notes", "--ref=remediation", "add", "-F", sealedNote(t, cfg, records.KindOutcome, sha, "outcome: "+outcome), "HEAD")
 	gittest.Run(t, work, "push", "-q", "origin", "main", "refs/notes/remediation")
 	return sha
 }

@@ -8,7 +8,7 @@ import (
 
 	"github.com/gitops-remediation/terraform-provider-remediation/internal/gittest"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/decision"
-	"github.com/gitops-remediation/terraform-provider-remediation/remediator/lifecycle"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/records"
 	"github.com/gitops-remediation/terraform-provider-remediation/runbooks"
 )
 
@@ -35,7 +35,7 @@ func mergedAgo(t *testing.T, cfg, infra, id string, ago time.Duration, outcome s
 	t.Setenv("GIT_COMMITTER_DATE", "")
 	t.Setenv("GIT_AUTHOR_DATE", "")
 	sha := gittest.Run(t, work, "rev-parse", "HEAD")
-	gittest.Run(t, work, "notes", "--ref=remediation", "add", "-F", sealedNote(t, cfg, lifecycle.KindOutcome, sha, "outcome: "+outcome), "HEAD")
+	gittest.Run(t, work, "notes", "--ref=remediation", "add", "-F", sealedNote(t, cfg, records.KindOutcome, sha, "outcome: "+outcome), "HEAD")
 	gittest.Run(t, work, "push", "-q", "origin", "main", "refs/notes/remediation", ":refs/heads/"+branch)
 	return work
 }

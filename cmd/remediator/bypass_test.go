@@ -11,7 +11,7 @@ import (
 	"github.com/gitops-remediation/terraform-provider-remediation/internal/gittest"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/artifact"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/decision"
-	"github.com/gitops-remediation/terraform-provider-remediation/remediator/lifecycle"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/records"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/signing"
 	"github.com/gitops-remediation/terraform-provider-remediation/runbooks"
 	"github.com/gitops-remediation/terraform-provider-remediation/runbooks/catalogstore"
@@ -116,7 +116,7 @@ func signedBy(t *testing.T, cfg, infra, id, who, principal string) []byte {
 		t.Fatal(err)
 	}
 	head := gittest.Run(t, infra, "rev-parse", decision.Branch(id))
-	a, err := lifecycle.Sign(k, head, principal, lifecycle.ViaSSH, time.Now())
+	a, err := records.Sign(k, head, principal, records.ViaSSH, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -175,7 +175,7 @@ func TestGateBypassesOnTheLocalForge(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			a, err := lifecycle.Sign(k, gittest.Run(t, infra, "rev-parse", "main"), "alice@example.com", lifecycle.ViaSSH, time.Now())
+			a, err := records.Sign(k, gittest.Run(t, infra, "rev-parse", "main"), "alice@example.com", records.ViaSSH, time.Now())
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -11,7 +11,7 @@ import (
 	"github.com/gitops-remediation/terraform-provider-remediation/internal/gittest"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/decision"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/forge"
-	"github.com/gitops-remediation/terraform-provider-remediation/remediator/lifecycle"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/records"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/signing"
 	"github.com/gitops-remediation/terraform-provider-remediation/runbooks"
 )
@@ -71,7 +71,7 @@ func checkReport(t *testing.T, cfg, infra, id, who, principal string, state forg
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := lifecycle.SignCheck(k, gittest.Run(t, infra, "rev-parse", decision.Branch(id)), "remediation/plan-check", state, principal, at)
+	r, err := records.SignCheck(k, gittest.Run(t, infra, "rev-parse", decision.Branch(id)), "remediation/plan-check", state, principal, at)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -136,7 +136,7 @@ func TestGateBypassesOfIdentityAndChecksOnTheLocalForge(t *testing.T) {
 			}
 			editSigners(t, cfg, "", "ops@example.com "+strings.TrimSpace(string(pub))+"\n")
 			k, _ := remediatorKeyOf(t, cfg)
-			a, err := lifecycle.Sign(k, gittest.Run(t, infra, "rev-parse", decision.Branch(id)), "ops@example.com", lifecycle.ViaSSH, time.Now())
+			a, err := records.Sign(k, gittest.Run(t, infra, "rev-parse", decision.Branch(id)), "ops@example.com", records.ViaSSH, time.Now())
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -11,7 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/config"
-	"github.com/gitops-remediation/terraform-provider-remediation/remediator/lifecycle"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/records"
 	"github.com/gitops-remediation/terraform-provider-remediation/runbooks"
 	"github.com/gitops-remediation/terraform-provider-remediation/runbooks/catalogstore"
 )
@@ -99,7 +99,7 @@ func warnUnreachableReviewers(cmd *cobra.Command, configFile string, cat *runboo
 	if err != nil {
 		return err
 	}
-	for _, w := range lifecycle.UnreachableReviewers(cat, as, cfg.Forge.Teams) {
+	for _, w := range records.UnreachableReviewers(cat, as, cfg.Forge.Teams) {
 		fmt.Fprintln(cmd.ErrOrStderr(), "warning: "+w)
 	}
 	return nil

@@ -16,7 +16,7 @@ import (
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/forge/github"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/forge/local"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/infrarepo"
-	"github.com/gitops-remediation/terraform-provider-remediation/remediator/lifecycle"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/records"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/signing"
 )
 
@@ -155,7 +155,7 @@ func allowedSigners(cfg *config.Config) (*signing.AllowedSigners, error) {
 // recordHistory opens the infrastructure repository as the evidence of the runbooks'
 // records (route, replay): the remediator's merges and sealed outcomes. close
 // releases the mirror.
-func recordHistory(ctx context.Context, cfg *config.Config) (h lifecycle.History, closeFn func(), err error) {
+func recordHistory(ctx context.Context, cfg *config.Config) (h records.History, closeFn func(), err error) {
 	key, err := remediatorPublicKey(cfg)
 	if err != nil {
 		return h, nil, err
@@ -164,7 +164,7 @@ func recordHistory(ctx context.Context, cfg *config.Config) (h lifecycle.History
 	if err != nil {
 		return h, nil, err
 	}
-	h = lifecycle.History{Repo: infra, Base: cfg.Infrastructure.Base, Remediator: key, Now: time.Now()}
+	h = records.History{Repo: infra, Base: cfg.Infrastructure.Base, Remediator: key, Now: time.Now()}
 	return h, func() { _ = infra.Close() }, nil
 }
 

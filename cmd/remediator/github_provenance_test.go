@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/gitops-remediation/terraform-provider-remediation/internal/gittest"
-	"github.com/gitops-remediation/terraform-provider-remediation/remediator/lifecycle"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/records"
 	"github.com/gitops-remediation/terraform-provider-remediation/runbooks"
 )
 
@@ -31,7 +31,7 @@ func TestGitHubMergesAreTheRemediatorsOnlyWhenItMadeThem(t *testing.T) {
 			t.Fatalf("reconcile: %s", out)
 		}
 		head := srv.PullRequests("acme", "infra")[0].HeadSHA
-		if note := gittest.Run(t, bare, "notes", "--ref="+lifecycle.MergesRef, "show", head); !strings.Contains(note, "BEGIN SSH SIGNATURE") {
+		if note := gittest.Run(t, bare, "notes", "--ref="+records.MergesRef, "show", head); !strings.Contains(note, "BEGIN SSH SIGNATURE") {
 			t.Fatalf("merge record on the head:\n%s", note)
 		}
 		if code, out, errs := cli(t, "audit", "verify", "--repository", bare, "--config", cfg); code != 0 {

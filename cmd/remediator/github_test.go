@@ -77,7 +77,7 @@ func TestProposeOnGitHub(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &res); err != nil {
 		t.Fatal(err, out)
 	}
-	if res.Action != propose.Opened || res.URL != srv.URL+"/acme/infra/pull/1" {
+	if res.Action != decision.Opened || res.URL != srv.URL+"/acme/infra/pull/1" {
 		t.Fatalf("result %+v", res)
 	}
 	prs := srv.PullRequests("acme", "infra")

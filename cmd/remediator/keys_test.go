@@ -10,7 +10,7 @@ import (
 
 	"github.com/gitops-remediation/terraform-provider-remediation/internal/gittest"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/config"
-	"github.com/gitops-remediation/terraform-provider-remediation/remediator/lifecycle"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/records"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/signing"
 )
 
@@ -82,10 +82,10 @@ func asRemediator(t testing.TB, cfg, work string, args ...string) string {
 // `git notes add -F`: what verification writes.
 //
 //nolint:unparam // the kind is what a seal binds: a test of another kind names it
-func sealedNote(t testing.TB, cfg string, kind lifecycle.RecordKind, commit, body string) string {
+func sealedNote(t testing.TB, cfg string, kind records.RecordKind, commit, body string) string {
 	t.Helper()
 	k, _ := remediatorKeyOf(t, cfg)
-	note, err := lifecycle.Seal(k, kind, plumbing.NewHash(commit), body)
+	note, err := records.Seal(k, kind, plumbing.NewHash(commit), body)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -21,6 +21,7 @@ import (
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/lifecycle"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/notify"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/propose"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/records"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/signing"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/tracing"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/verify"
@@ -76,22 +77,22 @@ func newApproveCommand() *cobra.Command {
 			if _, err := infra.ReadFile(head, artifact.Path(id)); err != nil {
 				return badInput(fmt.Errorf("--id %s: %s carries no artifact %s: not a proposal", id, branch, artifact.Path(id)))
 			}
-			a, err := lifecycle.Sign(key, head.String(), who, lifecycle.ViaSSH, time.Now())
+			a, err := records.Sign(key, head.String(), who, records.ViaSSH, time.Now())
 			if err != nil {
 				return badInput(err)
 			}
-			trust := lifecycle.Trust{Reviewers: reviewers, Remediator: infra.Signer.Public(), Excluded: []string{c.Author.Name, c.Author.Email},
+			trust := records.Trust{Reviewers: reviewers, Remediator: infra.Signer.Public(), Excluded: []string{c.Author.Name, c.Author.Email},
 				Reporters: cfg.Forge.CheckReporters, Now: time.Now()}
-			if _, ignored := lifecycle.Counted(head.String(), []lifecycle.Approval{a}, trust); len(ignored) > 0 {
+			if _, ignored := records.Counted(head.String(), []records.Approval{a}, trust); len(ignored) > 0 {
 				return badInput(fmt.Errorf("%s cannot approve %s: %s", who, id, strings.Join(ignored, "; ")))
 			}
-			note, err := infra.UpdateNote(cmd.Context(), lifecycle.ApprovalsRef, head, "approve "+id+" by "+who,
-				object.Signature{Name: who, Email: who, When: a.At}, func(old []byte) ([]byte, error) { return lifecycle.AddApproval(old, a), nil })
+			note, err := infra.UpdateNote(cmd.Context(), records.ApprovalsRef, head, "approve "+id+" by "+who,
+				object.Signature{Name: who, Email: who, When: a.At}, func(old []byte) ([]byte, error) { return records.AddApproval(old, a), nil })
 			if err != nil {
 				return err
 			}
-			entries, _ := lifecycle.ParseApprovals(note)
-			counted, _ := lifecycle.Counted(head.String(), entries, trust)
+			entries, _ := records.ParseApprovals(note)
+			counted, _ := records.Counted(head.String(), entries, trust)
 			fmt.Fprintf(cmd.OutOrStdout(), "approved %s at %s by %s: %d approval(s) on this commit\n", id, short(head), who, len(counted))
 			return nil
 		},
@@ -181,9 +182,9 @@ func newReconcileCommand() *cobra.Command {
 			}
 			for _, o := range outcomes {
 				switch o.Action {
-				case lifecycle.Merged:
+				case decision.Merged:
 					fmt.Fprintf(cmd.OutOrStdout(), "merged: %s as %s (approved by %s)\n", o.Branch, o.Merge[:12], strings.Join(o.Approvers, ", "))
-				case string(forge.OutcomeVerified), string(forge.OutcomeFailed), string(forge.OutcomeNotApplied), lifecycle.Verifying:
+				case decision.Action(forge.OutcomeVerified), decision.Action(forge.OutcomeFailed), decision.Action(forge.OutcomeNotApplied), decision.Verifying:
 					fmt.Fprintf(cmd.OutOrStdout(), "%s: %s (merge %s): %s\n", o.Action, o.ID, o.Merge[:12], o.Reason)
 				default:
 					fmt.Fprintf(cmd.OutOrStdout(), "%s: %s: %s\n", o.Action, o.Branch, o.Reason)
@@ -200,7 +201,7 @@ func newReconcileCommand() *cobra.Command {
 
 // runPass runs one reconcile pass of the kind the forge needs: GitHub's pull
 // requests, or the local forge's branches.
-func runPass(ctx context.Context, r *lifecycle.Reconciler, fg forge.Forge) ([]lifecycle.Outcome, error) {
+func runPass(ctx context.Context, r *lifecycle.Reconciler, fg forge.Forge) ([]lifecycle.Result, error) {
 	if r.Tracer == nil {
 		r.Tracer = tracing.Tracer(tracing.Provider(ctx))
 	}
@@ -222,7 +223,7 @@ func newReconciler(cfg *config.Config, infra *infrarepo.Repo, fg forge.Forge, ca
 		CheckReporters: cfg.Forge.CheckReporters,
 		AuthorName:     cfg.Infrastructure.AuthorName, AuthorEmail: cfg.Infrastructure.AuthorEmail, Now: time.Now, Logger: logger}
 	if cfg.Forge.Type == config.ForgeLocal {
-		for _, w := range lifecycle.UnreachableReviewers(cat, reviewers, cfg.Forge.Teams) {
+		for _, w := range records.UnreachableReviewers(cat, reviewers, cfg.Forge.Teams) {
 			logger.Warn("a required reviewer nobody can be", "problem", w)
 		}
 		if reviewers != nil {

@@ -13,13 +13,15 @@ import (
 	"time"
 
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/config"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/decision"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/lifecycle"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/records"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/status"
 	"github.com/gitops-remediation/terraform-provider-remediation/runbooks"
 )
 
 // route, reconcile and status say the same about what a proposal needs: the one
-// answer of lifecycle.NeedOf, not the policy's bare count for the risk (route once
+// answer of records.NeedOf, not the policy's bare count for the risk (route once
 // said "approvals required: 0" where reconcile waited for "0 of 1 approval(s)").
 func TestRouteReconcileAndStatusAgreeOnWhatAProposalNeeds(t *testing.T) {
 	for _, tc := range []struct {
@@ -52,22 +54,22 @@ func TestRouteReconcileAndStatusAgreeOnWhatAProposalNeeds(t *testing.T) {
 				t.Fatalf("route: %d %s %s", code, out, errs)
 			}
 			code, out, errs = cli(t, "route", "--config", cfg, "--labels", "alertname=HighLatency,service=api-gateway,env=prod", "--value", "0.9", "--output", "json")
-			var routed struct{ Need lifecycle.Need }
+			var routed struct{ Need records.Need }
 			if err := json.Unmarshal([]byte(out), &routed); code != 0 || err != nil {
 				t.Fatalf("route json: %d %v %s %s", code, err, out, errs)
 			}
 			code, out, errs = cli(t, "reconcile", "--config", cfg, "--dry-run", "--output", "json")
-			var o lifecycle.Outcome
+			var o lifecycle.Result
 			if err := json.Unmarshal([]byte(out), &o); code != 0 || err != nil || o.Need == nil {
 				t.Fatalf("reconcile json: %d %v %s %s", code, err, out, errs)
 			}
 			if fmt.Sprint(*o.Need) != fmt.Sprint(routed.Need) || o.Need.Approvals != tc.want {
 				t.Fatalf("route needs %+v, reconcile %+v; want %d approval(s)", routed.Need, *o.Need, tc.want)
 			}
-			if tc.want > 0 && (o.Action != lifecycle.Waiting || !strings.HasPrefix(o.Reason, fmt.Sprintf("0 of %d approval(s)", tc.want)) || !strings.Contains(o.Reason, tc.why)) {
+			if tc.want > 0 && (o.Action != decision.Waiting || !strings.HasPrefix(o.Reason, fmt.Sprintf("0 of %d approval(s)", tc.want)) || !strings.Contains(o.Reason, tc.why)) {
 				t.Fatalf("reconcile: %+v", o)
 			}
-			if tc.want == 0 && o.Action != lifecycle.WouldMerge {
+			if tc.want == 0 && o.Action != decision.WouldMerge {
 				t.Fatalf("reconcile of an auto-merge: %+v", o)
 			}
 			_, out, _ = cli(t, "status", "--config", cfg)

@@ -63,7 +63,7 @@ func flushNotifications(ctx context.Context, d *notify.Dispatcher) {
 }
 
 // told queues what a `reconcile` pass did and tries to deliver it now.
-func told(ctx context.Context, d *notify.Dispatcher, f notify.Facts, outcomes []lifecycle.Outcome, dryRun bool) {
+func told(ctx context.Context, d *notify.Dispatcher, f notify.Facts, outcomes []lifecycle.Result, dryRun bool) {
 	events := f.Pass(outcomes, dryRun)
 	for _, e := range events {
 		d.Emit(e)

@@ -12,8 +12,8 @@ import (
 
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/artifact"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/config"
-	"github.com/gitops-remediation/terraform-provider-remediation/remediator/lifecycle"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/plancheck"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/records"
 	"github.com/gitops-remediation/terraform-provider-remediation/runbooks"
 	"github.com/gitops-remediation/terraform-provider-remediation/runbooks/catalogstore"
 )
@@ -149,7 +149,7 @@ func checkAgainstCatalog(cmd *cobra.Command, o planCheckOptions, plan *plancheck
 		res.Note = "limits read from the artifact, which anyone who can push to the branch can edit: not checked against the catalog (give --config or --catalog)"
 		return res, nil
 	}
-	terms, refusal := lifecycle.TermsOf(cat, router, a.ID, a)
+	terms, refusal := records.TermsOf(cat, router, a.ID, a)
 	if refusal == nil {
 		return plancheck.CheckWith(plan, a, terms.Limits), nil
 	}

@@ -12,8 +12,8 @@ import (
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/config"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/forge"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/infrarepo"
-	"github.com/gitops-remediation/terraform-provider-remediation/remediator/lifecycle"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/plancheck"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/records"
 )
 
 // StatusContext is the commit status plan-check sets.
@@ -104,7 +104,7 @@ func recordLocalCheck(cmd *cobra.Command, dest *commentDest, log *slog.Logger, s
 	if err := dest.rep.record(ctx, infra, plumbing.NewHash(sha), StatusContext, state); err != nil {
 		return err
 	}
-	log.Info("plan-check recorded", "sha", sha, "check", StatusContext, "state", state, "remediation_id", res.ID, "notes", lifecycle.ChecksRef)
+	log.Info("plan-check recorded", "sha", sha, "check", StatusContext, "state", state, "remediation_id", res.ID, "notes", records.ChecksRef)
 	return nil
 }
 

@@ -97,7 +97,7 @@ func TestPropose(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &res); err != nil {
 		t.Fatalf("json: %v\n%s", err, out)
 	}
-	if res.Action != propose.Opened || res.ID != id || res.Branch != branch || res.Runbook != "scale-out-api" || res.Policy != "production" || res.Risk != "medium" {
+	if res.Action != decision.Opened || res.ID != id || res.Branch != branch || res.Runbook != "scale-out-api" || res.Policy != "production" || res.Risk != "medium" {
 		t.Fatalf("result %+v", res)
 	}
 	if !strings.Contains(errs, "remediation_id="+id) {

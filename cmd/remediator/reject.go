@@ -14,7 +14,7 @@ import (
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/forge"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/forge/local"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/infrarepo"
-	"github.com/gitops-remediation/terraform-provider-remediation/remediator/lifecycle"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/records"
 )
 
 func newRejectCommand() *cobra.Command {
@@ -43,11 +43,11 @@ func newRejectCommand() *cobra.Command {
 				return err
 			}
 			now := time.Now()
-			signed, err := lifecycle.SignRejection(key, lifecycle.Closing{ID: id, Head: p.Head, By: who, At: now, Reason: reason})
+			signed, err := records.SignRejection(key, records.Closing{ID: id, Head: p.Head, By: who, At: now, Reason: reason})
 			if err != nil {
 				return badInput(err)
 			}
-			if _, ok, why := lifecycle.ReadClosing(signed, id, nil, reviewers, now); !ok {
+			if _, ok, why := records.ReadClosing(signed, id, nil, reviewers, now); !ok {
 				return badInput(fmt.Errorf("%s cannot reject %s: %s", who, id, why))
 			}
 			f := &local.Forge{Infra: infra, Base: cfg.Infrastructure.Base, Reviewers: reviewers, AuthorName: who, AuthorEmail: who}
@@ -98,7 +98,7 @@ func newCloseCommand() *cobra.Command {
 			if reason == "" {
 				reason = "closed by an operator"
 			}
-			if err := fg.(*local.Forge).CloseAs(cmd.Context(), p, lifecycle.ClosedByOperator, reason); err != nil {
+			if err := fg.(*local.Forge).CloseAs(cmd.Context(), p, records.ClosedByOperator, reason); err != nil {
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "closed %s at %s: the runbook's cooldown for this target starts now\n", id, short(plumbing.NewHash(p.Head)))

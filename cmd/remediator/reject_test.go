@@ -7,7 +7,7 @@ import (
 
 	"github.com/gitops-remediation/terraform-provider-remediation/internal/gittest"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/decision"
-	"github.com/gitops-remediation/terraform-provider-remediation/remediator/lifecycle"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/records"
 	"github.com/gitops-remediation/terraform-provider-remediation/runbooks"
 )
 
@@ -17,7 +17,7 @@ func withCooldown(rb *runbooks.Runbook, _ *runbooks.Policy) {
 
 func closedNote(t *testing.T, infra, id string) string {
 	t.Helper()
-	return gittest.Run(t, infra, "notes", "--ref="+strings.TrimPrefix(lifecycle.ClosedRef, "refs/notes/"), "show", lifecycle.ClosedKey(id).String())
+	return gittest.Run(t, infra, "notes", "--ref="+strings.TrimPrefix(records.ClosedRef, "refs/notes/"), "show", records.ClosedKey(id).String())
 }
 
 // A reviewer's rejection closes the proposal and starts the runbook's cooldown for
@@ -78,7 +78,7 @@ func TestForgedRejectionSuppressesNothing(t *testing.T) {
 	branch := decision.Branch(id)
 	head := gittest.Run(t, infra, "rev-parse", branch)
 	forged := "closed: " + id + "\nhead: " + head + "\nhow: rejected\nby: alice@example.com\nat: " + time.Now().UTC().Format(time.RFC3339) + "\nreason: forged\n"
-	gittest.Run(t, infra, "notes", "--ref="+strings.TrimPrefix(lifecycle.ClosedRef, "refs/notes/"), "add", "-f", "-m", forged, lifecycle.ClosedKey(id).String())
+	gittest.Run(t, infra, "notes", "--ref="+strings.TrimPrefix(records.ClosedRef, "refs/notes/"), "add", "-f", "-m", forged, records.ClosedKey(id).String())
 	gittest.Run(t, infra, "update-ref", "-d", "refs/heads/"+branch)
 	if code, out, errs := proposeRun(t, cfg, alert("api-gateway")); code != 0 || !strings.HasPrefix(out, "opened: ") {
 		t.Fatalf("a forged rejection suppressed the anomaly: %d %s %s", code, out, errs)

@@ -13,7 +13,7 @@ import (
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/config"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/forge"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/infrarepo"
-	"github.com/gitops-remediation/terraform-provider-remediation/remediator/lifecycle"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/records"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/signing"
 )
 
@@ -27,11 +27,11 @@ type reporter struct {
 // record signs the report of check on sha and appends it to the commit's checks
 // note (the local forge's commit status), authored by the reporter.
 func (r reporter) record(ctx context.Context, infra *infrarepo.Repo, sha plumbing.Hash, check string, state forge.CheckState) error {
-	report, err := lifecycle.SignCheck(r.key, sha.String(), check, state, r.who, time.Now())
+	report, err := records.SignCheck(r.key, sha.String(), check, state, r.who, time.Now())
 	if err != nil {
 		return badInput(err)
 	}
-	return lifecycle.RecordCheck(ctx, infra, sha, report, object.Signature{Name: r.who, Email: r.who, When: report.At})
+	return records.RecordCheck(ctx, infra, sha, report, object.Signature{Name: r.who, Email: r.who, When: report.At})
 }
 
 // checkReporter is who signs a check report on the local forge: CI's key (--key) and
@@ -58,7 +58,7 @@ func checkReporter(cfg *config.Config, keyFile, principal string) (reporter, err
 	if err != nil {
 		return reporter{}, err
 	}
-	if (lifecycle.CheckTrust{Signers: signers, Reporters: cfg.Forge.CheckReporters}).Reports(who) {
+	if (records.CheckTrust{Signers: signers, Reporters: cfg.Forge.CheckReporters}).Reports(who) {
 		return reporter{key: key, who: who}, nil
 	}
 	return reporter{}, badInput(fmt.Errorf("--key signs as %s, who is not in forge.check_reporters (%s): the remediator would not count the report",

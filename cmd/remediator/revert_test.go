@@ -56,7 +56,7 @@ func TestProposeRevert(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
 	var res propose.Result
-	if err := json.Unmarshal([]byte(out), &res); err != nil || res.Action != propose.Opened {
+	if err := json.Unmarshal([]byte(out), &res); err != nil || res.Action != decision.Opened {
 		t.Fatalf("%v %s", err, out)
 	}
 	if got := gittest.Run(t, infra, "show", branch+":envs/api-gateway.auto.tfvars"); !strings.Contains(got, `instance_type = "m6i.large"`) {

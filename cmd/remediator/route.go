@@ -11,7 +11,7 @@ import (
 
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/config"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/decision"
-	"github.com/gitops-remediation/terraform-provider-remediation/remediator/lifecycle"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/records"
 	"github.com/gitops-remediation/terraform-provider-remediation/runbooks"
 )
 
@@ -69,24 +69,24 @@ func newRouteCommand() *cobra.Command {
 // earned autonomy read from the infrastructure repository's outcome notes.
 type routed struct {
 	decision.Decision
-	Autonomy    *lifecycle.Autonomy `json:"autonomy,omitempty"`
-	RecordError string              `json:"record_error,omitempty"`
+	Autonomy    *records.Autonomy `json:"autonomy,omitempty"`
+	RecordError string            `json:"record_error,omitempty"`
 	// Need is what the proposal will need to merge: reconcile's answer
-	// (lifecycle.NeedOf), not the policy's bare count for the risk.
-	Need *lifecycle.Need `json:"need,omitempty"`
+	// (records.NeedOf), not the policy's bare count for the risk.
+	Need *records.Need `json:"need,omitempty"`
 }
 
 // needOf is what the acting runbook's proposal needs, from the record read for its
 // autonomy; a record that could not be read leaves it needing a person.
-func needOf(cat *runbooks.Catalog, d decision.Decision, out routed) *lifecycle.Need {
+func needOf(cat *runbooks.Catalog, d decision.Decision, out routed) *records.Need {
 	pol := cat.Policy(d.Policy)
 	if pol == nil {
 		pol = runbooks.DefaultPolicy()
 	}
 	// A record not read needs a person; NeedOf says so in the need.
-	n, _ := lifecycle.NeedOf(pol, runbooks.Risk(d.Acting.Risk), func() (lifecycle.Record, error) {
+	n, _ := records.NeedOf(pol, runbooks.Risk(d.Acting.Risk), func() (records.Record, error) {
 		if out.Autonomy == nil {
-			return lifecycle.Record{}, errors.New(out.RecordError)
+			return records.Record{}, errors.New(out.RecordError)
 		}
 		return out.Autonomy.Record, nil
 	})
@@ -95,7 +95,7 @@ func needOf(cat *runbooks.Catalog, d decision.Decision, out routed) *lifecycle.N
 
 // autonomyOf reads the acting runbook's record; a repository that cannot be read
 // leaves the routing answer intact and says so.
-func autonomyOf(cmd *cobra.Command, cfg *config.Config, cat *runbooks.Catalog, d decision.Decision) (*lifecycle.Autonomy, string) {
+func autonomyOf(cmd *cobra.Command, cfg *config.Config, cat *runbooks.Catalog, d decision.Decision) (*records.Autonomy, string) {
 	h, closeRepo, err := recordHistory(cmd.Context(), cfg)
 	if err != nil {
 		return nil, err.Error()
@@ -143,7 +143,7 @@ func printDecision(w io.Writer, out routed) {
 	fmt.Fprintln(w, "runbooks:")
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
 	for _, it := range d.Items {
-		fmt.Fprintf(tw, "  %s\t%s\t%s\n", it.Runbook, it.Outcome, it.Reason)
+		fmt.Fprintf(tw, "  %s\t%s\t%s\n", it.Runbook, it.Disposition, it.Reason)
 	}
 	_ = tw.Flush()
 }

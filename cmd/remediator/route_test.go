@@ -77,7 +77,7 @@ func TestRoute(t *testing.T) {
 	if err := json.Unmarshal(out.Bytes(), &d); err != nil {
 		t.Fatalf("json output: %v\n%s", err, out.String())
 	}
-	if d.Acting != nil || len(d.Items) != 1 || d.Items[0].Outcome != decision.SkipCondition || d.Policy != runbooks.DefaultPolicyName {
+	if d.Acting != nil || len(d.Items) != 1 || d.Items[0].Disposition != decision.SkipCondition || d.Policy != runbooks.DefaultPolicyName {
 		t.Fatalf("decision below the threshold: %+v", d)
 	}
 }

@@ -198,7 +198,7 @@ func (svc *services) daemon() *daemon.Daemon {
 			}
 			return r, err
 		},
-		Pass: func(ctx context.Context, r *lifecycle.Reconciler) ([]lifecycle.Outcome, error) {
+		Pass: func(ctx context.Context, r *lifecycle.Reconciler) ([]lifecycle.Result, error) {
 			return runPass(ctx, r, fg)
 		},
 		QueueDir: filepath.Join(cfg.StateDir, "queue"), StatusEvery: 5 * time.Second, Tracer: svc.tracer,

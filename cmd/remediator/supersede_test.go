@@ -6,7 +6,7 @@ import (
 
 	"github.com/gitops-remediation/terraform-provider-remediation/internal/gittest"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/decision"
-	"github.com/gitops-remediation/terraform-provider-remediation/remediator/lifecycle"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/records"
 	"github.com/gitops-remediation/terraform-provider-remediation/runbooks"
 )
 
@@ -49,7 +49,7 @@ func TestSupersededProposalMovesOn(t *testing.T) {
 			t.Fatalf("the branch holds version %s, want %s", got, v2)
 		}
 		// The v1 proposal's closing is recorded, sealed, naming its head.
-		note := gittest.Run(t, infra, "notes", "--ref="+strings.TrimPrefix(lifecycle.ClosedRef, "refs/notes/"), "show", lifecycle.ClosedKey(id).String())
+		note := gittest.Run(t, infra, "notes", "--ref="+strings.TrimPrefix(records.ClosedRef, "refs/notes/"), "show", records.ClosedKey(id).String())
 		if !strings.Contains(note, "head: "+v1Head) || !strings.Contains(note, "how: superseded") || !strings.Contains(note, "BEGIN SSH SIGNATURE") {
 			t.Fatalf("closing record:\n%s", note)
 		}

@@ -19,7 +19,7 @@ import (
 	"github.com/gitops-remediation/terraform-provider-remediation/internal/fakegithub"
 	"github.com/gitops-remediation/terraform-provider-remediation/internal/gittest"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/decision"
-	"github.com/gitops-remediation/terraform-provider-remediation/remediator/lifecycle"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/records"
 	"github.com/gitops-remediation/terraform-provider-remediation/runbooks"
 )
 
@@ -244,7 +244,7 @@ func TestRelapseInsideTheSoakFails(t *testing.T) {
 	waitFor(t, "Alertmanager to drop the alert", func() bool { return amAlerts(t, amURL) == "[]" })
 	waitFor(t, "the soak to begin", func() bool {
 		_, out, _ := cli(t, "reconcile", "--config", cfg)
-		note, err := gittest.Output(infra, "notes", "--ref="+lifecycle.ProgressRef, "show", "main")
+		note, err := gittest.Output(infra, "notes", "--ref="+records.ProgressRef, "show", "main")
 		return err == nil && strings.Contains(note, "resolved_since: ") && !strings.Contains(out, id)
 	})
 	g.set(0.9) // the flap

@@ -5,7 +5,7 @@ import (
 
 	"github.com/go-git/go-git/v5/plumbing/object"
 
-	"github.com/gitops-remediation/terraform-provider-remediation/remediator/lifecycle"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/records"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/signing"
 )
 
@@ -28,9 +28,9 @@ func decided(merge *object.Commit, e *Entry, t Trust, add func(kind, format stri
 	if t.Remediator == nil || signing.VerifyCommit(merge, t.Remediator) != nil {
 		return
 	}
-	var ev []lifecycle.DecidedOn
+	var ev []records.DecidedOn
 	for _, v := range e.DecidedOn {
-		d, err := lifecycle.ParseDecidedOn(v)
+		d, err := records.ParseDecidedOn(v)
 		if err != nil {
 			add(FindingEvidenceMissing, "%v", err)
 			continue
@@ -42,17 +42,17 @@ func decided(merge *object.Commit, e *Entry, t Trust, add func(kind, format stri
 	// an upgrade must not turn every earlier merge into a finding.
 	if len(e.DecidedOn) > 0 && !hasApprovalEvidence(ev) && len(e.Approvers) > 0 {
 		add(FindingEvidenceMissing, "merged with Approved-by %s but names no approval it was decided on (%s)",
-			strings.Join(e.Approvers, ", "), lifecycle.DecidedOnTrailer)
+			strings.Join(e.Approvers, ", "), records.DecidedOnTrailer)
 	}
-	for _, u := range lifecycle.Unmatched(ev, e.approvalsNote, e.checksNote) {
+	for _, u := range records.Unmatched(ev, e.approvalsNote, e.checksNote) {
 		add(FindingEvidenceChanged, "it was decided on %s, which the notes of its head %s no longer hold: rewound, reordered or deleted since",
 			u, e.Head[:12])
 	}
 }
 
-func hasApprovalEvidence(ev []lifecycle.DecidedOn) bool {
+func hasApprovalEvidence(ev []records.DecidedOn) bool {
 	for _, d := range ev {
-		if d.Kind == lifecycle.EvidenceApproval {
+		if d.Kind == records.EvidenceApproval {
 			return true
 		}
 	}

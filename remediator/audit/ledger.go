@@ -21,26 +21,27 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/artifact"
-	"github.com/gitops-remediation/terraform-provider-remediation/remediator/lifecycle"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/forge"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/records"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/signing"
 )
 
 // Entry is one merged remediation.
 type Entry struct {
-	ID                string    `json:"id"`
-	Runbook           string    `json:"runbook"`
-	RunbookVersion    string    `json:"runbook_version"`
-	Policy            string    `json:"policy"`
-	Risk              string    `json:"risk"`
-	Anomaly           string    `json:"anomaly"`
-	Fingerprint       string    `json:"anomaly_fingerprint"`
-	RequiredApprovals int       `json:"required_approvals"`
-	Approvers         []string  `json:"approvers"`
-	MergedAt          time.Time `json:"merged_at"`
-	MergedBy          string    `json:"merged_by"`
-	Merge             string    `json:"merge_commit"`
-	Head              string    `json:"proposal_head"`
-	Outcome           string    `json:"outcome"`
+	ID                string        `json:"id"`
+	Runbook           string        `json:"runbook"`
+	RunbookVersion    string        `json:"runbook_version"`
+	Policy            string        `json:"policy"`
+	Risk              string        `json:"risk"`
+	Anomaly           string        `json:"anomaly"`
+	Fingerprint       string        `json:"anomaly_fingerprint"`
+	RequiredApprovals int           `json:"required_approvals"`
+	Approvers         []string      `json:"approvers"`
+	MergedAt          time.Time     `json:"merged_at"`
+	MergedBy          string        `json:"merged_by"`
+	Merge             string        `json:"merge_commit"`
+	Head              string        `json:"proposal_head"`
+	Outcome           forge.Outcome `json:"outcome"`
 	// Rollback is the id of the remediation that reverted this one, if any.
 	Rollback string `json:"rollback,omitempty"`
 	// TimeTo is the time from the anomaly to the proposal, merge and verification.
@@ -51,7 +52,7 @@ type Entry struct {
 
 	within     time.Duration
 	reverts    []string
-	noteApps   []lifecycle.Approval
+	noteApps   []records.Approval
 	unreadable []string
 	headAuth   [2]string
 	// outcomeNote and mergeIntent are the raw notes, checked by Verify; mergedRecord
@@ -62,10 +63,11 @@ type Entry struct {
 	art                       *artifact.Artifact
 }
 
-// Outcomes shown for an entry without a note.
+// Outcomes shown for an entry without a note: the ledger's own words beside the
+// recorded ones (forge.Outcome's verified, failed, not-applied).
 const (
-	OutcomePending = "pending" // still inside its verification window
-	OutcomeMissing = "missing" // the window has passed and nothing was recorded
+	OutcomePending forge.Outcome = "pending" // still inside its verification window
+	OutcomeMissing forge.Outcome = "missing" // the window has passed and nothing was recorded
 )
 
 // Finding is one thing audit verify flags.
@@ -414,7 +416,7 @@ func readLedgerNotes(repo *git.Repository) (ledgerNotes, error) {
 	for _, r := range []struct {
 		ref string
 		to  *map[plumbing.Hash]plumbing.Hash
-	}{{lifecycle.OutcomeRef, &n.outcomes}, {lifecycle.ApprovalsRef, &n.approvals}, {lifecycle.MergesRef, &n.intents}, {lifecycle.ChecksRef, &n.checks}} {
+	}{{records.OutcomeRef, &n.outcomes}, {records.ApprovalsRef, &n.approvals}, {records.MergesRef, &n.intents}, {records.ChecksRef, &n.checks}} {
 		m, err := readNotes(repo, r.ref)
 		if err != nil {
 			return n, err
@@ -429,7 +431,7 @@ func entry(repo *git.Repository, c *object.Commit, trailers [][2]string, id stri
 		ID: id, Runbook: first(trailers, "Runbook"), RunbookVersion: first(trailers, "Runbook-Version"),
 		Policy: first(trailers, "Policy"), Risk: first(trailers, "Risk"), Fingerprint: first(trailers, "Anomaly-Fingerprint"),
 		Approvers: all(trailers, "Approved-by"), MergedAt: c.Committer.When, MergedBy: c.Author.Name,
-		Merge: c.Hash.String(), Head: c.ParentHashes[1].String(), DecidedOn: all(trailers, lifecycle.DecidedOnTrailer),
+		Merge: c.Hash.String(), Head: c.ParentHashes[1].String(), DecidedOn: all(trailers, records.DecidedOnTrailer),
 	}
 	if blob, ok := notes.checks[c.ParentHashes[1]]; ok {
 		if note, err := blobContents(repo, blob); err == nil {
@@ -438,7 +440,7 @@ func entry(repo *git.Repository, c *object.Commit, trailers [][2]string, id stri
 	}
 	if blob, ok := notes.outcomes[c.Hash]; ok {
 		if note, err := blobContents(repo, blob); err == nil {
-			e.Outcome = string(lifecycle.OutcomeOf(note))
+			e.Outcome = records.OutcomeOf(note)
 			e.outcomeNote = note
 		}
 	}
@@ -455,7 +457,7 @@ func entry(repo *git.Repository, c *object.Commit, trailers [][2]string, id stri
 	if blob, ok := notes.approvals[c.ParentHashes[1]]; ok {
 		if note, err := blobContents(repo, blob); err == nil {
 			e.approvalsNote = note
-			e.noteApps, e.unreadable = lifecycle.ParseApprovals(note)
+			e.noteApps, e.unreadable = records.ParseApprovals(note)
 		}
 	}
 	if head, err := repo.CommitObject(c.ParentHashes[1]); err == nil {

@@ -21,7 +21,7 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/object"
 
 	"github.com/gitops-remediation/terraform-provider-remediation/internal/gittest"
-	"github.com/gitops-remediation/terraform-provider-remediation/remediator/lifecycle"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/records"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/signing"
 )
 
@@ -185,17 +185,17 @@ func newRuleHistory(t *testing.T) *ruleHistory {
 		k   *signing.Key
 		who string
 	}{{h.alice, "alice@example.com"}, {bob, "bob@example.com"}} {
-		a, err := lifecycle.Sign(s.k, h.head1, s.who, lifecycle.ViaSSH, ruleT0.Add(90*time.Second))
+		a, err := records.Sign(s.k, h.head1, s.who, records.ViaSSH, ruleT0.Add(90*time.Second))
 		if err != nil {
 			t.Fatal(err)
 		}
-		note = lifecycle.AddApproval(note, a)
+		note = records.AddApproval(note, a)
 	}
 	// The approvals note fanned out (as git does for many notes), the outcome note flat.
 	fastImport(t, h.repo, func(im *importer) {
 		im.commit("refs/notes/remediation-approvals", "remediator", 3100, "approvals\n", "", "",
 			h.head1[:2]+"/"+h.head1[2:], string(note))
-		im.commit(lifecycle.OutcomeRef, "remediator", 3100, "outcomes\n", "", "",
+		im.commit(records.OutcomeRef, "remediator", 3100, "outcomes\n", "", "",
 			h.merge2, "outcome: verified\nchecked_at: 2026-11-01T10:40:00Z\n")
 	})
 	return h
@@ -470,7 +470,7 @@ func TestRuleVerifyBackedApprovalsCountOncePerPerson(t *testing.T) {
 // A required reviewer is met by an approval of theirs; a team of the local forge by
 // one of its members; a GitHub team (no local membership) is GitHub's to enforce.
 func TestRuleVerifyRequiredReviewer(t *testing.T) {
-	counted := []lifecycle.Approval{{Principal: "alice@example.com"}, {Principal: "carol"}}
+	counted := []records.Approval{{Principal: "alice@example.com"}, {Principal: "carol"}}
 	teams := map[string][]string{"org/sre": {"dave", "Carol"}, "org/db": {"erin"}}
 	for _, tc := range []struct {
 		want string

@@ -6,7 +6,7 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/artifact"
-	"github.com/gitops-remediation/terraform-provider-remediation/remediator/lifecycle"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/records"
 )
 
 // mergeProvenance is why a merge is not the remediator's, or "": its signature on
@@ -19,7 +19,7 @@ func mergeProvenance(merge *object.Commit, e *Entry, remediator ssh.PublicKey) s
 		}
 		return e.mergeIntent, nil
 	}
-	reason, err := lifecycle.MergeProvenance(merge, e.ID, read, remediator)
+	reason, err := records.MergeProvenance(merge, e.ID, read, remediator)
 	if err != nil {
 		return err.Error()
 	}

@@ -6,7 +6,7 @@ import (
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
 
-	"github.com/gitops-remediation/terraform-provider-remediation/remediator/lifecycle"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/records"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/signing"
 )
 
@@ -21,24 +21,24 @@ func (l *Ledger) deletedRecords(repo *git.Repository, t Trust) []Finding {
 	if t.Remediator == nil {
 		return nil
 	}
-	current := lifecycle.RecordTips{}
-	for _, ref := range []string{lifecycle.OutcomeRef, lifecycle.ProgressRef, lifecycle.RejectionsRef} {
+	current := records.RecordTips{}
+	for _, ref := range []string{records.OutcomeRef, records.ProgressRef, records.RejectionsRef} {
 		if r, err := repo.Reference(plumbing.ReferenceName(ref), true); err == nil {
 			current[ref] = r.Hash()
 		}
 	}
-	w := lifecycle.NewWitness(repo.Storer, current)
+	w := records.NewWitness(repo.Storer, current)
 	var out []Finding
 	for _, e := range l.Entries {
 		merge, err := repo.CommitObject(plumbing.NewHash(e.Merge))
 		if err != nil {
 			continue // reported by the entry's own checks
 		}
-		if tips := lifecycle.TipsOf(merge.Message); len(tips) > 0 && signing.VerifyCommit(merge, t.Remediator) == nil {
+		if tips := records.TipsOf(merge.Message); len(tips) > 0 && signing.VerifyCommit(merge, t.Remediator) == nil {
 			w.Add(merge.Hash, tips)
 		}
 		if e.outcomeNote != nil {
-			if ev := lifecycle.ReadOutcome(e.outcomeNote, merge.Hash, t.Remediator); ev.Tampered == "" && lifecycle.RecordDeleted(ev.Body) {
+			if ev := records.ReadOutcome(e.outcomeNote, merge.Hash, t.Remediator); ev.Tampered == "" && records.RecordDeleted(ev.Body) {
 				out = append(out, Finding{Commit: e.Merge, ID: e.ID, Kind: FindingRecordDeleted,
 					Detail: "the remediator found a sealed record of its verification deleted and recorded it failed"})
 			}

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/artifact"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/forge"
 )
 
 // TimeTo is a remediation's time to remediate, from its anomaly's start (as the
@@ -33,9 +34,9 @@ func (s *Seconds) String() string {
 }
 
 // timeTo reads the figures of one merged remediation; nil without a start time.
-func timeTo(a *artifact.Artifact, mergedAt time.Time, outcome string, outcomeNote []byte) *TimeTo {
+func timeTo(a *artifact.Artifact, mergedAt time.Time, outcome forge.Outcome, outcomeNote []byte) *TimeTo {
 	var verified time.Time
-	if outcome == "verified" {
+	if outcome == forge.OutcomeVerified {
 		verified = noteTime(outcomeNote, "checked_at")
 	}
 	return NewTimeTo(a, mergedAt, verified)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/artifact"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/forge"
 )
 
 func TestTimeToRemediate(t *testing.T) {
@@ -17,7 +18,7 @@ func TestTimeToRemediate(t *testing.T) {
 	cases := []struct {
 		name    string
 		art     *artifact.Artifact
-		outcome string
+		outcome forge.Outcome
 		want    string
 	}{
 		{"verified", art, "verified", "1m30s / 12m0s / 2h0m0s"},

@@ -10,7 +10,7 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/object"
 	"golang.org/x/crypto/ssh"
 
-	"github.com/gitops-remediation/terraform-provider-remediation/remediator/lifecycle"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/records"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/signing"
 	"github.com/gitops-remediation/terraform-provider-remediation/runbooks"
 )
@@ -59,12 +59,12 @@ func verifyEntry(repo *git.Repository, e *Entry, t Trust) []Finding {
 		return out
 	}
 	if t.Remediator != nil {
-		if reason := lifecycle.Provenance(head, e.ID, t.Remediator); reason != "" {
+		if reason := records.Provenance(head, e.ID, t.Remediator); reason != "" {
 			add(FindingForeignHead, "%s", reason)
 		}
 	}
 	required := e.RequiredApprovals
-	var terms *lifecycle.Terms
+	var terms *records.Terms
 	if t.CatalogAt != nil && e.art != nil {
 		terms = catalogTerms(e, t, add)
 		if terms != nil {
@@ -81,7 +81,7 @@ func verifyEntry(repo *git.Repository, e *Entry, t Trust) []Finding {
 		}
 	}
 	if t.Remediator != nil && e.outcomeNote != nil {
-		if ev := lifecycle.ReadOutcome(e.outcomeNote, merge.Hash, t.Remediator); ev.Tampered != "" {
+		if ev := records.ReadOutcome(e.outcomeNote, merge.Hash, t.Remediator); ev.Tampered != "" {
 			add(FindingOutcomeNotOurs, "%s: it counts for nothing (no record, no breaker)", ev.Tampered)
 		}
 	}
@@ -106,10 +106,10 @@ func verifyEntry(repo *git.Repository, e *Entry, t Trust) []Finding {
 
 // approvals checks every Approved-by trailer against the signed approvals recorded on
 // the merged head, and returns those that count.
-func approvals(e *Entry, t Trust, add func(kind, format string, args ...any)) []lifecycle.Approval {
-	trust := lifecycle.Trust{Reviewers: t.Reviewers, Remediator: t.Remediator, AcceptGitHub: true,
+func approvals(e *Entry, t Trust, add func(kind, format string, args ...any)) []records.Approval {
+	trust := records.Trust{Reviewers: t.Reviewers, Remediator: t.Remediator, AcceptGitHub: true,
 		Excluded: []string{e.headAuth[0], e.headAuth[1]}, Reporters: t.Reporters, Now: e.MergedAt}
-	counted, ignored := lifecycle.Counted(e.Head, e.noteApps, trust)
+	counted, ignored := records.Counted(e.Head, e.noteApps, trust)
 	backed := map[string]bool{}
 	for _, a := range counted {
 		backed[signing.Normalize(a.Principal)] = true
@@ -119,7 +119,7 @@ func approvals(e *Entry, t Trust, add func(kind, format string, args ...any)) []
 		who, r, _ := strings.Cut(reason, ": ")
 		why[signing.Normalize(who)] = r
 	}
-	var valid []lifecycle.Approval
+	var valid []records.Approval
 	for _, who := range distinct(e.Approvers) {
 		key := signing.Normalize(who)
 		if backed[key] {
@@ -140,7 +140,7 @@ func approvals(e *Entry, t Trust, add func(kind, format string, args ...any)) []
 }
 
 // catalogTerms judges the merged artifact by the catalog published when it merged.
-func catalogTerms(e *Entry, t Trust, add func(kind, format string, args ...any)) *lifecycle.Terms {
+func catalogTerms(e *Entry, t Trust, add func(kind, format string, args ...any)) *records.Terms {
 	cat, err := t.CatalogAt(e.MergedAt)
 	if err != nil {
 		add(FindingCatalog, "the catalog published at %s cannot be read: %v", e.MergedAt.UTC().Format(time.RFC3339), err)
@@ -151,7 +151,7 @@ func catalogTerms(e *Entry, t Trust, add func(kind, format string, args ...any))
 		add(FindingCatalog, "the catalog published at the merge does not compile: %v", err)
 		return nil
 	}
-	terms, refusal := lifecycle.TermsOf(cat, router, e.ID, e.art)
+	terms, refusal := records.TermsOf(cat, router, e.ID, e.art)
 	if refusal != nil {
 		add(FindingCatalog, "%s", refusal.Reason)
 		return nil
@@ -161,7 +161,7 @@ func catalogTerms(e *Entry, t Trust, add func(kind, format string, args ...any))
 
 // scope flags what the merge changed beyond the files its artifact records, and any
 // protected path.
-func scope(merge *object.Commit, e *Entry, terms *lifecycle.Terms, add func(kind, format string, args ...any)) {
+func scope(merge *object.Commit, e *Entry, terms *records.Terms, add func(kind, format string, args ...any)) {
 	files, err := mergeFiles(merge)
 	if err != nil {
 		// What cannot be read cannot be vouched for.
@@ -176,7 +176,7 @@ func scope(merge *object.Commit, e *Entry, terms *lifecycle.Terms, add func(kind
 	if terms != nil {
 		extra = terms.Policy.Spec.ProtectedPaths
 	}
-	for _, s := range lifecycle.OutOfScope(files, e.ID, extra, func(f string) bool { return allowed[f] }) {
+	for _, s := range records.OutOfScope(files, e.ID, extra, func(f string) bool { return allowed[f] }) {
 		if s.Protected != "" {
 			add(FindingScope, "the merge changed %s, which is protected (%s)", s.File, s.Protected)
 		} else {
@@ -216,7 +216,7 @@ func mergeFiles(merge *object.Commit) ([]string, error) {
 
 // reviewed says whether a required reviewer (a user, or an org/team of the local
 // forge's teams) is among the valid approvals.
-func reviewed(want string, counted []lifecycle.Approval, teams map[string][]string) bool {
+func reviewed(want string, counted []records.Approval, teams map[string][]string) bool {
 	names := []string{want}
 	if strings.Contains(want, "/") {
 		if teams[want] == nil {

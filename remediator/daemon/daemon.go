@@ -39,7 +39,7 @@ type Options struct {
 	// Reconciler makes the lifecycle engine for a catalog.
 	Reconciler func(cat *runbooks.Catalog) (*lifecycle.Reconciler, error)
 	// Pass runs one reconcile pass, the kind the forge needs.
-	Pass func(ctx context.Context, r *lifecycle.Reconciler) ([]lifecycle.Outcome, error)
+	Pass func(ctx context.Context, r *lifecycle.Reconciler) ([]lifecycle.Result, error)
 	// QueueDir is the intake queue's directory, for the status.
 	QueueDir string
 	// StatusEvery is the least time between two status snapshots: a page reloaded by
@@ -153,7 +153,7 @@ func (c *Daemon) locked() worker.Proposer {
 }
 
 // count records a pass in the metrics. Called with infraMu held.
-func (c *Daemon) count(outcomes []lifecycle.Outcome, err error) {
+func (c *Daemon) count(outcomes []lifecycle.Result, err error) {
 	if err != nil {
 		c.o.Metrics.Passes.WithLabelValues("error").Inc()
 		return // a pass cut short says nothing reliable about what waits
@@ -162,17 +162,17 @@ func (c *Daemon) count(outcomes []lifecycle.Outcome, err error) {
 	waiting := 0
 	var oldest time.Duration
 	for _, o := range outcomes {
-		if o.Action == lifecycle.Waiting {
+		if o.Action == decision.Waiting {
 			waiting++
 			if head, err := c.o.Infra.Commit(plumbing.NewHash(o.Head)); err == nil && time.Since(head.Committer.When) > oldest {
 				oldest = time.Since(head.Committer.When)
 			}
 			continue
 		}
-		if o.Action == lifecycle.Verifying {
+		if o.Action == decision.Verifying {
 			continue // a step on the way, said every pass: not an event to count
 		}
-		c.o.Metrics.Lifecycle.WithLabelValues(o.Action, decision.RunbookOf(o.ID)).Inc()
+		c.o.Metrics.Lifecycle.WithLabelValues(string(o.Action), decision.RunbookOf(o.ID)).Inc()
 	}
 	c.o.Metrics.Waiting.Set(float64(waiting))
 	c.o.Metrics.OldestWaiting.Set(oldest.Seconds())

@@ -8,6 +8,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/decision"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/intake"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/lifecycle"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/propose"
@@ -73,14 +74,14 @@ func TestRouteAnswersAtTheDoor(t *testing.T) {
 func TestCountKeepsTheLoopsMetrics(t *testing.T) {
 	c := loaded(t)
 	m := c.o.Metrics
-	c.count([]lifecycle.Outcome{
-		{ID: "scale-out-0123456789", Action: lifecycle.Merged},
-		{ID: "scale-out-abcdefghij", Action: lifecycle.Closed},
+	c.count([]lifecycle.Result{
+		{ID: "scale-out-0123456789", Action: decision.Merged},
+		{ID: "scale-out-abcdefghij", Action: decision.Closed},
 	}, nil)
 	if got := testutil.ToFloat64(m.Passes.WithLabelValues("ok")); got != 1 {
 		t.Errorf("ok passes %v", got)
 	}
-	if got := testutil.ToFloat64(m.Lifecycle.WithLabelValues(lifecycle.Merged, "scale-out")); got != 1 {
+	if got := testutil.ToFloat64(m.Lifecycle.WithLabelValues(string(decision.Merged), "scale-out")); got != 1 {
 		t.Errorf("merged %v, want 1 for runbook scale-out", got)
 	}
 	if got := testutil.ToFloat64(m.Waiting); got != 0 {

@@ -9,6 +9,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/decision"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/lifecycle"
 )
 
@@ -24,24 +25,24 @@ type LastPass struct {
 	Error string `json:"error,omitempty"`
 	// Proposals are the open proposals by id; Verifying the merged remediations
 	// the last pass verified.
-	Proposals map[string]lifecycle.Outcome `json:"proposals"`
-	Verifying []lifecycle.Outcome          `json:"verifying"`
+	Proposals map[string]lifecycle.Result `json:"proposals"`
+	Verifying []lifecycle.Result          `json:"verifying"`
 }
 
 // DryRunPass records a dry-run pass's outcomes, as the status shows them.
-func DryRunPass(outcomes []lifecycle.Outcome, passErr error, at time.Time) *LastPass {
+func DryRunPass(outcomes []lifecycle.Result, passErr error, at time.Time) *LastPass {
 	l := &LastPass{}
 	l.apply(outcomes, passErr, true, at)
 	return l
 }
 
 // proposalActions are what a pass says of an open proposal.
-var proposalActions = map[string]bool{lifecycle.Waiting: true, lifecycle.WouldMerge: true, lifecycle.WouldClose: true}
+var proposalActions = map[decision.Action]bool{decision.Waiting: true, decision.WouldMerge: true, decision.WouldClose: true}
 
 // apply records one pass's outcomes.
-func (l *LastPass) apply(outcomes []lifecycle.Outcome, passErr error, full bool, at time.Time) {
+func (l *LastPass) apply(outcomes []lifecycle.Result, passErr error, full bool, at time.Time) {
 	if l.Proposals == nil || full {
-		l.Proposals = map[string]lifecycle.Outcome{}
+		l.Proposals = map[string]lifecycle.Result{}
 	}
 	l.At, l.Error = at, ""
 	if full {
@@ -50,12 +51,12 @@ func (l *LastPass) apply(outcomes []lifecycle.Outcome, passErr error, full bool,
 	if passErr != nil {
 		l.Error = passErr.Error()
 	}
-	var verifying []lifecycle.Outcome
+	var verifying []lifecycle.Result
 	for _, o := range outcomes {
 		switch {
 		case proposalActions[o.Action]:
 			l.Proposals[o.ID] = o
-		case o.Action == lifecycle.Closed:
+		case o.Action == decision.Closed:
 			delete(l.Proposals, o.ID)
 		default: // merged now, or a merged remediation's verification
 			delete(l.Proposals, o.ID)
@@ -67,8 +68,8 @@ func (l *LastPass) apply(outcomes []lifecycle.Outcome, passErr error, full bool,
 
 // Outcomes are the pass's outcomes in a stable order: proposals by id, then the
 // verifications.
-func (l *LastPass) Outcomes() []lifecycle.Outcome {
-	out := make([]lifecycle.Outcome, 0, len(l.Proposals)+len(l.Verifying))
+func (l *LastPass) Outcomes() []lifecycle.Result {
+	out := make([]lifecycle.Result, 0, len(l.Proposals)+len(l.Verifying))
 	for _, o := range l.Proposals {
 		out = append(out, o)
 	}

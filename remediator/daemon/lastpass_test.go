@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/decision"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/forge"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/lifecycle"
 )
@@ -21,20 +22,20 @@ func serverTarget(pr int, sha string) forge.Target {
 func TestLastPassKeepsWhatThePassesFound(t *testing.T) {
 	at := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
 	var l LastPass
-	l.apply([]lifecycle.Outcome{
-		{ID: "a", Action: lifecycle.Waiting, Reason: "0 of 1 approval(s)"},
-		{ID: "b", Action: lifecycle.Waiting, Reason: "0 of 1 approval(s)"},
-		{ID: "m", Action: lifecycle.Verifying},
+	l.apply([]lifecycle.Result{
+		{ID: "a", Action: decision.Waiting, Reason: "0 of 1 approval(s)"},
+		{ID: "b", Action: decision.Waiting, Reason: "0 of 1 approval(s)"},
+		{ID: "m", Action: decision.Verifying},
 	}, nil, true, at)
-	l.apply([]lifecycle.Outcome{{ID: "a", Action: lifecycle.Merged}, {ID: "m", Action: lifecycle.Verifying}}, nil, false, at.Add(time.Minute))
+	l.apply([]lifecycle.Result{{ID: "a", Action: decision.Merged}, {ID: "m", Action: decision.Verifying}}, nil, false, at.Add(time.Minute))
 	got := l.Outcomes()
-	if len(got) != 3 || got[0].ID != "b" || got[1].ID != "a" || got[1].Action != lifecycle.Merged || got[2].ID != "m" {
+	if len(got) != 3 || got[0].ID != "b" || got[1].ID != "a" || got[1].Action != decision.Merged || got[2].ID != "m" {
 		t.Fatalf("after a narrowed pass: %+v", got)
 	}
 	if !l.Full.Equal(at) || !l.At.Equal(at.Add(time.Minute)) {
 		t.Fatalf("times: full %v, at %v", l.Full, l.At)
 	}
-	l.apply([]lifecycle.Outcome{{ID: "c", Action: lifecycle.Waiting}}, errors.New("#7: boom"), true, at.Add(2*time.Minute))
+	l.apply([]lifecycle.Result{{ID: "c", Action: decision.Waiting}}, errors.New("#7: boom"), true, at.Add(2*time.Minute))
 	if got := l.Outcomes(); len(got) != 1 || got[0].ID != "c" || l.Err() == nil {
 		t.Fatalf("after a full pass: %+v, err %v", got, l.Err())
 	}
@@ -49,7 +50,7 @@ func TestLastPassFile(t *testing.T) {
 		t.Fatalf("no file: %v %v %v", l, found, err)
 	}
 	var l LastPass
-	l.apply([]lifecycle.Outcome{{ID: "a", Action: lifecycle.Waiting, Reason: "why"}}, nil, true, time.Now())
+	l.apply([]lifecycle.Result{{ID: "a", Action: decision.Waiting, Reason: "why"}}, nil, true, time.Now())
 	if err := l.save(file); err != nil {
 		t.Fatal(err)
 	}

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/decision"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/forge"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/intake"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/lifecycle"
@@ -24,7 +25,7 @@ func (c *Daemon) proposed(p *propose.Proposer, res propose.Result, a intake.Anom
 	if dryRun {
 		return
 	}
-	if res.Action == propose.Opened && !c.o.StatusDryRun {
+	if res.Action == decision.Opened && !c.o.StatusDryRun {
 		// The status shows what passes found: a pass over the new pull request puts
 		// it there now, not at the next timed pass (minutes apart with webhooks).
 		c.KickTarget(forge.Target{Number: pullNumber(res.URL)})
@@ -35,7 +36,7 @@ func (c *Daemon) proposed(p *propose.Proposer, res propose.Result, a intake.Anom
 }
 
 // passed tells what this replica's pass did: merges it made, outcomes it recorded.
-func (c *Daemon) passed(cat *runbooks.Catalog, outcomes []lifecycle.Outcome, dryRun bool) {
+func (c *Daemon) passed(cat *runbooks.Catalog, outcomes []lifecycle.Result, dryRun bool) {
 	for _, e := range c.facts(cat).Pass(outcomes, dryRun) {
 		c.o.Notify.Emit(e)
 	}

@@ -55,7 +55,7 @@ func (c *Daemon) takePending() *lifecycle.Targets {
 
 // keep records a pass's outcomes for the status page and, when configured, in the
 // state directory for `status`.
-func (c *Daemon) keep(outcomes []lifecycle.Outcome, err error, full bool) {
+func (c *Daemon) keep(outcomes []lifecycle.Result, err error, full bool) {
 	c.lastMu.Lock()
 	defer c.lastMu.Unlock()
 	c.last.apply(outcomes, err, full, time.Now())
@@ -72,7 +72,7 @@ func (c *Daemon) lastPass() LastPass {
 	c.lastMu.Lock()
 	defer c.lastMu.Unlock()
 	l := c.last
-	l.Proposals = make(map[string]lifecycle.Outcome, len(c.last.Proposals))
+	l.Proposals = make(map[string]lifecycle.Result, len(c.last.Proposals))
 	for k, v := range c.last.Proposals {
 		l.Proposals[k] = v
 	}

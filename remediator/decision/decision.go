@@ -1,5 +1,5 @@
 // Package decision turns a routed anomaly into what the remediator will do about it,
-// with the reason for every outcome. The proposal id is derived from the runbook and
+// with the reason for every disposition. The proposal id is derived from the runbook and
 // the target alone, so the same anomaly always maps to the same branch and proposal.
 package decision
 
@@ -33,33 +33,37 @@ func RunbookOf(id string) string {
 // Branch is the proposal branch of an id.
 func Branch(id string) string { return BranchPrefix + id }
 
-// Outcome says what happens to one routed runbook.
-type Outcome string
+// Disposition says what routing does with one runbook for an anomaly: a routing
+// word, not how a merged remediation ended (forge.Outcome) nor what became of the
+// anomaly (Action).
+type Disposition string
 
-// Outcomes of routing, before any Git or forge state is consulted.
+// Dispositions of routing, before any Git or forge state is consulted.
 const (
 	// Propose: the runbook acts; later stages may still suppress it.
-	Propose Outcome = "propose"
+	Propose Disposition = "propose"
 	// SkipDisabled: the runbook matched but is disabled.
-	SkipDisabled Outcome = "skipped-disabled"
+	SkipDisabled Disposition = "skipped-disabled"
 	// SkipCondition: the matchers matched but the CEL condition did not hold.
-	SkipCondition Outcome = "skipped-condition"
+	SkipCondition Disposition = "skipped-condition"
 	// Shadowed: a more specific runbook acts for this anomaly.
-	Shadowed Outcome = "shadowed"
+	Shadowed Disposition = "shadowed"
 )
 
 // Item is the decision about one runbook.
 type Item struct {
-	Runbook           string  `json:"runbook"`
-	Outcome           Outcome `json:"outcome"`
-	Reason            string  `json:"reason"`
-	ID                string  `json:"id,omitempty"`
-	Branch            string  `json:"branch,omitempty"`
-	Target            string  `json:"target,omitempty"`
-	Risk              string  `json:"risk,omitempty"`
-	RequiredApprovals int     `json:"required_approvals"`
-	AutoMerge         bool    `json:"auto_merge"`
-	MinVerifiedRuns   int     `json:"min_verified_runs,omitempty"`
+	Runbook string `json:"runbook"`
+	// Disposition is written as "outcome", the name `remediator route` and
+	// replay have always printed.
+	Disposition       Disposition `json:"outcome"`
+	Reason            string      `json:"reason"`
+	ID                string      `json:"id,omitempty"`
+	Branch            string      `json:"branch,omitempty"`
+	Target            string      `json:"target,omitempty"`
+	Risk              string      `json:"risk,omitempty"`
+	RequiredApprovals int         `json:"required_approvals"`
+	AutoMerge         bool        `json:"auto_merge"`
+	MinVerifiedRuns   int         `json:"min_verified_runs,omitempty"`
 }
 
 // Decision is what the remediator will do about one anomaly.
@@ -70,7 +74,7 @@ type Decision struct {
 	Items  []Item `json:"items"`
 }
 
-// Decide routes the anomaly and explains each runbook's outcome. Only the most
+// Decide routes the anomaly and explains each runbook's disposition. Only the most
 // specific enabled match acts: one anomaly, one proposal.
 func Decide(r *runbooks.Router, a runbooks.Anomaly) Decision {
 	d := r.Route(a)
@@ -84,21 +88,21 @@ func Decide(r *runbooks.Router, a runbooks.Anomaly) Decision {
 		}
 		switch {
 		case !m.Runbook.Spec.Enabled:
-			it.Outcome, it.Reason = SkipDisabled, "runbook is disabled"
+			it.Disposition, it.Reason = SkipDisabled, "runbook is disabled"
 		case acting >= 0:
-			it.Outcome, it.Reason = Shadowed, "the more specific runbook "+out.Items[acting].Runbook+" acts"
+			it.Disposition, it.Reason = Shadowed, "the more specific runbook "+out.Items[acting].Runbook+" acts"
 		default:
-			it.Outcome, it.Reason = Propose, "most specific enabled match"
+			it.Disposition, it.Reason = Propose, "most specific enabled match"
 			it.ID = ID(name, m.Target)
 			it.Branch = Branch(it.ID)
 		}
-		if it.Outcome == Propose {
+		if it.Disposition == Propose {
 			acting = len(out.Items)
 		}
 		out.Items = append(out.Items, it)
 	}
 	for _, s := range d.Skipped {
-		out.Items = append(out.Items, Item{Runbook: s.Runbook.Metadata.Name, Outcome: SkipCondition, Reason: s.Reason})
+		out.Items = append(out.Items, Item{Runbook: s.Runbook.Metadata.Name, Disposition: SkipCondition, Reason: s.Reason})
 	}
 	if acting >= 0 {
 		out.Acting = &out.Items[acting]

@@ -36,7 +36,7 @@ func TestDecide(t *testing.T) {
 	d := Decide(r, runbooks.Anomaly{Labels: map[string]string{"alertname": "A", "service": "api", "env": "prod"}, Value: 1})
 	var got []string
 	for _, it := range d.Items {
-		got = append(got, it.Runbook+":"+string(it.Outcome))
+		got = append(got, it.Runbook+":"+string(it.Disposition))
 	}
 	want := "off:skipped-disabled specific:propose generic:shadowed cond:skipped-condition"
 	if strings.Join(got, " ") != want {

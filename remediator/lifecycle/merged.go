@@ -3,7 +3,6 @@ package lifecycle
 import (
 	"errors"
 	"fmt"
-	"regexp"
 	"time"
 
 	"github.com/go-git/go-git/v5/plumbing"
@@ -11,14 +10,12 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/storer"
 
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/infrarepo"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/records"
 )
 
 // A merge is of a tree and an intent (remediator/TRUST.md): what the base's
 // first-parent line says of a remediation id, read at merge time whatever hash the
 // proposal's head has now.
-
-// revertsRE finds the merge `git revert` names in its message.
-var revertsRE = regexp.MustCompile(`This reverts commit ([0-9a-f]{40})`)
 
 // pastMerges is what the base says of one remediation id.
 type pastMerges struct {
@@ -39,11 +36,11 @@ func mergesOf(infra *infrarepo.Repo, base, id string, tree plumbing.Hash) (pastM
 	reverts := map[plumbing.Hash]plumbing.Hash{}
 	key := infra.Signer.Public()
 	err := infra.WalkFirstParent(base, func(c *object.Commit) error {
-		revertedBy(infra, c, reverts)
+		records.RevertedBy(infra, c, reverts)
 		if c.NumParents() < 2 || infrarepo.Trailers(c.Message)["Remediation-Id"] != id {
 			return nil
 		}
-		if !ownMerge(infra, c, key) {
+		if !records.OwnMerge(infra, c, key) {
 			return nil // a merge by hand: audit verify's to report, not ours to count
 		}
 		if p.newest == nil {
@@ -94,7 +91,7 @@ func (r *Reconciler) mergedBefore(in gateInput, id string, cooldown time.Duratio
 // rejection (a deleted or closed proposal, a reverted merge), sealed when the
 // remediator saw it, runs, or "".
 func (r *Reconciler) rejectedWithin(id string, cooldown time.Duration) (string, error) {
-	j, ok, err := RejectionOf(r.Infra, id, r.Infra.Signer.Public())
+	j, ok, err := records.RejectionOf(r.Infra, id, r.Infra.Signer.Public())
 	if err != nil || !ok || cooldown <= 0 || !r.Now().Before(j.At.Add(cooldown)) {
 		return "", err
 	}

@@ -10,7 +10,9 @@ import (
 	"github.com/go-git/go-git/v5/plumbing"
 
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/artifact"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/decision"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/forge"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/records"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/tracing"
 )
 
@@ -21,7 +23,7 @@ import (
 // exactly that head (the forge refuses a moved head: "the merge is a compare-and-swap").
 // The forge answers for checks, teams, rollbacks, closes and outcome reports unless
 // the Reconciler was given others.
-func (r *Reconciler) RunPullRequests(ctx context.Context, prs forge.PullRequests) ([]Outcome, error) {
+func (r *Reconciler) RunPullRequests(ctx context.Context, prs forge.PullRequests) ([]Result, error) {
 	if err := r.Infra.Fetch(ctx); err != nil {
 		return nil, err
 	}
@@ -44,7 +46,7 @@ func (r *Reconciler) RunPullRequests(ctx context.Context, prs forge.PullRequests
 	if err != nil {
 		return nil, err
 	}
-	var out []Outcome
+	var out []Result
 	var errs []error
 	pass := newPRPass(prs)
 	for _, p := range props {
@@ -64,9 +66,9 @@ func (r *Reconciler) RunPullRequests(ctx context.Context, prs forge.PullRequests
 	return r.verifyAfter(ctx, out, errs)
 }
 
-func (r *Reconciler) onePull(ctx context.Context, pass *prPass, p forge.Proposal) (Outcome, error) {
+func (r *Reconciler) onePull(ctx context.Context, pass *prPass, p forge.Proposal) (Result, error) {
 	prs := pass.prs
-	o := Outcome{ID: p.ID, Branch: p.Branch, Head: p.Head, Action: Waiting, URL: p.URL}
+	o := Result{ID: p.ID, Branch: p.Branch, Head: p.Head, Action: decision.Waiting, URL: p.URL}
 	if o.Reason = r.wrongBase(p); o.Reason != "" {
 		return o, nil
 	}
@@ -76,7 +78,7 @@ func (r *Reconciler) onePull(ctx context.Context, pass *prPass, p forge.Proposal
 		o.Reason = "the head " + p.Head + " is not in the repository yet"
 		return o, nil //nolint:nilerr // fetched on the next pass
 	}
-	if reason := Provenance(c, p.ID, r.Infra.Signer.Public()); reason != "" {
+	if reason := records.Provenance(c, p.ID, r.Infra.Signer.Public()); reason != "" {
 		o.Reason = reason
 		return o, r.reportChangedByPerson(ctx, prs, p, reason)
 	}
@@ -93,7 +95,7 @@ func (r *Reconciler) onePull(ctx context.Context, pass *prPass, p forge.Proposal
 	ctx, span := r.span(ctx, art, "reconcile")
 	defer span.End()
 	o.TraceID = tracing.TraceID(ctx)
-	t, refusal := TermsOf(r.Catalog, r.router(), p.ID, art)
+	t, refusal := records.TermsOf(r.Catalog, r.router(), p.ID, art)
 	if refusal != nil && refusal.Superseded {
 		return r.supersede(ctx, art, p, o, refusal.Reason)
 	}
@@ -122,7 +124,7 @@ func (r *Reconciler) onePull(ctx context.Context, pass *prPass, p forge.Proposal
 		return o, err
 	}
 	if r.DryRun {
-		o.Action, o.Reason = WouldMerge, "passes every gate"
+		o.Action, o.Reason = decision.WouldMerge, "passes every gate"
 		return o, nil
 	}
 	return r.mergePull(ctx, prs, prMerge{o: o, p: p, art: art, message: c.Message, head: head, approvals: approvals})
@@ -130,26 +132,26 @@ func (r *Reconciler) onePull(ctx context.Context, pass *prPass, p forge.Proposal
 
 // prMerge is a pull request that passed every gate, on its way to the merge.
 type prMerge struct {
-	o         Outcome
+	o         Result
 	p         forge.Proposal
 	art       *artifact.Artifact
 	message   string // the proposal commit's
 	head      plumbing.Hash
-	approvals []Approval
+	approvals []records.Approval
 }
 
 // mergePull records the approvals and the intent, looks at the pull request a
 // last time and merges it at exactly the reviewed head.
-func (r *Reconciler) mergePull(ctx context.Context, prs forge.PullRequests, m prMerge) (Outcome, error) {
+func (r *Reconciler) mergePull(ctx context.Context, prs forge.PullRequests, m prMerge) (Result, error) {
 	o, p, art, head, approvals := m.o, m.p, m.art, m.head, m.approvals
 	// Recorded before the merge: a crash between the two leaves a harmless note on an
 	// unmerged head, never a merge whose approvals Git cannot show.
 	if len(approvals) > 0 {
-		if _, err := r.Infra.UpdateNote(ctx, ApprovalsRef, head, "approvals of "+p.ID, r.by(r.Now()),
+		if _, err := r.Infra.UpdateNote(ctx, records.ApprovalsRef, head, "approvals of "+p.ID, r.by(r.Now()),
 			func(old []byte) ([]byte, error) {
 				note := old
 				for _, a := range approvals {
-					note = AddApproval(note, a)
+					note = records.AddApproval(note, a)
 				}
 				return note, nil
 			}); err != nil {
@@ -164,11 +166,11 @@ func (r *Reconciler) mergePull(ctx context.Context, prs forge.PullRequests, m pr
 		o.Reason = "cannot merge into " + r.Base + ": " + err.Error()
 		return o, nil //nolint:nilerr // a conflict with the base: it waits and says why
 	}
-	intent, err := SealMergeIntent(r.Infra.Signer, p.ID, baseHead, head, tree)
+	intent, err := records.SealMergeIntent(r.Infra.Signer, p.ID, baseHead, head, tree)
 	if err != nil {
 		return o, err
 	}
-	if _, err := r.Infra.UpdateNote(ctx, MergesRef, head, "merge of "+p.ID, r.by(r.Now()),
+	if _, err := r.Infra.UpdateNote(ctx, records.MergesRef, head, "merge of "+p.ID, r.by(r.Now()),
 		func([]byte) ([]byte, error) { return intent, nil }); err != nil {
 		return o, err
 	}
@@ -196,7 +198,7 @@ func (r *Reconciler) mergePull(ctx context.Context, prs forge.PullRequests, m pr
 	if err != nil {
 		return o, err
 	}
-	o.Action, o.Merge = Merged, sha
+	o.Action, o.Merge = decision.Merged, sha
 	r.recordMerged(ctx, p.ID, sha)
 	return o, nil
 }
@@ -214,11 +216,11 @@ func (r *Reconciler) recordMerged(ctx context.Context, id, sha string) {
 		if err != nil {
 			return err
 		}
-		rec, err := SealMerged(r.Infra.Signer, id, mc)
+		rec, err := records.SealMerged(r.Infra.Signer, id, mc)
 		if err != nil {
 			return err
 		}
-		_, err = r.Infra.UpdateNote(ctx, MergesRef, mc.Hash, "merged "+id, r.by(r.Now()),
+		_, err = r.Infra.UpdateNote(ctx, records.MergesRef, mc.Hash, "merged "+id, r.by(r.Now()),
 			func([]byte) ([]byte, error) { return rec, nil })
 		return err
 	}()
@@ -229,14 +231,14 @@ func (r *Reconciler) recordMerged(ctx context.Context, id, sha string) {
 
 // recordReviews turns the counted GitHub reviews into approvals the remediator signs,
 // so the record in Git is its word, which nobody else can write.
-func (r *Reconciler) recordReviews(p forge.Proposal, logins []string) ([]Approval, error) {
-	out := make([]Approval, 0, len(logins))
+func (r *Reconciler) recordReviews(p forge.Proposal, logins []string) ([]records.Approval, error) {
+	out := make([]records.Approval, 0, len(logins))
 	for _, login := range logins {
 		if r.Infra.Signer == nil {
-			out = append(out, Approval{Principal: login, Via: ViaGitHub, At: r.Now()})
+			out = append(out, records.Approval{Principal: login, Via: records.ViaGitHub, At: r.Now()})
 			continue
 		}
-		a, err := Sign(r.Infra.Signer, p.Head, login, ViaGitHub, r.Now())
+		a, err := records.Sign(r.Infra.Signer, p.Head, login, records.ViaGitHub, r.Now())
 		if err != nil {
 			return nil, err
 		}
@@ -259,25 +261,25 @@ func (r *Reconciler) reportChangedByPerson(ctx context.Context, prs forge.PullRe
 // author, a pusher (by commit or by force-push), a check reporter, a bot, or an
 // account without write access now; a standing objection blocks. A pull request
 // someone else closed is a rejection. It returns the count, or why it waits.
-func (r *Reconciler) countReviews(ctx context.Context, pass *prPass, p forge.Proposal, t Terms) (ReviewCount, string, error) {
+func (r *Reconciler) countReviews(ctx context.Context, pass *prPass, p forge.Proposal, t records.Terms) (records.ReviewCount, string, error) {
 	prs := pass.prs
 	events, err := prs.Timeline(ctx, p.Number)
 	if err != nil {
-		return ReviewCount{}, "", err
+		return records.ReviewCount{}, "", err
 	}
 	if why := rejected(events, p.Author); why != "" {
-		return ReviewCount{}, why, nil
+		return records.ReviewCount{}, why, nil
 	}
 	reviews, err := prs.Reviews(ctx, p.Number)
 	if err != nil {
-		return ReviewCount{}, "", err
+		return records.ReviewCount{}, "", err
 	}
 	pushers, err := prs.Pushers(ctx, p.Number)
 	if err != nil {
-		return ReviewCount{}, "", err
+		return records.ReviewCount{}, "", err
 	}
 	excluded := append(append([]string{p.Author}, pushers...), forcePushers(events)...)
-	count := CountReviews(reviews, p.Head, excluded)
+	count := records.CountReviews(reviews, p.Head, excluded)
 	objections, err := r.standingObjections(ctx, reviews, events, t.Policy.Spec.RequiredReviewers)
 	if err != nil {
 		return count, "", err

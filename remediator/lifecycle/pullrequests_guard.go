@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/forge"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/records"
 )
 
 // The pull request is the remediator's, whole (remediator/TRUST.md): on GitHub a
@@ -82,7 +83,7 @@ func forcePushers(events []forge.Event) []string {
 
 // withoutNonWriters moves the approvers without write access to the repository now
 // to ignored, each with its role.
-func withoutNonWriters(ctx context.Context, pass *prPass, count ReviewCount) (ReviewCount, error) {
+func withoutNonWriters(ctx context.Context, pass *prPass, count records.ReviewCount) (records.ReviewCount, error) {
 	var kept []string
 	for _, login := range count.Approvers {
 		a, err := pass.accessOf(ctx, login)
@@ -101,10 +102,10 @@ func withoutNonWriters(ctx context.Context, pass *prPass, count ReviewCount) (Re
 
 // withoutReporters moves the approvers who report checks to ignored: a reporter is
 // not a reviewer (forge.check_reporters; "*" names no one).
-func withoutReporters(count ReviewCount, reporters []string) ReviewCount {
+func withoutReporters(count records.ReviewCount, reporters []string) records.ReviewCount {
 	var kept []string
 	for _, login := range count.Approvers {
-		if containsFold(reporters, login) {
+		if records.ContainsFold(reporters, login) {
 			count.Ignored = append(count.Ignored, login+": a check reporter (forge.check_reporters) never approves")
 			continue
 		}
@@ -126,7 +127,7 @@ func (r *Reconciler) standingObjections(ctx context.Context, reviews []forge.Rev
 		}
 	}
 	var out []string
-	for _, rv := range latestDecisions(reviews) {
+	for _, rv := range records.LatestDecisions(reviews) {
 		if !strings.EqualFold(rv.State, "DISMISSED") {
 			continue
 		}

@@ -17,40 +17,27 @@ import (
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/decision"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/forge"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/infrarepo"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/records"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/signing"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/tracing"
 	"github.com/gitops-remediation/terraform-provider-remediation/runbooks"
 )
 
-// Actions of a reconcile pass.
-const (
-	Merged  = "merged"
-	Waiting = "waiting"
-	// Closed: the anomaly resolved before the merge and the proposal was withdrawn.
-	Closed = "closed"
-	// WouldMerge and WouldClose are what a dry run says a pass would do.
-	WouldMerge = "would-merge"
-	WouldClose = "would-close"
-	// Verifying: a merged remediation on its way to an outcome, with the step it
-	// waits on (dry runs, and passes with ReportSteps, say so).
-	Verifying = "verifying"
-)
-
-// Outcome is what one pass did with one proposal.
-type Outcome struct {
-	ID        string   `json:"id"`
-	Branch    string   `json:"branch"`
-	Head      string   `json:"head"`
-	Action    string   `json:"action"`
-	Reason    string   `json:"reason,omitempty"`
-	Approvers []string `json:"approvers,omitempty"`
-	Merge     string   `json:"merge,omitempty"`
+// Result is what one pass did with one proposal or one merged remediation.
+type Result struct {
+	ID        string          `json:"id"`
+	Branch    string          `json:"branch"`
+	Head      string          `json:"head"`
+	Action    decision.Action `json:"action"`
+	Reason    string          `json:"reason,omitempty"`
+	Approvers []string        `json:"approvers,omitempty"`
+	Merge     string          `json:"merge,omitempty"`
 	// URL is where the proposal is reviewed, where the forge has one.
 	URL string `json:"url,omitempty"`
 	// TraceID is the anomaly's trace, when its proposal recorded one.
 	TraceID string `json:"trace_id,omitempty"`
 	// Need is what the proposal needs to merge, once the catalog's terms are known.
-	Need *Need `json:"need,omitempty"`
+	Need *records.Need `json:"need,omitempty"`
 }
 
 // Reconciler merges the local forge's proposals that pass their gates.
@@ -76,7 +63,7 @@ type Reconciler struct {
 	Reporter Reporter
 	// Facts answers for checks and team membership; nil on the local forge means
 	// the checks note and Teams.
-	Facts Facts
+	Facts records.Facts
 	// Teams are the members of each "org/team" on the local forge: principals of
 	// the allowed-signers file.
 	Teams map[string][]string
@@ -105,15 +92,15 @@ type Reconciler struct {
 }
 
 // facts returns the forge's facts, the local forge's by default.
-func (r *Reconciler) facts() Facts {
+func (r *Reconciler) facts() records.Facts {
 	if r.Facts != nil {
 		return r.Facts
 	}
-	return localFacts{infra: r.Infra, teams: r.Teams, trust: CheckTrust{Signers: r.Reviewers, Reporters: r.CheckReporters, Now: r.Now()}}
+	return records.NewLocalFacts(r.Infra, r.Teams, records.CheckTrust{Signers: r.Reviewers, Reporters: r.CheckReporters, Now: r.Now()})
 }
 
 // Run makes one pass over the open proposals.
-func (r *Reconciler) Run(ctx context.Context) ([]Outcome, error) {
+func (r *Reconciler) Run(ctx context.Context) ([]Result, error) {
 	if err := r.Infra.Fetch(ctx); err != nil {
 		return nil, err
 	}
@@ -130,7 +117,7 @@ func (r *Reconciler) Run(ctx context.Context) ([]Outcome, error) {
 	if err := r.vanished(ctx, branches); err != nil {
 		return nil, err
 	}
-	var out []Outcome
+	var out []Result
 	var errs []error
 	for _, b := range branches {
 		head, _ := r.Infra.Branch(b)
@@ -158,17 +145,17 @@ func (r *Reconciler) Run(ctx context.Context) ([]Outcome, error) {
 }
 
 // log reports what a pass did with one proposal.
-func (r *Reconciler) log(o Outcome, where ...any) {
+func (r *Reconciler) log(o Result, where ...any) {
 	log := r.Logger.With(append([]any{"remediation_id", o.ID, "runbook", decision.RunbookOf(o.ID), "head", o.Head}, where...)...)
 	if o.TraceID != "" {
 		log = log.With("trace_id", o.TraceID)
 	}
 	switch o.Action {
-	case Merged:
+	case decision.Merged:
 		log.Info("proposal merged", "merge", o.Merge, "approvers", strings.Join(o.Approvers, ", "))
-	case Closed:
+	case decision.Closed:
 		log.Info("proposal closed", "reason", o.Reason)
-	case WouldMerge, WouldClose, Verifying:
+	case decision.WouldMerge, decision.WouldClose, decision.Verifying:
 		log.Info("dry run", "action", o.Action, "reason", o.Reason)
 	default:
 		log.Info("proposal waits", "reason", o.Reason)
@@ -178,7 +165,7 @@ func (r *Reconciler) log(o Outcome, where ...any) {
 // verifyAfter ends a pass: merged remediations are checked when a verifier is set;
 // a dry run lists them either way, with the step each waits on.
 // The errors of the proposals the pass could not finish come back with it.
-func (r *Reconciler) verifyAfter(ctx context.Context, out []Outcome, errs []error) ([]Outcome, error) {
+func (r *Reconciler) verifyAfter(ctx context.Context, out []Result, errs []error) ([]Result, error) {
 	if r.Verifier != nil || r.DryRun {
 		checked, err := r.verifyMerged(ctx)
 		out = append(out, checked...)
@@ -188,20 +175,20 @@ func (r *Reconciler) verifyAfter(ctx context.Context, out []Outcome, errs []erro
 	return out, errors.Join(errs...)
 }
 
-func (r *Reconciler) one(ctx context.Context, branch string, head plumbing.Hash) (Outcome, error) {
+func (r *Reconciler) one(ctx context.Context, branch string, head plumbing.Hash) (Result, error) {
 	c, err := r.Infra.Commit(head)
 	if err != nil {
-		return Outcome{}, err
+		return Result{}, err
 	}
 	// The id comes from the branch, not the head commit: the branch names the
 	// proposal; everything else is checked.
 	id := strings.TrimPrefix(branch, decision.BranchPrefix)
-	o := Outcome{ID: id, Branch: branch, Head: head.String(), Action: Waiting}
+	o := Result{ID: id, Branch: branch, Head: head.String(), Action: decision.Waiting}
 	data, err := r.Infra.ReadFile(head, artifact.Path(id))
 	if err != nil {
-		return Outcome{}, nil //nolint:nilerr // no artifact: a branch a person made, not a proposal
+		return Result{}, nil //nolint:nilerr // no artifact: a branch a person made, not a proposal
 	}
-	if reason := Provenance(c, id, r.Infra.Signer.Public()); reason != "" {
+	if reason := records.Provenance(c, id, r.Infra.Signer.Public()); reason != "" {
 		o.Reason = reason
 		return o, nil
 	}
@@ -221,7 +208,7 @@ func (r *Reconciler) one(ctx context.Context, branch string, head plumbing.Hash)
 	ctx, span := r.span(ctx, art, "reconcile")
 	defer span.End()
 	o.TraceID = tracing.TraceID(ctx)
-	t, refusal := TermsOf(r.Catalog, r.router(), id, art)
+	t, refusal := records.TermsOf(r.Catalog, r.router(), id, art)
 	if refusal != nil && refusal.Superseded {
 		return r.supersede(ctx, art, forge.Proposal{ID: id, Branch: branch, Head: head.String()}, o, refusal.Reason)
 	}
@@ -232,12 +219,12 @@ func (r *Reconciler) one(ctx context.Context, branch string, head plumbing.Hash)
 	if o, done, err := r.closeIfResolved(ctx, art, forge.Proposal{ID: id, Branch: branch, Head: head.String()}, o); done || err != nil {
 		return o, err
 	}
-	note, _, err := r.Infra.Note(ApprovalsRef, head)
+	note, _, err := r.Infra.Note(records.ApprovalsRef, head)
 	if err != nil {
 		return o, err
 	}
-	entries, unreadable := ParseApprovals(note)
-	counted, ignored := Counted(head.String(), entries, r.trust(c.Author.Name, c.Author.Email))
+	entries, unreadable := records.ParseApprovals(note)
+	counted, ignored := records.Counted(head.String(), entries, r.trust(c.Author.Name, c.Author.Email))
 	ignored = append(ignored, unreadable...)
 	for _, a := range counted {
 		o.Approvers = append(o.Approvers, a.String())
@@ -252,7 +239,7 @@ func (r *Reconciler) one(ctx context.Context, branch string, head plumbing.Hash)
 		return o, err
 	}
 	if r.DryRun {
-		o.Action, o.Reason = WouldMerge, "passes every gate"
+		o.Action, o.Reason = decision.WouldMerge, "passes every gate"
 		return o, nil
 	}
 	return r.merge(ctx, o, in, c.Message)
@@ -261,12 +248,12 @@ func (r *Reconciler) one(ctx context.Context, branch string, head plumbing.Hash)
 // merge merges a proposal that passed every gate. Its signed commit names the
 // evidence the pass decided on, and commits to its records' tips, so that a note
 // rewound or a record deleted later is visible.
-func (r *Reconciler) merge(ctx context.Context, o Outcome, in gateInput, proposalMessage string) (Outcome, error) {
+func (r *Reconciler) merge(ctx context.Context, o Result, in gateInput, proposalMessage string) (Result, error) {
 	ev, err := r.decidedOn(in)
 	if err != nil {
 		return o, err
 	}
-	msg := MergeMessage(in.art, proposalMessage, in.counted) + DecidedTrailers(ev) + CurrentTips(r.Infra).Trailers()
+	msg := MergeMessage(in.art, proposalMessage, in.counted) + records.DecidedTrailers(ev) + records.CurrentTips(r.Infra).Trailers()
 	head := in.head
 	mergeCtx, mergeSpan := r.span(ctx, nil, "merge")
 	mc, err := r.Infra.Merge(mergeCtx, r.Base, head, msg, r.by(r.Now()))
@@ -278,28 +265,28 @@ func (r *Reconciler) merge(ctx context.Context, o Outcome, in gateInput, proposa
 	if err != nil {
 		return o, err
 	}
-	o.Action, o.Merge = Merged, mc.Hash.String()
+	o.Action, o.Merge = decision.Merged, mc.Hash.String()
 	return o, nil
 }
 
 // decidedOn is the evidence the pass decides on: the approvals it counted and, on the
 // local forge, the check reports that made the policy's required checks green.
-func (r *Reconciler) decidedOn(in gateInput) ([]DecidedOn, error) {
-	var reports []CheckReport
+func (r *Reconciler) decidedOn(in gateInput) ([]records.DecidedOn, error) {
+	var reports []records.CheckReport
 	if names := in.terms.Policy.Spec.RequiredChecks; r.Facts == nil && len(names) > 0 {
-		all, err := localReports(r.Infra, in.head)
+		all, err := records.LocalReports(r.Infra, in.head)
 		if err != nil {
 			return nil, fmt.Errorf("read the checks of %s: %w", in.head, err)
 		}
-		trust := CheckTrust{Signers: r.Reviewers, Reporters: r.CheckReporters, Now: r.Now()}
+		trust := records.CheckTrust{Signers: r.Reviewers, Reporters: r.CheckReporters, Now: r.Now()}
 		reports = trust.Winners(in.head.String(), all, names)
 	}
-	return Decided(in.counted, reports), nil
+	return records.Decided(in.counted, reports), nil
 }
 
 // history is the base's history as the evidence this remediator's key vouches for.
-func (r *Reconciler) history(now time.Time) History {
-	return History{Repo: r.Infra, Base: r.Base, Remediator: r.Infra.Signer.Public(), Now: now}
+func (r *Reconciler) history(now time.Time) records.History {
+	return records.History{Repo: r.Infra, Base: r.Base, Remediator: r.Infra.Signer.Public(), Now: now}
 }
 
 // span starts a step of a pass in the anomaly's trace: with an artifact, the trace
@@ -328,8 +315,8 @@ func (r *Reconciler) router() *runbooks.Router {
 
 // trust is what approvals are checked against: the reviewers' keys, and never the
 // proposal's author.
-func (r *Reconciler) trust(excluded ...string) Trust {
-	t := Trust{Reviewers: r.Reviewers, Remediator: r.Infra.Signer.Public(), AcceptGitHub: r.Facts != nil, Reporters: r.CheckReporters, Now: r.Now()}
+func (r *Reconciler) trust(excluded ...string) records.Trust {
+	t := records.Trust{Reviewers: r.Reviewers, Remediator: r.Infra.Signer.Public(), AcceptGitHub: r.Facts != nil, Reporters: r.CheckReporters, Now: r.Now()}
 	t.Excluded = append(t.Excluded, r.AuthorName, r.AuthorEmail)
 	t.Excluded = append(t.Excluded, excluded...)
 	return t
@@ -338,12 +325,12 @@ func (r *Reconciler) trust(excluded ...string) Trust {
 // gateInput is one proposal at the gates.
 type gateInput struct {
 	art     *artifact.Artifact
-	terms   Terms
+	terms   records.Terms
 	head    plumbing.Hash
-	counted []Approval
+	counted []records.Approval
 	ignored []string
 	// outcome, when set, is told what the proposal needs.
-	outcome *Outcome
+	outcome *Result
 }
 
 // gate returns why the proposal cannot merge now, or "". Every input is the
@@ -355,7 +342,7 @@ func (r *Reconciler) gate(ctx context.Context, in gateInput) (string, error) {
 	now := r.Now()
 	// Autonomy is earned per runbook version: the one the artifact records, which
 	// the terms have checked is the catalog's.
-	need, err := NeedOf(pol, in.terms.Risk, func() (Record, error) {
+	need, err := records.NeedOf(pol, in.terms.Risk, func() (records.Record, error) {
 		return r.history(now).RecordOf(in.art.Runbook, in.art.RunbookVersion)
 	})
 	if err != nil {
@@ -404,11 +391,11 @@ func (r *Reconciler) gate(ctx context.Context, in gateInput) (string, error) {
 			return reason, err
 		}
 	}
-	return Scope(r.Infra, r.Base, in.head, in.art, in.terms)
+	return records.Scope(r.Infra, r.Base, in.head, in.art, in.terms)
 }
 
 // requiredReviewer returns why the approvals lack the required user or team, or "".
-func (r *Reconciler) requiredReviewer(ctx context.Context, want string, counted []Approval) string {
+func (r *Reconciler) requiredReviewer(ctx context.Context, want string, counted []records.Approval) string {
 	if strings.Contains(want, "/") {
 		var failed []string
 		for _, a := range counted {
@@ -486,7 +473,7 @@ func dedupe(in []string) []string {
 
 // MergeMessage is the merge commit's message: what is merged, then the proposal's
 // trailers and one Approved-by per counted approver.
-func MergeMessage(art *artifact.Artifact, proposalMessage string, approvers []Approval) string {
+func MergeMessage(art *artifact.Artifact, proposalMessage string, approvers []records.Approval) string {
 	title, _, _ := strings.Cut(proposalMessage, "\n")
 	var b strings.Builder
 	fmt.Fprintf(&b, "Merge remediation %s\n\n%s\n\n", art.ID, title)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/gitops-remediation/terraform-provider-remediation/internal/gittest"
+	"github.com/gitops-remediation/terraform-provider-remediation/internal/infratest"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/forge"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/lifecycle"
 	"github.com/gitops-remediation/terraform-provider-remediation/runbooks"
@@ -29,7 +30,7 @@ func TestReportStepsSaysWhereAVerificationStands(t *testing.T) {
 		{false, []string{"", "", "verified: held for the soak period"}},
 	} {
 		bare, key, merged := oneMerge(t)
-		infra := openInfra(t, bare, key)
+		infra := infratest.Open(t, bare, key)
 		w := &world{}
 		now := merged
 		r := &lifecycle.Reconciler{Infra: infra, Catalog: &runbooks.Catalog{}, Base: "main", AuthorName: "remediator", AuthorEmail: "r@localhost",
@@ -46,7 +47,7 @@ func TestReportStepsSaysWhereAVerificationStands(t *testing.T) {
 			}
 			got := ""
 			for _, o := range out {
-				got = o.Action + ": " + o.Reason
+				got = string(o.Action) + ": " + o.Reason
 			}
 			action, piece, _ := strings.Cut(tc.want[i], ": ")
 			ok := got == ""

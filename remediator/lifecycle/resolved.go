@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/artifact"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/decision"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/forge"
 )
 
@@ -27,7 +28,7 @@ type Closer interface {
 // resolved notification would have; done is true when it did. A rollback is never
 // closed this way: the remediation it undoes failed, whatever the alert does now. An
 // Alertmanager that cannot answer closes nothing and holds up no merge.
-func (r *Reconciler) closeIfResolved(ctx context.Context, art *artifact.Artifact, p forge.Proposal, o Outcome) (Outcome, bool, error) {
+func (r *Reconciler) closeIfResolved(ctx context.Context, art *artifact.Artifact, p forge.Proposal, o Result) (Result, bool, error) {
 	res, ok := r.Verifier.(Resolver)
 	if !ok || r.Closer == nil || art.RollbackOf != "" {
 		return o, false, nil
@@ -41,7 +42,7 @@ func (r *Reconciler) closeIfResolved(ctx context.Context, art *artifact.Artifact
 		return o, false, nil
 	}
 	if r.DryRun {
-		o.Action, o.Reason = WouldClose, "the anomaly resolved before the merge ("+why+")"
+		o.Action, o.Reason = decision.WouldClose, "the anomaly resolved before the merge ("+why+")"
 		return o, true, nil
 	}
 	reason := fmt.Sprintf("The anomaly resolved before this proposal was merged (%s, %s): closing it. Remediation `%s` was not needed.",
@@ -49,6 +50,6 @@ func (r *Reconciler) closeIfResolved(ctx context.Context, art *artifact.Artifact
 	if err := r.Closer.Close(ctx, p, reason); err != nil {
 		return o, false, err
 	}
-	o.Action, o.Reason = Closed, "the anomaly resolved before the merge ("+why+"); the proposal was closed"
+	o.Action, o.Reason = decision.Closed, "the anomaly resolved before the merge ("+why+"); the proposal was closed"
 	return o, true, nil
 }

@@ -7,10 +7,11 @@ import (
 	"github.com/go-git/go-git/v5/plumbing"
 
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/infrarepo"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/records"
 )
 
 // kindOf is the kind of the sealed records each records ref holds.
-var kindOf = map[string]RecordKind{OutcomeRef: KindOutcome, ProgressRef: KindProgress, RejectionsRef: KindRejection, EvidenceRef: KindEvidence}
+var kindOf = map[string]records.RecordKind{records.OutcomeRef: records.KindOutcome, records.ProgressRef: records.KindProgress, records.RejectionsRef: records.KindRejection, records.EvidenceRef: records.KindEvidence}
 
 // restoreDeleted puts back each sealed record the remediator had (the tips it
 // remembered at its last pass) that the fetch found gone: the newest records no signed merge
@@ -21,23 +22,23 @@ func (r *Reconciler) restoreDeleted(ctx context.Context) error {
 	if r.DryRun || r.Infra.Signer == nil {
 		return nil
 	}
-	before := RecordTips{}
+	before := records.RecordTips{}
 	for ref := range kindOf {
 		if h, ok := r.Infra.RememberedTip(ref); ok {
 			before[ref] = h
 		}
 	}
-	after := CurrentTips(r.Infra)
+	after := records.CurrentTips(r.Infra)
 	s := r.Infra.Storer()
 	for ref, old := range before {
 		if after[ref] == old {
 			continue
 		}
-		then, err := notedIn(s, old)
+		then, err := records.NotedIn(s, old)
 		if err != nil {
 			return nil //nolint:nilerr // the mirror lost it: nothing to put back
 		}
-		now, err := notedIn(s, after[ref])
+		now, err := records.NotedIn(s, after[ref])
 		if err != nil {
 			now = map[plumbing.Hash]bool{}
 		}
@@ -59,7 +60,7 @@ func (r *Reconciler) restoreOne(ctx context.Context, ref string, notesHead, obj 
 	if err != nil || !found {
 		return err
 	}
-	if _, err := Unseal(note, kindOf[ref], obj, r.Infra.Signer.Public()); err != nil {
+	if _, err := records.Unseal(note, kindOf[ref], obj, r.Infra.Signer.Public()); err != nil {
 		return nil //nolint:nilerr // not the remediator's record: not put back
 	}
 	r.Logger.Warn("a sealed record was deleted from the repository; putting it back", "ref", ref, "object", obj.String())
@@ -82,7 +83,7 @@ func (r *Reconciler) rememberTips() error {
 	if r.DryRun {
 		return nil
 	}
-	for ref, tip := range CurrentTips(r.Infra) {
+	for ref, tip := range records.CurrentTips(r.Infra) {
 		if err := r.Infra.RememberTip(ref, tip); err != nil {
 			return fmt.Errorf("remember the tip of %s: %w", ref, err)
 		}

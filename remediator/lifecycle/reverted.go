@@ -9,6 +9,7 @@ import (
 
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/artifact"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/infrarepo"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/records"
 )
 
 // An operator's revert of a remediation is a rejection (remediator/TRUST.md, "a
@@ -16,24 +17,6 @@ import (
 // or GitHub's revert button (a pull request of one commit saying so, merged). The
 // revert's date is a claim, so the remediator seals a rejection record when it sees
 // the revert: the runbook's cooldown for the target runs from there.
-
-// revertedBy adds to reverts the merges c reverts, by the message of c and, for a
-// merge, of the head it merged (GitHub's revert pull request is one commit).
-func revertedBy(repo *infrarepo.Repo, c *object.Commit, reverts map[plumbing.Hash]plumbing.Hash) {
-	msgs := []string{c.Message}
-	for _, p := range c.ParentHashes[min(1, len(c.ParentHashes)):] {
-		if side, err := repo.Commit(p); err == nil {
-			msgs = append(msgs, side.Message)
-		}
-	}
-	for _, msg := range msgs {
-		for _, m := range revertsRE.FindAllStringSubmatch(msg, -1) {
-			if _, ok := reverts[plumbing.NewHash(m[1])]; !ok {
-				reverts[plumbing.NewHash(m[1])] = c.Hash
-			}
-		}
-	}
-}
 
 // sealReverts seals a rejection for each merge of the remediator's, back to the
 // verification horizon, that a later commit of the base reverts and that it has not
@@ -45,15 +28,15 @@ func (r *Reconciler) sealReverts(ctx context.Context) error {
 	now := r.Now()
 	key := r.Infra.Signer.Public()
 	reverts := map[plumbing.Hash]plumbing.Hash{}
-	var seen []Rejection
-	err := WalkSince(r.Infra, r.Base, now.Add(-verifyHorizon), key, func(c *object.Commit) error {
-		revertedBy(r.Infra, c, reverts)
+	var seen []records.Rejection
+	err := records.WalkSince(r.Infra, r.Base, now.Add(-records.VerifyHorizon), key, func(c *object.Commit) error {
+		records.RevertedBy(r.Infra, c, reverts)
 		by, ok := reverts[c.Hash]
 		id := infrarepo.Trailers(c.Message)["Remediation-Id"]
-		if !ok || id == "" || artifact.IsRollback(id) || !ownMerge(r.Infra, c, key) {
+		if !ok || id == "" || artifact.IsRollback(id) || !records.OwnMerge(r.Infra, c, key) {
 			return nil
 		}
-		seen = append(seen, Rejection{ID: id, Head: c.ParentHashes[1].String(), At: now,
+		seen = append(seen, records.Rejection{ID: id, Head: c.ParentHashes[1].String(), At: now,
 			Reason: fmt.Sprintf("an operator reverted its merge %s (%s)", c.Hash.String()[:12], by.String()[:12])})
 		return nil
 	})
@@ -69,11 +52,11 @@ func (r *Reconciler) sealReverts(ctx context.Context) error {
 }
 
 // sealRevert records the rejection unless the remediator recorded it already.
-func (r *Reconciler) sealRevert(ctx context.Context, j Rejection) error {
-	had, ok, err := RejectionOf(r.Infra, j.ID, r.Infra.Signer.Public())
+func (r *Reconciler) sealRevert(ctx context.Context, j records.Rejection) error {
+	had, ok, err := records.RejectionOf(r.Infra, j.ID, r.Infra.Signer.Public())
 	if err != nil || (ok && had.Head == j.Head) {
 		return err
 	}
 	r.Logger.Info("merge reverted by an operator: a rejection", "remediation_id", j.ID, "head", j.Head, "reason", j.Reason)
-	return RecordRejection(ctx, r.Infra, j, r.by(j.At))
+	return records.RecordRejection(ctx, r.Infra, j, r.by(j.At))
 }

@@ -3,81 +3,21 @@ package lifecycle
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/go-git/go-git/v5/plumbing/object"
 
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/artifact"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/forge"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/records"
 	"github.com/gitops-remediation/terraform-provider-remediation/runbooks"
 )
-
-// ProgressRef holds what verification has seen of a merged remediation so far: when
-// its change was first seen applied and since when its anomaly has been gone. A
-// restarted remediator, or another replica, goes on from there; the outcome note
-// under OutcomeRef ends it.
-const ProgressRef = "refs/notes/remediation-verification"
-
-// Progress is a merged remediation's way to its outcome.
-type Progress struct {
-	// AppliedAt is the first pass that saw the applied check succeed.
-	AppliedAt time.Time
-	// ResolvedSince is the first pass after AppliedAt that found the anomaly gone:
-	// the soak period runs from there.
-	ResolvedSince time.Time
-	// DecidedOn is the evidence verification started on: the check reports, by hash,
-	// that said the change was applied (local forge).
-	DecidedOn []string
-}
-
-// ParseProgress reads a progress note; unknown or malformed lines are skipped.
-func ParseProgress(note []byte) Progress {
-	var p Progress
-	for _, line := range strings.Split(string(note), "\n") {
-		key, val, ok := strings.Cut(line, ": ")
-		if !ok {
-			continue
-		}
-		if key == DecidedOnTrailer {
-			p.DecidedOn = append(p.DecidedOn, strings.TrimSpace(val))
-			continue
-		}
-		t, err := time.Parse(time.RFC3339Nano, strings.TrimSpace(val))
-		if err != nil {
-			continue
-		}
-		switch key {
-		case "applied_at":
-			p.AppliedAt = t
-		case "resolved_since":
-			p.ResolvedSince = t
-		}
-	}
-	return p
-}
-
-// Text writes the times to the nanosecond: the soak's range queries start at
-// ResolvedSince, and a second earlier may still hold the last of the alert.
-func (p Progress) Text() string {
-	var b strings.Builder
-	if !p.AppliedAt.IsZero() {
-		fmt.Fprintf(&b, "applied_at: %s\n", p.AppliedAt.UTC().Format(time.RFC3339Nano))
-	}
-	if !p.ResolvedSince.IsZero() {
-		fmt.Fprintf(&b, "resolved_since: %s\n", p.ResolvedSince.UTC().Format(time.RFC3339Nano))
-	}
-	for _, d := range p.DecidedOn {
-		fmt.Fprintf(&b, "%s: %s\n", DecidedOnTrailer, d)
-	}
-	return b.String()
-}
 
 // verdict is what judge decided: an outcome, or "" to wait.
 type verdict struct {
 	outcome  forge.Outcome
 	detail   string
-	progress Progress
+	progress records.Progress
 	// state says where a remediation without an outcome stands.
 	state string
 	// deleted: a sealed record of its verification was deleted (no rollback then:
@@ -93,11 +33,11 @@ type verdict struct {
 //     soak period (a relapse is failed); then it is verified.
 func (r *Reconciler) judge(ctx context.Context, m *object.Commit, art *artifact.Artifact, now time.Time) (verdict, error) {
 	within, soak, _ := art.Verify.Durations()
-	note, _, err := r.Infra.Note(ProgressRef, m.Hash)
+	note, _, err := r.Infra.Note(records.ProgressRef, m.Hash)
 	if err != nil {
 		return verdict{}, err
 	}
-	p := ReadProgress(note, m.Hash, r.Infra.Signer.Public())
+	p := records.ReadProgress(note, m.Hash, r.Infra.Signer.Public())
 	v := verdict{progress: p}
 	if p.AppliedAt.IsZero() {
 		var done bool
@@ -189,13 +129,13 @@ func (r *Reconciler) applied(ctx context.Context, m *object.Commit, art *artifac
 
 // saveProgress records how far a merge has come; a replica that recorded more
 // already keeps its times (the earliest sighting wins).
-func (r *Reconciler) saveProgress(ctx context.Context, m *object.Commit, id string, p Progress, now time.Time) (Progress, error) {
+func (r *Reconciler) saveProgress(ctx context.Context, m *object.Commit, id string, p records.Progress, now time.Time) (records.Progress, error) {
 	if r.DryRun {
 		return p, nil
 	}
-	_, err := r.Infra.UpdateNote(ctx, ProgressRef, m.Hash, "verification of "+id, r.by(now),
+	_, err := r.Infra.UpdateNote(ctx, records.ProgressRef, m.Hash, "verification of "+id, r.by(now),
 		func(old []byte) ([]byte, error) {
-			had := ReadProgress(old, m.Hash, r.Infra.Signer.Public())
+			had := records.ReadProgress(old, m.Hash, r.Infra.Signer.Public())
 			if !had.AppliedAt.IsZero() {
 				p.AppliedAt = had.AppliedAt
 			}
@@ -205,7 +145,7 @@ func (r *Reconciler) saveProgress(ctx context.Context, m *object.Commit, id stri
 			if len(had.DecidedOn) > 0 {
 				p.DecidedOn = had.DecidedOn
 			}
-			return Seal(r.Infra.Signer, KindProgress, m.Hash, p.Text())
+			return records.Seal(r.Infra.Signer, records.KindProgress, m.Hash, p.Text())
 		})
 	if err != nil {
 		return p, fmt.Errorf("record the verification of %s: %w", id, err)
@@ -219,13 +159,13 @@ func (r *Reconciler) appliedOn(m *object.Commit, check string) ([]string, error)
 	if r.Facts != nil {
 		return nil, nil // GitHub's statuses: its own record, not a note anyone rewinds
 	}
-	all, err := localReports(r.Infra, m.Hash)
+	all, err := records.LocalReports(r.Infra, m.Hash)
 	if err != nil {
 		return nil, fmt.Errorf("read the checks of %s: %w", m.Hash, err)
 	}
-	trust := CheckTrust{Signers: r.Reviewers, Reporters: r.CheckReporters, Now: r.Now()}
+	trust := records.CheckTrust{Signers: r.Reviewers, Reporters: r.CheckReporters, Now: r.Now()}
 	var out []string
-	for _, d := range Decided(nil, trust.Winners(m.Hash.String(), all, []string{check})) {
+	for _, d := range records.Decided(nil, trust.Winners(m.Hash.String(), all, []string{check})) {
 		out = append(out, d.String())
 	}
 	return out, nil

@@ -11,10 +11,13 @@ import (
 	"github.com/go-git/go-git/v5/plumbing"
 
 	"github.com/gitops-remediation/terraform-provider-remediation/internal/gittest"
+	"github.com/gitops-remediation/terraform-provider-remediation/internal/infratest"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/artifact"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/decision"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/forge"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/infrarepo"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/lifecycle"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/records"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/signing"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/verify"
 	"github.com/gitops-remediation/terraform-provider-remediation/runbooks"
@@ -107,7 +110,7 @@ func TestVerifiedMeansAppliedThenSoaked(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			bare, key, merged := oneMerge(t)
 			ctx := context.Background()
-			infra := openInfra(t, bare, key)
+			infra := infratest.Open(t, bare, key)
 			w := &world{}
 			now := merged
 			r := &lifecycle.Reconciler{Infra: infra, Catalog: &runbooks.Catalog{}, Base: "main", AuthorName: "remediator", AuthorEmail: "r@localhost",
@@ -144,7 +147,7 @@ func TestVerifiedMeansAppliedThenSoaked(t *testing.T) {
 // and the merge's time.
 func oneMerge(t *testing.T) (string, *signing.Key, time.Time) {
 	t.Helper()
-	bare, work := infraWork(t)
+	bare, work := infratest.Work(t)
 	mergeArtifact(t, work, &artifact.Artifact{ID: "scale-aaaaaaaaaa", Runbook: "scale", Policy: "prod", Risk: "low", Rollback: "none",
 		Verify: artifact.Verify{Within: "15m", AlertResolved: true, Soak: "10m", ApplyTimeout: "1h"}})
 	gittest.Run(t, work, "push", "-q", "origin", "main")
@@ -152,7 +155,7 @@ func oneMerge(t *testing.T) (string, *signing.Key, time.Time) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return bare, workKey(t, work), at
+	return bare, infratest.Key(t, work), at
 }
 
 // Progress notes live in Git where anyone with push access can write them: whatever
@@ -162,8 +165,8 @@ func FuzzParseProgress(f *testing.F) {
 	f.Add([]byte("applied_at: yesterday\n"))
 	f.Add([]byte("resolved_since: 2026-11-30T10:05:00+02:00\napplied_at:2026-11-30T10:00:00Z"))
 	f.Fuzz(func(t *testing.T, note []byte) {
-		p := lifecycle.ParseProgress(note)
-		again := lifecycle.ParseProgress([]byte(p.Text()))
+		p := records.ParseProgress(note)
+		again := records.ParseProgress([]byte(p.Text()))
 		if !again.AppliedAt.Equal(p.AppliedAt) || !again.ResolvedSince.Equal(p.ResolvedSince) {
 			t.Fatalf("%q read %+v, written and read again %+v", note, p, again)
 		}
@@ -177,9 +180,9 @@ func FuzzParseProgress(f *testing.F) {
 // merge is replaced by the outcome the remediator finds and seals.
 func TestVerificationBelievesOnlyItsOwnRecords(t *testing.T) {
 	ctx := context.Background()
-	run := func(t *testing.T, bare string, key *signing.Key, now time.Time, w world) ([]lifecycle.Outcome, *infrarepo.Repo) {
+	run := func(t *testing.T, bare string, key *signing.Key, now time.Time, w world) ([]lifecycle.Result, *infrarepo.Repo) {
 		t.Helper()
-		infra := openInfra(t, bare, key)
+		infra := infratest.Open(t, bare, key)
 		r := &lifecycle.Reconciler{Infra: infra, Catalog: &runbooks.Catalog{}, Base: "main", AuthorName: "remediator", AuthorEmail: "r@localhost",
 			Now: func() time.Time { return now }, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 			Verifier: worldChecker{&w}, Facts: worldFacts{&w}}
@@ -192,7 +195,7 @@ func TestVerificationBelievesOnlyItsOwnRecords(t *testing.T) {
 	gone := world{apply: forge.CheckSuccess, holds: true, soaked: true}
 
 	t.Run("a merge by hand", func(t *testing.T) {
-		bare, work := infraWork(t)
+		bare, work := infratest.Work(t)
 		gittest.Run(t, work, "config", "gpg.format", "openpgp") // merge -S would fail: nobody signs
 		a := &artifact.Artifact{ID: "scale-aaaaaaaaaa", Runbook: "scale", Policy: "prod", Risk: "low", Rollback: "none",
 			Verify: artifact.Verify{Within: "15m", AlertResolved: true, Soak: "0s", ApplyTimeout: "1h"}}
@@ -207,7 +210,7 @@ func TestVerificationBelievesOnlyItsOwnRecords(t *testing.T) {
 		gittest.Run(t, work, "checkout", "-q", "main")
 		gittest.Run(t, work, "merge", "-q", "--no-ff", "-m", "Merge remediation "+a.ID+"\n\nRemediation-Id: "+a.ID+"\nRunbook: scale\n", "remediation/"+a.ID)
 		gittest.Run(t, work, "push", "-q", "origin", "main")
-		out, _ := run(t, bare, workKey(t, work), time.Now().Add(time.Hour), gone)
+		out, _ := run(t, bare, infratest.Key(t, work), time.Now().Add(time.Hour), gone)
 		if len(out) != 0 {
 			t.Fatalf("a merge by hand was verified: %+v", out)
 		}
@@ -221,8 +224,8 @@ func TestVerificationBelievesOnlyItsOwnRecords(t *testing.T) {
 		work := t.TempDir()
 		gittest.Run(t, "", "clone", "-q", bare, work)
 		early := merged.Add(-time.Hour).UTC().Format(time.RFC3339Nano)
-		gittest.Run(t, work, "notes", "--ref="+lifecycle.ProgressRef, "add", "-m", "applied_at: "+early+"\nresolved_since: "+early, "HEAD")
-		gittest.Run(t, work, "push", "-q", "origin", lifecycle.ProgressRef)
+		gittest.Run(t, work, "notes", "--ref="+records.ProgressRef, "add", "-m", "applied_at: "+early+"\nresolved_since: "+early, "HEAD")
+		gittest.Run(t, work, "push", "-q", "origin", records.ProgressRef)
 		notApplied := gone
 		notApplied.apply = ""
 		if out, _ := run(t, bare, key, merged.Add(20*time.Minute), notApplied); len(out) != 0 {
@@ -235,7 +238,7 @@ func TestVerificationBelievesOnlyItsOwnRecords(t *testing.T) {
 	})
 
 	t.Run("a failure's notes deleted after its rollback was proposed", func(t *testing.T) {
-		bare, work := infraWork(t)
+		bare, work := infratest.Work(t)
 		mergeArtifact(t, work, &artifact.Artifact{ID: "scale-aaaaaaaaaa", Runbook: "scale", Policy: "prod", Risk: "low", Rollback: "revert",
 			Verify: artifact.Verify{Within: "15m", AlertResolved: true, Soak: "10m", ApplyTimeout: "1h"}})
 		gittest.Run(t, work, "push", "-q", "origin", "main")
@@ -244,22 +247,22 @@ func TestVerificationBelievesOnlyItsOwnRecords(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		key := workKey(t, work)
+		key := infratest.Key(t, work)
 		relapse := gone
 		relapse.holds, relapse.soaked = false, false
 		run(t, bare, key, at.Add(2*time.Minute), gone)
-		if out, _ := run(t, bare, key, at.Add(5*time.Minute), relapse); len(out) != 1 || out[0].Action != string(forge.OutcomeFailed) {
+		if out, _ := run(t, bare, key, at.Add(5*time.Minute), relapse); len(out) != 1 || out[0].Action != decision.Action(forge.OutcomeFailed) {
 			t.Fatalf("relapse: %+v", out)
 		}
 		// Someone with push access removes the failure and the progress before it.
 		gittest.Run(t, work, "fetch", "-q", "origin", "refs/notes/*:refs/notes/*")
 		gittest.Run(t, work, "notes", "--ref=remediation", "remove", merge)
-		gittest.Run(t, work, "notes", "--ref="+lifecycle.ProgressRef, "remove", merge)
-		gittest.Run(t, work, "push", "-q", "origin", "refs/notes/remediation", lifecycle.ProgressRef)
+		gittest.Run(t, work, "notes", "--ref="+records.ProgressRef, "remove", merge)
+		gittest.Run(t, work, "push", "-q", "origin", "refs/notes/remediation", records.ProgressRef)
 		for _, after := range []time.Duration{30 * time.Minute, 41 * time.Minute} {
 			out, _ := run(t, bare, key, at.Add(after), gone)
 			for _, o := range out {
-				if o.ID == "scale-aaaaaaaaaa" && o.Action != string(forge.OutcomeFailed) {
+				if o.ID == "scale-aaaaaaaaaa" && o.Action != decision.Action(forge.OutcomeFailed) {
 					t.Fatalf("judged again after its failure's notes were removed: %+v", o)
 				}
 			}
@@ -281,15 +284,15 @@ func TestVerificationBelievesOnlyItsOwnRecords(t *testing.T) {
 			t.Fatalf("the forged outcome stood, or the soak was skipped: %+v", out)
 		}
 		out, infra := run(t, bare, key, merged.Add(5*time.Minute), relapse)
-		if len(out) != 1 || out[0].Action != string(forge.OutcomeFailed) {
+		if len(out) != 1 || out[0].Action != decision.Action(forge.OutcomeFailed) {
 			t.Fatalf("the remediator did not judge its merge itself: %+v", out)
 		}
 		m, err := infra.Commit(plumbing.NewHash(out[0].Merge))
 		if err != nil {
 			t.Fatal(err)
 		}
-		note, _, _ := infra.Note(lifecycle.OutcomeRef, m.Hash)
-		if ev := lifecycle.ReadOutcome(note, m.Hash, key.Public()); ev.Outcome != forge.OutcomeFailed {
+		note, _, _ := infra.Note(records.OutcomeRef, m.Hash)
+		if ev := records.ReadOutcome(note, m.Hash, key.Public()); ev.Outcome != forge.OutcomeFailed {
 			t.Fatalf("outcome note after the pass: %+v\n%s", ev, note)
 		}
 	})

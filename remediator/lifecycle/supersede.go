@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/artifact"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/decision"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/forge"
 )
 
@@ -19,21 +20,21 @@ type Reproposer interface {
 // resolved. "A changed runbook proposes again, under its new version"
 // (remediator/TRUST.md): waiting would strand it, since the catalog no longer holds
 // what it was made under. Without a forge that can close it, it waits and says why.
-func (r *Reconciler) supersede(ctx context.Context, art *artifact.Artifact, p forge.Proposal, o Outcome, why string) (Outcome, error) {
+func (r *Reconciler) supersede(ctx context.Context, art *artifact.Artifact, p forge.Proposal, o Result, why string) (Result, error) {
 	s := r.Closer
 	if s == nil {
 		o.Reason = why
 		return o, nil
 	}
 	if r.DryRun {
-		o.Action, o.Reason = WouldClose, "superseded: "+why+"; the pass closes it and proposes the anomaly again under the current catalog"
+		o.Action, o.Reason = decision.WouldClose, "superseded: "+why+"; the pass closes it and proposes the anomaly again under the current catalog"
 		return o, nil
 	}
 	comment := fmt.Sprintf("Superseded: %s.\n\nClosing remediation `%s`: the catalog it was made under has changed. If the anomaly still fires, it is proposed again under the current catalog.", why, art.ID)
 	if err := s.Supersede(ctx, p, comment); err != nil {
 		return o, err
 	}
-	o.Action, o.Reason = Closed, "superseded: "+why
+	o.Action, o.Reason = decision.Closed, "superseded: "+why
 	if res, ok := r.Verifier.(Resolver); ok {
 		resolved, how, err := res.Resolved(ctx, art, r.Now())
 		if err == nil && resolved {

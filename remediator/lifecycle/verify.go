@@ -17,6 +17,7 @@ import (
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/decision"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/forge"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/infrarepo"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/records"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/tracing"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/verify"
 	"github.com/gitops-remediation/terraform-provider-remediation/runbooks"
@@ -44,16 +45,13 @@ type Checker interface {
 // NoVerifier is where a merged remediation stands when nothing can verify it.
 const NoVerifier = "waiting for a verifier: neither alertmanager.url nor prometheus.url is configured, so nothing checks this merge and it gets no outcome"
 
-// verifyHorizon bounds how far back a pass looks for merges without an outcome.
-const verifyHorizon = 7 * 24 * time.Hour
-
 // verifyMerged takes each recent merged remediation without an outcome note one step
 // further: applied, then resolved, then soaked (see judge).
-func (r *Reconciler) verifyMerged(ctx context.Context) ([]Outcome, error) {
+func (r *Reconciler) verifyMerged(ctx context.Context) ([]Result, error) {
 	now := r.Now()
 	var merges []*object.Commit
 	// Graph order: a back-dated commit pushed on top of a merge hides it from nothing.
-	err := WalkSince(r.Infra, r.Base, now.Add(-verifyHorizon), r.Infra.Signer.Public(), func(c *object.Commit) error {
+	err := records.WalkSince(r.Infra, r.Base, now.Add(-records.VerifyHorizon), r.Infra.Signer.Public(), func(c *object.Commit) error {
 		if c.NumParents() >= 2 && infrarepo.Trailers(c.Message)["Remediation-Id"] != "" {
 			merges = append(merges, c)
 		}
@@ -63,7 +61,7 @@ func (r *Reconciler) verifyMerged(ctx context.Context) ([]Outcome, error) {
 		return nil, err
 	}
 	w := r.witness(merges)
-	var out []Outcome
+	var out []Result
 	var errs []error
 	for _, m := range merges {
 		// One merge that cannot be checked (its query fails, the forge is down for its
@@ -84,22 +82,22 @@ func (r *Reconciler) verifyMerged(ctx context.Context) ([]Outcome, error) {
 // verifyOne takes one merge a step further; done is false when there is nothing to
 // record yet (an outcome exists, or the change is still being applied or soaked;
 // with ReportSteps the latter comes back as Verifying, with the step it waits on).
-func (r *Reconciler) verifyOne(ctx context.Context, m *object.Commit, w *Witness, now time.Time) (Outcome, bool, error) {
+func (r *Reconciler) verifyOne(ctx context.Context, m *object.Commit, w *records.Witness, now time.Time) (Result, bool, error) {
 	id, art, err := r.awaitingOutcome(m)
 	if art == nil || err != nil {
-		return Outcome{}, false, err
+		return Result{}, false, err
 	}
 	ctx, span := r.span(ctx, art, "verify")
 	defer span.End()
 	v, err := r.verdictOf(ctx, m, art, id, w, now)
 	if err != nil {
-		return Outcome{}, false, err
+		return Result{}, false, err
 	}
 	span.SetAttributes(tracing.Action.String(string(v.outcome)))
-	o := Outcome{ID: id, Branch: decision.Branch(id), Merge: m.Hash.String(), Action: string(v.outcome), Reason: v.detail, TraceID: tracing.TraceID(ctx)}
+	o := Result{ID: id, Branch: decision.Branch(id), Merge: m.Hash.String(), Action: decision.Action(v.outcome), Reason: v.detail, TraceID: tracing.TraceID(ctx)}
 	if r.DryRun {
 		if v.outcome == "" {
-			o.Action, o.Reason = Verifying, v.state
+			o.Action, o.Reason = decision.Verifying, v.state
 		} else {
 			o.Reason = "would be recorded now: " + v.detail
 		}
@@ -109,7 +107,7 @@ func (r *Reconciler) verifyOne(ctx context.Context, m *object.Commit, w *Witness
 		// Nothing to record yet. With ReportSteps it is said all the same: the
 		// status on GitHub shows what the last pass found, and a merge no pass
 		// mentions would drop out of "being verified" until its outcome.
-		o.Action, o.Reason = Verifying, v.state
+		o.Action, o.Reason = decision.Verifying, v.state
 		return o, r.ReportSteps, nil
 	}
 	return r.recordOutcome(ctx, m, art, o, v, now)
@@ -121,17 +119,17 @@ func (r *Reconciler) verifyOne(ctx context.Context, m *object.Commit, w *Witness
 func (r *Reconciler) awaitingOutcome(m *object.Commit) (string, *artifact.Artifact, error) {
 	id := infrarepo.Trailers(m.Message)["Remediation-Id"]
 	key := r.Infra.Signer.Public()
-	if why, err := MergeProvenanceOf(r.Infra, m, id, key); err != nil || why != "" {
+	if why, err := records.MergeProvenanceOf(r.Infra, m, id, key); err != nil || why != "" {
 		// A merge by hand is people's own process: the remediator neither vouches
 		// for its outcome nor rolls it back (audit verify reports it).
 		r.Logger.Debug("merge not verified", "remediation_id", id, "merge", m.Hash.String(), "reason", why)
 		return id, nil, err
 	}
-	note, _, err := r.Infra.Note(OutcomeRef, m.Hash)
+	note, _, err := r.Infra.Note(records.OutcomeRef, m.Hash)
 	if err != nil {
 		return id, nil, err
 	}
-	if ev := ReadOutcome(note, m.Hash, key); ev.Outcome != "" {
+	if ev := records.ReadOutcome(note, m.Hash, key); ev.Outcome != "" {
 		return id, nil, nil
 	} else if ev.Tampered != "" {
 		r.Logger.Warn("outcome note not written by the remediator; verifying the merge itself", "remediation_id", id, "merge", m.Hash.String(), "reason", ev.Tampered)
@@ -149,13 +147,13 @@ func (r *Reconciler) awaitingOutcome(m *object.Commit) (string, *artifact.Artifa
 
 // verdictOf judges the merge, unless the remediator's own records already say it
 // failed (its rollback proposed, or a record of its verification deleted).
-func (r *Reconciler) verdictOf(ctx context.Context, m *object.Commit, art *artifact.Artifact, id string, w *Witness, now time.Time) (verdict, error) {
+func (r *Reconciler) verdictOf(ctx context.Context, m *object.Commit, art *artifact.Artifact, id string, w *records.Witness, now time.Time) (verdict, error) {
 	if r.rollbackProposed(id, r.Infra.Signer.Public()) {
 		// It failed before: its rollback is the remediator's own word for that,
 		// whatever became of the outcome note. It is not judged again.
 		return verdict{outcome: forge.OutcomeFailed, detail: "its rollback was proposed earlier; the note that recorded the failure was removed"}, nil
 	}
-	deleted, err := deletedRecord(r.Infra, w, m.Hash)
+	deleted, err := records.DeletedRecordOf(r.Infra, w, m.Hash)
 	switch {
 	case err != nil:
 		return verdict{}, err
@@ -173,7 +171,7 @@ func (r *Reconciler) verdictOf(ctx context.Context, m *object.Commit, art *artif
 // recordOutcome reports the outcome, proposes the rollback of a failure, and seals
 // the outcome note; done is false when another replica recorded it first (its to
 // tell and count).
-func (r *Reconciler) recordOutcome(ctx context.Context, m *object.Commit, art *artifact.Artifact, o Outcome, v verdict, now time.Time) (Outcome, bool, error) {
+func (r *Reconciler) recordOutcome(ctx context.Context, m *object.Commit, art *artifact.Artifact, o Result, v verdict, now time.Time) (Result, bool, error) {
 	id, key := o.ID, r.Infra.Signer.Public()
 	// Reported before the note: the note ends the work on this merge, and every
 	// step of the report is idempotent, so a report that fails is retried.
@@ -192,14 +190,14 @@ func (r *Reconciler) recordOutcome(ctx context.Context, m *object.Commit, art *a
 		}
 		o.Reason += "; " + rolled
 	}
-	sealed, err := Seal(r.Infra.Signer, KindOutcome, m.Hash, outcomeNote(v, art, m, now))
+	sealed, err := records.Seal(r.Infra.Signer, records.KindOutcome, m.Hash, outcomeNote(v, art, m, now))
 	if err != nil {
 		return o, false, err
 	}
 	first := false
-	if _, err := r.Infra.UpdateNote(ctx, OutcomeRef, m.Hash, "outcome of "+id, r.by(now),
+	if _, err := r.Infra.UpdateNote(ctx, records.OutcomeRef, m.Hash, "outcome of "+id, r.by(now),
 		func(old []byte) ([]byte, error) {
-			if ReadOutcome(old, m.Hash, key).Outcome != "" {
+			if records.ReadOutcome(old, m.Hash, key).Outcome != "" {
 				first = false
 				return old, nil // another replica recorded it first
 			}
@@ -209,7 +207,7 @@ func (r *Reconciler) recordOutcome(ctx context.Context, m *object.Commit, art *a
 		return o, false, err
 	}
 	if !first {
-		return Outcome{}, false, nil
+		return Result{}, false, nil
 	}
 	r.Logger.Info("remediation checked", "remediation_id", id, "outcome", o.Action, "detail", v.detail)
 	return o, true, nil
@@ -224,7 +222,7 @@ func (r *Reconciler) rollbackProposed(id string, key ssh.PublicKey) bool {
 		return false
 	}
 	c, err := r.Infra.Commit(head)
-	return err == nil && Provenance(c, rid, key) == ""
+	return err == nil && records.Provenance(c, rid, key) == ""
 }
 
 // outcomeNote is the outcome note's text: the outcome and the times that led to it.
@@ -238,7 +236,7 @@ func outcomeNote(v verdict, art *artifact.Artifact, m *object.Commit, now time.T
 		fmt.Fprintf(&b, "resolved_since: %s\n", v.progress.ResolvedSince.UTC().Format(time.RFC3339))
 	}
 	if v.deleted {
-		fmt.Fprintf(&b, "%s: true\n", RecordDeletedLine)
+		fmt.Fprintf(&b, "%s: true\n", records.RecordDeletedLine)
 	}
 	within, soak, applyTimeout := art.Verify.Durations()
 	fmt.Fprintf(&b, "applied_check: %s\napply_timeout: %s\nwithin: %s\nsoak: %s\ndetail: %s\n", artifact.OneLine(art.Verify.Check()),

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -15,10 +14,12 @@ import (
 	"github.com/go-git/go-git/v5/plumbing"
 
 	"github.com/gitops-remediation/terraform-provider-remediation/internal/gittest"
+	"github.com/gitops-remediation/terraform-provider-remediation/internal/infratest"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/artifact"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/decision"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/forge"
-	"github.com/gitops-remediation/terraform-provider-remediation/remediator/infrarepo"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/lifecycle"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/records"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/signing"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/verify"
 	"github.com/gitops-remediation/terraform-provider-remediation/runbooks"
@@ -38,62 +39,7 @@ func (c checker) Soaked(_ context.Context, _ *artifact.Artifact, _, _ time.Time)
 	return verify.Result{Holds: true}, nil
 }
 
-// infraWork makes a bare infrastructure repository and a clone of it whose main
-// holds one commit, for the tests to build history in and push.
-func infraWork(t *testing.T) (bare, work string) {
-	t.Helper()
-	bare = gittest.BareRepo(t)
-	work = t.TempDir()
-	gittest.Run(t, "", "clone", "-q", bare, work)
-	gittest.Run(t, work, "config", "user.name", "t")
-	gittest.Run(t, work, "config", "user.email", "t@localhost")
-	// The remediator's key, with which `merge -S` makes the merges it would make.
-	keyFile := filepath.Join(work, ".git", "remediator_key")
-	if err := signing.GenerateKeyFile(keyFile); err != nil {
-		t.Fatal(err)
-	}
-	gittest.Run(t, work, "config", "gpg.format", "ssh")
-	gittest.Run(t, work, "config", "user.signingKey", keyFile)
-	// CI's key, which signs check reports, listed as ci@example.com.
-	ciFile := filepath.Join(work, ".git", "ci_key")
-	if err := signing.GenerateKeyFile(ciFile); err != nil {
-		t.Fatal(err)
-	}
-	pub, err := os.ReadFile(ciFile + ".pub")
-	if err != nil {
-		t.Fatal(err)
-	}
-	gittest.WriteFile(t, filepath.Join(work, ".git", "allowed_signers"), "ci@example.com "+string(pub))
-	gittest.WriteFile(t, filepath.Join(work, "README.md"), "infra\n")
-	gittest.Run(t, work, "add", "-A")
-	gittest.Run(t, work, "commit", "-qm", "initial")
-	gittest.Run(t, work, "branch", "-M", "main")
-	return bare, work
-}
-
-// openInfra opens the remediator's mirror of bare, signing with key (nil: none).
-func openInfra(t *testing.T, bare string, key *signing.Key) *infrarepo.Repo {
-	t.Helper()
-	infra, err := infrarepo.Open(context.Background(), bare, "", t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = infra.Close() })
-	infra.Signer = key
-	return infra
-}
-
-// workKey is the remediator's key of an infraWork clone.
-func workKey(t *testing.T, work string) *signing.Key {
-	t.Helper()
-	k, err := signing.LoadKey(filepath.Join(work, ".git", "remediator_key"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return k
-}
-
-// ciReports are the check reporters of an infraWork clone: its CI key's
+// ciReports are the check reporters of an infratest.Work clone: its CI key's
 // allowed-signers file and principal, as a Reconciler takes them.
 func ciReports(t *testing.T, work string) (*signing.AllowedSigners, []string) {
 	t.Helper()
@@ -111,11 +57,11 @@ func reportCheck(t *testing.T, work, name string, state forge.CheckState) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := lifecycle.SignCheck(k, gittest.Run(t, work, "rev-parse", "HEAD"), name, state, "ci@example.com", time.Now())
+	r, err := records.SignCheck(k, gittest.Run(t, work, "rev-parse", "HEAD"), name, state, "ci@example.com", time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
-	gittest.Run(t, work, "notes", "--ref="+lifecycle.ChecksRef, "append", "-m", strings.TrimSpace(string(r.Entry())), "HEAD")
+	gittest.Run(t, work, "notes", "--ref="+records.ChecksRef, "append", "-m", strings.TrimSpace(string(r.Entry())), "HEAD")
 }
 
 // mergeArtifact commits the artifact on remediation/<id> and merges it into main
@@ -146,13 +92,13 @@ func mergeRemediation(t *testing.T, work, id string) {
 // One merge whose check fails (its query errors) holds up none of the others: they
 // get their outcome, and the pass reports the failure at the end.
 func TestVerificationOfOneMergeDoesNotBlockTheOthers(t *testing.T) {
-	bare, work := infraWork(t)
+	bare, work := infratest.Work(t)
 	for _, id := range []string{"scale-aaaaaaaaaa", "scale-bbbbbbbbbb", "scale-cccccccccc"} {
 		mergeRemediation(t, work, id)
 	}
-	gittest.Run(t, work, "push", "-q", "origin", "main", lifecycle.ChecksRef)
+	gittest.Run(t, work, "push", "-q", "origin", "main", records.ChecksRef)
 	ctx := context.Background()
-	infra := openInfra(t, bare, workKey(t, work))
+	infra := infratest.Open(t, bare, infratest.Key(t, work))
 	cat := &runbooks.Catalog{}
 	signers, reporters := ciReports(t, work)
 	r := &lifecycle.Reconciler{Infra: infra, Catalog: cat, Base: "main", AuthorName: "remediator", AuthorEmail: "r@localhost",
@@ -165,7 +111,7 @@ func TestVerificationOfOneMergeDoesNotBlockTheOthers(t *testing.T) {
 	}
 	var verified []string
 	for _, o := range out {
-		if o.Action == string(forge.OutcomeVerified) {
+		if o.Action == decision.Action(forge.OutcomeVerified) {
 			verified = append(verified, o.ID)
 		}
 	}
@@ -191,18 +137,18 @@ func TestAppliedOnlyWhenCIReportedIt(t *testing.T) {
 		want   forge.Outcome
 	}{
 		{"written by hand", func(t *testing.T, work string) {
-			gittest.Run(t, work, "notes", "--ref="+lifecycle.ChecksRef, "append", "-m", "success terraform-apply", "HEAD")
+			gittest.Run(t, work, "notes", "--ref="+records.ChecksRef, "append", "-m", "success terraform-apply", "HEAD")
 		}, forge.OutcomeNotApplied},
 		{"signed by CI", func(t *testing.T, work string) { reportCheck(t, work, "terraform-apply", forge.CheckSuccess) }, forge.OutcomeVerified},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			bare, work := infraWork(t)
+			bare, work := infratest.Work(t)
 			mergeArtifact(t, work, &artifact.Artifact{ID: "scale-aaaaaaaaaa", Runbook: "scale", Policy: "prod", Risk: "low", Rollback: "none",
 				Verify: artifact.Verify{Within: "1h", AlertResolved: true, Soak: "0s", ApplyTimeout: "1h"}})
 			tc.report(t, work)
-			gittest.Run(t, work, "push", "-q", "origin", "main", lifecycle.ChecksRef)
+			gittest.Run(t, work, "push", "-q", "origin", "main", records.ChecksRef)
 			ctx := context.Background()
-			infra := openInfra(t, bare, workKey(t, work))
+			infra := infratest.Open(t, bare, infratest.Key(t, work))
 			signers, reporters := ciReports(t, work)
 			later := time.Now().Add(2 * time.Hour)
 			r := &lifecycle.Reconciler{Infra: infra, Catalog: &runbooks.Catalog{}, Base: "main", AuthorName: "remediator", AuthorEmail: "r@localhost",
@@ -212,12 +158,12 @@ func TestAppliedOnlyWhenCIReportedIt(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(out) != 1 || out[0].Action != string(tc.want) {
+			if len(out) != 1 || out[0].Action != decision.Action(tc.want) {
 				t.Fatalf("outcome %+v, want %s", out, tc.want)
 			}
 			// What verification started on is sealed with its progress: CI's report, by hash.
-			note, _ := gittest.Output(bare, "notes", "--ref="+lifecycle.ProgressRef, "show", "main")
-			p := lifecycle.ReadProgress([]byte(note), plumbing.NewHash(gittest.Run(t, bare, "rev-parse", "main")), workKey(t, work).Public())
+			note, _ := gittest.Output(bare, "notes", "--ref="+records.ProgressRef, "show", "main")
+			p := records.ReadProgress([]byte(note), plumbing.NewHash(gittest.Run(t, bare, "rev-parse", "main")), infratest.Key(t, work).Public())
 			if started := len(p.DecidedOn) == 1 && strings.HasPrefix(p.DecidedOn[0], "check terraform-apply success by ci@example.com sha256:"); started != (tc.want == forge.OutcomeVerified) {
 				t.Fatalf("progress decided on %q", p.DecidedOn)
 			}
@@ -228,7 +174,7 @@ func TestAppliedOnlyWhenCIReportedIt(t *testing.T) {
 // The rule "dates are claims": a commit pushed on top of a merge with a date from
 // long ago hides the merge from nobody; verification still judges it.
 func TestRuleVerificationSeesThroughBackdatedCommits(t *testing.T) {
-	bare, work := infraWork(t)
+	bare, work := infratest.Work(t)
 	mergeRemediation(t, work, "scale-aaaaaaaaaa")
 	gittest.WriteFile(t, filepath.Join(work, "unrelated.txt"), "x\n")
 	gittest.Run(t, work, "add", "-A")
@@ -237,8 +183,8 @@ func TestRuleVerificationSeesThroughBackdatedCommits(t *testing.T) {
 	if got := gittest.Run(t, work, "log", "-1", "--format=%cI"); !strings.HasPrefix(got, "2001-") {
 		t.Fatalf("committer date %s", got)
 	}
-	gittest.Run(t, work, "push", "-q", "origin", "main", lifecycle.ChecksRef)
-	infra := openInfra(t, bare, workKey(t, work))
+	gittest.Run(t, work, "push", "-q", "origin", "main", records.ChecksRef)
+	infra := infratest.Open(t, bare, infratest.Key(t, work))
 	signers, reporters := ciReports(t, work)
 	r := &lifecycle.Reconciler{Infra: infra, Catalog: &runbooks.Catalog{}, Base: "main", AuthorName: "remediator", AuthorEmail: "r@localhost",
 		Reviewers: signers, CheckReporters: reporters,
@@ -247,7 +193,7 @@ func TestRuleVerificationSeesThroughBackdatedCommits(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(out) != 1 || out[0].Action != string(forge.OutcomeVerified) {
+	if len(out) != 1 || out[0].Action != decision.Action(forge.OutcomeVerified) {
 		t.Fatalf("outcomes %+v, want the merge beneath the back-dated commit verified", out)
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/lifecycle"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/propose"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/queue"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/records"
 	"github.com/gitops-remediation/terraform-provider-remediation/runbooks"
 )
 
@@ -45,7 +46,7 @@ func (f Facts) link(id, forgeURL string) string {
 // Proposal is the event of a proposal this process opened (propose.Opened: its
 // branch creation won the compare-and-swap, so no other replica tells it too).
 func (f Facts) Proposal(res propose.Result, a intake.Anomaly) (Event, bool) {
-	if res.Action != propose.Opened || res.Commit == "" {
+	if res.Action != decision.Opened || res.Commit == "" {
 		return Event{}, false
 	}
 	e := Event{
@@ -65,20 +66,20 @@ func (f Facts) Proposal(res propose.Result, a intake.Anomaly) (Event, bool) {
 }
 
 // need is what the proposal needs before it merges, by the gate's own rule
-// (lifecycle.NeedOf): a risk the policy asks no approval for still waits for a
+// (records.NeedOf): a risk the policy asks no approval for still waits for a
 // person unless the runbook version has earned auto-merge. A record that cannot be
 // read leaves it waiting for a person, as the gate would.
-func (f Facts) need(pol *runbooks.Policy, res propose.Result) lifecycle.Need {
+func (f Facts) need(pol *runbooks.Policy, res propose.Result) records.Need {
 	rb := f.Catalog.Runbook(res.Runbook)
-	n, _ := lifecycle.NeedOf(pol, runbooks.Risk(res.Risk), func() (lifecycle.Record, error) {
+	n, _ := records.NeedOf(pol, runbooks.Risk(res.Risk), func() (records.Record, error) {
 		if rb == nil || f.Infra == nil || f.Infra.Signer == nil {
-			return lifecycle.Record{}, errors.New("the runbook's record is not read")
+			return records.Record{}, errors.New("the runbook's record is not read")
 		}
 		version, err := runbooks.Version(rb)
 		if err != nil {
-			return lifecycle.Record{}, err
+			return records.Record{}, err
 		}
-		h := lifecycle.History{Repo: f.Infra, Base: f.Base, Remediator: f.Infra.Signer.Public(), Now: f.Now()}
+		h := records.History{Repo: f.Infra, Base: f.Base, Remediator: f.Infra.Signer.Public(), Now: f.Now()}
 		return h.RecordOf(rb.Metadata.Name, version)
 	})
 	return n
@@ -87,18 +88,18 @@ func (f Facts) need(pol *runbooks.Policy, res propose.Result) lifecycle.Need {
 // Pass turns what a reconcile pass did into events: merges, and outcomes recorded
 // (verified; failed, with its rollback, and the breaker it may have tripped). A dry
 // run did nothing and tells nothing.
-func (f Facts) Pass(outcomes []lifecycle.Outcome, dryRun bool) []Event {
+func (f Facts) Pass(outcomes []lifecycle.Result, dryRun bool) []Event {
 	if dryRun {
 		return nil
 	}
 	var out []Event
 	for _, o := range outcomes {
 		switch o.Action {
-		case lifecycle.Merged:
+		case decision.Merged:
 			out = append(out, f.merged(o))
-		case string(forge.OutcomeVerified):
+		case decision.Action(forge.OutcomeVerified):
 			out = append(out, f.outcome(o, Verified))
-		case string(forge.OutcomeFailed):
+		case decision.Action(forge.OutcomeFailed):
 			e := f.outcome(o, Failed)
 			out = append(out, e)
 			if s, ok := f.suspended(e); ok {
@@ -109,13 +110,13 @@ func (f Facts) Pass(outcomes []lifecycle.Outcome, dryRun bool) []Event {
 	return out
 }
 
-func (f Facts) merged(o lifecycle.Outcome) Event {
+func (f Facts) merged(o lifecycle.Result) Event {
 	e := f.base(o, Merged)
 	e.Approvers = o.Approvers
 	return e
 }
 
-func (f Facts) outcome(o lifecycle.Outcome, k Kind) Event {
+func (f Facts) outcome(o lifecycle.Result, k Kind) Event {
 	e := f.base(o, k)
 	e.Detail = o.Reason
 	if k == Verified {
@@ -128,7 +129,7 @@ func (f Facts) outcome(o lifecycle.Outcome, k Kind) Event {
 }
 
 // base is the event of a merged remediation, from its merge commit and artifact.
-func (f Facts) base(o lifecycle.Outcome, k Kind) Event {
+func (f Facts) base(o lifecycle.Result, k Kind) Event {
 	e := Event{Kind: k, ID: key(k, o.ID, o.Merge), At: f.Now().UTC(), RemediationID: o.ID, Merge: o.Merge, URL: f.link(o.ID, o.URL)}
 	if c, err := f.Infra.Commit(plumbing.NewHash(o.Merge)); err == nil {
 		e.Times.Merged = c.Committer.When.UTC()
@@ -148,7 +149,7 @@ func (f Facts) suspended(failed Event) (Event, bool) {
 	if rb == nil || pol == nil || artifact.IsRollback(failed.RemediationID) || f.Infra.Signer == nil {
 		return Event{}, false
 	}
-	h := lifecycle.History{Repo: f.Infra, Base: f.Base, Remediator: f.Infra.Signer.Public(), Now: f.Now()}
+	h := records.History{Repo: f.Infra, Base: f.Base, Remediator: f.Infra.Signer.Public(), Now: f.Now()}
 	why, err := h.Suspended(rb, pol)
 	if err != nil || why == "" {
 		return Event{}, false

@@ -4,13 +4,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/decision"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/intake"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/propose"
 	"github.com/gitops-remediation/terraform-provider-remediation/runbooks"
 )
 
 // TestProposalSaysWhatTheGateNeeds: the "waiting for approval" event says the
-// approvals the merge gate will ask (lifecycle.NeedOf), not the policy's bare count
+// approvals the merge gate will ask (records.NeedOf), not the policy's bare count
 // for the risk: a risk the policy asks no approval for but lets no bot merge alone
 // waits for one person; auto-merge terms that need a record nobody read wait too.
 func TestProposalSaysWhatTheGateNeeds(t *testing.T) {
@@ -37,7 +38,7 @@ func TestProposalSaysWhatTheGateNeeds(t *testing.T) {
 				t.Fatal(err)
 			}
 			f := Facts{Catalog: cat, Now: func() time.Time { return time.Date(2026, 12, 7, 0, 0, 0, 0, time.UTC) }}
-			res := propose.Result{ID: "scale-out-1", Action: propose.Opened, Commit: "0123456789abcdef0123456789abcdef01234567",
+			res := propose.Result{ID: "scale-out-1", Action: decision.Opened, Commit: "0123456789abcdef0123456789abcdef01234567",
 				Runbook: "scale-out", Policy: "production", Risk: string(runbooks.RiskLow)}
 			e, ok := f.Proposal(res, intake.Anomaly{})
 			if !ok || e.Approval == nil {

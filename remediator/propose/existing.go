@@ -7,8 +7,9 @@ import (
 	"github.com/go-git/go-git/v5/plumbing"
 
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/artifact"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/decision"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/forge"
-	"github.com/gitops-remediation/terraform-provider-remediation/remediator/lifecycle"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/records"
 )
 
 // ownBranch says whether the branch head is the remediator's own proposal commit of
@@ -19,7 +20,7 @@ func (p *Proposer) ownBranch(head plumbing.Hash, id string) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	return lifecycle.Provenance(c, id, p.Infra.Signer.Public()) == "", nil
+	return records.Provenance(c, id, p.Infra.Signer.Public()) == "", nil
 }
 
 // branchRequest rebuilds the forge request from what the proposal branch records:
@@ -46,7 +47,7 @@ func (pr *proposal) branchRequest(head plumbing.Hash) (forge.Request, error) {
 // recur handles a repeat of an anomaly whose proposal is open.
 func (pr *proposal) recur(ctx context.Context, prop forge.Proposal, head plumbing.Hash) (Result, error) {
 	res := pr.res
-	res.Action, res.URL = Updated, prop.URL
+	res.Action, res.URL = decision.Updated, prop.URL
 	if pr.dryRun {
 		res.Reason = "dry run: the open proposal would count this recurrence"
 		return res, nil
@@ -75,12 +76,12 @@ func (pr *proposal) reopen(ctx context.Context, head plumbing.Hash) (Result, err
 		return res, err
 	}
 	if !ours {
-		res.Action = Suppressed
+		res.Action = decision.Suppressed
 		res.Reason = fmt.Sprintf("branch %s exists but is not a proposal of %s; it is never overwritten", res.Branch, res.ID)
 		pr.log.Warn("suppressed", "action", res.Action, "reason", res.Reason)
 		return res, nil
 	}
-	res.Action, res.Commit = Opened, head.String()
+	res.Action, res.Commit = decision.Opened, head.String()
 	if pr.dryRun {
 		res.Reason = "dry run: the pushed branch's proposal would be opened"
 		return res, nil

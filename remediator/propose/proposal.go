@@ -59,14 +59,14 @@ func (pr *proposal) propose(ctx context.Context) (Result, error) {
 	}
 	if reason, err := p.breaker(pr.rb, pr.pol); err != nil || reason != "" {
 		if err == nil {
-			pr.res.Action, pr.res.Reason = Suspended, reason
+			pr.res.Action, pr.res.Reason = decision.Suspended, reason
 			pr.log.Warn("runbook suspended", "action", pr.res.Action, "reason", reason)
 		}
 		return pr.res, err
 	}
 	if reason, err := p.gate(ctx, pr.rb, pr.pol, pr.res.ID); err != nil || reason != "" {
 		if err == nil {
-			pr.res.Action, pr.res.Reason = Suppressed, reason
+			pr.res.Action, pr.res.Reason = decision.Suppressed, reason
 			pr.log.Info("suppressed", "action", pr.res.Action, "reason", reason)
 		}
 		return pr.res, err
@@ -102,7 +102,7 @@ func (pr *proposal) existing(ctx context.Context, prop forge.Proposal, found boo
 		// Rejected by a reviewer (not withdrawn because the anomaly resolved, nor
 		// superseded by a change of the catalog).
 		if cd := pr.rb.Spec.Cooldown.Std(); cd > 0 && pr.p.Now().Before(prop.Closed.Add(cd)) {
-			pr.res.Action = Suppressed
+			pr.res.Action = decision.Suppressed
 			pr.res.Reason = fmt.Sprintf("the proposal %s was closed without merge at %s; suppressed until %s (cooldown)",
 				prop.URL, prop.Closed.UTC().Format(time.RFC3339), prop.Closed.Add(cd).UTC().Format(time.RFC3339))
 			pr.log.Info("suppressed", "action", pr.res.Action, "reason", pr.res.Reason)
@@ -129,7 +129,7 @@ func (pr *proposal) open(ctx context.Context) (Result, error) {
 		return pr.res, err
 	}
 	if pr.dryRun {
-		pr.res.Action, pr.res.Reason = Opened, "dry run: nothing was pushed"
+		pr.res.Action, pr.res.Reason = decision.Opened, "dry run: nothing was pushed"
 		pr.res.Diff, err = wt.Diff(commit)
 		return pr.res, err
 	}
@@ -178,7 +178,7 @@ func (pr *proposal) edit(ctx context.Context, wt *infrarepo.WorkTree) (*artifact
 		return nil, nil, err
 	}
 	if len(files) == 0 {
-		pr.res.Action, pr.res.Reason = Unchanged, "every change is already in place on "+pr.p.Base
+		pr.res.Action, pr.res.Reason = decision.Unchanged, "every change is already in place on "+pr.p.Base
 		for _, c := range pr.rb.Spec.Changes {
 			if c.Kind == runbooks.ChangeRevert {
 				pr.res.Reason = fmt.Sprintf("nothing to revert: no commit on %s within %s before the anomaly started changes %s", pr.p.Base, c.Within, strings.Join(c.Paths, ", "))
@@ -216,7 +216,7 @@ func (pr *proposal) push(ctx context.Context, wt *infrarepo.WorkTree, commit *ob
 	err := wt.PushOver(pushCtx, commit, pr.res.Branch, pr.replace)
 	pushSpan.End()
 	if errors.Is(err, infrarepo.ErrBranchExists) {
-		pr.res.Action, pr.res.Reason, pr.res.Commit = Updated, "another writer opened this proposal first", ""
+		pr.res.Action, pr.res.Reason, pr.res.Commit = decision.Updated, "another writer opened this proposal first", ""
 		pr.log.Info("proposal raced", "action", pr.res.Action)
 		return false, nil
 	}
@@ -235,7 +235,7 @@ func (pr *proposal) openOnForge(ctx context.Context, art *artifact.Artifact, com
 		// the proposal from it.
 		return pr.res, fmt.Errorf("open proposal for %s: %w", pr.res.Branch, err)
 	}
-	pr.res.Action, pr.res.URL = Opened, prop.URL
+	pr.res.Action, pr.res.URL = decision.Opened, prop.URL
 	if !art.Merge.Allowed {
 		pr.res.Reason = "not mergeable yet: " + art.Merge.Reason
 	}

@@ -18,34 +18,21 @@ import (
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/forge"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/infrarepo"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/intake"
-	"github.com/gitops-remediation/terraform-provider-remediation/remediator/lifecycle"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/records"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/tracing"
 	"github.com/gitops-remediation/terraform-provider-remediation/runbooks"
 )
 
-// Actions reported for an anomaly.
-const (
-	Opened     = "opened"
-	Updated    = "updated"
-	Unchanged  = "unchanged"
-	Suppressed = "suppressed"
-	// Closed: the anomaly resolved before the merge; its open proposal was closed.
-	Closed = "closed"
-	// Suspended: the policy's circuit breaker stopped the runbook.
-	Suspended = "suspended"
-	NoMatch   = "no-match"
-)
-
 // Result is what became of one anomaly.
 type Result struct {
-	ID      string `json:"id"`
-	Branch  string `json:"branch"`
-	Action  string `json:"action"`
-	Runbook string `json:"runbook"`
-	Policy  string `json:"policy"`
-	Risk    string `json:"risk"`
-	Reason  string `json:"reason,omitempty"`
-	Commit  string `json:"commit,omitempty"`
+	ID      string          `json:"id"`
+	Branch  string          `json:"branch"`
+	Action  decision.Action `json:"action"`
+	Runbook string          `json:"runbook"`
+	Policy  string          `json:"policy"`
+	Risk    string          `json:"risk"`
+	Reason  string          `json:"reason,omitempty"`
+	Commit  string          `json:"commit,omitempty"`
 	// URL is where the proposal is reviewed.
 	URL string `json:"url,omitempty"`
 	// Recurrences counts repeats of the anomaly while the proposal is open.
@@ -103,7 +90,7 @@ func (p *Proposer) span(ctx context.Context, name string) (context.Context, trac
 func (p *Proposer) Propose(ctx context.Context, a intake.Anomaly, dryRun bool) (res Result, err error) {
 	ctx, span := p.span(ctx, "propose")
 	defer func() {
-		span.SetAttributes(tracing.RemediationID.String(res.ID), tracing.Runbook.String(res.Runbook), tracing.Policy.String(res.Policy), tracing.Action.String(res.Action))
+		span.SetAttributes(tracing.RemediationID.String(res.ID), tracing.Runbook.String(res.Runbook), tracing.Policy.String(res.Policy), tracing.Action.String(string(res.Action)))
 		if err != nil {
 			span.RecordError(err)
 		}
@@ -111,7 +98,7 @@ func (p *Proposer) Propose(ctx context.Context, a intake.Anomaly, dryRun bool) (
 	}()
 	pr := p.route(ctx, a, dryRun)
 	if pr.d.Acting == nil {
-		pr.res.Action, pr.res.Reason = NoMatch, "no enabled runbook handles this anomaly"
+		pr.res.Action, pr.res.Reason = decision.NoMatch, "no enabled runbook handles this anomaly"
 		pr.log.Info("no runbook acts", "action", pr.res.Action, "policy", pr.d.Policy)
 		return pr.res, nil
 	}
@@ -156,7 +143,7 @@ func (p *Proposer) resolved(ctx context.Context, res Result, log *slog.Logger) (
 		return res, err
 	}
 	if !found || prop.State != forge.Open {
-		res.Action, res.Reason = Suppressed, "the anomaly has already resolved"
+		res.Action, res.Reason = decision.Suppressed, "the anomaly has already resolved"
 		log.Info("nothing to propose", "action", res.Action, "reason", res.Reason)
 		return res, nil
 	}
@@ -165,7 +152,7 @@ func (p *Proposer) resolved(ctx context.Context, res Result, log *slog.Logger) (
 	if err := p.Forge.Close(ctx, prop, reason); err != nil {
 		return res, err
 	}
-	res.Action, res.URL, res.Reason = Closed, prop.URL, "the anomaly resolved before the merge; the proposal was closed"
+	res.Action, res.URL, res.Reason = decision.Closed, prop.URL, "the anomaly resolved before the merge; the proposal was closed"
 	log.Info("proposal closed", "action", res.Action, "url", prop.URL)
 	return res, nil
 }
@@ -202,7 +189,7 @@ func expected(rb *runbooks.Runbook, pol *runbooks.Policy, a intake.Anomaly) stri
 
 // breaker applies the policy's circuit breaker to the runbook.
 func (p *Proposer) breaker(rb *runbooks.Runbook, pol *runbooks.Policy) (string, error) {
-	h := lifecycle.History{Repo: p.Infra, Base: p.Base, Remediator: p.Infra.Signer.Public(), Now: p.Now()}
+	h := records.History{Repo: p.Infra, Base: p.Base, Remediator: p.Infra.Signer.Public(), Now: p.Now()}
 	return h.Suspended(rb, pol)
 }
 
@@ -214,7 +201,7 @@ func (p *Proposer) gate(ctx context.Context, rb *runbooks.Runbook, pol *runbooks
 	if cd := rb.Spec.Cooldown.Std(); cd > 0 {
 		// Graph order and the remediator's own merges: a back-dated commit on the base
 		// hides nothing, and a trailer anyone can write starts nothing.
-		m, err := lifecycle.LastMerged(p.Infra, p.Base, id, now.Add(-cd), p.Infra.Signer.Public())
+		m, err := records.LastMerged(p.Infra, p.Base, id, now.Add(-cd), p.Infra.Signer.Public())
 		if err != nil {
 			return "", err
 		}
@@ -225,7 +212,7 @@ func (p *Proposer) gate(ctx context.Context, rb *runbooks.Runbook, pol *runbooks
 		}
 		// A rejection (a proposal withdrawn by a reviewer) starts the cooldown too,
 		// from when the remediator saw it (its own sealed clock, not a commit date).
-		j, rejected, err := lifecycle.RejectionOf(p.Infra, id, p.Infra.Signer.Public())
+		j, rejected, err := records.RejectionOf(p.Infra, id, p.Infra.Signer.Public())
 		if err != nil {
 			return "", err
 		}
@@ -266,12 +253,12 @@ func rejectedProposal(res Result, prop forge.Proposal, cooldown time.Duration, n
 	at := prop.RejectedAt.UTC().Format(time.RFC3339)
 	switch {
 	case cooldown > 0 && now.Before(prop.RejectedAt.Add(cooldown)):
-		res.Action = Suppressed
+		res.Action = decision.Suppressed
 		res.Reason = fmt.Sprintf("the proposal %s was closed without merge by %s at %s, a rejection; suppressed until %s (cooldown)",
 			prop.URL, prop.RejectedBy, at, prop.RejectedAt.Add(cooldown).UTC().Format(time.RFC3339))
 		return res, true
 	case prop.State == forge.Open:
-		res.Action = Suppressed
+		res.Action = decision.Suppressed
 		res.Reason = fmt.Sprintf("the proposal %s was closed by %s at %s and reopened: the remediator never merges it; close it to let the remediator propose again",
 			prop.URL, prop.RejectedBy, at)
 		return res, true

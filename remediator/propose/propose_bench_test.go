@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/gitops-remediation/terraform-provider-remediation/internal/gittest"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/decision"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/forge/local"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/infrarepo"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/intake"
@@ -103,7 +104,7 @@ func BenchmarkPropose(b *testing.B) {
 			n++
 			a := intake.Anomaly{Labels: map[string]string{"alertname": "A", "service": fmt.Sprintf("svc-%05d", n)}, Status: "firing", Fingerprint: "f"}
 			res, err := p.Propose(ctx, a, false)
-			if err != nil || res.Action != Opened {
+			if err != nil || res.Action != decision.Opened {
 				b.Fatalf("%+v %v", res, err)
 			}
 		}

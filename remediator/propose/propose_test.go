@@ -11,6 +11,7 @@ import (
 
 	"github.com/gitops-remediation/terraform-provider-remediation/internal/gittest"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/artifact"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/decision"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/forge"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/infrarepo"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/intake"
@@ -134,7 +135,7 @@ func TestProposeOpensOnceAndCountsRepeats(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
 	res, err := f.p.Propose(ctx, latency("api"), false)
-	if err != nil || res.Action != Opened {
+	if err != nil || res.Action != decision.Opened {
 		t.Fatalf("first: %+v, %v", res, err)
 	}
 	if len(f.forge.opened) != 1 || f.forge.opened[0].Head != res.Commit {
@@ -154,7 +155,7 @@ func TestProposeOpensOnceAndCountsRepeats(t *testing.T) {
 	}
 
 	again, err := f.p.Propose(ctx, latency("api"), false)
-	if err != nil || again.Action != Updated || again.Recurrences != 1 {
+	if err != nil || again.Action != decision.Updated || again.Recurrences != 1 {
 		t.Fatalf("repeat: %+v, %v", again, err)
 	}
 	if len(f.forge.opened) != 1 || len(f.branches(t)) != 1 {
@@ -170,14 +171,14 @@ func TestProposeWritesNothing(t *testing.T) {
 		anomaly intake.Anomaly
 		dryRun  bool
 		before  func(t *testing.T, f *fixture)
-		want    string
+		want    decision.Action
 		reason  string
 	}{
 		{name: "no runbook acts", anomaly: intake.Anomaly{Labels: map[string]string{"alertname": "DiskFull"}, Status: intake.StatusFiring},
-			want: NoMatch, reason: "no enabled runbook"},
-		{name: "dry run", anomaly: latency("api"), dryRun: true, want: Opened, reason: "dry run"},
+			want: decision.NoMatch, reason: "no enabled runbook"},
+		{name: "dry run", anomaly: latency("api"), dryRun: true, want: decision.Opened, reason: "dry run"},
 		{name: "already resolved", anomaly: func() intake.Anomaly { a := latency("api"); a.Status = intake.StatusResolved; return a }(),
-			want: Suppressed, reason: "already resolved"},
+			want: decision.Suppressed, reason: "already resolved"},
 		{name: "no such file", anomaly: latency("missing"), want: "error"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -217,7 +218,7 @@ func TestProposeNeverOverwritesAForeignBranch(t *testing.T) {
 	foreign := strings.TrimSpace(gittest.Run(t, f.repo, "rev-parse", dry.Branch))
 
 	res, err := f.p.Propose(ctx, latency("api"), false)
-	if err != nil || res.Action != Suppressed || !strings.Contains(res.Reason, "never overwritten") {
+	if err != nil || res.Action != decision.Suppressed || !strings.Contains(res.Reason, "never overwritten") {
 		t.Fatalf("got %+v, %v; want suppressed", res, err)
 	}
 	if len(f.forge.opened) != 0 {
@@ -242,7 +243,7 @@ func TestProposeReopensItsOwnPushedBranch(t *testing.T) {
 	head := strings.TrimSpace(gittest.Run(t, f.repo, "rev-parse", first.Branch))
 	f.forge.openErr = nil
 	res, err := f.p.Propose(ctx, latency("api"), false)
-	if err != nil || res.Action != Opened || res.Commit != head || !strings.Contains(res.Reason, "pushed earlier") {
+	if err != nil || res.Action != decision.Opened || res.Commit != head || !strings.Contains(res.Reason, "pushed earlier") {
 		t.Fatalf("got %+v, %v; want the pushed branch %s opened", res, err, head)
 	}
 	if len(f.forge.opened) != 1 || f.forge.opened[0].Artifact.ID != first.ID {
@@ -261,7 +262,7 @@ func TestProposeClosesWhenResolved(t *testing.T) {
 	a := latency("api")
 	a.Status = intake.StatusResolved
 	res, err := f.p.Propose(ctx, a, false)
-	if err != nil || res.Action != Closed || len(f.forge.closed) != 1 || !strings.Contains(f.forge.closed[0], "was not needed") {
+	if err != nil || res.Action != decision.Closed || len(f.forge.closed) != 1 || !strings.Contains(f.forge.closed[0], "was not needed") {
 		t.Fatalf("got %+v, %v, closes %v", res, err, f.forge.closed)
 	}
 }
@@ -274,12 +275,12 @@ func TestProposeSuppressesARejectedProposalForItsCooldown(t *testing.T) {
 		name   string
 		state  forge.State
 		ago    time.Duration
-		want   string
+		want   decision.Action
 		reason string
 	}{
-		{name: "closed within the cooldown", state: forge.Closed, ago: time.Minute, want: Suppressed, reason: "cooldown"},
-		{name: "reopened", state: forge.Open, ago: 48 * time.Hour, want: Suppressed, reason: "never merges it"},
-		{name: "closed long ago", state: forge.Closed, ago: 48 * time.Hour, want: Opened},
+		{name: "closed within the cooldown", state: forge.Closed, ago: time.Minute, want: decision.Suppressed, reason: "cooldown"},
+		{name: "reopened", state: forge.Open, ago: 48 * time.Hour, want: decision.Suppressed, reason: "never merges it"},
+		{name: "closed long ago", state: forge.Closed, ago: 48 * time.Hour, want: decision.Opened},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFixture(t)
@@ -300,7 +301,7 @@ func TestProposeSuppressesARejectedProposalForItsCooldown(t *testing.T) {
 			}
 			// The closed proposal's branch is replaced by the new proposal, or kept.
 			head := strings.TrimSpace(gittest.Run(t, f.repo, "rev-parse", first.Branch))
-			if want := map[bool]string{true: res.Commit, false: first.Commit}[tc.want == Opened]; head != want {
+			if want := map[bool]string{true: res.Commit, false: first.Commit}[tc.want == decision.Opened]; head != want {
 				t.Fatalf("branch at %s, want %s", head, want)
 			}
 		})

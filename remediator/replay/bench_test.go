@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/decision"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/forge"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/intake"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/replay"
 	"github.com/gitops-remediation/terraform-provider-remediation/runbooks"
@@ -63,7 +64,7 @@ func BenchmarkReplay(b *testing.B) {
 			Status: intake.StatusFiring, StartsAt: start, EndsAt: start.Add(time.Duration(5+rng.IntN(55)) * time.Minute),
 		}
 		if rng.IntN(20) == 0 {
-			in[i].Annotations = map[string]string{replay.OutcomeAnnotation: string(replay.Failed)}
+			in[i].Annotations = map[string]string{replay.OutcomeAnnotation: string(forge.OutcomeFailed)}
 		}
 	}
 	// A history comes in time order (Prometheus' source sorts it; files are written
@@ -78,7 +79,7 @@ func BenchmarkReplay(b *testing.B) {
 		for range b.N {
 			rep = replay.NewReport("bench", replay.Run(cat, router, in, replay.Options{Outcome: replay.OutcomeOf, Streaks: streaks}))
 		}
-		if rep.Proposals() == 0 || rep.Totals[replay.Suppressed] == 0 || rep.Totals[replay.AutoMerged] == 0 || rep.Totals[replay.NoMatch] == 0 {
+		if rep.Proposals() == 0 || rep.Totals[decision.Suppressed] == 0 || rep.Totals[decision.AutoMerged] == 0 || rep.Totals[decision.NoMatch] == 0 {
 			b.Fatalf("the replay exercised too little: %v", rep.Totals)
 		}
 		b.ReportMetric(float64(anomalyCount*b.N)/b.Elapsed().Seconds(), "anomalies/s")

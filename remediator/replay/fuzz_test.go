@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/forge"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/replay"
 )
 
@@ -28,7 +29,7 @@ func FuzzFromJSONLines(f *testing.F) {
 			if a.StartsAt.IsZero() || len(a.Labels) == 0 || (!a.EndsAt.IsZero() && a.EndsAt.Before(a.StartsAt)) {
 				t.Fatalf("accepted %+v", a)
 			}
-			if o := replay.OutcomeOf(a); o != "" && o != replay.Verified && o != replay.Failed {
+			if o := replay.OutcomeOf(a); o != "" && o != forge.OutcomeVerified && o != forge.OutcomeFailed {
 				t.Fatalf("accepted outcome %q", o)
 			}
 		}

@@ -14,41 +14,13 @@ import (
 	"time"
 
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/decision"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/forge"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/intake"
 	"github.com/gitops-remediation/terraform-provider-remediation/runbooks"
 )
 
-// Action is what would have become of one anomaly.
-type Action string
-
-// Actions, from the live loop's vocabulary.
-const (
-	// Proposed: a proposal would have opened and waited for its approvals.
-	Proposed Action = "proposed"
-	// AutoMerged: a proposal would have opened and merged without a human.
-	AutoMerged Action = "auto-merged"
-	// Updated: a proposal for the same target was open: counted as a recurrence.
-	Updated Action = "updated"
-	// Suppressed: cooldown or a limit held it back.
-	Suppressed Action = "suppressed"
-	// Suspended: the policy's circuit breaker had stopped the runbook.
-	Suspended Action = "suspended"
-	// NoMatch: no enabled runbook acts on it.
-	NoMatch Action = "no-match"
-)
-
 // Actions in the order reports list them.
-var Actions = []Action{Proposed, AutoMerged, Updated, Suppressed, Suspended, NoMatch}
-
-// Outcome is how a replayed remediation that merges is taken to end; an anomaly
-// may say (Options.Outcome), verified otherwise.
-type Outcome string
-
-// Outcomes a replayed merge may have.
-const (
-	Verified Outcome = "verified"
-	Failed   Outcome = "failed"
-)
+var Actions = []decision.Action{decision.Proposed, decision.AutoMerged, decision.Updated, decision.Suppressed, decision.Suspended, decision.NoMatch}
 
 // Result is what would have become of one anomaly.
 type Result struct {
@@ -57,7 +29,7 @@ type Result struct {
 	Runbook string            `json:"runbook,omitempty"`
 	Policy  string            `json:"policy,omitempty"`
 	ID      string            `json:"id,omitempty"`
-	Action  Action            `json:"action"`
+	Action  decision.Action   `json:"action"`
 	Reason  string            `json:"reason"`
 	// Approvals is how many the proposal would have needed (0 when it auto-merges).
 	Approvals int `json:"approvals,omitempty"`
@@ -72,8 +44,9 @@ type Options struct {
 	// Streaks seed each runbook's verified-in-a-row count at the start, by name (the
 	// current version's record); merges during the replay add to it.
 	Streaks map[string]int
-	// Outcome says how an anomaly's merged remediation would end; nil: verified.
-	Outcome func(a intake.Anomaly) Outcome
+	// Outcome says how an anomaly's merged remediation would end (verified or
+	// failed); nil: verified.
+	Outcome func(a intake.Anomaly) forge.Outcome
 	// End is when the replayed period ends: anomalies still firing then close then.
 	End time.Time
 }
@@ -210,7 +183,7 @@ func (s *sim) play(res *Result, a *intake.Anomaly) {
 	d := decision.Decide(s.router, a.Subject())
 	res.Policy = d.Policy
 	if d.Acting == nil {
-		res.Action, res.Reason = NoMatch, noMatchReason(d)
+		res.Action, res.Reason = decision.NoMatch, noMatchReason(d)
 		return
 	}
 	act := d.Acting
@@ -221,7 +194,7 @@ func (s *sim) play(res *Result, a *intake.Anomaly) {
 		s.targets[act.ID] = tg
 	}
 	if tg.open != nil {
-		res.Action, res.Reason = Updated, "a proposal for this target is open: counted as a recurrence"
+		res.Action, res.Reason = decision.Updated, "a proposal for this target is open: counted as a recurrence"
 		return
 	}
 	rt := s.runbooks[act.Runbook]
@@ -232,12 +205,12 @@ func (s *sim) play(res *Result, a *intake.Anomaly) {
 	}
 	pt := s.policy(pol)
 	if until, tripped := pol.Spec.CircuitBreaker.Trips(rt.failures, t); tripped {
-		res.Action = Suspended
+		res.Action = decision.Suspended
 		res.Reason = fmt.Sprintf("circuit breaker of policy %s: runbook %s suspended until %s", pol.Metadata.Name, rb.Metadata.Name, until.UTC().Format(time.RFC3339))
 		return
 	}
 	if cd := rb.Spec.Cooldown.Std(); cd > 0 && tg.merged && t.Before(tg.lastMerge.Add(cd)) {
-		res.Action = Suppressed
+		res.Action = decision.Suppressed
 		res.Reason = fmt.Sprintf("cooldown: this target was last remediated at %s; quiet until %s",
 			tg.lastMerge.UTC().Format(time.RFC3339), tg.lastMerge.Add(cd).UTC().Format(time.RFC3339))
 		return
@@ -245,7 +218,7 @@ func (s *sim) play(res *Result, a *intake.Anomaly) {
 	if l := pol.Spec.Limits; l.MaxOpen > 0 || l.PerHour > 0 || s.opts.Bounds.Any() {
 		c := decision.Counts{Open: s.openAll, Hour: len(s.recent) - s.recentAt, PolicyOpen: pt.open, PolicyHour: pt.hour, RunbookOpen: rt.open, RunbookHour: rt.hour}
 		if why := decision.OverLimit(pol, rb.Metadata.Name, s.opts.Bounds, c); why != "" {
-			res.Action, res.Reason = Suppressed, why
+			res.Action, res.Reason = decision.Suppressed, why
 			return
 		}
 	}
@@ -265,7 +238,7 @@ func (s *sim) propose(res *Result, a *intake.Anomaly, p proposal, pol *runbooks.
 	}
 	p.closes = end
 	rb := p.runbook.rb
-	res.Action, res.Approvals = Proposed, act.RequiredApprovals
+	res.Action, res.Approvals = decision.Proposed, act.RequiredApprovals
 	am := pol.Spec.AutoMerge
 	switch {
 	case act.RequiredApprovals > 0 || !am.Allows(rb.Spec.Risk):
@@ -285,7 +258,7 @@ func (s *sim) propose(res *Result, a *intake.Anomaly, p proposal, pol *runbooks.
 			res.Reason = fmt.Sprintf("would auto-merge, but the anomaly ended before a window let it (%s)", pol.MergeBlocked(t))
 			break
 		}
-		res.Action, res.Approvals, res.MergeAt = AutoMerged, 0, &at
+		res.Action, res.Approvals, res.MergeAt = decision.AutoMerged, 0, &at
 		res.Reason = "would auto-merge at " + at.UTC().Format(time.RFC3339)
 		if why := pol.MergeBlocked(t); why != "" {
 			res.Reason += " (held until then: " + why + ")"
@@ -305,21 +278,21 @@ func (s *sim) propose(res *Result, a *intake.Anomaly, p proposal, pol *runbooks.
 	s.recent = append(s.recent, opened{at: t, policy: p.policy, runbook: p.runbook})
 }
 
-func (s *sim) outcome(a intake.Anomaly) Outcome {
+func (s *sim) outcome(a intake.Anomaly) forge.Outcome {
 	if s.opts.Outcome == nil {
-		return Verified
+		return forge.OutcomeVerified
 	}
 	if o := s.opts.Outcome(a); o != "" {
 		return o
 	}
-	return Verified
+	return forge.OutcomeVerified
 }
 
 // merged records a simulated merge and its outcome: the cooldown starts, and the
 // runbook's streak grows or, on a failure, starts over as its breaker counts it.
-func (s *sim) merged(rt *tally, tg *target, at time.Time, o Outcome) {
+func (s *sim) merged(rt *tally, tg *target, at time.Time, o forge.Outcome) {
 	tg.lastMerge, tg.merged = at, true
-	if o == Failed {
+	if o == forge.OutcomeFailed {
 		rt.streak = 0
 		rt.failures = append(rt.failures, at)
 		return
@@ -329,7 +302,7 @@ func (s *sim) merged(rt *tally, tg *target, at time.Time, o Outcome) {
 
 func noMatchReason(d decision.Decision) string {
 	for _, it := range d.Items {
-		if it.Outcome == decision.SkipDisabled || it.Outcome == decision.SkipCondition {
+		if it.Disposition == decision.SkipDisabled || it.Disposition == decision.SkipCondition {
 			return fmt.Sprintf("runbook %s: %s", it.Runbook, it.Reason)
 		}
 	}

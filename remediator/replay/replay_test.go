@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/decision"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/forge"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/intake"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/replay"
 	"github.com/gitops-remediation/terraform-provider-remediation/runbooks"
@@ -60,7 +61,7 @@ func at(days int, clock string) time.Time {
 	return time.Date(2026, 11, 2+days, t.Hour(), t.Minute(), 0, 0, time.UTC)
 }
 
-func anomaly(labels string, start, end time.Time, outcome replay.Outcome) intake.Anomaly {
+func anomaly(labels string, start, end time.Time, outcome forge.Outcome) intake.Anomaly {
 	m := map[string]string{}
 	for _, kv := range strings.Split(labels, ",") {
 		k, v, _ := strings.Cut(kv, "=")
@@ -78,27 +79,27 @@ func anomaly(labels string, start, end time.Time, outcome replay.Outcome) intake
 func TestReplayMatchesTheHandCheckedWeek(t *testing.T) {
 	cat, router := testCatalog(t, nil)
 	type want struct {
-		action replay.Action
+		action decision.Action
 		why    string
 	}
 	events := []struct {
 		a    intake.Anomaly
 		want want
 	}{
-		{anomaly("alertname=HighLatency,service=a,env=prod", at(0, "10:00"), at(0, "10:20"), ""), want{replay.Proposed, "would wait for 1 approval(s) under policy production"}},
-		{anomaly("alertname=HighLatency,service=a,env=prod", at(0, "10:05"), at(0, "10:20"), ""), want{replay.Updated, "recurrence"}},
-		{anomaly("alertname=HighLatency,service=b,env=prod", at(0, "10:10"), at(0, "10:40"), ""), want{replay.Proposed, ""}},
-		{anomaly("alertname=HighLatency,service=c,env=prod", at(0, "10:15"), at(0, "10:40"), ""), want{replay.Suppressed, "limit: 2 proposals opened in the last hour under policy production (per_hour 2)"}},
-		{anomaly("alertname=HighLatency,service=a,env=prod", at(0, "10:30"), at(0, "10:50"), ""), want{replay.Suppressed, "(per_hour 2)"}},
-		{anomaly("alertname=HighLatency,service=c,env=prod", at(0, "11:05"), at(0, "11:30"), ""), want{replay.Proposed, ""}},
-		{anomaly("alertname=HighLatency,service=s,env=staging", at(0, "12:00"), at(0, "12:20"), ""), want{replay.AutoMerged, "would auto-merge at 2026-11-02T12:00:00Z"}},
-		{anomaly("alertname=HighLatency,service=s,env=staging", at(0, "12:30"), at(0, "12:40"), ""), want{replay.Suppressed, "cooldown: this target was last remediated at 2026-11-02T12:00:00Z; quiet until 2026-11-02T13:00:00Z"}},
-		{anomaly("alertname=HighLatency,service=t,env=staging", at(0, "13:30"), at(0, "13:50"), replay.Failed), want{replay.AutoMerged, ""}},
-		{anomaly("alertname=HighLatency,service=u,env=staging", at(0, "14:00"), at(0, "14:10"), ""), want{replay.Suspended, "runbook scale-out suspended until 2026-11-02T15:30:00Z"}},
-		{anomaly("alertname=HighLatency,service=u,env=staging", at(0, "16:00"), at(0, "16:10"), ""), want{replay.Proposed, "has 0 verified run(s) in a row, auto-merge needs 1"}},
-		{anomaly("alertname=Backlog,queue=emails,env=staging", at(1, "13:00"), at(1, "20:00"), ""), want{replay.AutoMerged, "would auto-merge at 2026-11-03T18:00:00Z (held until then: inside a freeze window of policy staging)"}},
-		{anomaly("alertname=Backlog,queue=sms,env=staging", at(1, "14:00"), at(1, "17:00"), ""), want{replay.Proposed, "the anomaly ended before a window let it"}},
-		{anomaly("alertname=DiskFull,env=prod", at(2, "09:00"), time.Time{}, ""), want{replay.NoMatch, "no runbook matches"}},
+		{anomaly("alertname=HighLatency,service=a,env=prod", at(0, "10:00"), at(0, "10:20"), ""), want{decision.Proposed, "would wait for 1 approval(s) under policy production"}},
+		{anomaly("alertname=HighLatency,service=a,env=prod", at(0, "10:05"), at(0, "10:20"), ""), want{decision.Updated, "recurrence"}},
+		{anomaly("alertname=HighLatency,service=b,env=prod", at(0, "10:10"), at(0, "10:40"), ""), want{decision.Proposed, ""}},
+		{anomaly("alertname=HighLatency,service=c,env=prod", at(0, "10:15"), at(0, "10:40"), ""), want{decision.Suppressed, "limit: 2 proposals opened in the last hour under policy production (per_hour 2)"}},
+		{anomaly("alertname=HighLatency,service=a,env=prod", at(0, "10:30"), at(0, "10:50"), ""), want{decision.Suppressed, "(per_hour 2)"}},
+		{anomaly("alertname=HighLatency,service=c,env=prod", at(0, "11:05"), at(0, "11:30"), ""), want{decision.Proposed, ""}},
+		{anomaly("alertname=HighLatency,service=s,env=staging", at(0, "12:00"), at(0, "12:20"), ""), want{decision.AutoMerged, "would auto-merge at 2026-11-02T12:00:00Z"}},
+		{anomaly("alertname=HighLatency,service=s,env=staging", at(0, "12:30"), at(0, "12:40"), ""), want{decision.Suppressed, "cooldown: this target was last remediated at 2026-11-02T12:00:00Z; quiet until 2026-11-02T13:00:00Z"}},
+		{anomaly("alertname=HighLatency,service=t,env=staging", at(0, "13:30"), at(0, "13:50"), forge.OutcomeFailed), want{decision.AutoMerged, ""}},
+		{anomaly("alertname=HighLatency,service=u,env=staging", at(0, "14:00"), at(0, "14:10"), ""), want{decision.Suspended, "runbook scale-out suspended until 2026-11-02T15:30:00Z"}},
+		{anomaly("alertname=HighLatency,service=u,env=staging", at(0, "16:00"), at(0, "16:10"), ""), want{decision.Proposed, "has 0 verified run(s) in a row, auto-merge needs 1"}},
+		{anomaly("alertname=Backlog,queue=emails,env=staging", at(1, "13:00"), at(1, "20:00"), ""), want{decision.AutoMerged, "would auto-merge at 2026-11-03T18:00:00Z (held until then: inside a freeze window of policy staging)"}},
+		{anomaly("alertname=Backlog,queue=sms,env=staging", at(1, "14:00"), at(1, "17:00"), ""), want{decision.Proposed, "the anomaly ended before a window let it"}},
+		{anomaly("alertname=DiskFull,env=prod", at(2, "09:00"), time.Time{}, ""), want{decision.NoMatch, "no runbook matches"}},
 	}
 	var in []intake.Anomaly
 	for _, e := range events {
@@ -114,7 +115,7 @@ func TestReplayMatchesTheHandCheckedWeek(t *testing.T) {
 		t.Errorf("id %s, want the live loop's %s", res[0].ID, id)
 	}
 	rep := replay.NewReport("main", res)
-	if rep.Proposals() != 8 || rep.Totals[replay.AutoMerged] != 3 || rep.Totals[replay.Suppressed] != 3 {
+	if rep.Proposals() != 8 || rep.Totals[decision.AutoMerged] != 3 || rep.Totals[decision.Suppressed] != 3 {
 		t.Errorf("totals %v", rep.Totals)
 	}
 }

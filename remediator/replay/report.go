@@ -8,22 +8,23 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/decision"
 	"github.com/gitops-remediation/terraform-provider-remediation/runbooks"
 )
 
 // Report is one catalog's replay.
 type Report struct {
 	// Catalog names what was replayed: a ref, a directory.
-	Catalog string         `json:"catalog"`
-	From    time.Time      `json:"from"`
-	To      time.Time      `json:"to"`
-	Results []Result       `json:"results"`
-	Totals  map[Action]int `json:"totals"`
+	Catalog string                  `json:"catalog"`
+	From    time.Time               `json:"from"`
+	To      time.Time               `json:"to"`
+	Results []Result                `json:"results"`
+	Totals  map[decision.Action]int `json:"totals"`
 }
 
 // NewReport totals the results of a replay.
 func NewReport(catalog string, results []Result) *Report {
-	r := &Report{Catalog: catalog, Results: results, Totals: map[Action]int{}}
+	r := &Report{Catalog: catalog, Results: results, Totals: map[decision.Action]int{}}
 	for i, res := range results {
 		r.Totals[res.Action]++
 		if i == 0 || res.At.Before(r.From) {
@@ -37,7 +38,7 @@ func NewReport(catalog string, results []Result) *Report {
 }
 
 // Proposals counts the proposals the catalog would have opened.
-func (r *Report) Proposals() int { return r.Totals[Proposed] + r.Totals[AutoMerged] }
+func (r *Report) Proposals() int { return r.Totals[decision.Proposed] + r.Totals[decision.AutoMerged] }
 
 // Difference is one anomaly the two catalogs would have treated differently.
 type Difference struct {
@@ -72,7 +73,7 @@ func Compare(base, head *Report) (*Comparison, error) {
 // Summary says the comparison in one sentence, as a pull request comment opens.
 func (c *Comparison) Summary() string {
 	return fmt.Sprintf("Over these %d anomalies, %s would have opened %d proposal(s) instead of %d; %d would have auto-merged instead of %d; %d anomaly(ies) would be treated differently.",
-		len(c.Head.Results), c.Head.Catalog, c.Head.Proposals(), c.Base.Proposals(), c.Head.Totals[AutoMerged], c.Base.Totals[AutoMerged], len(c.Differences))
+		len(c.Head.Results), c.Head.Catalog, c.Head.Proposals(), c.Base.Proposals(), c.Head.Totals[decision.AutoMerged], c.Base.Totals[decision.AutoMerged], len(c.Differences))
 }
 
 // Formats of a report.

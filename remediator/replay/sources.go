@@ -14,6 +14,7 @@ import (
 	promv1 "github.com/prometheus/client_golang/api/prometheus/v1"
 	"github.com/prometheus/common/model"
 
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/forge"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/intake"
 )
 
@@ -22,7 +23,9 @@ import (
 const OutcomeAnnotation = "remediation.gitops.dev/outcome"
 
 // OutcomeOf reads OutcomeAnnotation.
-func OutcomeOf(a intake.Anomaly) Outcome { return Outcome(a.Annotations[OutcomeAnnotation]) }
+func OutcomeOf(a intake.Anomaly) forge.Outcome {
+	return forge.Outcome(a.Annotations[OutcomeAnnotation])
+}
 
 // maxLine bounds one line of a JSON lines file.
 const maxLine = 1 << 20
@@ -45,7 +48,7 @@ func FromJSONLines(name string, r io.Reader) ([]intake.Anomaly, error) {
 		if a.StartsAt.IsZero() {
 			return nil, fmt.Errorf("%s line %d: starts_at: required to replay an anomaly", name, n)
 		}
-		if o := OutcomeOf(a); o != "" && o != Verified && o != Failed {
+		if o := OutcomeOf(a); o != "" && o != forge.OutcomeVerified && o != forge.OutcomeFailed {
 			return nil, fmt.Errorf("%s line %d: annotations.%s: %q is neither verified nor failed", name, n, OutcomeAnnotation, o)
 		}
 		out = append(out, a)

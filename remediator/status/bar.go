@@ -3,6 +3,8 @@ package status
 import (
 	"strings"
 	"time"
+
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/forge"
 )
 
 // Segment is one stretch of a remediation's timeline bar, to scale: X and W are in
@@ -47,8 +49,8 @@ func (r *Remediation) Bar() []Segment {
 				marks = append(marks, mark{e.At, m.stage, m.fill})
 			}
 		}
-		for _, o := range []string{"verified: ", "failed: ", "not-applied: "} {
-			if strings.HasPrefix(e.What, o) {
+		for _, o := range []forge.Outcome{forge.OutcomeVerified, forge.OutcomeFailed, forge.OutcomeNotApplied} {
+			if strings.HasPrefix(e.What, string(o)+": ") {
 				end = e.At
 			}
 		}

@@ -11,7 +11,8 @@ import (
 	"time"
 
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/audit"
-	"github.com/gitops-remediation/terraform-provider-remediation/remediator/lifecycle"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/decision"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/records"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/status"
 )
 
@@ -21,10 +22,10 @@ func page(t *testing.T, token string) *httptest.Server {
 	snap := &status.Snapshot{
 		GeneratedAt: time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC), Base: "main",
 		Proposals: []status.Item{{ID: "scale-out-api-0123456789", Runbook: "scale-out-api", Branch: "remediation/scale-out-api-0123456789",
-			State: lifecycle.Waiting, Reason: "0 of 1 approval(s) on the head commit",
+			State: string(decision.Waiting), Reason: "0 of 1 approval(s) on the head commit",
 			Labels: map[string]string{"alertname": "HighLatency", "service": `<script>alert("x")</script>`}}},
 		Verifying: []status.Item{}, Outcomes: []status.Item{},
-		Runbooks: []status.Runbook{{Name: "scale-out-api", Enabled: true, Risk: "medium", Version: "abc", Record: lifecycle.Record{Verified: 2, Streak: 2},
+		Runbooks: []status.Runbook{{Name: "scale-out-api", Enabled: true, Risk: "medium", Version: "abc", Record: records.Record{Verified: 2, Streak: 2},
 			Chart: &status.Chart{Verified: 2, Median: &median, Bars: []status.ChartBar{{X: 290, Y: 0, W: 8, H: 40, Fill: "#5cb85c", Label: "2026-11-30: 2 verified"}}}}},
 	}
 	mux := http.NewServeMux()

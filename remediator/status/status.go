@@ -21,6 +21,7 @@ import (
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/infrarepo"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/lifecycle"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/queue"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/records"
 	"github.com/gitops-remediation/terraform-provider-remediation/runbooks"
 )
 
@@ -56,19 +57,19 @@ type Item struct {
 	Approvers []string          `json:"approvers,omitempty"`
 	Labels    map[string]string `json:"labels,omitempty"`
 	At        time.Time         `json:"at,omitzero"`
-	// Need is what an open proposal needs to merge (lifecycle.NeedOf, as reconcile says).
-	Need *lifecycle.Need `json:"need,omitempty"`
+	// Need is what an open proposal needs to merge (records.NeedOf, as reconcile says).
+	Need *records.Need `json:"need,omitempty"`
 	// TimeTo is an outcome's time to remediate, from the anomaly's start.
 	TimeTo *audit.TimeTo `json:"time_to,omitempty"`
 }
 
 // Runbook is one runbook's standing.
 type Runbook struct {
-	Name    string           `json:"name"`
-	Enabled bool             `json:"enabled"`
-	Risk    string           `json:"risk"`
-	Version string           `json:"version"`
-	Record  lifecycle.Record `json:"record"`
+	Name    string         `json:"name"`
+	Enabled bool           `json:"enabled"`
+	Risk    string         `json:"risk"`
+	Version string         `json:"version"`
+	Record  records.Record `json:"record"`
 	// Suspended says why a policy's circuit breaker holds the runbook, per policy.
 	Suspended []string `json:"suspended,omitempty"`
 	// Recent are its latest outcomes, newest first.
@@ -87,7 +88,7 @@ type Queue struct {
 type Inputs struct {
 	// Pass is a reconcile pass's outcomes (the last one, or a dry run's), PassAt
 	// when it ended (zero: none has yet).
-	Pass     []lifecycle.Outcome
+	Pass     []lifecycle.Result
 	PassErr  error
 	PassAt   time.Time
 	Infra    *infrarepo.Repo
@@ -120,10 +121,10 @@ func Build(in Inputs) *Snapshot {
 		if !inFlight[o.Action] && !strings.HasPrefix(o.Reason, "would be recorded now: ") {
 			continue // closed, or an outcome now recorded: the outcomes list shows it
 		}
-		it := Item{ID: o.ID, Branch: o.Branch, URL: o.URL, Head: o.Head, Merge: o.Merge, State: o.Action, Reason: o.Reason, Approvers: o.Approvers, Need: o.Need}
+		it := Item{ID: o.ID, Branch: o.Branch, URL: o.URL, Head: o.Head, Merge: o.Merge, State: string(o.Action), Reason: o.Reason, Approvers: o.Approvers, Need: o.Need}
 		it.Runbook, it.Labels, it.At = describe(in.Infra, o)
 		switch o.Action {
-		case lifecycle.Waiting, lifecycle.WouldMerge, lifecycle.WouldClose:
+		case decision.Waiting, decision.WouldMerge, decision.WouldClose:
 			s.Proposals = append(s.Proposals, it)
 		default:
 			it.Reason = strings.TrimPrefix(it.Reason, "would be recorded now: ")
@@ -162,13 +163,13 @@ func Build(in Inputs) *Snapshot {
 }
 
 // inFlight are the actions of a pass that leave a remediation open or verifying.
-var inFlight = map[string]bool{
-	lifecycle.Waiting: true, lifecycle.WouldMerge: true, lifecycle.WouldClose: true, lifecycle.Verifying: true, lifecycle.Merged: true,
+var inFlight = map[decision.Action]bool{
+	decision.Waiting: true, decision.WouldMerge: true, decision.WouldClose: true, decision.Verifying: true, decision.Merged: true,
 }
 
 // describe reads a proposal's or merge's artifact: its runbook, anomaly labels and
 // when it was proposed.
-func describe(infra *infrarepo.Repo, o lifecycle.Outcome) (string, map[string]string, time.Time) {
+func describe(infra *infrarepo.Repo, o lifecycle.Result) (string, map[string]string, time.Time) {
 	at := o.Head
 	if o.Merge != "" {
 		at = o.Merge
@@ -196,18 +197,18 @@ func history(infra *infrarepo.Repo, base string, now time.Time) ([]Item, error) 
 	var out []Item
 	// The walk stops only at the remediator's own merge dated before the horizon: a
 	// back-dated commit on top hides nothing (dates are claims).
-	err := lifecycle.WalkSince(infra, base, now.Add(-horizon), infra.Signer.Public(), func(c *object.Commit) error {
+	err := records.WalkSince(infra, base, now.Add(-horizon), infra.Signer.Public(), func(c *object.Commit) error {
 		tr := infrarepo.Trailers(c.Message)
 		id := tr["Remediation-Id"]
 		if c.NumParents() < 2 || id == "" {
 			return nil
 		}
-		note, found, err := infra.Note(lifecycle.OutcomeRef, c.Hash)
+		note, found, err := infra.Note(records.OutcomeRef, c.Hash)
 		if err != nil || !found {
 			return err
 		}
 		it := Item{ID: id, Runbook: tr["Runbook"], Branch: decision.Branch(id), Merge: c.Hash.String(), At: c.Committer.When.UTC()}
-		ev := lifecycle.ReadOutcome(note, c.Hash, infra.Signer.Public())
+		ev := records.ReadOutcome(note, c.Hash, infra.Signer.Public())
 		if ev.Tampered != "" {
 			it.State, it.Reason = Tampered, ev.Tampered+": it proves nothing"
 			out = append(out, it)
@@ -257,10 +258,10 @@ func runbookStanding(in Inputs, outcomes []Item) ([]Runbook, error) {
 		return out, nil
 	}
 	var errs []error
-	var recs lifecycle.Records
-	var h lifecycle.History
+	var recs records.Records
+	var h records.History
 	if in.Infra != nil {
-		h = lifecycle.History{Repo: in.Infra, Base: in.Base, Remediator: in.Infra.Signer.Public(), Now: in.Now}
+		h = records.History{Repo: in.Infra, Base: in.Base, Remediator: in.Infra.Signer.Public(), Now: in.Now}
 		var err error
 		if recs, err = h.AllRecords(); err != nil {
 			errs = append(errs, err)

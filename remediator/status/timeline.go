@@ -15,7 +15,7 @@ import (
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/audit"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/decision"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/infrarepo"
-	"github.com/gitops-remediation/terraform-provider-remediation/remediator/lifecycle"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/records"
 	"github.com/gitops-remediation/terraform-provider-remediation/runbooks"
 )
 
@@ -100,10 +100,10 @@ func Timeline(infra *infrarepo.Repo, base, id string, now time.Time) (*Remediati
 
 // notes adds what the head's and the merge's notes say.
 func notes(infra *infrarepo.Repo, head plumbing.Hash, merge *object.Commit, add func(time.Time, string, ...any)) error {
-	if note, _, err := infra.Note(lifecycle.ApprovalsRef, head); err != nil {
+	if note, _, err := infra.Note(records.ApprovalsRef, head); err != nil {
 		return err
 	} else if note != nil {
-		entries, _ := lifecycle.ParseApprovals(note)
+		entries, _ := records.ParseApprovals(note)
 		for _, a := range entries {
 			add(a.At, "approved by %s (via %s)", a.Principal, a.Via)
 		}
@@ -112,11 +112,11 @@ func notes(infra *infrarepo.Repo, head plumbing.Hash, merge *object.Commit, add 
 	if c, err := infra.Commit(head); err == nil {
 		checksAt = c.Committer.When
 	}
-	checksNote, _, err := infra.Note(lifecycle.ChecksRef, head)
+	checksNote, _, err := infra.Note(records.ChecksRef, head)
 	if err != nil {
 		return err
 	}
-	for _, r := range lifecycle.ParseChecks(checksNote) {
+	for _, r := range records.ParseChecks(checksNote) {
 		if r.Signature == nil {
 			add(checksAt, "check %s: %s (an unsigned report, which does not count)", r.Name, r.State)
 			continue
@@ -133,28 +133,28 @@ func notes(infra *infrarepo.Repo, head plumbing.Hash, merge *object.Commit, add 
 	}
 	add(merge.Committer.When, "merged as %s (approved by %s)", merge.Hash.String()[:12], by)
 	key := infra.Signer.Public()
-	if why, err := lifecycle.MergeProvenanceOf(infra, merge, tr["Remediation-Id"], key); err != nil || why != "" {
+	if why, err := records.MergeProvenanceOf(infra, merge, tr["Remediation-Id"], key); err != nil || why != "" {
 		if err == nil {
 			add(merge.Committer.When, "%s; the remediator does not verify it", why)
 		}
 		return err
 	}
-	progress, _, err := infra.Note(lifecycle.ProgressRef, merge.Hash)
+	progress, _, err := infra.Note(records.ProgressRef, merge.Hash)
 	if err != nil {
 		return err
 	}
-	p := lifecycle.ReadProgress(progress, merge.Hash, key)
+	p := records.ReadProgress(progress, merge.Hash, key)
 	if !p.AppliedAt.IsZero() {
 		add(p.AppliedAt, "applied (seen by the remediator)")
 	}
 	if !p.ResolvedSince.IsZero() {
 		add(p.ResolvedSince, "anomaly gone: soak period began")
 	}
-	note, found, err := infra.Note(lifecycle.OutcomeRef, merge.Hash)
+	note, found, err := infra.Note(records.OutcomeRef, merge.Hash)
 	if err != nil || !found {
 		return err
 	}
-	ev := lifecycle.ReadOutcome(note, merge.Hash, key)
+	ev := records.ReadOutcome(note, merge.Hash, key)
 	if ev.Tampered != "" {
 		add(merge.Committer.When, "%s: it proves nothing", ev.Tampered)
 		return nil

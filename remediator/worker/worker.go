@@ -179,7 +179,7 @@ func (w *Worker) handle(ctx context.Context, it queue.Item) {
 	}
 	res, err := w.propose(ctx, p, it.Anomaly)
 	w.Metrics.Duration.Observe(time.Since(start).Seconds())
-	span.SetAttributes(tracing.RemediationID.String(res.ID), tracing.Runbook.String(res.Runbook), tracing.Policy.String(res.Policy), tracing.Action.String(res.Action))
+	span.SetAttributes(tracing.RemediationID.String(res.ID), tracing.Runbook.String(res.Runbook), tracing.Policy.String(res.Policy), tracing.Action.String(string(res.Action)))
 	if err != nil {
 		span.RecordError(err)
 		span.SetStatus(codes.Error, err.Error())
@@ -195,7 +195,7 @@ func (w *Worker) handle(ctx context.Context, it queue.Item) {
 		w.failed(it, err, log.With("remediation_id", res.ID))
 		return
 	default:
-		w.Metrics.Decisions.WithLabelValues(res.Action, res.Runbook).Inc()
+		w.Metrics.Decisions.WithLabelValues(string(res.Action), res.Runbook).Inc()
 	}
 	delete(w.nextTry, it.ID)
 	if err := w.Queue.Done(it.ID); err != nil {

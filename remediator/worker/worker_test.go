@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/decision"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/intake"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/propose"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/queue"
@@ -35,7 +36,7 @@ func (p *poison) Propose(_ context.Context, a intake.Anomaly, _ bool) (propose.R
 		}
 	}
 	p.handled = append(p.handled, a.Labels["alertname"])
-	return propose.Result{Action: propose.Opened}, nil
+	return propose.Result{Action: decision.Opened}, nil
 }
 
 func newWorker(t *testing.T, dir string, p *poison, now *time.Time) (*Worker, *queue.Queue, *Metrics) {

@@ -14,7 +14,7 @@ import (
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/artifact"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/forge"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/forge/gitea"
-	"github.com/gitops-remediation/terraform-provider-remediation/remediator/lifecycle"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/records"
 )
 
 // world is one repository on the real Gitea with the accounts the tests act as:
@@ -93,7 +93,7 @@ func (w *world) review(login string, number int, event string) int64 {
 	return out.ID
 }
 
-func (w *world) count(p forge.Proposal) lifecycle.ReviewCount {
+func (w *world) count(p forge.Proposal) records.ReviewCount {
 	w.t.Helper()
 	ctx := context.Background()
 	now, err := w.f.PullRequest(ctx, p.Number)
@@ -108,7 +108,7 @@ func (w *world) count(p forge.Proposal) lifecycle.ReviewCount {
 	if err != nil {
 		w.t.Fatal(err)
 	}
-	return lifecycle.CountReviews(reviews, now.Head, append([]string{now.Author}, pushers...))
+	return records.CountReviews(reviews, now.Head, append([]string{now.Author}, pushers...))
 }
 
 func TestOpenIsFoundAgainAndAStrangersPullRequestIsNot(t *testing.T) {

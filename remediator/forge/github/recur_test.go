@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/gitops-remediation/terraform-provider-remediation/internal/fakegithub"
-	"github.com/gitops-remediation/terraform-provider-remediation/remediator/lifecycle"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/records"
 )
 
 func TestRecurCountsAndRewritesBodyOnlyWhenChanged(t *testing.T) {
@@ -140,7 +140,7 @@ func TestReviewsCountForTheHeadOnly(t *testing.T) {
 	if len(reviews) != 3 || !reviews[2].Bot || reviews[0].CommitID != p.Head {
 		t.Fatalf("reviews %+v", reviews)
 	}
-	got := lifecycle.CountReviews(reviews, p.Head, []string{"remediator-bot"})
+	got := records.CountReviews(reviews, p.Head, []string{"remediator-bot"})
 	if strings.Join(got.Approvers, ",") != "alice" || len(got.Ignored) != 2 {
 		t.Fatalf("count %+v", got)
 	}

@@ -12,10 +12,10 @@ import (
 
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/decision"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/forge"
-	"github.com/gitops-remediation/terraform-provider-remediation/remediator/lifecycle"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/records"
 )
 
-// A proposal closed without merge leaves a record under lifecycle.ClosedRef (the
+// A proposal closed without merge leaves a record under records.ClosedRef (the
 // branch itself is deleted with compare-and-swap): sealed by the remediator when it
 // closes one (resolved, superseded, an operator's close), signed by the reviewer for
 // a rejection. The record is what Lookup finds after the branch is gone (the
@@ -24,26 +24,26 @@ import (
 
 // Close withdraws a proposal whose anomaly resolved before the merge.
 func (f *Forge) Close(ctx context.Context, p forge.Proposal, reason string) error {
-	return f.CloseAs(ctx, p, lifecycle.ClosedResolved, reason)
+	return f.CloseAs(ctx, p, records.ClosedResolved, reason)
 }
 
 // Supersede closes a proposal made under a catalog that changed since; it starts
 // no cooldown.
 func (f *Forge) Supersede(ctx context.Context, p forge.Proposal, reason string) error {
-	return f.CloseAs(ctx, p, lifecycle.ClosedSuperseded, reason)
+	return f.CloseAs(ctx, p, records.ClosedSuperseded, reason)
 }
 
 // CloseAs records why the remediator closes the proposal, sealed, then deletes its
 // branch if it is still at the head the proposal was read at.
 func (f *Forge) CloseAs(ctx context.Context, p forge.Proposal, how, reason string) error {
-	note, err := lifecycle.SealClosing(f.Infra.Signer, lifecycle.Closing{ID: p.ID, Head: p.Head, How: how, At: f.now(), Reason: reason})
+	note, err := records.SealClosing(f.Infra.Signer, records.Closing{ID: p.ID, Head: p.Head, How: how, At: f.now(), Reason: reason})
 	if err != nil {
 		return fmt.Errorf("local forge: close %s: %w", p.ID, err)
 	}
 	return f.closeWith(ctx, p, note, "remediator "+how+" "+p.ID)
 }
 
-// Reject records a reviewer's signed rejection (lifecycle.SignRejection), then
+// Reject records a reviewer's signed rejection (records.SignRejection), then
 // deletes the branch with compare-and-swap.
 func (f *Forge) Reject(ctx context.Context, p forge.Proposal, signed []byte) error {
 	return f.closeWith(ctx, p, signed, "reject "+p.ID)
@@ -53,7 +53,7 @@ func (f *Forge) Reject(ctx context.Context, p forge.Proposal, signed []byte) err
 // a rejection forgotten (no cooldown); a record whose head then moved names a head
 // that no longer is the proposal's, and closes nothing.
 func (f *Forge) closeWith(ctx context.Context, p forge.Proposal, note []byte, msg string) error {
-	if _, err := f.Infra.UpdateNote(ctx, lifecycle.ClosedRef, lifecycle.ClosedKey(p.ID), msg, object.Signature{Name: f.AuthorName, Email: f.AuthorEmail, When: f.now()},
+	if _, err := f.Infra.UpdateNote(ctx, records.ClosedRef, records.ClosedKey(p.ID), msg, object.Signature{Name: f.AuthorName, Email: f.AuthorEmail, When: f.now()},
 		func([]byte) ([]byte, error) { return note, nil }); err != nil {
 		return fmt.Errorf("local forge: record the closing of %s: %w", p.ID, err)
 	}
@@ -64,16 +64,16 @@ func (f *Forge) closeWith(ctx context.Context, p forge.Proposal, note []byte, ms
 }
 
 // Closing is the record of remediation id's closing that counts, if any.
-func (f *Forge) Closing(id string) (lifecycle.Closing, bool, error) {
-	note, _, err := f.Infra.Note(lifecycle.ClosedRef, lifecycle.ClosedKey(id))
+func (f *Forge) Closing(id string) (records.Closing, bool, error) {
+	note, _, err := f.Infra.Note(records.ClosedRef, records.ClosedKey(id))
 	if err != nil {
-		return lifecycle.Closing{}, false, fmt.Errorf("local forge: read the closing of %s: %w", id, err)
+		return records.Closing{}, false, fmt.Errorf("local forge: read the closing of %s: %w", id, err)
 	}
 	var remediator ssh.PublicKey
 	if f.Infra.Signer != nil {
 		remediator = f.Infra.Signer.Public()
 	}
-	c, ok, _ := lifecycle.ReadClosing(note, id, remediator, f.Reviewers, f.now())
+	c, ok, _ := records.ReadClosing(note, id, remediator, f.Reviewers, f.now())
 	return c, ok, nil
 }
 
@@ -89,12 +89,12 @@ func (f *Forge) closed(branch string) (forge.Proposal, bool, error) {
 
 // asClosed marks a proposal closed as the record says: resolved and superseded
 // closings carry their label, which starts no cooldown.
-func asClosed(p forge.Proposal, c lifecycle.Closing) forge.Proposal {
+func asClosed(p forge.Proposal, c records.Closing) forge.Proposal {
 	p.State, p.Closed = forge.Closed, c.At
 	switch c.How {
-	case lifecycle.ClosedResolved:
+	case records.ClosedResolved:
 		p.Labels = append(p.Labels, forge.LabelResolved)
-	case lifecycle.ClosedSuperseded:
+	case records.ClosedSuperseded:
 		p.Labels = append(p.Labels, forge.LabelSuperseded)
 	}
 	return p
