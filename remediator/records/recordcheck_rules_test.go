@@ -1,4 +1,4 @@
-package lifecycle_test
+package records_test
 
 import (
 	"context"
@@ -11,8 +11,9 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/object"
 
 	"github.com/gitops-remediation/terraform-provider-remediation/internal/gittest"
+	"github.com/gitops-remediation/terraform-provider-remediation/internal/infratest"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/forge"
-	"github.com/gitops-remediation/terraform-provider-remediation/remediator/lifecycle"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/records"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/signing"
 )
 
@@ -21,10 +22,10 @@ import (
 // report that cannot be pushed is an error naming the check, so CI's step fails
 // instead of a green run that reported nothing.
 func TestRuleRecordCheckAppendsAndSaysWhichFailed(t *testing.T) {
-	bare, work := infraWork(t)
+	bare, work := infratest.Work(t)
 	gittest.Run(t, work, "push", "-q", "origin", "main")
 	sha := plumbing.NewHash(gittest.Run(t, work, "rev-parse", "HEAD"))
-	infra := openInfra(t, bare, workKey(t, work))
+	infra := infratest.Open(t, bare, infratest.Key(t, work))
 	ci, err := signing.LoadKey(work + "/.git/ci_key")
 	if err != nil {
 		t.Fatal(err)
@@ -32,16 +33,16 @@ func TestRuleRecordCheckAppendsAndSaysWhichFailed(t *testing.T) {
 	at := time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC)
 	by := object.Signature{Name: "ci", Email: "ci@example.com", When: at}
 	for i, state := range []forge.CheckState{forge.CheckFailure, forge.CheckSuccess} {
-		r, err := lifecycle.SignCheck(ci, sha.String(), "terraform-apply", state, "ci@example.com", at.Add(time.Duration(i)*time.Minute))
+		r, err := records.SignCheck(ci, sha.String(), "terraform-apply", state, "ci@example.com", at.Add(time.Duration(i)*time.Minute))
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := lifecycle.RecordCheck(context.Background(), infra, sha, r, by); err != nil {
+		if err := records.RecordCheck(context.Background(), infra, sha, r, by); err != nil {
 			t.Fatalf("record %s: %v", state, err)
 		}
 	}
-	note := gittest.Run(t, bare, "notes", "--ref="+lifecycle.ChecksRef, "show", sha.String())
-	reports := lifecycle.ParseChecks([]byte(note))
+	note := gittest.Run(t, bare, "notes", "--ref="+records.ChecksRef, "show", sha.String())
+	reports := records.ParseChecks([]byte(note))
 	if len(reports) != 2 || reports[0].State != forge.CheckFailure || reports[1].State != forge.CheckSuccess {
 		t.Fatalf("checks note after two reports: %q", note)
 	}
@@ -49,11 +50,11 @@ func TestRuleRecordCheckAppendsAndSaysWhichFailed(t *testing.T) {
 	if err := os.RemoveAll(bare); err != nil {
 		t.Fatal(err)
 	}
-	r, err := lifecycle.SignCheck(ci, sha.String(), "terraform-plan", forge.CheckSuccess, "ci@example.com", at)
+	r, err := records.SignCheck(ci, sha.String(), "terraform-plan", forge.CheckSuccess, "ci@example.com", at)
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = lifecycle.RecordCheck(context.Background(), infra, sha, r, by)
+	err = records.RecordCheck(context.Background(), infra, sha, r, by)
 	if err == nil || !strings.Contains(err.Error(), "record check terraform-plan") {
 		t.Fatalf("a report with no repository to push to: %v", err)
 	}
