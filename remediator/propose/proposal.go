@@ -13,6 +13,7 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/object"
 
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/artifact"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/bounds"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/decision"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/forge"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/infrarepo"
@@ -37,6 +38,8 @@ type proposal struct {
 	dryRun  bool
 	log     *slog.Logger
 	res     Result
+	// reserve is the reservation the push makes, as the gate counted it.
+	reserve reservation
 }
 
 // propose looks at what already exists for the remediation (an open proposal, a
@@ -64,11 +67,7 @@ func (pr *proposal) propose(ctx context.Context) (Result, error) {
 		}
 		return pr.res, err
 	}
-	if reason, err := p.gate(ctx, pr.rb, pr.pol, pr.res.ID); err != nil || reason != "" {
-		if err == nil {
-			pr.res.Action, pr.res.Reason = decision.Suppressed, reason
-			pr.log.Info("suppressed", "action", pr.res.Action, "reason", reason)
-		}
+	if done, err := pr.gate(ctx); done || err != nil {
 		return pr.res, err
 	}
 	// A closed or merged proposal's branch may still be there: the new proposal
@@ -77,6 +76,22 @@ func (pr *proposal) propose(ctx context.Context) (Result, error) {
 		pr.replace = head
 	}
 	return pr.open(ctx)
+}
+
+// gate counts the proposal against the cooldown and the limits; done when they hold
+// it back (pr.res says why). The reservation read is kept for the push.
+func (pr *proposal) gate(ctx context.Context) (bool, error) {
+	reason, r, err := pr.p.gate(ctx, pr.rb, pr.pol, pr.res.ID)
+	if err != nil {
+		return true, err
+	}
+	pr.reserve = r
+	if reason != "" {
+		pr.res.Action, pr.res.Reason = decision.Suppressed, reason
+		pr.log.Info("suppressed", "action", pr.res.Action, "reason", reason)
+		return true, nil
+	}
+	return false, nil
 }
 
 // existing handles a remediation that already has a proposal or a branch: done is
@@ -210,17 +225,49 @@ func (pr *proposal) commit(ctx context.Context, wt *infrarepo.WorkTree, art *art
 }
 
 // push pushes the commit to the proposal's branch, replacing exactly pr.replace:
-// pushed is false when another writer won the race (pr.res says so).
+// pushed is false when another writer won the race, or when, counted again after
+// another replica's reservation, a limit holds the proposal back (pr.res says so).
+// A counted proposal's branch goes with its reservation, all or nothing.
 func (pr *proposal) push(ctx context.Context, wt *infrarepo.WorkTree, commit *object.Commit) (bool, error) {
 	pushCtx, pushSpan := pr.p.span(ctx, "push")
-	err := wt.PushOver(pushCtx, commit, pr.res.Branch, pr.replace)
-	pushSpan.End()
-	if errors.Is(err, infrarepo.ErrBranchExists) {
-		pr.res.Action, pr.res.Reason, pr.res.Commit = decision.Updated, "another writer opened this proposal first", ""
-		pr.log.Info("proposal raced", "action", pr.res.Action)
-		return false, nil
+	defer pushSpan.End()
+	for attempt := 0; ; attempt++ {
+		err := pr.pushOnce(pushCtx, wt, commit)
+		switch {
+		case errors.Is(err, infrarepo.ErrBranchExists):
+			pr.res.Action, pr.res.Reason, pr.res.Commit = decision.Updated, "another writer opened this proposal first", ""
+			pr.log.Info("proposal raced", "action", pr.res.Action)
+			return false, nil
+		case !errors.Is(err, infrarepo.ErrReservationsMoved):
+			return err == nil, err
+		case attempt == maxReserveAttempts:
+			return false, fmt.Errorf("reserve %s: still racing other replicas after %d attempts: %w", pr.res.Branch, attempt+1, err)
+		}
+		// Another replica reserved first (the ledger is fetched again): count again.
+		pr.log.Debug("reservation raced; counting again", "attempt", attempt+1)
+		if done, err := pr.gate(ctx); done || err != nil {
+			pr.res.Commit = ""
+			return false, err
+		}
 	}
-	return err == nil, err
+}
+
+// maxReserveAttempts bounds the recounts of one proposal: each lost race is another
+// replica's proposal made, so a bound is reached long before.
+const maxReserveAttempts = 50
+
+// pushOnce pushes the branch, with its reservation when the proposal was counted.
+func (pr *proposal) pushOnce(ctx context.Context, wt *infrarepo.WorkTree, commit *object.Commit) error {
+	if !pr.reserve.counted {
+		return wt.PushOver(ctx, commit, pr.res.Branch, pr.replace)
+	}
+	now := pr.p.Now()
+	next, err := pr.reserve.ledger.With(bounds.Reservation{ID: pr.res.ID, Runbook: pr.rb.Metadata.Name, Policy: pr.pol.Metadata.Name, At: now}, now)
+	if err != nil {
+		return err
+	}
+	by := object.Signature{Name: pr.p.AuthorName, Email: pr.p.AuthorEmail, When: now}
+	return wt.PushReserving(ctx, commit, pr.res.Branch, pr.replace, pr.reserve.head, next, by)
 }
 
 // openOnForge opens the pushed branch's proposal for review.

@@ -14,6 +14,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/artifact"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/bounds"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/decision"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/forge"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/infrarepo"
@@ -21,6 +22,7 @@ import (
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/records"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/tracing"
 	"github.com/gitops-remediation/terraform-provider-remediation/runbooks"
+	"github.com/go-git/go-git/v5/plumbing"
 )
 
 // Result is what became of one anomaly.
@@ -194,46 +196,88 @@ func (p *Proposer) breaker(rb *runbooks.Runbook, pol *runbooks.Policy) (string, 
 }
 
 // gate applies the runbook's cooldown, counted from the base branch's history, and the
-// policy's limits, counted from the forge's proposals. It returns why the anomaly is
-// suppressed, or "".
-func (p *Proposer) gate(ctx context.Context, rb *runbooks.Runbook, pol *runbooks.Policy, id string) (string, error) {
+// policy's limits, counted from the forge's proposals and the reservations other
+// replicas pushed that the forge does not list yet. It returns why the anomaly is
+// suppressed, or "", and the reservation the proposal's push must make.
+func (p *Proposer) gate(ctx context.Context, rb *runbooks.Runbook, pol *runbooks.Policy, id string) (string, reservation, error) {
 	now := p.Now()
-	if cd := rb.Spec.Cooldown.Std(); cd > 0 {
-		// Graph order and the remediator's own merges: a back-dated commit on the base
-		// hides nothing, and a trailer anyone can write starts nothing.
-		m, err := records.LastMerged(p.Infra, p.Base, id, now.Add(-cd), p.Infra.Signer.Public())
-		if err != nil {
-			return "", err
-		}
-		if m != nil {
-			last := m.Committer.When
-			return fmt.Sprintf("cooldown: this target was last remediated at %s; quiet until %s",
-				last.UTC().Format(time.RFC3339), last.Add(cd).UTC().Format(time.RFC3339)), nil
-		}
-		// A rejection (a proposal withdrawn by a reviewer) starts the cooldown too,
-		// from when the remediator saw it (its own sealed clock, not a commit date).
-		j, rejected, err := records.RejectionOf(p.Infra, id, p.Infra.Signer.Public())
-		if err != nil {
-			return "", err
-		}
-		if rejected && now.Before(j.At.Add(cd)) {
-			return fmt.Sprintf("cooldown: this target's proposal was rejected at %s (%s); quiet until %s",
-				j.At.UTC().Format(time.RFC3339), j.Reason, j.At.Add(cd).UTC().Format(time.RFC3339)), nil
-		}
+	if why, err := p.cooldown(rb, id, now); err != nil || why != "" {
+		return why, reservation{}, err
 	}
 	limits := pol.Spec.Limits
 	if limits.MaxOpen == 0 && limits.PerHour == 0 && !p.Limits.Any() {
-		return "", nil
+		return "", reservation{}, nil
 	}
 	props, err := p.Forge.Proposals(ctx, now.Add(-time.Hour))
 	if err != nil {
-		return "", err
+		return "", reservation{}, err
 	}
 	var c decision.Counts
 	for _, pr := range props {
 		c.Add(pr.State == forge.Open, pr.Created.After(now.Add(-time.Hour)), pr.Policy == pol.Metadata.Name, pr.Runbook == rb.Metadata.Name)
 	}
-	return decision.OverLimit(pol, rb.Metadata.Name, p.Limits, c), nil
+	// What other replicas pushed and the forge does not list yet: their
+	// reservations, read from the ledger this proposal's push will move.
+	ledger, head, err := p.Infra.Reservations()
+	if err != nil {
+		return "", reservation{}, err
+	}
+	for _, h := range ledger.Pending(listed(props), now) {
+		c.Add(h.Open, h.LastHour, h.Policy == pol.Metadata.Name, h.Runbook == rb.Metadata.Name)
+	}
+	r := reservation{counted: true, ledger: ledger, head: head}
+	return decision.OverLimit(pol, rb.Metadata.Name, p.Limits, c), r, nil
+}
+
+// reservation is what a counted proposal pushes with its branch: the ledger as the
+// gate read it (head), so that the push is a compare-and-swap over the count.
+type reservation struct {
+	counted bool
+	ledger  bounds.Ledger
+	head    plumbing.Hash
+}
+
+// listed says whether the forge lists a reservation's proposal: one of its id made
+// around the reservation or later, not an older proposal of the same target.
+func listed(props []forge.Proposal) func(bounds.Reservation) bool {
+	return func(r bounds.Reservation) bool {
+		for _, pr := range props {
+			if pr.ID == r.ID && (pr.State == forge.Open || !pr.Created.Before(r.At.Add(-bounds.Lease))) {
+				return true
+			}
+		}
+		return false
+	}
+}
+
+// cooldown says why the target is quiet after its last merge or a rejection, or "".
+func (p *Proposer) cooldown(rb *runbooks.Runbook, id string, now time.Time) (string, error) {
+	cd := rb.Spec.Cooldown.Std()
+	if cd <= 0 {
+		return "", nil
+	}
+	// Graph order and the remediator's own merges: a back-dated commit on the base
+	// hides nothing, and a trailer anyone can write starts nothing.
+	m, err := records.LastMerged(p.Infra, p.Base, id, now.Add(-cd), p.Infra.Signer.Public())
+	if err != nil {
+		return "", err
+	}
+	if m != nil {
+		last := m.Committer.When
+		return fmt.Sprintf("cooldown: this target was last remediated at %s; quiet until %s",
+			last.UTC().Format(time.RFC3339), last.Add(cd).UTC().Format(time.RFC3339)), nil
+	}
+	// A rejection (a proposal withdrawn by a reviewer) starts the cooldown too,
+	// from when the remediator saw it (its own sealed clock, not a commit date).
+	j, rejected, err := records.RejectionOf(p.Infra, id, p.Infra.Signer.Public())
+	if err != nil {
+		return "", err
+	}
+	if rejected && now.Before(j.At.Add(cd)) {
+		return fmt.Sprintf("cooldown: this target's proposal was rejected at %s (%s); quiet until %s",
+			j.At.UTC().Format(time.RFC3339), j.Reason, j.At.Add(cd).UTC().Format(time.RFC3339)), nil
+	}
+	return "", nil
 }
 
 // mergeWindow says whether the policy's windows allow a merge now. Outside them the

@@ -1,0 +1,150 @@
+package propose
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gitops-remediation/terraform-provider-remediation/internal/gittest"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/decision"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/forge/local"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/infrarepo"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/signing"
+	"github.com/gitops-remediation/terraform-provider-remediation/runbooks"
+)
+
+// Three replicas with the same configuration each receive every anomaly of a burst
+// over more targets than a bound (as from an Alertmanager pair), on the local forge,
+// each counting from its own mirror: the bound holds exactly, burst after burst.
+// Without the reservation pushed with each branch, two replicas counting at once
+// each saw room for one more.
+func TestBoundsAreExactAcrossReplicas(t *testing.T) {
+	const replicas, bursts = 3, 8
+	cases := []struct {
+		name    string
+		limits  decision.Bounds
+		policy  runbooks.Limits
+		targets int
+		want    int
+	}{
+		{"the default per-runbook hourly bound", decision.Bounds{PerHourPerRunbook: 10}, runbooks.Limits{}, 13, 10},
+		{"a policy's tighter max_open", decision.Bounds{PerHourPerRunbook: 10}, runbooks.Limits{MaxOpen: 3}, 6, 3},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			targets := c.targets
+			w := newReplicaWorld(t, bursts, targets, c.policy)
+			for burst := range bursts {
+				// Each burst an hour and more after the last: the hourly bounds start
+				// again; the open ones are closed, as reviewers would.
+				now := time.Date(2026, 12, 7, 0, 0, 0, 0, time.UTC).Add(time.Duration(burst) * 2 * time.Hour)
+				w.closeAll(t)
+				before := len(w.branches(t))
+				var wg sync.WaitGroup
+				errs := make(chan error, replicas*targets)
+				for r := range replicas {
+					p := w.replica(t, c.limits, now)
+					wg.Add(1)
+					go func() {
+						defer wg.Done()
+						// Each replica takes the burst in its own order, as its queue would.
+						for i := range targets {
+							svc := fmt.Sprintf("s%d-%d", burst, (i+r*7)%targets)
+							if _, err := p.Propose(context.Background(), latency(svc), false); err != nil {
+								errs <- fmt.Errorf("replica %d, %s: %w", r, svc, err)
+							}
+						}
+					}()
+				}
+				wg.Wait()
+				close(errs)
+				for err := range errs {
+					t.Fatal(err)
+				}
+				if got := len(w.branches(t)) - before; got != c.want {
+					t.Fatalf("burst %d: %d proposals, want exactly %d", burst+1, got, c.want)
+				}
+			}
+		})
+	}
+}
+
+// replicaWorld is one infrastructure repository with a file per target, one runbook
+// and one policy, and the key the replicas share.
+type replicaWorld struct {
+	repo, work string
+	cat        *runbooks.Catalog
+	router     *runbooks.Router
+	key        *signing.Key
+}
+
+func newReplicaWorld(t *testing.T, bursts, targets int, limits runbooks.Limits) *replicaWorld {
+	t.Helper()
+	w := &replicaWorld{repo: gittest.BareRepo(t), work: t.TempDir()}
+	gittest.Run(t, "", "clone", "-q", w.repo, w.work)
+	for b := range bursts {
+		for i := range targets {
+			gittest.WriteFile(t, filepath.Join(w.work, "envs", fmt.Sprintf("s%d-%d.auto.tfvars", b, i)), "replicas = 2\n")
+		}
+	}
+	gittest.Run(t, w.work, "add", ".")
+	gittest.Run(t, w.work, "-c", "user.name=Infra", "-c", "user.email=infra@localhost", "commit", "-qm", "initial")
+	gittest.Run(t, w.work, "push", "-q", "origin", "HEAD:main")
+	rb := runbooks.NewRunbook("scale-out")
+	rb.Spec.Risk = runbooks.RiskLow
+	rb.Spec.Trigger = runbooks.Trigger{Matchers: []string{`alertname="HighLatency"`}, GroupBy: []string{"service"}}
+	rb.Spec.Changes = []runbooks.Change{{Kind: "hcl", File: "envs/{{ .labels.service }}.auto.tfvars", Path: "replicas", Value: "current + 1"}}
+	pol := runbooks.NewPolicy("prod")
+	pol.Spec.Limits = limits
+	var err error
+	if w.cat, err = runbooks.NewCatalog([]*runbooks.Runbook{rb}, []*runbooks.Policy{pol}); err != nil {
+		t.Fatal(err)
+	}
+	if w.router, err = runbooks.NewRouter(w.cat); err != nil {
+		t.Fatal(err)
+	}
+	keyFile := filepath.Join(t.TempDir(), "signing_key")
+	if err := signing.GenerateKeyFile(keyFile); err != nil {
+		t.Fatal(err)
+	}
+	if w.key, err = signing.LoadKey(keyFile); err != nil {
+		t.Fatal(err)
+	}
+	return w
+}
+
+// replica is one serve replica's proposer: its own mirror and local forge.
+func (w *replicaWorld) replica(t *testing.T, limits decision.Bounds, now time.Time) *Proposer {
+	t.Helper()
+	infra, err := infrarepo.Open(context.Background(), w.repo, "", t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = infra.Close() })
+	infra.Signer = w.key
+	clock := func() time.Time { return now }
+	f := &local.Forge{Infra: infra, Base: "main", AuthorName: "remediator", AuthorEmail: "remediator@localhost", Now: clock}
+	return &Proposer{Catalog: w.cat, Router: w.router, Infra: infra, Forge: f, Base: "main", Limits: limits,
+		AuthorName: "remediator", AuthorEmail: "remediator@localhost",
+		Now: clock, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+}
+
+func (w *replicaWorld) branches(t *testing.T) []string {
+	t.Helper()
+	return strings.Fields(gittest.Run(t, w.repo, "for-each-ref", "--format=%(refname:short)", "refs/heads/remediation/"))
+}
+
+// closeAll deletes every proposal branch, as closing them does (and keeps the
+// reservations ledger: its entries age out by the clock).
+func (w *replicaWorld) closeAll(t *testing.T) {
+	t.Helper()
+	for _, b := range w.branches(t) {
+		gittest.Run(t, w.repo, "update-ref", "-d", "refs/heads/"+b)
+	}
+}
