@@ -2,6 +2,7 @@ package propose
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -12,7 +13,9 @@ import (
 	"time"
 
 	"github.com/gitops-remediation/terraform-provider-remediation/internal/gittest"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/bounds"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/decision"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/forge"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/forge/local"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/infrarepo"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/signing"
@@ -146,5 +149,34 @@ func (w *replicaWorld) closeAll(t *testing.T) {
 	t.Helper()
 	for _, b := range w.branches(t) {
 		gittest.Run(t, w.repo, "update-ref", "-d", "refs/heads/"+b)
+	}
+}
+
+// A replica that dies between its push and opening the pull request (its forge call
+// never happens) holds the open slot with its reservation for the lease only: until
+// then another replica is held back by it, after it the slot is free again.
+func TestADeadReplicasReservationHoldsOnlyForItsLease(t *testing.T) {
+	w := newReplicaWorld(t, 1, 2, runbooks.Limits{MaxOpen: 1})
+	ff := &fakeForge{props: map[string]forge.Proposal{}}
+	now := time.Date(2026, 12, 7, 10, 0, 0, 0, time.UTC)
+	dead, other := w.replica(t, decision.Bounds{}, now), w.replica(t, decision.Bounds{}, now)
+	dead.Forge, other.Forge = ff, ff
+	ff.openErr = errors.New("killed")
+	if _, err := dead.Propose(context.Background(), latency("s0-0"), false); err == nil {
+		t.Fatal("the dying replica's proposal opened")
+	}
+	ff.openErr = nil
+	if len(w.branches(t)) != 1 {
+		t.Fatalf("the dying replica's branch and reservation were not pushed: %v", w.branches(t))
+	}
+	res, err := other.Propose(context.Background(), latency("s0-1"), false)
+	if err != nil || res.Action != decision.Suppressed || !strings.Contains(res.Reason, "max_open") {
+		t.Fatalf("within the lease: %+v %v", res, err)
+	}
+	later := now.Add(bounds.Lease + time.Minute)
+	other.Now = func() time.Time { return later }
+	res, err = other.Propose(context.Background(), latency("s0-1"), false)
+	if err != nil || res.Action != decision.Opened {
+		t.Fatalf("after the lease: %+v %v", res, err)
 	}
 }
