@@ -12,10 +12,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gitops-remediation/terraform-provider-remediation/internal/fakegithub"
 	"github.com/gitops-remediation/terraform-provider-remediation/internal/gittest"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/bounds"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/decision"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/forge"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/forge/github"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/forge/local"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/infrarepo"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/signing"
@@ -37,7 +39,7 @@ func TestBoundsAreExactAcrossReplicas(t *testing.T) {
 		want    int
 	}{
 		{"the default per-runbook hourly bound", decision.Bounds{PerHourPerRunbook: 10}, runbooks.Limits{}, 13, 10},
-		{"a policy's tighter max_open", decision.Bounds{PerHourPerRunbook: 10}, runbooks.Limits{MaxOpen: 3}, 6, 3},
+		{"a policy's tighter max_open", decision.Bounds{PerHourPerRunbook: 10}, runbooks.Limits{MaxOpen: 2}, 6, 2},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -91,6 +93,7 @@ func newReplicaWorld(t *testing.T, bursts, targets int, limits runbooks.Limits) 
 	t.Helper()
 	w := &replicaWorld{repo: gittest.BareRepo(t), work: t.TempDir()}
 	gittest.Run(t, "", "clone", "-q", w.repo, w.work)
+	gittest.WriteFile(t, filepath.Join(w.work, "README.md"), "infra\n")
 	for b := range bursts {
 		for i := range targets {
 			gittest.WriteFile(t, filepath.Join(w.work, "envs", fmt.Sprintf("s%d-%d.auto.tfvars", b, i)), "replicas = 2\n")
@@ -178,5 +181,78 @@ func TestADeadReplicasReservationHoldsOnlyForItsLease(t *testing.T) {
 	res, err = other.Propose(context.Background(), latency("s0-1"), false)
 	if err != nil || res.Action != decision.Opened {
 		t.Fatalf("after the lease: %+v %v", res, err)
+	}
+}
+
+// The same on the GitHub test server: three replicas, each with its own mirror and
+// its own forge client (its own kept pull requests), a burst over twice a policy's
+// max_open, five times, the pull requests closed between bursts: exactly max_open
+// pull requests every time.
+func TestBoundsAreExactAcrossReplicasOnGitHub(t *testing.T) {
+	const replicas, targets, bursts, maxOpen = 3, 6, 5, 2
+	const token = "ghs_boundsReplicaToken000"
+	srv := fakegithub.New(t)
+	srv.AddToken(token, "remediator-bot")
+	files := map[string]string{}
+	for b := range bursts {
+		for i := range targets {
+			files[fmt.Sprintf("envs/s%d-%d.auto.tfvars", b, i)] = "replicas = 2\n"
+		}
+	}
+	srv.CreateRepo("acme", "infra", files)
+	w := newReplicaWorld(t, 0, 0, runbooks.Limits{MaxOpen: maxOpen})
+	var ps []*Proposer
+	for range replicas {
+		infra, err := infrarepo.Open(context.Background(), srv.URL+"/acme/infra.git", token, t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = infra.Close() })
+		infra.Signer = w.key
+		f, err := github.New(github.Options{Owner: "acme", Repository: "infra", BaseURL: srv.URL, Token: token})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ps = append(ps, &Proposer{Catalog: w.cat, Router: w.router, Infra: infra, Forge: f, Base: "main",
+			AuthorName: "remediator", AuthorEmail: "remediator@localhost", Now: time.Now,
+			Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	}
+	open := func() int {
+		n := 0
+		for _, pr := range srv.PullRequests("acme", "infra") {
+			if pr.State == "open" {
+				n++
+			}
+		}
+		return n
+	}
+	for burst := range bursts {
+		var wg sync.WaitGroup
+		errs := make(chan error, replicas*targets)
+		for r, p := range ps {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := range targets {
+					svc := fmt.Sprintf("s%d-%d", burst, (i+r*2)%targets)
+					if _, err := p.Propose(context.Background(), latency(svc), false); err != nil {
+						errs <- fmt.Errorf("replica %d, %s: %w", r, svc, err)
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Fatal(err)
+		}
+		if got := open(); got != maxOpen {
+			t.Fatalf("burst %d: %d pull requests open, want exactly %d", burst+1, got, maxOpen)
+		}
+		for _, pr := range srv.PullRequests("acme", "infra") {
+			if pr.State == "open" {
+				srv.CloseAs("acme", "infra", pr.Number, "remediator-bot", time.Now())
+			}
+		}
 	}
 }
