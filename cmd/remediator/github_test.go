@@ -410,6 +410,12 @@ func TestGitHubWebhookTriggersAPass(t *testing.T) {
 	}
 	waitFor(t, "the pull request", func() bool { return len(srv.PullRequests("acme", "infra")) == 1 })
 	pr := srv.PullRequests("acme", "infra")[0]
+	// Opening asks for a pass over the new pull request (for the status): the review
+	// comes after it, so that only a delivery can start the pass that sees it.
+	waitFor(t, "the pass over the new pull request", func() bool {
+		_, out, _ := cli(t, "status", "--config", cfg)
+		return strings.Contains(out, "waiting ")
+	})
 	srv.Review("acme", "infra", pr.Number, "alice", "APPROVED", pr.HeadSHA, time.Now())
 
 	payload := fmt.Sprintf(`{"action":"submitted","review":{"state":"approved","commit_id":%q},"pull_request":{"number":%d}}`, pr.HeadSHA, pr.Number)
