@@ -107,7 +107,7 @@ func verifyEntry(repo *git.Repository, e *Entry, t Trust) []Finding {
 // approvals checks every Approved-by trailer against the signed approvals recorded on
 // the merged head, and returns those that count.
 func approvals(e *Entry, t Trust, add func(kind, format string, args ...any)) []records.Approval {
-	trust := records.Trust{Reviewers: t.Reviewers, Remediator: t.Remediator, AcceptGitHub: true,
+	trust := records.Trust{Reviewers: t.Reviewers, Remediator: t.Remediator, AcceptForge: true,
 		Excluded: []string{e.headAuth[0], e.headAuth[1]}, Reporters: t.Reporters, Now: e.MergedAt}
 	counted, ignored := records.Counted(e.Head, e.noteApps, trust)
 	backed := map[string]bool{}

@@ -235,10 +235,10 @@ func (r *Reconciler) recordReviews(p forge.Proposal, logins []string) ([]records
 	out := make([]records.Approval, 0, len(logins))
 	for _, login := range logins {
 		if r.Infra.Signer == nil {
-			out = append(out, records.Approval{Principal: login, Via: records.ViaGitHub, At: r.Now()})
+			out = append(out, records.Approval{Principal: login, Via: records.ViaForge, At: r.Now()})
 			continue
 		}
-		a, err := records.Sign(r.Infra.Signer, p.Head, login, records.ViaGitHub, r.Now())
+		a, err := records.Sign(r.Infra.Signer, p.Head, login, records.ViaForge, r.Now())
 		if err != nil {
 			return nil, err
 		}

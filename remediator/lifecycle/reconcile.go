@@ -316,7 +316,7 @@ func (r *Reconciler) router() *runbooks.Router {
 // trust is what approvals are checked against: the reviewers' keys, and never the
 // proposal's author.
 func (r *Reconciler) trust(excluded ...string) records.Trust {
-	t := records.Trust{Reviewers: r.Reviewers, Remediator: r.Infra.Signer.Public(), AcceptGitHub: r.Facts != nil, Reporters: r.CheckReporters, Now: r.Now()}
+	t := records.Trust{Reviewers: r.Reviewers, Remediator: r.Infra.Signer.Public(), AcceptForge: r.Facts != nil, Reporters: r.CheckReporters, Now: r.Now()}
 	t.Excluded = append(t.Excluded, r.AuthorName, r.AuthorEmail)
 	t.Excluded = append(t.Excluded, excluded...)
 	return t

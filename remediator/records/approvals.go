@@ -26,9 +26,12 @@ const (
 	// ViaSSH: a reviewer signed it with their own key (the local forge); it counts
 	// only when the allowed-signers file lists that key for the principal.
 	ViaSSH = "ssh"
-	// ViaGitHub: the remediator's record of a GitHub review it counted, signed with
-	// the remediator's own key.
-	ViaGitHub = "github"
+	// ViaForge: the remediator's record of a review it counted on the configured
+	// forge (GitHub, Gitea, GitLab), signed with the remediator's own key.
+	ViaForge = "forge"
+	// viaGitHub is what ViaForge was written as before Gitea and GitLab: records
+	// already in notes keep their meaning and their signatures.
+	viaGitHub = "github"
 )
 
 // Approval is one identity's approval of one commit.
@@ -115,7 +118,7 @@ func parseHeader(line string) (Approval, bool) {
 	}
 	t, err := time.Parse(time.RFC3339, strings.TrimSpace(at))
 	who, via = strings.TrimSpace(who), strings.TrimSpace(via)
-	if err != nil || who == "" || strings.ContainsAny(who, " \t") || (via != ViaSSH && via != ViaGitHub) {
+	if err != nil || who == "" || strings.ContainsAny(who, " \t") || (via != ViaSSH && via != ViaForge && via != viaGitHub) {
 		return Approval{}, false
 	}
 	return Approval{Principal: who, Via: via, At: t}, true
@@ -143,13 +146,22 @@ func AddApproval(note []byte, a Approval) []byte {
 	have, _ := ParseApprovals(note)
 	var b bytes.Buffer
 	for _, h := range have {
-		same := signing.SameIdentity(h.Principal, a.Principal) && h.Via == a.Via
+		same := signing.SameIdentity(h.Principal, a.Principal) && way(h.Via) == way(a.Via)
 		if h.Signature != nil && !same {
 			b.Write(h.Entry())
 		}
 	}
 	b.Write(a.Entry())
 	return b.Bytes()
+}
+
+// way is how an approval was given, the older name of a forge's record read as the
+// one it is now.
+func way(via string) string {
+	if via == viaGitHub {
+		return ViaForge
+	}
+	return via
 }
 
 // Sign makes a signed approval of commit by principal.
@@ -173,8 +185,9 @@ type Trust struct {
 	// Remediator is the remediator's own public key, which signs its record of
 	// GitHub reviews.
 	Remediator ssh.PublicKey
-	// AcceptGitHub counts the remediator's records of GitHub reviews (GitHub forge).
-	AcceptGitHub bool
+	// AcceptForge counts the remediator's records of the reviews it counted on a
+	// forge with reviews (GitHub, Gitea, GitLab); never on the local forge.
+	AcceptForge bool
 	// Excluded are identities that never approve: the proposal's author (the
 	// remediator), and on GitHub whoever pushed to the branch.
 	Excluded []string
@@ -232,9 +245,9 @@ func (t Trust) refuse(commit string, a Approval) (reason, person string) {
 	switch a.Via {
 	case ViaSSH:
 		return t.refuseSSH(commit, a)
-	case ViaGitHub:
-		if !t.AcceptGitHub || t.Remediator == nil {
-			return "a record of a GitHub review does not count on this forge", ""
+	case ViaForge, viaGitHub:
+		if !t.AcceptForge || t.Remediator == nil {
+			return "a record of a forge's review does not count on this forge", ""
 		}
 		sig, err := signing.ParseSignature(a.Signature)
 		if err != nil {
@@ -243,7 +256,7 @@ func (t Trust) refuse(commit string, a Approval) (reason, person string) {
 		if err := sig.VerifyWith(a.Payload(commit), t.Remediator, signing.NamespaceApproval); err != nil {
 			return "not recorded by this remediator: " + err.Error(), ""
 		}
-		return "", "github:" + signing.Normalize(a.Principal)
+		return "", "forge:" + signing.Normalize(a.Principal)
 	}
 	return "unknown kind of approval " + a.Via, ""
 }

@@ -97,24 +97,30 @@ func TestRuleBotApprovalDoesNotCount(t *testing.T) {
 	}
 }
 
-func TestRuleGitHubReviewRecordCountsOnlyOnGitHub(t *testing.T) {
+// A record of a forge's review (GitHub, Gitea, GitLab) counts only on such a forge,
+// only as the remediator recorded it; one written before Gitea, "via github", keeps
+// counting as it did.
+func TestRuleForgeReviewRecordCountsOnlyOnAForge(t *testing.T) {
 	rem, _ := rulesSigner(t)
 	stranger, _ := rulesSigner(t)
-	record := rulesApproval(t, rem, rulesCommit, "alice", records.ViaGitHub)
-	forged := rulesApproval(t, stranger, rulesCommit, "alice", records.ViaGitHub)
+	record := rulesApproval(t, rem, rulesCommit, "alice", records.ViaForge)
+	older := rulesApproval(t, rem, rulesCommit, "alice", "github")
+	forged := rulesApproval(t, stranger, rulesCommit, "alice", records.ViaForge)
 	for _, tc := range []struct {
 		name string
 		a    records.Approval
 		tr   records.Trust
 		want string // "" when it counts, else a part of the reason
 	}{
-		{"on GitHub, recorded by this remediator", record, records.Trust{AcceptGitHub: true, Remediator: rem.Public()}, ""},
-		{"on the local forge", record, records.Trust{AcceptGitHub: false, Remediator: rem.Public()}, "does not count on this forge"},
-		{"on GitHub without the remediator's key", record, records.Trust{AcceptGitHub: true}, "does not count on this forge"},
-		{"recorded by another key", forged, records.Trust{AcceptGitHub: true, Remediator: rem.Public()}, "not recorded by this remediator"},
-		{"for another commit", record, records.Trust{AcceptGitHub: true, Remediator: rem.Public()}, "not recorded by this remediator"},
-		{"an unreadable signature", records.Approval{Principal: "alice", Via: records.ViaGitHub, At: rulesNow, Signature: []byte("junk")},
-			records.Trust{AcceptGitHub: true, Remediator: rem.Public()}, "SSH signature"},
+		{"on a forge, recorded by this remediator", record, records.Trust{AcceptForge: true, Remediator: rem.Public()}, ""},
+		{"recorded via github before Gitea", older, records.Trust{AcceptForge: true, Remediator: rem.Public()}, ""},
+		{"recorded via github, on the local forge", older, records.Trust{AcceptForge: false, Remediator: rem.Public()}, "does not count on this forge"},
+		{"on the local forge", record, records.Trust{AcceptForge: false, Remediator: rem.Public()}, "does not count on this forge"},
+		{"on a forge without the remediator's key", record, records.Trust{AcceptForge: true}, "does not count on this forge"},
+		{"recorded by another key", forged, records.Trust{AcceptForge: true, Remediator: rem.Public()}, "not recorded by this remediator"},
+		{"for another commit", record, records.Trust{AcceptForge: true, Remediator: rem.Public()}, "not recorded by this remediator"},
+		{"an unreadable signature", records.Approval{Principal: "alice", Via: records.ViaForge, At: rulesNow, Signature: []byte("junk")},
+			records.Trust{AcceptForge: true, Remediator: rem.Public()}, "SSH signature"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			commit := rulesCommit
@@ -153,7 +159,7 @@ func TestRuleSSHApprovalNeedsAListedKey(t *testing.T) {
 
 func TestRuleUnsignedOrUnknownApprovalDoesNotCount(t *testing.T) {
 	k, as := rulesReviewers(t, "alice")
-	tr := records.Trust{Reviewers: as, Now: rulesNow, AcceptGitHub: true, Remediator: k.Public()}
+	tr := records.Trust{Reviewers: as, Now: rulesNow, AcceptForge: true, Remediator: k.Public()}
 	unsigned := records.Approval{Principal: "alice", Via: records.ViaSSH, At: rulesNow}
 	if got, why := counted(rulesCommit, []records.Approval{unsigned}, tr); got != "" || !strings.Contains(why, "unsigned approval") {
 		t.Fatalf("unsigned: counted %q (%s)", got, why)
@@ -196,7 +202,7 @@ func TestRuleApprovalIsByItsPrincipalExactly(t *testing.T) {
 func TestRuleApprovalsNoteIsUntrustedText(t *testing.T) {
 	k, _ := rulesReviewers(t, "alice")
 	a := rulesApproval(t, k, rulesCommit, "alice", records.ViaSSH)
-	b := rulesApproval(t, k, rulesCommit, "bob", records.ViaGitHub)
+	b := rulesApproval(t, k, rulesCommit, "bob", records.ViaForge)
 	long := strings.Repeat("x", 81)
 	note := "hand-written line\n\n" + string(a.Entry()) + "approval: carol via ssh at 2026-01-01T00:00:00Z\n" +
 		"approval: dave via ssh at yesterday\napproval: two words via ssh at 2026-01-01T00:00:00Z\n" +
@@ -207,7 +213,7 @@ func TestRuleApprovalsNoteIsUntrustedText(t *testing.T) {
 	for _, g := range got {
 		names = append(names, g.Principal+":"+g.Via+":"+map[bool]string{true: "signed", false: "unsigned"}[g.Signature != nil])
 	}
-	if strings.Join(names, ",") != "alice:ssh:signed,carol:ssh:unsigned,bob:github:signed" {
+	if strings.Join(names, ",") != "alice:ssh:signed,carol:ssh:unsigned,bob:forge:signed" {
 		t.Fatalf("parsed %v", names)
 	}
 	want := []string{`unreadable entry "hand-written line"`, "carol: unsigned approval", "unreadable entry \"approval: dave", "unreadable entry \"approval: two words",
@@ -240,7 +246,7 @@ func TestRuleApprovalsNoteIsUntrustedText(t *testing.T) {
 func TestRuleAddApprovalReplacesOnlyTheSameIdentityAndWay(t *testing.T) {
 	k, _ := rulesReviewers(t, "alice")
 	ssh1 := rulesApproval(t, k, rulesCommit, "alice", records.ViaSSH)
-	gh := rulesApproval(t, k, rulesCommit, "alice", records.ViaGitHub)
+	gh := rulesApproval(t, k, rulesCommit, "alice", records.ViaForge)
 	bob := rulesApproval(t, k, rulesCommit, "bob", records.ViaSSH)
 	note := records.AddApproval(nil, ssh1)
 	note = records.AddApproval(note, gh)
@@ -256,8 +262,14 @@ func TestRuleAddApprovalReplacesOnlyTheSameIdentityAndWay(t *testing.T) {
 	for _, g := range got {
 		names = append(names, g.Principal+":"+g.Via)
 	}
-	if strings.Join(names, ",") != "alice:github,bob:ssh,ALICE:ssh" {
-		t.Fatalf("after re-approving: %v (want the older ssh entry replaced, the github one and bob kept, carol's unsigned dropped)", names)
+	if strings.Join(names, ",") != "alice:forge,bob:ssh,ALICE:ssh" {
+		t.Fatalf("after re-approving: %v (want the older ssh entry replaced, the forge one and bob kept, carol's unsigned dropped)", names)
+	}
+	// A forge's record replaces one written before as "via github": the same way.
+	older := rulesApproval(t, k, rulesCommit, "bob", "github")
+	note = records.AddApproval(records.AddApproval(nil, older), rulesApproval(t, k, rulesCommit, "bob", records.ViaForge))
+	if got, _ := records.ParseApprovals(note); len(got) != 1 || got[0].Via != records.ViaForge {
+		t.Fatalf("a forge record over a github one: %+v", got)
 	}
 }
 

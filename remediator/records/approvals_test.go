@@ -86,9 +86,9 @@ func TestCountedNeedsValidSignatures(t *testing.T) {
 		t.Fatalf("counted without keys: %v %v", got, ignored)
 	}
 	// A record of a GitHub review counts only when signed by the remediator.
-	gh, _ := records.Sign(k["remediator"], commit, "alice", records.ViaGitHub, at)
-	forged, _ := records.Sign(k["mallory"], commit, "alice", records.ViaGitHub, at)
-	ghTrust := records.Trust{Remediator: k["remediator"].Public(), AcceptGitHub: true, Now: at}
+	gh, _ := records.Sign(k["remediator"], commit, "alice", records.ViaForge, at)
+	forged, _ := records.Sign(k["mallory"], commit, "alice", records.ViaForge, at)
+	ghTrust := records.Trust{Remediator: k["remediator"].Public(), AcceptForge: true, Now: at}
 	if got, ignored := records.Counted(commit, []records.Approval{gh, forged}, ghTrust); len(got) != 1 || len(ignored) != 1 || !strings.Contains(ignored[0], "not recorded by this remediator") {
 		t.Fatalf("github records: %v %v", got, ignored)
 	}
