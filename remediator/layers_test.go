@@ -16,7 +16,7 @@ const module = "github.com/gitops-remediation/terraform-provider-remediation"
 var layers = [][]string{
 	{"internal/strictyaml", "internal/gittree", "internal/gitauth", "remediator/signing", "remediator/tracing"},
 	{"runbooks", "internal/gitpush"},
-	{"remediator/artifact", "remediator/decision", "remediator/edits", "runbooks/catalogstore"},
+	{"remediator/artifact", "remediator/decision", "remediator/edits", "remediator/bounds", "runbooks/catalogstore"},
 	{"remediator/intake", "remediator/forge", "remediator/infrarepo", "remediator/plancheck", "remediator/config"},
 	{"remediator/queue", "remediator/verify", "remediator/records", "remediator/replay", "remediator/forge/github", "remediator/forge/gitea"},
 	{"remediator/lifecycle", "remediator/forge/local", "remediator/propose", "remediator/audit"},

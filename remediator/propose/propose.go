@@ -223,7 +223,10 @@ func (p *Proposer) gate(ctx context.Context, rb *runbooks.Runbook, pol *runbooks
 		return "", reservation{}, err
 	}
 	for _, h := range ledger.Pending(listed(props), now) {
-		c.Add(h.Open, h.LastHour, h.Policy == pol.Metadata.Name, h.Runbook == rb.Metadata.Name)
+		// Open only while its branch is there: a proposal merged or closed and its
+		// branch deleted is not open, whether or not the forge still lists it.
+		_, branch := p.Infra.Branch(decision.Branch(h.ID))
+		c.Add(h.Open && branch, h.LastHour, h.Policy == pol.Metadata.Name, h.Runbook == rb.Metadata.Name)
 	}
 	r := reservation{counted: true, ledger: ledger, head: head}
 	return decision.OverLimit(pol, rb.Metadata.Name, p.Limits, c), r, nil
