@@ -130,7 +130,7 @@ func (t *Transport) once(req *http.Request) Answer {
 	if timeout > 0 {
 		ctx, cancel = context.WithTimeout(req.Context(), timeout)
 	}
-	resp, err := t.base.RoundTrip(req.WithContext(ctx))
+	resp, err := t.base.RoundTrip(req.WithContext(ctx)) //nolint:bodyclose // the caller closes it, through cancelBody
 	if err != nil {
 		cancel()
 		if timeout > 0 && ctx.Err() != nil && req.Context().Err() == nil {

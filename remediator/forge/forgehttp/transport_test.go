@@ -2,6 +2,7 @@ package forgehttp
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -104,7 +105,7 @@ func TestTransportWaitsNoLongerThanTheContext(t *testing.T) {
 		t.Fatal(err)
 	}
 	_ = resp.Body.Close()
-	if slept || resp.StatusCode != 503 || srv.n.Load() != 1 {
+	if slept || resp.StatusCode != http.StatusServiceUnavailable || srv.n.Load() != 1 {
 		t.Fatalf("slept %v, answer %d after %d tries: want the 503 at once", slept, resp.StatusCode, srv.n.Load())
 	}
 }
@@ -146,7 +147,11 @@ func TestTransportStopsWithTheCaller(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	rt := NewTransport(Options{Name: "test", Sleep: func(ctx context.Context, d time.Duration) error { cancel(); return SleepContext(ctx, d) }})
 	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL, nil)
-	if _, err := rt.RoundTrip(req); err != context.Canceled {
+	resp, err := rt.RoundTrip(req)
+	if resp != nil {
+		_ = resp.Body.Close()
+	}
+	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("err %v, want the caller's cancellation", err)
 	}
 	if srv.n.Load() != 1 {
