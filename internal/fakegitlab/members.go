@@ -67,6 +67,20 @@ func (s *Server) projectMember(w http.ResponseWriter, r *http.Request, c *call) 
 	writeJSON(w, http.StatusOK, s.memberJSON(u, s.level(c.p, u.username)))
 }
 
+// getGroup answers GET /groups/:id (a group by its path).
+func (s *Server) getGroup(w http.ResponseWriter, r *http.Request, _ *call) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	g := r.PathValue("id")
+	if _, ok := s.groups[g]; !ok {
+		notFound(w, "Group")
+		return
+	}
+	name := g[strings.LastIndex(g, "/")+1:]
+	writeJSON(w, http.StatusOK, map[string]any{"id": 1, "name": name, "path": name, "full_path": g, "full_name": g, "visibility": "private",
+		"web_url": s.URL + "/groups/" + g})
+}
+
 // groupMember answers GET /groups/:id/members/all/:user_id (a group by its path).
 func (s *Server) groupMember(w http.ResponseWriter, r *http.Request, c *call) {
 	s.mu.Lock()

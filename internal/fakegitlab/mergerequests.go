@@ -160,6 +160,11 @@ func (s *Server) listMRs(w http.ResponseWriter, r *http.Request, c *call) {
 		if b := q.Get("source_branch"); b != "" && b != m.source {
 			continue
 		}
+		if u := q.Get("created_after"); u != "" {
+			if t, err := time.Parse(time.RFC3339, u); err == nil && m.created.Before(t) {
+				continue
+			}
+		}
 		if u := q.Get("updated_after"); u != "" {
 			if t, err := time.Parse(time.RFC3339, u); err == nil && m.updated.Before(t) {
 				continue

@@ -234,6 +234,7 @@ func (s *Server) routes() http.Handler {
 	api("GET /projects/{id}/approvals", s.projectApprovals)
 	api("GET /projects/{id}/members/all/{user_id}", s.projectMember)
 	api("GET /groups/{id}/members/all/{user_id}", s.groupMember)
+	api("GET /groups/{id}", s.getGroup)
 	api("GET /projects/{id}/events", s.listEvents)
 	api("GET /projects/{id}/merge_requests", s.listMRs)
 	api("POST /projects/{id}/merge_requests", s.createMR)
