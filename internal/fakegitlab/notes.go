@@ -3,9 +3,12 @@ package fakegitlab
 import (
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/gitops-remediation/terraform-provider-remediation/internal/gittest"
 )
 
 type note struct {
@@ -210,4 +213,48 @@ func (s *Server) stateEvents(w http.ResponseWriter, r *http.Request, c *call) {
 	}
 	s.mu.Unlock()
 	writePage(w, r, list)
+}
+
+// OpenAs opens a merge request as login from source into target, as a person would.
+func (s *Server) OpenAs(path, login, source, target, title, description string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p := s.projects[path]
+	sha, err := gittest.Output(p.dir, "rev-parse", "refs/heads/"+source)
+	if err != nil {
+		s.t.Errorf("open as %s: no branch %s", login, source)
+		return
+	}
+	s.nextID++
+	m := &mergeRequest{id: s.nextID, iid: int64(len(p.mrs) + 1), title: title, description: description, author: strings.ToLower(login),
+		source: source, target: target, sha: sha, state: "opened", created: s.now(), updated: s.now()}
+	p.mrs = append(p.mrs, m)
+	s.addVersion(p, m)
+}
+
+// Unapprove withdraws login's approval.
+func (s *Server) Unapprove(path string, iid int64, login string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m := s.projects[path].mrs[iid-1]
+	m.approvals = slices.DeleteFunc(m.approvals, func(a *approval) bool { return strings.EqualFold(a.username, login) })
+}
+
+// Debug describes a merge request's versions, approvals and pushes, for a failing test.
+func (s *Server) Debug(path string, iid int64) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p := s.projects[path]
+	m := p.mrs[iid-1]
+	var b strings.Builder
+	for _, v := range m.versions {
+		b.WriteString("version " + v.head + " at " + v.created.Format(time.RFC3339Nano) + "\n")
+	}
+	for _, a := range m.approvals {
+		b.WriteString("approval " + a.username + " at " + a.at.Format(time.RFC3339Nano) + "\n")
+	}
+	for _, e := range p.pushes {
+		b.WriteString("push " + e.author + " " + e.ref + " " + e.to + " at " + e.created.Format(time.RFC3339Nano) + "\n")
+	}
+	return b.String()
 }
