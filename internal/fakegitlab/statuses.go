@@ -17,9 +17,9 @@ type status struct {
 }
 
 type pipeline struct {
-	id, iid             int64
-	sha, ref, state, by string
-	created, updated    time.Time
+	id, iid                     int64
+	sha, ref, state, by, source string
+	created, updated            time.Time
 }
 
 // SetStatus records a commit status (an external one, or a pipeline job's) as
@@ -34,7 +34,31 @@ func (s *Server) setStatusLocked(p *project, sha, name, state, desc, login strin
 	s.nextID++
 	st := &status{id: s.nextID, sha: sha, name: name, state: state, desc: desc, author: login, pipelineID: pipelineID, created: s.now()}
 	p.statuses = append(p.statuses, st)
+	if pipelineID == 0 {
+		s.externalPipeline(p, st)
+	}
 	return st
+}
+
+// externalPipeline is what GitLab does with an external status: it belongs to the
+// commit's external pipeline (made with the first one), whose status follows it and
+// whose change is delivered as a Pipeline Hook.
+func (s *Server) externalPipeline(p *project, st *status) {
+	var pl *pipeline
+	for _, x := range p.pipelines {
+		if x.sha == st.sha && x.source == "external" {
+			pl = x
+		}
+	}
+	if pl == nil {
+		s.nextID++
+		pl = &pipeline{id: s.nextID, iid: int64(len(p.pipelines) + 1), sha: st.sha, ref: st.ref, by: st.author, source: "external", created: s.now()}
+		p.pipelines = append(p.pipelines, pl)
+	}
+	st.pipelineID, pl.state, pl.updated = pl.id, st.state, s.now()
+	s.deliver(p, "Pipeline Hook", map[string]any{"object_kind": "pipeline",
+		"object_attributes": map[string]any{"id": pl.id, "iid": pl.iid, "ref": pl.ref, "sha": pl.sha, "status": pl.state, "source": "external"},
+		"user":              s.hookUser(st.author), "project": s.projectHookJSON(p), "merge_request": nil})
 }
 
 // Pipeline runs a pipeline for sha as login, its jobs ending in the states given
@@ -45,7 +69,7 @@ func (s *Server) Pipeline(path, ref, sha, login string, jobs map[string]string) 
 	defer s.mu.Unlock()
 	p := s.projects[path]
 	s.nextID++
-	pl := &pipeline{id: s.nextID, iid: int64(len(p.pipelines) + 1), sha: sha, ref: ref, by: login, created: s.now(), updated: s.now(), state: "success"}
+	pl := &pipeline{id: s.nextID, iid: int64(len(p.pipelines) + 1), sha: sha, ref: ref, by: login, source: "push", created: s.now(), updated: s.now(), state: "success"}
 	for name, state := range jobs {
 		s.setStatusLocked(p, sha, name, state, "", login, pl.id)
 		if state != "success" {
@@ -69,7 +93,7 @@ func (s *Server) latestPipeline(p *project, sha string) *pipeline {
 }
 
 func (s *Server) pipelineJSON(p *project, pl *pipeline) map[string]any {
-	return map[string]any{"id": pl.id, "iid": pl.iid, "project_id": p.id, "sha": pl.sha, "ref": pl.ref, "status": pl.state, "source": "push",
+	return map[string]any{"id": pl.id, "iid": pl.iid, "project_id": p.id, "sha": pl.sha, "ref": pl.ref, "status": pl.state, "source": pl.source,
 		"created_at": stamp(pl.created), "updated_at": stamp(pl.updated), "web_url": s.URL + "/" + p.path + "/-/pipelines/" + strconv.FormatInt(pl.id, 10)}
 }
 
