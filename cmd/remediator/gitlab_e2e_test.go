@@ -351,3 +351,25 @@ func TestWholeLoopOnGitLabWithRealMonitoring(t *testing.T) {
 			len(mr.Notes) > 0 && strings.Contains(mr.Notes[len(mr.Notes)-1], "**Verified.**")
 	})
 }
+
+// TestGitLabApprovalOfAReporterNeverCounts: GitLab keeps an approval when its giver
+// loses access; alice approves as a developer and is made a reporter, then a guest:
+// the pass reads her level anew and counts nothing, and merges once she is a
+// developer again.
+func TestGitLabApprovalOfAReporterNeverCounts(t *testing.T) {
+	w := gitlabSetup(t, func(_ *runbooks.Runbook, p *runbooks.Policy) { p.Spec.RequiredChecks = nil })
+	if code, out, errs := proposeRun(t, w.cfg, alert("api-gateway")); code != 0 {
+		t.Fatalf("propose: %d %s %s", code, out, errs)
+	}
+	w.approve("alice", 1)
+	for _, level := range []int{fakegitlab.Reporter, fakegitlab.Guest} {
+		w.s.SetMember(glProject, "alice", level)
+		if out := reconcileGH(t, w.cfg); !strings.Contains(out, "0 of 1 approval(s)") || w.mr(1).State == "merged" {
+			t.Fatalf("an approval by a user of level %d counted: %s", level, out)
+		}
+	}
+	w.s.SetMember(glProject, "alice", fakegitlab.Developer)
+	if out := reconcileGH(t, w.cfg); !strings.Contains(out, "merged: ") {
+		t.Fatalf("alice as a developer again: %s", out)
+	}
+}
