@@ -134,9 +134,7 @@ func TestGitLabLoop(t *testing.T) {
 	forgedHead := gittest.Run(t, work, "rev-parse", "HEAD")
 	w.s.Push(glProject, "mallory", "remediation/forged", forgedHead)
 	w.s.OpenAs(glProject, "mallory", "remediation/forged", "main", "forged", strings.ReplaceAll(mr.Description, id, "forged"))
-	if err := w.s.Approve(glProject, 2, "carol"); err != nil {
-		t.Fatal(err)
-	}
+	w.approve("carol", 2)
 	w.s.Pipeline(glProject, "remediation/forged", forgedHead, "ci", map[string]string{"terraform-plan": "success"})
 	if out := reconcileGH(t, w.cfg); strings.Contains(out, "forged") || w.mr(2).State == "merged" {
 		t.Fatalf("the forged merge request was taken as a proposal: %s", out)
