@@ -14,8 +14,8 @@ import (
 	"github.com/gitops-remediation/terraform-provider-remediation/internal/testenv"
 )
 
-// Test files may build the local forge as a fixture; no file outside the owners
-// names GitHub's or Gitea's types.
+// Test files may build a forge as a fixture; no product file outside the owners
+// names GitHub's, Gitea's or GitLab's types.
 
 // forgeOwners may name a forge package's types: the forge itself and the wiring
 // that builds one from forge.type.
@@ -55,8 +55,10 @@ func TestNoForgeTypeNamedOutsideItsPackage(t *testing.T) {
 			if !ok || dir == strings.TrimPrefix(pkgPath, module+"/") || owner(dir) {
 				continue
 			}
-			if strings.HasSuffix(path, "_test.go") && pkgPath == module+"/remediator/forge/local" {
-				continue // the local forge is the in-process fixture other packages' tests build
+			if strings.HasSuffix(path, "_test.go") {
+				// A test builds the forge its case needs as a fixture (the local forge,
+				// or GitHub's on its test server); the product never names one.
+				continue
 			}
 			name := filepath.Base(pkgPath)
 			if imp.Name != nil {
@@ -112,8 +114,8 @@ func forgePackages(t *testing.T, root string) map[string]map[string]bool {
 	out := map[string]map[string]bool{}
 	fset := token.NewFileSet()
 	for _, e := range entries {
-		if !e.IsDir() {
-			continue
+		if !e.IsDir() || e.Name() == "forgehttp" {
+			continue // forgehttp is the forges' shared retry policy, not a forge
 		}
 		dir := filepath.Join(root, "remediator", "forge", e.Name())
 		files := parseSources(t, fset, dir)

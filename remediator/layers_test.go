@@ -18,7 +18,8 @@ var layers = [][]string{
 	{"runbooks", "internal/gitpush"},
 	{"remediator/artifact", "remediator/decision", "remediator/edits", "remediator/bounds", "runbooks/catalogstore"},
 	{"remediator/intake", "remediator/forge", "remediator/infrarepo", "remediator/plancheck", "remediator/config"},
-	{"remediator/queue", "remediator/verify", "remediator/records", "remediator/replay", "remediator/forge/github", "remediator/forge/gitea"},
+	{"remediator/forge/forgehttp"},
+	{"remediator/queue", "remediator/verify", "remediator/records", "remediator/replay", "remediator/forge/github", "remediator/forge/gitea", "remediator/forge/gitlab"},
 	{"remediator/lifecycle", "remediator/forge/local", "remediator/propose", "remediator/audit"},
 	{"remediator/status", "remediator/notify", "remediator/worker", "remediator/server"},
 	{"remediator/daemon"},
@@ -27,7 +28,7 @@ var layers = [][]string{
 }
 
 // Test-only and tooling packages: outside the product's order.
-var outside = []string{"remediator", "internal/benchratio", "internal/fakegithub", "internal/giteatest", "internal/gittest", "internal/mutationgate",
+var outside = []string{"remediator", "internal/benchratio", "internal/fakegithub", "internal/fakegitlab", "internal/giteatest", "internal/gittest", "internal/mutationgate",
 	"internal/infratest", "internal/ociimage", "internal/release", "internal/configdoc", "internal/testenv", "deploy", "examples", "tools", "scripts"}
 
 // TestImportsRunOneWay: every product package imports only packages below it in the

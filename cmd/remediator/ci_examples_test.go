@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -145,40 +144,6 @@ func TestAtlantisExample(t *testing.T) {
 	out, err := shellResult(dir, env(f.badConfig), strings.Join(script, "\n"))
 	if err == nil || !strings.Contains(out, "terraform_data.replicas") {
 		t.Fatalf("a plan beyond the catalog's limits passed Atlantis's plan: %v\n%s", err, out)
-	}
-}
-
-// The GitLab CI job's script lines, run in a shell as a runner runs them (the job's
-// variables, GitLab's merge request variables), pass a remediation within its limits
-// and fail one beyond them.
-func TestGitLabCIExample(t *testing.T) {
-	var jobs map[string]struct {
-		Variables map[string]string `yaml:"variables"`
-		Script    []string          `yaml:"script"`
-	}
-	readExampleYAML(t, "gitlab-ci.yml", &jobs)
-	job, ok := jobs["remediation-plan-check"]
-	if !ok || len(job.Script) < 4 {
-		t.Fatalf("jobs: %+v", jobs)
-	}
-	f := newCIFixture(t)
-	env := func(cfg string) []string {
-		e := []string{"PATH=" + f.path, "CI_MERGE_REQUEST_TARGET_BRANCH_NAME=main", "CI_PROJECT_DIR=" + f.checkout, "REMEDIATOR_CONFIG=" + cfg}
-		for k, v := range job.Variables {
-			e = append(e, fmt.Sprintf("%s=%s", k, v))
-		}
-		return e
-	}
-	out := shell(t, f.checkout, env(f.goodConfig), strings.Join(job.Script, "\n"))
-	if !strings.Contains(out, "scale-out-api") || !strings.Contains(out, "terraform_data.replicas") {
-		t.Fatalf("the plan check did not report the remediation:\n%s", out)
-	}
-	if _, err := os.Stat(filepath.Join(f.checkout, job.Variables["TF_ROOT"], "plan-check.md")); err != nil {
-		t.Fatalf("no report for the job's artifacts: %v", err)
-	}
-	out, err := shellResult(f.checkout, env(f.badConfig), strings.Join(job.Script, "\n"))
-	if err == nil || !strings.Contains(out, "terraform_data.replicas") {
-		t.Fatalf("a plan beyond the catalog's limits passed the GitLab job: %v\n%s", err, out)
 	}
 }
 

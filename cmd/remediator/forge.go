@@ -38,8 +38,11 @@ func openInfra(ctx context.Context, cfg *config.Config, log *slog.Logger, with .
 
 func openInfraUnsigned(ctx context.Context, cfg *config.Config, log *slog.Logger, with ...func(*github.Options)) (*infrarepo.Repo, forge.Forge, error) {
 	infraToken := config.Secret(cfg.Infrastructure.TokenEnv)
-	if cfg.Forge.Type == config.ForgeGitea {
+	switch cfg.Forge.Type {
+	case config.ForgeGitea:
 		return openGitea(ctx, cfg, log, infraToken)
+	case config.ForgeGitLab:
+		return openGitLab(ctx, cfg, log, infraToken)
 	}
 	if cfg.Forge.Type != config.ForgeGitHub {
 		infra, err := infrarepo.Open(ctx, cfg.Infrastructure.Repository, infraToken, cfg.StateDir)
@@ -77,6 +80,8 @@ func newPullRequests(cfg *config.Config, log *slog.Logger) (forge.PullRequests, 
 		return newGitHubForge(cfg, log)
 	case config.ForgeGitea:
 		return newGiteaForge(cfg, log)
+	case config.ForgeGitLab:
+		return newGitLabForge(cfg, log)
 	default:
 		return nil, badInput(fmt.Errorf("forge.type: %q has no pull requests", cfg.Forge.Type))
 	}

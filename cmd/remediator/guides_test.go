@@ -41,7 +41,8 @@ import (
 // before the first block, as the guide lists it. A block that fails fails the test, naming
 // the guide, the block and its output.
 // runGuides are the guides the tests run: every guide (TestEveryGuideRuns).
-var runGuides = map[string]bool{"getting-started-git.md": true, "writing-runbooks.md": true, "getting-started-github.md": true, "operating.md": true, "getting-started-gitea.md": true}
+var runGuides = map[string]bool{"getting-started-git.md": true, "writing-runbooks.md": true, "getting-started-github.md": true, "operating.md": true,
+	"getting-started-gitea.md": true, "getting-started-gitlab.md": true}
 
 type guideBlock struct {
 	line     int

@@ -219,16 +219,18 @@ func (svc *services) handler(src *daemon.Daemon) http.Handler {
 	return server.New(server.Options{
 		Queue: svc.q, Metrics: server.NewMetrics(svc.reg), Gatherer: svc.reg, Logger: log, BearerToken: token,
 		MaxBodyBytes: int64(cfg.Intake.MaxBodyBytes), Ready: src.Ready, Now: time.Now, Status: page, Tracer: svc.tracer,
-		GitHubWebhookSecret: secretUnless(cfg, config.ForgeGitea),
+		GitHubWebhookSecret: secretUnless(cfg, config.ForgeGitea, config.ForgeGitLab),
 		OnGitHubEvent:       func(_ string, t forge.Target) { src.KickTarget(t) },
-		GiteaWebhookSecret:  secretUnless(cfg, config.ForgeGitHub, config.ForgeLocal),
+		GiteaWebhookSecret:  secretUnless(cfg, config.ForgeGitHub, config.ForgeLocal, config.ForgeGitLab),
 		OnGiteaEvent:        func(_ string, t forge.Target) { src.KickTarget(t) },
+		GitLabWebhookSecret: secretUnless(cfg, config.ForgeGitHub, config.ForgeLocal, config.ForgeGitea),
+		OnGitLabEvent:       func(_ string, t forge.Target) { src.KickTarget(t) },
 		Route:               src.Route,
 	})
 }
 
 // secretUnless is forge.webhook_secret_env's secret, except on the forges named: a
-// Gitea secret opens no GitHub route, and a GitHub one no Gitea route.
+// forge's secret opens no other forge's route.
 func secretUnless(cfg *config.Config, forgeTypes ...string) string {
 	if slices.Contains(forgeTypes, cfg.Forge.Type) {
 		return ""

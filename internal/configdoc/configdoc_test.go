@@ -118,7 +118,7 @@ func TestSchemaAgreesWithLoad(t *testing.T) {
 		{"nested unknown key", minimal + "forge:\n  tpye: local\n", false},
 		{"wrong type", minimal + "intake:\n  max_queued: lots\n", false},
 		{"missing required", "catalog:\n  repository: /srv/c.git\nstate_dir: /s\n", false},
-		{"unknown forge", minimal + "forge:\n  type: gitlab\n", false},
+		{"unknown forge", minimal + "forge:\n  type: bitbucket\n", false},
 		{"bad duration", minimal + "alertmanager:\n  restart_grace: 5 minutes\n", false},
 		{"good duration", minimal + "alertmanager:\n  restart_grace: 1h30m\n", true},
 		{"unknown event", minimal + "notify:\n  receivers:\n    - {name: a, type: slack, url_env: U, events: [merged, exploded]}\n", false},

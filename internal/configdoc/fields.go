@@ -54,7 +54,7 @@ var required = []string{"catalog.repository", "infrastructure.repository", "stat
 // switches on; the tests check Load accepts each and refuses another.
 func enums() map[string][]string {
 	return map[string][]string{
-		"forge.type":                {config.ForgeLocal, config.ForgeGitHub, config.ForgeGitea},
+		"forge.type":                {config.ForgeLocal, config.ForgeGitHub, config.ForgeGitea, config.ForgeGitLab},
 		"notify.receivers[].type":   {config.NotifySlack, config.NotifyTeams, config.NotifyWebhook},
 		"notify.receivers[].events": slices.Clone(config.NotifyEvents),
 	}

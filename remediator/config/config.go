@@ -122,19 +122,28 @@ const (
 	ForgeGitHub = "github"
 	// ForgeGitea is Gitea, and Forgejo, which shares its API.
 	ForgeGitea = "gitea"
+	// ForgeGitLab is GitLab, SaaS or self-managed.
+	ForgeGitLab = "gitlab"
 )
+
+// DefaultGitLabURL is where the gitlab forge goes without forge.base_url.
+const DefaultGitLabURL = "https://gitlab.com"
 
 // Forge is where proposals are opened.
 type Forge struct {
 	// Type is the kind of forge: local (proposal branches, signed approvals and records in Git itself),
-	// github or gitea (pull requests; gitea serves Forgejo too).
+	// github or gitea (pull requests; gitea serves Forgejo too), or gitlab (merge requests).
 	Type string `yaml:"type"`
 	// Owner is the organisation or user owning the repository (github and gitea).
 	Owner string `yaml:"owner"`
 	// Repository is the repository's name (github and gitea).
 	Repository string `yaml:"repository"`
+	// Project is the GitLab project's full path, e.g. platform/infra (gitlab only; or
+	// its numeric id). Unset, owner/repository is the path.
+	Project string `yaml:"project"`
 	// BaseURL is the forge's address: GitHub Enterprise Server's (unset, github.com),
-	// or the Gitea or Forgejo server's (required for gitea), e.g. https://git.example.com.
+	// the Gitea or Forgejo server's (required for gitea), e.g. https://git.example.com,
+	// or a self-managed GitLab's (unset, https://gitlab.com).
 	BaseURL string `yaml:"base_url"`
 	// TokenEnv names the variable holding the forge token (github: or a GitHub App's
 	// app_id, installation_id and private_key_file; gitea: or token_file). On Gitea the
@@ -142,7 +151,9 @@ type Forge struct {
 	// administer the repository (to read reviewers' permissions).
 	TokenEnv string `yaml:"token_env"`
 	// TokenFile is a file holding the forge token, such as a mounted secret (gitea
-	// only; instead of token_env).
+	// and gitlab only; instead of token_env). On GitLab the token's user (or a project
+	// access token's bot) is the remediator's: it opens the merge requests and needs
+	// the api scope and developer access or more.
 	TokenFile string `yaml:"token_file"`
 	// AppID is the GitHub App's id, for App authentication instead of a token.
 	AppID int `yaml:"app_id"`
@@ -150,8 +161,9 @@ type Forge struct {
 	InstallationID int `yaml:"installation_id"`
 	// PrivateKeyFile is the GitHub App's private key (PEM).
 	PrivateKeyFile string `yaml:"private_key_file"`
-	// WebhookSecretEnv names the variable holding the GitHub webhook secret, which
-	// enables POST /v1/github.
+	// WebhookSecretEnv names the variable holding the webhook secret, which enables
+	// the forge's webhook: POST /v1/github, POST /v1/gitea, or POST /v1/gitlab (GitLab
+	// sends the secret token as X-Gitlab-Token).
 	WebhookSecretEnv string `yaml:"webhook_secret_env"`
 	// Teams lists the members of each "org/team" a policy requires, for the local
 	// forge only: a plain Git server has no organisation to ask (GitHub is asked).
@@ -338,11 +350,16 @@ func (c *Config) validateForge(add func(field, format string, args ...any)) {
 		}
 	case ForgeGitea:
 		c.validateGitea(add)
+	case ForgeGitLab:
+		c.validateGitLab(add)
 	default:
-		add("forge.type", "unknown forge %q: want local, github or gitea", c.Forge.Type)
+		add("forge.type", "unknown forge %q: want local, github, gitea or gitlab", c.Forge.Type)
 	}
-	if c.Forge.TokenFile != "" && c.Forge.Type != ForgeGitea {
-		add("forge.token_file", "for the gitea forge only")
+	if c.Forge.TokenFile != "" && c.Forge.Type != ForgeGitea && c.Forge.Type != ForgeGitLab {
+		add("forge.token_file", "for the gitea and gitlab forges only")
+	}
+	if c.Forge.Project != "" && c.Forge.Type != ForgeGitLab {
+		add("forge.project", "for the gitlab forge only (on %s: owner and repository)", c.Forge.Type)
 	}
 	for i, p := range c.Forge.CheckReporters {
 		field := fmt.Sprintf("forge.check_reporters[%d]", i)
@@ -384,14 +401,46 @@ func (c *Config) validateGitea(add func(field, format string, args ...any)) {
 	} else {
 		checkURL(add, "forge.base_url", c.Forge.BaseURL)
 	}
+	c.validateToken(add)
+}
+
+// validateGitLab checks what the gitlab forge needs: which project (its path, or
+// owner/repository), where (gitlab.com unless base_url says), and a token from one
+// place.
+func (c *Config) validateGitLab(add func(field, format string, args ...any)) {
+	switch {
+	case c.Forge.Project == "" && (c.Forge.Owner == "" || c.Forge.Repository == ""):
+		add("forge.project", "required for the gitlab forge: the project's full path, e.g. platform/infra (or owner and repository)")
+	case c.Forge.Project != "" && (c.Forge.Owner != "" || c.Forge.Repository != ""):
+		add("forge.project", "set project, or owner and repository, not both")
+	case strings.Trim(c.GitLabProject(), "/") != c.GitLabProject() || strings.Contains(c.GitLabProject(), "//") || strings.ContainsAny(c.GitLabProject(), " \t?#%"):
+		add("forge.project", "invalid project %q: want group/name or a numeric id", c.GitLabProject())
+	}
+	if c.Forge.BaseURL != "" {
+		checkURL(add, "forge.base_url", c.Forge.BaseURL)
+	}
+	c.validateToken(add)
+}
+
+// GitLabProject is the gitlab forge's project: forge.project, else owner/repository.
+func (c *Config) GitLabProject() string {
+	if c.Forge.Project != "" {
+		return c.Forge.Project
+	}
+	return c.Forge.Owner + "/" + c.Forge.Repository
+}
+
+// validateToken checks a token forge (gitea, gitlab) has its token from one place,
+// and no GitHub App settings.
+func (c *Config) validateToken(add func(field, format string, args ...any)) {
 	switch {
 	case c.Forge.TokenEnv == "" && c.Forge.TokenFile == "":
-		add("forge.token_env", "required for the gitea forge (or forge.token_file)")
+		add("forge.token_env", "required for the %s forge (or forge.token_file)", c.Forge.Type)
 	case c.Forge.TokenEnv != "" && c.Forge.TokenFile != "":
 		add("forge.token_file", "set token_env or token_file, not both")
 	}
 	if c.Forge.AppID != 0 || c.Forge.InstallationID != 0 || c.Forge.PrivateKeyFile != "" {
-		add("forge", "app_id, installation_id and private_key_file are GitHub App settings: the gitea forge takes a token")
+		add("forge", "app_id, installation_id and private_key_file are GitHub App settings: the %s forge takes a token", c.Forge.Type)
 	}
 }
 

@@ -142,3 +142,16 @@ func OutcomeComment(outcome Outcome, detail, mergeSHA string) string {
 	return fmt.Sprintf("%s\n%s\n\n| | |\n|---|---|\n| Checked | `%s` |\n| Merge commit | `%s` |\n| Recorded in Git | note under `refs/notes/remediation` on the merge commit |\n",
 		OutcomeMarker, headline, code(detail), mergeSHA)
 }
+
+// ChangedMarker finds the one comment that says a person changed the proposal.
+const ChangedMarker = "<!-- remediation:changed-by-person -->"
+
+// ChangedByPersonComment says why the remediator will not merge a proposal whose head
+// is not its own commit: what names the forge's proposal ("pull request", "merge
+// request") and reviews what would approve it there ("reviews", "approvals").
+func ChangedByPersonComment(what, reviews, head, reason string) string {
+	return fmt.Sprintf("**Changed by a person.** The head `%s` of this %s is not the remediator's own commit, so the "+
+		"remediator will not merge it, whatever its %s say.\n\n%s\n\nIf you want this change, merge it through your "+
+		"team's own process; if not, close this %s and the remediator proposes again when the anomaly recurs.",
+		head, what, reviews, reason, what)
+}

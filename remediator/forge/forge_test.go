@@ -78,3 +78,14 @@ func TestBodyEscapesAnomalyValuesAndFits(t *testing.T) {
 		t.Error("the cut is not said")
 	}
 }
+
+// TestChangedByPersonCommentNamesTheForgesWords: the comment names the head, the
+// reason, and the proposal and its approvals in the forge's own words.
+func TestChangedByPersonCommentNamesTheForgesWords(t *testing.T) {
+	got := forge.ChangedByPersonComment("merge request", "approvals", "abc123", "a commit by mallory")
+	for _, want := range []string{"`abc123`", "this merge request is not", "whatever its approvals say", "a commit by mallory", "close this merge request"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("comment lacks %q:\n%s", want, got)
+		}
+	}
+}

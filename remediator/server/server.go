@@ -54,6 +54,11 @@ type Options struct {
 	// told of each verified delivery that can change a decision, and what it names.
 	GiteaWebhookSecret string
 	OnGiteaEvent       func(event string, target forge.Target)
+	// GitLabWebhookSecret enables POST /v1/gitlab, whose deliveries carry it in
+	// X-Gitlab-Token; OnGitLabEvent is told of each verified delivery that can change
+	// a decision, and what it names.
+	GitLabWebhookSecret string
+	OnGitLabEvent       func(event string, target forge.Target)
 	// Status, when set, adds the status page's routes (GET / and what it links to).
 	Status interface{ Register(mux *http.ServeMux) }
 	// Tracer starts each actionable anomaly's trace; nil traces nothing.
@@ -70,6 +75,7 @@ func New(o Options) http.Handler {
 	}))
 	mux.Handle("POST /v1/github", o.github())
 	mux.Handle("POST /v1/gitea", o.gitea())
+	mux.Handle("POST /v1/gitlab", o.gitlab())
 	mux.Handle("GET /metrics", promhttp.HandlerFor(o.Gatherer, promhttp.HandlerOpts{}))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})

@@ -24,6 +24,7 @@ import (
 	sdk "code.gitea.io/sdk/gitea"
 
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/forge"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/forge/forgehttp"
 )
 
 // Options configure the forge.
@@ -78,20 +79,13 @@ func New(o Options) (*Forge, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	if o.Sleep == nil {
-		o.Sleep = sleepContext
-	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	if o.Retry.Attempts == 0 {
 		o.Retry = DefaultRetry
 	}
-	base := o.Transport
-	if base == nil {
-		base = http.DefaultTransport
-	}
-	rt := &retryTransport{base: base, retry: o.Retry, now: o.Now, sleep: o.Sleep, logger: o.Logger}
+	rt := forgehttp.NewTransport(forgehttp.Options{Name: "gitea", Base: o.Transport, Policy: o.Retry, Now: o.Now, Sleep: o.Sleep, Logger: o.Logger})
 	return &Forge{base: strings.TrimSuffix(o.BaseURL, "/"), owner: o.Owner, repo: o.Repository, token: o.Token,
 		http: &http.Client{Transport: rt, Timeout: requestTimeout}, now: o.Now, logger: o.Logger, reporters: o.Reporters}, nil
 }

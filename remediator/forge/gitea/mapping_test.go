@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -82,23 +81,24 @@ func TestMergeRefusals(t *testing.T) {
 	}
 }
 
-// TestRetries: 429 and 5xx are tried again (waiting what Retry-After says), other
-// answers are Gitea's word; a wait beyond MaxWait is not taken.
+// TestRetries: Gitea's client speaks through the shared retry policy: 429 and 5xx
+// are tried again (waiting what Retry-After says), other answers are Gitea's word;
+// a wait beyond MaxWait is not taken.
 func TestRetries(t *testing.T) {
 	cases := []struct {
 		name    string
 		answers []int
 		after   string
 		tries   int32
-		final   int
+		ok      bool
 		waits   []time.Duration
 	}{
-		{"rate limited, then served", []int{429, 200}, "7", 2, 200, []time.Duration{7 * time.Second}},
-		{"gateway errors", []int{502, 503, 200}, "", 3, 200, nil},
-		{"not found is an answer", []int{404, 200}, "", 1, 404, nil},
-		{"a refusal is an answer", []int{405, 200}, "", 1, 405, nil},
-		{"gives up after the attempts", []int{500, 500, 500, 500, 500, 500}, "", 3, 500, nil},
-		{"a wait too long is not taken", []int{429, 200}, "3600", 1, 429, nil},
+		{"rate limited, then served", []int{429, 200}, "7", 2, true, []time.Duration{7 * time.Second}},
+		{"gateway errors", []int{502, 503, 200}, "", 3, true, nil},
+		{"not found is an answer", []int{404, 200}, "", 1, false, nil},
+		{"a refusal is an answer", []int{405, 200}, "", 1, false, nil},
+		{"gives up after the attempts", []int{500, 500, 500, 500, 500, 500}, "", 3, false, nil},
+		{"a wait too long is not taken", []int{429, 200}, "3600", 1, false, nil},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -109,19 +109,24 @@ func TestRetries(t *testing.T) {
 					w.Header().Set("Retry-After", tc.after)
 				}
 				w.WriteHeader(tc.answers[i])
+				if tc.answers[i] == http.StatusOK {
+					_, _ = w.Write([]byte(`{"id":7,"login":"remediator"}`))
+				}
 			}))
 			defer srv.Close()
 			var waits []time.Duration
-			rt := &retryTransport{base: http.DefaultTransport, retry: Retry{Attempts: 3, MaxWait: time.Minute, Backoff: time.Millisecond},
-				now: time.Now, logger: discard(), sleep: func(_ context.Context, d time.Duration) error { waits = append(waits, d); return nil }}
-			req, _ := http.NewRequestWithContext(context.Background(), http.MethodPost, srv.URL, strings.NewReader(`{"x":1}`))
-			resp, err := rt.RoundTrip(req)
+			f, err := New(Options{BaseURL: srv.URL, Owner: "acme", Repository: "infra", Token: "t", Logger: discard(),
+				Retry: Retry{Attempts: 3, MaxWait: time.Minute, Backoff: time.Millisecond},
+				Sleep: func(_ context.Context, d time.Duration) error { waits = append(waits, d); return nil }})
 			if err != nil {
 				t.Fatal(err)
 			}
-			_ = resp.Body.Close()
-			if resp.StatusCode != tc.final || n.Load() != tc.tries {
-				t.Fatalf("final %d after %d tries; want %d after %d", resp.StatusCode, n.Load(), tc.final, tc.tries)
+			self, err := f.Self(context.Background())
+			if (err == nil) != tc.ok || n.Load() != tc.tries {
+				t.Fatalf("err %v after %d tries; want ok=%v after %d", err, n.Load(), tc.ok, tc.tries)
+			}
+			if tc.ok && self != "remediator" {
+				t.Fatalf("self %q", self)
 			}
 			if tc.waits != nil && (len(waits) != len(tc.waits) || waits[0] != tc.waits[0]) {
 				t.Fatalf("waits %v, want %v", waits, tc.waits)

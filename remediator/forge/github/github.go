@@ -20,6 +20,7 @@ import (
 	gh "github.com/google/go-github/v60/github"
 
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/forge"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/forge/forgehttp"
 )
 
 // Options configure the forge.
@@ -89,14 +90,8 @@ func New(o Options) (*Forge, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	if o.Sleep == nil {
-		o.Sleep = sleepContext
-	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
-	}
-	if o.Retry.Attempts == 0 {
-		o.Retry = DefaultRetry
 	}
 	base := o.Transport
 	if base == nil {
@@ -105,7 +100,9 @@ func New(o Options) (*Forge, error) {
 	if o.Budget != nil {
 		base = &meterTransport{base: base, budget: o.Budget}
 	}
-	cache := newCacheTransport(&retryTransport{base: base, retry: o.Retry, now: o.Now, sleep: o.Sleep, logger: o.Logger}, o.CacheBytes)
+	retry := forgehttp.NewTransport(forgehttp.Options{Name: "github", Base: base, Policy: o.Retry, Limited: limited,
+		Now: o.Now, Sleep: o.Sleep, Logger: o.Logger})
+	cache := newCacheTransport(retry, o.CacheBytes)
 	var rt http.RoundTripper = cache
 	f := &Forge{owner: o.Owner, repo: o.Repository, token: o.Token, now: o.Now, logger: o.Logger, reporters: o.Reporters,
 		cache: cache, selfFile: o.SelfFile, selfKey: selfKey(o), recordFile: o.RecordFile, known: newMemory()}
