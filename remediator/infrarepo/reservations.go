@@ -55,15 +55,22 @@ func (r *Repo) Reservations() (bounds.Ledger, plumbing.Hash, error) {
 	return bounds.Parse(data), head, nil
 }
 
+// Reserve is the ledger's move that goes with a proposal's branch: from the head
+// Reservations read (From) to a commit holding Next, signed as By.
+type Reserve struct {
+	From plumbing.Hash
+	Next bounds.Ledger
+	By   object.Signature
+}
+
 // PushReserving creates the proposal's branch at c (moving it from old, as PushOver
-// does) and, in the same atomic push, moves the ledger from ledgerHead (as read with
-// Reservations) to a signed commit holding next. Both move or neither:
-// ErrBranchExists when the branch was not at old, ErrReservationsMoved when only the
-// ledger moved.
-func (w *WorkTree) PushReserving(ctx context.Context, c *object.Commit, branch string, old plumbing.Hash,
-	ledgerHead plumbing.Hash, next bounds.Ledger, by object.Signature) error {
+// does) and, in the same atomic push, moves the ledger as res says. Both move or
+// neither: ErrBranchExists when the branch was not at old, ErrReservationsMoved when
+// only the ledger moved.
+func (w *WorkTree) PushReserving(ctx context.Context, c *object.Commit, branch string, old plumbing.Hash, res Reserve) error {
 	r := w.r
-	ledger, parentTree, err := r.ledgerCommit(ledgerHead, next, by)
+	ledgerHead := res.From
+	ledger, parentTree, err := r.ledgerCommit(ledgerHead, res.Next, res.By)
 	if err != nil {
 		return err
 	}

@@ -68,7 +68,7 @@ func TestReservationsAreACompareAndSwapWithTheBranch(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		return wt.PushReserving(ctx, c, "remediation/"+id, plumbing.ZeroHash, head, next, by)
+		return wt.PushReserving(ctx, c, "remediation/"+id, plumbing.ZeroHash, infrarepo.Reserve{From: head, Next: next, By: by})
 	}
 	a, b := replica(), replica()
 	if err := propose(a, "one"); err != nil {

@@ -267,7 +267,7 @@ func (pr *proposal) pushOnce(ctx context.Context, wt *infrarepo.WorkTree, commit
 		return err
 	}
 	by := object.Signature{Name: pr.p.AuthorName, Email: pr.p.AuthorEmail, When: now}
-	return wt.PushReserving(ctx, commit, pr.res.Branch, pr.replace, pr.reserve.head, next, by)
+	return wt.PushReserving(ctx, commit, pr.res.Branch, pr.replace, infrarepo.Reserve{From: pr.reserve.head, Next: next, By: by})
 }
 
 // openOnForge opens the pushed branch's proposal for review.
