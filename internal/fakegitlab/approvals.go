@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/gitops-remediation/terraform-provider-remediation/internal/gittest"
@@ -21,6 +22,45 @@ func (s *Server) Approve(path string, iid int64, login string) error {
 		return fmt.Errorf("%d %s", code, msg)
 	}
 	return nil
+}
+
+// RequestChanges records login's review "request changes" on the merge request, as
+// GitLab's merge request page does: login becomes a reviewer whose state is
+// requested_changes until they approve.
+func (s *Server) RequestChanges(path string, iid int64, login string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m := s.projects[path].mrs[iid-1]
+	if !slices.Contains(m.reviewers, login) {
+		m.reviewers = append(m.reviewers, login)
+	}
+	m.setReviewState(login, "requested_changes")
+}
+
+func (m *mergeRequest) setReviewState(login, state string) {
+	if m.reviewState == nil {
+		m.reviewState = map[string]string{}
+	}
+	m.reviewState[login] = state
+}
+
+// reviewersOf answers GET .../reviewers: each reviewer and their state.
+func (s *Server) reviewersOf(w http.ResponseWriter, r *http.Request, c *call) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m := s.findMR(w, r, c.p)
+	if m == nil {
+		return
+	}
+	out := []any{}
+	for _, login := range m.reviewers {
+		state := m.reviewState[login]
+		if state == "" {
+			state = "unreviewed"
+		}
+		out = append(out, map[string]any{"user": s.userJSON(login), "state": state, "created_at": stamp(m.created)})
+	}
+	writeJSON(w, http.StatusOK, out)
 }
 
 // approveLocked applies GitLab's approval rules: developer access or more, the
@@ -45,6 +85,9 @@ func (s *Server) approveLocked(p *project, m *mergeRequest, login, sha string) (
 		}
 	}
 	m.approvals = append(m.approvals, &approval{username: login, at: s.now()})
+	if slices.Contains(m.reviewers, login) {
+		m.setReviewState(login, "approved") // an approval ends the reviewer's request for changes
+	}
 	m.updated = s.now()
 	s.deliver(p, "Merge Request Hook", s.mrHook(p, m, "approved", login))
 	return http.StatusCreated, ""

@@ -19,15 +19,18 @@ type mergeRequest struct {
 	state                      string // opened, closed, merged
 	labels                     []string
 	reviewers                  []string
-	squash                     bool
-	created, updated           time.Time
-	closedAt, mergedAt         time.Time
-	closedBy, mergedBy         string
-	mergeSHA, mergeMessage     string
-	versions                   []*version
-	approvals                  []*approval
-	notes                      []*note
-	events                     []*stateEvent
+	// reviewState is each reviewer's state as GitLab keeps it: unreviewed,
+	// requested_changes, approved; absent is unreviewed.
+	reviewState            map[string]string
+	squash                 bool
+	created, updated       time.Time
+	closedAt, mergedAt     time.Time
+	closedBy, mergedBy     string
+	mergeSHA, mergeMessage string
+	versions               []*version
+	approvals              []*approval
+	notes                  []*note
+	events                 []*stateEvent
 }
 
 type version struct {

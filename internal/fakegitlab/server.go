@@ -245,6 +245,7 @@ func (s *Server) routes() http.Handler {
 	api("GET /projects/{id}/merge_requests/{iid}/approvals", s.mrApprovals)
 	api("GET /projects/{id}/merge_requests/{iid}/approval_state", s.approvalState)
 	api("POST /projects/{id}/merge_requests/{iid}/approve", s.approve)
+	api("GET /projects/{id}/merge_requests/{iid}/reviewers", s.reviewersOf)
 	api("POST /projects/{id}/merge_requests/{iid}/unapprove", s.unapprove)
 	api("PUT /projects/{id}/merge_requests/{iid}/merge", s.merge)
 	api("GET /projects/{id}/merge_requests/{iid}/notes", s.listNotes)

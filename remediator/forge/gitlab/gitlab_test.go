@@ -359,3 +359,21 @@ func TestTheAuthorNeverApproves(t *testing.T) {
 		t.Fatalf("approvers %v: the author counted", c.Approvers)
 	}
 }
+
+// TestARequestForChangesBlocks: a reviewer who requests changes blocks the merge
+// request whatever the approvals, as a "changes requested" does on every forge,
+// until that reviewer approves (GitLab then makes their state approved).
+func TestARequestForChangesBlocks(t *testing.T) {
+	w := newWorld(t)
+	p := w.open("r1")
+	w.approve(p, "carol")
+	w.s.RequestChanges(project, int64(p.Number), "alice")
+	c := w.count(p)
+	if !slices.Equal(c.Blockers, []string{"alice"}) {
+		t.Fatalf("blockers %v, want alice's request for changes", c.Blockers)
+	}
+	w.approve(p, "alice")
+	if c := w.count(p); len(c.Blockers) != 0 || !slices.Contains(c.Approvers, "alice") {
+		t.Fatalf("after alice approved: blockers %v, approvers %v", c.Blockers, c.Approvers)
+	}
+}

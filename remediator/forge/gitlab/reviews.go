@@ -20,7 +20,7 @@ const (
 )
 
 // Reviews lists the approvals of a merge request, oldest first, in the lifecycle's
-// words. GitLab's approvals say who and when, never on which commit, so each is
+// words, and after them the reviewers' standing requests for changes. GitLab's approvals say who and when, never on which commit, so each is
 // bound to the head here: it names the head only when GitLab dated it after the
 // merge request's newest version, GitLab's record of the last push, and that
 // version is the head. An approval from before a push, whatever the project's
@@ -50,6 +50,31 @@ func (f *Forge) Reviews(ctx context.Context, number int) ([]forge.Review, error)
 		}
 		rv.CommitID = bind(rv.Submitted, newest, m.SHA)
 		out = append(out, rv)
+	}
+	objections, err := f.objections(ctx, number, m.SHA)
+	if err != nil {
+		return nil, err
+	}
+	return append(out, objections...), nil
+}
+
+// objections are the reviewers whose state is "requested changes", as reviews that
+// block: GitLab keeps a reviewer's request for changes until they approve (which
+// makes their state approved) or are removed, and a standing objection blocks the
+// merge whatever the approvals, as on every forge. Each is dated now, so that it is
+// the reviewer's latest decision, later than any approval of theirs.
+func (f *Forge) objections(ctx context.Context, number int, head string) ([]forge.Review, error) {
+	rs, _, err := f.api.MergeRequests.GetMergeRequestReviewers(f.project, int64(number), gl.WithContext(ctx))
+	if err != nil {
+		return nil, fmt.Errorf("gitlab: reviewers of !%d: %w", number, err)
+	}
+	var out []forge.Review
+	for _, r := range rs {
+		if r == nil || r.User == nil || r.State != "requested_changes" {
+			continue
+		}
+		out = append(out, forge.Review{ID: r.User.ID, Login: r.User.Username, Bot: isBot(r.User.Username),
+			State: "CHANGES_REQUESTED", Submitted: f.now(), CommitID: head})
 	}
 	return out, nil
 }
