@@ -70,3 +70,22 @@ func TestRuleSuccessRateIsTheWilsonLowerBound(t *testing.T) {
 		}
 	}
 }
+
+// A record that cannot be read earns nothing: AutonomyOf says why (the base it
+// could not walk) instead of judging an empty record.
+func TestRuleAutonomyOfAnUnreadableRecordIsAnError(t *testing.T) {
+	repo, key := history(t, "A verified", "A verified")
+	rb := runbooks.NewRunbook("scale")
+	rb.Spec.Risk = runbooks.RiskLow
+	pol := runbooks.NewPolicy("prod")
+	pol.Spec.AutoMerge = runbooks.AutoMerge{MaxRisk: "medium", MinVerifiedRuns: 0}
+	h := records.History{Repo: repo, Base: "no-such-branch", Remediator: key.Public(), Now: time.Now()}
+	a, err := h.AutonomyOf(rb, pol)
+	if err == nil || a.MayAutoMerge {
+		t.Fatalf("autonomy read from a base that is not there: %+v, %v", a, err)
+	}
+	h.Base = "main"
+	if _, err := h.AutonomyOf(rb, pol); err != nil {
+		t.Fatalf("from main: %v", err)
+	}
+}
