@@ -388,13 +388,18 @@ func (r *Repo) push(ctx context.Context, c *object.Commit, parentTree plumbing.H
 	if err := (gitpush.Remote{URL: r.url, Auth: r.auth}).Update(ctx, r.repo.Storer, c, parentTree, ref, old); err != nil {
 		return err
 	}
-	_ = r.repo.Storer.SetReference(plumbing.NewHashReference(ref, c.Hash))
+	r.pushed(ref, c.Hash)
+	return nil
+}
+
+// pushed makes the mirror follow a ref the remote accepted.
+func (r *Repo) pushed(ref plumbing.ReferenceName, h plumbing.Hash) {
+	_ = r.repo.Storer.SetReference(plumbing.NewHashReference(ref, h))
 	if branch, ok := strings.CutPrefix(ref.String(), "refs/heads/remediation/"); ok {
 		// A proposal the remediator pushed is one it has seen: deleted by anyone
 		// else before the next pass, it is a rejection.
-		_ = r.MarkSeen("remediation/"+branch, c.Hash)
+		_ = r.MarkSeen("remediation/"+branch, h)
 	}
-	return nil
 }
 
 // Diff is the unified diff of a commit against the base.

@@ -69,8 +69,7 @@ type Reserve struct {
 // only the ledger moved.
 func (w *WorkTree) PushReserving(ctx context.Context, c *object.Commit, branch string, old plumbing.Hash, res Reserve) error {
 	r := w.r
-	ledgerHead := res.From
-	ledger, parentTree, err := r.ledgerCommit(ledgerHead, res.Next, res.By)
+	ledger, parentTree, err := r.ledgerCommit(res.From, res.Next, res.By)
 	if err != nil {
 		return err
 	}
@@ -84,7 +83,7 @@ func (w *WorkTree) PushReserving(ctx context.Context, c *object.Commit, branch s
 	ref := plumbing.NewBranchReferenceName(branch)
 	err = conn.UpdateAtomic(ctx, r.repo.Storer, []gitpush.RefUpdate{
 		{Ref: ref, Old: old, Commit: c, ParentTree: w.baseTree.Hash},
-		{Ref: bounds.Ref, Old: ledgerHead, Commit: ledger, ParentTree: parentTree},
+		{Ref: bounds.Ref, Old: res.From, Commit: ledger, ParentTree: parentTree},
 	})
 	if errors.Is(err, gitpush.ErrStale) {
 		// Which one moved decides what the caller does: another writer's proposal
@@ -100,9 +99,8 @@ func (w *WorkTree) PushReserving(ctx context.Context, c *object.Commit, branch s
 	if err != nil {
 		return fmt.Errorf("push %s to %s: %w", branch, gitauth.RedactURL(r.url), err)
 	}
-	_ = r.repo.Storer.SetReference(plumbing.NewHashReference(ref, c.Hash))
-	_ = r.repo.Storer.SetReference(plumbing.NewHashReference(bounds.Ref, ledger.Hash))
-	_ = r.MarkSeen(branch, c.Hash)
+	r.pushed(ref, c.Hash)
+	r.pushed(bounds.Ref, ledger.Hash)
 	return nil
 }
 
