@@ -4,10 +4,11 @@
 #
 #   scripts/mutation.sh [target...]   every target (or those named), full test suites
 #                                     (MUTATION_FILES="a.go b.go": only those files)
-#   scripts/mutation.sh --quick       the targets whose package changed since the
-#                                     base (MUTATION_BASE, else the merge base with
-#                                     main, else main's previous tip), or one sample
-#                                     target when none did; slow tests skipped
+#   scripts/mutation.sh --quick       the lines of the targets' files changed since
+#                                     the base (MUTATION_BASE, else the merge base
+#                                     with main, else main's previous tip); one
+#                                     sampled file of a target whose tests alone
+#                                     changed, or of one sampled target when none did
 #
 # Targets, floors and known-equivalent mutants are in .mutation/ (see its README).
 # Reports: .mutation/reports/<target>.{json,txt}. The gate (internal/mutationgate)
@@ -53,32 +54,58 @@ base() {
   echo "$b"
 }
 
+# sample NAME KEY: one file of a target's files, chosen by KEY (a hex string), so each
+# commit checks a file that fits the time box and a rerun checks the same one.
+sample() {
+  local cand=() f rel
+  while read -r f; do
+    rel=${f#"${dir[$1]}"/}
+    if [[ $rel =~ ${files[$1]} ]]; then cand+=("$rel"); fi
+  done < <(find "${dir[$1]}" -maxdepth 1 -name '*.go' ! -name '*_test.go' | sort)
+  if ((${#cand[@]})); then echo "${cand[$((16#$2 % ${#cand[@]}))]}"; fi
+}
+
+# A quick run mutates part of a target: the lines changed since the base (gremlins'
+# --diff), or one sampled file. Only a full run can tell that a known-equivalent
+# entry names no mutant any more, or raise a floor: the gate is told it is partial.
+declare -A diffbase
+partial=0
 chosen=("$@")
 if ((quick)) && ((${#chosen[@]} == 0)); then
+  partial=1
   b=$(base)
+  h=$(git rev-parse HEAD)
   if [[ -n $b ]]; then
     changed=$(git diff --name-only "$b" HEAD --)
     for n in "${names[@]}"; do
-      grep -q "^${dir[$n]}/[^/]*\.go$" <<<"$changed" || continue
-      chosen+=("$n")
-      # Only the changed files of the target are mutated (all of them when only its
-      # tests changed): what fits the time box.
-      only[$n]=$(grep "^${dir[$n]}/[^/]*\.go$" <<<"$changed" | grep -v '_test\.go$' | sed "s#^${dir[$n]}/##" || true)
+      mine=$(grep "^${dir[$n]}/[^/]*\.go$" <<<"$changed" || true)
+      [[ -n $mine ]] || continue
+      code=""
+      while read -r f; do
+        rel=${f#"${dir[$n]}"/}
+        if [[ $rel != *_test.go && $rel =~ ${files[$n]} ]]; then code+="$rel"$'\n'; fi
+      done <<<"$mine"
+      if [[ -n $code ]]; then
+        # The changed lines of the changed files: what this commit could have broken.
+        chosen+=("$n"); diffbase[$n]=$b; only[$n]=${code%$'\n'}
+      elif grep -q '_test\.go$' <<<"$mine"; then
+        # Only its tests changed: a weaker test shows on any file; one is sampled.
+        chosen+=("$n"); only[$n]=$(sample "$n" "${h:7:7}")
+      fi
     done
     echo "mutation: changed since ${b:0:12}: ${chosen[*]:-none}"
   fi
   if ((${#chosen[@]} == 0)); then
-    # A sample chosen by the commit, so each commit checks one target and a rerun
-    # checks the same one.
-    h=$(git rev-parse HEAD)
-    chosen=("${names[$((16#${h:0:7} % ${#names[@]}))]}")
-    echo "mutation: no target changed; sample: ${chosen[*]}"
+    n=${names[$((16#${h:0:7} % ${#names[@]}))]}
+    chosen=("$n"); only[$n]=$(sample "$n" "${h:7:7}")
+    echo "mutation: no target changed; sample: $n, ${only[$n]}"
   fi
 fi
 ((${#chosen[@]})) || chosen=("${names[@]}")
 # MUTATION_FILES (by hand): mutate only these files of the chosen targets, for a
 # target too slow to run whole in one sitting; each run replaces the target's report.
 if [[ -n ${MUTATION_FILES:-} ]]; then
+  partial=1
   for n in "${chosen[@]}"; do only[$n]=$(tr ' ' '\n' <<<"$MUTATION_FILES"); done
 fi
 
@@ -103,7 +130,7 @@ for n in "${chosen[@]}"; do
     goflags="$goflags -skip=${skip[$n]}"
   fi
   rm -f "$OUT/$n.json"
-  echo "==> mutation: $n (${dir[$n]}, files ${files[$n]}${only[$n]:+ only: ${only[$n]//$'\n'/ }}${goflags:+, GOFLAGS=$goflags})"
+  echo "==> mutation: $n (${dir[$n]}, files ${files[$n]}${only[$n]:+ only: ${only[$n]//$'\n'/ }}${diffbase[$n]:+, the lines changed since ${diffbase[$n]:0:12}}${goflags:+, GOFLAGS=$goflags})"
   start=$SECONDS
   limit=()
   if ((quick)); then
@@ -115,11 +142,20 @@ for n in "${chosen[@]}"; do
     limit=(timeout --kill-after=30 "$((left < BUDGET ? left : BUDGET))")
   fi
   set +e
-  GOFLAGS=$goflags "${limit[@]}" "$GREMLINS" unleash "./${dir[$n]}" "${args[@]}" \
+  env=()
+  if [[ -n ${diffbase[$n]:-} ]]; then
+    args+=(--diff "${diffbase[$n]}")
+    # gremlins' paths are the package's, git diff's the repository's: see mutation-git.sh.
+    shim=$(mktemp -d)
+    ln -s "$PWD/scripts/mutation-git.sh" "$shim/git"
+    env=(PATH="$shim:$PATH" MUTATION_GIT="$(command -v git)" MUTATION_GIT_ROOT="$PWD" MUTATION_GIT_RELATIVE="${dir[$n]}")
+  fi
+  env "${env[@]}" GOFLAGS="$goflags" "${limit[@]}" "$GREMLINS" unleash "./${dir[$n]}" "${args[@]}" \
     --workers "$WORKERS" --timeout-coefficient "$COEFFICIENT" \
     --invert-logical --invert-loopctrl -o "$OUT/$n.json" >"$OUT/$n.txt" 2>&1
   rc=$?
   set -e
+  [[ -n ${shim:-} ]] && rm -rf "$shim" && shim=""
   echo "    $((SECONDS - start))s, exit $rc"
   if ((rc == 124 || rc == 137)); then
     echo "    NOT CHECKED: $n did not finish within its budget (MUTATION_BUDGET=${BUDGET}s, MUTATION_TOTAL_BUDGET=${TOTAL}s; see $OUT/$n.txt)"
@@ -136,5 +172,6 @@ done
 ((${#checked[@]})) || { echo "mutation: no target finished: nothing checked"; exit 0; }
 raise=()
 [[ ${MUTATION_RAISE:-} == 1 ]] && raise=(-raise)
+((partial)) && raise+=(-partial)
 only=$(IFS=,; echo "${checked[*]}")
 go run ./internal/mutationgate -reports "$OUT" -only "$only" "${raise[@]}"

@@ -93,6 +93,36 @@ func TestGate(t *testing.T) {
 	}
 }
 
+// A partial run (the lines a commit changed, one sampled file) is judged by the
+// same floor, but it cannot tell that an equivalent entry names no mutant any more,
+// and it never raises a floor.
+func TestGatePartialRun(t *testing.T) {
+	moved := `p p.go CONDITIONALS_BOUNDARY "if a >= b {" reason` + "\n"
+	dir := setup(t, "p 20\n", moved)
+	if code, out := gateRun(dir, "-partial"); code != 0 || strings.Contains(out, "PROBLEM") {
+		t.Fatalf("an entry the partial run did not reach: exit %d:\n%s", code, out)
+	}
+	if code, out := gateRun(dir); code != 1 || !strings.Contains(out, "no CONDITIONALS_BOUNDARY mutant") {
+		t.Fatalf("the same entry in a whole run: exit %d:\n%s", code, out)
+	}
+	dir = setup(t, "p 30\n", "")
+	if code, out := gateRun(dir, "-partial"); code != 1 || !strings.Contains(out, "BELOW") {
+		t.Fatalf("a partial run below the floor: exit %d:\n%s", code, out)
+	}
+	killed := `p p.go CONDITIONALS_NEGATION "if a > b {" reason` + "\n"
+	dir = setup(t, "p 0\n", killed)
+	if code, out := gateRun(dir, "-partial"); code != 1 || !strings.Contains(out, "so it is not equivalent") {
+		t.Fatalf("an entry a test kills, in a partial run: exit %d:\n%s", code, out)
+	}
+	dir = setup(t, "p 10\n", "")
+	if code, out := gateRun(dir, "-partial", "-raise"); code != 2 || !strings.Contains(out, "-raise with -partial") {
+		t.Fatalf("-raise with -partial: exit %d:\n%s", code, out)
+	}
+	if data, _ := os.ReadFile(filepath.Join(dir, "floors")); string(data) != "p 10\n" {
+		t.Fatalf("a partial run changed the floors: %q", data)
+	}
+}
+
 func TestGateRaisesFloorsNeverLowers(t *testing.T) {
 	dir := setup(t, "# keep me\np 10\n", "")
 	if code, out := gateRun(dir, "-raise"); code != 0 {

@@ -23,7 +23,7 @@ func main() {
 type options struct {
 	targets, floors, equivalents, reports, root string
 	only                                        []string
-	raise                                       bool
+	raise, partial                              bool
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
@@ -38,11 +38,18 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.root, "root", ".", "the module root the targets' directories are relative to")
 	fs.StringVar(&only, "only", "", "comma-separated targets to check (default: every target with a report)")
 	fs.BoolVar(&o.raise, "raise", false, "set each checked target's floor to its rate when higher")
+	fs.BoolVar(&o.partial, "partial", false, "the reports mutate part of their targets (changed lines, a sampled file): "+
+		"an equivalent entry that names no mutant is not judged, and no floor is raised")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
 	if only != "" {
 		o.only = strings.Split(only, ",")
+	}
+	if o.raise && o.partial {
+		// A floor is a whole target's rate: a part of it says nothing of the rest.
+		fmt.Fprintln(stderr, "mutationgate: -raise with -partial: floors are raised only by a run of whole targets")
+		return 2
 	}
 	ok, err := gate(o, stdout)
 	if err != nil {
@@ -104,7 +111,7 @@ func gate(o options, out io.Writer) (bool, error) {
 		if err != nil {
 			return false, err
 		}
-		r, problems := Judge(t, mutants, equivalents)
+		r, problems := Judge(t, mutants, equivalents, o.partial)
 		floor, has := floors[t.Name]
 		verdict := "ok"
 		switch {
