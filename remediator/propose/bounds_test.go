@@ -176,7 +176,7 @@ func TestADeadReplicasReservationHoldsOnlyForItsLease(t *testing.T) {
 	if err != nil || res.Action != decision.Suppressed || !strings.Contains(res.Reason, "max_open") {
 		t.Fatalf("within the lease: %+v %v", res, err)
 	}
-	later := now.Add(bounds.Lease + time.Minute)
+	later := now.Add(bounds.DefaultLease + time.Minute)
 	other.Now = func() time.Time { return later }
 	res, err = other.Propose(context.Background(), latency("s0-1"), false)
 	if err != nil || res.Action != decision.Opened {
