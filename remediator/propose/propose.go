@@ -223,6 +223,11 @@ func (p *Proposer) gate(ctx context.Context, rb *runbooks.Runbook, pol *runbooks
 		return "", reservation{}, err
 	}
 	for _, h := range ledger.Pending(listed(props, p.lease()), now, p.lease()) {
+		if h.ID == id {
+			// This proposal's push replaces its own older reservation (the
+			// newest of an id is the one that counts): not counted twice.
+			continue
+		}
 		// Open only while its branch is there: a proposal merged or closed and its
 		// branch deleted is not open, whether or not the forge still lists it.
 		_, branch := p.Infra.Branch(decision.Branch(h.ID))
