@@ -181,7 +181,7 @@ func TestAHeldRequestIsAnnouncedAndEndsWithItsClient(t *testing.T) {
 	s := newServer(t, 1)
 	arrived := make(chan struct{}, 1)
 	s.Inject(fakegithub.Fault{Method: "GET", Route: "/repos/{owner}/{repo}/pulls/{pull_number}", Delay: time.Hour, Arrived: arrived})
-	req, err := http.NewRequest("GET", s.URL+"/api/v3/repos/octokit-fixture-org/repo/pulls/1", nil)
+	req, err := http.NewRequest(http.MethodGet, s.URL+"/api/v3/repos/octokit-fixture-org/repo/pulls/1", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
