@@ -155,5 +155,6 @@ func printResults(w io.Writer, results []propose.Result, output string) error {
 // proposalLimits are the configuration's bounds on proposals over every policy.
 func proposalLimits(cfg *config.Config) decision.Bounds {
 	l := cfg.Limits
-	return decision.Bounds{MaxOpen: l.MaxOpen, PerHour: l.PerHour, MaxOpenPerRunbook: l.MaxOpenPerRunbook, PerHourPerRunbook: l.PerHourPerRunbook}
+	return decision.Bounds{MaxOpen: l.MaxOpen, PerHour: l.PerHour, MaxOpenPerRunbook: l.MaxOpenPerRunbook, PerHourPerRunbook: l.PerHourPerRunbook,
+		Lease: l.ReservationLease.Std()}
 }

@@ -1,6 +1,7 @@
 package fakegithub_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -171,6 +172,43 @@ func TestSpecCheckRejectsWrongShapes(t *testing.T) {
 	s.CheckSpec(ft)
 	if len(ft.errors) == 0 {
 		t.Fatal("a pull request without its required fields passed the schema check")
+	}
+}
+
+// A held request is announced as it arrives, and the server lets it go when its
+// client goes away (killed) rather than holding it for the whole delay.
+func TestAHeldRequestIsAnnouncedAndEndsWithItsClient(t *testing.T) {
+	s := newServer(t, 1)
+	arrived := make(chan struct{}, 1)
+	s.Inject(fakegithub.Fault{Method: "GET", Route: "/repos/{owner}/{repo}/pulls/{pull_number}", Delay: time.Hour, Arrived: arrived})
+	req, err := http.NewRequest(http.MethodGet, s.URL+"/api/v3/repos/octokit-fixture-org/repo/pulls/1", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "token t0k")
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		resp, err := http.DefaultClient.Do(req.WithContext(ctx))
+		if err == nil {
+			resp.Body.Close()
+		}
+		done <- err
+	}()
+	select {
+	case <-arrived:
+	case err := <-done:
+		t.Fatalf("the held request was answered: %v", err)
+	case <-time.After(30 * time.Second):
+		t.Fatal("the held request was never announced")
+	}
+	cancel()
+	if err := <-done; err == nil {
+		t.Fatal("the held request was answered")
+	}
+	// The fault took its one request: the next is served.
+	if a := call(t, s, "GET", "/repos/octokit-fixture-org/repo/pulls/1", ""); a.status != http.StatusOK {
+		t.Fatalf("after the held request: %d %s", a.status, a.body)
 	}
 }
 

@@ -143,7 +143,11 @@ type Fault struct {
 	// LostAnswer serves the request (GitHub did the work) and then holds the
 	// answer back for Delay: the client times out not knowing it succeeded.
 	LostAnswer bool
-	hits       int
+	// Arrived, when set, is told of each request the fault takes as it arrives
+	// (never blocking the server: give it room): a test knows a client is held in
+	// that call before it acts on the client, e.g. kills it.
+	Arrived chan<- struct{}
+	hits    int
 }
 
 // New starts a server on loopback; it stops when the test ends.
@@ -400,6 +404,12 @@ func (s *Server) routes() http.Handler {
 
 func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, method, route string, h http.HandlerFunc) {
 	f := s.fault(method, route)
+	if f != nil && f.Arrived != nil {
+		select {
+		case f.Arrived <- struct{}{}:
+		default:
+		}
+	}
 	if f != nil && f.LostAnswer {
 		rec := httptest.NewRecorder()
 		s.serveAPI(rec, r, method, route, h)

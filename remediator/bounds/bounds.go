@@ -7,7 +7,8 @@
 // winner's reservation before it tries again. A reservation counts until the forge
 // knows its proposal, or, for the open count, until its lease runs out (a replica that
 // died between the push and opening the pull request does not hold the slot for
-// long); for the hourly count, for the hour.
+// long); for the hourly count, for the hour. A branch whose lease ran out before its
+// proposal opened is counted again, as a new proposal, when it is opened later.
 package bounds
 
 import (
@@ -25,12 +26,18 @@ const Ref = "refs/remediation/reservations"
 // File is the ledger's one file in the ref's tree.
 const File = "reservations"
 
-// Lease is how long a reservation whose proposal the forge does not know yet counts
-// as open: the time a replica takes from its push to opening the pull request, with
-// room to spare.
-const Lease = 10 * time.Minute
+// DefaultLease is how long a reservation whose proposal the forge does not know yet
+// counts as open, unless limits.reservation_lease says otherwise: the time a replica
+// takes from its push to opening the pull request (retries of a busy forge
+// included), with room to spare.
+const DefaultLease = 10 * time.Minute
+
+// MinLease is the shortest lease allowed: a live replica still opening its pull
+// request must not lose its slot to the clocks' skew or one slow forge call.
+const MinLease = 30 * time.Second
 
 // Window is how long a reservation is kept: the hourly limits look back one hour.
+// It is also the longest lease: a reservation is gone from the ledger after it.
 const Window = time.Hour
 
 // maxName bounds the names a reservation holds (ids, runbook and policy names are
@@ -101,9 +108,9 @@ func (l Ledger) With(r Reservation, now time.Time) (Ledger, error) {
 // Pending are the reservations whose proposal the forge does not list yet (known
 // says whether it does: the caller matches the id, and a proposal made around the
 // reservation's time, not an older one of the same target), the newest of each id,
-// and whether each still counts as open (within its Lease) and as made in the last
+// and whether each still counts as open (within its lease) and as made in the last
 // hour, at now.
-func (l Ledger) Pending(known func(Reservation) bool, now time.Time) []Held {
+func (l Ledger) Pending(known func(Reservation) bool, now time.Time, lease time.Duration) []Held {
 	var out []Held
 	seen := map[string]bool{}
 	for i := len(l) - 1; i >= 0; i-- {
@@ -115,12 +122,25 @@ func (l Ledger) Pending(known func(Reservation) bool, now time.Time) []Held {
 		if known(r) {
 			continue
 		}
-		h := Held{Reservation: r, Open: r.At.After(now.Add(-Lease)), LastHour: r.At.After(now.Add(-Window))}
+		h := Held{Reservation: r, Open: r.At.After(now.Add(-lease)), LastHour: r.At.After(now.Add(-Window))}
 		if h.Open || h.LastHour {
 			out = append(out, h)
 		}
 	}
 	return out
+}
+
+// Holds says whether the newest reservation of id is within its lease at now: its
+// slot is still reserved, so opening its proposal takes no new one. After the lease
+// (the reserving replica died, and the slot may have gone to another proposal
+// since) opening it is a new proposal to the bounds.
+func (l Ledger) Holds(id string, now time.Time, lease time.Duration) bool {
+	for i := len(l) - 1; i >= 0; i-- {
+		if l[i].ID == id {
+			return l[i].At.After(now.Add(-lease))
+		}
+	}
+	return false
 }
 
 // Held is a reservation as it counts now.

@@ -1,6 +1,7 @@
 package bounds_test
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -33,7 +34,7 @@ func TestPendingCountsWhatTheForgeDoesNotKnowYet(t *testing.T) {
 	// The forge lists d's proposal, and an old closed one of e's target.
 	known := func(r bounds.Reservation) bool { return r.ID == "d" }
 	held := map[string]bounds.Held{}
-	for _, h := range l.Pending(known, now) {
+	for _, h := range l.Pending(known, now, bounds.DefaultLease) {
 		held[h.ID] = h
 	}
 	want := map[string][2]bool{"a": {true, true}, "b": {false, true}, "e": {true, true}}
@@ -43,6 +44,43 @@ func TestPendingCountsWhatTheForgeDoesNotKnowYet(t *testing.T) {
 	for id, w := range want {
 		if h, ok := held[id]; !ok || h.Open != w[0] || h.LastHour != w[1] {
 			t.Errorf("%s: %+v, want open %v, last hour %v", id, h, w[0], w[1])
+		}
+	}
+}
+
+// The lease is the operator's (limits.reservation_lease): a shorter one frees the
+// slot of a dead replica's reservation sooner, and the newest reservation of an id
+// is the one whose lease counts.
+func TestTheLeaseIsTheOneConfigured(t *testing.T) {
+	var l bounds.Ledger
+	for _, r := range []bounds.Reservation{res("a", 2*time.Minute), res("b", 20*time.Second), res("c", 50*time.Minute), res("c", 40*time.Second)} {
+		var err error
+		if l, err = l.With(r, now); err != nil {
+			t.Fatal(err)
+		}
+	}
+	none := func(bounds.Reservation) bool { return false }
+	for _, c := range []struct {
+		lease time.Duration
+		open  string
+	}{{bounds.DefaultLease, "a b c"}, {time.Minute, "b c"}, {bounds.MinLease, "b"}} {
+		var open []string
+		for _, h := range l.Pending(none, now, c.lease) {
+			if h.Open {
+				open = append(open, h.ID)
+			}
+			if !h.LastHour {
+				t.Errorf("lease %s: %s is not counted for the hour", c.lease, h.ID)
+			}
+		}
+		slices.Sort(open)
+		if got := strings.Join(open, " "); got != c.open {
+			t.Errorf("lease %s: open %q, want %q", c.lease, got, c.open)
+		}
+		for _, id := range []string{"a", "b", "c", "d"} {
+			if got, want := l.Holds(id, now, c.lease), strings.Contains(c.open, id); got != want {
+				t.Errorf("lease %s: Holds(%s) = %v, want %v", c.lease, id, got, want)
+			}
 		}
 	}
 }

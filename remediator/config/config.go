@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/gitops-remediation/terraform-provider-remediation/internal/strictyaml"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/bounds"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/signing"
 	"github.com/gitops-remediation/terraform-provider-remediation/runbooks"
 	"github.com/gitops-remediation/terraform-provider-remediation/runbooks/catalogstore"
@@ -64,10 +65,19 @@ type Limits struct {
 	MaxOpenPerRunbook int `yaml:"max_open_per_runbook"`
 	// PerHourPerRunbook bounds the proposals of one runbook opened in any hour.
 	PerHourPerRunbook int `yaml:"per_hour_per_runbook"`
+	// ReservationLease is how long a proposal's reservation holds its slot under
+	// the open limits before the forge lists the proposal: replicas count each
+	// other's proposals by it, and a replica that died between pushing a branch and
+	// opening its pull request holds the slot this long. Keep it well above the time
+	// from a push to the pull request on a busy forge (retries included): a live
+	// replica that outlasts it may see its slot taken, and a bound exceeded by one.
+	// From 30s to 1h; every replica must use the same value.
+	ReservationLease runbooks.Duration `yaml:"reservation_lease"`
 }
 
 // DefaultLimits are conservative: a team reviews a handful of proposals at a time.
-var DefaultLimits = Limits{MaxOpen: 20, PerHour: 30, MaxOpenPerRunbook: 10, PerHourPerRunbook: 10}
+var DefaultLimits = Limits{MaxOpen: 20, PerHour: 30, MaxOpenPerRunbook: 10, PerHourPerRunbook: 10,
+	ReservationLease: runbooks.Duration(bounds.DefaultLease)}
 
 // Signing is the remediator's own key: it signs every proposal and merge commit the
 // remediator makes, and its record of GitHub reviews, so its own work can be told
@@ -320,6 +330,10 @@ func (c *Config) validate() strictyaml.Errors {
 		if v < 0 {
 			add(field, "must be 0 (no bound) or more")
 		}
+	}
+	if l := c.Limits.ReservationLease.Std(); l < bounds.MinLease || l > bounds.Window {
+		add("limits.reservation_lease", "%s is out of range: want %s to %s (default %s)", c.Limits.ReservationLease,
+			runbooks.Duration(bounds.MinLease), runbooks.Duration(bounds.Window), runbooks.Duration(bounds.DefaultLease))
 	}
 	c.validateNotify(add)
 	sortErrors(errs)

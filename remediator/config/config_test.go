@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 const valid = `catalog:
@@ -49,6 +50,22 @@ func TestLoad(t *testing.T) {
 	}
 }
 
+// The reservation lease is 10 minutes unless set, and the one set when it is.
+func TestReservationLease(t *testing.T) {
+	for _, c := range []struct {
+		extra string
+		want  time.Duration
+	}{{"", 10 * time.Minute}, {"limits:\n  max_open: 5\n", 10 * time.Minute}, {"limits:\n  reservation_lease: 45s\n", 45 * time.Second}, {"limits: {reservation_lease: 1h}\n", time.Hour}} {
+		cfg, err := Load(write(t, valid+c.extra))
+		if err != nil {
+			t.Fatalf("%q: %v", c.extra, err)
+		}
+		if got := cfg.Limits.ReservationLease.Std(); got != c.want {
+			t.Errorf("%q: lease %s, want %s", c.extra, got, c.want)
+		}
+	}
+}
+
 func TestLoadErrors(t *testing.T) {
 	cases := []struct{ name, content, want string }{
 		{"unknown key", strings.Replace(valid, "  base: main", "  base: main\n  bsae: x", 1), "remediator.yaml:6:3: infrastructure.bsae: unknown field"},
@@ -81,6 +98,10 @@ func TestLoadErrors(t *testing.T) {
 		{"teams on gitea", strings.Replace(valid, "type: local", "type: gitea\n  owner: acme\n  repository: infra\n  base_url: https://git.example.com\n  token_env: GT\n  teams: {platform/sre: [alice]}", 1), "forge.teams.platform/sre: teams are declared for the local forge only; on gitea"},
 		{"teams on github", strings.Replace(valid, "type: local", "type: github\n  owner: acme\n  repository: infra\n  token_env: GH\n  teams: {platform/sre: [alice]}", 1), "forge.teams.platform/sre: teams are declared for the local forge only"},
 		{"bad listen", strings.Replace(valid, "listen: 127.0.0.1:8080", "listen: everywhere", 1), "listen: invalid address"},
+		{"lease too short", valid + "limits:\n  reservation_lease: 10s\n", "remediator.yaml:18:3: limits.reservation_lease: 10s is out of range: want 30s to 1h (default 10m)"},
+		{"lease past the ledger's hour", valid + "limits:\n  reservation_lease: 2h\n", "limits.reservation_lease: 2h is out of range"},
+		{"lease zero", valid + "limits:\n  reservation_lease: 0s\n", "limits.reservation_lease: 0s is out of range"},
+		{"lease not a duration", valid + "limits:\n  reservation_lease: 600\n", "limits.reservation_lease"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -2,6 +2,7 @@ package decision
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/gitops-remediation/terraform-provider-remediation/runbooks"
 )
@@ -14,6 +15,9 @@ type Bounds struct {
 	PerHour           int
 	MaxOpenPerRunbook int
 	PerHourPerRunbook int
+	// Lease is how long a reservation counts as open before its proposal is
+	// opened (limits.reservation_lease); zero is the default lease, never none.
+	Lease time.Duration
 }
 
 // Any says whether any bound is set.

@@ -73,15 +73,8 @@ func (w *WorkTree) PushReserving(ctx context.Context, c *object.Commit, branch s
 	if err != nil {
 		return err
 	}
-	if err := r.refreshAuth(ctx); err != nil {
-		return err
-	}
-	conn, err := (gitpush.Remote{URL: r.url, Auth: r.auth}).Connect(ctx)
-	if err != nil {
-		return fmt.Errorf("push %s to %s: %w", branch, gitauth.RedactURL(r.url), err)
-	}
 	ref := plumbing.NewBranchReferenceName(branch)
-	err = conn.UpdateAtomic(ctx, r.repo.Storer, []gitpush.RefUpdate{
+	err = r.pushAtomic(ctx, branch, []gitpush.RefUpdate{
 		{Ref: ref, Old: old, Commit: c, ParentTree: w.baseTree.Hash},
 		{Ref: bounds.Ref, Old: res.From, Commit: ledger, ParentTree: parentTree},
 	})
@@ -97,11 +90,50 @@ func (w *WorkTree) PushReserving(ctx context.Context, c *object.Commit, branch s
 		return fmt.Errorf("push %s: %w", branch, ErrReservationsMoved)
 	}
 	if err != nil {
-		return fmt.Errorf("push %s to %s: %w", branch, gitauth.RedactURL(r.url), err)
+		return err
 	}
 	r.pushed(ref, c.Hash)
 	r.pushed(bounds.Ref, ledger.Hash)
 	return nil
+}
+
+// PushReservation moves only the ledger as res says, by compare-and-swap: the
+// reservation of a proposal whose branch is already pushed and whose first
+// reservation ran out (its replica died before opening it). ErrReservationsMoved
+// when the ledger moved since it was read (it is fetched again).
+func (r *Repo) PushReservation(ctx context.Context, res Reserve) error {
+	ledger, parentTree, err := r.ledgerCommit(res.From, res.Next, res.By)
+	if err != nil {
+		return err
+	}
+	err = r.pushAtomic(ctx, bounds.Ref, []gitpush.RefUpdate{{Ref: bounds.Ref, Old: res.From, Commit: ledger, ParentTree: parentTree}})
+	if errors.Is(err, gitpush.ErrStale) {
+		if ferr := r.Fetch(ctx); ferr != nil {
+			return ferr
+		}
+		return fmt.Errorf("push %s: %w", bounds.Ref, ErrReservationsMoved)
+	}
+	if err != nil {
+		return err
+	}
+	r.pushed(bounds.Ref, ledger.Hash)
+	return nil
+}
+
+// pushAtomic applies the updates all or none in one push (what names them in an
+// error); gitpush.ErrStale, unwrapped, when a ref was not at its Old.
+func (r *Repo) pushAtomic(ctx context.Context, what string, updates []gitpush.RefUpdate) error {
+	if err := r.refreshAuth(ctx); err != nil {
+		return err
+	}
+	conn, err := (gitpush.Remote{URL: r.url, Auth: r.auth}).Connect(ctx)
+	if err == nil {
+		err = conn.UpdateAtomic(ctx, r.repo.Storer, updates)
+	}
+	if err != nil && !errors.Is(err, gitpush.ErrStale) {
+		return fmt.Errorf("push %s to %s: %w", what, gitauth.RedactURL(r.url), err)
+	}
+	return err
 }
 
 // ledgerCommit writes the ledger commit holding next on ledgerHead, signed by the

@@ -110,4 +110,33 @@ func TestReservationsAreACompareAndSwapWithTheBranch(t *testing.T) {
 	if err := propose(a, "three"); err != nil {
 		t.Fatalf("a reservation over a forged ledger: %v", err)
 	}
+	// A reservation alone (the branch is already there): a compare-and-swap of the
+	// ledger too. b read the ledger before a's last push: b is told it moved.
+	stale, staleHead, err := b.Reservations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	next, err := stale.With(bounds.Reservation{ID: "one", Runbook: "scale", Policy: "prod", At: now.Add(time.Minute)}, now.Add(time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.PushReservation(ctx, infrarepo.Reserve{From: staleHead, Next: next, By: by}); !errors.Is(err, infrarepo.ErrReservationsMoved) {
+		t.Fatalf("a reservation over a moved ledger: %v", err)
+	}
+	ledger, head, err := b.Reservations()
+	if err != nil || len(ledger) != 1 || ledger[0].ID != "three" {
+		t.Fatalf("b reads %+v %v after the refused reservation", ledger, err)
+	}
+	if next, err = ledger.With(bounds.Reservation{ID: "one", Runbook: "scale", Policy: "prod", At: now.Add(time.Minute)}, now.Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.PushReservation(ctx, infrarepo.Reserve{From: head, Next: next, By: by}); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Fetch(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if ledger, _, err := a.Reservations(); err != nil || len(ledger) != 2 || ledger[1].ID != "one" || !ledger[1].At.Equal(now.Add(time.Minute)) {
+		t.Fatalf("a reads %+v %v", ledger, err)
+	}
 }

@@ -176,12 +176,115 @@ func TestADeadReplicasReservationHoldsOnlyForItsLease(t *testing.T) {
 	if err != nil || res.Action != decision.Suppressed || !strings.Contains(res.Reason, "max_open") {
 		t.Fatalf("within the lease: %+v %v", res, err)
 	}
-	later := now.Add(bounds.Lease + time.Minute)
+	later := now.Add(bounds.DefaultLease + time.Minute)
 	other.Now = func() time.Time { return later }
 	res, err = other.Propose(context.Background(), latency("s0-1"), false)
 	if err != nil || res.Action != decision.Opened {
 		t.Fatalf("after the lease: %+v %v", res, err)
 	}
+}
+
+// A branch a dead replica pushed is opened by its anomaly's next occurrence on
+// another replica. Within the lease (limits.reservation_lease, 45s here) its slot is
+// its own: it opens without a second reservation, and it fills the bound. After the
+// lease the slot may have gone to another proposal: opening it is a new proposal to
+// the bounds, held back at the bound, and opened with a reservation of its own once
+// there is room. (It used to open whatever the count: two open under max_open 1.)
+func TestADeadReplicasBranchIsCountedAgainAfterItsLease(t *testing.T) {
+	const lease = 45 * time.Second
+	limits := decision.Bounds{MaxOpen: 1, Lease: lease}
+	now := time.Date(2026, 12, 7, 10, 0, 0, 0, time.UTC)
+	id := decision.ID("scale-out", "service=s0-0")
+
+	t.Run("within the lease", func(t *testing.T) {
+		w, ff, other := deadReplicasBranch(t, limits, now)
+		proposeAt(t, other, now.Add(lease-5*time.Second), "s0-0", decision.Opened)
+		if got := reservationsOf(t, w, id); len(got) != 1 || !got[0].Equal(now) {
+			t.Fatalf("reservations of %s: %v, want only the dead replica's", id, got)
+		}
+		res := proposeAt(t, other, now.Add(lease-5*time.Second), "s0-1", decision.Suppressed)
+		if !strings.Contains(res.Reason, "max_open") || len(ff.opened) != 1 {
+			t.Fatalf("beside the opened branch: %+v, opened %d", res, len(ff.opened))
+		}
+	})
+	t.Run("after the lease", func(t *testing.T) {
+		w, ff, other := deadReplicasBranch(t, limits, now)
+		later := now.Add(lease + time.Second)
+		proposeAt(t, other, later, "s0-1", decision.Opened) // the dead replica's slot is free again
+		res := proposeAt(t, other, later, "s0-0", decision.Suppressed)
+		if !strings.Contains(res.Reason, "max_open") || len(ff.opened) != 1 {
+			t.Fatalf("the dead replica's branch opened over the bound: %+v, %d open", res, len(ff.opened))
+		}
+		// A reviewer closes s0-1: now there is room, and the branch opens with a
+		// reservation of its own.
+		b := decision.Branch(decision.ID("scale-out", "service=s0-1"))
+		closed := ff.props[b]
+		closed.State = forge.Closed
+		ff.props[b] = closed
+		gittest.Run(t, w.repo, "update-ref", "-d", "refs/heads/"+b)
+		reopened := later.Add(time.Minute)
+		proposeAt(t, other, reopened, "s0-0", decision.Opened)
+		if got := reservationsOf(t, w, id); len(got) != 2 || !got[1].Equal(reopened) {
+			t.Fatalf("reservations of %s: %v, want a second one, made when it opened (%s)", id, got, reopened)
+		}
+		if len(ff.opened) != 2 || ff.opened[1].Branch != decision.Branch(id) {
+			t.Fatalf("opened %+v", ff.opened)
+		}
+	})
+	// Its new reservation replaces its first: under per_hour 1 the hour holds one
+	// proposal, this one, not two.
+	t.Run("counted once for the hour", func(t *testing.T) {
+		w, ff, other := deadReplicasBranch(t, decision.Bounds{PerHour: 1, Lease: lease}, now)
+		proposeAt(t, other, now.Add(lease+time.Second), "s0-0", decision.Opened)
+		res := proposeAt(t, other, now.Add(lease+time.Second), "s0-1", decision.Suppressed)
+		if !strings.Contains(res.Reason, "per_hour") || len(ff.opened) != 1 || len(reservationsOf(t, w, id)) != 2 {
+			t.Fatalf("%+v, opened %d", res, len(ff.opened))
+		}
+	})
+}
+
+// deadReplicasBranch is a world of two targets where a replica pushed s0-0's branch
+// with its reservation at now and died before opening it, and another replica on
+// the same forge.
+func deadReplicasBranch(t *testing.T, limits decision.Bounds, now time.Time) (*replicaWorld, *fakeForge, *Proposer) {
+	t.Helper()
+	w := newReplicaWorld(t, 1, 2, runbooks.Limits{})
+	ff := &fakeForge{props: map[string]forge.Proposal{}, openErr: errors.New("killed")}
+	dead := w.replica(t, limits, now)
+	dead.Forge = ff
+	if _, err := dead.Propose(context.Background(), latency("s0-0"), false); err == nil {
+		t.Fatal("the dying replica's proposal opened")
+	}
+	ff.openErr = nil
+	if len(w.branches(t)) != 1 {
+		t.Fatalf("the dying replica's branch was not pushed: %v", w.branches(t))
+	}
+	other := w.replica(t, limits, now)
+	other.Forge = ff
+	return w, ff, other
+}
+
+// proposeAt proposes for svc at the given time and wants the given action.
+func proposeAt(t *testing.T, p *Proposer, at time.Time, svc string, want decision.Action) Result {
+	t.Helper()
+	p.Now = func() time.Time { return at }
+	res, err := p.Propose(context.Background(), latency(svc), false)
+	if err != nil || res.Action != want {
+		t.Fatalf("%s at %s: %+v %v, want %s", svc, at.Format(time.TimeOnly), res, err, want)
+	}
+	return res
+}
+
+// reservationsOf are the times of the ledger's reservations of id, oldest first.
+func reservationsOf(t *testing.T, w *replicaWorld, id string) []time.Time {
+	t.Helper()
+	var out []time.Time
+	for _, r := range bounds.Parse([]byte(gittest.Run(t, w.repo, "show", bounds.Ref+":"+bounds.File))) {
+		if r.ID == id {
+			out = append(out, r.At)
+		}
+	}
+	return out
 }
 
 // The same on the GitHub test server: three replicas, each with its own mirror and

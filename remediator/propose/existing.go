@@ -2,6 +2,7 @@ package propose
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/go-git/go-git/v5/plumbing"
@@ -9,6 +10,7 @@ import (
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/artifact"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/decision"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/forge"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/infrarepo"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/records"
 )
 
@@ -81,6 +83,9 @@ func (pr *proposal) reopen(ctx context.Context, head plumbing.Hash) (Result, err
 		pr.log.Warn("suppressed", "action", res.Action, "reason", res.Reason)
 		return res, nil
 	}
+	if done, err := pr.admitLate(ctx); done || err != nil {
+		return pr.res, err
+	}
 	res.Action, res.Commit = decision.Opened, head.String()
 	if pr.dryRun {
 		res.Reason = "dry run: the pushed branch's proposal would be opened"
@@ -97,4 +102,44 @@ func (pr *proposal) reopen(ctx context.Context, head plumbing.Hash) (Result, err
 	res.URL, res.Reason = prop.URL, "the branch was pushed earlier without its proposal; opened it now"
 	pr.log.Info("proposal opened from an existing branch", "action", res.Action, "branch", res.Branch, "url", prop.URL)
 	return res, nil
+}
+
+// admitLate counts a branch pushed earlier whose proposal never opened. While the
+// lease of its reservation runs, the slot is its own: opening it takes nothing more.
+// After the lease (the replica that pushed it died, and the slot may have gone to
+// another proposal since), or with no reservation of the remediator's at all, it is
+// a new proposal to the breaker, the cooldown and the limits, and it reserves a
+// slot again before it opens, by compare-and-swap of the ledger as a push with a
+// branch does. Else a dead replica's branch, opened by the anomaly's next
+// occurrence, would exceed the bound it was counted against only for the lease.
+// done when held back (pr.res says why).
+func (pr *proposal) admitLate(ctx context.Context) (bool, error) {
+	p := pr.p
+	for attempt := 0; ; attempt++ {
+		ledger, _, err := p.Infra.Reservations()
+		if err != nil {
+			return true, err
+		}
+		if ledger.Holds(pr.res.ID, p.Now(), p.lease()) {
+			return false, nil
+		}
+		if done, err := pr.admit(ctx); done || err != nil {
+			return true, err
+		}
+		if !pr.reserve.counted || pr.dryRun {
+			return false, nil
+		}
+		move, err := pr.reservation()
+		if err != nil {
+			return true, err
+		}
+		err = p.Infra.PushReservation(ctx, move)
+		switch {
+		case !errors.Is(err, infrarepo.ErrReservationsMoved):
+			return err != nil, err
+		case attempt == maxReserveAttempts:
+			return true, fmt.Errorf("reserve %s: still racing other replicas after %d attempts: %w", pr.res.Branch, attempt+1, err)
+		}
+		pr.log.Debug("reservation raced; counting again", "attempt", attempt+1)
+	}
 }

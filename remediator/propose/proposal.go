@@ -60,14 +60,7 @@ func (pr *proposal) propose(ctx context.Context) (Result, error) {
 			return res, err
 		}
 	}
-	if reason, err := p.breaker(pr.rb, pr.pol); err != nil || reason != "" {
-		if err == nil {
-			pr.res.Action, pr.res.Reason = decision.Suspended, reason
-			pr.log.Warn("runbook suspended", "action", pr.res.Action, "reason", reason)
-		}
-		return pr.res, err
-	}
-	if done, err := pr.gate(ctx); done || err != nil {
+	if done, err := pr.admit(ctx); done || err != nil {
 		return pr.res, err
 	}
 	// A closed or merged proposal's branch may still be there: the new proposal
@@ -76,6 +69,19 @@ func (pr *proposal) propose(ctx context.Context) (Result, error) {
 		pr.replace = head
 	}
 	return pr.open(ctx)
+}
+
+// admit asks the breaker, then the cooldown and the limits, whether a new proposal
+// may be made; done when one holds it back (pr.res says why).
+func (pr *proposal) admit(ctx context.Context) (bool, error) {
+	if reason, err := pr.p.breaker(pr.rb, pr.pol); err != nil || reason != "" {
+		if err == nil {
+			pr.res.Action, pr.res.Reason = decision.Suspended, reason
+			pr.log.Warn("runbook suspended", "action", pr.res.Action, "reason", reason)
+		}
+		return true, err
+	}
+	return pr.gate(ctx)
 }
 
 // gate counts the proposal against the cooldown and the limits; done when they hold
@@ -261,13 +267,23 @@ func (pr *proposal) pushOnce(ctx context.Context, wt *infrarepo.WorkTree, commit
 	if !pr.reserve.counted {
 		return wt.PushOver(ctx, commit, pr.res.Branch, pr.replace)
 	}
-	now := pr.p.Now()
-	next, err := pr.reserve.ledger.With(bounds.Reservation{ID: pr.res.ID, Runbook: pr.rb.Metadata.Name, Policy: pr.pol.Metadata.Name, At: now}, now)
+	move, err := pr.reservation()
 	if err != nil {
 		return err
 	}
+	return wt.PushReserving(ctx, commit, pr.res.Branch, pr.replace, move)
+}
+
+// reservation is the ledger's move that reserves this proposal's slot, from the
+// ledger the gate counted.
+func (pr *proposal) reservation() (infrarepo.Reserve, error) {
+	now := pr.p.Now()
+	next, err := pr.reserve.ledger.With(bounds.Reservation{ID: pr.res.ID, Runbook: pr.rb.Metadata.Name, Policy: pr.pol.Metadata.Name, At: now}, now)
+	if err != nil {
+		return infrarepo.Reserve{}, err
+	}
 	by := object.Signature{Name: pr.p.AuthorName, Email: pr.p.AuthorEmail, When: now}
-	return wt.PushReserving(ctx, commit, pr.res.Branch, pr.replace, infrarepo.Reserve{From: pr.reserve.head, Next: next, By: by})
+	return infrarepo.Reserve{From: pr.reserve.head, Next: next, By: by}, nil
 }
 
 // openOnForge opens the pushed branch's proposal for review.

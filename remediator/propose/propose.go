@@ -222,7 +222,12 @@ func (p *Proposer) gate(ctx context.Context, rb *runbooks.Runbook, pol *runbooks
 	if err != nil {
 		return "", reservation{}, err
 	}
-	for _, h := range ledger.Pending(listed(props), now) {
+	for _, h := range ledger.Pending(listed(props, p.lease()), now, p.lease()) {
+		if h.ID == id {
+			// This proposal's push replaces its own older reservation (the
+			// newest of an id is the one that counts): not counted twice.
+			continue
+		}
 		// Open only while its branch is there: a proposal merged or closed and its
 		// branch deleted is not open, whether or not the forge still lists it.
 		_, branch := p.Infra.Branch(decision.Branch(h.ID))
@@ -240,12 +245,21 @@ type reservation struct {
 	head    plumbing.Hash
 }
 
+// lease is how long a reservation counts as open before its proposal is opened.
+func (p *Proposer) lease() time.Duration {
+	if p.Limits.Lease > 0 {
+		return p.Limits.Lease
+	}
+	return bounds.DefaultLease
+}
+
 // listed says whether the forge lists a reservation's proposal: one of its id made
-// around the reservation or later, not an older proposal of the same target.
-func listed(props []forge.Proposal) func(bounds.Reservation) bool {
+// around the reservation (within the lease before it: the clocks of the replica and
+// the forge differ) or later, not an older proposal of the same target.
+func listed(props []forge.Proposal, lease time.Duration) func(bounds.Reservation) bool {
 	return func(r bounds.Reservation) bool {
 		for _, pr := range props {
-			if pr.ID == r.ID && (pr.State == forge.Open || !pr.Created.Before(r.At.Add(-bounds.Lease))) {
+			if pr.ID == r.ID && (pr.State == forge.Open || !pr.Created.Before(r.At.Add(-lease))) {
 				return true
 			}
 		}
