@@ -542,3 +542,23 @@ func TestRuleVerifyJudgedByTheCatalogAtTheMerge(t *testing.T) {
 		})
 	}
 }
+
+// The rollback of a merge whose runbook has since left the catalog is judged at
+// critical risk (records.TermsOf): audit verify counts its approvals against the
+// policy's critical tier, whatever its artifact and trailers claim, and says so. While
+// the runbook is in the catalog its rollback is judged at the runbook's risk.
+func TestRuleVerifyRollbackOfADeletedRunbookNeedsCriticalApprovals(t *testing.T) {
+	keys := newVerifyKeys(t)
+	cat := verifyCatalog(t, nil)
+	art := verifyArtifact(t, cat)
+	art.RollbackOf = art.ID
+	art.ID += artifact.RollbackSuffix
+	h := newVerifyHistory(t, keys, art, keys.remediator, keys.remediator)
+	wantFindings(t, h.verify(h.trust(cat)))
+	gone, err := runbooks.NewCatalog(nil, cat.Policies)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantFindings(t, h.verify(h.trust(gone)),
+		"too-few-approvals: merged with 1 valid approval(s); policy prod required 2 for risk critical")
+}
