@@ -12,12 +12,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/filemode"
 	"github.com/go-git/go-git/v5/plumbing/object"
 
 	"github.com/gitops-remediation/terraform-provider-remediation/internal/gittest"
@@ -499,6 +501,7 @@ func TestRuleTrailersAreTheLastParagraph(t *testing.T) {
 		{"only the last paragraph", "subject\n\nRemediation-Id: fake\n\nRunbook: scale\n", "Runbook=scale"},
 		{"trailing blank lines", "subject\n\nRunbook: scale\n\n\n", "Runbook=scale"},
 		{"a message that is one paragraph", "Remediation-Id: r1", "Remediation-Id=r1"},
+		{"a message that starts with a blank line", "\n\nRemediation-Id: r1\n", "Remediation-Id=r1"},
 		{"a prose line voids the block", "subject\n\nRemediation-Id: r1\nnot a trailer\n", ""},
 		{"a key with a space", "subject\n\nRemediation Id: r1\n", ""},
 		{"a key with a tab", "subject\n\nRemediation\tId: r1\n", ""},
@@ -625,5 +628,108 @@ func TestRuleLedgerMergeChangesOnlyItsOwnArtifact(t *testing.T) {
 	art := findings(l.Findings, FindingArtifact)
 	if len(art) != 1 || art[0].ID != "zz-9" || art[0].Commit != l.Entries[0].Merge {
 		t.Fatalf("artifact findings %+v, want one: zz-9 changed by r5's merge", art)
+	}
+}
+
+// Notes are read however git stored them: flat (a commit's full name), fanned out
+// ("ab/cdef…", as git does for many notes) in any number of subdirectories, or both
+// in one tree, a flat note after a subdirectory included.
+func TestRuleLedgerReadsNotesFlatAndFannedOut(t *testing.T) {
+	h := newRuleHistory(t)
+	repo, err := git.PlainOpen(h.repo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	outcome := map[string]string{h.merge1: "failed", h.merge2: "verified", h.merge3: "not-applied"}
+	merges := []string{h.merge1, h.merge2, h.merge3}
+	sort.Strings(merges)
+	// The two first in name order fanned out, the last flat: a directory sorts as its
+	// name and a slash, so the flat note comes after both subdirectories.
+	notes := map[string]string{
+		merges[0][:2] + "/" + merges[0][2:]: "outcome: " + outcome[merges[0]] + "\n",
+		merges[1][:2] + "/" + merges[1][2:]: "outcome: " + outcome[merges[1]] + "\n",
+		merges[2]:                           "outcome: " + outcome[merges[2]] + "\n",
+	}
+	objects{t: t, repo: repo}.notes(records.OutcomeRef, notes)
+	if merges[0][:2] == merges[1][:2] {
+		t.Fatalf("the fixture's merges %s and %s share a fan-out directory: the test needs two", merges[0], merges[1])
+	}
+	l := h.build(t, Since{}, 2100)
+	for _, e := range l.Entries {
+		if string(e.Outcome) != outcome[e.Merge] {
+			t.Errorf("%s's outcome %q, want %q from its note", e.ID, e.Outcome, outcome[e.Merge])
+		}
+	}
+}
+
+// An artifact added or deleted by any commit but its own merge is flagged, however
+// much of .remediations the commit adds or removes: the first artifact of all, or
+// the whole directory at once.
+func TestRuleLedgerFlagsArtifactsAddedOrDeletedByHand(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "infra.git")
+	gittest.Run(t, "", "init", "-q", "--bare", "--initial-branch=main", dir)
+	repo, err := git.PlainOpen(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := objects{t: t, repo: repo}
+	svc := map[string]string{"envs/svc.tfvars": "replicas = 1\n"}
+	with := func(files ...string) map[string]string {
+		m := map[string]string{"envs/svc.tfvars": "replicas = 1\n"}
+		for i := 0; i+1 < len(files); i += 2 {
+			m[files[i]] = files[i+1]
+		}
+		return m
+	}
+	root := o.commit("dev", 0, "root\n", o.tree(svc), nil)
+	added := o.commit("dev", 10, "add a record by hand\n", o.tree(with(".remediations/r9.yaml", "id: r9\n")), nil, root)
+	both := with(".remediations/r9.yaml", "id: r9\n", ".remediations/r5.yaml", ruleArtifact("r5", "15m", "", 0))
+	head := o.commit("remediator", 60, "r5\n\nRemediation-Id: r5\n", o.tree(both), nil, added)
+	merge := o.commit("remediator", 120, mergeMsg("r5"), o.tree(both), nil, added, head)
+	dropped := o.commit("dev", 180, "drop the records\n", o.tree(svc), nil, merge)
+	o.ref("refs/heads/main", dropped)
+
+	l, err := Build(repo, nil, "main", time.Time{}, ruleT0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, f := range findings(l.Findings, FindingArtifact) {
+		got = append(got, f.Commit[:12]+" "+f.ID+": "+f.Detail)
+	}
+	sort.Strings(got)
+	want := []string{
+		added.String()[:12] + ` r9: .remediations/r9.yaml changed by "add a record by hand", not by the merge of proposal r9`,
+		dropped.String()[:12] + ` r5: .remediations/r5.yaml changed by "drop the records", not by the merge of proposal r5`,
+		dropped.String()[:12] + ` r9: .remediations/r9.yaml changed by "drop the records", not by the merge of proposal r9`,
+	}
+	sort.Strings(want)
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("artifact findings:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if len(l.Entries) != 1 || l.Entries[0].art == nil || l.Entries[0].art.ID != "r5" {
+		t.Fatalf("entries %+v, want r5 with its artifact read from its merge", l.Entries)
+	}
+}
+
+// A .remediations entry that names an object the repository does not hold (a damaged
+// or partial copy) is an error: never an empty directory, which would hide the
+// artifacts it held.
+func TestRuleLedgerRefusesAnArtifactDirectoryItCannotRead(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "infra.git")
+	gittest.Run(t, "", "init", "-q", "--bare", "--initial-branch=main", dir)
+	repo, err := git.PlainOpen(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := objects{t: t, repo: repo}
+	missing := plumbing.NewHash(strings.Repeat("ab", 20))
+	tree := o.store(&object.Tree{Entries: []object.TreeEntry{
+		{Name: ".remediations", Mode: filemode.Dir, Hash: missing},
+		{Name: "README", Mode: filemode.Regular, Hash: o.blob("x\n")},
+	}})
+	o.ref("refs/heads/main", o.commit("dev", 0, "damaged\n", tree, nil))
+	if _, err := Build(repo, nil, "main", time.Time{}, ruleT0); err == nil || !strings.Contains(err.Error(), missing.String()) {
+		t.Fatalf(".remediations at the missing object %s: want an error naming it, got %v", missing, err)
 	}
 }

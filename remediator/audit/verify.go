@@ -63,12 +63,14 @@ func verifyEntry(repo *git.Repository, e *Entry, t Trust) []Finding {
 			add(FindingForeignHead, "%s", reason)
 		}
 	}
-	required := e.RequiredApprovals
+	// The catalog's word where there is one: the rollback of a runbook since deleted
+	// is judged at critical risk, whatever its artifact and trailers claim.
+	required, risk := e.RequiredApprovals, e.Risk
 	var terms *records.Terms
 	if t.CatalogAt != nil && e.art != nil {
 		terms = catalogTerms(e, t, add)
 		if terms != nil {
-			required = terms.Required
+			required, risk = terms.Required, string(terms.Risk)
 		}
 	}
 	counted := approvals(e, t, add)
@@ -89,7 +91,7 @@ func verifyEntry(repo *git.Repository, e *Entry, t Trust) []Finding {
 		scope(merge, scopeEntry(head, e, add), terms, add)
 	}
 	if len(counted) < required {
-		add(FindingApprovals, "merged with %d valid approval(s); policy %s required %d for risk %s", len(counted), e.Policy, required, e.Risk)
+		add(FindingApprovals, "merged with %d valid approval(s); policy %s required %d for risk %s", len(counted), e.Policy, required, risk)
 	}
 	if terms != nil {
 		for _, want := range terms.Policy.Spec.RequiredReviewers {
