@@ -5,13 +5,14 @@ import (
 	"strings"
 )
 
-// currentUser answers GET /user.
+// currentUser answers GET /user as GitLab answers a user who is not an
+// administrator (API_Entities_UserPublic: no is_admin).
 func (s *Server) currentUser(w http.ResponseWriter, _ *http.Request, c *call) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	u := s.users[c.login]
 	out := s.userJSON(c.login).(map[string]any)
-	for k, v := range map[string]any{"bot": u.bot, "email": u.email, "public_email": "", "is_admin": false, "created_at": "2020-01-01T00:00:00.000Z",
+	for k, v := range map[string]any{"bot": u.bot, "email": u.email, "public_email": "", "created_at": "2020-01-01T00:00:00.000Z",
 		"bio": "", "location": "", "can_create_group": true, "can_create_project": true, "two_factor_enabled": false, "external": false} {
 		out[k] = v
 	}
@@ -24,9 +25,7 @@ func (s *Server) listUsers(w http.ResponseWriter, r *http.Request, _ *call) {
 	defer s.mu.Unlock()
 	list := []any{}
 	if u := s.users[strings.ToLower(r.URL.Query().Get("username"))]; u != nil {
-		out := s.userJSON(u.username).(map[string]any)
-		out["bot"] = u.bot
-		list = append(list, out)
+		list = append(list, s.userJSON(u.username)) // API_Entities_UserBasic: no bot, for a caller who is not an administrator
 	}
 	writeJSON(w, http.StatusOK, list)
 }

@@ -95,7 +95,7 @@ func (s *Server) Statuses(path, sha string) []string {
 }
 
 func (s *Server) noteJSON(p *project, m *mergeRequest, n *note) map[string]any {
-	return map[string]any{"id": n.id, "type": nil, "body": n.body, "attachment": nil, "author": s.userJSON(n.author),
+	return map[string]any{"id": n.id, "type": nil, "body": n.body, "author": s.userJSON(n.author),
 		"created_at": stamp(n.created), "updated_at": stamp(n.updated), "system": n.system, "noteable_id": m.id, //nolint:misspell // GitLab's field names
 		"noteable_type": "MergeRequest", "project_id": p.id, "noteable_iid": m.iid, "resolvable": false, "confidential": false, "internal": false} //nolint:misspell // GitLab's field names
 }

@@ -8,7 +8,8 @@
 // pipelines per commit, a merge that names the head (409 when it moved, 405 and 406
 // when GitLab refuses), notes, labels and webhooks with X-Gitlab-Token. Its answers
 // are checked against the recorded GitLab responses the client library ships
-// (fixtures_test.go).
+// (fixtures_test.go) and against GitLab's published OpenAPI description where it
+// describes the endpoint (openapi_test.go, testdata/openapi_v2_subset.yaml).
 package fakegitlab
 
 import (
