@@ -35,6 +35,7 @@ func (s *Server) RequestChanges(path string, iid int64, login string) {
 		m.reviewers = append(m.reviewers, login)
 	}
 	m.setReviewState(login, "requested_changes")
+	m.updated = s.now() // GitLab notes "requested changes", which touches it
 }
 
 func (m *mergeRequest) setReviewState(login, state string) {
@@ -136,6 +137,7 @@ func (s *Server) unapprove(w http.ResponseWriter, r *http.Request, c *call) {
 	for i, a := range m.approvals {
 		if strings.EqualFold(a.username, c.login) {
 			m.approvals = append(m.approvals[:i], m.approvals[i+1:]...)
+			m.updated = s.now()
 			s.deliver(c.p, "Merge Request Hook", s.mrHook(c.p, m, "unapproved", c.login))
 			writeJSON(w, http.StatusCreated, s.approvalsJSON(c.p, m))
 			return

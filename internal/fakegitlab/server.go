@@ -56,6 +56,9 @@ type Server struct {
 	nextID     int64
 	deliveries []Delivery
 	client     *http.Client
+	// requests counts every API request, as GitLab's rate limit does (304s too);
+	// notModified those answered 304.
+	requests, notModified int
 }
 
 type user struct {
@@ -282,6 +285,9 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, h func(http.Re
 		writeJSON(w, http.StatusUnauthorized, map[string]any{"message": "401 Unauthorized"})
 		return
 	}
+	s.mu.Lock()
+	s.requests++
+	s.mu.Unlock()
 	c := &call{login: login}
 	if id := r.PathValue("id"); id != "" && strings.HasPrefix(r.URL.Path, "/api/v4/projects/") {
 		s.mu.Lock()
@@ -293,7 +299,15 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, h func(http.Re
 			return
 		}
 	}
-	h(w, r, c)
+	if r.Method != http.MethodGet {
+		h(w, r, c)
+		return
+	}
+	if serveConditional(w, r, func(w http.ResponseWriter) { h(w, r, c) }) {
+		s.mu.Lock()
+		s.notModified++
+		s.mu.Unlock()
+	}
 }
 
 func (s *Server) findProject(id string) *project {
