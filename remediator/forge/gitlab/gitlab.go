@@ -63,6 +63,8 @@ type Forge struct {
 	now       func() time.Time
 	logger    *slog.Logger
 	reporters []string
+	// known is what the forge keeps between passes (memory.go).
+	known *memory
 
 	mu        sync.Mutex
 	self      string
@@ -98,7 +100,7 @@ func New(o Options) (*Forge, error) {
 	if err != nil {
 		return nil, fmt.Errorf("gitlab forge: base_url %q: %w", o.BaseURL, err)
 	}
-	return &Forge{project: o.Project, token: o.Token, api: api, now: o.Now, logger: o.Logger, reporters: o.Reporters}, nil
+	return &Forge{project: o.Project, token: o.Token, api: api, now: o.Now, logger: o.Logger, reporters: o.Reporters, known: newMemory()}, nil
 }
 
 // GitToken is the password for pushing to the project over https.

@@ -42,10 +42,21 @@ func (f *Forge) Merge(ctx context.Context, number int, sha, title, message strin
 	if stillChecking[m.DetailedMergeStatus] {
 		return "", fmt.Errorf("gitlab: merge !%d: %w (mergeability %s)", number, forge.ErrRetryLater, m.DetailedMergeStatus)
 	}
+	// GitLab's word, not what the forge kept: a request for changes made since the
+	// pass read the reviews stops the merge, and the next pass reads them again.
+	objections, err := f.objections(ctx, number, sha)
+	if err != nil {
+		return "", err
+	}
+	if len(objections) > 0 {
+		f.known.forget(number)
+		return "", fmt.Errorf("gitlab: merge !%d: %w: changes requested by %s", number, forge.ErrNotMergeable, objections[0].Login)
+	}
 	merged, _, err := f.api.MergeRequests.AcceptMergeRequest(f.project, int64(number), &gl.AcceptMergeRequestOptions{
 		SHA: gl.Ptr(sha), MergeCommitMessage: gl.Ptr(title + "\n\n" + message), Squash: gl.Ptr(false), AutoMerge: gl.Ptr(false),
 		ShouldRemoveSourceBranch: gl.Ptr(false)}, gl.WithContext(ctx))
 	if err != nil {
+		f.known.forget(number)
 		return "", mergeRefusal(number, sha, err)
 	}
 	if merged.State != "merged" || merged.MergeCommitSHA == "" {
