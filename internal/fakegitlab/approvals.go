@@ -2,6 +2,7 @@ package fakegitlab
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -235,15 +236,46 @@ func (s *Server) merge(w http.ResponseWriter, r *http.Request, c *call) {
 	if o.Message == "" {
 		o.Message = fmt.Sprintf("Merge branch '%s' into '%s'\n\n%s\n\nSee merge request %s!%d", m.source, m.target, m.title, c.p.path, m.iid)
 	}
-	sha, err := s.mergeCommit(c.p, m, o.Message, c.login)
+	sha, err := s.mergeByMethod(c.p, m, o.Message, c.login)
 	if err != nil {
-		writeJSON(w, http.StatusNotAcceptable, map[string]any{"message": "Branch cannot be merged"})
+		writeJSON(w, http.StatusNotAcceptable, map[string]any{"message": err.Error()})
 		return
 	}
 	m.state, m.mergedAt, m.mergedBy, m.mergeSHA, m.mergeMessage, m.updated = "merged", s.now(), c.login, sha, o.Message, s.now()
 	s.addStateEvent(m, c.login, "merged")
 	s.deliver(c.p, "Merge Request Hook", s.mrHook(c.p, m, "merge", c.login))
 	writeJSON(w, http.StatusOK, s.mrJSON(c.p, m))
+}
+
+// mergeByMethod merges as the project's merge method says: with "ff" the target
+// moves to the head and no merge commit exists (GitLab answers merge_commit_sha
+// null), and it and "rebase_merge" refuse a source branch not rebased onto the
+// target (406).
+func (s *Server) mergeByMethod(p *project, m *mergeRequest, message, login string) (string, error) {
+	method := p.mergeMethod()
+	if method == "merge" {
+		sha, err := s.mergeCommit(p, m, message, login)
+		if err != nil {
+			return "", errors.New("Branch cannot be merged")
+		}
+		return sha, nil
+	}
+	target, err := gittest.Output(p.dir, "rev-parse", "refs/heads/"+m.target)
+	if err != nil {
+		return "", err
+	}
+	if _, err := gittest.Output(p.dir, "merge-base", "--is-ancestor", target, m.sha); err != nil {
+		return "", errors.New("Fast-forward merge is not possible. Rebase the source branch onto the target branch")
+	}
+	if method == "rebase_merge" {
+		return s.mergeCommit(p, m, message, login)
+	}
+	if _, err := gittest.Output(p.dir, "update-ref", "refs/heads/"+m.target, m.sha, target); err != nil {
+		return "", err
+	}
+	s.nextID++
+	p.pushes = append(p.pushes, &push{id: s.nextID, author: login, ref: m.target, from: target, to: m.sha, created: s.now()})
+	return "", nil
 }
 
 // mergeCommit writes the merge commit of head into the target (a squash first when

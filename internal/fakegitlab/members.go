@@ -40,8 +40,15 @@ func (s *Server) getProject(w http.ResponseWriter, _ *http.Request, c *call) {
 		"name_with_namespace": strings.ReplaceAll(c.p.path, "/", " / "), "default_branch": "main", "visibility": "private",
 		"web_url": s.URL + "/" + c.p.path, "http_url_to_repo": s.URL + "/" + c.p.path + ".git", "ssh_url_to_repo": "git@localhost:" + c.p.path + ".git",
 		"namespace":    map[string]any{"id": 1, "name": ns, "path": ns, "kind": "group", "full_path": ns},
-		"merge_method": "merge", "squash_option": "default_off", "only_allow_merge_if_pipeline_succeeds": false,
+		"merge_method": c.p.mergeMethod(), "squash_option": "default_off", "only_allow_merge_if_pipeline_succeeds": false,
 		"approvals_before_merge": c.p.settings.ApprovalsRequired, "created_at": "2020-01-01T00:00:00.000Z"})
+}
+
+func (p *project) mergeMethod() string {
+	if p.settings.MergeMethod == "" {
+		return "merge"
+	}
+	return p.settings.MergeMethod
 }
 
 // memberJSON is a member with its access level, as the members API answers.

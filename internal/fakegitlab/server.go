@@ -93,6 +93,10 @@ type Settings struct {
 	CommittersCannotApprove bool
 	// ResetOnPush is reset_approvals_on_push: a push removes every approval.
 	ResetOnPush bool
+	// MergeMethod is the project's merge_method: "merge" (the default: a merge
+	// commit), "rebase_merge" (a merge commit, only when the source branch is
+	// rebased onto the target) or "ff" (fast-forward only: no merge commit).
+	MergeMethod string
 }
 
 type push struct {

@@ -66,10 +66,11 @@ type Forge struct {
 	// known is what the forge keeps between passes (memory.go).
 	known *memory
 
-	mu        sync.Mutex
-	self      string
-	selfID    int64
-	projectID int64
+	mu          sync.Mutex
+	self        string
+	selfID      int64
+	projectID   int64
+	mergeMethod gl.MergeMethodValue
 }
 
 // requestTimeout bounds one call, its retries included.
@@ -139,12 +140,36 @@ func (f *Forge) projectIDOf(ctx context.Context) (int64, error) {
 	if f.projectID != 0 {
 		return f.projectID, nil
 	}
+	p, err := f.readProject(ctx)
+	if err != nil {
+		return 0, err
+	}
+	f.projectID, f.mergeMethod = p.ID, p.MergeMethod
+	return f.projectID, nil
+}
+
+func (f *Forge) readProject(ctx context.Context) (*gl.Project, error) {
 	p, _, err := f.api.Projects.GetProject(f.project, nil, gl.WithContext(ctx))
 	if err != nil {
-		return 0, fmt.Errorf("gitlab: read project %s: %w", f.project, err)
+		return nil, fmt.Errorf("gitlab: read project %s: %w", f.project, err)
 	}
-	f.projectID = p.ID
-	return f.projectID, nil
+	return p, nil
+}
+
+// errFastForward is a project that merges fast-forward only: the remediator's merge
+// commit, which carries the trailers that make a merge reconstructable from Git
+// alone, cannot exist there, so it never merges on it.
+var errFastForward = errors.New(`merges by fast-forward only (Settings > Merge requests > Merge method "Fast-forward merge", merge_method "ff"), ` +
+	`where the remediator's merge commit and its trailers cannot exist: set the merge method to "Merge commit" (merge_method "merge") ` +
+	`or "Merge commit with semi-linear history" (rebase_merge)`)
+
+// mergeMethodRefusal says why the project's merge method forbids the remediator's
+// merges, or nil.
+func (f *Forge) mergeMethodRefusal(method gl.MergeMethodValue) error {
+	if method == gl.FastForwardMerge {
+		return fmt.Errorf("gitlab: project %s %w", f.project, errFastForward)
+	}
+	return nil
 }
 
 // status is the HTTP status of a library error, 0 without one.

@@ -68,6 +68,15 @@ func newMemory() *memory { return &memory{open: map[int]*keptMR{}} }
 // reconcile pass works on. After the first read, one request asks GitLab for those
 // updated since (closed and merged ones among them, which leave the list).
 func (f *Forge) OpenProposals(ctx context.Context) ([]forge.Proposal, error) {
+	if _, err := f.projectIDOf(ctx); err != nil {
+		return nil, err
+	}
+	f.mu.Lock()
+	refusal := f.mergeMethodRefusal(f.mergeMethod)
+	f.mu.Unlock()
+	if refusal != nil {
+		return nil, refusal
+	}
 	m := f.known
 	m.syncMu.Lock()
 	defer m.syncMu.Unlock()

@@ -39,6 +39,14 @@ func (f *Forge) Merge(ctx context.Context, number int, sha, title, message strin
 	if m.SHA != sha {
 		return "", fmt.Errorf("gitlab: merge !%d at %s (head now %s): %w", number, sha, m.SHA, forge.ErrHeadMoved)
 	}
+	// The merge method as it is now, not as the first pass read it.
+	project, err := f.readProject(ctx)
+	if err != nil {
+		return "", err
+	}
+	if project.MergeMethod == gl.FastForwardMerge {
+		return "", fmt.Errorf("gitlab: merge !%d: %w: project %s %w", number, forge.ErrNotMergeable, f.project, errFastForward)
+	}
 	if stillChecking[m.DetailedMergeStatus] {
 		return "", fmt.Errorf("gitlab: merge !%d: %w (mergeability %s)", number, forge.ErrRetryLater, m.DetailedMergeStatus)
 	}
@@ -60,7 +68,9 @@ func (f *Forge) Merge(ctx context.Context, number int, sha, title, message strin
 		return "", mergeRefusal(number, sha, err)
 	}
 	if merged.State != "merged" || merged.MergeCommitSHA == "" {
-		return "", fmt.Errorf("gitlab: merge !%d answered ok but made no merge commit (state %s): the project must merge with a merge commit, not fast-forward", number, merged.State)
+		// The merge method changed between the read and the merge: GitLab merged
+		// without the remediator's merge commit. Said loudly; audit verify reports it.
+		return "", fmt.Errorf("gitlab: merge !%d answered ok but made no merge commit (state %s): %w", number, merged.State, errFastForward)
 	}
 	return merged.MergeCommitSHA, nil
 }
