@@ -3,6 +3,7 @@ package fakegitlab
 import (
 	"net/http"
 	"strings"
+	"time"
 )
 
 // currentUser answers GET /user as GitLab answers a user who is not an
@@ -115,28 +116,46 @@ func (s *Server) groupMember(w http.ResponseWriter, r *http.Request, c *call) {
 
 // listEvents answers GET /projects/:id/events (action=pushed): who pushed what to
 // which branch, newest first, dated by the server.
+//
+// As GitLab's EventsFinder: after and before are dates, and keep the events created
+// after the end of the after day and before the start of the before day (UTC);
+// newest first unless sort=asc. A push that created its branch is "pushed new"
+// (push_data.action created, commit_from null), one that deleted it "deleted"
+// (removed, commit_to null).
 func (s *Server) listEvents(w http.ResponseWriter, r *http.Request, c *call) {
+	q := r.URL.Query()
+	after, errA := time.Parse(time.DateOnly, q.Get("after"))
+	before, errB := time.Parse(time.DateOnly, q.Get("before"))
 	s.mu.Lock()
 	list := []any{}
-	for i := len(c.p.pushes) - 1; i >= 0; i-- {
-		e := c.p.pushes[i]
-		if a := r.URL.Query().Get("action"); a != "" && a != "pushed" {
+	for i := range c.p.pushes {
+		e := c.p.pushes[len(c.p.pushes)-1-i]
+		if q.Get("sort") == "asc" {
+			e = c.p.pushes[i]
+		}
+		if a := q.Get("action"); a != "" && a != "pushed" ||
+			errA == nil && !e.created.After(after.AddDate(0, 0, 1).Add(-time.Nanosecond)) || errB == nil && !e.created.Before(before) {
 			continue
 		}
-		u := s.users[strings.ToLower(e.author)]
-		var from any
-		action := "pushed"
-		if e.from != "" {
-			from = e.from
-		} else {
-			action = "created"
-		}
-		list = append(list, map[string]any{"id": e.id, "project_id": c.p.id, "action_name": "pushed to", "target_id": nil, "target_iid": nil,
-			"target_type": nil, "target_title": nil, "author_id": u.id, "author_username": u.username, "author": s.userJSON(u.username),
-			"created_at": stamp(e.created),
-			"push_data": map[string]any{"commit_count": 1, "action": action, "ref_type": "branch", "commit_from": from, "commit_to": e.to,
-				"ref": e.ref, "commit_title": ""}})
+		list = append(list, s.pushEventJSON(c.p, e))
 	}
 	s.mu.Unlock()
 	writePage(w, r, list)
+}
+
+func (s *Server) pushEventJSON(p *project, e *push) map[string]any {
+	u := s.users[strings.ToLower(e.author)]
+	var from, to any = e.from, e.to
+	action, name := "pushed", "pushed to"
+	switch {
+	case e.from == "":
+		from, action, name = nil, "created", "pushed new"
+	case e.to == "":
+		to, action, name = nil, "removed", "deleted"
+	}
+	return map[string]any{"id": e.id, "project_id": p.id, "action_name": name, "target_id": nil, "target_iid": nil,
+		"target_type": nil, "target_title": nil, "author_id": u.id, "author_username": u.username, "author": s.userJSON(u.username),
+		"created_at": stamp(e.created),
+		"push_data": map[string]any{"commit_count": 1, "action": action, "ref_type": "branch", "commit_from": from, "commit_to": to,
+			"ref": e.ref, "commit_title": ""}}
 }

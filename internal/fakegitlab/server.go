@@ -402,6 +402,20 @@ func (s *Server) Push(path, login, branch, sha string) {
 	s.afterPush(p, login, before)
 }
 
+// DeleteBranch deletes branch as login, recorded as GitLab records it: a push
+// event that removed the branch.
+func (s *Server) DeleteBranch(path, login, branch string) {
+	s.mu.Lock()
+	p := s.projects[path]
+	s.mu.Unlock()
+	before := branches(p.dir)
+	gittest.Run(s.t, p.dir, "update-ref", "-d", "refs/heads/"+branch)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.nextID++
+	p.pushes = append(p.pushes, &push{id: s.nextID, author: login, ref: branch, from: before[branch], created: s.now()})
+}
+
 func writeJSON(w http.ResponseWriter, code int, v any) {
 	data, _ := json.Marshal(v)
 	w.Header().Set("Content-Type", "application/json")

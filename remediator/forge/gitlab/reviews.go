@@ -142,16 +142,19 @@ func (f *Forge) Pushers(ctx context.Context, number int) ([]string, error) {
 	return out, err
 }
 
-// pushersOf reads the push events to the merge request's source branch.
+// pushersOf reads who pushed to the merge request's source branch since GitLab's
+// push that created it: GitLab's project push events, newest first, read back to
+// that push (its author included). Pushes before it went to a branch of the same
+// name that no longer exists; the merge request's commits came with that push or
+// after it, whenever the merge request was opened. The events API filters by day
+// only, so no date bounds the read: the branch's creation does. Push events that
+// never reach it within maxPushPages pages leave the pushers unknown, and nobody
+// approves.
 func (f *Forge) pushersOf(ctx context.Context, number int, m *gl.MergeRequest) ([]string, error) {
-	after := gl.ISOTime(f.now().AddDate(0, 0, -1))
-	if m.CreatedAt != nil {
-		after = gl.ISOTime(m.CreatedAt.AddDate(0, 0, -2))
-	}
 	seen := map[string]bool{}
 	var out []string
-	o := &gl.ListProjectVisibleEventsOptions{Action: gl.Ptr(gl.PushedEventType), After: &after, ListOptions: gl.ListOptions{PerPage: perPage}}
-	for page := int64(1); ; page++ {
+	o := &gl.ListProjectVisibleEventsOptions{Action: gl.Ptr(gl.PushedEventType), Sort: gl.Ptr("desc"), ListOptions: gl.ListOptions{PerPage: perPage}}
+	for page := int64(1); page <= maxPushPages; page++ {
 		o.Page = page
 		events, resp, err := f.api.Events.ListProjectVisibleEvents(f.project, o, gl.WithContext(ctx))
 		if err != nil {
@@ -165,12 +168,19 @@ func (f *Forge) pushersOf(ctx context.Context, number int, m *gl.MergeRequest) (
 				seen[k] = true
 				out = append(out, e.AuthorUsername)
 			}
+			if e.PushData.Action == "created" {
+				return out, nil
+			}
 		}
 		if resp.NextPage == 0 || len(events) == 0 {
 			return out, nil
 		}
 	}
+	return nil, fmt.Errorf("gitlab: push events of !%d: the push that created %s is not among the last %d: who pushed to it is unknown", number, m.SourceBranch, maxPushPages*perPage)
 }
+
+// maxPushPages bounds the push events read back to a branch's creation.
+const maxPushPages = 50
 
 // Timeline lists who closed and reopened the merge request, oldest first, in the
 // lifecycle's words (GitLab's resource state events).
