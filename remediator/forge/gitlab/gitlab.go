@@ -71,6 +71,9 @@ type Forge struct {
 	selfID      int64
 	projectID   int64
 	mergeMethod gl.MergeMethodValue
+	// settingsChecked: the project's approval settings were read (once, at the
+	// first pass).
+	settingsChecked bool
 }
 
 // requestTimeout bounds one call, its retries included.
@@ -154,6 +157,32 @@ func (f *Forge) readProject(ctx context.Context) (*gl.Project, error) {
 		return nil, fmt.Errorf("gitlab: read project %s: %w", f.project, err)
 	}
 	return p, nil
+}
+
+// checkCommitterSetting warns, once, when the project lets people who added commits
+// to a merge request approve it. Only GitLab can tell whose a commit is (it matches
+// a commit's author and committer email to every verified email of an account; the
+// API shows the remediator no one's private email): with "Prevent approvals by users
+// who add commits" on, GitLab refuses such an approval, and the remediator counts
+// only approvals GitLab accepted. Without it, a pusher never approves, but someone
+// whose commits another person pushed may.
+func (f *Forge) checkCommitterSetting(ctx context.Context) {
+	f.mu.Lock()
+	done := f.settingsChecked
+	f.settingsChecked = true
+	f.mu.Unlock()
+	if done {
+		return
+	}
+	a, _, err := f.api.Projects.GetApprovalConfiguration(f.project, gl.WithContext(ctx))
+	switch {
+	case err != nil:
+		f.logger.Warn("gitlab: cannot read the project's approval settings: whether commit authors may approve is unknown", "project", f.project, "err", err)
+	case !a.MergeRequestsDisableCommittersApproval:
+		f.logger.Warn("gitlab: the project lets people who added commits approve (merge_requests_disable_committers_approval is off): "+
+			"a commit's author whose commit someone else pushed may approve it; turn on Settings > Merge requests > "+
+			"\"Prevent approvals by users who add commits\"", "project", f.project)
+	}
 }
 
 // errFastForward is a project that merges fast-forward only: the remediator's merge

@@ -77,6 +77,7 @@ func (f *Forge) OpenProposals(ctx context.Context) ([]forge.Proposal, error) {
 	if refusal != nil {
 		return nil, refusal
 	}
+	f.checkCommitterSetting(ctx)
 	m := f.known
 	m.syncMu.Lock()
 	defer m.syncMu.Unlock()
