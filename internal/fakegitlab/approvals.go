@@ -2,7 +2,6 @@ package fakegitlab
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -236,9 +235,9 @@ func (s *Server) merge(w http.ResponseWriter, r *http.Request, c *call) {
 	if o.Message == "" {
 		o.Message = fmt.Sprintf("Merge branch '%s' into '%s'\n\n%s\n\nSee merge request %s!%d", m.source, m.target, m.title, c.p.path, m.iid)
 	}
-	sha, err := s.mergeByMethod(c.p, m, o.Message, c.login)
-	if err != nil {
-		writeJSON(w, http.StatusNotAcceptable, map[string]any{"message": err.Error()})
+	sha, refusal := s.mergeByMethod(c.p, m, o.Message, c.login)
+	if refusal != "" {
+		writeJSON(w, http.StatusNotAcceptable, map[string]any{"message": refusal})
 		return
 	}
 	m.state, m.mergedAt, m.mergedBy, m.mergeSHA, m.mergeMessage, m.updated = "merged", s.now(), c.login, sha, o.Message, s.now()
@@ -250,32 +249,29 @@ func (s *Server) merge(w http.ResponseWriter, r *http.Request, c *call) {
 // mergeByMethod merges as the project's merge method says: with "ff" the target
 // moves to the head and no merge commit exists (GitLab answers merge_commit_sha
 // null), and it and "rebase_merge" refuse a source branch not rebased onto the
-// target (406).
-func (s *Server) mergeByMethod(p *project, m *mergeRequest, message, login string) (string, error) {
+// target (406). It returns the merge commit, or GitLab's message refusing the merge.
+func (s *Server) mergeByMethod(p *project, m *mergeRequest, message, login string) (sha, refusal string) {
+	const conflict = "Branch cannot be merged"
 	method := p.mergeMethod()
-	if method == "merge" {
-		sha, err := s.mergeCommit(p, m, message, login)
-		if err != nil {
-			return "", errors.New("Branch cannot be merged")
-		}
-		return sha, nil
-	}
 	target, err := gittest.Output(p.dir, "rev-parse", "refs/heads/"+m.target)
 	if err != nil {
-		return "", err
+		return "", conflict
 	}
-	if _, err := gittest.Output(p.dir, "merge-base", "--is-ancestor", target, m.sha); err != nil {
-		return "", errors.New("Fast-forward merge is not possible. Rebase the source branch onto the target branch")
+	if _, err := gittest.Output(p.dir, "merge-base", "--is-ancestor", target, m.sha); err != nil && method != "merge" {
+		return "", "Fast-forward merge is not possible. Rebase the source branch onto the target branch"
 	}
-	if method == "rebase_merge" {
-		return s.mergeCommit(p, m, message, login)
+	if method == "ff" {
+		if _, err := gittest.Output(p.dir, "update-ref", "refs/heads/"+m.target, m.sha, target); err != nil {
+			return "", conflict
+		}
+		s.nextID++
+		p.pushes = append(p.pushes, &push{id: s.nextID, author: login, ref: m.target, from: target, to: m.sha, created: s.now()})
+		return "", ""
 	}
-	if _, err := gittest.Output(p.dir, "update-ref", "refs/heads/"+m.target, m.sha, target); err != nil {
-		return "", err
+	if sha, err = s.mergeCommit(p, m, message, login); err != nil {
+		return "", conflict
 	}
-	s.nextID++
-	p.pushes = append(p.pushes, &push{id: s.nextID, author: login, ref: m.target, from: target, to: m.sha, created: s.now()})
-	return "", nil
+	return sha, ""
 }
 
 // mergeCommit writes the merge commit of head into the target (a squash first when

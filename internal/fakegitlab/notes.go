@@ -133,7 +133,7 @@ func (s *Server) addNote(p *project, m *mergeRequest, login, body string) *note 
 	s.nextID++
 	n := &note{id: s.nextID, body: body, author: login, created: s.now(), updated: s.now()}
 	m.notes = append(m.notes, n)
-	m.updated = s.now() // a note touches its merge request, as GitLab's Note#touch_noteable does
+	m.updated = s.now() // a note touches its merge request, as GitLab's Note model does
 	s.deliver(p, "Note Hook", map[string]any{"object_kind": "note", "event_type": "note", "user": s.hookUser(login),
 		"project_id": p.id, "project": s.projectHookJSON(p),
 		"object_attributes": map[string]any{"id": n.id, "note": body, "noteable_type": "MergeRequest", "author_id": s.users[strings.ToLower(login)].id, //nolint:misspell // GitLab's field names
