@@ -82,7 +82,9 @@ func (f *Forge) OpenProposals(ctx context.Context) ([]forge.Proposal, error) {
 	m.syncMu.Lock()
 	defer m.syncMu.Unlock()
 	m.mu.Lock()
-	whole := m.disabled || m.synced.IsZero() || f.now().Sub(m.synced) >= resyncEvery
+	// With nothing read yet, the next read is whole too: an empty list (one
+	// request) rather than every merge request the remediator ever opened.
+	whole := m.disabled || m.synced.IsZero() || m.newest.IsZero() || f.now().Sub(m.synced) >= resyncEvery
 	since := m.newest.Add(-syncOverlap)
 	m.mu.Unlock()
 	o := &gl.ListProjectMergeRequestsOptions{OrderBy: gl.Ptr("updated_at"), Sort: gl.Ptr("desc")}

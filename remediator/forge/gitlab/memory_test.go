@@ -3,11 +3,16 @@ package gitlab_test
 import (
 	"context"
 	"errors"
+	"net/http"
+	"net/url"
 	"slices"
+	"strings"
+	"sync"
 	"testing"
 
 	"github.com/gitops-remediation/terraform-provider-remediation/internal/fakegitlab"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/forge"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/forge/gitlab"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/records"
 )
 
@@ -138,5 +143,51 @@ func TestTheMergeAsksForRequestsForChangesAgain(t *testing.T) {
 	}
 	if got, _ := w.pass(); !slices.Equal(got.blocked[p.Number], []string{"carol"}) {
 		t.Errorf("next pass: blocked %v, want carol", got.blocked)
+	}
+}
+
+// recorder keeps the query of every request to list merge requests.
+type recorder struct {
+	mu      sync.Mutex
+	queries []url.Values
+}
+
+func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
+	if strings.HasSuffix(req.URL.Path, "/merge_requests") && req.Method == http.MethodGet {
+		r.mu.Lock()
+		r.queries = append(r.queries, req.URL.Query())
+		r.mu.Unlock()
+	}
+	return http.DefaultTransport.RoundTrip(req)
+}
+
+// TestAPassWithNothingOpenAsksForTheOpenList: with no merge request open yet, a pass
+// asks for the open ones (one request), never for every merge request the
+// remediator ever opened in any state.
+func TestAPassWithNothingOpenAsksForTheOpenList(t *testing.T) {
+	w := newWorld(t)
+	for _, id := range []string{"a1", "b1", "c1"} {
+		p := w.open(id)
+		w.s.CloseAs(project, int64(p.Number), "remediator")
+	}
+	rec := &recorder{}
+	f, err := gitlab.New(gitlab.Options{BaseURL: w.s.URL, Project: project, Token: "rtoken", Transport: rec})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.f = f
+	for range 3 {
+		if got, _ := w.pass(); len(got.open) != 0 {
+			t.Fatalf("pass with none open: open %v", got.open)
+		}
+	}
+	for _, q := range rec.queries {
+		if q.Get("state") != "opened" {
+			t.Errorf("with none open a pass asked for %v, want the open merge requests", q)
+		}
+	}
+	p := w.open("d1")
+	if got, _ := w.pass(); !slices.Equal(got.open, []int{p.Number}) {
+		t.Fatalf("a merge request opened later: open %v", got.open)
 	}
 }
