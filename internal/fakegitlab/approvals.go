@@ -35,6 +35,7 @@ func (s *Server) RequestChanges(path string, iid int64, login string) {
 		m.reviewers = append(m.reviewers, login)
 	}
 	m.setReviewState(login, "requested_changes")
+	m.updated = s.now() // GitLab notes "requested changes", which touches it
 }
 
 func (m *mergeRequest) setReviewState(login, state string) {
@@ -136,6 +137,7 @@ func (s *Server) unapprove(w http.ResponseWriter, r *http.Request, c *call) {
 	for i, a := range m.approvals {
 		if strings.EqualFold(a.username, c.login) {
 			m.approvals = append(m.approvals[:i], m.approvals[i+1:]...)
+			m.updated = s.now()
 			s.deliver(c.p, "Merge Request Hook", s.mrHook(c.p, m, "unapproved", c.login))
 			writeJSON(w, http.StatusCreated, s.approvalsJSON(c.p, m))
 			return
@@ -233,15 +235,43 @@ func (s *Server) merge(w http.ResponseWriter, r *http.Request, c *call) {
 	if o.Message == "" {
 		o.Message = fmt.Sprintf("Merge branch '%s' into '%s'\n\n%s\n\nSee merge request %s!%d", m.source, m.target, m.title, c.p.path, m.iid)
 	}
-	sha, err := s.mergeCommit(c.p, m, o.Message, c.login)
-	if err != nil {
-		writeJSON(w, http.StatusNotAcceptable, map[string]any{"message": "Branch cannot be merged"})
+	sha, refusal := s.mergeByMethod(c.p, m, o.Message, c.login)
+	if refusal != "" {
+		writeJSON(w, http.StatusNotAcceptable, map[string]any{"message": refusal})
 		return
 	}
 	m.state, m.mergedAt, m.mergedBy, m.mergeSHA, m.mergeMessage, m.updated = "merged", s.now(), c.login, sha, o.Message, s.now()
 	s.addStateEvent(m, c.login, "merged")
 	s.deliver(c.p, "Merge Request Hook", s.mrHook(c.p, m, "merge", c.login))
 	writeJSON(w, http.StatusOK, s.mrJSON(c.p, m))
+}
+
+// mergeByMethod merges as the project's merge method says: with "ff" the target
+// moves to the head and no merge commit exists (GitLab answers merge_commit_sha
+// null), and it and "rebase_merge" refuse a source branch not rebased onto the
+// target (406). It returns the merge commit, or GitLab's message refusing the merge.
+func (s *Server) mergeByMethod(p *project, m *mergeRequest, message, login string) (sha, refusal string) {
+	const conflict = "Branch cannot be merged"
+	method := p.mergeMethod()
+	target, err := gittest.Output(p.dir, "rev-parse", "refs/heads/"+m.target)
+	if err != nil {
+		return "", conflict
+	}
+	if _, err := gittest.Output(p.dir, "merge-base", "--is-ancestor", target, m.sha); err != nil && method != "merge" {
+		return "", "Fast-forward merge is not possible. Rebase the source branch onto the target branch"
+	}
+	if method == "ff" {
+		if _, err := gittest.Output(p.dir, "update-ref", "refs/heads/"+m.target, m.sha, target); err != nil {
+			return "", conflict
+		}
+		s.nextID++
+		p.pushes = append(p.pushes, &push{id: s.nextID, author: login, ref: m.target, from: target, to: m.sha, created: s.now()})
+		return "", ""
+	}
+	if sha, err = s.mergeCommit(p, m, message, login); err != nil {
+		return "", conflict
+	}
+	return sha, ""
 }
 
 // mergeCommit writes the merge commit of head into the target (a squash first when

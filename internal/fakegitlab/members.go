@@ -3,15 +3,17 @@ package fakegitlab
 import (
 	"net/http"
 	"strings"
+	"time"
 )
 
-// currentUser answers GET /user.
+// currentUser answers GET /user as GitLab answers a user who is not an
+// administrator (API_Entities_UserPublic: no is_admin).
 func (s *Server) currentUser(w http.ResponseWriter, _ *http.Request, c *call) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	u := s.users[c.login]
 	out := s.userJSON(c.login).(map[string]any)
-	for k, v := range map[string]any{"bot": u.bot, "email": u.email, "public_email": "", "is_admin": false, "created_at": "2020-01-01T00:00:00.000Z",
+	for k, v := range map[string]any{"bot": u.bot, "email": u.email, "public_email": "", "created_at": "2020-01-01T00:00:00.000Z",
 		"bio": "", "location": "", "can_create_group": true, "can_create_project": true, "two_factor_enabled": false, "external": false} {
 		out[k] = v
 	}
@@ -24,9 +26,7 @@ func (s *Server) listUsers(w http.ResponseWriter, r *http.Request, _ *call) {
 	defer s.mu.Unlock()
 	list := []any{}
 	if u := s.users[strings.ToLower(r.URL.Query().Get("username"))]; u != nil {
-		out := s.userJSON(u.username).(map[string]any)
-		out["bot"] = u.bot
-		list = append(list, out)
+		list = append(list, s.userJSON(u.username)) // API_Entities_UserBasic: no bot, for a caller who is not an administrator
 	}
 	writeJSON(w, http.StatusOK, list)
 }
@@ -41,8 +41,15 @@ func (s *Server) getProject(w http.ResponseWriter, _ *http.Request, c *call) {
 		"name_with_namespace": strings.ReplaceAll(c.p.path, "/", " / "), "default_branch": "main", "visibility": "private",
 		"web_url": s.URL + "/" + c.p.path, "http_url_to_repo": s.URL + "/" + c.p.path + ".git", "ssh_url_to_repo": "git@localhost:" + c.p.path + ".git",
 		"namespace":    map[string]any{"id": 1, "name": ns, "path": ns, "kind": "group", "full_path": ns},
-		"merge_method": "merge", "squash_option": "default_off", "only_allow_merge_if_pipeline_succeeds": false,
+		"merge_method": c.p.mergeMethod(), "squash_option": "default_off", "only_allow_merge_if_pipeline_succeeds": false,
 		"approvals_before_merge": c.p.settings.ApprovalsRequired, "created_at": "2020-01-01T00:00:00.000Z"})
+}
+
+func (p *project) mergeMethod() string {
+	if p.settings.MergeMethod == "" {
+		return "merge"
+	}
+	return p.settings.MergeMethod
 }
 
 // memberJSON is a member with its access level, as the members API answers.
@@ -109,28 +116,46 @@ func (s *Server) groupMember(w http.ResponseWriter, r *http.Request, c *call) {
 
 // listEvents answers GET /projects/:id/events (action=pushed): who pushed what to
 // which branch, newest first, dated by the server.
+//
+// As GitLab's EventsFinder: after and before are dates, and keep the events created
+// after the end of the after day and before the start of the before day (UTC);
+// newest first unless sort=asc. A push that created its branch is "pushed new"
+// (push_data.action created, commit_from null), one that deleted it "deleted"
+// (removed, commit_to null).
 func (s *Server) listEvents(w http.ResponseWriter, r *http.Request, c *call) {
+	q := r.URL.Query()
+	after, errA := time.Parse(time.DateOnly, q.Get("after"))
+	before, errB := time.Parse(time.DateOnly, q.Get("before"))
 	s.mu.Lock()
 	list := []any{}
-	for i := len(c.p.pushes) - 1; i >= 0; i-- {
-		e := c.p.pushes[i]
-		if a := r.URL.Query().Get("action"); a != "" && a != "pushed" {
+	for i := range c.p.pushes {
+		e := c.p.pushes[len(c.p.pushes)-1-i]
+		if q.Get("sort") == "asc" {
+			e = c.p.pushes[i]
+		}
+		if a := q.Get("action"); a != "" && a != "pushed" ||
+			errA == nil && !e.created.After(after.AddDate(0, 0, 1).Add(-time.Nanosecond)) || errB == nil && !e.created.Before(before) {
 			continue
 		}
-		u := s.users[strings.ToLower(e.author)]
-		var from any
-		action := "pushed"
-		if e.from != "" {
-			from = e.from
-		} else {
-			action = "created"
-		}
-		list = append(list, map[string]any{"id": e.id, "project_id": c.p.id, "action_name": "pushed to", "target_id": nil, "target_iid": nil,
-			"target_type": nil, "target_title": nil, "author_id": u.id, "author_username": u.username, "author": s.userJSON(u.username),
-			"created_at": stamp(e.created),
-			"push_data": map[string]any{"commit_count": 1, "action": action, "ref_type": "branch", "commit_from": from, "commit_to": e.to,
-				"ref": e.ref, "commit_title": ""}})
+		list = append(list, s.pushEventJSON(c.p, e))
 	}
 	s.mu.Unlock()
 	writePage(w, r, list)
+}
+
+func (s *Server) pushEventJSON(p *project, e *push) map[string]any {
+	u := s.users[strings.ToLower(e.author)]
+	var from, to any = e.from, e.to
+	action, name := "pushed", "pushed to"
+	switch {
+	case e.from == "":
+		from, action, name = nil, "created", "pushed new"
+	case e.to == "":
+		to, action, name = nil, "removed", "deleted"
+	}
+	return map[string]any{"id": e.id, "project_id": p.id, "action_name": name, "target_id": nil, "target_iid": nil,
+		"target_type": nil, "target_title": nil, "author_id": u.id, "author_username": u.username, "author": s.userJSON(u.username),
+		"created_at": stamp(e.created),
+		"push_data": map[string]any{"commit_count": 1, "action": action, "ref_type": "branch", "commit_from": from, "commit_to": to,
+			"ref": e.ref, "commit_title": ""}}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -176,7 +177,28 @@ func (s *Server) listMRs(w http.ResponseWriter, r *http.Request, c *call) {
 		list = append(list, basic(s.mrJSON(c.p, m)))
 	}
 	s.mu.Unlock()
+	sortMRs(list, q.Get("order_by"), q.Get("sort"))
 	writePage(w, r, list)
+}
+
+// sortMRs orders a list as GitLab does: by created_at (the default) or updated_at,
+// newest first unless sort=asc; ties by id, as the database breaks them.
+func sortMRs(list []any, orderBy, dir string) {
+	key := "created_at"
+	if orderBy == "updated_at" {
+		key = "updated_at"
+	}
+	sort.SliceStable(list, func(i, j int) bool {
+		a, b := list[i].(map[string]any), list[j].(map[string]any)
+		ka, kb := a[key].(string), b[key].(string)
+		if ka == kb {
+			ka, kb = fmt.Sprint(a["id"]), fmt.Sprint(b["id"])
+			if len(ka) != len(kb) {
+				return (len(ka) < len(kb)) == (dir == "asc")
+			}
+		}
+		return (ka < kb) == (dir == "asc")
+	})
 }
 
 // writePage answers one page of a list, with GitLab's paging headers.

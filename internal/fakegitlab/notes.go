@@ -95,7 +95,7 @@ func (s *Server) Statuses(path, sha string) []string {
 }
 
 func (s *Server) noteJSON(p *project, m *mergeRequest, n *note) map[string]any {
-	return map[string]any{"id": n.id, "type": nil, "body": n.body, "attachment": nil, "author": s.userJSON(n.author),
+	return map[string]any{"id": n.id, "type": nil, "body": n.body, "author": s.userJSON(n.author),
 		"created_at": stamp(n.created), "updated_at": stamp(n.updated), "system": n.system, "noteable_id": m.id, //nolint:misspell // GitLab's field names
 		"noteable_type": "MergeRequest", "project_id": p.id, "noteable_iid": m.iid, "resolvable": false, "confidential": false, "internal": false} //nolint:misspell // GitLab's field names
 }
@@ -133,6 +133,7 @@ func (s *Server) addNote(p *project, m *mergeRequest, login, body string) *note 
 	s.nextID++
 	n := &note{id: s.nextID, body: body, author: login, created: s.now(), updated: s.now()}
 	m.notes = append(m.notes, n)
+	m.updated = s.now() // a note touches its merge request, as GitLab's Note model does
 	s.deliver(p, "Note Hook", map[string]any{"object_kind": "note", "event_type": "note", "user": s.hookUser(login),
 		"project_id": p.id, "project": s.projectHookJSON(p),
 		"object_attributes": map[string]any{"id": n.id, "note": body, "noteable_type": "MergeRequest", "author_id": s.users[strings.ToLower(login)].id, //nolint:misspell // GitLab's field names
@@ -238,6 +239,7 @@ func (s *Server) Unapprove(path string, iid int64, login string) {
 	defer s.mu.Unlock()
 	m := s.projects[path].mrs[iid-1]
 	m.approvals = slices.DeleteFunc(m.approvals, func(a *approval) bool { return strings.EqualFold(a.username, login) })
+	m.updated = s.now() // GitLab notes "unapproved this merge request", which touches it
 }
 
 // Debug describes a merge request's versions, approvals and pushes, for a failing test.

@@ -8,7 +8,8 @@
 // pipelines per commit, a merge that names the head (409 when it moved, 405 and 406
 // when GitLab refuses), notes, labels and webhooks with X-Gitlab-Token. Its answers
 // are checked against the recorded GitLab responses the client library ships
-// (fixtures_test.go).
+// (fixtures_test.go) and against GitLab's published OpenAPI description where it
+// describes the endpoint (openapi_test.go, testdata/openapi_v2_subset.yaml).
 package fakegitlab
 
 import (
@@ -55,6 +56,9 @@ type Server struct {
 	nextID     int64
 	deliveries []Delivery
 	client     *http.Client
+	// requests counts every API request, as GitLab's rate limit does (304s too);
+	// notModified those answered 304.
+	requests, notModified int
 }
 
 type user struct {
@@ -89,6 +93,10 @@ type Settings struct {
 	CommittersCannotApprove bool
 	// ResetOnPush is reset_approvals_on_push: a push removes every approval.
 	ResetOnPush bool
+	// MergeMethod is the project's merge_method: "merge" (the default: a merge
+	// commit), "rebase_merge" (a merge commit, only when the source branch is
+	// rebased onto the target) or "ff" (fast-forward only: no merge commit).
+	MergeMethod string
 }
 
 type push struct {
@@ -281,6 +289,9 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, h func(http.Re
 		writeJSON(w, http.StatusUnauthorized, map[string]any{"message": "401 Unauthorized"})
 		return
 	}
+	s.mu.Lock()
+	s.requests++
+	s.mu.Unlock()
 	c := &call{login: login}
 	if id := r.PathValue("id"); id != "" && strings.HasPrefix(r.URL.Path, "/api/v4/projects/") {
 		s.mu.Lock()
@@ -292,7 +303,15 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, h func(http.Re
 			return
 		}
 	}
-	h(w, r, c)
+	if r.Method != http.MethodGet {
+		h(w, r, c)
+		return
+	}
+	if serveConditional(w, r, func(w http.ResponseWriter) { h(w, r, c) }) {
+		s.mu.Lock()
+		s.notModified++
+		s.mu.Unlock()
+	}
 }
 
 func (s *Server) findProject(id string) *project {
@@ -381,6 +400,20 @@ func (s *Server) Push(path, login, branch, sha string) {
 	before := branches(p.dir)
 	gittest.Run(s.t, p.dir, "update-ref", "refs/heads/"+branch, sha)
 	s.afterPush(p, login, before)
+}
+
+// DeleteBranch deletes branch as login, recorded as GitLab records it: a push
+// event that removed the branch.
+func (s *Server) DeleteBranch(path, login, branch string) {
+	s.mu.Lock()
+	p := s.projects[path]
+	s.mu.Unlock()
+	before := branches(p.dir)
+	gittest.Run(s.t, p.dir, "update-ref", "-d", "refs/heads/"+branch)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.nextID++
+	p.pushes = append(p.pushes, &push{id: s.nextID, author: login, ref: branch, from: before[branch], created: s.now()})
 }
 
 func writeJSON(w http.ResponseWriter, code int, v any) {

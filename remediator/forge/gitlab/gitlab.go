@@ -63,11 +63,17 @@ type Forge struct {
 	now       func() time.Time
 	logger    *slog.Logger
 	reporters []string
+	// known is what the forge keeps between passes (memory.go).
+	known *memory
 
-	mu        sync.Mutex
-	self      string
-	selfID    int64
-	projectID int64
+	mu          sync.Mutex
+	self        string
+	selfID      int64
+	projectID   int64
+	mergeMethod gl.MergeMethodValue
+	// settingsChecked: the project's approval settings were read (once, at the
+	// first pass).
+	settingsChecked bool
 }
 
 // requestTimeout bounds one call, its retries included.
@@ -98,7 +104,7 @@ func New(o Options) (*Forge, error) {
 	if err != nil {
 		return nil, fmt.Errorf("gitlab forge: base_url %q: %w", o.BaseURL, err)
 	}
-	return &Forge{project: o.Project, token: o.Token, api: api, now: o.Now, logger: o.Logger, reporters: o.Reporters}, nil
+	return &Forge{project: o.Project, token: o.Token, api: api, now: o.Now, logger: o.Logger, reporters: o.Reporters, known: newMemory()}, nil
 }
 
 // GitToken is the password for pushing to the project over https.
@@ -137,12 +143,62 @@ func (f *Forge) projectIDOf(ctx context.Context) (int64, error) {
 	if f.projectID != 0 {
 		return f.projectID, nil
 	}
+	p, err := f.readProject(ctx)
+	if err != nil {
+		return 0, err
+	}
+	f.projectID, f.mergeMethod = p.ID, p.MergeMethod
+	return f.projectID, nil
+}
+
+func (f *Forge) readProject(ctx context.Context) (*gl.Project, error) {
 	p, _, err := f.api.Projects.GetProject(f.project, nil, gl.WithContext(ctx))
 	if err != nil {
-		return 0, fmt.Errorf("gitlab: read project %s: %w", f.project, err)
+		return nil, fmt.Errorf("gitlab: read project %s: %w", f.project, err)
 	}
-	f.projectID = p.ID
-	return f.projectID, nil
+	return p, nil
+}
+
+// checkCommitterSetting warns, once, when the project lets people who added commits
+// to a merge request approve it. Only GitLab can tell whose a commit is (it matches
+// a commit's author and committer email to every verified email of an account; the
+// API shows the remediator no one's private email): with "Prevent approvals by users
+// who add commits" on, GitLab refuses such an approval, and the remediator counts
+// only approvals GitLab accepted. Without it, a pusher never approves, but someone
+// whose commits another person pushed may.
+func (f *Forge) checkCommitterSetting(ctx context.Context) {
+	f.mu.Lock()
+	done := f.settingsChecked
+	f.settingsChecked = true
+	f.mu.Unlock()
+	if done {
+		return
+	}
+	a, _, err := f.api.Projects.GetApprovalConfiguration(f.project, gl.WithContext(ctx))
+	switch {
+	case err != nil:
+		f.logger.Warn("gitlab: cannot read the project's approval settings: whether commit authors may approve is unknown", "project", f.project, "err", err)
+	case !a.MergeRequestsDisableCommittersApproval:
+		f.logger.Warn("gitlab: the project lets people who added commits approve (merge_requests_disable_committers_approval is off): "+
+			"a commit's author whose commit someone else pushed may approve it; turn on Settings > Merge requests > "+
+			"\"Prevent approvals by users who add commits\"", "project", f.project)
+	}
+}
+
+// errFastForward is a project that merges fast-forward only: the remediator's merge
+// commit, which carries the trailers that make a merge reconstructable from Git
+// alone, cannot exist there, so it never merges on it.
+var errFastForward = errors.New(`merges by fast-forward only (Settings > Merge requests > Merge method "Fast-forward merge", merge_method "ff"), ` +
+	`where the remediator's merge commit and its trailers cannot exist: set the merge method to "Merge commit" (merge_method "merge") ` +
+	`or "Merge commit with semi-linear history" (rebase_merge)`)
+
+// mergeMethodRefusal says why the project's merge method forbids the remediator's
+// merges, or nil.
+func (f *Forge) mergeMethodRefusal(method gl.MergeMethodValue) error {
+	if method == gl.FastForwardMerge {
+		return fmt.Errorf("gitlab: project %s %w", f.project, errFastForward)
+	}
+	return nil
 }
 
 // status is the HTTP status of a library error, 0 without one.

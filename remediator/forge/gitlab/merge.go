@@ -39,17 +39,38 @@ func (f *Forge) Merge(ctx context.Context, number int, sha, title, message strin
 	if m.SHA != sha {
 		return "", fmt.Errorf("gitlab: merge !%d at %s (head now %s): %w", number, sha, m.SHA, forge.ErrHeadMoved)
 	}
+	// The merge method as it is now, not as the first pass read it.
+	project, err := f.readProject(ctx)
+	if err != nil {
+		return "", err
+	}
+	if project.MergeMethod == gl.FastForwardMerge {
+		return "", fmt.Errorf("gitlab: merge !%d: %w: project %s %w", number, forge.ErrNotMergeable, f.project, errFastForward)
+	}
 	if stillChecking[m.DetailedMergeStatus] {
 		return "", fmt.Errorf("gitlab: merge !%d: %w (mergeability %s)", number, forge.ErrRetryLater, m.DetailedMergeStatus)
+	}
+	// GitLab's word, not what the forge kept: a request for changes made since the
+	// pass read the reviews stops the merge, and the next pass reads them again.
+	objections, err := f.objections(ctx, number, sha)
+	if err != nil {
+		return "", err
+	}
+	if len(objections) > 0 {
+		f.known.forget(number)
+		return "", fmt.Errorf("gitlab: merge !%d: %w: changes requested by %s", number, forge.ErrNotMergeable, objections[0].Login)
 	}
 	merged, _, err := f.api.MergeRequests.AcceptMergeRequest(f.project, int64(number), &gl.AcceptMergeRequestOptions{
 		SHA: gl.Ptr(sha), MergeCommitMessage: gl.Ptr(title + "\n\n" + message), Squash: gl.Ptr(false), AutoMerge: gl.Ptr(false),
 		ShouldRemoveSourceBranch: gl.Ptr(false)}, gl.WithContext(ctx))
 	if err != nil {
+		f.known.forget(number)
 		return "", mergeRefusal(number, sha, err)
 	}
 	if merged.State != "merged" || merged.MergeCommitSHA == "" {
-		return "", fmt.Errorf("gitlab: merge !%d answered ok but made no merge commit (state %s): the project must merge with a merge commit, not fast-forward", number, merged.State)
+		// The merge method changed between the read and the merge: GitLab merged
+		// without the remediator's merge commit. Said loudly; audit verify reports it.
+		return "", fmt.Errorf("gitlab: merge !%d answered ok but made no merge commit (state %s): %w", number, merged.State, errFastForward)
 	}
 	return merged.MergeCommitSHA, nil
 }

@@ -35,11 +35,6 @@ func (f *Forge) Lookup(ctx context.Context, branch string) (forge.Proposal, bool
 	return best, err == nil, err
 }
 
-// OpenProposals lists the remediator's open merge requests.
-func (f *Forge) OpenProposals(ctx context.Context) ([]forge.Proposal, error) {
-	return f.list(ctx, &gl.ListProjectMergeRequestsOptions{State: gl.Ptr("opened")})
-}
-
 // Proposals lists the remediator's open merge requests, and those created since the
 // given time in any state: what the policy limits are counted from.
 func (f *Forge) Proposals(ctx context.Context, since time.Time) ([]forge.Proposal, error) {
@@ -62,30 +57,41 @@ func (f *Forge) Proposals(ctx context.Context, since time.Time) ([]forge.Proposa
 // list reads the merge requests the options select, by the remediator's own user
 // only, every page, keeping those that are the remediator's proposals.
 func (f *Forge) list(ctx context.Context, o *gl.ListProjectMergeRequestsOptions) ([]forge.Proposal, error) {
+	var out []forge.Proposal
+	err := f.listEach(ctx, o, func(p forge.Proposal, _ time.Time) { out = append(out, p) })
+	return out, err
+}
+
+// listEach calls fn with each of the remediator's proposals the options select,
+// and GitLab's updated_at of it.
+func (f *Forge) listEach(ctx context.Context, o *gl.ListProjectMergeRequestsOptions, fn func(forge.Proposal, time.Time)) error {
 	selfID, self, err := f.selfUser(ctx)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	pid, err := f.projectIDOf(ctx)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	o.AuthorID = gl.Ptr(selfID)
 	o.PerPage = perPage
-	var out []forge.Proposal
 	for page := int64(1); ; page++ {
 		o.Page = page
 		mrs, resp, err := f.api.MergeRequests.ListProjectMergeRequests(f.project, o, gl.WithContext(ctx))
 		if err != nil {
-			return nil, fmt.Errorf("gitlab: list merge requests: %w", err)
+			return fmt.Errorf("gitlab: list merge requests: %w", err)
 		}
 		for _, m := range mrs {
 			if p, ok := proposal(m, self, pid); ok {
-				out = append(out, p)
+				var updated time.Time
+				if m.UpdatedAt != nil {
+					updated = *m.UpdatedAt
+				}
+				fn(p, updated)
 			}
 		}
 		if resp.NextPage == 0 || len(mrs) == 0 {
-			return out, nil
+			return nil
 		}
 	}
 }
@@ -141,11 +147,14 @@ func (f *Forge) PullRequest(ctx context.Context, number int) (forge.Proposal, er
 	return p, nil
 }
 
+// mergeRequest reads the merge request; GitLab's updated_at of it moves what the
+// forge keeps of it on (memory.go), so a change seen here is never served stale.
 func (f *Forge) mergeRequest(ctx context.Context, number int) (*gl.MergeRequest, error) {
 	m, _, err := f.api.MergeRequests.GetMergeRequest(f.project, int64(number), nil, gl.WithContext(ctx))
 	if err != nil {
 		return nil, fmt.Errorf("gitlab: read merge request !%d: %w", number, err)
 	}
+	f.known.saw(number, m.UpdatedAt)
 	return m, nil
 }
 

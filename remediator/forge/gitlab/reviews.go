@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -27,6 +28,9 @@ const (
 // reset setting says, or any approval while the versions do not reach the head,
 // names no commit and counts for nothing.
 func (f *Forge) Reviews(ctx context.Context, number int) ([]forge.Review, error) {
+	if v, ok := recall(f.known, number, func(k *keptMR) *kept[[]forge.Review] { return k.reviews }); ok {
+		return slices.Clone(v), nil
+	}
 	m, err := f.mergeRequest(ctx, number)
 	if err != nil {
 		return nil, err
@@ -55,7 +59,9 @@ func (f *Forge) Reviews(ctx context.Context, number int) ([]forge.Review, error)
 	if err != nil {
 		return nil, err
 	}
-	return append(out, objections...), nil
+	out = append(out, objections...)
+	remember(f.known, number, m.UpdatedAt, slices.Clone(out), func(k *keptMR, v *kept[[]forge.Review]) { k.reviews = v })
+	return out, nil
 }
 
 // objections are the reviewers whose state is "requested changes", as reviews that
@@ -122,18 +128,33 @@ func isBot(login string) bool { return botName.MatchString(strings.ToLower(login
 // Pushers are the users GitLab's push events show pushing to the merge request's
 // source branch (on the day it was opened or later): none of them may approve it.
 func (f *Forge) Pushers(ctx context.Context, number int) ([]string, error) {
+	if v, ok := recall(f.known, number, func(k *keptMR) *kept[[]string] { return k.pushers }); ok {
+		return slices.Clone(v), nil
+	}
 	m, err := f.mergeRequest(ctx, number)
 	if err != nil {
 		return nil, err
 	}
-	after := gl.ISOTime(f.now().AddDate(0, 0, -1))
-	if m.CreatedAt != nil {
-		after = gl.ISOTime(m.CreatedAt.AddDate(0, 0, -2))
+	out, err := f.pushersOf(ctx, number, m)
+	if err == nil {
+		remember(f.known, number, m.UpdatedAt, slices.Clone(out), func(k *keptMR, v *kept[[]string]) { k.pushers = v })
 	}
+	return out, err
+}
+
+// pushersOf reads who pushed to the merge request's source branch since GitLab's
+// push that created it: GitLab's project push events, newest first, read back to
+// that push (its author included). Pushes before it went to a branch of the same
+// name that no longer exists; the merge request's commits came with that push or
+// after it, whenever the merge request was opened. The events API filters by day
+// only, so no date bounds the read: the branch's creation does. Push events that
+// never reach it within maxPushPages pages leave the pushers unknown, and nobody
+// approves.
+func (f *Forge) pushersOf(ctx context.Context, number int, m *gl.MergeRequest) ([]string, error) {
 	seen := map[string]bool{}
 	var out []string
-	o := &gl.ListProjectVisibleEventsOptions{Action: gl.Ptr(gl.PushedEventType), After: &after, ListOptions: gl.ListOptions{PerPage: perPage}}
-	for page := int64(1); ; page++ {
+	o := &gl.ListProjectVisibleEventsOptions{Action: gl.Ptr(gl.PushedEventType), Sort: gl.Ptr("desc"), ListOptions: gl.ListOptions{PerPage: perPage}}
+	for page := int64(1); page <= maxPushPages; page++ {
 		o.Page = page
 		events, resp, err := f.api.Events.ListProjectVisibleEvents(f.project, o, gl.WithContext(ctx))
 		if err != nil {
@@ -147,16 +168,38 @@ func (f *Forge) Pushers(ctx context.Context, number int) ([]string, error) {
 				seen[k] = true
 				out = append(out, e.AuthorUsername)
 			}
+			if e.PushData.Action == "created" {
+				return out, nil
+			}
 		}
 		if resp.NextPage == 0 || len(events) == 0 {
 			return out, nil
 		}
 	}
+	return nil, fmt.Errorf("gitlab: push events of !%d: the push that created %s is not among the last %d: who pushed to it is unknown", number, m.SourceBranch, maxPushPages*perPage)
 }
+
+// maxPushPages bounds the push events read back to a branch's creation.
+const maxPushPages = 50
 
 // Timeline lists who closed and reopened the merge request, oldest first, in the
 // lifecycle's words (GitLab's resource state events).
 func (f *Forge) Timeline(ctx context.Context, number int) ([]forge.Event, error) {
+	if v, ok := recall(f.known, number, func(k *keptMR) *kept[[]forge.Event] { return k.timeline }); ok {
+		return slices.Clone(v), nil
+	}
+	// Kept under the updated_at known before the read: a close or reopen made
+	// during it moves updated_at on, and the next call reads again.
+	at := f.known.updatedOf(number)
+	out, err := f.stateEvents(ctx, number)
+	if err == nil {
+		remember(f.known, number, at, slices.Clone(out), func(k *keptMR, v *kept[[]forge.Event]) { k.timeline = v })
+	}
+	return out, err
+}
+
+// stateEvents reads who closed and reopened the merge request.
+func (f *Forge) stateEvents(ctx context.Context, number int) ([]forge.Event, error) {
 	var out []forge.Event
 	o := &gl.ListStateEventsOptions{ListOptions: gl.ListOptions{PerPage: perPage}}
 	for page := int64(1); ; page++ {
