@@ -14,46 +14,42 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// openAPIFile is the excerpt of GitLab's OpenAPI (Swagger 2.0) description that
-// holds the response definitions of the endpoints the forge calls; its header names
-// the source and the license.
-const openAPIFile = "testdata/openapi_v2_subset.yaml"
+// fieldsFile holds, for each answer the forge reads, the fields GitLab's published
+// OpenAPI (Swagger 2.0) description documents and their types, restated (its header
+// names the source and says how to read it).
+const fieldsFile = "testdata/gitlab_fields.yaml"
 
-// describedSchemas reads the excerpt's Swagger definitions as JSON Schema
-// (draft-07), the way GitLab's generator (grape-swagger) writes them:
-//   - a property given as "type: string" and nothing else (no format, example, enum or
-//     description) is one the entity never documented: the generator writes "string"
-//     for every such field, whatever it holds (source_project_id, labels and
+// describedSchemas reads the fields file as JSON Schema (draft-07) definitions, the
+// way GitLab's generator (grape-swagger) writes its description:
+//   - "any" is a field the entity never documented: the generator writes "type:
+//     string" for every such field, whatever it holds (source_project_id, labels and
 //     user_notes_count are numbers and arrays in GitLab's own answers), so its type is
 //     not checked;
-//   - a "$ref" property may hold the object or a list of them: the generator writes a
-//     bare "$ref" for a list too (assignees, reviewers, approved_by);
-//   - any property may be null (Swagger 2.0 cannot say which may be);
-//   - an object has only the properties its definition lists
-//     (additionalProperties: false): a field the description does not name is one
-//     our server invented.
+//   - "ref NAME" may hold the object or a list of them: the generator writes a bare
+//     "$ref" for a list too (assignees, reviewers, approved_by);
+//   - any field may be null (Swagger 2.0 cannot say which may be);
+//   - an object has only the fields its definition lists (additionalProperties:
+//     false): a field the description does not name is one our server invented.
 //
-// A definition the excerpt does not hold (a "$ref" outside it) is accepted as any
-// value and listed in missing.
+// A definition the file does not hold (a "ref" outside it) is accepted as any value
+// and listed in missing.
 func describedSchemas(t *testing.T) (defs map[string]any, missing []string) {
 	t.Helper()
-	raw, err := os.ReadFile(openAPIFile)
+	raw, err := os.ReadFile(fieldsFile)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var doc struct {
-		Definitions map[string]any `yaml:"definitions"`
-	}
+	var doc map[string]any
 	if err := yaml.Unmarshal(raw, &doc); err != nil {
-		t.Fatalf("%s: %v", openAPIFile, err)
+		t.Fatalf("%s: %v", fieldsFile, err)
 	}
-	if len(doc.Definitions) == 0 {
-		t.Fatalf("%s holds no definitions", openAPIFile)
+	if len(doc) == 0 {
+		t.Fatalf("%s holds no definitions", fieldsFile)
 	}
 	defs = map[string]any{}
 	seen := map[string]bool{}
-	for name, d := range doc.Definitions {
-		defs[name] = convertSwagger(d.(map[string]any), doc.Definitions, seen)
+	for name, d := range doc {
+		defs[name] = schemaOf(t, d, doc, seen)
 	}
 	for name := range seen {
 		missing = append(missing, name)
@@ -62,43 +58,40 @@ func describedSchemas(t *testing.T) (defs map[string]any, missing []string) {
 	return defs, missing
 }
 
-func convertSwagger(node map[string]any, defs map[string]any, missing map[string]bool) map[string]any {
-	if ref, ok := node["$ref"].(string); ok {
-		name := strings.TrimPrefix(ref, "#/definitions/")
+// schemaOf is the JSON Schema of one type of the fields file: the fields of an
+// object, "[]" and the fields of a list's objects, or a type's name.
+func schemaOf(t *testing.T, node any, defs map[string]any, missing map[string]bool) map[string]any {
+	if fields, ok := node.(map[string]any); ok {
+		if item, ok := fields["[]"]; ok && len(fields) == 1 {
+			return map[string]any{"type": "array", "items": schemaOf(t, item, defs, missing)}
+		}
+		props := map[string]any{}
+		for k, v := range fields {
+			props[k] = nullable(schemaOf(t, v, defs, missing))
+		}
+		return map[string]any{"type": "object", "properties": props, "additionalProperties": false}
+	}
+	typ, _ := node.(string)
+	switch {
+	case strings.HasPrefix(typ, "[]"):
+		return map[string]any{"type": "array", "items": schemaOf(t, strings.TrimPrefix(typ, "[]"), defs, missing)}
+	case strings.HasPrefix(typ, "ref "):
+		name := strings.TrimPrefix(typ, "ref ")
 		if _, ok := defs[name]; !ok {
 			missing[name] = true
 			return map[string]any{}
 		}
-		one := map[string]any{"$ref": ref}
+		one := map[string]any{"$ref": "#/definitions/" + name}
 		return map[string]any{"anyOf": []any{one, map[string]any{"type": "array", "items": one}}}
+	case typ == "date-time":
+		return map[string]any{"type": "string", "format": "date-time"}
+	case typ == "integer", typ == "boolean", typ == "number", typ == "string":
+		return map[string]any{"type": typ}
+	case typ == "any":
+		return map[string]any{} // undocumented: see describedSchemas
 	}
-	switch node["type"] {
-	case "object":
-		props := map[string]any{}
-		in, _ := node["properties"].(map[string]any)
-		for k, v := range in {
-			props[k] = nullable(convertSwagger(v.(map[string]any), defs, missing))
-		}
-		return map[string]any{"type": "object", "properties": props, "additionalProperties": false}
-	case "array":
-		items, _ := node["items"].(map[string]any)
-		if items == nil {
-			return map[string]any{"type": "array"}
-		}
-		return map[string]any{"type": "array", "items": convertSwagger(items, defs, missing)}
-	case "string":
-		if len(node) == 1 {
-			return map[string]any{} // undocumented: see describedSchemas
-		}
-		out := map[string]any{"type": "string"}
-		if node["format"] == "date-time" {
-			out["format"] = "date-time"
-		}
-		return out
-	case "integer", "boolean", "number":
-		return map[string]any{"type": node["type"]}
-	}
-	return map[string]any{} // "file", "text": nothing a JSON answer can be checked by
+	t.Fatalf("%s: a type %q it cannot read", fieldsFile, typ)
+	return nil
 }
 
 func nullable(s map[string]any) map[string]any {
@@ -135,7 +128,7 @@ func compileDescribed(t *testing.T, defs map[string]any, name string, list bool)
 	return s
 }
 
-// described says whether the Swagger definition name has the dotted field path.
+// described says whether the definition name has the dotted field path.
 func described(defs map[string]any, name, path string) bool {
 	node, _ := defs[name].(map[string]any)
 	for _, part := range strings.Split(path, ".") {
@@ -196,10 +189,10 @@ type describedEndpoint struct {
 // description honest: too strict a reading would refuse GitLab itself.
 func TestAnswersMatchGitLabsOpenAPI(t *testing.T) {
 	defs, missing := describedSchemas(t)
-	// Definitions the excerpt leaves out, accepted as any value where referenced:
+	// Definitions the fields file leaves out, accepted as any value where referenced:
 	// none of them holds a field the gates read.
 	if want := []string{"API_Entities_Ci_Pipeline", "API_Entities_Ci_PipelineBasic", "API_Entities_Group", "API_Entities_MemberRole", "API_Entities_WikiPageBasic"}; !slices.Equal(missing, want) {
-		t.Errorf("definitions referenced but not in the excerpt: %v, want %v", missing, want)
+		t.Errorf("definitions referenced but not in the fields file: %v, want %v", missing, want)
 	}
 	e := newEnv(t)
 	get := func(path string) func() []byte {
@@ -319,15 +312,15 @@ func checkDescribed(t *testing.T, defs map[string]any, tc describedEndpoint, ans
 }
 
 // notDescribed are the endpoints and answers of ours that GitLab's OpenAPI
-// description does not describe, or whose definitions the excerpt leaves out: they
+// description does not describe, or whose definitions the fields file leaves out: they
 // are checked only against the client library's recordings and types
 // (TestAnswersMatchGitLabsRecordings) and by the behaviour tests.
 var notDescribed = map[string]string{
-	"GET /projects/:id":           "API_Entities_ProjectWithAccess (over 200 fields) is left out of the excerpt; the forge reads the id and the merge method",
-	"GET /groups/:id":             "API_Entities_GroupDetail is left out of the excerpt; the forge reads the id",
+	"GET /projects/:id":           "API_Entities_ProjectWithAccess (over 200 fields) is left out of the fields file; the forge reads the id and the merge method",
+	"GET /groups/:id":             "API_Entities_GroupDetail is left out of the fields file; the forge reads the id",
 	"GET /projects/:id/approvals": "the project's approval settings: GitLab Enterprise only, with no response definition in the description",
-	"GET /projects/:id/merge_requests/:iid/resource_state_events": "its definition is left out of the excerpt; the forge reads the state and the user",
-	"GET /projects/:id/pipelines":                                 "API_Entities_Ci_PipelineBasic is left out of the excerpt; the forge reads jobs as commit statuses",
+	"GET /projects/:id/merge_requests/:iid/resource_state_events": "its definition is left out of the fields file; the forge reads the state and the user",
+	"GET /projects/:id/pipelines":                                 "API_Entities_Ci_PipelineBasic is left out of the fields file; the forge reads jobs as commit statuses",
 	"webhooks":                                                    "merge request, note and pipeline hook payloads are not API answers: not in the description",
 	"Git over smart HTTP":                                         "not the REST API",
 }

@@ -9,7 +9,7 @@
 // when GitLab refuses), notes, labels and webhooks with X-Gitlab-Token. Its answers
 // are checked against the recorded GitLab responses the client library ships
 // (fixtures_test.go) and against GitLab's published OpenAPI description where it
-// describes the endpoint (openapi_test.go, testdata/openapi_v2_subset.yaml).
+// describes the endpoint (openapi_test.go, testdata/gitlab_fields.yaml).
 package fakegitlab
 
 import (
