@@ -60,7 +60,7 @@ func ParseClaims(data []byte) (c Claims, ok bool) {
 			if err != nil {
 				continue
 			}
-			if old, dup := c.ByID[f[0]]; dup && !at.Before(old.At) {
+			if _, dup := c.ByID[f[0]]; dup {
 				continue // the first claim of an id is the one that won
 			}
 			c.ByID[f[0]] = Claim{Owner: f[1], At: at}
