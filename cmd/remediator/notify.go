@@ -56,6 +56,19 @@ func deadLettered(d *notify.Dispatcher) func(queue.Item, string) {
 	return func(it queue.Item, reason string) { d.Emit(notify.DeadLetter(it, reason, time.Now())) }
 }
 
+// catchUpDeadLetters tells the dead letters a process that died did not tell (see
+// notify.Dispatcher.CatchUpDeadLetters); a queue it cannot read is logged, never
+// fatal.
+func catchUpDeadLetters(d *notify.Dispatcher, queueDir string, log *slog.Logger) {
+	dead, err := queue.ListDead(queueDir)
+	if err == nil {
+		_, err = d.CatchUpDeadLetters(dead)
+	}
+	if err != nil {
+		log.Error("catch up dead letters", "err", err)
+	}
+}
+
 // flushNotifications gives a command that exits after one pass a short while to
 // deliver what it queued; what is left is delivered by serve, or the next run.
 func flushNotifications(ctx context.Context, d *notify.Dispatcher) {
