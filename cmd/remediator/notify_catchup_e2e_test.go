@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -14,12 +15,13 @@ import (
 )
 
 // catchUpSetup publishes a catalog whose remediations verify against a fake
-// Alertmanager (firing says whether the alert still fires), and returns the
+// Alertmanager (firing says whether the alert fires: it does until the test says
+// otherwise), and returns the
 // configuration, a copy of it without receivers (quiet) and the infrastructure
 // repository. A process run on quiet acts and tells nobody: it merges or records an
 // outcome and queues and claims nothing, as a replica that died right after its
 // action. The receivers are added to the configuration after the copy.
-func catchUpSetup(t *testing.T, c *chat, firing func() bool, adjust func(*runbooks.Policy)) (cfg, quiet, infra string) {
+func catchUpSetup(t *testing.T, c *chat, firing *atomic.Bool, adjust func(*runbooks.Policy)) (cfg, quiet, infra string) {
 	t.Helper()
 	cfg = publishedCatalogWith(t, func(rb *runbooks.Runbook, p *runbooks.Policy) {
 		rb.Spec.Verify = verifySpec(2*time.Second, 0, time.Minute, "")
@@ -28,7 +30,8 @@ func catchUpSetup(t *testing.T, c *chat, firing func() bool, adjust func(*runboo
 		}
 	})
 	infra = infraRepo(t, cfg)
-	appendTo(t, cfg, "alertmanager:\n  url: http://"+fakeAlertmanager(t, firing)+"\n")
+	firing.Store(true)
+	appendTo(t, cfg, "alertmanager:\n  url: http://"+fakeAlertmanager(t, firing.Load)+"\n")
 	base, err := os.ReadFile(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -80,7 +83,7 @@ func reconcileUntil(t *testing.T, cfg, want string) {
 		if strings.Contains(out, want) {
 			return
 		}
-		last = out
+		last = out + errs
 	}
 	t.Fatalf("no pass said %q; the last:\n%s", want, last)
 }
@@ -114,10 +117,11 @@ func TestALostEventIsCaughtUpOnceAfterARestart(t *testing.T) {
 		{name: "failed", firing: true, outcome: "failed", kinds: []notify.Kind{notify.Failed, notify.Suspended}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			c := newChat(t)
-			cfg, quiet, infra := catchUpSetup(t, c, func() bool { return tc.firing }, breakerOfOne)
+			c, firing := newChat(t), &atomic.Bool{}
+			cfg, quiet, infra := catchUpSetup(t, c, firing, breakerOfOne)
 			id := proposeTold(t, c, cfg)
 			reconcileUntil(t, quiet, "merged")
+			firing.Store(tc.firing)
 			applied(t, cfg, infra)
 			reconcileUntil(t, quiet, tc.outcome)
 			for _, k := range append([]notify.Kind{notify.Merged}, tc.kinds...) {
@@ -155,10 +159,11 @@ func TestALostEventIsCaughtUpOnceAfterARestart(t *testing.T) {
 // Two replicas, each with its own state directory and outboxes, start at once after
 // the merge and the outcome were lost: each receiver hears of each event once.
 func TestTwoReplicasCatchUpEachEventOnce(t *testing.T) {
-	c := newChat(t)
-	cfg, quiet, infra := catchUpSetup(t, c, func() bool { return false }, nil)
+	c, firing := newChat(t), &atomic.Bool{}
+	cfg, quiet, infra := catchUpSetup(t, c, firing, nil)
 	proposeTold(t, c, cfg)
 	reconcileUntil(t, quiet, "merged")
+	firing.Store(false)
 	applied(t, cfg, infra)
 	reconcileUntil(t, quiet, "verified")
 	other := replicaOf(t, cfg, "b")
@@ -172,12 +177,14 @@ func TestTwoReplicasCatchUpEachEventOnce(t *testing.T) {
 // Receivers added to a remediator with history: its first start tells none of the
 // history (the claims begin then), and what happens after is told as it happens.
 func TestTheFirstStartWithReceiversTellsNoHistory(t *testing.T) {
-	cfg, quiet, infra := catchUpSetup(t, nil, func() bool { return false }, nil)
+	firing := &atomic.Bool{}
+	cfg, quiet, infra := catchUpSetup(t, nil, firing, nil)
 	if code, _, errs := proposeRun(t, quiet, alert("api-gateway")); code != 0 {
 		t.Fatalf("propose: exit %d: %s", code, errs)
 	}
 	aliceApproves(t, quiet, decision.ID("scale-out-api", "service=api-gateway"))
 	reconcileUntil(t, quiet, "merged")
+	firing.Store(false)
 	applied(t, quiet, infra)
 	reconcileUntil(t, quiet, "verified")
 	c := newChat(t)
