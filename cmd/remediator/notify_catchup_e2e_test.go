@@ -209,3 +209,33 @@ func TestTheFirstStartWithReceiversTellsNoHistory(t *testing.T) {
 		t.Error("a catch-up counted history")
 	}
 }
+
+// A replica opened a proposal and died before it told: the next serve finds the
+// proposal waiting and tells each receiver once, with who must approve.
+func TestALostProposalIsCaughtUpOnce(t *testing.T) {
+	c, firing := newChat(t), &atomic.Bool{}
+	cfg, quiet, infra := catchUpSetup(t, c, firing, nil)
+	if code, out, errs := cli(t, "reconcile", "--config", cfg); code != 0 {
+		t.Fatalf("reconcile: exit %d\n%s%s", code, out, errs)
+	}
+	if _, err := gittest.Output(infra, "rev-parse", "--verify", "-q", notify.ClaimsRef); err != nil {
+		t.Fatal("the first pass with receivers did not begin the claims")
+	}
+	time.Sleep(1100 * time.Millisecond) // the claims began to the second: that second is history
+	if code, _, errs := proposeRun(t, quiet, alert("api-gateway")); code != 0 {
+		t.Fatalf("propose: exit %d: %s", code, errs)
+	}
+	addr := freeAddr(t)
+	t.Cleanup(startServe(t, cfg, addr, "--reconcile-interval", "300ms"))
+	c.wantOnce(t, notify.ProposalWaiting)
+	id := decision.ID("scale-out-api", "service=api-gateway")
+	if e := c.event(notify.ProposalWaiting); e.RemediationID != id || e.Approval == nil || e.Approval.Required != 1 ||
+		e.URL != "http://remediator.test/remediations/"+id || e.Times.AnomalyStart.IsZero() || e.Target == "" {
+		t.Fatalf("proposal event %+v", e)
+	}
+	time.Sleep(time.Second) // more passes
+	c.wantOnce(t, notify.ProposalWaiting)
+	if !strings.Contains(scrape(t, addr), `remediator_notifications_caught_up_total{kind="proposal_waiting"} 1`+"\n") {
+		t.Error("the catch-up was not counted")
+	}
+}

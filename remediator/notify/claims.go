@@ -91,10 +91,12 @@ func (c Claims) Encode() []byte {
 }
 
 // Tellable says whether a catch-up may tell an event that happened at: after the
-// claims began and inside the window. A live event (this process just did it) is
-// always tellable: a clock behind the one that wrote Since must not silence it.
+// claims began (Since is to the second, so an event of that same second is history:
+// it may be one the first catch-up just declined) and inside the window. A live event
+// (this process just did it) is always tellable: a clock behind the one that wrote
+// Since must not silence it.
 func (c Claims) Tellable(happened, now time.Time) bool {
-	return !happened.Before(c.Since) && now.Sub(happened) <= CatchUpWindow
+	return happened.After(c.Since.Add(time.Second-1)) && now.Sub(happened) <= CatchUpWindow
 }
 
 // claim gives each event of ids without an owner to owner, drops the claims older

@@ -72,21 +72,24 @@ func TestClaimGivesEachIDOneOwner(t *testing.T) {
 	}
 }
 
-// A catch-up tells what happened after the claims began and inside the window.
+// A catch-up tells what happened after the claims began (the second they began is
+// history) and inside the window.
 func TestTellableIsAfterSinceAndInsideTheWindow(t *testing.T) {
 	c := Claims{Since: t0}
-	now := t0.Add(10 * 24 * time.Hour)
+	soon, later := t0.Add(time.Hour), t0.Add(10*24*time.Hour)
 	for _, tc := range []struct {
-		at   time.Time
-		want bool
+		at, now time.Time
+		want    bool
 	}{
-		{t0.Add(-time.Second), false},
-		{now.Add(-CatchUpWindow - time.Second), false},
-		{now.Add(-CatchUpWindow), true},
-		{now.Add(-time.Minute), true},
+		{t0.Add(-time.Second), soon, false},
+		{t0.Add(999 * time.Millisecond), soon, false},
+		{t0.Add(time.Second), soon, true},
+		{later.Add(-CatchUpWindow - time.Second), later, false},
+		{later.Add(-CatchUpWindow), later, true},
+		{later.Add(-time.Minute), later, true},
 	} {
-		if got := c.Tellable(tc.at, now); got != tc.want {
-			t.Errorf("Tellable(%s) = %v, want %v", tc.at, got, tc.want)
+		if got := c.Tellable(tc.at, tc.now); got != tc.want {
+			t.Errorf("Tellable(%s) at %s = %v, want %v", tc.at, tc.now, got, tc.want)
 		}
 	}
 }
