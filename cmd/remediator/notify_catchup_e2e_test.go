@@ -239,3 +239,30 @@ func TestALostProposalIsCaughtUpOnce(t *testing.T) {
 		t.Error("the catch-up was not counted")
 	}
 }
+
+// The process claimed the "merged" event and died before its queue held it (the
+// receivers were down; the queued files are removed, as a crash before the write
+// leaves them): the restarted serve finds the claim under its own name, queues the
+// event and tells each receiver once.
+func TestAClaimedButUnqueuedEventIsToldByItsOwnerOnce(t *testing.T) {
+	c, firing := newChat(t), &atomic.Bool{}
+	cfg, _, _ := catchUpSetup(t, c, firing, nil)
+	proposeTold(t, c, cfg)
+	c.setDown(true)
+	reconcileUntil(t, cfg, "merged")
+	lost, err := filepath.Glob(filepath.Join(filepath.Dir(cfg), "state", "notify", "*", "merged-*.json"))
+	if err != nil || len(lost) != 3 {
+		t.Fatalf("queued merged events: %v (%v)", lost, err)
+	}
+	for _, f := range lost {
+		if err := os.Remove(f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c.setDown(false)
+	addr := freeAddr(t)
+	t.Cleanup(startServe(t, cfg, addr, "--reconcile-interval", "300ms"))
+	c.wantOnce(t, notify.Merged)
+	time.Sleep(time.Second) // more passes
+	c.wantOnce(t, notify.ProposalWaiting, notify.Merged)
+}
