@@ -167,7 +167,8 @@ func newReconcileCommand() *cobra.Command {
 				return err
 			}
 			outcomes, err := runPass(cmd.Context(), r, fg)
-			told(cmd.Context(), notifier, notify.Facts{Infra: infra, Base: cfg.Infrastructure.Base, Catalog: cat, StatusURL: cfg.Notify.StatusURL, Now: time.Now}, outcomes, dryRun)
+			facts := notify.Facts{Infra: infra, Base: cfg.Infrastructure.Base, Catalog: cat, StatusURL: cfg.Notify.StatusURL, Now: time.Now}
+			told(cmd.Context(), notifier, facts, claimsOf(cfg, infra), outcomes, dryRun)
 			// What the pass did is printed even when part of it failed; the error
 			// (and a non-zero exit) follows.
 			passErr := err

@@ -7,9 +7,11 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/config"
+	"github.com/gitops-remediation/terraform-provider-remediation/remediator/infrarepo"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/lifecycle"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/notify"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/queue"
@@ -54,6 +56,19 @@ func deadLettered(d *notify.Dispatcher) func(queue.Item, string) {
 	return func(it queue.Item, reason string) { d.Emit(notify.DeadLetter(it, reason, time.Now())) }
 }
 
+// catchUpDeadLetters tells the dead letters a process that died did not tell (see
+// notify.Dispatcher.CatchUpDeadLetters); a queue it cannot read is logged, never
+// fatal.
+func catchUpDeadLetters(d *notify.Dispatcher, queueDir string, log *slog.Logger) {
+	dead, err := queue.ListDead(queueDir)
+	if err == nil {
+		_, err = d.CatchUpDeadLetters(dead)
+	}
+	if err != nil {
+		log.Error("catch up dead letters", "err", err)
+	}
+}
+
 // flushNotifications gives a command that exits after one pass a short while to
 // deliver what it queued; what is left is delivered by serve, or the next run.
 func flushNotifications(ctx context.Context, d *notify.Dispatcher) {
@@ -62,13 +77,18 @@ func flushNotifications(ctx context.Context, d *notify.Dispatcher) {
 	d.Flush(ctx)
 }
 
-// told queues what a `reconcile` pass did and tries to deliver it now.
-func told(ctx context.Context, d *notify.Dispatcher, f notify.Facts, outcomes []lifecycle.Result, dryRun bool) {
-	events := f.Pass(outcomes, dryRun)
-	for _, e := range events {
-		d.Emit(e)
-	}
-	if len(events) > 0 {
+// told queues what a `reconcile` pass did, catches up what a process that died did
+// and did not queue (each event claimed, so one process tells it), and tries to
+// deliver it now.
+func told(ctx context.Context, d *notify.Dispatcher, f notify.Facts, claims notify.ClaimStore, outcomes []lifecycle.Result, dryRun bool) {
+	if !dryRun && d.TellPass(ctx, f, claims, outcomes) {
 		flushNotifications(ctx, d)
 	}
+}
+
+// claimsOf are the notification claims in the infrastructure repository, written as
+// the remediator's commit author.
+func claimsOf(cfg *config.Config, infra *infrarepo.Repo) notify.GitClaims {
+	by := object.Signature{Name: cfg.Infrastructure.AuthorName, Email: cfg.Infrastructure.AuthorEmail, When: time.Now()}
+	return notify.GitClaims{Infra: infra, By: by}
 }

@@ -92,7 +92,7 @@ func runPropose(cmd *cobra.Command, o proposeOptions) error {
 			return err
 		}
 		if e, ok := facts.Proposal(res, a); ok && !o.dryRun {
-			notifier.Emit(e)
+			notifier.Tell(ctx, claimsOf(cfg, infra), []notify.Event{e}, nil)
 		}
 		results = append(results, res)
 	}

@@ -176,6 +176,7 @@ func openServices(ctx context.Context, cfg *config.Config, log *slog.Logger) (*s
 	if svc.notifier, err = newNotifier(cfg, log, svc.reg); err != nil {
 		return nil, closeAll, err
 	}
+	catchUpDeadLetters(svc.notifier, filepath.Join(cfg.StateDir, "queue"), log)
 	svc.tracer = tracing.Tracer(tracing.Provider(ctx))
 	return svc, closeAll, nil
 }

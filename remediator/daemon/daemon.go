@@ -223,14 +223,14 @@ type lockedProposer struct {
 	// remediation's verification waits for, so a reconcile pass is due now.
 	resolved func()
 	// told is told of each result, under the mirror's lock.
-	told func(p *propose.Proposer, res propose.Result, a intake.Anomaly, dryRun bool)
+	told func(ctx context.Context, p *propose.Proposer, res propose.Result, a intake.Anomaly, dryRun bool)
 }
 
 func (l *lockedProposer) Propose(ctx context.Context, a intake.Anomaly, dryRun bool) (propose.Result, error) {
 	l.mu.Lock()
 	res, err := l.p.Propose(ctx, a, dryRun)
 	if err == nil && l.told != nil {
-		l.told(l.p, res, a, dryRun)
+		l.told(ctx, l.p, res, a, dryRun)
 	}
 	l.mu.Unlock()
 	if a.Status == intake.StatusResolved && l.resolved != nil {
@@ -312,7 +312,7 @@ func (c *Daemon) pass(ctx context.Context, only *lifecycle.Targets) {
 	c.infraMu.Lock()
 	outcomes, err := c.o.Pass(ctx, r)
 	c.count(outcomes, err) // reads the mirror: under its lock
-	c.passed(cat, outcomes, r.DryRun)
+	c.passed(ctx, cat, outcomes, r.DryRun)
 	c.infraMu.Unlock()
 	c.keep(outcomes, err, only == nil)
 	c.forgetStatus()

@@ -69,6 +69,8 @@ func DefaultBackoff(n int) time.Duration {
 type Dispatcher struct {
 	o     Options
 	boxes []*outbox
+	// owner names this replica in the claims (see Claims): its state directory's.
+	owner string
 }
 
 type outbox struct {
@@ -103,6 +105,13 @@ func New(o Options) (*Dispatcher, error) {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	d := &Dispatcher{o: o}
+	if len(o.Receivers) > 0 {
+		owner, err := ownerOf(o.Dir)
+		if err != nil {
+			return nil, err
+		}
+		d.owner = owner
+	}
 	for _, r := range o.Receivers {
 		box, err := queue.OpenOutbox(filepath.Join(o.Dir, r.Name), o.Now)
 		if err != nil {
@@ -121,14 +130,20 @@ func (d *Dispatcher) Emit(e Event) {
 		return
 	}
 	d.o.Metrics.observe(&e)
-	log := d.o.Logger.With("event", e.ID, "kind", string(e.Kind), "remediation_id", e.RemediationID)
+	d.queue(e)
+}
+
+// queue puts an event in the outbox of each receiver that wants it, and says
+// whether any had not known it (queued, delivered or given up on) before.
+func (d *Dispatcher) queue(e Event) (queuedAny bool) {
+	log := d.log(e)
 	if len(d.boxes) == 0 {
-		return
+		return false
 	}
 	payload, err := json.Marshal(e)
 	if err != nil {
 		log.Error("queue notification", "err", err)
-		return
+		return false
 	}
 	for _, b := range d.boxes {
 		if !b.r.wants(e.Kind) {
@@ -139,6 +154,7 @@ func (d *Dispatcher) Emit(e Event) {
 		case err != nil:
 			log.Error("queue notification", "receiver", b.r.Name, "err", err)
 		case queued:
+			queuedAny = true
 			log.Debug("notification queued", "receiver", b.r.Name)
 			select {
 			case b.wake <- struct{}{}:
@@ -146,6 +162,22 @@ func (d *Dispatcher) Emit(e Event) {
 			}
 		}
 	}
+	return queuedAny
+}
+
+// known says whether every receiver that wants an event of kind k has it queued,
+// delivered or given up on: nothing is left to tell.
+func (d *Dispatcher) known(k Kind, id string) bool {
+	for _, b := range d.boxes {
+		if b.r.wants(k) && !b.box.Known(id) {
+			return false
+		}
+	}
+	return true
+}
+
+func (d *Dispatcher) log(e Event) *slog.Logger {
+	return d.o.Logger.With("event", e.ID, "kind", string(e.Kind), "remediation_id", e.RemediationID)
 }
 
 // Run delivers until ctx ends, one loop per receiver: a receiver that is down or

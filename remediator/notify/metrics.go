@@ -11,6 +11,10 @@ type Metrics struct {
 	Notifications *prometheus.CounterVec
 	// Queued is how many events each receiver has yet to be told.
 	Queued *prometheus.GaugeVec
+	// CaughtUp counts the events a catch-up queued: events lost between an action
+	// and its queueing (a crash), by kind. Anything above 0 says a replica died
+	// mid-step.
+	CaughtUp *prometheus.CounterVec
 	// Latency is the time from the event to its delivery.
 	Latency *prometheus.HistogramVec
 	// TimeTo is the time from an anomaly's start to its proposal, merge and
@@ -31,6 +35,9 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		Queued: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "remediator_notifications_queued", Help: "Events queued for a receiver and not yet delivered.",
 		}, []string{"receiver"}),
+		CaughtUp: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "remediator_notifications_caught_up_total", Help: "Events queued by a catch-up from Git and forge state, by kind: lost between the action and its queueing.",
+		}, []string{"kind"}),
 		Latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name: "remediator_notification_latency_seconds", Help: "Time from an event to its delivery to a receiver.",
 			Buckets: prometheus.ExponentialBuckets(0.05, 4, 10),
@@ -50,7 +57,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		}, []string{"runbook"})
 		reg.MustRegister(m.TimeTo[s.stage])
 	}
-	reg.MustRegister(m.Notifications, m.Queued, m.Latency)
+	reg.MustRegister(m.Notifications, m.Queued, m.CaughtUp, m.Latency)
 	return m
 }
 
@@ -66,5 +73,11 @@ func (m *Metrics) observe(e *Event) {
 	}
 	if d, ok := e.Times.Since()[stage]; ok {
 		m.TimeTo[stage].WithLabelValues(e.Runbook).Observe(d.Seconds())
+	}
+}
+
+func (m *Metrics) caughtUp(k Kind) {
+	if m != nil {
+		m.CaughtUp.WithLabelValues(string(k)).Inc()
 	}
 }

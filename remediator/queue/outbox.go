@@ -95,6 +95,12 @@ func (o *Outbox) Put(key string, payload []byte) (bool, error) {
 	return true, nil
 }
 
+// Known says whether a key is queued, delivered (within SentRetention) or given up
+// on: Put would not queue it again.
+func (o *Outbox) Known(key string) bool {
+	return checkID(key) == nil && o.known(key)
+}
+
 func (o *Outbox) known(key string) bool {
 	for _, p := range []string{key + ".json", filepath.Join(sentDir, key), filepath.Join(deadDir, key+".json")} {
 		if _, err := os.Stat(filepath.Join(o.dir, p)); err == nil {
