@@ -4,16 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/object"
 
 	"github.com/gitops-remediation/terraform-provider-remediation/internal/gitauth"
 	"github.com/gitops-remediation/terraform-provider-remediation/internal/gitpush"
-	"github.com/gitops-remediation/terraform-provider-remediation/internal/gittree"
 	"github.com/gitops-remediation/terraform-provider-remediation/remediator/bounds"
-	"github.com/gitops-remediation/terraform-provider-remediation/remediator/signing"
 )
 
 // ErrReservationsMoved means another writer pushed a reservation since the ledger
@@ -25,32 +22,9 @@ var ErrReservationsMoved = errors.New("the reservations ledger moved")
 // (someone with push access wrote it) reserves nothing, though the next push still
 // replaces it only by compare-and-swap from that head.
 func (r *Repo) Reservations() (bounds.Ledger, plumbing.Hash, error) {
-	head, ok := r.Tip(bounds.Ref)
-	if !ok {
-		return nil, plumbing.ZeroHash, nil
-	}
-	c, err := r.repo.CommitObject(head)
-	if err != nil {
-		return nil, head, fmt.Errorf("read %s: %w", bounds.Ref, err)
-	}
-	if r.Signer == nil || signing.VerifyCommit(c, r.Signer.Public()) != nil {
-		return nil, head, nil
-	}
-	f, err := c.File(bounds.File)
-	if errors.Is(err, object.ErrFileNotFound) {
-		return nil, head, nil
-	}
-	if err != nil {
-		return nil, head, fmt.Errorf("read %s: %w", bounds.Ref, err)
-	}
-	rd, err := f.Reader()
-	if err != nil {
-		return nil, head, fmt.Errorf("read %s: %w", bounds.Ref, err)
-	}
-	defer func() { _ = rd.Close() }()
-	data, err := io.ReadAll(io.LimitReader(rd, 4<<20))
-	if err != nil {
-		return nil, head, fmt.Errorf("read %s: %w", bounds.Ref, err)
+	data, head, err := r.SignedFile(bounds.Ref, bounds.File)
+	if err != nil || data == nil {
+		return nil, head, err
 	}
 	return bounds.Parse(data), head, nil
 }
@@ -139,26 +113,5 @@ func (r *Repo) pushAtomic(ctx context.Context, what string, updates []gitpush.Re
 // ledgerCommit writes the ledger commit holding next on ledgerHead, signed by the
 // remediator, and returns it with the tree it replaces.
 func (r *Repo) ledgerCommit(ledgerHead plumbing.Hash, next bounds.Ledger, by object.Signature) (*object.Commit, plumbing.Hash, error) {
-	var parentTree plumbing.Hash
-	if !ledgerHead.IsZero() {
-		prev, err := r.repo.CommitObject(ledgerHead)
-		if err != nil {
-			return nil, plumbing.ZeroHash, fmt.Errorf("read %s: %w", bounds.Ref, err)
-		}
-		parentTree = prev.TreeHash
-	}
-	blob, err := gittree.WriteBlob(r.objects, next.Encode())
-	if err != nil {
-		return nil, plumbing.ZeroHash, err
-	}
-	tree, err := gittree.Edit(r.objects, parentTree, map[string]*plumbing.Hash{bounds.File: &blob})
-	if err != nil {
-		return nil, plumbing.ZeroHash, fmt.Errorf("build %s: %w", bounds.Ref, err)
-	}
-	nc := &object.Commit{Author: by, Committer: by, Message: "reserve\n", TreeHash: tree}
-	if !ledgerHead.IsZero() {
-		nc.ParentHashes = []plumbing.Hash{ledgerHead}
-	}
-	c, err := r.storeCommit(nc)
-	return c, parentTree, err
+	return r.fileCommit(bounds.Ref, ledgerHead, bounds.File, next.Encode(), "reserve\n", by)
 }
