@@ -54,14 +54,21 @@ base() {
   echo "$b"
 }
 
+# ours NAME REL: whether REL (a path relative to the target's directory) is one of
+# the files the target mutates: a Go file of the package itself, not a test, that
+# its files-regexp names.
+ours() {
+  [[ $2 != */* && $2 == *.go && $2 != *_test.go && $2 =~ ${files[$1]} ]]
+}
+
 # sample NAME KEY: one file of a target's files, chosen by KEY (a hex string), so each
 # commit checks a file that fits the time box and a rerun checks the same one.
 sample() {
   local cand=() f rel
   while read -r f; do
     rel=${f#"${dir[$1]}"/}
-    if [[ $rel =~ ${files[$1]} ]]; then cand+=("$rel"); fi
-  done < <(find "${dir[$1]}" -maxdepth 1 -name '*.go' ! -name '*_test.go' | sort)
+    if ours "$1" "$rel"; then cand+=("$rel"); fi
+  done < <(find "${dir[$1]}" -maxdepth 1 -name '*.go' | sort)
   if ((${#cand[@]})); then echo "${cand[$((16#$2 % ${#cand[@]}))]}"; fi
 }
 
@@ -83,7 +90,7 @@ if ((quick)) && ((${#chosen[@]} == 0)); then
       code=""
       while read -r f; do
         rel=${f#"${dir[$n]}"/}
-        if [[ $rel != *_test.go && $rel =~ ${files[$n]} ]]; then code+="$rel"$'\n'; fi
+        if ours "$n" "$rel"; then code+="$rel"$'\n'; fi
       done <<<"$mine"
       if [[ -n $code ]]; then
         # The changed lines of the changed files: what this commit could have broken.
@@ -118,7 +125,7 @@ for n in "${chosen[@]}"; do
   args=()
   while read -r f; do
     rel=${f#"${dir[$n]}"/}
-    if [[ $rel =~ ${files[$n]} && $rel != */* ]] && { [[ -z ${only[$n]:-} ]] || grep -qxF "$rel" <<<"${only[$n]}"; }; then
+    if ours "$n" "$rel" && { [[ -z ${only[$n]:-} ]] || grep -qxF "$rel" <<<"${only[$n]}"; }; then
       continue
     fi
     args+=(-E "^${rel//./\\.}\$")
