@@ -120,8 +120,17 @@ func (s *localSession) ReceivePack(ctx context.Context, req *packp.ReferenceUpda
 	if err := report.Decode(s.stdout); err != nil {
 		return nil, s.failed(ctx, fmt.Errorf("read push report: %w", err))
 	}
+	if err := report.Error(); err != nil {
+		// Refused: what a hook said about it is on stderr, whole once the server
+		// exits. It is the reason the user needs ("pre-receive hook declined" is not).
+		_ = s.wait()
+		if msg := s.stderr.String(); msg != "" {
+			err = fmt.Errorf("%w: %s", err, msg)
+		}
+		return report, err
+	}
 	s.reap()
-	return report, report.Error()
+	return report, nil
 }
 
 // failed kills the server and says why a request failed: the context, or err with

@@ -18,7 +18,7 @@ func TestLooseObjectsAreGits(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := Loose{EncodedObjectStorer: repo.Storer, ObjectsDir: filepath.Join(dir, "objects")}
+	s := NewLoose(repo.Storer, filepath.Join(dir, "objects"))
 	var root plumbing.Hash
 	for i := 0; i < 2; i++ {
 		blob, err := WriteBlob(s, []byte("replicas = 3\n"))

@@ -85,7 +85,7 @@ func OpenWith(ctx context.Context, url string, tokens TokenFunc, token, stateDir
 		return nil, fmt.Errorf("open infrastructure mirror %s: %w", r.mirror, err)
 	}
 	r.repo = repo
-	r.objects = gittree.Loose{EncodedObjectStorer: repo.Storer, ObjectsDir: filepath.Join(r.mirror, "objects")}
+	r.objects = gittree.NewLoose(repo.Storer, filepath.Join(r.mirror, "objects"))
 	if err := r.Fetch(ctx); err != nil {
 		_ = release()
 		return nil, err

@@ -26,6 +26,9 @@ func (s *Store) remote() gitpush.Remote {
 // connectAhead starts opening the next push's session when there is a write to push
 // or a round to gather (nil otherwise).
 func (s *Store) connectAhead(ctx context.Context) *pendingConn {
+	if s.direct.Load() != nil {
+		return nil // no session to open: the update is a file write
+	}
 	s.mu.Lock()
 	idle := len(s.pending) == 0
 	s.mu.Unlock()

@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gitops-remediation/terraform-provider-remediation/internal/gitauth"
@@ -19,6 +20,7 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/transport"
 	"github.com/go-git/go-git/v5/storage/memory"
 
+	"github.com/gitops-remediation/terraform-provider-remediation/internal/gitpush"
 	"github.com/gitops-remediation/terraform-provider-remediation/runbooks"
 )
 
@@ -34,6 +36,9 @@ type Store struct {
 	opts Options
 	url  string
 	auth transport.AuthMethod
+	// direct, when set, updates a bare repository on this machine in this process
+	// instead of through git receive-pack (gitpush.Direct): what a push costs there.
+	direct atomic.Pointer[gitpush.Direct]
 
 	// gitMu serialises use of repo: go-git's memory storage is not meant for
 	// concurrent writers.
@@ -86,6 +91,11 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	s := &Store{opts: opts, url: u, auth: auth, repo: repo}
 	if _, err := s.fetch(ctx); err != nil {
 		return nil, fmt.Errorf("open catalog: %w", err)
+	}
+	if d, err := gitpush.OpenDirect(ctx, u); err == nil {
+		s.direct.Store(d)
+	} else {
+		opts.Logger.Debug("catalog pushes go through git receive-pack", "reason", err)
 	}
 	return s, nil
 }

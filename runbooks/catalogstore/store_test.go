@@ -399,3 +399,48 @@ func TestRoundsShareOnePush(t *testing.T) {
 	}
 	t.Logf("%d writes in %d pushes", writers*each, n)
 }
+
+// TestHooksStillRun: a catalog repository on this machine is updated in-process only
+// when git receive-pack would do nothing more; a hook there keeps every push going
+// through receive-pack, so the hook still decides. A rejecting pre-receive hook fails
+// the write with the hook's words; one installed after the store opened is caught at
+// the next write.
+func TestHooksStillRun(t *testing.T) {
+	ctx := context.Background()
+	writeHook := func(t *testing.T, repo, script string) {
+		t.Helper()
+		p := filepath.Join(repo, "hooks", "pre-receive")
+		if err := os.WriteFile(p, []byte("#!/bin/sh\n"+script), 0o755); err != nil { //nolint:gosec // a hook must be executable
+			t.Fatal(err)
+		}
+	}
+	t.Run("a hook from the start", func(t *testing.T) {
+		repo := gittest.BareRepo(t)
+		writeHook(t, repo, "echo 'the catalog is frozen for the release' >&2; exit 1\n")
+		_, err := open(t, repo).Put(ctx, runbook("blocked"))
+		if err == nil || !strings.Contains(err.Error(), "the catalog is frozen") {
+			t.Fatalf("write through a rejecting hook: %v, want the hook's message", err)
+		}
+		if out, err := gittest.Output(repo, "rev-parse", "--verify", "-q", "main"); err == nil {
+			t.Fatalf("main exists at %s though the hook refused it", out)
+		}
+	})
+	t.Run("a hook installed after the store opened", func(t *testing.T) {
+		repo := gittest.BareRepo(t)
+		s := open(t, repo)
+		if _, err := s.Put(ctx, runbook("before")); err != nil {
+			t.Fatal(err)
+		}
+		marker := filepath.Join(t.TempDir(), "ran")
+		writeHook(t, repo, "touch "+marker+"\n")
+		if _, err := s.Put(ctx, runbook("after")); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := os.Stat(marker); err != nil {
+			t.Fatalf("the pre-receive hook did not run for the write after it was installed: %v", err)
+		}
+		if files := gittest.Run(t, repo, "ls-tree", "-r", "--name-only", "main"); !strings.Contains(files, "after.yaml") {
+			t.Fatalf("after.yaml missing from main:\n%s", files)
+		}
+	})
+}

@@ -494,6 +494,19 @@ func (s *Store) push(ctx context.Context, commit, base plumbing.Hash, conn *gitp
 		}
 		parentTree = p.TreeHash
 	}
+	if d := s.direct.Load(); d != nil {
+		err := d.Update(ctx, s.repo.Storer, c, parentTree, plumbing.NewBranchReferenceName(s.opts.Branch), base)
+		if !errors.Is(err, gitpush.ErrNotDirect) {
+			if err != nil {
+				return fmt.Errorf("push catalog to %s: %w", gitauth.RedactURL(s.url), err)
+			}
+			return nil
+		}
+		// Something in the repository now acts on pushes (a hook): from here on,
+		// every push goes through receive-pack.
+		s.direct.Store(nil)
+		s.opts.Logger.Debug("catalog pushes go through git receive-pack from now on", "reason", err)
+	}
 	if conn == nil {
 		if conn, err = s.remote().Connect(ctx); err != nil {
 			return fmt.Errorf("push catalog to %s: %w", gitauth.RedactURL(s.url), err)

@@ -1,0 +1,315 @@
+package gitpush
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/object"
+	"github.com/go-git/go-git/v5/plumbing/storer"
+	"github.com/go-git/go-git/v5/plumbing/transport"
+
+	"github.com/gitops-remediation/terraform-provider-remediation/internal/gittree"
+)
+
+// A push to a bare repository on this machine costs about 60 ms on the path of every
+// writer waiting for it, four processes in a row: git receive-pack, git unpack-objects
+// to store the pack, git rev-list to check that it connects, and the ref update (and
+// gc --auto after it, off the path: local.go). The catalog's writers wait for one push
+// per Terraform round, so a 200-runbook apply waited 20 of them.
+//
+// Where receive-pack would do nothing but store the objects and move the ref, Direct
+// does those two things in this process, the way git itself does them: each object
+// loose (deflated into a temporary file, renamed into place), then the ref by git's
+// lock-file protocol (create <ref>.lock exclusively, compare with the expected value,
+// write, rename over the ref). A git push, a git pack-refs or another Direct racing it
+// takes the same lock, so the update stays a compare-and-swap against every writer.
+// The objects go first: a ref never names a commit whose objects are not all there.
+//
+// "Nothing but": a bare repository, no hook, no hooks path, no repository extension,
+// no fsck of received objects, no shared-repository permissions, no reflog, and no
+// receive.* setting beyond those that cannot apply to a fast-forward of a branch.
+// Anything else, and anything unreadable, goes through receive-pack as before.
+
+// ErrNotDirect means the repository needs git receive-pack: something there (a hook,
+// a setting) would act on a push. The caller pushes through receive-pack instead.
+var ErrNotDirect = errors.New("git receive-pack must carry this push")
+
+// directGCEvery is how many direct updates pass between two `git gc --auto` runs
+// (receive-pack runs one after every push): it packs the loose objects once there
+// are enough of them, as after any push.
+const directGCEvery = 16
+
+// Direct updates the refs of a bare repository on this machine in this process.
+type Direct struct {
+	gitDir  string
+	objects gittree.Loose
+	autoGC  bool
+
+	mu        sync.Mutex
+	updates   int
+	gcRunning bool
+}
+
+// OpenDirect returns a Direct for url, or an error wrapping ErrNotDirect that says why
+// the repository's pushes need receive-pack (a URL of another protocol is one reason).
+// It reads the repository's effective Git configuration once, with one git process.
+func OpenDirect(ctx context.Context, url string) (*Direct, error) {
+	ep, err := transport.NewEndpoint(url)
+	if err != nil || ep.Protocol != "file" {
+		return nil, fmt.Errorf("%w: not a repository on this machine", ErrNotDirect)
+	}
+	dir := ep.Path
+	cfg, err := gitConfig(ctx, dir)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrNotDirect, err)
+	}
+	if why := refuseConfig(cfg); why != "" {
+		return nil, fmt.Errorf("%w: %s", ErrNotDirect, why)
+	}
+	d := &Direct{
+		gitDir:  dir,
+		objects: gittree.NewLoose(nil, filepath.Join(dir, "objects")),
+		autoGC:  cfg["gc.auto"] != "0" && !isFalse(cfg["receive.autogc"]),
+	}
+	if err := d.noHooks(); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// gitConfig reads the configuration git receive-pack would see in the repository:
+// system, global and the repository's own, includes followed. Keys come lowercased
+// (sections and names; subsections keep their case), the last value of a key wins.
+func gitConfig(ctx context.Context, dir string) (map[string]string, error) {
+	cmd := exec.CommandContext(ctx, "git", "--git-dir="+dir, "config", "--list", "--includes", "-z")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return nil, fmt.Errorf("read the repository's git config: %w: %s", err, strings.TrimSpace(stderr.String()))
+	}
+	cfg := map[string]string{}
+	for _, entry := range bytes.Split(out, []byte{0}) {
+		if len(entry) == 0 {
+			continue
+		}
+		key, value, _ := strings.Cut(string(entry), "\n")
+		cfg[key] = value
+	}
+	return cfg, nil
+}
+
+// receiveAllowed are the receive.* settings that change nothing for a direct update:
+// it only fast-forwards a branch of a bare repository, never deletes, and runs gc
+// --auto as receive-pack would (unless receive.autogc is false).
+var receiveAllowed = []string{
+	"receive.denycurrentbranch", "receive.denydeletes", "receive.denynonfastforwards",
+	"receive.unpacklimit", "receive.keepalive", "receive.autogc",
+}
+
+// refuseConfig says why the configuration needs receive-pack ("" when it does not).
+func refuseConfig(cfg map[string]string) string {
+	if cfg["core.bare"] != "true" {
+		return "not a bare repository"
+	}
+	if v, err := strconv.Atoi(cfg["core.repositoryformatversion"]); err != nil || v > 1 {
+		return "repository format version " + cfg["core.repositoryformatversion"]
+	}
+	keys := make([]string, 0, len(cfg))
+	for k := range cfg {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		v := cfg[k]
+		switch {
+		case strings.HasPrefix(k, "extensions."):
+			return k + " is set"
+		case strings.HasPrefix(k, "receive.") && !slices.Contains(receiveAllowed, k):
+			return k + " is set"
+		case k == "transfer.fsckobjects" && !isFalse(v),
+			k == "core.hookspath", k == "core.sharedrepository", k == "core.fsync",
+			k == "core.fsyncobjectfiles" && !isFalse(v),
+			k == "core.logallrefupdates" && !isFalse(v):
+			return k + " is set"
+		}
+	}
+	return ""
+}
+
+func isFalse(v string) bool {
+	switch strings.ToLower(v) {
+	case "false", "no", "off", "0":
+		return true
+	}
+	return false
+}
+
+// noHooks fails with ErrNotDirect when the repository has a hook (any file in hooks/
+// but git's samples; on some systems git runs a hook without its executable bit).
+func (d *Direct) noHooks() error {
+	entries, err := os.ReadDir(filepath.Join(d.gitDir, "hooks"))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("%w: read hooks: %w", ErrNotDirect, err)
+	}
+	for _, e := range entries {
+		if !strings.HasSuffix(e.Name(), ".sample") {
+			return fmt.Errorf("%w: hook %s", ErrNotDirect, e.Name())
+		}
+	}
+	return nil
+}
+
+// Update moves ref from old (zero: absent) to commit, a child of old, storing first
+// the objects commit adds to parentTree (old's tree, zero for none). A ref not at
+// old fails with ErrStale and changes nothing; a hook that appeared since OpenDirect,
+// or a commit that is not a fast-forward of old, with ErrNotDirect.
+func (d *Direct) Update(ctx context.Context, s storer.EncodedObjectStorer, commit *object.Commit, parentTree plumbing.Hash,
+	ref plumbing.ReferenceName, old plumbing.Hash) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := d.noHooks(); err != nil {
+		return err
+	}
+	if !old.IsZero() && !slices.Contains(commit.ParentHashes, old) {
+		return fmt.Errorf("%w: %s is not a child of %s", ErrNotDirect, short(commit.Hash), short(old))
+	}
+	objs, err := newObjects(s, commit, parentTree, false)
+	if err != nil {
+		return err
+	}
+	for _, o := range objs {
+		obj, err := s.EncodedObject(plumbing.AnyObject, o.hash)
+		if err != nil {
+			return fmt.Errorf("read %s: %w", o.hash, err)
+		}
+		if _, err := d.objects.SetEncodedObject(obj); err != nil {
+			return err
+		}
+	}
+	if err := d.moveRef(ref, old, commit.Hash); err != nil {
+		return err
+	}
+	d.afterUpdate()
+	return nil
+}
+
+// moveRef is git's loose-ref transaction: lock, compare, write, rename.
+func (d *Direct) moveRef(ref plumbing.ReferenceName, old, next plumbing.Hash) error {
+	p := filepath.Join(d.gitDir, filepath.FromSlash(ref.String()))
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		return fmt.Errorf("lock %s: %w", ref, err)
+	}
+	lock := p + ".lock"
+	f, err := os.OpenFile(lock, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o666) //nolint:gosec // the path is the repository's own ref, its name checked by the caller
+	if errors.Is(err, fs.ErrExist) {
+		return fmt.Errorf("%s is locked (%s exists): another writer is moving it, or one stopped while it held the lock; "+
+			"if no git process is running, delete that file: %w", ref, lock, ErrStale)
+	}
+	if err != nil {
+		return fmt.Errorf("lock %s: %w", ref, err)
+	}
+	err = d.swapLocked(f, p, ref, old, next)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(lock, p)
+	}
+	if err != nil {
+		_ = os.Remove(lock)
+	}
+	return err
+}
+
+// swapLocked, holding the ref's lock, checks that it is at old and writes next into
+// the lock file.
+func (d *Direct) swapLocked(lock *os.File, p string, ref plumbing.ReferenceName, old, next plumbing.Hash) error {
+	current, err := d.readRef(p, ref)
+	if err != nil {
+		return err
+	}
+	if current != old {
+		return fmt.Errorf("%s is at %s, expected %s: %w", ref, short(current), short(old), ErrStale)
+	}
+	if _, err := lock.WriteString(next.String() + "\n"); err != nil {
+		return fmt.Errorf("write %s: %w", ref, err)
+	}
+	return nil
+}
+
+// readRef reads a ref's value: the loose file, else its line in packed-refs, else
+// zero (absent).
+func (d *Direct) readRef(p string, ref plumbing.ReferenceName) (plumbing.Hash, error) {
+	b, err := os.ReadFile(p) //nolint:gosec // see moveRef
+	if err == nil {
+		v := strings.TrimSpace(string(b))
+		if !plumbing.IsHash(v) {
+			return plumbing.ZeroHash, fmt.Errorf("%s holds %q, not a commit: %w", ref, v, ErrNotDirect)
+		}
+		return plumbing.NewHash(v), nil
+	}
+	if !errors.Is(err, fs.ErrNotExist) {
+		return plumbing.ZeroHash, fmt.Errorf("read %s: %w", ref, err)
+	}
+	f, err := os.Open(filepath.Join(d.gitDir, "packed-refs"))
+	if errors.Is(err, fs.ErrNotExist) {
+		return plumbing.ZeroHash, nil
+	}
+	if err != nil {
+		return plumbing.ZeroHash, fmt.Errorf("read packed-refs: %w", err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		h, name, ok := strings.Cut(sc.Text(), " ")
+		if ok && name == ref.String() && plumbing.IsHash(h) {
+			return plumbing.NewHash(h), nil
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return plumbing.ZeroHash, fmt.Errorf("read packed-refs: %w", err)
+	}
+	return plumbing.ZeroHash, nil
+}
+
+// afterUpdate starts `git gc --auto` every directGCEvery updates, in the background
+// and one at a time: it does nothing until there are enough loose objects to pack
+// (then it detaches and packs them), as after a push through receive-pack.
+func (d *Direct) afterUpdate() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.updates++
+	if !d.autoGC || d.gcRunning || d.updates%directGCEvery != 0 {
+		return
+	}
+	// Not the caller's context: the writer it served has its answer already.
+	cmd := exec.CommandContext(context.Background(), "git", "--git-dir="+d.gitDir, "gc", "--auto", "--quiet")
+	if cmd.Start() != nil {
+		return
+	}
+	d.gcRunning = true
+	go func() {
+		_ = cmd.Wait()
+		d.mu.Lock()
+		d.gcRunning = false
+		d.mu.Unlock()
+	}()
+}
