@@ -42,7 +42,9 @@ func firstCommit(t *testing.T, remote string, s *memory.Storage) *object.Commit 
 func TestLocalPushReturnsOnTheReport(t *testing.T) {
 	remote := gittest.BareRepo(t)
 	release := filepath.Join(t.TempDir(), "release")
-	hook(t, remote, "post-receive", "cat >/dev/null\nwhile [ ! -e '"+release+"' ]; do sleep 0.01; done\n")
+	// The hook also stops once the test's directories are gone: the cleanup that
+	// removes them may come before its next look for the release file.
+	hook(t, remote, "post-receive", "cat >/dev/null\nwhile [ ! -e '"+release+"' ] && [ -d '"+filepath.Dir(release)+"' ]; do sleep 0.01; done\n")
 	t.Cleanup(func() { _ = os.WriteFile(release, nil, 0o600) })
 
 	s := memory.NewStorage()

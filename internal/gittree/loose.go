@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -50,10 +52,7 @@ func (l Loose) SetEncodedObject(o plumbing.EncodedObject) (plumbing.Hash, error)
 	if _, err := os.Stat(path); err == nil {
 		return h, nil
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return plumbing.ZeroHash, fmt.Errorf("write object %s: %w", hex, err)
-	}
-	tmp, err := os.CreateTemp(l.ObjectsDir, "tmp_obj_")
+	tmp, err := createTemp(dir)
 	if err != nil {
 		return plumbing.ZeroHash, fmt.Errorf("write object %s: %w", hex, err)
 	}
@@ -62,17 +61,35 @@ func (l Loose) SetEncodedObject(o plumbing.EncodedObject) (plumbing.Hash, error)
 		err = cerr
 	}
 	if err == nil {
-		// Git makes loose objects read-only; rename is atomic, so a reader sees
-		// the whole object or none.
-		if err = os.Chmod(tmp.Name(), 0o444); err == nil {
-			err = os.Rename(tmp.Name(), path)
-		}
+		// Rename is atomic: a reader sees the whole object or none.
+		err = os.Rename(tmp.Name(), path)
 	}
 	if err != nil {
 		_ = os.Remove(tmp.Name())
 		return plumbing.ZeroHash, fmt.Errorf("write object %s: %w", hex, err)
 	}
 	return h, nil
+}
+
+// createTemp creates a new file for an object in its fan-out directory, read-only
+// (the descriptor still writes), as git does: beside the object it becomes, and
+// without a chmod before the rename. The directory is made when missing.
+func createTemp(dir string) (*os.File, error) {
+	for tries := 0; ; tries++ {
+		name := filepath.Join(dir, "tmp_obj_"+strconv.FormatUint(rand.Uint64(), 36))
+		f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o444) //nolint:gosec // an object's path inside the repository
+		switch {
+		case err == nil:
+			return f, nil
+		case errors.Is(err, fs.ErrNotExist) && tries == 0:
+			if err := os.MkdirAll(dir, 0o755); err != nil {
+				return nil, err
+			}
+		case errors.Is(err, fs.ErrExist) && tries < 10:
+		default:
+			return nil, err
+		}
+	}
 }
 
 // writeLoose deflates "<type> <size>\0<content>" into w.

@@ -52,10 +52,11 @@ type Store struct {
 	headKnown bool
 
 	// lastPush is when this store's last push returned; returnDelay how long after
-	// a push writes usually arrive (a moving average): the committer waits for a
-	// round by it (see linger). Guarded by mu.
+	// a push writes usually arrive, pushCost how long a push usually takes (moving
+	// averages): the committer waits for a round by them (see linger). Guarded by mu.
 	lastPush    time.Time
 	returnDelay time.Duration
+	pushCost    time.Duration
 
 	// mu guards the queue of writes waiting to be committed.
 	mu       sync.Mutex
@@ -107,14 +108,24 @@ func checkBranch(b string) error {
 	return nil
 }
 
-// notePush records a successful push: the remote-tracking ref moves to the commit, so
-// later reads see the write without a fetch.
-func (s *Store) notePush(commit plumbing.Hash) {
+// notePush records a successful push that took took: the remote-tracking ref moves to
+// the commit, so later reads see the write without a fetch.
+func (s *Store) notePush(commit plumbing.Hash, took time.Duration) {
 	_ = s.repo.Storer.SetReference(plumbing.NewHashReference(s.remoteRef(), commit))
 	s.knownHead, s.headKnown = commit, true
 	s.mu.Lock()
 	s.lastPush = s.opts.Now()
+	s.pushCost = average(s.pushCost, took)
 	s.mu.Unlock()
+}
+
+// average moves a moving average an eighth of the way to d (the first value as it
+// is: from zero, the first rounds would not wait).
+func average(avg, d time.Duration) time.Duration {
+	if avg == 0 {
+		return d
+	}
+	return avg + (d-avg)/8
 }
 
 // Directory is the catalog's directory inside the repository.

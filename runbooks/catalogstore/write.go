@@ -38,9 +38,12 @@ const (
 )
 
 // linger is how long after a push returned the committer waits for the rest of the
-// round, given how long after a push writes usually arrive.
-func linger(returnDelay time.Duration) time.Duration {
-	return min(2*returnDelay, batchMaxWait)
+// round: twice the time writes usually take to arrive after a push, but never longer
+// than a push usually takes. A wait longer than the push it saves costs the writers
+// already waiting more than pushing them now and the rest next; where a push is a
+// file write (gitpush.Direct), writers go about as they come.
+func linger(returnDelay, pushCost time.Duration) time.Duration {
+	return min(2*returnDelay, pushCost, batchMaxWait)
 }
 
 type opMode int
@@ -153,12 +156,8 @@ func (s *Store) submit(ctx context.Context, o *op) (Result, error) {
 	s.mu.Lock()
 	s.pending = append(s.pending, o)
 	if d := s.opts.Now().Sub(s.lastPush); !s.lastPush.IsZero() && d < batchMaxWait {
-		// How long after a push writes arrive, averaged over the last eight or so
-		// (the first one as it is: from zero, the first rounds would not wait).
-		if s.returnDelay == 0 {
-			s.returnDelay = d
-		}
-		s.returnDelay += (d - s.returnDelay) / 8
+		// How long after a push writes arrive, averaged over the last eight or so.
+		s.returnDelay = average(s.returnDelay, d)
 	}
 	s.waiting++
 	s.peakWaiting = max(s.peakWaiting, s.waiting)
@@ -221,7 +220,7 @@ func (s *Store) gather() {
 		return
 	}
 	s.mu.Lock()
-	last, wait := s.lastPush, linger(s.returnDelay)
+	last, wait := s.lastPush, linger(s.returnDelay, s.pushCost)
 	s.mu.Unlock()
 	for {
 		s.mu.Lock()
@@ -284,10 +283,11 @@ func (s *Store) commitBatch(ctx context.Context, batch []*op, ahead *pendingConn
 			}
 			return
 		}
+		started := s.opts.Now()
 		err = s.push(ctx, commit, base, conn)
 		s.headKnown = false
 		if err == nil {
-			s.notePush(commit)
+			s.notePush(commit, s.opts.Now().Sub(started))
 			s.opts.Logger.Debug("catalog pushed", "commit", commit.String(), "writes", len(batch), "attempt", attempt+1)
 			for i, o := range batch {
 				r := results[i]
