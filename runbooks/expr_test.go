@@ -1,6 +1,7 @@
 package runbooks
 
 import (
+	"errors"
 	"strconv"
 	"strings"
 	"testing"
@@ -27,7 +28,7 @@ func TestCompiledExpressionsAreRemembered(t *testing.T) {
 	}
 	_, err1 := CompileValue("current +")
 	_, err2 := CompileValue("current +")
-	if err1 == nil || err1 != err2 {
+	if err1 == nil || !errors.Is(err2, err1) {
 		t.Fatalf("a bad expression twice: %v and %v, want one remembered error", err1, err2)
 	}
 	for i := 0; i < compiledMax+10; i++ {
