@@ -72,7 +72,9 @@ func (p *remediationProvider) Schema(_ context.Context, _ provider.SchemaRequest
 			"which the remediator reads to turn anomalies into reviewed pull requests.",
 		Attributes: map[string]schema.Attribute{
 			"repository": schema.StringAttribute{
-				MarkdownDescription: "The catalog repository: a local path, or a `file://`, `https://` or `ssh://` URL. Falls back to `" + EnvRepository + "`.",
+				MarkdownDescription: "The catalog repository: a local path, or a `file://`, `https://` or `ssh://` URL. Falls back to `" + EnvRepository + "`. " +
+					"A bare repository on this machine is written by the provider itself, as `git` does, unless something acts on pushes to it " +
+					"(a hook, a `receive.*` setting): then its writes go through `git receive-pack`, so its hooks still decide.",
 				Optional:            true,
 			},
 			"branch": schema.StringAttribute{
