@@ -75,7 +75,7 @@ func (p *remediationProvider) Schema(_ context.Context, _ provider.SchemaRequest
 				MarkdownDescription: "The catalog repository: a local path, or a `file://`, `https://` or `ssh://` URL. Falls back to `" + EnvRepository + "`. " +
 					"A bare repository on this machine is written by the provider itself, as `git` does, unless something acts on pushes to it " +
 					"(a hook, a `receive.*` setting): then its writes go through `git receive-pack`, so its hooks still decide.",
-				Optional:            true,
+				Optional: true,
 			},
 			"branch": schema.StringAttribute{
 				MarkdownDescription: "Branch holding the catalog. Defaults to `main`; falls back to `" + EnvBranch + "`.",
