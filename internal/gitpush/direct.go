@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/object"
@@ -137,7 +138,8 @@ func refuseConfig(cfg map[string]string) string {
 		switch {
 		case strings.HasPrefix(k, "extensions."):
 			return k + " is set"
-		case strings.HasPrefix(k, "receive.") && !slices.Contains(receiveAllowed, k):
+		case strings.HasPrefix(k, "receive.") && !slices.Contains(receiveAllowed, k),
+			k == "transfer.hiderefs": // receive-pack refuses to update a hidden ref
 			return k + " is set"
 		case k == "transfer.fsckobjects" && !isFalse(v),
 			k == "core.hookspath", k == "core.sharedrepository", k == "core.fsync",
@@ -175,6 +177,28 @@ func (d *Direct) noHooks() error {
 	return nil
 }
 
+// noRecord fails with ErrNotDirect when receive-pack would refuse the update or record
+// it beyond the ref: a linked worktree (the branch may be checked out there, which
+// receive.denyCurrentBranch refuses), or a reflog of the ref (git appends to an
+// existing one whatever core.logAllRefUpdates says).
+func (d *Direct) noRecord(ref plumbing.ReferenceName) error {
+	entries, err := os.ReadDir(filepath.Join(d.gitDir, "worktrees"))
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("%w: read worktrees: %w", ErrNotDirect, err)
+	}
+	if len(entries) > 0 {
+		return fmt.Errorf("%w: linked worktree %s", ErrNotDirect, entries[0].Name())
+	}
+	_, err = os.Lstat(filepath.Join(d.gitDir, "logs", filepath.FromSlash(ref.String())))
+	if err == nil {
+		return fmt.Errorf("%w: %s has a reflog", ErrNotDirect, ref)
+	}
+	if !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, syscall.ENOTDIR) {
+		return fmt.Errorf("%w: read the reflog of %s: %w", ErrNotDirect, ref, err)
+	}
+	return nil
+}
+
 // Update moves ref from old (zero: absent) to commit, a child of old, storing first
 // the objects commit adds to parentTree (old's tree, zero for none). A ref not at
 // old fails with ErrStale and changes nothing; a hook that appeared since OpenDirect,
@@ -187,8 +211,18 @@ func (d *Direct) Update(ctx context.Context, s storer.EncodedObjectStorer, commi
 	if err := d.noHooks(); err != nil {
 		return err
 	}
+	if err := d.noRecord(ref); err != nil {
+		return err
+	}
+	// Only old's objects are known to be there: a parent other than old may be
+	// missing, and receive-pack's connectivity check would refuse the push.
 	if !old.IsZero() && !slices.Contains(commit.ParentHashes, old) {
 		return fmt.Errorf("%w: %s is not a child of %s", ErrNotDirect, short(commit.Hash), short(old))
+	}
+	for _, p := range commit.ParentHashes {
+		if p != old {
+			return fmt.Errorf("%w: %s has a parent, %s, other than %s", ErrNotDirect, short(commit.Hash), short(p), short(old))
+		}
 	}
 	objs, err := newObjects(s, commit, parentTree, false)
 	if err != nil {
@@ -280,8 +314,16 @@ func (d *Direct) readRef(p string, ref plumbing.ReferenceName) (plumbing.Hash, e
 	sc.Buffer(nil, 1<<20)
 	for sc.Scan() {
 		h, name, ok := strings.Cut(sc.Text(), " ")
-		if ok && name == ref.String() && plumbing.IsHash(h) {
+		if !ok || !plumbing.IsHash(h) {
+			continue
+		}
+		if name == ref.String() {
 			return plumbing.NewHash(h), nil
+		}
+		// A packed a beside a loose a/b (or the reverse) is a repository git cannot
+		// write either ref of: git refuses to create it, and so does Direct.
+		if strings.HasPrefix(name, ref.String()+"/") || strings.HasPrefix(ref.String(), name+"/") {
+			return plumbing.ZeroHash, fmt.Errorf("%w: %s cannot be created beside %s", ErrNotDirect, ref, name)
 		}
 	}
 	if err := sc.Err(); err != nil {
