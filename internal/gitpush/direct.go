@@ -72,6 +72,13 @@ func OpenDirect(ctx context.Context, url string) (*Direct, error) {
 		return nil, fmt.Errorf("%w: not a repository on this machine", ErrNotDirect)
 	}
 	dir := ep.Path
+	if why := refuseEnv(os.LookupEnv); why != "" {
+		return nil, fmt.Errorf("%w: %s", ErrNotDirect, why)
+	}
+	// A linked worktree's git directory: its refs and objects are in the common one.
+	if _, err := os.Lstat(filepath.Join(dir, "commondir")); !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("%w: %s has a commondir", ErrNotDirect, dir)
+	}
 	cfg, err := gitConfig(ctx, dir)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrNotDirect, err)
@@ -110,6 +117,38 @@ func gitConfig(ctx context.Context, dir string) (map[string]string, error) {
 		cfg[key] = value
 	}
 	return cfg, nil
+}
+
+// redirectEnv are the environment variables that send receive-pack's (and
+// upload-pack's) refs or objects somewhere other than the repository's own
+// directories, or that forbid ref updates (a quarantine, inside a hook).
+var redirectEnv = []string{"GIT_NAMESPACE", "GIT_OBJECT_DIRECTORY", "GIT_COMMON_DIR", "GIT_QUARANTINE_PATH"}
+
+// refuseEnv says which of redirectEnv is set ("" when none is).
+func refuseEnv(lookup func(string) (string, bool)) string {
+	for _, k := range redirectEnv {
+		if _, ok := lookup(k); ok {
+			return k + " is set"
+		}
+	}
+	return ""
+}
+
+// checkRefName fails with ErrNotDirect for a name git check-ref-format refuses, so
+// that receive-pack gives git's answer, and no file is written at a path the name
+// only cleans to (a/./b is not a/b to git).
+func checkRefName(ref plumbing.ReferenceName) error {
+	name := ref.String()
+	bad := name == "@" || !strings.Contains(name, "/") || strings.HasSuffix(name, ".") ||
+		strings.Contains(name, "..") || strings.Contains(name, "@{") ||
+		strings.ContainsFunc(name, func(r rune) bool { return r < 0x20 || r == 0x7f || strings.ContainsRune(" ~^:?*[\\", r) })
+	for _, c := range strings.Split(name, "/") {
+		bad = bad || c == "" || strings.HasPrefix(c, ".") || strings.HasSuffix(c, ".lock")
+	}
+	if bad {
+		return fmt.Errorf("%w: %q is not a valid ref name", ErrNotDirect, name)
+	}
+	return nil
 }
 
 // receiveAllowed are the receive.* settings that change nothing for a direct update:
@@ -206,6 +245,9 @@ func (d *Direct) noRecord(ref plumbing.ReferenceName) error {
 func (d *Direct) Update(ctx context.Context, s storer.EncodedObjectStorer, commit *object.Commit, parentTree plumbing.Hash,
 	ref plumbing.ReferenceName, old plumbing.Hash) error {
 	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := checkRefName(ref); err != nil {
 		return err
 	}
 	if err := d.noHooks(); err != nil {

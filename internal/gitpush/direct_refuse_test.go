@@ -94,3 +94,68 @@ func TestDirectLeavesToReceivePackWhatItWouldRefuseOrRecord(t *testing.T) {
 		}
 	})
 }
+
+// TestOpenDirectRefusesWhatMovesReceivePackElsewhere: an environment that sends git's
+// ref updates elsewhere (a namespace, another objects or common directory, a
+// quarantine), or a URL naming a linked worktree's git directory (whose refs and
+// objects are in the common directory), is ErrNotDirect: Direct would write where
+// the fetches of the same process do not read.
+func TestOpenDirectRefusesWhatMovesReceivePackElsewhere(t *testing.T) {
+	ctx := context.Background()
+	for _, env := range []string{"GIT_NAMESPACE", "GIT_OBJECT_DIRECTORY", "GIT_COMMON_DIR", "GIT_QUARANTINE_PATH"} {
+		t.Run(env, func(t *testing.T) {
+			repo := gittest.BareRepo(t)
+			t.Setenv(env, filepath.Join(t.TempDir(), "elsewhere"))
+			if _, err := OpenDirect(ctx, repo); !errors.Is(err, ErrNotDirect) || !strings.Contains(err.Error(), env) {
+				t.Fatalf("OpenDirect with %s set: %v, want ErrNotDirect naming it", env, err)
+			}
+		})
+	}
+	t.Run("a linked worktree's git directory", func(t *testing.T) {
+		repo := gittest.BareRepo(t)
+		d := openDirect(t, repo)
+		s := memory.NewStorage()
+		first := commit(t, s, edit(t, s, plumbing.ZeroHash, map[string]string{"a": "1\n"}), plumbing.ZeroHash)
+		if err := d.Update(ctx, s, first, plumbing.ZeroHash, mainRef, plumbing.ZeroHash); err != nil {
+			t.Fatal(err)
+		}
+		gittest.Run(t, repo, "worktree", "add", "-q", "--detach", filepath.Join(t.TempDir(), "wt"), "main")
+		if _, err := OpenDirect(ctx, filepath.Join(repo, "worktrees", "wt")); !errors.Is(err, ErrNotDirect) {
+			t.Fatalf("OpenDirect of a worktree's git directory: %v, want ErrNotDirect", err)
+		}
+	})
+}
+
+// TestDirectRefusesRefNamesGitRefuses: a ref name git check-ref-format refuses is
+// ErrNotDirect (receive-pack gives git's answer), never a file written at a path
+// the name cleans to.
+func TestDirectRefusesRefNamesGitRefuses(t *testing.T) {
+	ctx := context.Background()
+	for _, name := range []string{"a/./b", "a//b", ".a", "a/.b", "a.lock/b", "a.", "a/", "a@{b", "a\x01b", "a\x7fb", "a b", "a..b", "a:b", "a?b", "a*b", "a[b", "a\\b", "a~b", "a^b"} {
+		t.Run(strings.ToValidUTF8(name, "?"), func(t *testing.T) {
+			ref := plumbing.NewBranchReferenceName(name)
+			if _, err := gittest.Output("", "check-ref-format", ref.String()); err == nil {
+				t.Fatalf("git accepts %q: not a case for this test", ref)
+			}
+			repo := gittest.BareRepo(t)
+			d := openDirect(t, repo)
+			s := memory.NewStorage()
+			c := commit(t, s, edit(t, s, plumbing.ZeroHash, map[string]string{"a": "1\n"}), plumbing.ZeroHash)
+			if err := d.Update(ctx, s, c, plumbing.ZeroHash, ref, plumbing.ZeroHash); !errors.Is(err, ErrNotDirect) {
+				t.Fatalf("update of %q: %v, want ErrNotDirect", ref, err)
+			}
+			if got := gittest.Run(t, repo, "for-each-ref"); got != "" {
+				t.Fatalf("refs after the update of %q:\n%s", ref, got)
+			}
+		})
+	}
+	t.Run("a/b-c_d.e is fine", func(t *testing.T) {
+		repo := gittest.BareRepo(t)
+		d := openDirect(t, repo)
+		s := memory.NewStorage()
+		c := commit(t, s, edit(t, s, plumbing.ZeroHash, map[string]string{"a": "1\n"}), plumbing.ZeroHash)
+		if err := d.Update(ctx, s, c, plumbing.ZeroHash, plumbing.NewBranchReferenceName("a/b-c_d.e"), plumbing.ZeroHash); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
