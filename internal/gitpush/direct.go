@@ -333,6 +333,11 @@ func (d *Direct) swapLocked(lock *os.File, p string, ref plumbing.ReferenceName,
 // readRef reads a ref's value: the loose file, else its line in packed-refs, else
 // zero (absent).
 func (d *Direct) readRef(p string, ref plumbing.ReferenceName) (plumbing.Hash, error) {
+	// A symbolic link is a symbolic ref to git (it moves the target), a directory one
+	// git removes when empty or refuses to replace: both are receive-pack's to handle.
+	if fi, err := os.Lstat(p); err == nil && !fi.Mode().IsRegular() {
+		return plumbing.ZeroHash, fmt.Errorf("%w: %s is not a regular file (mode %s)", ErrNotDirect, ref, fi.Mode())
+	}
 	b, err := os.ReadFile(p) //nolint:gosec // see moveRef
 	if err == nil {
 		v := strings.TrimSpace(string(b))

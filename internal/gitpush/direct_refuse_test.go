@@ -159,3 +159,29 @@ func TestDirectRefusesRefNamesGitRefuses(t *testing.T) {
 		}
 	})
 }
+
+// TestDirectLeavesSymlinkRefsToGit: a ref that is a symbolic link (git's older
+// spelling of a symbolic ref, core.preferSymlinkRefs) is ErrNotDirect: git would move
+// the ref it points to, Direct would have replaced the link by a file.
+func TestDirectLeavesSymlinkRefsToGit(t *testing.T) {
+	ctx := context.Background()
+	repo := gittest.BareRepo(t)
+	d := openDirect(t, repo)
+	s := memory.NewStorage()
+	first := commit(t, s, edit(t, s, plumbing.ZeroHash, map[string]string{"a": "1\n"}), plumbing.ZeroHash)
+	other := plumbing.NewBranchReferenceName("other")
+	if err := d.Update(ctx, s, first, plumbing.ZeroHash, other, plumbing.ZeroHash); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(repo, "refs", "heads", "main")
+	if err := os.Symlink("other", link); err != nil {
+		t.Skipf("no symbolic links here: %v", err)
+	}
+	next := commit(t, s, edit(t, s, first.TreeHash, map[string]string{"b": "2\n"}), first.Hash)
+	if err := d.Update(ctx, s, next, first.TreeHash, mainRef, first.Hash); !errors.Is(err, ErrNotDirect) {
+		t.Fatalf("update through a symbolic link: %v, want ErrNotDirect", err)
+	}
+	if fi, err := os.Lstat(link); err != nil || fi.Mode()&os.ModeSymlink == 0 {
+		t.Fatalf("the symbolic link is gone: %v", err)
+	}
+}
