@@ -57,6 +57,9 @@ type Direct struct {
 	gitDir  string
 	objects gittree.Loose
 	autoGC  bool
+	// config is the repository's config file as OpenDirect read it: a change to it
+	// (a hook path, fsck, a receive.* setting added since) is read again.
+	config os.FileInfo
 
 	mu        sync.Mutex
 	updates   int
@@ -79,22 +82,45 @@ func OpenDirect(ctx context.Context, url string) (*Direct, error) {
 	if _, err := os.Lstat(filepath.Join(dir, "commondir")); !errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("%w: %s has a commondir", ErrNotDirect, dir)
 	}
-	cfg, err := gitConfig(ctx, dir)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrNotDirect, err)
-	}
-	if why := refuseConfig(cfg); why != "" {
-		return nil, fmt.Errorf("%w: %s", ErrNotDirect, why)
-	}
-	d := &Direct{
-		gitDir:  dir,
-		objects: gittree.NewLoose(nil, filepath.Join(dir, "objects")),
-		autoGC:  cfg["gc.auto"] != "0" && !isFalse(cfg["receive.autogc"]),
+	d := &Direct{gitDir: dir, objects: gittree.NewLoose(nil, filepath.Join(dir, "objects"))}
+	if err := d.readConfig(ctx); err != nil {
+		return nil, err
 	}
 	if err := d.noHooks(); err != nil {
 		return nil, err
 	}
 	return d, nil
+}
+
+// readConfig reads the repository's effective configuration, failing with
+// ErrNotDirect when it needs receive-pack.
+func (d *Direct) readConfig(ctx context.Context) error {
+	fi, statErr := os.Stat(filepath.Join(d.gitDir, "config")) // before reading: a change after is seen next time
+	cfg, err := gitConfig(ctx, d.gitDir)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrNotDirect, err)
+	}
+	if why := refuseConfig(cfg); why != "" {
+		return fmt.Errorf("%w: %s", ErrNotDirect, why)
+	}
+	if statErr != nil {
+		return fmt.Errorf("%w: read the repository's git config: %w", ErrNotDirect, statErr)
+	}
+	d.config = fi
+	d.autoGC = cfg["gc.auto"] != "0" && !isFalse(cfg["receive.autogc"])
+	return nil
+}
+
+// configChanged reads the configuration again when the repository's config file
+// changed since it was last read (git rewrites it by a rename: a new file).
+func (d *Direct) configChanged(ctx context.Context) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	fi, err := os.Stat(filepath.Join(d.gitDir, "config"))
+	if err == nil && os.SameFile(fi, d.config) && fi.ModTime().Equal(d.config.ModTime()) && fi.Size() == d.config.Size() {
+		return nil
+	}
+	return d.readConfig(ctx)
 }
 
 // gitConfig reads the configuration git receive-pack would see in the repository:
@@ -248,6 +274,9 @@ func (d *Direct) Update(ctx context.Context, s storer.EncodedObjectStorer, commi
 		return err
 	}
 	if err := checkRefName(ref); err != nil {
+		return err
+	}
+	if err := d.configChanged(ctx); err != nil {
 		return err
 	}
 	if err := d.noHooks(); err != nil {

@@ -185,3 +185,26 @@ func TestDirectLeavesSymlinkRefsToGit(t *testing.T) {
 		t.Fatalf("the symbolic link is gone: %v", err)
 	}
 }
+
+// TestDirectSeesConfigAddedAfterOpening: a setting that needs receive-pack, added to
+// the repository's config after OpenDirect (fsck of received objects, a hooks path),
+// is seen at the next update, before anything is written.
+func TestDirectSeesConfigAddedAfterOpening(t *testing.T) {
+	ctx := context.Background()
+	for _, kv := range [][2]string{{"receive.fsckObjects", "true"}, {"core.hooksPath", "/nonexistent"}} {
+		t.Run(kv[0], func(t *testing.T) {
+			repo := gittest.BareRepo(t)
+			d := openDirect(t, repo)
+			gittest.Run(t, repo, "config", kv[0], kv[1])
+			s := memory.NewStorage()
+			c := commit(t, s, edit(t, s, plumbing.ZeroHash, map[string]string{"a": "1\n"}), plumbing.ZeroHash)
+			if err := d.Update(ctx, s, c, plumbing.ZeroHash, mainRef, plumbing.ZeroHash); !errors.Is(err, ErrNotDirect) ||
+				!strings.Contains(err.Error(), strings.ToLower(kv[0])) {
+				t.Fatalf("update after %s was set: %v, want ErrNotDirect naming it", kv[0], err)
+			}
+			if _, err := gittest.Output(repo, "cat-file", "-e", c.Hash.String()); err == nil {
+				t.Fatal("the commit was written before the setting was seen")
+			}
+		})
+	}
+}
