@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/storage/memory"
@@ -206,5 +207,35 @@ func TestDirectSeesConfigAddedAfterOpening(t *testing.T) {
 				t.Fatal("the commit was written before the setting was seen")
 			}
 		})
+	}
+}
+
+// TestDirectFreshensObjectsItReuses: an object the new commit needs that the
+// repository already holds loose, unreachable and old (left by a lost round weeks
+// ago), has its time renewed, as git's object writer does, so that a git gc pruning
+// old unreachable objects at the same time keeps it for the ref about to name it.
+func TestDirectFreshensObjectsItReuses(t *testing.T) {
+	ctx := context.Background()
+	repo := gittest.BareRepo(t)
+	d := openDirect(t, repo)
+	s := memory.NewStorage()
+	c := commit(t, s, edit(t, s, plumbing.ZeroHash, map[string]string{"a": "old content\n"}), plumbing.ZeroHash)
+	src := filepath.Join(t.TempDir(), "a")
+	gittest.WriteFile(t, src, "old content\n")
+	blob := gittest.Run(t, repo, "hash-object", "-w", src)
+	loose := filepath.Join(repo, "objects", blob[:2], blob[2:])
+	weeksAgo := time.Now().Add(-30 * 24 * time.Hour)
+	if err := os.Chtimes(loose, weeksAgo, weeksAgo); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Update(ctx, s, c, plumbing.ZeroHash, mainRef, plumbing.ZeroHash); err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(loose)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.ModTime().Before(time.Now().Add(-time.Hour)) {
+		t.Fatalf("the reused object %s still dates from %s: a concurrent prune may delete it", blob, fi.ModTime())
 	}
 }
