@@ -245,8 +245,8 @@ func (d *Direct) noHooks() error {
 
 // noRecord fails with ErrNotDirect when receive-pack would refuse the update or record
 // it beyond the ref: a linked worktree (the branch may be checked out there, which
-// receive.denyCurrentBranch refuses), or a reflog of the ref (git appends to an
-// existing one whatever core.logAllRefUpdates says).
+// receive.denyCurrentBranch refuses), or a reflog of the ref or of HEAD (git
+// appends to an existing one whatever core.logAllRefUpdates says).
 func (d *Direct) noRecord(ref plumbing.ReferenceName) error {
 	entries, err := os.ReadDir(filepath.Join(d.gitDir, "worktrees"))
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
@@ -255,12 +255,15 @@ func (d *Direct) noRecord(ref plumbing.ReferenceName) error {
 	if len(entries) > 0 {
 		return fmt.Errorf("%w: linked worktree %s", ErrNotDirect, entries[0].Name())
 	}
-	_, err = os.Lstat(filepath.Join(d.gitDir, "logs", filepath.FromSlash(ref.String())))
-	if err == nil {
-		return fmt.Errorf("%w: %s has a reflog", ErrNotDirect, ref)
-	}
-	if !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, syscall.ENOTDIR) {
-		return fmt.Errorf("%w: read the reflog of %s: %w", ErrNotDirect, ref, err)
+	// HEAD's too: git logs an update of the branch HEAD names there as well.
+	for _, r := range []string{ref.String(), "HEAD"} {
+		_, err = os.Lstat(filepath.Join(d.gitDir, "logs", filepath.FromSlash(r)))
+		if err == nil {
+			return fmt.Errorf("%w: %s has a reflog", ErrNotDirect, r)
+		}
+		if !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, syscall.ENOTDIR) {
+			return fmt.Errorf("%w: read the reflog of %s: %w", ErrNotDirect, r, err)
+		}
 	}
 	return nil
 }

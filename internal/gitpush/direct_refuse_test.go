@@ -36,6 +36,10 @@ func TestDirectLeavesToReceivePackWhatItWouldRefuseOrRecord(t *testing.T) {
 			gittest.WriteFile(t, filepath.Join(repo, "logs", "refs", "heads", "main"), "")
 			return mainRef
 		}},
+		{"HEAD, which names main, kept in a reflog", func(t *testing.T, repo string) plumbing.ReferenceName {
+			gittest.WriteFile(t, filepath.Join(repo, "logs", "HEAD"), "")
+			return mainRef
+		}},
 		{"a/b where a is a packed branch", func(t *testing.T, repo string) plumbing.ReferenceName {
 			gittest.Run(t, repo, "branch", "a", "main")
 			gittest.Run(t, repo, "pack-refs", "--all", "--prune")
