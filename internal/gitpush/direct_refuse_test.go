@@ -243,3 +243,55 @@ func TestDirectFreshensObjectsItReuses(t *testing.T) {
 		t.Fatalf("the reused object %s still dates from %s: a concurrent prune may delete it", blob, fi.ModTime())
 	}
 }
+
+// TestDirectRacesPackRefs: direct updates while git pack-refs --all --prune packs
+// and prunes the branch over and over: every update lands (one that met
+// pack-refs' lock retries), main ends at the last one, and no update is undone by
+// a packed value older than the loose one.
+func TestDirectRacesPackRefs(t *testing.T) {
+	ctx := context.Background()
+	repo := gittest.BareRepo(t)
+	d := openDirect(t, repo)
+	s := memory.NewStorage()
+	done := make(chan struct{})
+	packed := make(chan int)
+	go func() {
+		n := 0
+		defer func() { packed <- n }()
+		for {
+			select {
+			case <-done:
+				return
+			default:
+			}
+			// A pack-refs that met our lock fails; that is its race to lose.
+			if _, err := gittest.Output(repo, "pack-refs", "--all", "--prune"); err == nil {
+				n++
+			}
+		}
+	}()
+	head, tree := plumbing.ZeroHash, plumbing.ZeroHash
+	var want []string
+	for i := 0; i < 25; i++ {
+		c := commit(t, s, edit(t, s, tree, map[string]string{"f" + string(rune('a'+i)): "x\n"}), head)
+		for {
+			err := d.Update(ctx, s, c, tree, mainRef, head)
+			if err == nil {
+				break
+			}
+			if !errors.Is(err, ErrStale) || !strings.Contains(err.Error(), ".lock") {
+				close(done)
+				<-packed
+				t.Fatalf("update %d: %v, want success or a lost lock", i, err)
+			}
+		}
+		head, tree = c.Hash, c.TreeHash
+		want = append([]string{c.Hash.String()}, want...)
+	}
+	close(done)
+	t.Logf("pack-refs ran %d times", <-packed)
+	if got := gittest.Run(t, repo, "log", "--format=%H", "main"); got != strings.Join(want, "\n") {
+		t.Fatalf("history of main:\n%s\nwant:\n%s", got, strings.Join(want, "\n"))
+	}
+	gittest.Run(t, repo, "fsck", "--strict", "--no-dangling")
+}
