@@ -425,14 +425,17 @@ func (d *Direct) readRef(p string, ref plumbing.ReferenceName) (plumbing.Hash, e
 	return plumbing.ZeroHash, nil
 }
 
-// afterUpdate starts `git gc --auto` every directGCEvery updates, in the background
-// and one at a time: it does nothing until there are enough loose objects to pack
-// (then it detaches and packs them), as after a push through receive-pack.
+// afterUpdate starts `git gc --auto` at the first update and every directGCEvery
+// after, in the background and one at a time: it does nothing until there are
+// enough loose objects to pack (then it detaches and packs them), as after a push
+// through receive-pack.
 func (d *Direct) afterUpdate() {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.updates++
-	if !d.autoGC || d.gcRunning || d.updates%directGCEvery != 0 {
+	// The first update too: a process often makes one (an apply of one change), and
+	// counting only to directGCEvery, it would never pack what all of them leave.
+	if !d.autoGC || d.gcRunning || (d.updates-1)%directGCEvery != 0 {
 		return
 	}
 	// Not the caller's context: the writer it served has its answer already.

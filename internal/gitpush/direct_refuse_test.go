@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +14,7 @@ import (
 	"github.com/go-git/go-git/v5/storage/memory"
 
 	"github.com/gitops-remediation/terraform-provider-remediation/internal/gittest"
+	"github.com/gitops-remediation/terraform-provider-remediation/internal/gittree"
 )
 
 // TestDirectLeavesToReceivePackWhatItWouldRefuseOrRecord: an update git receive-pack
@@ -294,4 +296,49 @@ func TestDirectRacesPackRefs(t *testing.T) {
 		t.Fatalf("history of main:\n%s\nwant:\n%s", got, strings.Join(want, "\n"))
 	}
 	gittest.Run(t, repo, "fsck", "--strict", "--no-dangling")
+}
+
+// TestDirectRunsGCInAShortProcess: a process that makes a single direct update (a
+// Terraform apply of one change) still runs git gc --auto, as receive-pack does
+// after every push; otherwise loose objects pile up across applies and are never
+// packed.
+func TestDirectRunsGCInAShortProcess(t *testing.T) {
+	ctx := context.Background()
+	repo := gittest.BareRepo(t)
+	// gc --auto packs when objects/17 holds more than gc.auto/256 objects: two
+	// there, and a threshold of one, make the next gc --auto pack.
+	gittest.Run(t, repo, "config", "gc.auto", "1")
+	gittest.Run(t, repo, "config", "gc.autoDetach", "false")
+	s := memory.NewStorage()
+	loose := gittree.NewLoose(nil, filepath.Join(repo, "objects"))
+	for i, found := 0, 0; found < 2; i++ {
+		o := s.NewEncodedObject()
+		o.SetType(plumbing.BlobObject)
+		w, _ := o.Writer()
+		_, _ = w.Write([]byte(strconv.Itoa(i)))
+		_ = w.Close()
+		if strings.HasPrefix(o.Hash().String(), "17") {
+			if _, err := loose.SetEncodedObject(o); err != nil {
+				t.Fatal(err)
+			}
+			found++
+		}
+	}
+	d := openDirect(t, repo)
+	c := commit(t, s, edit(t, s, plumbing.ZeroHash, map[string]string{"a": "1\n"}), plumbing.ZeroHash)
+	if err := d.Update(ctx, s, c, plumbing.ZeroHash, mainRef, plumbing.ZeroHash); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		packs, _ := filepath.Glob(filepath.Join(repo, "objects", "pack", "*.pack"))
+		_, pid := os.Stat(filepath.Join(repo, "gc.pid"))
+		if len(packs) > 0 && errors.Is(pid, os.ErrNotExist) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no git gc --auto ran after the update: loose objects are never packed")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
