@@ -299,6 +299,9 @@ func (d *Direct) Update(ctx context.Context, s storer.EncodedObjectStorer, commi
 			return fmt.Errorf("%w: %s has a parent, %s, other than %s", ErrNotDirect, short(commit.Hash), short(p), short(old))
 		}
 	}
+	if err := checkParentTree(s, old, parentTree); err != nil {
+		return err
+	}
 	objs, err := newObjects(s, commit, parentTree, false)
 	if err != nil {
 		return err
@@ -317,6 +320,24 @@ func (d *Direct) Update(ctx context.Context, s storer.EncodedObjectStorer, commi
 		return err
 	}
 	d.afterUpdate()
+	return nil
+}
+
+// checkParentTree fails with ErrNotDirect when parentTree is not old's tree: the
+// objects written are those the commit adds to parentTree, and the rest must be
+// there already, in old's tree.
+func checkParentTree(s storer.EncodedObjectStorer, old, parentTree plumbing.Hash) error {
+	want := plumbing.ZeroHash
+	if !old.IsZero() {
+		p, err := object.GetCommit(s, old)
+		if err != nil {
+			return fmt.Errorf("read %s: %w", short(old), err)
+		}
+		want = p.TreeHash
+	}
+	if parentTree != want {
+		return fmt.Errorf("%w: %s is not the tree of %s", ErrNotDirect, short(parentTree), short(old))
+	}
 	return nil
 }
 

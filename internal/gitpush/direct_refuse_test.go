@@ -342,3 +342,26 @@ func TestDirectRunsGCInAShortProcess(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// TestDirectChecksTheParentTree: a parentTree that is not old's tree (a caller's
+// slip) would leave out objects the commit needs; receive-pack's connectivity check
+// would refuse such a push, so Direct refuses it too (ErrNotDirect), before the
+// ref moves.
+func TestDirectChecksTheParentTree(t *testing.T) {
+	ctx := context.Background()
+	repo := gittest.BareRepo(t)
+	d := openDirect(t, repo)
+	s := memory.NewStorage()
+	first := commit(t, s, edit(t, s, plumbing.ZeroHash, map[string]string{"a": "1\n"}), plumbing.ZeroHash)
+	if err := d.Update(ctx, s, first, plumbing.ZeroHash, mainRef, plumbing.ZeroHash); err != nil {
+		t.Fatal(err)
+	}
+	next := commit(t, s, edit(t, s, first.TreeHash, map[string]string{"b": "2\n"}), first.Hash)
+	if err := d.Update(ctx, s, next, next.TreeHash, mainRef, first.Hash); !errors.Is(err, ErrNotDirect) {
+		t.Fatalf("update with the wrong parent tree: %v, want ErrNotDirect", err)
+	}
+	if got := gittest.Run(t, repo, "rev-parse", "main"); got != first.Hash.String() {
+		gittest.Run(t, repo, "fsck", "--strict")
+		t.Fatalf("main moved to %s", got)
+	}
+}
