@@ -40,9 +40,13 @@ import (
 // The objects go first: a ref never names a commit whose objects are not all there.
 //
 // "Nothing but": a bare repository, no hook, no hooks path, no repository extension,
-// no fsck of received objects, no shared-repository permissions, no reflog, and no
-// receive.* setting beyond those that cannot apply to a fast-forward of a branch.
-// Anything else, and anything unreadable, goes through receive-pack as before.
+// no fsck of received objects, no shared-repository permissions, no reflog (of the
+// branch or HEAD), no linked worktree, no hidden refs, no environment that moves refs
+// or objects (a namespace, a quarantine), and no receive.* setting beyond those that
+// cannot apply to a fast-forward of a branch; and an update git would accept: a valid
+// ref name, no clash with a packed ref, a child of the old value only. Anything else,
+// and anything unreadable, goes through receive-pack as before. The hooks, worktrees,
+// reflogs and the repository's config file are looked at again at every update.
 
 // ErrNotDirect means the repository needs git receive-pack: something there (a hook,
 // a setting) would act on a push. The caller pushes through receive-pack instead.
