@@ -14,6 +14,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
+	"time"
 
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/object"
@@ -38,9 +40,13 @@ import (
 // The objects go first: a ref never names a commit whose objects are not all there.
 //
 // "Nothing but": a bare repository, no hook, no hooks path, no repository extension,
-// no fsck of received objects, no shared-repository permissions, no reflog, and no
-// receive.* setting beyond those that cannot apply to a fast-forward of a branch.
-// Anything else, and anything unreadable, goes through receive-pack as before.
+// no fsck of received objects, no shared-repository permissions, no reflog (of the
+// branch or HEAD), no linked worktree, no hidden refs, no environment that moves refs
+// or objects (a namespace, a quarantine), and no receive.* setting beyond those that
+// cannot apply to a fast-forward of a branch; and an update git would accept: a valid
+// ref name, no clash with a packed ref, a child of the old value only. Anything else,
+// and anything unreadable, goes through receive-pack as before. The hooks, worktrees,
+// reflogs and the repository's config file are looked at again at every update.
 
 // ErrNotDirect means the repository needs git receive-pack: something there (a hook,
 // a setting) would act on a push. The caller pushes through receive-pack instead.
@@ -56,6 +62,9 @@ type Direct struct {
 	gitDir  string
 	objects gittree.Loose
 	autoGC  bool
+	// config is the repository's config file as OpenDirect read it: a change to it
+	// (a hook path, fsck, a receive.* setting added since) is read again.
+	config os.FileInfo
 
 	mu        sync.Mutex
 	updates   int
@@ -71,22 +80,52 @@ func OpenDirect(ctx context.Context, url string) (*Direct, error) {
 		return nil, fmt.Errorf("%w: not a repository on this machine", ErrNotDirect)
 	}
 	dir := ep.Path
-	cfg, err := gitConfig(ctx, dir)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrNotDirect, err)
-	}
-	if why := refuseConfig(cfg); why != "" {
+	if why := refuseEnv(os.LookupEnv); why != "" {
 		return nil, fmt.Errorf("%w: %s", ErrNotDirect, why)
 	}
-	d := &Direct{
-		gitDir:  dir,
-		objects: gittree.NewLoose(nil, filepath.Join(dir, "objects")),
-		autoGC:  cfg["gc.auto"] != "0" && !isFalse(cfg["receive.autogc"]),
+	// A linked worktree's git directory: its refs and objects are in the common one.
+	if _, err := os.Lstat(filepath.Join(dir, "commondir")); !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("%w: %s has a commondir", ErrNotDirect, dir)
+	}
+	d := &Direct{gitDir: dir, objects: gittree.NewLoose(nil, filepath.Join(dir, "objects"))}
+	if err := d.readConfig(ctx); err != nil {
+		return nil, err
 	}
 	if err := d.noHooks(); err != nil {
 		return nil, err
 	}
 	return d, nil
+}
+
+// readConfig reads the repository's effective configuration, failing with
+// ErrNotDirect when it needs receive-pack.
+func (d *Direct) readConfig(ctx context.Context) error {
+	fi, statErr := os.Stat(filepath.Join(d.gitDir, "config")) // before reading: a change after is seen next time
+	cfg, err := gitConfig(ctx, d.gitDir)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrNotDirect, err)
+	}
+	if why := refuseConfig(cfg); why != "" {
+		return fmt.Errorf("%w: %s", ErrNotDirect, why)
+	}
+	if statErr != nil {
+		return fmt.Errorf("%w: read the repository's git config: %w", ErrNotDirect, statErr)
+	}
+	d.config = fi
+	d.autoGC = cfg["gc.auto"] != "0" && !isFalse(cfg["receive.autogc"])
+	return nil
+}
+
+// configChanged reads the configuration again when the repository's config file
+// changed since it was last read (git rewrites it by a rename: a new file).
+func (d *Direct) configChanged(ctx context.Context) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	fi, err := os.Stat(filepath.Join(d.gitDir, "config"))
+	if err == nil && os.SameFile(fi, d.config) && fi.ModTime().Equal(d.config.ModTime()) && fi.Size() == d.config.Size() {
+		return nil
+	}
+	return d.readConfig(ctx)
 }
 
 // gitConfig reads the configuration git receive-pack would see in the repository:
@@ -109,6 +148,38 @@ func gitConfig(ctx context.Context, dir string) (map[string]string, error) {
 		cfg[key] = value
 	}
 	return cfg, nil
+}
+
+// redirectEnv are the environment variables that send receive-pack's (and
+// upload-pack's) refs or objects somewhere other than the repository's own
+// directories, or that forbid ref updates (a quarantine, inside a hook).
+var redirectEnv = []string{"GIT_NAMESPACE", "GIT_OBJECT_DIRECTORY", "GIT_COMMON_DIR", "GIT_QUARANTINE_PATH"}
+
+// refuseEnv says which of redirectEnv is set ("" when none is).
+func refuseEnv(lookup func(string) (string, bool)) string {
+	for _, k := range redirectEnv {
+		if _, ok := lookup(k); ok {
+			return k + " is set"
+		}
+	}
+	return ""
+}
+
+// checkRefName fails with ErrNotDirect for a name git check-ref-format refuses, so
+// that receive-pack gives git's answer, and no file is written at a path the name
+// only cleans to (a/./b is not a/b to git).
+func checkRefName(ref plumbing.ReferenceName) error {
+	name := ref.String()
+	bad := name == "@" || !strings.Contains(name, "/") || strings.HasSuffix(name, ".") ||
+		strings.Contains(name, "..") || strings.Contains(name, "@{") ||
+		strings.ContainsFunc(name, func(r rune) bool { return r < 0x20 || r == 0x7f || strings.ContainsRune(" ~^:?*[\\", r) })
+	for _, c := range strings.Split(name, "/") {
+		bad = bad || c == "" || strings.HasPrefix(c, ".") || strings.HasSuffix(c, ".lock")
+	}
+	if bad {
+		return fmt.Errorf("%w: %q is not a valid ref name", ErrNotDirect, name)
+	}
+	return nil
 }
 
 // receiveAllowed are the receive.* settings that change nothing for a direct update:
@@ -137,7 +208,8 @@ func refuseConfig(cfg map[string]string) string {
 		switch {
 		case strings.HasPrefix(k, "extensions."):
 			return k + " is set"
-		case strings.HasPrefix(k, "receive.") && !slices.Contains(receiveAllowed, k):
+		case strings.HasPrefix(k, "receive.") && !slices.Contains(receiveAllowed, k),
+			k == "transfer.hiderefs": // receive-pack refuses to update a hidden ref
 			return k + " is set"
 		case k == "transfer.fsckobjects" && !isFalse(v),
 			k == "core.hookspath", k == "core.sharedrepository", k == "core.fsync",
@@ -175,6 +247,31 @@ func (d *Direct) noHooks() error {
 	return nil
 }
 
+// noRecord fails with ErrNotDirect when receive-pack would refuse the update or record
+// it beyond the ref: a linked worktree (the branch may be checked out there, which
+// receive.denyCurrentBranch refuses), or a reflog of the ref or of HEAD (git
+// appends to an existing one whatever core.logAllRefUpdates says).
+func (d *Direct) noRecord(ref plumbing.ReferenceName) error {
+	entries, err := os.ReadDir(filepath.Join(d.gitDir, "worktrees"))
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("%w: read worktrees: %w", ErrNotDirect, err)
+	}
+	if len(entries) > 0 {
+		return fmt.Errorf("%w: linked worktree %s", ErrNotDirect, entries[0].Name())
+	}
+	// HEAD's too: git logs an update of the branch HEAD names there as well.
+	for _, r := range []string{ref.String(), "HEAD"} {
+		_, err = os.Lstat(filepath.Join(d.gitDir, "logs", filepath.FromSlash(r)))
+		if err == nil {
+			return fmt.Errorf("%w: %s has a reflog", ErrNotDirect, r)
+		}
+		if !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, syscall.ENOTDIR) {
+			return fmt.Errorf("%w: read the reflog of %s: %w", ErrNotDirect, r, err)
+		}
+	}
+	return nil
+}
+
 // Update moves ref from old (zero: absent) to commit, a child of old, storing first
 // the objects commit adds to parentTree (old's tree, zero for none). A ref not at
 // old fails with ErrStale and changes nothing; a hook that appeared since OpenDirect,
@@ -184,11 +281,30 @@ func (d *Direct) Update(ctx context.Context, s storer.EncodedObjectStorer, commi
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	if err := checkRefName(ref); err != nil {
+		return err
+	}
+	if err := d.configChanged(ctx); err != nil {
+		return err
+	}
 	if err := d.noHooks(); err != nil {
 		return err
 	}
+	if err := d.noRecord(ref); err != nil {
+		return err
+	}
+	// Only old's objects are known to be there: a parent other than old may be
+	// missing, and receive-pack's connectivity check would refuse the push.
 	if !old.IsZero() && !slices.Contains(commit.ParentHashes, old) {
 		return fmt.Errorf("%w: %s is not a child of %s", ErrNotDirect, short(commit.Hash), short(old))
+	}
+	for _, p := range commit.ParentHashes {
+		if p != old {
+			return fmt.Errorf("%w: %s has a parent, %s, other than %s", ErrNotDirect, short(commit.Hash), short(p), short(old))
+		}
+	}
+	if err := checkParentTree(s, old, parentTree); err != nil {
+		return err
 	}
 	objs, err := newObjects(s, commit, parentTree, false)
 	if err != nil {
@@ -202,12 +318,43 @@ func (d *Direct) Update(ctx context.Context, s storer.EncodedObjectStorer, commi
 		if _, err := d.objects.SetEncodedObject(obj); err != nil {
 			return err
 		}
+		d.freshen(o.hash)
 	}
 	if err := d.moveRef(ref, old, commit.Hash); err != nil {
 		return err
 	}
 	d.afterUpdate()
 	return nil
+}
+
+// checkParentTree fails with ErrNotDirect when parentTree is not old's tree: the
+// objects written are those the commit adds to parentTree, and the rest must be
+// there already, in old's tree.
+func checkParentTree(s storer.EncodedObjectStorer, old, parentTree plumbing.Hash) error {
+	want := plumbing.ZeroHash
+	if !old.IsZero() {
+		p, err := object.GetCommit(s, old)
+		if err != nil {
+			return fmt.Errorf("read %s: %w", short(old), err)
+		}
+		want = p.TreeHash
+	}
+	if parentTree != want {
+		return fmt.Errorf("%w: %s is not the tree of %s", ErrNotDirect, short(parentTree), short(old))
+	}
+	return nil
+}
+
+// freshen renews the time of a loose object that was there already, as git's object
+// writer does: a git prune racing this update deletes unreachable objects older than
+// its expiry, and would otherwise delete an old one the ref is about to name. The
+// time is the wall clock, which prune compares with (not an injected one). A failure
+// (another owner's file) is ignored: git would write the object anew instead, so
+// for that object the race with prune stays open.
+func (d *Direct) freshen(h plumbing.Hash) {
+	hex := h.String()
+	now := time.Now()
+	_ = os.Chtimes(filepath.Join(d.objects.ObjectsDir, hex[:2], hex[2:]), now, now)
 }
 
 // moveRef is git's loose-ref transaction: lock, compare, write, rename.
@@ -257,6 +404,11 @@ func (d *Direct) swapLocked(lock *os.File, p string, ref plumbing.ReferenceName,
 // readRef reads a ref's value: the loose file, else its line in packed-refs, else
 // zero (absent).
 func (d *Direct) readRef(p string, ref plumbing.ReferenceName) (plumbing.Hash, error) {
+	// A symbolic link is a symbolic ref to git (it moves the target), a directory one
+	// git removes when empty or refuses to replace: both are receive-pack's to handle.
+	if fi, err := os.Lstat(p); err == nil && !fi.Mode().IsRegular() {
+		return plumbing.ZeroHash, fmt.Errorf("%w: %s is not a regular file (mode %s)", ErrNotDirect, ref, fi.Mode())
+	}
 	b, err := os.ReadFile(p) //nolint:gosec // see moveRef
 	if err == nil {
 		v := strings.TrimSpace(string(b))
@@ -280,8 +432,16 @@ func (d *Direct) readRef(p string, ref plumbing.ReferenceName) (plumbing.Hash, e
 	sc.Buffer(nil, 1<<20)
 	for sc.Scan() {
 		h, name, ok := strings.Cut(sc.Text(), " ")
-		if ok && name == ref.String() && plumbing.IsHash(h) {
+		if !ok || !plumbing.IsHash(h) {
+			continue
+		}
+		if name == ref.String() {
 			return plumbing.NewHash(h), nil
+		}
+		// A packed a beside a loose a/b (or the reverse) is a repository git cannot
+		// write either ref of: git refuses to create it, and so does Direct.
+		if strings.HasPrefix(name, ref.String()+"/") || strings.HasPrefix(ref.String(), name+"/") {
+			return plumbing.ZeroHash, fmt.Errorf("%w: %s cannot be created beside %s", ErrNotDirect, ref, name)
 		}
 	}
 	if err := sc.Err(); err != nil {
@@ -290,14 +450,17 @@ func (d *Direct) readRef(p string, ref plumbing.ReferenceName) (plumbing.Hash, e
 	return plumbing.ZeroHash, nil
 }
 
-// afterUpdate starts `git gc --auto` every directGCEvery updates, in the background
-// and one at a time: it does nothing until there are enough loose objects to pack
-// (then it detaches and packs them), as after a push through receive-pack.
+// afterUpdate starts `git gc --auto` at the first update and every directGCEvery
+// after, in the background and one at a time: it does nothing until there are
+// enough loose objects to pack (then it detaches and packs them), as after a push
+// through receive-pack.
 func (d *Direct) afterUpdate() {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.updates++
-	if !d.autoGC || d.gcRunning || d.updates%directGCEvery != 0 {
+	// The first update too: a process often makes one (an apply of one change), and
+	// counting only to directGCEvery, it would never pack what all of them leave.
+	if !d.autoGC || d.gcRunning || (d.updates-1)%directGCEvery != 0 {
 		return
 	}
 	// Not the caller's context: the writer it served has its answer already.

@@ -450,3 +450,24 @@ func TestHooksStillRun(t *testing.T) {
 		}
 	})
 }
+
+// TestWriteRespectsACheckedOutBranch: a catalog branch checked out in a linked
+// worktree of the repository is refused as git push refuses it (the worktree's
+// files would no longer match its branch), with git's words, and the branch stays.
+func TestWriteRespectsACheckedOutBranch(t *testing.T) {
+	ctx := context.Background()
+	repo := gittest.BareRepo(t)
+	s := open(t, repo)
+	if _, err := s.Put(ctx, runbook("before")); err != nil {
+		t.Fatal(err)
+	}
+	head := gittest.Run(t, repo, "rev-parse", "main")
+	gittest.Run(t, repo, "worktree", "add", "-q", filepath.Join(t.TempDir(), "wt"), "main")
+	_, err := s.Put(ctx, runbook("after"))
+	if err == nil || !strings.Contains(err.Error(), "checked out") {
+		t.Fatalf("write to a checked-out branch: %v, want git's refusal", err)
+	}
+	if got := gittest.Run(t, repo, "rev-parse", "main"); got != head {
+		t.Fatalf("main moved from %s to %s under a worktree", head, got)
+	}
+}
