@@ -360,11 +360,20 @@ func (d *Direct) freshen(h plumbing.Hash) {
 // moveRef is git's loose-ref transaction: lock, compare, write, rename.
 func (d *Direct) moveRef(ref plumbing.ReferenceName, old, next plumbing.Hash) error {
 	p := filepath.Join(d.gitDir, filepath.FromSlash(ref.String()))
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		return fmt.Errorf("lock %s: %w", ref, err)
-	}
 	lock := p + ".lock"
-	f, err := os.OpenFile(lock, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o666) //nolint:gosec // the path is the repository's own ref, its name checked by the caller
+	var f *os.File
+	var err error
+	// git deleting the last ref of a directory removes the directory: made here, it
+	// may be gone again before the lock is created, so try again, as git does.
+	for tries := 0; tries < 3; tries++ {
+		if err = os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			return fmt.Errorf("lock %s: %w", ref, err)
+		}
+		f, err = os.OpenFile(lock, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o666) //nolint:gosec // the path is the repository's own ref, its name checked by the caller
+		if !errors.Is(err, fs.ErrNotExist) {
+			break
+		}
+	}
 	if errors.Is(err, fs.ErrExist) {
 		return fmt.Errorf("%s is locked (%s exists): another writer is moving it, or one stopped while it held the lock; "+
 			"if no git process is running, delete that file: %w", ref, lock, ErrStale)

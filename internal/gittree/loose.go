@@ -62,7 +62,13 @@ func (l Loose) SetEncodedObject(o plumbing.EncodedObject) (plumbing.Hash, error)
 	}
 	if err == nil {
 		// Rename is atomic: a reader sees the whole object or none.
-		err = os.Rename(tmp.Name(), path)
+		if err = os.Rename(tmp.Name(), path); err != nil && exists(path) {
+			// Another writer stored the same object first (on Windows a rename
+			// does not replace a read-only file): it is there, which is all that
+			// was asked, as git's own object writer decides.
+			_ = os.Remove(tmp.Name())
+			return h, nil
+		}
 	}
 	if err != nil {
 		_ = os.Remove(tmp.Name())
@@ -129,4 +135,9 @@ func (l Loose) deflater(w io.Writer) (*zlib.Writer, error) {
 		}
 	}
 	return zlib.NewWriterLevel(w, zlib.BestSpeed)
+}
+
+func exists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
 }
