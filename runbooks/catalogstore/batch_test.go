@@ -8,33 +8,26 @@ import (
 // TestCommitterWaitsForTheRound: right after a push, once several writers have been
 // seen at once, the committer gathers until every writer seen at once is waiting (the
 // round is whole), or until twice the usual time a released writer takes to write
-// again has passed since the push returned (at most batchMaxWait, and never longer than
-// a push usually takes); a writer that never had company, or one long after the last
-// push, does not wait.
+// again has passed since the push returned (at most batchMaxWait); a writer that never
+// had company, or one long after the last push, does not wait.
 func TestCommitterWaitsForTheRound(t *testing.T) {
-	const slowPush = 3 * time.Second // a push through a forge: always worth a wait
 	cases := []struct {
 		name        string
 		since       time.Duration // from the last push's return to now
 		returnDelay time.Duration
-		pushCost    time.Duration // how long a push usually takes
 		peak        int           // the most writers seen waiting at once
 		pending     int           // writes queued when the committer starts
 		arriving    time.Duration // one more write arrives this often (0: none)
 		want        time.Duration // how long gather waits, within a poll
 	}{
-		{"the round is whole", 0, 40 * time.Millisecond, slowPush, 10, 10, 0, 0},
-		{"the rest of the round arriving", 0, 40 * time.Millisecond, slowPush, 10, 4, 4 * time.Millisecond, 24 * time.Millisecond},
-		{"fewer resources left than slots", 0, 40 * time.Millisecond, slowPush, 10, 3, 0, 80 * time.Millisecond},
-		{"the round's time partly spent", 50 * time.Millisecond, 40 * time.Millisecond, slowPush, 10, 3, 0, 30 * time.Millisecond},
-		{"a busy machine", 0, 1500 * time.Millisecond, slowPush, 10, 3, 0, batchMaxWait},
-		{"a lone writer", 0, 40 * time.Millisecond, slowPush, 1, 1, 0, 0},
-		{"after a push of one, others seen", 0, 40 * time.Millisecond, slowPush, 10, 9, 0, 80 * time.Millisecond},
-		{"long after the last push", time.Second, 40 * time.Millisecond, slowPush, 10, 1, 0, 0},
-		// A push cheaper than the wait (a local repository written directly): the
-		// writers waiting go after what one push costs, not the whole round.
-		{"a push cheaper than the wait", 0, 40 * time.Millisecond, 3 * time.Millisecond, 10, 3, 0, 3 * time.Millisecond},
-		{"a push dearer than the wait", 0, 40 * time.Millisecond, 65 * time.Millisecond, 10, 3, 0, 65 * time.Millisecond},
+		{"the round is whole", 0, 40 * time.Millisecond, 10, 10, 0, 0},
+		{"the rest of the round arriving", 0, 40 * time.Millisecond, 10, 4, 4 * time.Millisecond, 24 * time.Millisecond},
+		{"fewer resources left than slots", 0, 40 * time.Millisecond, 10, 3, 0, 80 * time.Millisecond},
+		{"the round's time partly spent", 50 * time.Millisecond, 40 * time.Millisecond, 10, 3, 0, 30 * time.Millisecond},
+		{"a busy machine", 0, 1500 * time.Millisecond, 10, 3, 0, batchMaxWait},
+		{"a lone writer", 0, 40 * time.Millisecond, 1, 1, 0, 0},
+		{"after a push of one, others seen", 0, 40 * time.Millisecond, 10, 9, 0, 80 * time.Millisecond},
+		{"long after the last push", time.Second, 40 * time.Millisecond, 10, 1, 0, 0},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -52,7 +45,7 @@ func TestCommitterWaitsForTheRound(t *testing.T) {
 					nextArrival = now.Add(c.arriving)
 				}
 			}
-			s.lastPush, s.returnDelay, s.pushCost, s.peakWaiting = now.Add(-c.since), c.returnDelay, c.pushCost, c.peak
+			s.lastPush, s.returnDelay, s.peakWaiting = now.Add(-c.since), c.returnDelay, c.peak
 			s.gather()
 			if waited := now.Sub(start); waited < c.want || waited > c.want+batchPoll {
 				t.Errorf("waited %v, want %v", waited, c.want)

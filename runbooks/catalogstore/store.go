@@ -52,11 +52,10 @@ type Store struct {
 	headKnown bool
 
 	// lastPush is when this store's last push returned; returnDelay how long after
-	// a push writes usually arrive, pushCost how long a push usually takes (moving
-	// averages): the committer waits for a round by them (see linger). Guarded by mu.
+	// a push writes usually arrive (a moving average): the committer waits for a
+	// round by it (see linger). Guarded by mu.
 	lastPush    time.Time
 	returnDelay time.Duration
-	pushCost    time.Duration
 
 	// mu guards the queue of writes waiting to be committed.
 	mu       sync.Mutex
@@ -108,14 +107,13 @@ func checkBranch(b string) error {
 	return nil
 }
 
-// notePush records a successful push that took took: the remote-tracking ref moves to
-// the commit, so later reads see the write without a fetch.
-func (s *Store) notePush(commit plumbing.Hash, took time.Duration) {
+// notePush records a successful push: the remote-tracking ref moves to the commit, so
+// later reads see the write without a fetch.
+func (s *Store) notePush(commit plumbing.Hash) {
 	_ = s.repo.Storer.SetReference(plumbing.NewHashReference(s.remoteRef(), commit))
 	s.knownHead, s.headKnown = commit, true
 	s.mu.Lock()
 	s.lastPush = s.opts.Now()
-	s.pushCost = average(s.pushCost, took)
 	s.mu.Unlock()
 }
 

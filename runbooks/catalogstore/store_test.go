@@ -362,16 +362,25 @@ func TestOpenErrorsDoNotLeakToken(t *testing.T) {
 
 // TestRoundsShareOnePush: ten writers, each writing its next document a little while
 // after the last one returned, as Terraform's ten slots do, share one push per round
-// rather than trickling into two or three, where a push costs more than the wait: the
-// repository's hook keeps its pushes on git receive-pack (a repository written
-// directly, where a push costs less than the wait, is TestCommitterWaitsForTheRound's
-// "a push cheaper than the wait").
+// rather than trickling into two or three: written directly or through git
+// receive-pack (a repository with a hook), a round is one commit in the catalog's
+// history, which every provider process fetches.
 func TestRoundsShareOnePush(t *testing.T) {
-	ctx := context.Background()
-	repo := gittest.BareRepo(t)
-	if err := os.WriteFile(filepath.Join(repo, "hooks", "post-update"), []byte("#!/bin/sh\nexit 0\n"), 0o755); err != nil { //nolint:gosec // a hook must be executable
-		t.Fatal(err)
+	for _, hooked := range []bool{false, true} {
+		t.Run(map[bool]string{false: "direct", true: "receive-pack"}[hooked], func(t *testing.T) {
+			repo := gittest.BareRepo(t)
+			if hooked {
+				if err := os.WriteFile(filepath.Join(repo, "hooks", "post-update"), []byte("#!/bin/sh\nexit 0\n"), 0o755); err != nil { //nolint:gosec // a hook must be executable
+					t.Fatal(err)
+				}
+			}
+			roundsShareOnePush(t, repo)
+		})
 	}
+}
+
+func roundsShareOnePush(t *testing.T, repo string) {
+	ctx := context.Background()
 	s := open(t, repo)
 	const writers, each = 10, 6
 	var wg sync.WaitGroup

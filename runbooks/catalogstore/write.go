@@ -38,12 +38,12 @@ const (
 )
 
 // linger is how long after a push returned the committer waits for the rest of the
-// round: twice the time writes usually take to arrive after a push, but never longer
-// than a push usually takes. A wait longer than the push it saves costs the writers
-// already waiting more than pushing them now and the rest next; where a push is a
-// file write (gitpush.Direct), writers go about as they come.
-func linger(returnDelay, pushCost time.Duration) time.Duration {
-	return min(2*returnDelay, pushCost, batchMaxWait)
+// round, given how long after a push writes usually arrive. It is not capped by what
+// a push costs, even where a push is a file write (gitpush.Direct): every commit stays
+// in the catalog's history, which every provider process fetches, so a round is worth
+// one commit.
+func linger(returnDelay time.Duration) time.Duration {
+	return min(2*returnDelay, batchMaxWait)
 }
 
 type opMode int
@@ -220,7 +220,7 @@ func (s *Store) gather() {
 		return
 	}
 	s.mu.Lock()
-	last, wait := s.lastPush, linger(s.returnDelay, s.pushCost)
+	last, wait := s.lastPush, linger(s.returnDelay)
 	s.mu.Unlock()
 	for {
 		s.mu.Lock()
@@ -283,11 +283,10 @@ func (s *Store) commitBatch(ctx context.Context, batch []*op, ahead *pendingConn
 			}
 			return
 		}
-		started := s.opts.Now()
 		err = s.push(ctx, commit, base, conn)
 		s.headKnown = false
 		if err == nil {
-			s.notePush(commit, s.opts.Now().Sub(started))
+			s.notePush(commit)
 			s.opts.Logger.Debug("catalog pushed", "commit", commit.String(), "writes", len(batch), "attempt", attempt+1)
 			for i, o := range batch {
 				r := results[i]
