@@ -212,7 +212,7 @@ func TestOpenDirectRefuses(t *testing.T) {
 	}{
 		{"a hook", func(t *testing.T) string {
 			r := gittest.BareRepo(t)
-			hook(t, r, "pre-receive", "exit 0\n")
+			gittest.Hook(t, r, "pre-receive", "exit 0\n")
 			return r
 		}, "hook pre-receive"},
 		{"a hooks path", func(t *testing.T) string {
@@ -264,7 +264,7 @@ func TestOpenDirectRefuses(t *testing.T) {
 	t.Run("a hook added after opening", func(t *testing.T) {
 		repo := gittest.BareRepo(t)
 		d := openDirect(t, repo)
-		hook(t, repo, "update", "exit 1\n")
+		gittest.Hook(t, repo, "update", "exit 1\n")
 		s := memory.NewStorage()
 		c := commit(t, s, edit(t, s, plumbing.ZeroHash, map[string]string{"a": "1\n"}), plumbing.ZeroHash)
 		if err := d.Update(ctx, s, c, plumbing.ZeroHash, mainRef, plumbing.ZeroHash); !errors.Is(err, ErrNotDirect) {
@@ -276,7 +276,7 @@ func TestOpenDirectRefuses(t *testing.T) {
 	})
 	t.Run("samples are not hooks", func(t *testing.T) {
 		repo := gittest.BareRepo(t)
-		hook(t, repo, "pre-receive.sample", "exit 1\n")
+		gittest.Hook(t, repo, "pre-receive.sample", "exit 1\n")
 		openDirect(t, repo)
 	})
 }

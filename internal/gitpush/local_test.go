@@ -17,15 +17,6 @@ import (
 	"github.com/gitops-remediation/terraform-provider-remediation/internal/gittest"
 )
 
-// hook installs an executable hook script in a bare repository.
-func hook(t *testing.T, repo, name, script string) {
-	t.Helper()
-	p := filepath.Join(repo, "hooks", name)
-	if err := os.WriteFile(p, []byte("#!/bin/sh\n"+script), 0o755); err != nil { //nolint:gosec // a hook must be executable
-		t.Fatal(err)
-	}
-}
-
 // firstCommit pushes a one-file root commit to main and returns it.
 func firstCommit(t *testing.T, remote string, s *memory.Storage) *object.Commit {
 	t.Helper()
@@ -44,7 +35,7 @@ func TestLocalPushReturnsOnTheReport(t *testing.T) {
 	release := filepath.Join(t.TempDir(), "release")
 	// The hook also stops once the test's directories are gone: the cleanup that
 	// removes them may come before its next look for the release file.
-	hook(t, remote, "post-receive", "cat >/dev/null\nwhile [ ! -e '"+release+"' ] && [ -d '"+filepath.Dir(release)+"' ]; do sleep 0.01; done\n")
+	gittest.Hook(t, remote, "post-receive", "cat >/dev/null\nwhile [ ! -e '"+release+"' ] && [ -d '"+filepath.Dir(release)+"' ]; do sleep 0.01; done\n")
 	t.Cleanup(func() { _ = os.WriteFile(release, nil, 0o600) })
 
 	s := memory.NewStorage()
@@ -82,7 +73,7 @@ func TestLocalPushErrors(t *testing.T) {
 
 	t.Run("pre-receive hook declines", func(t *testing.T) {
 		remote := gittest.BareRepo(t)
-		hook(t, remote, "pre-receive", "echo 'catalog is frozen' >&2\nexit 1\n")
+		gittest.Hook(t, remote, "pre-receive", "echo 'catalog is frozen' >&2\nexit 1\n")
 		s := memory.NewStorage()
 		c := commit(t, s, edit(t, s, plumbing.ZeroHash, map[string]string{"a": "1\n"}), plumbing.ZeroHash)
 		err := Remote{URL: remote}.Update(ctx, s, c, plumbing.ZeroHash, main, plumbing.ZeroHash)

@@ -53,3 +53,13 @@ func WriteFile(t testing.TB, path, content string) {
 		t.Fatal(err)
 	}
 }
+
+// Hook installs an executable hook script (after a #!/bin/sh line) in a bare
+// repository's hooks directory.
+func Hook(t testing.TB, repo, name, script string) {
+	t.Helper()
+	p := filepath.Join(repo, "hooks", name)
+	if err := os.WriteFile(p, []byte("#!/bin/sh\n"+script), 0o755); err != nil { //nolint:gosec // a hook must be executable
+		t.Fatal(err)
+	}
+}

@@ -82,12 +82,9 @@ func BenchmarkRoundOfTen(b *testing.B) {
 		hook bool
 	}{{"direct", false}, {"peer=receive_pack", true}} {
 		b.Run(bc.name, func(b *testing.B) {
-			repo := filepath.Join(b.TempDir(), "catalog.git")
-			gittest.Run(b, "", "init", "-q", "--bare", "--initial-branch=main", repo)
+			repo := gittest.BareRepo(b)
 			if bc.hook {
-				if err := os.WriteFile(filepath.Join(repo, "hooks", "post-update"), []byte("#!/bin/sh\nexit 0\n"), 0o755); err != nil { //nolint:gosec // a hook must be executable
-					b.Fatal(err)
-				}
+				gittest.Hook(b, repo, "post-update", "exit 0\n")
 			}
 			s := open(b, repo)
 			b.ResetTimer()

@@ -370,9 +370,7 @@ func TestRoundsShareOnePush(t *testing.T) {
 		t.Run(map[bool]string{false: "direct", true: "receive-pack"}[hooked], func(t *testing.T) {
 			repo := gittest.BareRepo(t)
 			if hooked {
-				if err := os.WriteFile(filepath.Join(repo, "hooks", "post-update"), []byte("#!/bin/sh\nexit 0\n"), 0o755); err != nil { //nolint:gosec // a hook must be executable
-					t.Fatal(err)
-				}
+				gittest.Hook(t, repo, "post-update", "exit 0\n")
 			}
 			roundsShareOnePush(t, repo)
 		})
@@ -422,16 +420,9 @@ func roundsShareOnePush(t *testing.T, repo string) {
 // the next write.
 func TestHooksStillRun(t *testing.T) {
 	ctx := context.Background()
-	writeHook := func(t *testing.T, repo, script string) {
-		t.Helper()
-		p := filepath.Join(repo, "hooks", "pre-receive")
-		if err := os.WriteFile(p, []byte("#!/bin/sh\n"+script), 0o755); err != nil { //nolint:gosec // a hook must be executable
-			t.Fatal(err)
-		}
-	}
 	t.Run("a hook from the start", func(t *testing.T) {
 		repo := gittest.BareRepo(t)
-		writeHook(t, repo, "echo 'the catalog is frozen for the release' >&2; exit 1\n")
+		gittest.Hook(t, repo, "pre-receive", "echo 'the catalog is frozen for the release' >&2; exit 1\n")
 		_, err := open(t, repo).Put(ctx, runbook("blocked"))
 		if err == nil || !strings.Contains(err.Error(), "the catalog is frozen") {
 			t.Fatalf("write through a rejecting hook: %v, want the hook's message", err)
@@ -447,7 +438,7 @@ func TestHooksStillRun(t *testing.T) {
 			t.Fatal(err)
 		}
 		marker := filepath.Join(t.TempDir(), "ran")
-		writeHook(t, repo, "touch "+marker+"\n")
+		gittest.Hook(t, repo, "pre-receive", "touch "+marker+"\n")
 		if _, err := s.Put(ctx, runbook("after")); err != nil {
 			t.Fatal(err)
 		}
