@@ -15,7 +15,6 @@ import (
 	"strings"
 	"sync"
 	"syscall"
-	"time"
 
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/object"
@@ -315,10 +314,11 @@ func (d *Direct) Update(ctx context.Context, s storer.EncodedObjectStorer, commi
 		if err != nil {
 			return fmt.Errorf("read %s: %w", o.hash, err)
 		}
+		// An object there already gets a fresh time (gittree.Loose), so a racing
+		// prune keeps it for the ref about to name it.
 		if _, err := d.objects.SetEncodedObject(obj); err != nil {
 			return err
 		}
-		d.freshen(o.hash)
 	}
 	if err := d.moveRef(ref, old, commit.Hash); err != nil {
 		return err
@@ -343,18 +343,6 @@ func checkParentTree(s storer.EncodedObjectStorer, old, parentTree plumbing.Hash
 		return fmt.Errorf("%w: %s is not the tree of %s", ErrNotDirect, short(parentTree), short(old))
 	}
 	return nil
-}
-
-// freshen renews the time of a loose object that was there already, as git's object
-// writer does: a git prune racing this update deletes unreachable objects older than
-// its expiry, and would otherwise delete an old one the ref is about to name. The
-// time is the wall clock, which prune compares with (not an injected one). A failure
-// (another owner's file) is ignored: git would write the object anew instead, so
-// for that object the race with prune stays open.
-func (d *Direct) freshen(h plumbing.Hash) {
-	hex := h.String()
-	now := time.Now()
-	_ = os.Chtimes(filepath.Join(d.objects.ObjectsDir, hex[:2], hex[2:]), now, now)
 }
 
 // moveRef is git's loose-ref transaction: lock, compare, write, rename.

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync"
+	"time"
 
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/storer"
@@ -40,7 +41,8 @@ func NewLoose(s storer.EncodedObjectStorer, objectsDir string) Loose {
 	return Loose{EncodedObjectStorer: s, ObjectsDir: objectsDir, deflaters: &sync.Pool{}}
 }
 
-// SetEncodedObject writes o as a loose object, unless it is there already.
+// SetEncodedObject writes o as a loose object, unless it is there already (then it
+// renews the object's time).
 func (l Loose) SetEncodedObject(o plumbing.EncodedObject) (plumbing.Hash, error) {
 	if o.Type() == plumbing.OFSDeltaObject || o.Type() == plumbing.REFDeltaObject {
 		return plumbing.ZeroHash, plumbing.ErrInvalidType
@@ -50,6 +52,12 @@ func (l Loose) SetEncodedObject(o plumbing.EncodedObject) (plumbing.Hash, error)
 	dir := filepath.Join(l.ObjectsDir, hex[:2])
 	path := filepath.Join(dir, hex[2:])
 	if _, err := os.Stat(path); err == nil {
+		// There already: renew its time, as git's object writer does. A git prune
+		// racing this write deletes unreachable objects older than its expiry, and
+		// would otherwise delete an old one a ref is about to name. The wall clock,
+		// which prune compares with; a failure (another owner's file) leaves it be.
+		now := time.Now()
+		_ = os.Chtimes(path, now, now)
 		return h, nil
 	}
 	tmp, err := createTemp(dir)
