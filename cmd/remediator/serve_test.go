@@ -80,6 +80,8 @@ func startServe(t testing.TB, cfg, addr string, extra ...string) func() {
 			cancel()
 			if code := <-done; code != 0 {
 				t.Errorf("serve exited %d: %s", code, logs.String())
+			} else if t.Failed() {
+				t.Logf("serve's log:\n%s", logs.String()) // what it did before the test gave up
 			}
 		})
 	}
