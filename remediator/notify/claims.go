@@ -27,10 +27,17 @@ const CatchUpWindow = 7 * 24 * time.Hour
 // disagree, so no claim is dropped while its event can still be derived.
 const claimKeep = CatchUpWindow + 24*time.Hour
 
+// historyOwner owns the events the claims began with declined: history, which no
+// replica tells (readOwner refuses it as a replica's name).
+const historyOwner = "history"
+
 // Claims say which replica tells each event: the one whose compare-and-swap of the
 // ref wrote the event's claim first. Since is when the claims began (the first
 // replica to run a catch-up wrote it, by its clock): nothing that happened before is
 // caught up, so the first start after an upgrade does not tell old history again.
+// The events that replica could see then are claimed by historyOwner: Git's times
+// are seconds, so the claims' first second holds both history and what happened
+// just after, and only that list tells them apart.
 type Claims struct {
 	Since time.Time
 	ByID  map[string]Claim
@@ -90,13 +97,25 @@ func (c Claims) Encode() []byte {
 	return b.Bytes()
 }
 
-// Tellable says whether a catch-up may tell an event that happened at: after the
-// claims began (Since is to the second, so an event of that same second is history:
-// it may be one the first catch-up just declined) and inside the window. A live event
-// (this process just did it) is always tellable: a clock behind the one that wrote
-// Since must not silence it.
+// begin is a new ledger, begun now with the events of history declined.
+func begin(now time.Time, history []string) Claims {
+	at := now.UTC().Truncate(time.Second)
+	c := Claims{Since: at, ByID: make(map[string]Claim, len(history))}
+	for _, id := range history {
+		if validName(id) {
+			c.ByID[id] = Claim{Owner: historyOwner, At: at}
+		}
+	}
+	return c
+}
+
+// Tellable says whether a catch-up may tell an event that happened at: not before
+// the claims began (to the second: an event of that same second the first catch-up
+// saw is declined by its claim, see begin) and inside the window. A live event (this
+// process just did it) is always tellable: a clock behind the one that wrote Since
+// must not silence it.
 func (c Claims) Tellable(happened, now time.Time) bool {
-	return happened.After(c.Since.Add(time.Second-1)) && now.Sub(happened) <= CatchUpWindow
+	return !happened.Before(c.Since) && now.Sub(happened) <= CatchUpWindow
 }
 
 // claim gives each event of ids without an owner to owner, drops the claims older

@@ -72,8 +72,8 @@ func TestClaimGivesEachIDOneOwner(t *testing.T) {
 	}
 }
 
-// A catch-up tells what happened after the claims began (the second they began is
-// history) and inside the window.
+// A catch-up tells what happened since the claims began (to the second: what the
+// first catch-up saw of that second is declined by its claims) and inside the window.
 func TestTellableIsAfterSinceAndInsideTheWindow(t *testing.T) {
 	c := Claims{Since: t0}
 	soon, later := t0.Add(time.Hour), t0.Add(10*24*time.Hour)
@@ -82,7 +82,8 @@ func TestTellableIsAfterSinceAndInsideTheWindow(t *testing.T) {
 		want    bool
 	}{
 		{t0.Add(-time.Second), soon, false},
-		{t0.Add(999 * time.Millisecond), soon, false},
+		{t0, soon, true},
+		{t0.Add(999 * time.Millisecond), soon, true},
 		{t0.Add(time.Second), soon, true},
 		{later.Add(-CatchUpWindow - time.Second), later, false},
 		{later.Add(-CatchUpWindow), later, true},

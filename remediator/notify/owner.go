@@ -60,8 +60,8 @@ func readOwner(path string) (string, error) {
 		return "", fmt.Errorf("read notification owner: %w", err)
 	}
 	name := strings.TrimSpace(string(data))
-	if !validName(name) {
-		return "", fmt.Errorf("read notification owner: %s holds %q, not a name of [a-z0-9_-]", path, name)
+	if !validName(name) || name == historyOwner {
+		return "", fmt.Errorf("read notification owner: %s holds %q, not a replica's name of [a-z0-9_-]", path, name)
 	}
 	return name, nil
 }

@@ -69,11 +69,11 @@ func (d *Dispatcher) Tell(ctx context.Context, store ClaimStore, live []Event, c
 		}
 		return
 	}
-	derived := d.untold(store, live, caughtUp)
-	if len(live) == 0 && len(derived) == 0 && !d.noLedger(store) {
+	derived, history := d.untold(store, live, caughtUp)
+	if len(live) == 0 && len(derived) == 0 && history == nil {
 		return
 	}
-	mine, err := d.claim(ctx, store, live, derived)
+	mine, err := d.claim(ctx, store, live, derived, history)
 	if err != nil {
 		// Nothing is queued unclaimed: the next catch-up (any replica's) tells it.
 		d.o.Logger.Error("claim notifications; the next pass catches them up", "events", len(live)+len(derived), "err", err)
@@ -93,25 +93,29 @@ func (d *Dispatcher) Tell(ctx context.Context, store ClaimStore, live []Event, c
 
 // untold builds the candidates that may be this replica's to tell: inside the
 // window, not claimed by another replica, and not known to its outboxes yet. A live
-// event's id is told live.
-func (d *Dispatcher) untold(store ClaimStore, live []Event, cands []Candidate) []Event {
-	if len(cands) == 0 {
-		return nil
-	}
+// event's id is told live. While the claims have not begun, nothing is: history
+// names the candidates (never nil then), for the claims to begin with them declined.
+func (d *Dispatcher) untold(store ClaimStore, live []Event, cands []Candidate) (out []Event, history []string) {
 	data, err := store.Read()
 	if err != nil {
 		d.o.Logger.Error("read notification claims", "err", err)
-		return nil
+		return nil, nil
 	}
 	claims, ok := ParseClaims(data)
-	if !ok {
-		return nil // the claims begin now: nothing before is caught up
-	}
-	now, seen := d.o.Now(), map[string]bool{}
+	seen := map[string]bool{}
 	for _, e := range live {
 		seen[e.ID] = true
 	}
-	var out []Event
+	if !ok {
+		history = []string{}
+		for _, c := range cands {
+			if !seen[c.ID] {
+				history = append(history, c.ID)
+			}
+		}
+		return nil, history
+	}
+	now := d.o.Now()
 	for _, c := range cands {
 		cl, claimed := claims.ByID[c.ID]
 		if seen[c.ID] || !claims.Tellable(c.At, now) || (claimed && cl.Owner != d.owner) || d.known(c.Kind, c.ID) {
@@ -120,21 +124,12 @@ func (d *Dispatcher) untold(store ClaimStore, live []Event, cands []Candidate) [
 		seen[c.ID] = true
 		out = append(out, c.Build()...)
 	}
-	return out
+	return out, nil
 }
 
-// noLedger says whether the claims have not begun: the first catch-up begins them.
-func (d *Dispatcher) noLedger(store ClaimStore) bool {
-	data, err := store.Read()
-	if err != nil {
-		return false
-	}
-	_, ok := ParseClaims(data)
-	return !ok
-}
-
-// claim claims the events and says which are this replica's.
-func (d *Dispatcher) claim(ctx context.Context, store ClaimStore, live, derived []Event) (map[string]bool, error) {
+// claim claims the events and says which are this replica's. When it begins the
+// claims, the events of history (untold) are recorded as declined.
+func (d *Dispatcher) claim(ctx context.Context, store ClaimStore, live, derived []Event, history []string) (map[string]bool, error) {
 	now := d.o.Now()
 	ids := make([]string, 0, len(live)+len(derived))
 	for _, e := range append(append([]Event(nil), live...), derived...) {
@@ -144,7 +139,7 @@ func (d *Dispatcher) claim(ctx context.Context, store ClaimStore, live, derived 
 	err := store.Update(ctx, func(old []byte) ([]byte, error) {
 		c, ok := ParseClaims(old)
 		if !ok {
-			c = Claims{Since: now.UTC().Truncate(time.Second), ByID: map[string]Claim{}}
+			c = begin(now, history)
 		}
 		var changed bool
 		mine, changed = c.claim(d.owner, ids, now)

@@ -122,7 +122,7 @@ func TestACrashBetweenTheActionAndItsEventIsCaughtUpOnce(t *testing.T) {
 			first.Tell(context.Background(), store, []Event{proposed}, nil) // the claims begin
 			merged, verified := ev(Merged, "scale-out-1", t0.Add(time.Minute)), ev(Verified, "scale-out-1", t0.Add(2*time.Minute))
 			if tc.claimBefore {
-				if _, err := first.claim(context.Background(), store, []Event{merged, verified}, nil); err != nil {
+				if _, err := first.claim(context.Background(), store, []Event{merged, verified}, nil, nil); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -198,8 +198,13 @@ func TestTheFirstCatchUpTellsNoHistory(t *testing.T) {
 		t.Fatalf("the first start told %d old events", n)
 	}
 	c, ok := ParseClaims(store.data)
-	if !ok || !c.Since.Equal(t0) || len(c.ByID) != 0 {
+	if !ok || !c.Since.Equal(t0) || len(c.ByID) != len(history) {
 		t.Fatalf("claims after the first catch-up: %s", store.data)
+	}
+	for _, h := range history {
+		if c.ByID[h.ID].Owner != historyOwner {
+			t.Fatalf("%s is not declined as history: %s", h.ID, store.data)
+		}
 	}
 	after := ev(Merged, "f", t0.Add(time.Minute))
 	later := replica(t, t.TempDir(), rcv, t0.Add(CatchUpWindow+2*time.Minute), nil)
@@ -213,6 +218,40 @@ func TestTheFirstCatchUpTellsNoHistory(t *testing.T) {
 	stale.Flush(context.Background())
 	if rcv.count(after.ID) != 1 || rcv.total() != 1 {
 		t.Fatalf("told %v, want only the event after the claims began", rcv.got)
+	}
+}
+
+// Git's times are seconds, so the claims' first second holds both what the first
+// catch-up declined and what happened just after it began. A merge of that second,
+// whose replica died before telling it, is caught up once after the restart; the
+// history of that same second, which the first catch-up saw, is not.
+func TestAnEventOfTheClaimsFirstSecondIsCaughtUp(t *testing.T) {
+	store, rcv, dir := &memClaims{}, &told{got: map[string]int{}}, t.TempDir()
+	old := ev(Verified, "scale-out-0", t0) // history, of the very second the claims begin
+	first := replica(t, dir, rcv, t0.Add(300*time.Millisecond), nil)
+	proposed := ev(ProposalWaiting, "scale-out-1", t0.Add(300*time.Millisecond))
+	first.Tell(context.Background(), store, []Event{proposed}, []Candidate{cand(old)}) // the claims begin
+	first.Flush(context.Background())
+	// Merged within the same second (git records t0), then the replica died.
+	merged := ev(Merged, "scale-out-1", t0)
+	again := replica(t, dir, rcv, t0.Add(2*time.Second), nil)
+	for pass := 0; pass < 3; pass++ {
+		again.Tell(context.Background(), store, nil, []Candidate{cand(old), cand(proposed), cand(merged)})
+		again.Flush(context.Background())
+	}
+	if rcv.count(merged.ID) != 1 || rcv.count(proposed.ID) != 1 || rcv.count(old.ID) != 0 {
+		t.Fatalf("told %v, want the proposal and the merge once, not the history", rcv.got)
+	}
+}
+
+// A replica's own name can never be the one history is declined under.
+func TestHistoryIsNoReplicasName(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, ownerFile), []byte(historyOwner+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := New(Options{Dir: dir, Receivers: []Receiver{{Name: "hook", Integration: "webhook", Notifier: &told{got: map[string]int{}}}}}); err == nil {
+		t.Fatal("a state directory whose owner is history was accepted")
 	}
 }
 
