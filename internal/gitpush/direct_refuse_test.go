@@ -55,10 +55,8 @@ func TestDirectLeavesToReceivePackWhatItWouldRefuseOrRecord(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			repo := gittest.BareRepo(t)
-			d := openDirect(t, repo)
-			s := memory.NewStorage()
-			first := commit(t, s, edit(t, s, plumbing.ZeroHash, map[string]string{"a": "1\n"}), plumbing.ZeroHash)
+			repo, d, s := newDirect(t)
+			first := rootCommit(t, s)
 			if err := d.Update(ctx, s, first, plumbing.ZeroHash, mainRef, plumbing.ZeroHash); err != nil {
 				t.Fatal(err)
 			}
@@ -86,10 +84,8 @@ func TestDirectLeavesToReceivePackWhatItWouldRefuseOrRecord(t *testing.T) {
 		}
 	})
 	t.Run("a new branch on a parent the repository lacks", func(t *testing.T) {
-		repo := gittest.BareRepo(t)
-		d := openDirect(t, repo)
-		s := memory.NewStorage()
-		parent := commit(t, s, edit(t, s, plumbing.ZeroHash, map[string]string{"a": "1\n"}), plumbing.ZeroHash)
+		repo, d, s := newDirect(t)
+		parent := rootCommit(t, s)
 		child := commit(t, s, edit(t, s, parent.TreeHash, map[string]string{"b": "2\n"}), parent.Hash)
 		err := d.Update(ctx, s, child, plumbing.ZeroHash, mainRef, plumbing.ZeroHash)
 		if !errors.Is(err, ErrNotDirect) {
@@ -119,10 +115,8 @@ func TestOpenDirectRefusesWhatMovesReceivePackElsewhere(t *testing.T) {
 		})
 	}
 	t.Run("a linked worktree's git directory", func(t *testing.T) {
-		repo := gittest.BareRepo(t)
-		d := openDirect(t, repo)
-		s := memory.NewStorage()
-		first := commit(t, s, edit(t, s, plumbing.ZeroHash, map[string]string{"a": "1\n"}), plumbing.ZeroHash)
+		repo, d, s := newDirect(t)
+		first := rootCommit(t, s)
 		if err := d.Update(ctx, s, first, plumbing.ZeroHash, mainRef, plumbing.ZeroHash); err != nil {
 			t.Fatal(err)
 		}
@@ -144,10 +138,8 @@ func TestDirectRefusesRefNamesGitRefuses(t *testing.T) {
 			if _, err := gittest.Output("", "check-ref-format", ref.String()); err == nil {
 				t.Fatalf("git accepts %q: not a case for this test", ref)
 			}
-			repo := gittest.BareRepo(t)
-			d := openDirect(t, repo)
-			s := memory.NewStorage()
-			c := commit(t, s, edit(t, s, plumbing.ZeroHash, map[string]string{"a": "1\n"}), plumbing.ZeroHash)
+			repo, d, s := newDirect(t)
+			c := rootCommit(t, s)
 			if err := d.Update(ctx, s, c, plumbing.ZeroHash, ref, plumbing.ZeroHash); !errors.Is(err, ErrNotDirect) {
 				t.Fatalf("update of %q: %v, want ErrNotDirect", ref, err)
 			}
@@ -157,10 +149,8 @@ func TestDirectRefusesRefNamesGitRefuses(t *testing.T) {
 		})
 	}
 	t.Run("a/b-c_d.e is fine", func(t *testing.T) {
-		repo := gittest.BareRepo(t)
-		d := openDirect(t, repo)
-		s := memory.NewStorage()
-		c := commit(t, s, edit(t, s, plumbing.ZeroHash, map[string]string{"a": "1\n"}), plumbing.ZeroHash)
+		_, d, s := newDirect(t)
+		c := rootCommit(t, s)
 		if err := d.Update(ctx, s, c, plumbing.ZeroHash, plumbing.NewBranchReferenceName("a/b-c_d.e"), plumbing.ZeroHash); err != nil {
 			t.Fatal(err)
 		}
@@ -172,10 +162,8 @@ func TestDirectRefusesRefNamesGitRefuses(t *testing.T) {
 // the ref it points to, Direct would have replaced the link by a file.
 func TestDirectLeavesSymlinkRefsToGit(t *testing.T) {
 	ctx := context.Background()
-	repo := gittest.BareRepo(t)
-	d := openDirect(t, repo)
-	s := memory.NewStorage()
-	first := commit(t, s, edit(t, s, plumbing.ZeroHash, map[string]string{"a": "1\n"}), plumbing.ZeroHash)
+	repo, d, s := newDirect(t)
+	first := rootCommit(t, s)
 	other := plumbing.NewBranchReferenceName("other")
 	if err := d.Update(ctx, s, first, plumbing.ZeroHash, other, plumbing.ZeroHash); err != nil {
 		t.Fatal(err)
@@ -204,7 +192,7 @@ func TestDirectSeesConfigAddedAfterOpening(t *testing.T) {
 			d := openDirect(t, repo)
 			gittest.Run(t, repo, "config", kv[0], kv[1])
 			s := memory.NewStorage()
-			c := commit(t, s, edit(t, s, plumbing.ZeroHash, map[string]string{"a": "1\n"}), plumbing.ZeroHash)
+			c := rootCommit(t, s)
 			if err := d.Update(ctx, s, c, plumbing.ZeroHash, mainRef, plumbing.ZeroHash); !errors.Is(err, ErrNotDirect) ||
 				!strings.Contains(err.Error(), strings.ToLower(kv[0])) {
 				t.Fatalf("update after %s was set: %v, want ErrNotDirect naming it", kv[0], err)
@@ -222,9 +210,7 @@ func TestDirectSeesConfigAddedAfterOpening(t *testing.T) {
 // old unreachable objects at the same time keeps it for the ref about to name it.
 func TestDirectFreshensObjectsItReuses(t *testing.T) {
 	ctx := context.Background()
-	repo := gittest.BareRepo(t)
-	d := openDirect(t, repo)
-	s := memory.NewStorage()
+	repo, d, s := newDirect(t)
 	c := commit(t, s, edit(t, s, plumbing.ZeroHash, map[string]string{"a": "old content\n"}), plumbing.ZeroHash)
 	src := filepath.Join(t.TempDir(), "a")
 	gittest.WriteFile(t, src, "old content\n")
@@ -252,9 +238,7 @@ func TestDirectFreshensObjectsItReuses(t *testing.T) {
 // a packed value older than the loose one.
 func TestDirectRacesPackRefs(t *testing.T) {
 	ctx := context.Background()
-	repo := gittest.BareRepo(t)
-	d := openDirect(t, repo)
-	s := memory.NewStorage()
+	repo, d, s := newDirect(t)
 	done := make(chan struct{})
 	packed := make(chan int)
 	go func() {
@@ -325,7 +309,7 @@ func TestDirectRunsGCInAShortProcess(t *testing.T) {
 		}
 	}
 	d := openDirect(t, repo)
-	c := commit(t, s, edit(t, s, plumbing.ZeroHash, map[string]string{"a": "1\n"}), plumbing.ZeroHash)
+	c := rootCommit(t, s)
 	if err := d.Update(ctx, s, c, plumbing.ZeroHash, mainRef, plumbing.ZeroHash); err != nil {
 		t.Fatal(err)
 	}
@@ -349,10 +333,8 @@ func TestDirectRunsGCInAShortProcess(t *testing.T) {
 // ref moves.
 func TestDirectChecksTheParentTree(t *testing.T) {
 	ctx := context.Background()
-	repo := gittest.BareRepo(t)
-	d := openDirect(t, repo)
-	s := memory.NewStorage()
-	first := commit(t, s, edit(t, s, plumbing.ZeroHash, map[string]string{"a": "1\n"}), plumbing.ZeroHash)
+	repo, d, s := newDirect(t)
+	first := rootCommit(t, s)
 	if err := d.Update(ctx, s, first, plumbing.ZeroHash, mainRef, plumbing.ZeroHash); err != nil {
 		t.Fatal(err)
 	}

@@ -28,6 +28,13 @@ func openDirect(t *testing.T, repo string) *Direct {
 	return d
 }
 
+// newDirect is a new bare repository, its Direct, and a storage to build commits in.
+func newDirect(t *testing.T) (string, *Direct, *memory.Storage) {
+	t.Helper()
+	repo := gittest.BareRepo(t)
+	return repo, openDirect(t, repo), memory.NewStorage()
+}
+
 // fetchInto fetches main of repo into s, so that commits built in s can sit on it.
 func fetchInto(ctx context.Context, repo string, s *memory.Storage) error {
 	r, err := git.Open(s, nil)
@@ -52,9 +59,7 @@ func fetchInto(ctx context.Context, repo string, s *memory.Storage) error {
 // repository whole and git reads the new content.
 func TestDirectUpdateIsACompareAndSwap(t *testing.T) {
 	ctx := context.Background()
-	repo := gittest.BareRepo(t)
-	d := openDirect(t, repo)
-	s := memory.NewStorage()
+	repo, d, s := newDirect(t)
 	first := commit(t, s, edit(t, s, plumbing.ZeroHash, map[string]string{"catalog/runbooks/a.yaml": "a\n"}), plumbing.ZeroHash)
 	if err := d.Update(ctx, s, first, plumbing.ZeroHash, mainRef, plumbing.ZeroHash); err != nil {
 		t.Fatalf("create the branch: %v", err)
@@ -103,10 +108,8 @@ func TestDirectUpdateIsACompareAndSwap(t *testing.T) {
 // exists, as git's own writers leave it while they work or when they die) is a lost
 // race that names the lock file; the lock is not ours to remove, and stays.
 func TestDirectUpdateWaitsForNoLock(t *testing.T) {
-	repo := gittest.BareRepo(t)
-	d := openDirect(t, repo)
-	s := memory.NewStorage()
-	c := commit(t, s, edit(t, s, plumbing.ZeroHash, map[string]string{"a": "1\n"}), plumbing.ZeroHash)
+	repo, d, s := newDirect(t)
+	c := rootCommit(t, s)
 	lock := filepath.Join(repo, "refs/heads/main.lock")
 	if err := os.WriteFile(lock, nil, 0o644); err != nil {
 		t.Fatal(err)
@@ -266,7 +269,7 @@ func TestOpenDirectRefuses(t *testing.T) {
 		d := openDirect(t, repo)
 		gittest.Hook(t, repo, "update", "exit 1\n")
 		s := memory.NewStorage()
-		c := commit(t, s, edit(t, s, plumbing.ZeroHash, map[string]string{"a": "1\n"}), plumbing.ZeroHash)
+		c := rootCommit(t, s)
 		if err := d.Update(ctx, s, c, plumbing.ZeroHash, mainRef, plumbing.ZeroHash); !errors.Is(err, ErrNotDirect) {
 			t.Fatalf("update with a new hook: %v, want ErrNotDirect", err)
 		}

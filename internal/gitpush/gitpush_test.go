@@ -42,6 +42,12 @@ func commit(t *testing.T, s storer.EncodedObjectStorer, tree, parent plumbing.Ha
 	return c
 }
 
+// rootCommit is a commit without parents in s holding one file, a.
+func rootCommit(t *testing.T, s storer.EncodedObjectStorer) *object.Commit {
+	t.Helper()
+	return commit(t, s, edit(t, s, plumbing.ZeroHash, map[string]string{"a": "1\n"}), plumbing.ZeroHash)
+}
+
 func edit(t *testing.T, s storer.EncodedObjectStorer, root plumbing.Hash, files map[string]string) plumbing.Hash {
 	t.Helper()
 	edits := map[string]*plumbing.Hash{}

@@ -20,7 +20,7 @@ import (
 // firstCommit pushes a one-file root commit to main and returns it.
 func firstCommit(t *testing.T, remote string, s *memory.Storage) *object.Commit {
 	t.Helper()
-	c := commit(t, s, edit(t, s, plumbing.ZeroHash, map[string]string{"a": "1\n"}), plumbing.ZeroHash)
+	c := rootCommit(t, s)
 	if err := (Remote{URL: remote}).Update(context.Background(), s, c, plumbing.ZeroHash, plumbing.NewBranchReferenceName("main"), plumbing.ZeroHash); err != nil {
 		t.Fatalf("first push: %v", err)
 	}
@@ -39,7 +39,7 @@ func TestLocalPushReturnsOnTheReport(t *testing.T) {
 	t.Cleanup(func() { _ = os.WriteFile(release, nil, 0o600) })
 
 	s := memory.NewStorage()
-	c := commit(t, s, edit(t, s, plumbing.ZeroHash, map[string]string{"a": "1\n"}), plumbing.ZeroHash)
+	c := rootCommit(t, s)
 	returned := make(chan error, 1)
 	go func() {
 		returned <- (Remote{URL: remote}).Update(context.Background(), s, c, plumbing.ZeroHash, plumbing.NewBranchReferenceName("main"), plumbing.ZeroHash)
@@ -75,7 +75,7 @@ func TestLocalPushErrors(t *testing.T) {
 		remote := gittest.BareRepo(t)
 		gittest.Hook(t, remote, "pre-receive", "echo 'catalog is frozen' >&2\nexit 1\n")
 		s := memory.NewStorage()
-		c := commit(t, s, edit(t, s, plumbing.ZeroHash, map[string]string{"a": "1\n"}), plumbing.ZeroHash)
+		c := rootCommit(t, s)
 		err := Remote{URL: remote}.Update(ctx, s, c, plumbing.ZeroHash, main, plumbing.ZeroHash)
 		if err == nil || errors.Is(err, ErrStale) || !strings.Contains(err.Error(), "pre-receive hook declined") {
 			t.Errorf("push refused by a hook: %v, want the hook's refusal, not a lost race", err)
