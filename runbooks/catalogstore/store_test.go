@@ -369,10 +369,6 @@ func TestOpenErrorsDoNotLeakToken(t *testing.T) {
 func TestRoundsShareOnePush(t *testing.T) {
 	repo := gittest.BareRepo(t)
 	gittest.Hook(t, repo, "post-update", "exit 0\n")
-	roundsShareOnePush(t, repo)
-}
-
-func roundsShareOnePush(t *testing.T, repo string) {
 	ctx := context.Background()
 	s := open(t, repo)
 	const writers, each = 10, 6
