@@ -69,8 +69,8 @@ func (d *Dispatcher) Tell(ctx context.Context, store ClaimStore, live []Event, c
 		}
 		return
 	}
-	derived, history := d.untold(store, live, caughtUp)
-	if len(live) == 0 && len(derived) == 0 && history == nil {
+	derived, history, begins := d.untold(store, live, caughtUp)
+	if len(live) == 0 && len(derived) == 0 && !begins {
 		return
 	}
 	mine, err := d.claim(ctx, store, live, derived, history)
@@ -93,13 +93,13 @@ func (d *Dispatcher) Tell(ctx context.Context, store ClaimStore, live []Event, c
 
 // untold builds the candidates that may be this replica's to tell: inside the
 // window, not claimed by another replica, and not known to its outboxes yet. A live
-// event's id is told live. While the claims have not begun, nothing is: history
-// names the candidates (never nil then), for the claims to begin with them declined.
-func (d *Dispatcher) untold(store ClaimStore, live []Event, cands []Candidate) (out []Event, history []string) {
+// event's id is told live. While the claims have not begun (begins), nothing is:
+// history names the candidates, for the claims to begin with them declined.
+func (d *Dispatcher) untold(store ClaimStore, live []Event, cands []Candidate) (out []Event, history []string, begins bool) {
 	data, err := store.Read()
 	if err != nil {
 		d.o.Logger.Error("read notification claims", "err", err)
-		return nil, nil
+		return nil, nil, false
 	}
 	claims, ok := ParseClaims(data)
 	seen := map[string]bool{}
@@ -107,13 +107,12 @@ func (d *Dispatcher) untold(store ClaimStore, live []Event, cands []Candidate) (
 		seen[e.ID] = true
 	}
 	if !ok {
-		history = []string{}
 		for _, c := range cands {
 			if !seen[c.ID] {
 				history = append(history, c.ID)
 			}
 		}
-		return nil, history
+		return nil, history, true
 	}
 	now := d.o.Now()
 	for _, c := range cands {
@@ -124,7 +123,7 @@ func (d *Dispatcher) untold(store ClaimStore, live []Event, cands []Candidate) (
 		seen[c.ID] = true
 		out = append(out, c.Build()...)
 	}
-	return out, nil
+	return out, nil, false
 }
 
 // claim claims the events and says which are this replica's. When it begins the

@@ -244,6 +244,24 @@ func TestAnEventOfTheClaimsFirstSecondIsCaughtUp(t *testing.T) {
 	}
 }
 
+// A first pass with nothing to tell and nothing to decline begins the claims all the
+// same: a merge after it, lost by its replica, is caught up (had the claims begun
+// only then, with that merge in view, it would have been declined as history).
+func TestAQuietFirstPassBeginsTheClaims(t *testing.T) {
+	store, rcv, dir := &memClaims{}, &told{got: map[string]int{}}, t.TempDir()
+	replica(t, dir, rcv, t0, nil).Tell(context.Background(), store, nil, nil)
+	if c, ok := ParseClaims(store.data); !ok || !c.Since.Equal(t0) || len(c.ByID) != 0 {
+		t.Fatalf("claims after a quiet first pass: %q", store.data)
+	}
+	merged := ev(Merged, "scale-out-1", t0.Add(time.Minute))
+	again := replica(t, dir, rcv, t0.Add(2*time.Minute), nil)
+	again.Tell(context.Background(), store, nil, []Candidate{cand(merged)})
+	again.Flush(context.Background())
+	if rcv.count(merged.ID) != 1 {
+		t.Fatalf("told %v, want the merge after the quiet pass once", rcv.got)
+	}
+}
+
 // A replica's own name can never be the one history is declined under.
 func TestHistoryIsNoReplicasName(t *testing.T) {
 	dir := t.TempDir()
